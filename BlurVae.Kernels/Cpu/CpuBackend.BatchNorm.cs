@@ -1,0 +1,180 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace BlurVae.Kernels.Cpu;
+
+// Batch normalisation over x viewed as [n, c, spatial]: statistics per channel over n·spatial values.
+// Forward and backward side by side; parallel over channels (each channel's sums are independent).
+public sealed partial class CpuBackend
+{
+    public void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x,
+        DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? runningMean, DeviceBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        if (IsF32(x))
+            BatchNorm<float>.ForwardTraining(Arr<float>(y), Arr<float>(saveMean), Arr<float>(saveInvStd), Arr<float>(x), ArrOrNull<float>(gamma), ArrOrNull<float>(beta),
+                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum);
+        else
+            BatchNorm<double>.ForwardTraining(Arr<double>(y), Arr<double>(saveMean), Arr<double>(saveInvStd), Arr<double>(x), ArrOrNull<double>(gamma), ArrOrNull<double>(beta),
+                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum);
+    }
+
+    public void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar,
+        DeviceBuffer? gamma, DeviceBuffer? beta, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        if (IsF32(x))
+            BatchNorm<float>.ForwardInference(Arr<float>(y), Arr<float>(x), Arr<float>(runningMean), Arr<float>(runningVar), ArrOrNull<float>(gamma), ArrOrNull<float>(beta), n, c, spatial, eps);
+        else
+            BatchNorm<double>.ForwardInference(Arr<double>(y), Arr<double>(x), Arr<double>(runningMean), Arr<double>(runningVar), ArrOrNull<double>(gamma), ArrOrNull<double>(beta), n, c, spatial, eps);
+    }
+
+    public void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+        DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer? gamma, int n, int c, int spatial)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        if (IsF32(x))
+            BatchNorm<float>.Backward(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(saveMean), Arr<float>(saveInvStd), ArrOrNull<float>(gamma), n, c, spatial);
+        else
+            BatchNorm<double>.Backward(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(saveMean), Arr<double>(saveInvStd), ArrOrNull<double>(gamma), n, c, spatial);
+    }
+
+    public void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+        DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        if (IsF32(x))
+            BatchNorm<float>.BackwardInference(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(runningMean), Arr<float>(runningVar), ArrOrNull<float>(gamma), n, c, spatial, eps);
+        else
+            BatchNorm<double>.BackwardInference(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(runningMean), Arr<double>(runningVar), ArrOrNull<double>(gamma), n, c, spatial, eps);
+    }
+
+    private static void CheckBatchNorm(DeviceBuffer x, DeviceBuffer y, int n, int c, int spatial)
+    {
+        CheckLength(x, (long)n * c * spatial, nameof(x));
+        CheckLength(y, (long)n * c * spatial, nameof(y));
+    }
+
+    private static class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void ForwardTraining(T[] y, T[] saveMean, T[] saveInvStd, T[] x, T[]? gamma, T[]? beta, T[]? runningMean, T[]? runningVar,
+            int n, int c, int spatial, double eps, double momentum)
+        {
+            int count = n * spatial;
+            if (count < 2 && runningVar is not null)
+                throw new ArgumentException($"Batch normalisation in training needs more than one value per channel (got n={n}, spatial={spatial}).");
+            Parallelism.ForEach(c, (long)count * 3, ch =>
+            {
+                // Two passes (mean, then centred squares) keep float32 variance accurate.
+                T sum = T.Zero;
+                for (int i = 0; i < n; i++) sum += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
+                T mean = sum / T.CreateTruncating(count);
+                T sq = T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    var row = x.AsSpan((i * c + ch) * spatial, spatial);
+                    for (int s = 0; s < row.Length; s++)
+                    {
+                        T d = row[s] - mean;
+                        sq += d * d;
+                    }
+                }
+                T variance = sq / T.CreateTruncating(count);
+                T invStd = T.One / T.Sqrt(variance + T.CreateTruncating(eps));
+                saveMean[ch] = mean;
+                saveInvStd[ch] = invStd;
+                T scale = gamma is null ? invStd : gamma[ch] * invStd;
+                T shift = (beta is null ? T.Zero : beta[ch]) - mean * scale;
+                for (int i = 0; i < n; i++)
+                {
+                    int off = (i * c + ch) * spatial;
+                    var dst = y.AsSpan(off, spatial);
+                    TensorPrimitives.Multiply(x.AsSpan(off, spatial), scale, dst);
+                    TensorPrimitives.Add(dst, shift, dst);
+                }
+                if (runningMean is not null && runningVar is not null)
+                {
+                    T m = T.CreateTruncating(momentum);
+                    T unbiased = count > 1 ? sq / T.CreateTruncating(count - 1) : variance;
+                    runningMean[ch] = (T.One - m) * runningMean[ch] + m * mean;
+                    runningVar[ch] = (T.One - m) * runningVar[ch] + m * unbiased;
+                }
+            });
+        }
+
+        public static void ForwardInference(T[] y, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, T[]? beta, int n, int c, int spatial, double eps)
+        {
+            Parallelism.ForEach(c, (long)n * spatial, ch =>
+            {
+                T invStd = T.One / T.Sqrt(runningVar[ch] + T.CreateTruncating(eps));
+                T scale = gamma is null ? invStd : gamma[ch] * invStd;
+                T shift = (beta is null ? T.Zero : beta[ch]) - runningMean[ch] * scale;
+                for (int i = 0; i < n; i++)
+                {
+                    int off = (i * c + ch) * spatial;
+                    var dst = y.AsSpan(off, spatial);
+                    TensorPrimitives.Multiply(x.AsSpan(off, spatial), scale, dst);
+                    TensorPrimitives.Add(dst, shift, dst);
+                }
+            });
+        }
+
+        // With x̂ = (x − μ)·s, s = 1/σ, M = n·spatial: dβ = Σdy, dγ = Σdy·x̂, dx = γ·s/M · (M·dy − dβ − x̂·dγ).
+        public static void Backward(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] saveMean, T[] saveInvStd, T[]? gamma, int n, int c, int spatial)
+        {
+            int count = n * spatial;
+            Parallelism.ForEach(c, (long)count * 3, ch =>
+            {
+                T mean = saveMean[ch], invStd = saveInvStd[ch];
+                T sumDy = T.Zero, sumDyXhat = T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    int off = (i * c + ch) * spatial;
+                    for (int s = 0; s < spatial; s++)
+                    {
+                        T g = dy[off + s];
+                        sumDy += g;
+                        sumDyXhat += g * (x[off + s] - mean) * invStd;
+                    }
+                }
+                if (dgamma is not null) dgamma[ch] = sumDyXhat;
+                if (dbeta is not null) dbeta[ch] = sumDy;
+                T m = T.CreateTruncating(count);
+                T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
+                for (int i = 0; i < n; i++)
+                {
+                    int off = (i * c + ch) * spatial;
+                    for (int s = 0; s < spatial; s++)
+                    {
+                        T xhat = (x[off + s] - mean) * invStd;
+                        dx[off + s] = k * (m * dy[off + s] - sumDy - xhat * sumDyXhat);
+                    }
+                }
+            });
+        }
+
+        public static void BackwardInference(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, int n, int c, int spatial, double eps)
+        {
+            Parallelism.ForEach(c, (long)n * spatial * 2, ch =>
+            {
+                T invStd = T.One / T.Sqrt(runningVar[ch] + T.CreateTruncating(eps));
+                T scale = gamma is null ? invStd : gamma[ch] * invStd;
+                T sumDy = T.Zero, sumDyXhat = T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    int off = (i * c + ch) * spatial;
+                    for (int s = 0; s < spatial; s++)
+                    {
+                        T g = dy[off + s];
+                        sumDy += g;
+                        sumDyXhat += g * (x[off + s] - runningMean[ch]) * invStd;
+                        dx[off + s] = g * scale;
+                    }
+                }
+                if (dgamma is not null) dgamma[ch] = sumDyXhat;
+                if (dbeta is not null) dbeta[ch] = sumDy;
+            });
+        }
+    }
+}

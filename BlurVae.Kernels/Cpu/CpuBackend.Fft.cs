@@ -1,0 +1,21 @@
+namespace BlurVae.Kernels.Cpu;
+
+// Batched 2-D real FFTs over the last two axes (the algorithm is in Fft.cs).
+public sealed partial class CpuBackend
+{
+    public void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        if (IsF32(x)) Cpu.Fft.Rfft2<float>(Arr<float>(y), Arr<float>(x), batch, h, w);
+        else Cpu.Fft.Rfft2<double>(Arr<double>(y), Arr<double>(x), batch, h, w);
+    }
+
+    public void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
+        if (IsF32(x)) Cpu.Fft.Irfft2<float>(Arr<float>(x), Arr<float>(c), batch, h, w);
+        else Cpu.Fft.Irfft2<double>(Arr<double>(x), Arr<double>(c), batch, h, w);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Numerics;
+
+namespace BlurVae.Kernels.Cpu;
+
+// Fused optimiser updates, following PyTorch's arithmetic order so that results match it closely.
+public sealed partial class CpuBackend
+{
+    public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        CheckLength(m, param.Length, nameof(m));
+        CheckLength(v, param.Length, nameof(v));
+        if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
+        if (IsF32(param)) Optim<float>.Adam(Arr<float>(param), Arr<float>(grad), Arr<float>(m), Arr<float>(v), p);
+        else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
+    }
+
+    public void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));
+        if (IsF32(param)) Optim<float>.Sgd(Arr<float>(param), Arr<float>(grad), ArrOrNull<float>(momentumBuffer), learningRate, momentum, dampening, weightDecay, firstStep);
+        else Optim<double>.Sgd(Arr<double>(param), Arr<double>(grad), ArrOrNull<double>(momentumBuffer), learningRate, momentum, dampening, weightDecay, firstStep);
+    }
+
+    private static class Optim<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // torch.optim.Adam (amsgrad off): g += wd·p; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+        // p −= (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
+        public static void Adam(T[] param, T[] grad, T[] m, T[] v, AdamStepParameters p)
+        {
+            T b1 = T.CreateTruncating(p.Beta1), b2 = T.CreateTruncating(p.Beta2);
+            T wd = T.CreateTruncating(p.WeightDecay), eps = T.CreateTruncating(p.Epsilon);
+            T stepSize = T.CreateTruncating(p.LearningRate / (1 - Math.Pow(p.Beta1, p.Step)));
+            T sqrtBc2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(p.Beta2, p.Step)));
+            Parallelism.ForRange(param.Length, ElementwiseGrain, (s, e) =>
+            {
+                for (int i = s; i < e; i++)
+                {
+                    T g = grad[i];
+                    if (wd != T.Zero) g += wd * param[i];
+                    m[i] = m[i] * b1 + (T.One - b1) * g;
+                    v[i] = v[i] * b2 + (T.One - b2) * g * g;
+                    T denom = T.Sqrt(v[i]) / sqrtBc2 + eps;
+                    param[i] -= stepSize * (m[i] / denom);
+                }
+            });
+        }
+
+        public static void Sgd(T[] param, T[] grad, T[]? buf, double lr, double momentum, double dampening, double weightDecay, bool firstStep)
+        {
+            T tlr = T.CreateTruncating(lr), mom = T.CreateTruncating(momentum), damp = T.CreateTruncating(dampening), wd = T.CreateTruncating(weightDecay);
+            Parallelism.ForRange(param.Length, ElementwiseGrain, (s, e) =>
+            {
+                for (int i = s; i < e; i++)
+                {
+                    T d = grad[i];
+                    if (wd != T.Zero) d += wd * param[i];
+                    if (buf is not null && mom != T.Zero)
+                    {
+                        buf[i] = firstStep ? d : mom * buf[i] + (T.One - damp) * d;
+                        d = buf[i];
+                    }
+                    param[i] -= tlr * d;
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace BlurVae.Kernels.Cpu;
+
+// Reductions to a broadcast-compatible shape, broadcasts back up, and axis slices (concat/chunk).
+public sealed partial class CpuBackend
+{
+    public void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        if (IsF32(x)) Reduce<float>.SumTo(Arr<float>(y), yShape, Arr<float>(x), xShape);
+        else Reduce<double>.SumTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
+    }
+
+    public void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        if (IsF32(x)) Reduce<float>.BroadcastTo(Arr<float>(y), yShape, Arr<float>(x), xShape);
+        else Reduce<double>.BroadcastTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
+    }
+
+    public void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+    {
+        if (dstStart < 0 || dstStart + length > dstAxis) throw new ArgumentOutOfRangeException(nameof(dstStart), "slice outside the destination axis");
+        if (srcStart < 0 || srcStart + length > srcAxis) throw new ArgumentOutOfRangeException(nameof(srcStart), "slice outside the source axis");
+        CheckLength(dst, (long)outer * dstAxis * inner, nameof(dst));
+        CheckLength(src, (long)outer * srcAxis * inner, nameof(src));
+        if (IsF32(dst)) Reduce<float>.CopyAxisSlice(Arr<float>(dst), dstAxis, dstStart, Arr<float>(src), srcAxis, srcStart, outer, length, inner, accumulate);
+        else Reduce<double>.CopyAxisSlice(Arr<double>(dst), dstAxis, dstStart, Arr<double>(src), srcAxis, srcStart, outer, length, inner, accumulate);
+    }
+
+    private static class Reduce<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void SumTo(T[] y, int[] yShape, T[] x, int[] xShape)
+        {
+            if (y.Length == x.Length)
+            {
+                x.AsSpan().CopyTo(y);
+                return;
+            }
+            if (y.Length == 1)
+            {
+                y[0] = SumAll(x);
+                return;
+            }
+            // Coalesce with x as the full shape; "broadcast" axes of y are the reduced ones.
+            var (shape, reduced, _) = Shapes.Coalesce(xShape, yShape, yShape);
+            long[] sy = Shapes.Strides(shape, reduced);
+            int inner = shape[^1];
+            bool innerReduced = reduced[^1];
+            int rows = x.Length / inner;
+            Array.Clear(y);
+            if (innerReduced && !reduced.Take(reduced.Length - 1).Contains(true))
+            {
+                // Only the innermost axis is reduced (row sums): rows are independent.
+                Parallelism.ForRange(rows, Math.Max(1, ElementwiseGrain / inner), (r0, r1) =>
+                {
+                    for (int r = r0; r < r1; r++) y[r] = TensorPrimitives.Sum<T>(x.AsSpan(r * inner, inner));
+                });
+                return;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                int off = (int)Shapes.RowOffset(r, shape, sy);
+                var row = x.AsSpan(r * inner, inner);
+                if (innerReduced) y[off] += TensorPrimitives.Sum<T>(row);
+                else
+                {
+                    var dst = y.AsSpan(off, inner);
+                    TensorPrimitives.Add(dst, row, dst);
+                }
+            }
+        }
+
+        private static T SumAll(T[] x)
+        {
+            if (x.Length < 2 * ElementwiseGrain || Parallelism.MaxThreads <= 1) return TensorPrimitives.Sum<T>(x);
+            int chunks = Parallelism.MaxThreads;
+            var partial = new T[chunks];
+            Parallel.For(0, chunks, i =>
+            {
+                int s = (int)((long)x.Length * i / chunks), e = (int)((long)x.Length * (i + 1) / chunks);
+                partial[i] = TensorPrimitives.Sum<T>(x.AsSpan(s, e - s));
+            });
+            T total = T.Zero;
+            foreach (var p in partial) total += p;
+            return total;
+        }
+
+        public static void BroadcastTo(T[] y, int[] yShape, T[] x, int[] xShape)
+        {
+            if (y.Length == x.Length)
+            {
+                x.AsSpan().CopyTo(y);
+                return;
+            }
+            if (x.Length == 1)
+            {
+                Array.Fill(y, x[0]);
+                return;
+            }
+            var (shape, broadcast, _) = Shapes.Coalesce(yShape, xShape, xShape);
+            long[] sx = Shapes.Strides(shape, broadcast);
+            int inner = shape[^1];
+            bool innerBroadcast = broadcast[^1];
+            int rows = y.Length / inner;
+            Parallelism.ForRange(rows, Math.Max(1, ElementwiseGrain / inner), (r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    int off = (int)Shapes.RowOffset(r, shape, sx);
+                    var dst = y.AsSpan(r * inner, inner);
+                    if (innerBroadcast) dst.Fill(x[off]);
+                    else x.AsSpan(off, inner).CopyTo(dst);
+                }
+            });
+        }
+
+        public static void CopyAxisSlice(T[] dst, int dstAxis, int dstStart, T[] src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+        {
+            int block = length * inner;
+            for (int o = 0; o < outer; o++)
+            {
+                var s = src.AsSpan((o * srcAxis + srcStart) * inner, block);
+                var d = dst.AsSpan((o * dstAxis + dstStart) * inner, block);
+                if (accumulate) TensorPrimitives.Add(d, s, d);
+                else s.CopyTo(d);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+namespace BlurVae.Kernels;
+
+/// <summary>
+/// The primitive ops every backend implements: one method per op and direction, outputs first (llm.c style).
+/// Shapes are row-major and every buffer is contiguous. Backward methods overwrite their outputs; the autograd
+/// engine accumulates gradients. Buffers passed to one call must all belong to this backend and share a dtype.
+/// </summary>
+public interface IBackend
+{
+    string Name { get; }
+
+    // ---- memory ----
+    /// <summary>A zero-filled buffer.</summary>
+    DeviceBuffer Allocate(DType dtype, int length);
+    void Upload(DeviceBuffer dst, ReadOnlySpan<float> src);
+    void Upload(DeviceBuffer dst, ReadOnlySpan<double> src);
+    void Download(DeviceBuffer src, Span<float> dst);
+    void Download(DeviceBuffer src, Span<double> dst);
+    void Copy(DeviceBuffer dst, DeviceBuffer src);
+    void Fill(DeviceBuffer dst, double value);
+
+    // ---- elementwise (Cpu/Elementwise) ----
+    void UnaryForward(UnaryOp op, DeviceBuffer y, DeviceBuffer x, double alpha);
+    /// <summary>dx = dy · f'(x); ops whose derivative is cheaper from the output (tanh, sigmoid, exp) read y.</summary>
+    void UnaryBackward(UnaryOp op, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer y, double alpha);
+    /// <summary>y = a op b with numpy broadcasting; all three shapes have the same rank.</summary>
+    void BinaryForward(BinaryOp op, DeviceBuffer y, int[] yShape, DeviceBuffer a, int[] aShape, DeviceBuffer b, int[] bShape);
+    /// <summary>y = alpha·x + beta·y (same length).</summary>
+    void Axpby(DeviceBuffer y, double alpha, DeviceBuffer x, double beta);
+
+    // ---- reductions and broadcasts (Cpu/Reduce) ----
+    /// <summary>y = x summed over every axis where yShape has 1 and xShape not; same rank.</summary>
+    void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape);
+    /// <summary>y = x repeated along every axis where xShape has 1 and yShape not; same rank.</summary>
+    void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape);
+    /// <summary>
+    /// Copies a slab along one axis: viewing dst as [outer, dstAxis, inner] and src as [outer, srcAxis, inner],
+    /// dst[o, dstStart + i, :] (+)= src[o, srcStart + i, :] for i &lt; length. Concat, chunk and their backwards.
+    /// </summary>
+    void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
+
+    // ---- matrix multiply (Cpu/Gemm) ----
+    /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C for `batch` matrices at the given element strides.</summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
+              DeviceBuffer a, int aOffset, int lda, long strideA,
+              DeviceBuffer b, int bOffset, int ldb, long strideB,
+              double beta, DeviceBuffer c, int cOffset, int ldc, long strideC, int batch = 1);
+
+    // ---- convolution (Cpu/Conv) ----
+    void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g);
+    void Conv2dBackwardInput(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer w, ConvGeometry g);
+    /// <summary>dw (and dbias when given) from dy and x; overwrites.</summary>
+    void Conv2dBackwardWeight(DeviceBuffer dw, DeviceBuffer? dbias, DeviceBuffer dy, DeviceBuffer x, ConvGeometry g);
+
+    // ---- batch normalisation (Cpu/BatchNorm) over x viewed as [n, c, spatial] ----
+    /// <summary>Batch statistics; saves mean and 1/sqrt(var+eps) for backward; updates running stats (unbiased var) when given.</summary>
+    void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x,
+                                  DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? runningMean, DeviceBuffer? runningVar,
+                                  int n, int c, int spatial, double eps, double momentum);
+    void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                   DeviceBuffer? gamma, DeviceBuffer? beta, int n, int c, int spatial, double eps);
+    void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+                           DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer? gamma, int n, int c, int spatial);
+    /// <summary>Backward of the inference-mode normalisation (running statistics are constants).</summary>
+    void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+                                    DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps);
+
+    // ---- softmax over the last axis (Cpu/Softmax) ----
+    void SoftmaxForward(DeviceBuffer y, DeviceBuffer x, int rows, int cols);
+    void SoftmaxBackward(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer y, int rows, int cols);
+
+    // ---- bilinear 2x upsampling, align_corners = false (Cpu/Upsample) over [planes, h, w] → [planes, 2h, 2w] ----
+    void UpsampleBilinear2xForward(DeviceBuffer y, DeviceBuffer x, int planes, int h, int w);
+    void UpsampleBilinear2xBackward(DeviceBuffer dx, DeviceBuffer dy, int planes, int h, int w);
+
+    // ---- FFT over the last two axes, unnormalised (Cpu/Fft) ----
+    /// <summary>y[batch, h, w/2+1, 2] = DFT(x[batch, h, w]), sign −.</summary>
+    void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w);
+    /// <summary>x[batch, h, w] = inverse DFT of the Hermitian half spectrum c, sign +, no 1/(hw).</summary>
+    void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w);
+
+    // ---- optimisers (Cpu/Optim) ----
+    void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p);
+    /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>
+    void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep);
+}

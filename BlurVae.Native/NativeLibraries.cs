@@ -1,0 +1,107 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace BlurVae.Native;
+
+/// <summary>
+/// Finds the CUDA libraries by their versioned sonames. The CUDA toolkits install only versioned names on most
+/// distributions (Debian ships libcufft.so.11 but no libcufft.so), so a plain DllImport("cufft") would fail
+/// where the library is in fact present. Order: the newest soname first, then CUDA_PATH, /usr/local/cuda/lib64
+/// and every LD_LIBRARY_PATH entry with each soname.
+/// </summary>
+public static class NativeLibraries
+{
+    /// <summary>Logical names used in [LibraryImport] attributes of this assembly.</summary>
+    public const string Cuda = "cuda";
+    public const string Nvrtc = "nvrtc";
+    public const string Cufft = "cufft";
+    public const string Cublas = "cublas";
+
+    private static readonly Dictionary<string, string[]> Sonames = new()
+    {
+        [Cuda] = ["libcuda.so.1", "libcuda.so"],
+        [Cublas] = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"],
+        [Cufft] = ["libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so"],
+        [Nvrtc] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
+    };
+
+    private static readonly object Gate = new();
+    private static readonly Dictionary<string, IntPtr> Loaded = new();
+    private static bool _resolverInstalled;
+
+    /// <summary>The sonames tried for a logical library, newest first.</summary>
+    public static IReadOnlyList<string> CandidatesFor(string logicalName) =>
+        Sonames.TryGetValue(logicalName, out var names)
+            ? names
+            : throw new ArgumentException($"Unknown CUDA library '{logicalName}'.", nameof(logicalName));
+
+    /// <summary>Every path tried for a logical library, in order: bare sonames (the loader's own search), then the directories.</summary>
+    public static IEnumerable<string> SearchPaths(string logicalName)
+    {
+        var names = CandidatesFor(logicalName);
+        foreach (var name in names)
+            yield return name;
+        foreach (var dir in SearchDirectories())
+            foreach (var name in names)
+                yield return Path.Combine(dir, name);
+    }
+
+    private static IEnumerable<string> SearchDirectories()
+    {
+        var cudaPath = Environment.GetEnvironmentVariable("CUDA_PATH");
+        if (!string.IsNullOrEmpty(cudaPath))
+        {
+            yield return Path.Combine(cudaPath, "lib64");
+            yield return Path.Combine(cudaPath, "lib");
+        }
+        yield return "/usr/local/cuda/lib64";
+        var ld = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
+        if (!string.IsNullOrEmpty(ld))
+            foreach (var dir in ld.Split(':', StringSplitOptions.RemoveEmptyEntries))
+                yield return dir;
+    }
+
+    /// <summary>Loads a logical library, or returns false with a message listing what was tried.</summary>
+    public static bool TryLoad(string logicalName, out IntPtr handle, out string message)
+    {
+        lock (Gate)
+        {
+            if (Loaded.TryGetValue(logicalName, out handle))
+            {
+                message = "already loaded";
+                return true;
+            }
+            foreach (var path in SearchPaths(logicalName))
+            {
+                if (NativeLibrary.TryLoad(path, out handle))
+                {
+                    Loaded[logicalName] = handle;
+                    message = path;
+                    return true;
+                }
+            }
+            handle = IntPtr.Zero;
+            message = $"{logicalName}: none of {string.Join(", ", CandidatesFor(logicalName))} could be loaded " +
+                      "(searched the loader path, CUDA_PATH, /usr/local/cuda/lib64 and LD_LIBRARY_PATH)";
+            return false;
+        }
+    }
+
+    /// <summary>Installs the DllImport resolver for this assembly once; later calls do nothing.</summary>
+    public static void InstallResolver()
+    {
+        lock (Gate)
+        {
+            if (_resolverInstalled) return;
+            NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
+            _resolverInstalled = true;
+        }
+    }
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (!Sonames.ContainsKey(libraryName)) return IntPtr.Zero;
+        if (TryLoad(libraryName, out var handle, out var message)) return handle;
+        throw new DllNotFoundException(message);
+    }
+}
