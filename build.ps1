@@ -1,0 +1,85 @@
+#!/usr/bin/env pwsh
+# BlurVae build script. Run through the repo-local PowerShell tool:
+#   dotnet tool restore
+#   dotnet pwsh ./build.ps1 <task> [options]
+# Tasks:
+#   build            Release build of the whole solution.
+#   test             Every NUnit test; ends with the plain line "N passed, N failed[, N skipped]".
+#                    -Filter "TestCategory=GradCheck" narrows it (dotnet test filter syntax).
+#   bench            The benchmarks: our CPU GEMM against OpenBLAS (needs Debian's libopenblas0-pthread; see `deps`).
+#                    -Micro also runs the BenchmarkDotNet micro-benchmarks of the CPU ops.
+#   deps             Installs the Debian packages the benchmarks use (apt-get; only when run as root).
+#   clean            Removes bin/, obj/ and artifacts/.
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('build', 'test', 'bench', 'deps', 'clean')]
+    [string]$Task = 'build',
+    [string]$Filter = '',
+    [switch]$Micro
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Artifacts = Join-Path $Root 'artifacts'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Checked([string]$What, [scriptblock]$Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Invoke-Checked 'dotnet build' { dotnet build (Join-Path $Root 'BlurVae.sln') -c Release --nologo -v minimal }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Artifacts 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    $args = @('test', (Join-Path $Root 'BlurVae.sln'), '-c', 'Release', '--no-build', '--nologo',
+              '--logger', 'trx;LogFileName=results.trx', '--logger', 'console;verbosity=minimal',
+              '--results-directory', $results)
+    if ($Filter) { $args += @('--filter', $Filter) }
+    & dotnet @args
+    $testExit = $LASTEXITCODE
+    $passed = 0; $failed = 0; $skipped = 0
+    $trx = @(Get-ChildItem -Path $results -Filter '*.trx' -Recurse -ErrorAction SilentlyContinue)
+    foreach ($file in $trx) {
+        [xml]$doc = Get-Content $file.FullName
+        $c = $doc.TestRun.ResultSummary.Counters
+        $passed += [int]$c.passed
+        $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+        $skipped += [int]$c.notExecuted
+    }
+    if ($trx.Count -eq 0 -and $testExit -ne 0) { $failed = 1 }
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($testExit -ne 0 -or $failed -gt 0) { exit 1 }
+}
+
+function Invoke-Bench {
+    Invoke-Checked 'dotnet build (bench)' { dotnet build (Join-Path $Root 'bench/BlurVae.Bench/BlurVae.Bench.csproj') -c Release --nologo -v minimal }
+    $exe = Join-Path $Root 'bench/BlurVae.Bench/bin/Release/net10.0/BlurVae.Bench.dll'
+    Invoke-Checked 'GEMM benchmark' { dotnet $exe gemm }
+    if ($Micro) { Invoke-Checked 'micro-benchmarks' { dotnet $exe micro } }
+}
+
+function Invoke-Deps {
+    $isRoot = (& id -u) -eq '0'
+    if (-not $isRoot) { throw 'deps installs Debian packages with apt-get and must run as root.' }
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Checked 'apt-get update' { apt-get update -qq }
+    Invoke-Checked 'apt-get install' { apt-get install -y -qq libopenblas0-pthread }
+}
+
+switch ($Task) {
+    'build' { Invoke-Build }
+    'test' { Invoke-Test }
+    'bench' { Invoke-Bench }
+    'deps' { Invoke-Deps }
+    'clean' {
+        Get-ChildItem -Path $Root -Include bin, obj -Directory -Recurse | Remove-Item -Recurse -Force
+        if (Test-Path $Artifacts) { Remove-Item -Recurse -Force $Artifacts }
+    }
+}
