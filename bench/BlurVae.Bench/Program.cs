@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Running;
+using BlurVae.Bench;
+
+// blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
+// blurvae-bench micro [BenchmarkDotNet args]   micro-benchmarks of the CPU ops
+var verb = args.Length > 0 ? args[0] : "gemm";
+switch (verb)
+{
+    case "gemm":
+        int size = args.Length > 1 ? ParsePositive(args[1], "size") : 1024;
+        int threads = args.Length > 2 ? ParsePositive(args[2], "threads") : 2;
+        return GemmComparison.Run(size, threads);
+    case "micro":
+        BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
+        return 0;
+    default:
+        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]' or 'micro [BenchmarkDotNet options]'.");
+        return 2;
+}
+
+static int ParsePositive(string text, string name)
+{
+    if (int.TryParse(text, out int v) && v > 0) return v;
+    Console.Error.WriteLine($"{name} must be a positive integer, got '{text}'.");
+    Environment.Exit(2);
+    return 0;
+}
