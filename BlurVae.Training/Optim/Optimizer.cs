@@ -30,6 +30,9 @@ public abstract class Optimizer
 
     /// <summary>Applies one update from the current gradients; parameters without a gradient are left unchanged.</summary>
     public abstract void Step();
+
+    /// <summary>Sets the step counter when a checkpoint is restored.</summary>
+    public void RestoreStepCount(int steps) => StepCount = steps >= 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps));
 }
 
 /// <summary>torch.optim.Adam (amsgrad off, L2 weight decay added to the gradient).</summary>

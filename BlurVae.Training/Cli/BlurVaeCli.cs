@@ -1,0 +1,62 @@
+using System.CommandLine;
+using BlurVae.Training.Training;
+
+namespace BlurVae.Training.Cli;
+
+/// <summary>`blurvae train | eval | sample | reconstruct`.</summary>
+public static class BlurVaeCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("BlurVae: VAEs trained with the blur-minimising Wiener reconstruction term (Explicitly minimizing the blur error of VAEs, ICLR 2023).");
+
+        var flags = new TrainFlags();
+        var train = new Command("train", "Train a VAE (and its kernel generator G_γ) and write checkpoint, metrics.jsonl, grids and plots into --out.");
+        foreach (var o in flags.All()) train.Options.Add(o);
+        train.SetAction(r => Guard(() => RunCommands.Train(flags.Bind(r), r.GetValue(flags.Resume), Console.Out)));
+        root.Subcommands.Add(train);
+
+        var runOption = new Option<DirectoryInfo>("--run") { Description = "Run folder written by train", DefaultValueFactory = _ => new DirectoryInfo(new TrainOptions().Out) };
+        var dataOption = new Option<string?>("--data") { Description = "Dataset to evaluate on (default: the run's own test split)" };
+        var countOption = new Option<int>("--count") { Description = "Number of images", DefaultValueFactory = _ => 64 };
+        var outOption = new Option<FileInfo?>("--out") { Description = "PNG to write (default: inside the run folder)" };
+        var seedOption = new Option<int>("--seed") { Description = "Seed of the prior samples", DefaultValueFactory = _ => 1 };
+
+        var eval = new Command("eval", "Print every metric (PSNR, SSIM, high-frequency energy ratio, kernel width, losses) on the test split.");
+        eval.Options.Add(runOption);
+        eval.Options.Add(dataOption);
+        eval.SetAction(r => Guard(() => RunCommands.Eval(r.GetValue(runOption)!, r.GetValue(dataOption), Console.Out)));
+        root.Subcommands.Add(eval);
+
+        var sample = new Command("sample", "Decode random draws from the prior N(0, I) into a PNG grid.");
+        sample.Options.Add(runOption);
+        sample.Options.Add(countOption);
+        sample.Options.Add(outOption);
+        sample.Options.Add(seedOption);
+        sample.SetAction(r => Guard(() => RunCommands.Sample(r.GetValue(runOption)!, r.GetValue(countOption), r.GetValue(outOption), r.GetValue(seedOption), Console.Out)));
+        root.Subcommands.Add(sample);
+
+        var reconstruct = new Command("reconstruct", "Write test images above their reconstructions (and predicted kernels) into a PNG grid.");
+        reconstruct.Options.Add(runOption);
+        reconstruct.Options.Add(dataOption);
+        reconstruct.Options.Add(countOption);
+        reconstruct.Options.Add(outOption);
+        reconstruct.SetAction(r => Guard(() => RunCommands.Reconstruct(r.GetValue(runOption)!, r.GetValue(dataOption), r.GetValue(countOption), r.GetValue(outOption), Console.Out)));
+        root.Subcommands.Add(reconstruct);
+        return root;
+    }
+
+    /// <summary>Turns the expected failures (bad input, bad files, a diverged run) into one clear line and exit code 1.</summary>
+    private static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or NonFiniteLossException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"blurvae: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using BlurVae.Training.Cli;
+
+return BlurVaeCli.Build().Parse(args).Invoke();

@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Globalization;
+using BlurVae.Training.Training;
+
+namespace BlurVae.Training.Cli;
+
+/// <summary>
+/// The flags of `blurvae train`, one per TrainOptions property, with the defaults shown by --help. A JSON config
+/// (--config) sets the same options by the same names; flags given on the command line override it.
+/// </summary>
+internal sealed class TrainFlags
+{
+    private static readonly TrainOptions D = new();
+
+    public readonly Option<FileInfo?> Config = new("--config") { Description = "JSON file with any of these options (kebab-case keys, e.g. {\"epochs\": 5, \"loss\": \"l2\"}); flags override it" };
+    public readonly Option<string> Data = new("--data") { Description = "Dataset: 'auto' (Debian's /usr/share/datasets/fashion-mnist if installed, else the embedded Fashion-MNIST subset), 'embedded', 'fashion-mnist', or a path: IDX file, CIFAR-10 folder, image folder, .nii/.nii.gz file or folder", DefaultValueFactory = _ => D.Data };
+    public readonly Option<string> Arch = new("--arch") { Description = "Architecture A (paper's main) or B (appendix, table 4)", DefaultValueFactory = _ => "a" };
+    public readonly Option<int> Side = new("--side") { Description = "Image side (power of two); 0 = the data's side padded up to a power of two (28 → 32)", DefaultValueFactory = _ => D.Side };
+    public readonly Option<string> Channels = new("--channels") { Description = "Encoder channel list, e.g. 32,64,128,256 (one stride-2 block each); empty = architecture default ([64,128,256,512] cut to log2(side/4) blocks for A)", DefaultValueFactory = _ => "" };
+    public readonly Option<double> Width = new("--width") { Description = "Multiplier of the default channel list", DefaultValueFactory = _ => D.Width };
+    public readonly Option<int> Latent = new("--latent") { Description = "Latent dimension", DefaultValueFactory = _ => D.Latent };
+    public readonly Option<int> MlpHidden = new("--mlp-hidden") { Description = "Hidden width of architecture A's encoder and decoder MLPs", DefaultValueFactory = _ => D.MlpHidden };
+    public readonly Option<int> KernelSize = new("--kernel-size") { Description = "Side of the blur kernel G_γ predicts (odd; the paper uses 11 up to 64×64 and 41 for 256×256)", DefaultValueFactory = _ => D.KernelSize };
+    public readonly Option<string> Loss = new("--loss") { Description = "Reconstruction term: wiener (the method), l2, l1, bce, ffl (MSE + focal frequency), watson (Watson-DFT)", DefaultValueFactory = _ => "wiener" };
+    public readonly Option<double> WienerC = new("--wiener-c") { Description = "Wiener constant C in F*(k)/(|F(k)|² + C)", DefaultValueFactory = _ => D.WienerC };
+    public readonly Option<string> Eps = new("--eps") { Description = "ε of K + εI in the log-determinant; 'large' (default, the paper's best) treats the term as constant and skips it", DefaultValueFactory = _ => "large" };
+    public readonly Option<bool> DetachKernel = new("--detach-kernel") { Description = "Ablation: no ELBO gradient through k = G_γ(z) into the encoder" };
+    public readonly Option<string> FixedSigma = new("--fixed-sigma") { Description = "Ablation: a fixed Gaussian kernel of this σ instead of G_γ(z) ('none' = off)", DefaultValueFactory = _ => "none" };
+    public readonly Option<double> FflWeight = new("--ffl-weight") { Description = "Weight of the focal frequency term relative to MSE (official autoencoder setting)", DefaultValueFactory = _ => D.FflWeight };
+    public readonly Option<double> Beta = new("--beta") { Description = "Weight β of the KL term", DefaultValueFactory = _ => D.Beta };
+    public readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate of the VAE", DefaultValueFactory = _ => D.Lr };
+    public readonly Option<double> LrKernel = new("--lr-kernel") { Description = "Adam learning rate of the kernel generator G_γ", DefaultValueFactory = _ => D.LrKernel };
+    public readonly Option<int> Epochs = new("--epochs") { Description = "Epochs to train (in total, counting those of a resumed run)", DefaultValueFactory = _ => D.Epochs };
+    public readonly Option<int> WarmupEpochs = new("--warmup-epochs") { Description = "Epochs with Σ⁻¹ = I (plain MSE) before the Wiener term starts; G_γ trains from the start", DefaultValueFactory = _ => D.WarmupEpochs };
+    public readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => D.BatchSize };
+    public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation, split, shuffling and noise", DefaultValueFactory = _ => D.Seed };
+    public readonly Option<int> MaxImages = new("--max-images") { Description = "Train on at most this many images (0 = all)", DefaultValueFactory = _ => D.MaxImages };
+    public readonly Option<string> Device = new("--device") { Description = "cpu or cuda (without a usable GPU, cuda says so and trains on the CPU)", DefaultValueFactory = _ => D.Device };
+    public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
+    public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
+    public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure", DefaultValueFactory = _ => D.GridImages };
+    public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint (its saved options apply; --epochs may extend it)" };
+
+    public TrainFlags()
+    {
+        Arch.AcceptOnlyFromAmong("a", "b", "A", "B");
+        Loss.AcceptOnlyFromAmong("wiener", "l2", "l1", "bce", "ffl", "watson");
+        Device.AcceptOnlyFromAmong("cpu", "cuda");
+        Dtype.AcceptOnlyFromAmong("f32", "f64");
+    }
+
+    public IEnumerable<Option> All() =>
+    [
+        Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
+        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, Device, Dtype, Out, GridImages, Resume,
+    ];
+
+    /// <summary>The options: defaults, then the config file, then every flag given explicitly.</summary>
+    public TrainOptions Bind(ParseResult r)
+    {
+        var o = new TrainOptions();
+        if (r.GetValue(Config) is FileInfo file)
+        {
+            if (!file.Exists) throw new FileNotFoundException($"--config: '{file.FullName}' does not exist.");
+            o = TrainOptions.FromJson(File.ReadAllText(file.FullName), file.FullName);
+        }
+        T Pick<T>(Option<T> option, T current) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : current;
+        return o with
+        {
+            Data = Pick(Data, o.Data),
+            Arch = r.GetResult(Arch) is { Implicit: false } ? Enum.Parse<Architecture>(r.GetValue(Arch)!, ignoreCase: true) : o.Arch,
+            Side = Pick(Side, o.Side),
+            Channels = r.GetResult(Channels) is { Implicit: false } ? ParseChannels(r.GetValue(Channels)!) : o.Channels,
+            Width = Pick(Width, o.Width),
+            Latent = Pick(Latent, o.Latent),
+            MlpHidden = Pick(MlpHidden, o.MlpHidden),
+            KernelSize = Pick(KernelSize, o.KernelSize),
+            Loss = r.GetResult(Loss) is { Implicit: false } ? Enum.Parse<LossKind>(r.GetValue(Loss)!, ignoreCase: true) : o.Loss,
+            WienerC = Pick(WienerC, o.WienerC),
+            Eps = r.GetResult(Eps) is { Implicit: false } ? ParseOptionalNumber(r.GetValue(Eps)!, "large", "--eps") : o.Eps,
+            DetachKernel = Pick(DetachKernel, o.DetachKernel),
+            FixedSigma = r.GetResult(FixedSigma) is { Implicit: false } ? ParseOptionalNumber(r.GetValue(FixedSigma)!, "none", "--fixed-sigma") : o.FixedSigma,
+            FflWeight = Pick(FflWeight, o.FflWeight),
+            Beta = Pick(Beta, o.Beta),
+            Lr = Pick(Lr, o.Lr),
+            LrKernel = Pick(LrKernel, o.LrKernel),
+            Epochs = Pick(Epochs, o.Epochs),
+            WarmupEpochs = Pick(WarmupEpochs, o.WarmupEpochs),
+            BatchSize = Pick(BatchSize, o.BatchSize),
+            Seed = Pick(Seed, o.Seed),
+            MaxImages = Pick(MaxImages, o.MaxImages),
+            Device = Pick(Device, o.Device),
+            Dtype = Pick(Dtype, o.Dtype),
+            Out = Pick(Out, o.Out),
+            GridImages = Pick(GridImages, o.GridImages),
+        };
+    }
+
+    internal static int[] ParseChannels(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var list = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out list[i]) || list[i] < 1)
+                throw new ArgumentException($"--channels: '{parts[i]}' is not a positive integer (expected a list like 32,64,128,256).");
+        return list;
+    }
+
+    internal static double? ParseOptionalNumber(string text, string offWord, string flag)
+    {
+        if (string.Equals(text, offWord, StringComparison.OrdinalIgnoreCase)) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
+        throw new ArgumentException($"{flag}: '{text}' is neither '{offWord}' nor a positive number.");
+    }
+}

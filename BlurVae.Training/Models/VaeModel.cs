@@ -1,0 +1,65 @@
+using BlurVae.Training.Nn;
+using BlurVae.Training.Tensors;
+
+namespace BlurVae.Training.Models;
+
+/// <summary>The output of one VAE forward pass.</summary>
+public sealed record VaeOutput(Tensor Reconstruction, Tensor Mu, Tensor LogVar, Tensor Z);
+
+/// <summary>
+/// A Gaussian VAE: the encoder gives μ and log σ², z = μ + σ·ε, the decoder maps z back to an image in [−1, 1].
+/// Concrete architectures (A and B of the paper's appendix A) only build the encoder and decoder.
+/// </summary>
+public abstract class VaeModel : Module
+{
+    protected VaeModel(int channels, int side, int latent)
+    {
+        if (latent < 1) throw new ArgumentOutOfRangeException(nameof(latent), latent, "latent dimension must be positive");
+        Channels = channels;
+        Side = side;
+        Latent = latent;
+    }
+
+    public int Channels { get; }
+    public int Side { get; }
+    public int Latent { get; }
+
+    /// <summary>x[N, C, side, side] → (μ, log σ²), each [N, latent].</summary>
+    public abstract (Tensor Mu, Tensor LogVar) Encode(Tensor x);
+
+    /// <summary>z[N, latent] → x̂[N, C, side, side] in [−1, 1].</summary>
+    public abstract Tensor Decode(Tensor z);
+
+    /// <summary>z = μ + exp(½ log σ²)·ε with ε supplied by the caller (so runs are reproducible).</summary>
+    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Tensor eps) => mu + (logVar * 0.5).Exp() * eps;
+
+    public VaeOutput Run(Tensor x, Tensor eps)
+    {
+        CheckInput(x);
+        var (mu, logVar) = Encode(x);
+        var z = Reparameterize(mu, logVar, eps);
+        return new VaeOutput(Decode(z), mu, logVar, z);
+    }
+
+    /// <summary>Reconstruction from a forward pass; the class's Module.Forward.</summary>
+    public override Tensor Forward(Tensor x)
+    {
+        CheckInput(x);
+        var (mu, _) = Encode(x);
+        return Decode(mu);
+    }
+
+    protected void CheckInput(Tensor x)
+    {
+        if (x.Rank != 4 || x.Shape[1] != Channels || x.Shape[2] != Side || x.Shape[3] != Side)
+            throw new ArgumentException($"{GetType().Name} expects input [N, {Channels}, {Side}, {Side}], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+    }
+
+    /// <summary>log2 of a power-of-two side, or an error naming the flag that set it.</summary>
+    protected static int Log2Side(int side)
+    {
+        if (side < 4 || (side & (side - 1)) != 0)
+            throw new ArgumentException($"--side must be a power of two ≥ 4 (got {side}); 28×28 inputs are padded to 32.");
+        return System.Numerics.BitOperations.Log2((uint)side);
+    }
+}
