@@ -49,7 +49,7 @@ public sealed class TrainingRun
     /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
     public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
     {
-        var split = DatasetCatalog.Open(options.Data, new DatasetOptions { Side = options.Side, Seed = options.Seed });
+        var split = DatasetCatalog.Open(options.Data, new DatasetOptions { Side = side > 0 ? side : options.Side > 0 ? options.Side : null, Seed = options.Seed });
         var train = split.Train;
         if (side == 0)
         {
