@@ -1,0 +1,39 @@
+using BlurVae.Training.Autograd;
+using BlurVae.Training.Tensors;
+
+namespace BlurVae.Training.Losses;
+
+/// <summary>
+/// The kernel generator's objective (paper eq. 9–10): ‖x ∗ k − x̂‖², how well blurring the input with k
+/// explains the reconstruction. The convolution is the circular one of the block-circulant model,
+/// x ∗ k = F⁻¹(F(x)·F_k) with the OTF of <see cref="KernelOtf"/> (kernel centred at (0, 0), one kernel per image
+/// applied to every channel), so the k it fits is exactly the k whose Wiener filter the ELBO uses. It is a true
+/// convolution (the kernel flipped), not PyTorch's cross-correlation; for symmetric kernels they agree.
+/// <para>
+/// Reduction: summed over pixels and channels, averaged over the batch; no ½. The trainer passes x and x̂
+/// detached so only G_γ learns from it, but the gradient is correct for all three inputs.
+/// </para>
+/// </summary>
+public static class KernelFitLoss
+{
+    private const string Name = "KernelFitLoss";
+
+    /// <summary>Σ_pixels,channels (x ∗ k − x̂)², mean over the batch.</summary>
+    public static Tensor Compute(Tensor x, Tensor xHat, Tensor kernel)
+    {
+        LossArguments.CheckImages(Name, x, xHat);
+        return (Blur(x, kernel) - xHat).Square().Sum() * (1.0 / x.Shape[0]);
+    }
+
+    /// <summary>The circular convolution x ∗ k of each image [N, C, H, W] with its kernel [N, ks, ks].</summary>
+    public static Tensor Blur(Tensor x, Tensor kernel)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank != 4)
+            throw new ArgumentException($"{Name}: the images must be [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        LossArguments.CheckKernelForImages(Name, kernel, x);
+        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
+        var otf = KernelOtf.Compute(kernel, h, w).Reshape(n, 1, h, w / 2 + 1, 2);
+        return ComplexMulFunction.Forward(x.Rfft2(FftNorm.Backward), otf).Irfft2(w, FftNorm.Backward);
+    }
+}

@@ -1,0 +1,68 @@
+using BlurVae.Training.Autograd;
+using BlurVae.Training.Tensors;
+
+namespace BlurVae.Training.Losses;
+
+/// <summary>
+/// The blur-minimising reconstruction term of the paper (eq. 7–8): ½‖W·(F(x) − F(x̂))‖² with the Wiener filter
+/// W = conj(F_k) / (|F_k|² + C) of a per-image blur kernel k, i.e. the Mahalanobis term ½(x − x̂)ᵀΣ⁻¹(x − x̂) of
+/// a Gaussian likelihood with Σ⁻¹ = WᵀW.
+/// <para>
+/// Scaling: F is the orthonormal 2-D DFT (Parseval: ‖F(e)‖² = ‖e‖²), evaluated on Rfft2's half spectrum with
+/// the interior columns counted twice, so with W ≡ 1 (a delta kernel and C = 0) the term is exactly ½‖x − x̂‖²,
+/// the <see cref="L2Loss"/>. F_k is the unnormalised OTF of <see cref="KernelOtf"/> (the eigenvalues of the
+/// blur matrix K), so W is exactly the filter that undoes the circular blur of <see cref="KernelFitLoss"/>.
+/// </para>
+/// <para>
+/// Reduction: summed over pixels (frequencies) and channels, averaged over the batch. One kernel per image
+/// filters all of its channels. The norm only sees |W|² = |F_k|²/(|F_k|² + C)², so that real gain is what is
+/// computed; it is differentiable in x, x̂ and the kernel.
+/// </para>
+/// <para>
+/// In the ELBO the trainer minimises Compute + <see cref="LogDeterminant"/> (½log|Σ|; the paper drops it for a
+/// large ε, where it is nearly constant) + the <see cref="KlDivergence"/>, and fits the kernel generator with
+/// <see cref="KernelFitLoss"/> on detached images.
+/// </para>
+/// </summary>
+public static class WienerBlurLoss
+{
+    /// <summary>The paper's Wiener constant (its ablation finds C ≤ 0.025 robust).</summary>
+    public const double DefaultC = 0.025;
+
+    private const string Name = "WienerBlurLoss";
+
+    /// <summary>½‖W·(F(x) − F(x̂))‖² per image, summed over channels and frequencies, mean over the batch.</summary>
+    /// <param name="x">Target images [N, C, H, W].</param>
+    /// <param name="xHat">Reconstructions, same shape and dtype.</param>
+    /// <param name="kernel">One blur kernel per image [N, ks, ks], ks odd and ≤ H, W.</param>
+    /// <param name="c">The Wiener constant C ≥ 0; with C = 0 a frequency the kernel removes makes the loss NaN.</param>
+    public static Tensor Compute(Tensor x, Tensor xHat, Tensor kernel, double c = DefaultC)
+    {
+        LossArguments.CheckImages(Name, x, xHat);
+        LossArguments.CheckKernelForImages(Name, kernel, x);
+        LossArguments.CheckNonNegative(Name, c, nameof(c));
+        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
+        // F is linear, so F(x) − F(x̂) = F(x − x̂): one transform instead of two.
+        var error = HalfSpectrum.AbsSquared((x - xHat).Rfft2(FftNorm.Ortho));          // |F(x) − F(x̂)|², [N, C, H, W/2+1]
+        var gain = PowerGain(kernel, h, w, c).Reshape(n, 1, h, w / 2 + 1);             // |W|², shared by the channels
+        return (error * gain * HalfSpectrum.ColumnMultiplicity(w, x)).Sum() * (0.5 / n);
+    }
+
+    /// <summary>The Wiener filter W = conj(F_k)/(|F_k|² + C) on the half spectrum: [N, H, W/2+1, 2].</summary>
+    public static Tensor Filter(Tensor kernel, int height, int width, double c = DefaultC)
+    {
+        LossArguments.CheckNonNegative(Name, c, nameof(c));
+        var otf = KernelOtf.Compute(kernel, height, width);
+        var conjugate = Tensor.FromArray([1.0, -1.0], [2], otf.DType, otf.Backend);
+        var denominator = (HalfSpectrum.AbsSquared(otf) + c).Reshape(kernel.Shape[0], height, width / 2 + 1, 1);
+        return otf * conjugate / denominator;
+    }
+
+    /// <summary>|W|² = |F_k|²/(|F_k|² + C)² on the half spectrum: [N, H, W/2+1].</summary>
+    public static Tensor PowerGain(Tensor kernel, int height, int width, double c = DefaultC)
+    {
+        LossArguments.CheckNonNegative(Name, c, nameof(c));
+        var power = HalfSpectrum.AbsSquared(KernelOtf.Compute(kernel, height, width));
+        return power / (power + c).Square();
+    }
+}
