@@ -24,7 +24,7 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// </summary>
 public sealed class Trainer
 {
-    private readonly IReconstructionLoss? _baseline;
+    private readonly IReconstructionLoss _baseline;
 
     public Trainer(TrainOptions options, int channels, int side, IBackend? backend = null)
     {
@@ -45,12 +45,15 @@ public sealed class Trainer
         Generator = new KernelGenerator(options.Latent, options.KernelSize, rng, dtype: DType, backend: Backend);
         OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
+        // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
         _baseline = options.Loss switch
         {
-            LossKind.L1 => new L1Loss(),
-            LossKind.Bce => new BceLoss(),
-            LossKind.Watson => channels == 1 ? WatsonDftLoss.Grayscale() : WatsonDftLoss.Color(),
-            _ => null,
+            LossKind.Wiener or LossKind.L2 => ReconstructionLoss.Create(ReconstructionLossKind.L2),
+            LossKind.L1 => ReconstructionLoss.Create(ReconstructionLossKind.L1),
+            LossKind.Bce => ReconstructionLoss.Create(ReconstructionLossKind.Bce),
+            LossKind.Ffl => ReconstructionLoss.Create(ReconstructionLossKind.FocalFrequency, focalFrequencyWeight: options.FflWeight),
+            LossKind.Watson => ReconstructionLoss.Create(ReconstructionLossKind.WatsonDft, WatsonDftLoss.ForChannels(channels, randomShift: true, seed: options.Seed)),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Loss, "unknown --loss"),
         };
     }
 
@@ -116,25 +119,12 @@ public sealed class Trainer
 
     private Tensor ReconstructionTerm(Tensor x, VaeOutput output, bool wiener)
     {
-        var xHat = output.Reconstruction;
-        switch (Options.Loss)
-        {
-            case LossKind.Wiener when wiener:
-                var kernel = KernelFor(output.Z);
-                var term = WienerBlurLoss.Compute(x, xHat, kernel, Options.WienerC);
-                if (Options.Eps is double eps)
-                    term = term + LogDeterminant.Compute(kernel, Side, Side, eps, Channels);
-                return term;
-            case LossKind.Wiener:
-            case LossKind.L2:
-                return L2Loss.Compute(x, xHat);
-            case LossKind.Ffl:
-                // The official autoencoder setting is mean-MSE + 100·FFL (FFL mean-reduced as in its reference code).
-                // Our L2 is ½·Σ(x − x̂)² per image = (C·H·W / 2)·mean-MSE, so FFL is scaled by the same factor to
-                // keep the official balance between the two terms.
-                return L2Loss.Compute(x, xHat) + FocalFrequencyLoss.Compute(x, xHat) * (Options.FflWeight * Channels * Side * Side / 2.0);
-            default:
-                return _baseline!.Compute(x, xHat);
-        }
+        if (!wiener) return _baseline.Compute(x, output.Reconstruction);
+        var kernel = KernelFor(output.Z);
+        var term = WienerBlurLoss.Compute(x, output.Reconstruction, kernel, Options.WienerC);
+        // +½ log|Σ| of the Gaussian likelihood, with the paper's K + εI approximation; skipped for "large ε".
+        if (Options.Eps is double eps)
+            term = term + LogDeterminant.Compute(kernel, Channels, Side, Side, eps);
+        return term;
     }
 }

@@ -49,7 +49,7 @@ public sealed class TrainingRun
     /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
     public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
     {
-        var split = DatasetCatalog.Open(options.Data, new DatasetOptions { Side = side > 0 ? side : options.Side > 0 ? options.Side : null, Seed = options.Seed });
+        var split = DatasetCatalog.Open(ResolveDataSpec(options.Data), new DatasetOptions { Side = side > 0 ? side : options.Side > 0 ? options.Side : null, Seed = options.Seed });
         var train = split.Train;
         if (side == 0)
         {
@@ -68,6 +68,15 @@ public sealed class TrainingRun
             train = train.Subset(Enumerable.Range(0, options.MaxImages).ToArray(), train.Name);
         return (new DatasetSplit(train, test), side);
     }
+
+    /// <summary>
+    /// "auto" is Debian's Fashion-MNIST (60 000 + 10 000 images) where the dataset-fashion-mnist package is installed,
+    /// and otherwise the embedded 10 000-image subset, so the default works on a fresh machine.
+    /// </summary>
+    public static string ResolveDataSpec(string spec) =>
+        spec != "auto" ? spec
+        : Directory.Exists(DatasetCatalog.DebianFashionMnistDirectory) && MnistDirectoryReader.IsMnistDirectory(DatasetCatalog.DebianFashionMnistDirectory) ? "fashion-mnist"
+        : "embedded";
 
     /// <summary>Starts a run (or resumes the one in options.Out).</summary>
     public static TrainingRun Open(TrainOptions options, bool resume, TextWriter log)

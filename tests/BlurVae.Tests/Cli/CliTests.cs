@@ -1,0 +1,149 @@
+using System.CommandLine;
+using BlurVae.Training.Cli;
+using BlurVae.Training.Training;
+
+namespace BlurVae.Tests.Cli;
+
+[TestFixture, Category("Cli")]
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Invoke(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var originalOut = Console.Out;
+        var originalErr = Console.Error;
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            int code = BlurVaeCli.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalErr);
+        }
+    }
+
+    [Test]
+    public void HelpListsEveryTrainFlagWithItsDefault()
+    {
+        var (code, output, _) = Invoke("train", "--help");
+        Assert.That(code, Is.EqualTo(0));
+        var flags = new TrainFlags();
+        foreach (var option in flags.All())
+            Assert.That(output, Does.Contain(option.Name), option.Name);
+        Assert.That(output, Does.Contain("[default: wiener]"));
+        Assert.That(output, Does.Contain("[default: 0.025]"));
+        Assert.That(output, Does.Contain("[default: large]"));
+    }
+
+    [Test]
+    public void UnknownFlagFails()
+    {
+        var (code, _, err) = Invoke("train", "--epoch", "3");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(err, Does.Contain("--epoch"));
+    }
+
+    [Test]
+    public void BadChoiceFailsNamingTheValue()
+    {
+        var (code, _, err) = Invoke("train", "--loss", "mse2");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(err, Does.Contain("mse2"));
+    }
+
+    [TestCase(new[] { "--loss", "l2", "--eps", "0.5" }, "--eps")]
+    [TestCase(new[] { "--fixed-sigma", "1.5", "--detach-kernel" }, "--detach-kernel")]
+    [TestCase(new[] { "--kernel-size", "4" }, "--kernel-size")]
+    [TestCase(new[] { "--eps", "tiny" }, "--eps")]
+    [TestCase(new[] { "--channels", "8,x" }, "--channels")]
+    [TestCase(new[] { "--batch-size", "1" }, "--batch-size")]
+    public void ContradictoryOrBadValuesFailWithAClearMessage(string[] args, string flag)
+    {
+        var (code, _, err) = Invoke(["train", "--out", Path.Combine(Path.GetTempPath(), "blurvae-never"), .. args]);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain(flag));
+        Assert.That(Directory.Exists(Path.Combine(Path.GetTempPath(), "blurvae-never")), Is.False, "a failed validation must not create the run folder");
+    }
+
+    [Test]
+    public void ConfigFileSetsOptionsAndFlagsOverrideIt()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{ "epochs": 7, "loss": "l1", "channels": [4, 8], "beta": 0.5 }""");
+            var flags = new TrainFlags();
+            var cmd = new Command("train");
+            foreach (var o in flags.All()) cmd.Options.Add(o);
+            var options = flags.Bind(cmd.Parse(["--config", file, "--beta", "2"]));
+            Assert.That(options.Epochs, Is.EqualTo(7));
+            Assert.That(options.Loss, Is.EqualTo(LossKind.L1));
+            Assert.That(options.Channels, Is.EqualTo(new[] { 4, 8 }));
+            Assert.That(options.Beta, Is.EqualTo(2.0));
+            Assert.That(options.Latent, Is.EqualTo(new TrainOptions().Latent));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void ConfigFileWithUnknownKeyFailsNamingTheFile()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{ "epochz": 7 }""");
+            var (code, _, err) = Invoke("train", "--config", file);
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain(file).And.Contain("epochz"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void EvalOfAMissingRunSaysWhatToDo()
+    {
+        var (code, _, err) = Invoke("eval", "--run", Path.Combine(Path.GetTempPath(), "no-such-blurvae-run"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain("train first"));
+    }
+
+    [Test]
+    public void TrainThenEvalSampleAndReconstruct()
+    {
+        var dir = Directory.CreateTempSubdirectory("blurvae-cli-").FullName;
+        try
+        {
+            string run = Path.Combine(dir, "run");
+            var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "8,16", "--latent", "8", "--mlp-hidden", "32",
+                "--kernel-size", "5", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "16", "--max-images", "48",
+                "--grid-images", "4", "--device", "cuda", "--out", run);
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(output, Does.Contain("no CUDA backend").And.Contain("psnr"));
+            (code, output, err) = Invoke("eval", "--run", run);
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(output, Does.Contain("ssim").And.Contain("hf_energy_ratio").And.Contain("kernel_width"));
+            (code, _, err) = Invoke("sample", "--run", run, "--count", "5");
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(File.Exists(Path.Combine(run, "samples-prior.png")), Is.True);
+            (code, _, err) = Invoke("reconstruct", "--run", run, "--count", "3");
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(File.Exists(Path.Combine(run, "reconstruct.png")), Is.True);
+            Assert.That(File.Exists(Path.Combine(run, "reconstruct-kernels.png")), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
