@@ -1,7 +1,7 @@
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Training;
 
-namespace BlurVae.Tests.Training;
+namespace BlurVae.Tests.Train;
 
 /// <summary>Whole runs in a temporary folder: artifacts, bit-exact resume, and a diverged run keeping its checkpoint.</summary>
 [TestFixture, Category("Training")]

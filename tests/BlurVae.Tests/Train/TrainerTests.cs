@@ -7,7 +7,7 @@ using BlurVae.Training.Models;
 using BlurVae.Training.Tensors;
 using BlurVae.Training.Training;
 
-namespace BlurVae.Tests.Training;
+namespace BlurVae.Tests.Train;
 
 [TestFixture, Category("Training")]
 public class TrainerTests
