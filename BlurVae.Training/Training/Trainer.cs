@@ -92,17 +92,30 @@ public sealed class Trainer
         Generator.Train();
         bool wiener = WienerActiveAt(epoch);
 
-        // (1) ELBO step on θ, φ.
+        // (1) ELBO step on θ, φ. γ is frozen for this step: the gradient still flows through G_γ into z (and the
+        // encoder), but no gradient for γ is computed or kept, so the ELBO cannot move the kernel generator.
         OptVae.ZeroGrad();
-        var output = Vae.Run(x, eps);
-        Tensor reconstruction = ReconstructionTerm(x, output, wiener);
-        Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
-        Tensor loss = reconstruction + kl * Options.Beta;
-        double lossValue = loss.Item(), recValue = reconstruction.Item(), klValue = kl.Item();
-        if (!double.IsFinite(lossValue))
-            throw new NonFiniteLossException($"The ELBO loss became {lossValue} at epoch {epoch + 1} (reconstruction {recValue}, KL {klValue}). " +
-                                             "Training stopped; the last good checkpoint is kept. Try a smaller --lr or a larger --wiener-c.");
-        loss.Backward();
+        double lossValue, recValue, klValue;
+        VaeOutput output;
+        SetRequiresGrad(Generator, false);
+        try
+        {
+            output = Vae.Run(x, eps);
+            Tensor reconstruction = ReconstructionTerm(x, output, wiener);
+            Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
+            Tensor loss = reconstruction + kl * Options.Beta;
+            lossValue = loss.Item();
+            recValue = reconstruction.Item();
+            klValue = kl.Item();
+            if (!double.IsFinite(lossValue))
+                throw new NonFiniteLossException($"The ELBO loss became {lossValue} at epoch {epoch + 1} (reconstruction {recValue}, KL {klValue}). " +
+                                                 "Training stopped; the last good checkpoint is kept. Try a smaller --lr or a larger --wiener-c.");
+            loss.Backward();
+        }
+        finally
+        {
+            SetRequiresGrad(Generator, true);
+        }
         OptVae.Step();
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
@@ -115,6 +128,11 @@ public sealed class Trainer
         fit.Backward();
         OptKernel.Step();
         return new StepResult(lossValue, recValue, klValue, fitValue, wiener);
+    }
+
+    private static void SetRequiresGrad(Nn.Module module, bool value)
+    {
+        foreach (var p in module.Parameters()) p.RequiresGrad = value;
     }
 
     private Tensor ReconstructionTerm(Tensor x, VaeOutput output, bool wiener)
