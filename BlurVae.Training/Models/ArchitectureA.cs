@@ -32,15 +32,7 @@ public sealed class ArchitectureA : VaeModel
         _bottleneckSide = side >> blocks;
         int flat = _bottleneckChannels * _bottleneckSide * _bottleneckSide;
 
-        _encoder = RegisterModule("encoder", new Sequential());
-        int cin = imageChannels;
-        foreach (var c in channels)
-        {
-            _encoder.Add(new Conv2d(cin, c, 3, rng, stride: 2, padding: 1, dtype: dtype, backend: backend));
-            _encoder.Add(new BatchNorm2d(c, dtype: dtype, backend: backend));
-            _encoder.Add(new LeakyReLU(0.2));
-            cin = c;
-        }
+        _encoder = RegisterModule("encoder", DownsamplingEncoder(imageChannels, channels, rng, dtype, backend));
         _encoderMlp = RegisterModule("encoder_mlp", new Sequential(
             new Linear(flat, mlpHidden, rng, dtype: dtype, backend: backend),
             new LeakyReLU(0.2),

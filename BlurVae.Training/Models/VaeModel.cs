@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Nn;
 using BlurVae.Training.Tensors;
 
@@ -53,6 +54,23 @@ public abstract class VaeModel : Module
     {
         if (x.Rank != 4 || x.Shape[1] != Channels || x.Shape[2] != Side || x.Shape[3] != Side)
             throw new ArgumentException($"{GetType().Name} expects input [N, {Channels}, {Side}, {Side}], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+    }
+
+    /// <summary>
+    /// The encoder trunk both architectures share: per channel-list entry Conv2d(k3, s2, p1) → BatchNorm2d → LeakyReLU(0.2).
+    /// </summary>
+    protected static Sequential DownsamplingEncoder(int imageChannels, int[] channels, Random rng, DType dtype, IBackend? backend)
+    {
+        var encoder = new Sequential();
+        int cin = imageChannels;
+        foreach (var c in channels)
+        {
+            encoder.Add(new Conv2d(cin, c, 3, rng, stride: 2, padding: 1, dtype: dtype, backend: backend));
+            encoder.Add(new BatchNorm2d(c, dtype: dtype, backend: backend));
+            encoder.Add(new LeakyReLU(0.2));
+            cin = c;
+        }
+        return encoder;
     }
 
     /// <summary>log2 of a power-of-two side, or an error naming the flag that set it.</summary>
