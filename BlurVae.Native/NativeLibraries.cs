@@ -36,9 +36,11 @@ public static class NativeLibraries
             : throw new ArgumentException($"Unknown CUDA library '{logicalName}'.", nameof(logicalName));
 
     /// <summary>Every path tried for a logical library, in order: bare sonames (the loader's own search), then the directories.</summary>
-    public static IEnumerable<string> SearchPaths(string logicalName)
+    public static IEnumerable<string> SearchPaths(string logicalName) => SearchPaths(CandidatesFor(logicalName));
+
+    /// <summary>The same order for any list of sonames (the tests use names that exist nowhere).</summary>
+    internal static IEnumerable<string> SearchPaths(IReadOnlyList<string> names)
     {
-        var names = CandidatesFor(logicalName);
         foreach (var name in names)
             yield return name;
         foreach (var dir in SearchDirectories())
@@ -61,9 +63,10 @@ public static class NativeLibraries
                 yield return dir;
     }
 
-    /// <summary>Loads a logical library, or returns false with a message listing what was tried.</summary>
+    /// <summary>Loads a logical library, or returns false with a message listing every path tried.</summary>
     public static bool TryLoad(string logicalName, out IntPtr handle, out string message)
     {
+        var names = CandidatesFor(logicalName);
         lock (Gate)
         {
             if (Loaded.TryGetValue(logicalName, out handle))
@@ -71,20 +74,31 @@ public static class NativeLibraries
                 message = "already loaded";
                 return true;
             }
-            foreach (var path in SearchPaths(logicalName))
-            {
-                if (NativeLibrary.TryLoad(path, out handle))
-                {
-                    Loaded[logicalName] = handle;
-                    message = path;
-                    return true;
-                }
-            }
-            handle = IntPtr.Zero;
-            message = $"{logicalName}: none of {string.Join(", ", CandidatesFor(logicalName))} could be loaded " +
-                      "(searched the loader path, CUDA_PATH, /usr/local/cuda/lib64 and LD_LIBRARY_PATH)";
-            return false;
+            if (!TryLoadAny(logicalName, names, out handle, out message)) return false;
+            Loaded[logicalName] = handle;
+            return true;
         }
+    }
+
+    /// <summary>
+    /// Tries <see cref="SearchPaths(IReadOnlyList{string})"/> in order; on success the message is the path that
+    /// loaded, otherwise it names every path tried so that a user can see where the library was looked for.
+    /// </summary>
+    internal static bool TryLoadAny(string label, IReadOnlyList<string> names, out IntPtr handle, out string message)
+    {
+        var tried = new List<string>();
+        foreach (var path in SearchPaths(names))
+        {
+            tried.Add(path);
+            if (NativeLibrary.TryLoad(path, out handle))
+            {
+                message = path;
+                return true;
+            }
+        }
+        handle = IntPtr.Zero;
+        message = $"{label}: none of {string.Join(", ", names)} could be loaded; tried, in order: {string.Join(", ", tried)}";
+        return false;
     }
 
     /// <summary>Installs the DllImport resolver for this assembly once; later calls do nothing.</summary>

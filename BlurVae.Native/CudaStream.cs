@@ -1,0 +1,27 @@
+namespace BlurVae.Native;
+
+/// <summary>A CUDA stream (cuStreamCreate / cuStreamDestroy_v2).</summary>
+public sealed unsafe class CudaStream : IDisposable
+{
+    private CudaStream(nint handle) => Handle = handle;
+
+    public nint Handle { get; private set; }
+
+    /// <param name="flags"><see cref="Driver.StreamDefault"/> or <see cref="Driver.StreamNonBlocking"/>.</param>
+    public static CudaStream Create(uint flags = Driver.StreamNonBlocking)
+    {
+        nint handle;
+        Driver.Check(Driver.cuStreamCreate(&handle, flags), "cuStreamCreate");
+        return new CudaStream(handle);
+    }
+
+    public void Synchronize() => Driver.Check(Driver.cuStreamSynchronize(Handle), "cuStreamSynchronize");
+
+    public void Dispose()
+    {
+        if (Handle == 0) return;
+        var handle = Handle;
+        Handle = 0;
+        Driver.Check(Driver.cuStreamDestroy_v2(handle), "cuStreamDestroy_v2");
+    }
+}
