@@ -1,10 +1,24 @@
 // kernels.cu — every device kernel of BlurVae in one translation unit.
 //
-// The per-op-family headers live in kernels/ (conv.cuh, batchnorm.cuh, wiener.cuh, adam.cuh, ...), llm.c style:
-// forward and backward side by side, kernels named <op>_<forward|backward>_kernel. The CUDA backend (issue 4)
-// embeds this file and compiles it with NVRTC for the device's compute capability; the same file compiles with
-// g++ against kernels/host/cuda_host.h so that CI runs every kernel without a GPU.
-//
-// Until the CUDA backend lands, the CPU backend (BlurVae.Kernels/Cpu) is the only implementation of the ops.
+// The per-op-family headers live in kernels/ (elementwise.cuh, optim.cuh, reduce.cuh, ...), llm.c style:
+// forward and backward side by side, kernels named <op>_<forward|backward>_kernel, launch geometry chosen by the
+// C# launcher. The CUDA backend embeds this file and compiles it with NVRTC for the device's compute capability;
+// the same file compiles with g++ and -DBLURVAE_HOST_EMULATION against kernels/host/cuda_host.h into
+// libblurvae_kernels_host.so, so that CI runs the kernels without a GPU (see kernels/README.md).
+// Host-only code stays inside #ifdef BLURVAE_HOST_EMULATION; everything else is plain CUDA C++ for NVRTC.
+
+#ifdef BLURVAE_HOST_EMULATION
+#include "kernels/host/cuda_host.h"
+#endif
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+
+#include "kernels/common.cuh"
+#include "kernels/elementwise.cuh"
+#include "kernels/optim.cuh"
+#include "kernels/reduce.cuh"
+
+#ifdef BLURVAE_HOST_EMULATION
+#include "kernels/host/selftest.cuh"
+#include "kernels/host/launch.h"
+#endif

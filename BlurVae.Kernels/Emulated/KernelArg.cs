@@ -1,0 +1,24 @@
+namespace BlurVae.Kernels.Emulated;
+
+/// <summary>A launch dimension (CUDA's dim3).</summary>
+public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1);
+
+/// <summary>
+/// One kernel argument by value: a device pointer, an int or a float, stored in 8 bytes the way cuLaunchKernel's
+/// kernelParams[i] points at it. <see cref="Size"/> is checked against the kernel's parameter type.
+/// </summary>
+public readonly struct KernelArg
+{
+    internal readonly ulong Bits;
+    internal readonly uint Size;
+
+    private KernelArg(ulong bits, uint size)
+    {
+        Bits = bits;
+        Size = size;
+    }
+
+    public static implicit operator KernelArg(EmulatedBuffer buffer) => new((ulong)buffer.Pointer, (uint)IntPtr.Size);
+    public static implicit operator KernelArg(int value) => new((uint)value, sizeof(int));
+    public static implicit operator KernelArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
+}

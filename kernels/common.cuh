@@ -1,0 +1,22 @@
+// kernels/common.cuh — device helpers shared by the op families.
+#pragma once
+
+// Sum of v over the 32 lanes of a warp; every lane of the warp must call it, and lane 0 gets the total.
+__device__ __forceinline__ float warp_reduce_sum(float v) {
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+// Sum of v over the block; blockDim.x must be a multiple of 32 (<= 1024) and every thread must call it.
+// Thread 0 gets the total. `scratch` is a __shared__ float[32] of the caller.
+__device__ __forceinline__ float block_reduce_sum(float v, float* scratch) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    v = warp_reduce_sum(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < (int)(blockDim.x / 32) ? scratch[lane] : 0.0f;
+        v = warp_reduce_sum(v);
+    }
+    return v;
+}
