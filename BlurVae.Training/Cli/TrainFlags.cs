@@ -20,7 +20,7 @@ internal sealed class TrainFlags
     public readonly Option<double> Width = new("--width") { Description = "Multiplier of the default channel list", DefaultValueFactory = _ => D.Width };
     public readonly Option<int> Latent = new("--latent") { Description = "Latent dimension", DefaultValueFactory = _ => D.Latent };
     public readonly Option<int> MlpHidden = new("--mlp-hidden") { Description = "Hidden width of architecture A's encoder and decoder MLPs", DefaultValueFactory = _ => D.MlpHidden };
-    public readonly Option<int> KernelSize = new("--kernel-size") { Description = "Side of the blur kernel G_γ predicts (odd; the paper uses 11 up to 64×64 and 41 for 256×256)", DefaultValueFactory = _ => D.KernelSize };
+    public readonly Option<int> KernelSize = new("--kernel-size") { Description = "Side of the blur kernel G_γ predicts (odd); 0 = the paper's choice: 11 for sides up to 64, 41 above", DefaultValueFactory = _ => D.KernelSize };
     public readonly Option<string> Loss = new("--loss") { Description = "Reconstruction term: wiener (the method), l2, l1, bce, ffl (MSE + focal frequency), watson (Watson-DFT)", DefaultValueFactory = _ => "wiener" };
     public readonly Option<double> WienerC = new("--wiener-c") { Description = "Wiener constant C in F*(k)/(|F(k)|² + C)", DefaultValueFactory = _ => D.WienerC };
     public readonly Option<string> Eps = new("--eps") { Description = "ε of K + εI in the log-determinant; 'large' (default, the paper's best) treats the term as constant and skips it", DefaultValueFactory = _ => "large" };

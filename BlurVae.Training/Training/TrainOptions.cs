@@ -24,7 +24,8 @@ public sealed record TrainOptions
     public double Width { get; init; } = 1.0;
     public int Latent { get; init; } = 256;
     public int MlpHidden { get; init; } = 512;
-    public int KernelSize { get; init; } = 11;
+    /// <summary>Side of the predicted kernel; 0 = the paper's choice for the image side (see <see cref="EffectiveKernelSize"/>).</summary>
+    public int KernelSize { get; init; }
     public LossKind Loss { get; init; } = LossKind.Wiener;
     /// <summary>The Wiener constant C (paper: robust for C ≤ 0.025).</summary>
     public double WienerC { get; init; } = 0.025;
@@ -49,6 +50,9 @@ public sealed record TrainOptions
     public string Out { get; init; } = "runs/latest";
     /// <summary>Images shown in grids and whose kernels are tracked per epoch (Figure 2).</summary>
     public int GridImages { get; init; } = 8;
+
+    /// <summary>The kernel side for images of this side: --kernel-size, or by default 11 up to 64×64 and 41 above (the paper's settings).</summary>
+    public int EffectiveKernelSize(int side) => KernelSize > 0 ? KernelSize : side <= 64 ? 11 : 41;
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -85,10 +89,10 @@ public sealed record TrainOptions
         Require(BatchSize >= 2, $"--batch-size must be at least 2 for batch normalisation (got {BatchSize}).");
         Require(Latent >= 1, $"--latent must be positive (got {Latent}).");
         Require(MlpHidden >= 1, $"--mlp-hidden must be positive (got {MlpHidden}).");
-        Require(KernelSize >= 1 && KernelSize % 2 == 1, $"--kernel-size must be a positive odd number (got {KernelSize}).");
+        Require(KernelSize == 0 || (KernelSize >= 1 && KernelSize % 2 == 1), $"--kernel-size must be a positive odd number, or 0 for the default (got {KernelSize}).");
         Require(Width > 0, $"--width must be positive (got {Width}).");
         Require(Side == 0 || (Side >= 4 && (Side & (Side - 1)) == 0), $"--side must be a power of two ≥ 4 (got {Side}).");
-        Require(Side == 0 || KernelSize <= Side, $"--kernel-size {KernelSize} is larger than --side {Side}.");
+        Require(Side == 0 || EffectiveKernelSize(Side) <= Side, $"--kernel-size {KernelSize} is larger than --side {Side}.");
         Require(WienerC > 0, $"--wiener-c must be positive (got {WienerC}).");
         Require(Eps is null || Eps > 0, $"--eps must be positive (got {Eps}).");
         Require(FixedSigma is null || FixedSigma > 0, $"--fixed-sigma must be positive (got {FixedSigma}).");

@@ -34,15 +34,16 @@ public sealed class Trainer
         DType = options.Dtype == "f64" ? DType.Float64 : DType.Float32;
         Channels = channels;
         Side = side;
-        if (options.KernelSize > side)
-            throw new ArgumentException($"--kernel-size {options.KernelSize} is larger than the {side}×{side} images.");
+        KernelSize = options.EffectiveKernelSize(side);
+        if (KernelSize > side)
+            throw new ArgumentException($"--kernel-size {KernelSize} is larger than the {side}×{side} images.");
         // One generator seeds every initialisation, so a seed fixes the whole run.
         var rng = new Random(options.Seed);
         int[]? list = options.Channels.Length > 0 ? options.Channels : null;
         Vae = options.Arch == Architecture.A
             ? new ArchitectureA(channels, side, options.Latent, rng, list ?? ArchitectureA.DefaultChannels(side, options.Width), options.MlpHidden, DType, Backend)
             : new ArchitectureB(channels, side, options.Latent, rng, list ?? ScaledB(options.Width), DType, Backend);
-        Generator = new KernelGenerator(options.Latent, options.KernelSize, rng, dtype: DType, backend: Backend);
+        Generator = new KernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
         OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
         // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
@@ -62,6 +63,8 @@ public sealed class Trainer
     public DType DType { get; }
     public int Channels { get; }
     public int Side { get; }
+    /// <summary>Side of the blur kernels (options.EffectiveKernelSize of the image side).</summary>
+    public int KernelSize { get; }
     public VaeModel Vae { get; }
     public KernelGenerator Generator { get; }
     public Adam OptVae { get; }
@@ -81,7 +84,7 @@ public sealed class Trainer
     public Tensor KernelFor(Tensor z)
     {
         if (Options.FixedSigma is double sigma)
-            return KernelGenerator.Gaussian(z.Shape[0], Options.KernelSize, sigma, DType, Backend);
+            return KernelGenerator.Gaussian(z.Shape[0], KernelSize, sigma, DType, Backend);
         return Generator.Forward(Options.DetachKernel ? z.Detach() : z);
     }
 

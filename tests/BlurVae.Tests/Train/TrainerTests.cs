@@ -181,6 +181,17 @@ public class TrainerTests
     }
 
     [Test]
+    public void DefaultKernelSizeFollowsThePaper()
+    {
+        var o = new TrainOptions();
+        Assert.That(o.EffectiveKernelSize(32), Is.EqualTo(11));
+        Assert.That(o.EffectiveKernelSize(64), Is.EqualTo(11));
+        Assert.That(o.EffectiveKernelSize(256), Is.EqualTo(41));
+        Assert.That((o with { KernelSize = 7 }).EffectiveKernelSize(256), Is.EqualTo(7));
+        Assert.That(new Trainer(Small() with { KernelSize = 0 }, 1, 32).Generator.KernelSize, Is.EqualTo(11));
+    }
+
+    [Test]
     public void DefaultChannelsFollowThePaper()
     {
         Assert.That(ArchitectureA.DefaultChannels(64, 1.0), Is.EqualTo(new[] { 64, 128, 256, 512 }));
