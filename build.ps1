@@ -6,7 +6,8 @@
 #   build            Release build of the whole solution.
 #   test             Every NUnit test; ends with the plain line "N passed, N failed[, N skipped]".
 #                    -Filter "TestCategory=GradCheck" narrows it (dotnet test filter syntax).
-#   bench            The benchmarks: our CPU GEMM against OpenBLAS (needs Debian's libopenblas0-pthread; see `deps`).
+#   bench            The benchmarks: our CPU GEMM against OpenBLAS (needs Debian's libopenblas0-pthread; see `deps`),
+#                    then the effective GFLOP/s of the CPU convolutions.
 #                    -Micro also runs the BenchmarkDotNet micro-benchmarks of the CPU ops.
 #   deps             Installs the Debian packages the benchmarks use (apt-get; only when run as root).
 #   clean            Removes bin/, obj/ and artifacts/.
@@ -63,6 +64,7 @@ function Invoke-Bench {
     Invoke-Checked 'dotnet build (bench)' { dotnet build (Join-Path $Root 'bench/BlurVae.Bench/BlurVae.Bench.csproj') -c Release --nologo -v minimal }
     $exe = Join-Path $Root 'bench/BlurVae.Bench/bin/Release/net10.0/BlurVae.Bench.dll'
     Invoke-Checked 'GEMM benchmark' { dotnet $exe gemm }
+    Invoke-Checked 'convolution benchmark' { dotnet $exe conv }
     if ($Micro) { Invoke-Checked 'micro-benchmarks' { dotnet $exe micro } }
 }
 

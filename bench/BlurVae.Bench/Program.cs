@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using BlurVae.Bench;
 
 // blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
+// blurvae-bench conv                       effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
 // blurvae-bench micro [BenchmarkDotNet args]   micro-benchmarks of the CPU ops
 var verb = args.Length > 0 ? args[0] : "gemm";
 switch (verb)
@@ -10,11 +11,13 @@ switch (verb)
         int size = args.Length > 1 ? ParsePositive(args[1], "size") : 1024;
         int threads = args.Length > 2 ? ParsePositive(args[2], "threads") : 2;
         return GemmComparison.Run(size, threads);
+    case "conv":
+        return ConvThroughput.Run();
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]' or 'micro [BenchmarkDotNet options]'.");
+        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv' or 'micro [BenchmarkDotNet options]'.");
         return 2;
 }
 
