@@ -17,6 +17,7 @@
 #include "kernels/elementwise.cuh"
 #include "kernels/optim.cuh"
 #include "kernels/reduce.cuh"
+#include "kernels/conv.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"

@@ -1,0 +1,112 @@
+using System.Text;
+
+namespace BlurVae.Kernels.Emulated;
+
+// Launchers of kernels/conv.cuh. The three GEMM-shaped kernels compute 32×32 tiles of their output matrix with a
+// block of blockX × blockY threads (each 8, 16 or 32); the bias gradient runs one block per output channel.
+public sealed unsafe partial class EmulatedDevice
+{
+    private const int ConvTile = 32; // CONV_TILE in kernels/conv.cuh
+
+    /// <summary>y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none.</summary>
+    public void Conv2dForward(EmulatedBuffer y, EmulatedBuffer x, EmulatedBuffer w, EmulatedBuffer? bias, ConvGeometry g,
+                              int blockX = 16, int blockY = 16)
+    {
+        CheckConvGeometry(g);
+        CheckConvBlock(blockX, blockY);
+        CheckBuffer(y, g.OutputLength, nameof(y));
+        CheckBuffer(x, g.InputLength, nameof(x));
+        CheckBuffer(w, g.WeightLength, nameof(w));
+        if (bias is not null) CheckBuffer(bias, g.OutChannels, nameof(bias));
+        if (g.OutputLength == 0) return;
+        // The kernel takes a null bias pointer for "no bias", which KernelArg cannot express, hence the raw launch.
+        LaunchRaw("conv2d_forward_kernel", ConvGrid(g.N * g.OutH * g.OutW, g.OutChannels), new Dim3((uint)blockX, (uint)blockY),
+            [Arg(y), Arg(x), Arg(w), bias is null ? ((ulong)0, (uint)IntPtr.Size) : Arg(bias), .. GeometryArgs(g)]);
+    }
+
+    /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
+    public void Conv2dBackwardInput(EmulatedBuffer dx, EmulatedBuffer dy, EmulatedBuffer w, ConvGeometry g, int blockX = 16, int blockY = 16)
+    {
+        CheckConvGeometry(g);
+        CheckConvBlock(blockX, blockY);
+        CheckBuffer(dx, g.InputLength, nameof(dx));
+        CheckBuffer(dy, g.OutputLength, nameof(dy));
+        CheckBuffer(w, g.WeightLength, nameof(w));
+        if (g.InputLength == 0) return;
+        LaunchRaw("conv2d_backward_input_kernel", ConvGrid(g.N * g.InH * g.InW, g.InChannels), new Dim3((uint)blockX, (uint)blockY),
+            [Arg(dx), Arg(dy), Arg(w), .. GeometryArgs(g)]);
+    }
+
+    /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
+    public void Conv2dBackwardWeight(EmulatedBuffer dw, EmulatedBuffer dy, EmulatedBuffer x, ConvGeometry g, int blockX = 16, int blockY = 16)
+    {
+        CheckConvGeometry(g);
+        CheckConvBlock(blockX, blockY);
+        CheckBuffer(dw, g.WeightLength, nameof(dw));
+        CheckBuffer(dy, g.OutputLength, nameof(dy));
+        CheckBuffer(x, g.InputLength, nameof(x));
+        if (g.WeightLength == 0) return;
+        LaunchRaw("conv2d_backward_weight_kernel", ConvGrid(g.InChannels * g.KernelH * g.KernelW, g.OutChannels),
+            new Dim3((uint)blockX, (uint)blockY), [Arg(dw), Arg(dy), Arg(x), .. GeometryArgs(g)]);
+    }
+
+    /// <summary>db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight); one block of <paramref name="blockSize"/> (a multiple of 32) per channel.</summary>
+    public void Conv2dBackwardBias(EmulatedBuffer db, EmulatedBuffer dy, ConvGeometry g, int blockSize = 256)
+    {
+        CheckConvGeometry(g);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(db, g.OutChannels, nameof(db));
+        CheckBuffer(dy, g.OutputLength, nameof(dy));
+        if (g.OutChannels == 0) return;
+        Launch("conv2d_backward_bias_kernel", new Dim3((uint)g.OutChannels), new Dim3((uint)blockSize), db, dy, g.N, g.OutChannels, g.OutH * g.OutW);
+    }
+
+    private static void CheckConvGeometry(ConvGeometry g)
+    {
+        if (g.N < 0 || g.InChannels < 0 || g.OutChannels < 0)
+            throw new ArgumentOutOfRangeException(nameof(g), g, "batch and channel counts must be >= 0");
+        if (g.InH < 1 || g.InW < 1 || g.KernelH < 1 || g.KernelW < 1 || g.OutH < 1 || g.OutW < 1)
+            throw new ArgumentOutOfRangeException(nameof(g), g, "spatial and kernel sizes must be >= 1");
+        if (g.Stride < 1 || g.Padding < 0)
+            throw new ArgumentOutOfRangeException(nameof(g), g, "stride must be >= 1 and padding >= 0");
+        // The output size must be the one the input maps to (ConvGeometry.ForConv), or the kernels would read past x.
+        if ((g.OutH - 1) * g.Stride + g.KernelH > g.InH + 2 * g.Padding || (g.OutW - 1) * g.Stride + g.KernelW > g.InW + 2 * g.Padding)
+            throw new ArgumentException($"Output {g.OutH}x{g.OutW} does not fit a {g.InH}x{g.InW} input with a {g.KernelH}x{g.KernelW} kernel (stride {g.Stride}, padding {g.Padding}).", nameof(g));
+    }
+
+    private static void CheckConvBlock(int blockX, int blockY)
+    {
+        if (blockX is not (8 or 16 or 32)) throw new ArgumentOutOfRangeException(nameof(blockX), blockX, "block side must be 8, 16 or 32");
+        if (blockY is not (8 or 16 or 32)) throw new ArgumentOutOfRangeException(nameof(blockY), blockY, "block side must be 8, 16 or 32");
+    }
+
+    /// <summary>One block per 32×32 tile of a [rows, cols] output matrix: x over the columns, y over the rows.</summary>
+    private static Dim3 ConvGrid(int cols, int rows) => new((uint)((cols + ConvTile - 1) / ConvTile), (uint)((rows + ConvTile - 1) / ConvTile));
+
+    private static (ulong Bits, uint Size) Arg(KernelArg a) => (a.Bits, a.Size);
+
+    /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, oh, ow: the trailing parameters of the GEMM-shaped kernels.</summary>
+    private static (ulong, uint)[] GeometryArgs(ConvGeometry g) =>
+        [.. new[] { g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, g.OutH, g.OutW }
+            .Select(v => Arg(v))];
+
+    /// <summary>Launch with raw (value bits, size) arguments, so that a pointer argument can be null.</summary>
+    private void LaunchRaw(string kernel, Dim3 grid, Dim3 block, ReadOnlySpan<(ulong Bits, uint Size)> args)
+    {
+        int n = args.Length;
+        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        void** pointers = stackalloc void*[Math.Max(1, n)];
+        uint* sizes = stackalloc uint[Math.Max(1, n)];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = args[i].Bits;
+            pointers[i] = &values[i];
+            sizes[i] = args[i].Size;
+        }
+        byte[] name = Encoding.UTF8.GetBytes(kernel + "\0");
+        int rc;
+        fixed (byte* namePtr = name)
+            rc = _library.Launch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, pointers, (uint)n, sizes);
+        if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
+    }
+}
