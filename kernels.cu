@@ -17,6 +17,8 @@
 #include "kernels/elementwise.cuh"
 #include "kernels/optim.cuh"
 #include "kernels/reduce.cuh"
+#include "kernels/wiener.cuh"
+#include "kernels/vae.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"
