@@ -18,6 +18,8 @@
 #include "kernels/optim.cuh"
 #include "kernels/reduce.cuh"
 #include "kernels/conv.cuh"
+#include "kernels/wiener.cuh"
+#include "kernels/vae.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"

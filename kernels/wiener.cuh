@@ -1,0 +1,163 @@
+// kernels/wiener.cuh — the blur model of the method (docs/method.md): the kernel's OTF embedding, the Wiener-weighted
+// reconstruction term and the complex product of the kernel-fit blur, forward and backward side by side.
+// Spectra are cuFFT/Rfft2 half spectra stored as interleaved (re, im) float pairs: [..., H, Wh, 2], Wh = W/2 + 1.
+// Launch geometry: BlurVae.Kernels/Emulated/EmulatedDevice.Wiener.cs.
+#pragma once
+
+// Multiplicity of half-spectrum column v of a width-w signal in the full spectrum (HalfSpectrum.IsInterior):
+// 1 for column 0 and, for even w, column w/2 (self-conjugate); 2 for the interior columns, which stand for their mirrors.
+__device__ __forceinline__ float half_spectrum_multiplicity(int v, int w) {
+    return (v == 0 || ((w & 1) == 0 && v == w / 2)) ? 1.0f : 2.0f;
+}
+
+// ---- kernel → OTF embedding (KernelOtf.Embed) ----
+
+// out[i, p, q] = k[i, (p + r) mod h, (q + r) mod w] where that index is inside the ks×ks kernel, else 0 (r = ks/2):
+// the kernel zero-padded to h×w with its centre rolled to (0, 0), i.e. k[a, b] lands on ((a − r) mod h, (b − r) mod w).
+// One thread per output element (grid = CEIL_DIV(n·h·w, block)), so the writes are coalesced and every element of
+// out is written (zeros included); needs ks odd and ks <= h, w (checked by the launcher), which makes the map one-to-one.
+extern "C" __global__ void kernel_to_otf_forward_kernel(float* __restrict__ out, const float* __restrict__ k, int n, int ks, int h, int w) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long total = (long long)n * h * w;
+    if (idx >= total) return;
+    const int q = (int)(idx % w);
+    const int p = (int)((idx / w) % h);
+    const int i = (int)(idx / ((long long)h * w));
+    const int r = ks / 2;
+    int a = p + r; if (a >= h) a -= h;
+    int b = q + r; if (b >= w) b -= w;
+    out[idx] = (a < ks && b < ks) ? k[((long long)i * ks + a) * ks + b] : 0.0f;
+}
+
+// The adjoint of the embedding: dk[i, a, b] = dout[i, (a − r) mod h, (b − r) mod w] (a gather; the dropped zero
+// padding has no gradient). One thread per kernel element, grid = CEIL_DIV(n·ks·ks, block).
+extern "C" __global__ void kernel_to_otf_backward_kernel(float* __restrict__ dk, const float* __restrict__ dout, int n, int ks, int h, int w) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long total = (long long)n * ks * ks;
+    if (idx >= total) return;
+    const int b = (int)(idx % ks);
+    const int a = (int)((idx / ks) % ks);
+    const int i = (int)(idx / ((long long)ks * ks));
+    const int r = ks / 2;
+    int p = a - r; if (p < 0) p += h;
+    int q = b - r; if (q < 0) q += w;
+    dk[idx] = dout[((long long)i * h + p) * w + q];
+}
+
+// ---- Wiener-weighted error (WienerBlurLoss.Compute) ----
+
+// loss[i] = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|² with |W_f|² = |F_k[i, f]|² / (|F_k[i, f]|² + C)², m_f the column
+// multiplicity. fk [n, h, wh, 2] is the unnormalised kernel spectrum, e [n, c, h, wh, 2] the orthonormal error spectrum
+// F(x) − F(x̂), wh = w/2 + 1. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a strided
+// set of bins, computes the gain once per bin and applies it to every channel (coalesced over the bins), then the
+// block reduces. Deterministic: no atomics. The caller takes the batch mean (Σ_i loss[i] / n).
+extern "C" __global__ void wiener_weight_forward_kernel(float* __restrict__ loss, const float* __restrict__ fk, const float* __restrict__ e,
+                                                        int n, int channels, int h, int w, float constant) {
+    __shared__ float scratch[32];
+    const int i = blockIdx.x;
+    if (i >= n) return; // uniform over the block
+    const int wh = w / 2 + 1;
+    const int bins = h * wh;
+    const float* fki = fk + (long long)i * bins * 2;
+    const float* ei = e + (long long)i * channels * bins * 2;
+    float s = 0.0f;
+    for (int f = threadIdx.x; f < bins; f += blockDim.x) {
+        const float kr = fki[2 * f], ki = fki[2 * f + 1];
+        const float p = kr * kr + ki * ki;
+        const float d = p + constant;
+        const float gain = p / (d * d);
+        float err = 0.0f;
+        for (int c = 0; c < channels; c++) {
+            const float* ec = ei + ((long long)c * bins + f) * 2;
+            err += ec[0] * ec[0] + ec[1] * ec[1];
+        }
+        s += half_spectrum_multiplicity(f % wh, w) * gain * err;
+    }
+    s = block_reduce_sum(s, scratch);
+    if (threadIdx.x == 0) loss[i] = 0.5f * s;
+}
+
+// Gradients of loss[i] (above) given dloss[i]:
+//   de[i, c, f]  = dloss[i] · m_f |W_f|² E[i, c, f]                              (½ · 2)
+//   dfk[i, f]    = dloss[i] · m_f S_f (C − p)/(p + C)³ · F_k[i, f]               with p = |F_k|², S_f = Σ_c |E[i, c, f]|²,
+// from d|W|²/dp = (C − p)/(p + C)³ and dp/d(re, im) = 2(re, im). One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block);
+// it loops over the channels, so dfk needs no reduction across threads. Both outputs are overwritten.
+extern "C" __global__ void wiener_weight_backward_kernel(float* __restrict__ de, float* __restrict__ dfk, const float* __restrict__ dloss,
+                                                         const float* __restrict__ fk, const float* __restrict__ e,
+                                                         int n, int channels, int h, int w, float constant) {
+    const int wh = w / 2 + 1;
+    const int bins = h * wh;
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * bins) return;
+    const int f = (int)(idx % bins);
+    const int i = (int)(idx / bins);
+    const float g = dloss[i] * half_spectrum_multiplicity(f % wh, w);
+    const float kr = fk[2 * idx], ki = fk[2 * idx + 1];
+    const float p = kr * kr + ki * ki;
+    const float d = p + constant;
+    const float gain = p / (d * d);
+    const float dgain = (constant - p) / (d * d * d);
+    float err = 0.0f;
+    for (int c = 0; c < channels; c++) {
+        const long long o = (((long long)i * channels + c) * bins + f) * 2;
+        const float er = e[o], ei = e[o + 1];
+        err += er * er + ei * ei;
+        de[o] = g * gain * er;
+        de[o + 1] = g * gain * ei;
+    }
+    const float s = g * err * dgain;
+    dfk[2 * idx] = s * kr;
+    dfk[2 * idx + 1] = s * ki;
+}
+
+// ---- complex product of the kernel-fit blur (ComplexMulFunction with F_k broadcast over channels) ----
+
+// y[i, c, f] = x[i, c, f] · fk[i, f] (complex). One thread per (image, bin), grid = CEIL_DIV(n·bins, block): the
+// kernel spectrum is read once and applied to every channel.
+extern "C" __global__ void complex_mul_forward_kernel(float* __restrict__ y, const float* __restrict__ x, const float* __restrict__ fk,
+                                                      int n, int channels, int bins) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * bins) return;
+    const int f = (int)(idx % bins);
+    const int i = (int)(idx / bins);
+    const float br = fk[2 * idx], bi = fk[2 * idx + 1];
+    for (int c = 0; c < channels; c++) {
+        const long long o = (((long long)i * channels + c) * bins + f) * 2;
+        const float ar = x[o], ai = x[o + 1];
+        y[o] = ar * br - ai * bi;
+        y[o + 1] = ar * bi + ai * br;
+    }
+}
+
+// dx[i, c, f] = g[i, c, f] · conj(fk[i, f]);  dfk[i, f] = Σ_c g[i, c, f] · conj(x[i, c, f]). Same geometry as the
+// forward; the channel sum stays in one thread, so no atomics. Both outputs are overwritten.
+extern "C" __global__ void complex_mul_backward_kernel(float* __restrict__ dx, float* __restrict__ dfk, const float* __restrict__ dy,
+                                                       const float* __restrict__ x, const float* __restrict__ fk,
+                                                       int n, int channels, int bins) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * bins) return;
+    const int f = (int)(idx % bins);
+    const int i = (int)(idx / bins);
+    const float br = fk[2 * idx], bi = fk[2 * idx + 1];
+    float sr = 0.0f, si = 0.0f;
+    for (int c = 0; c < channels; c++) {
+        const long long o = (((long long)i * channels + c) * bins + f) * 2;
+        const float gr = dy[o], gi = dy[o + 1];
+        const float ar = x[o], ai = x[o + 1];
+        dx[o] = gr * br + gi * bi;
+        dx[o + 1] = gi * br - gr * bi;
+        sr += gr * ar + gi * ai;
+        si += gi * ar - gr * ai;
+    }
+    dfk[2 * idx] = sr;
+    dfk[2 * idx + 1] = si;
+}
+
+#ifdef BLURVAE_HOST_EMULATION
+BLURVAE_HOST_KERNEL_NO_SYNC(kernel_to_otf_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(kernel_to_otf_backward_kernel)
+BLURVAE_HOST_KERNEL(wiener_weight_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(wiener_weight_backward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_backward_kernel)
+#endif
