@@ -17,6 +17,9 @@
 #include "kernels/elementwise.cuh"
 #include "kernels/optim.cuh"
 #include "kernels/reduce.cuh"
+#include "kernels/batchnorm.cuh"
+#include "kernels/softmax.cuh"
+#include "kernels/upsample.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"
