@@ -20,6 +20,9 @@
 #include "kernels/conv.cuh"
 #include "kernels/wiener.cuh"
 #include "kernels/vae.cuh"
+#include "kernels/batchnorm.cuh"
+#include "kernels/softmax.cuh"
+#include "kernels/upsample.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"

@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+
+namespace BlurVae.Kernels.Emulated;
+
+// Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: one block per channel for the training
+// forward and both backwards (block size a multiple of 32), one thread per element for the inference forward.
+// Optional buffers (gamma, beta, running statistics, dgamma, dbeta) travel as null device pointers when absent.
+public sealed partial class EmulatedDevice
+{
+    /// <summary>Batch statistics per channel; writes saveMean and saveInvStd = 1/sqrt(var + eps), and updates the running statistics (unbiased variance) when both are given.</summary>
+    public void BatchNormForwardTraining(EmulatedBuffer y, EmulatedBuffer saveMean, EmulatedBuffer saveInvStd, EmulatedBuffer x,
+        EmulatedBuffer? gamma, EmulatedBuffer? beta, EmulatedBuffer? runningMean, EmulatedBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum, int blockSize = 256)
+    {
+        long total = CheckBatchNormShape(n, c, spatial);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(y, total, nameof(y));
+        CheckBuffer(x, total, nameof(x));
+        CheckBuffer(saveMean, c, nameof(saveMean));
+        CheckBuffer(saveInvStd, c, nameof(saveInvStd));
+        CheckOptional(gamma, c, nameof(gamma));
+        CheckOptional(beta, c, nameof(beta));
+        CheckOptional(runningMean, c, nameof(runningMean));
+        CheckOptional(runningVar, c, nameof(runningVar));
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException("runningMean and runningVar must be given together.", runningMean is null ? nameof(runningMean) : nameof(runningVar));
+        if (runningVar is not null && total / Math.Max(1, c) < 2)
+            throw new ArgumentException($"Batch normalisation in training needs more than one value per channel (got n={n}, spatial={spatial}).", nameof(x));
+        if (c == 0) return;
+        Launch("batchnorm_forward_training_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
+               y, saveMean, saveInvStd, x, OrNull(gamma), OrNull(beta), OrNull(runningMean), OrNull(runningVar),
+               n, c, spatial, (float)eps, (float)momentum);
+    }
+
+    /// <summary>y = (x − runningMean)/sqrt(runningVar + eps)·γ + β, elementwise.</summary>
+    public void BatchNormForwardInference(EmulatedBuffer y, EmulatedBuffer x, EmulatedBuffer runningMean, EmulatedBuffer runningVar,
+        EmulatedBuffer? gamma, EmulatedBuffer? beta, int n, int c, int spatial, double eps, int blockSize = 256)
+    {
+        long total = CheckBatchNormShape(n, c, spatial);
+        CheckBlockSize(blockSize);
+        CheckBuffer(y, total, nameof(y));
+        CheckBuffer(x, total, nameof(x));
+        CheckBuffer(runningMean, c, nameof(runningMean));
+        CheckBuffer(runningVar, c, nameof(runningVar));
+        CheckOptional(gamma, c, nameof(gamma));
+        CheckOptional(beta, c, nameof(beta));
+        if (total == 0) return;
+        Launch("batchnorm_forward_inference_kernel", GridFor((int)total, blockSize), new Dim3((uint)blockSize),
+               y, x, runningMean, runningVar, OrNull(gamma), OrNull(beta), n, c, spatial, (float)eps);
+    }
+
+    /// <summary>Backward of the training forward from its saved statistics; dgamma and dbeta are written when given.</summary>
+    public void BatchNormBackward(EmulatedBuffer dx, EmulatedBuffer? dgamma, EmulatedBuffer? dbeta, EmulatedBuffer dy, EmulatedBuffer x,
+        EmulatedBuffer saveMean, EmulatedBuffer saveInvStd, EmulatedBuffer? gamma, int n, int c, int spatial, int blockSize = 256)
+    {
+        long total = CheckBatchNormShape(n, c, spatial);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(dx, total, nameof(dx));
+        CheckBuffer(dy, total, nameof(dy));
+        CheckBuffer(x, total, nameof(x));
+        CheckBuffer(saveMean, c, nameof(saveMean));
+        CheckBuffer(saveInvStd, c, nameof(saveInvStd));
+        CheckOptional(dgamma, c, nameof(dgamma));
+        CheckOptional(dbeta, c, nameof(dbeta));
+        CheckOptional(gamma, c, nameof(gamma));
+        if (c == 0) return;
+        Launch("batchnorm_backward_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
+               dx, OrNull(dgamma), OrNull(dbeta), dy, x, saveMean, saveInvStd, OrNull(gamma), n, c, spatial);
+    }
+
+    /// <summary>Backward of the inference forward (running statistics are constants); dgamma and dbeta are written when given.</summary>
+    public void BatchNormBackwardInference(EmulatedBuffer dx, EmulatedBuffer? dgamma, EmulatedBuffer? dbeta, EmulatedBuffer dy, EmulatedBuffer x,
+        EmulatedBuffer runningMean, EmulatedBuffer runningVar, EmulatedBuffer? gamma, int n, int c, int spatial, double eps, int blockSize = 256)
+    {
+        long total = CheckBatchNormShape(n, c, spatial);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(dx, total, nameof(dx));
+        CheckBuffer(dy, total, nameof(dy));
+        CheckBuffer(x, total, nameof(x));
+        CheckBuffer(runningMean, c, nameof(runningMean));
+        CheckBuffer(runningVar, c, nameof(runningVar));
+        CheckOptional(dgamma, c, nameof(dgamma));
+        CheckOptional(dbeta, c, nameof(dbeta));
+        CheckOptional(gamma, c, nameof(gamma));
+        if (c == 0) return;
+        Launch("batchnorm_backward_inference_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
+               dx, OrNull(dgamma), OrNull(dbeta), dy, x, runningMean, runningVar, OrNull(gamma), n, c, spatial, (float)eps);
+    }
+
+    /// <summary>n·c·spatial, checked to be non-negative and to fit the kernels' int element indices.</summary>
+    private static long CheckBatchNormShape(int n, int c, int spatial)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(c);
+        ArgumentOutOfRangeException.ThrowIfNegative(spatial);
+        long total = (long)n * c * spatial;
+        if (total > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(n), $"n·c·spatial = {total} exceeds {int.MaxValue}.");
+        return total;
+    }
+
+    private void CheckOptional(EmulatedBuffer? buffer, long atLeast, string name)
+    {
+        if (buffer is not null) CheckBuffer(buffer, atLeast, name);
+    }
+
+    /// <summary>The buffer's device pointer, or a null device pointer when absent (what cuLaunchKernel takes for an optional pointer).</summary>
+    private static KernelArg OrNull(EmulatedBuffer? buffer)
+    {
+        if (buffer is not null) return buffer;
+        // KernelArg has no null-pointer factory; a pointer-sized argument with all bits zero is exactly that.
+        var arg = default(KernelArg);
+        Unsafe.AsRef(in arg.Size) = (uint)IntPtr.Size;
+        return arg;
+    }
+}
