@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace BlurVae.Kernels.Emulated;
 
 // Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: one block per channel for the training
@@ -28,7 +26,7 @@ public sealed partial class EmulatedDevice
             throw new ArgumentException($"Batch normalisation in training needs more than one value per channel (got n={n}, spatial={spatial}).", nameof(x));
         if (c == 0) return;
         Launch("batchnorm_forward_training_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               y, saveMean, saveInvStd, x, OrNull(gamma), OrNull(beta), OrNull(runningMean), OrNull(runningVar),
+               y, saveMean, saveInvStd, x, KernelArg.PointerOrNull(gamma), KernelArg.PointerOrNull(beta), KernelArg.PointerOrNull(runningMean), KernelArg.PointerOrNull(runningVar),
                n, c, spatial, (float)eps, (float)momentum);
     }
 
@@ -46,7 +44,7 @@ public sealed partial class EmulatedDevice
         CheckOptional(beta, c, nameof(beta));
         if (total == 0) return;
         Launch("batchnorm_forward_inference_kernel", GridFor((int)total, blockSize), new Dim3((uint)blockSize),
-               y, x, runningMean, runningVar, OrNull(gamma), OrNull(beta), n, c, spatial, (float)eps);
+               y, x, runningMean, runningVar, KernelArg.PointerOrNull(gamma), KernelArg.PointerOrNull(beta), n, c, spatial, (float)eps);
     }
 
     /// <summary>Backward of the training forward from its saved statistics; dgamma and dbeta are written when given.</summary>
@@ -65,7 +63,7 @@ public sealed partial class EmulatedDevice
         CheckOptional(gamma, c, nameof(gamma));
         if (c == 0) return;
         Launch("batchnorm_backward_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               dx, OrNull(dgamma), OrNull(dbeta), dy, x, saveMean, saveInvStd, OrNull(gamma), n, c, spatial);
+               dx, KernelArg.PointerOrNull(dgamma), KernelArg.PointerOrNull(dbeta), dy, x, saveMean, saveInvStd, KernelArg.PointerOrNull(gamma), n, c, spatial);
     }
 
     /// <summary>Backward of the inference forward (running statistics are constants); dgamma and dbeta are written when given.</summary>
@@ -84,7 +82,7 @@ public sealed partial class EmulatedDevice
         CheckOptional(gamma, c, nameof(gamma));
         if (c == 0) return;
         Launch("batchnorm_backward_inference_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               dx, OrNull(dgamma), OrNull(dbeta), dy, x, runningMean, runningVar, OrNull(gamma), n, c, spatial, (float)eps);
+               dx, KernelArg.PointerOrNull(dgamma), KernelArg.PointerOrNull(dbeta), dy, x, runningMean, runningVar, KernelArg.PointerOrNull(gamma), n, c, spatial, (float)eps);
     }
 
     /// <summary>n·c·spatial, checked to be non-negative and to fit the kernels' int element indices.</summary>
@@ -101,15 +99,5 @@ public sealed partial class EmulatedDevice
     private void CheckOptional(EmulatedBuffer? buffer, long atLeast, string name)
     {
         if (buffer is not null) CheckBuffer(buffer, atLeast, name);
-    }
-
-    /// <summary>The buffer's device pointer, or a null device pointer when absent (what cuLaunchKernel takes for an optional pointer).</summary>
-    private static KernelArg OrNull(EmulatedBuffer? buffer)
-    {
-        if (buffer is not null) return buffer;
-        // KernelArg has no null-pointer factory; a pointer-sized argument with all bits zero is exactly that.
-        var arg = default(KernelArg);
-        Unsafe.AsRef(in arg.Size) = (uint)IntPtr.Size;
-        return arg;
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace BlurVae.Kernels.Emulated;
 
 // Launchers of kernels/conv.cuh. The three GEMM-shaped kernels compute 32×32 tiles of their output matrix with a
@@ -19,9 +17,8 @@ public sealed unsafe partial class EmulatedDevice
         CheckBuffer(w, g.WeightLength, nameof(w));
         if (bias is not null) CheckBuffer(bias, g.OutChannels, nameof(bias));
         if (g.OutputLength == 0) return;
-        // The kernel takes a null bias pointer for "no bias", which KernelArg cannot express, hence the raw launch.
-        LaunchRaw("conv2d_forward_kernel", ConvGrid(g.N * g.OutH * g.OutW, g.OutChannels), new Dim3((uint)blockX, (uint)blockY),
-            [Arg(y), Arg(x), Arg(w), bias is null ? ((ulong)0, (uint)IntPtr.Size) : Arg(bias), .. GeometryArgs(g)]);
+        Launch("conv2d_forward_kernel", ConvGrid(g.N * g.OutH * g.OutW, g.OutChannels), new Dim3((uint)blockX, (uint)blockY),
+            [y, x, w, KernelArg.PointerOrNull(bias), .. GeometryArgs(g)]);
     }
 
     /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
@@ -33,8 +30,8 @@ public sealed unsafe partial class EmulatedDevice
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         CheckBuffer(w, g.WeightLength, nameof(w));
         if (g.InputLength == 0) return;
-        LaunchRaw("conv2d_backward_input_kernel", ConvGrid(g.N * g.InH * g.InW, g.InChannels), new Dim3((uint)blockX, (uint)blockY),
-            [Arg(dx), Arg(dy), Arg(w), .. GeometryArgs(g)]);
+        Launch("conv2d_backward_input_kernel", ConvGrid(g.N * g.InH * g.InW, g.InChannels), new Dim3((uint)blockX, (uint)blockY),
+            [dx, dy, w, .. GeometryArgs(g)]);
     }
 
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
@@ -46,8 +43,8 @@ public sealed unsafe partial class EmulatedDevice
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         CheckBuffer(x, g.InputLength, nameof(x));
         if (g.WeightLength == 0) return;
-        LaunchRaw("conv2d_backward_weight_kernel", ConvGrid(g.InChannels * g.KernelH * g.KernelW, g.OutChannels),
-            new Dim3((uint)blockX, (uint)blockY), [Arg(dw), Arg(dy), Arg(x), .. GeometryArgs(g)]);
+        Launch("conv2d_backward_weight_kernel", ConvGrid(g.InChannels * g.KernelH * g.KernelW, g.OutChannels),
+            new Dim3((uint)blockX, (uint)blockY), [dw, dy, x, .. GeometryArgs(g)]);
     }
 
     /// <summary>db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight); one block of <paramref name="blockSize"/> (a multiple of 32) per channel.</summary>
@@ -83,30 +80,7 @@ public sealed unsafe partial class EmulatedDevice
     /// <summary>One block per 32×32 tile of a [rows, cols] output matrix: x over the columns, y over the rows.</summary>
     private static Dim3 ConvGrid(int cols, int rows) => new((uint)((cols + ConvTile - 1) / ConvTile), (uint)((rows + ConvTile - 1) / ConvTile));
 
-    private static (ulong Bits, uint Size) Arg(KernelArg a) => (a.Bits, a.Size);
-
     /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, oh, ow: the trailing parameters of the GEMM-shaped kernels.</summary>
-    private static (ulong, uint)[] GeometryArgs(ConvGeometry g) =>
-        [.. new[] { g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, g.OutH, g.OutW }
-            .Select(v => Arg(v))];
-
-    /// <summary>Launch with raw (value bits, size) arguments, so that a pointer argument can be null.</summary>
-    private void LaunchRaw(string kernel, Dim3 grid, Dim3 block, ReadOnlySpan<(ulong Bits, uint Size)> args)
-    {
-        int n = args.Length;
-        ulong* values = stackalloc ulong[Math.Max(1, n)];
-        void** pointers = stackalloc void*[Math.Max(1, n)];
-        uint* sizes = stackalloc uint[Math.Max(1, n)];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-            sizes[i] = args[i].Size;
-        }
-        byte[] name = Encoding.UTF8.GetBytes(kernel + "\0");
-        int rc;
-        fixed (byte* namePtr = name)
-            rc = _library.Launch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, pointers, (uint)n, sizes);
-        if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
-    }
+    private static KernelArg[] GeometryArgs(ConvGeometry g) =>
+        [g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, g.OutH, g.OutW];
 }

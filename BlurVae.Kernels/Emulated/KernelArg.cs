@@ -19,6 +19,12 @@ public readonly struct KernelArg
     }
 
     public static implicit operator KernelArg(EmulatedBuffer buffer) => new((ulong)buffer.Pointer, (uint)IntPtr.Size);
+
+    /// <summary>A null device pointer: what a kernel takes for an absent optional buffer (no bias, no running statistics).</summary>
+    public static KernelArg NullPointer => new(0, (uint)IntPtr.Size);
+
+    /// <summary>The buffer's device pointer, or <see cref="NullPointer"/> when the buffer is absent.</summary>
+    public static KernelArg PointerOrNull(EmulatedBuffer? buffer) => buffer is null ? NullPointer : buffer;
     public static implicit operator KernelArg(int value) => new((uint)value, sizeof(int));
     public static implicit operator KernelArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
 }
