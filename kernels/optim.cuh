@@ -22,3 +22,23 @@ extern "C" __global__ void adam_update_kernel(float* __restrict__ param, float* 
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL_NO_SYNC(adam_update_kernel)
 #endif
+
+// torch.optim.SGD, in the order of CpuBackend.Optim.cs:
+//   d = g + wd·p;  with momentum: buf = d at the first step, else momentum·buf + (1 − dampening)·d; d = buf;  p −= lr·d
+// momentum_buf may be null (no momentum buffer); it is also left untouched when momentum is 0, as on the CPU.
+extern "C" __global__ void sgd_update_kernel(float* __restrict__ param, float* __restrict__ momentum_buf, const float* __restrict__ grad, int n,
+                                             float lr, float momentum, float dampening, float weight_decay, int first_step) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float d = grad[i];
+    if (weight_decay != 0.0f) d += weight_decay * param[i];
+    if (momentum_buf != nullptr && momentum != 0.0f) {
+        d = first_step ? d : momentum * momentum_buf[i] + (1.0f - dampening) * d;
+        momentum_buf[i] = d;
+    }
+    param[i] -= lr * d;
+}
+
+#ifdef BLURVAE_HOST_EMULATION
+BLURVAE_HOST_KERNEL_NO_SYNC(sgd_update_kernel)
+#endif

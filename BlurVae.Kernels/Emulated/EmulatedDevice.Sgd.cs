@@ -1,0 +1,22 @@
+namespace BlurVae.Kernels.Emulated;
+
+// Launcher of sgd_update_kernel (kernels/optim.cuh): one thread per parameter.
+public sealed partial class EmulatedDevice
+{
+    /// <summary>
+    /// One PyTorch SGD step in place on param (and momentumBuffer when given), as CpuBackend.SgdStep; the
+    /// hyper-parameters are rounded to float as there.
+    /// </summary>
+    public void SgdUpdate(EmulatedBuffer param, EmulatedBuffer? momentumBuffer, EmulatedBuffer grad, int n,
+                          double learningRate, double momentum, double dampening, double weightDecay, bool firstStep, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        CheckBlockSize(blockSize);
+        CheckBuffer(param, n, nameof(param));
+        if (momentumBuffer is not null) CheckBuffer(momentumBuffer, n, nameof(momentumBuffer));
+        CheckBuffer(grad, n, nameof(grad));
+        if (n == 0) return;
+        Launch("sgd_update_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), param, KernelArg.PointerOrNull(momentumBuffer), grad, n,
+               (float)learningRate, (float)momentum, (float)dampening, (float)weightDecay, firstStep ? 1 : 0);
+    }
+}
