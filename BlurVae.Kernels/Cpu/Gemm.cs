@@ -12,7 +12,9 @@
 // Transposes are absorbed by the packing routines (no separate transpose copies), alpha is folded into the packed
 // A block, and beta is applied by the micro-kernel on the first k block (beta == 0 never reads C). Tiles that are
 // cut by the edge of C are computed into a small scratch tile and merged, so the kernels only handle full tiles.
-// Threads split C into disjoint micro-tile-aligned blocks and run independent sub-problems (no synchronisation).
+// m == 1 or n == 1 takes a streaming matrix-vector path instead (memory-bound; packing would only add traffic).
+// Multithreading: the caller plus persistent helper threads claim blocks of C dynamically and share the packed B
+// block (see "multithreading" below); problems under ~128^3 multiply-adds stay on the calling thread.
 //
 // Kernel selection (resolved by the JIT, so the unused paths cost nothing):
 //   AVX-512F: 12 x (2 x Vector512) tile: 12x32 floats / 12x16 doubles, 24 zmm accumulators.
@@ -111,12 +113,13 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
     /// <summary>Column block: the packed B block is KC x NC (multiple of NR).</summary>
     internal static readonly int NC = RoundUp(4096 * 4 / Unsafe.SizeOf<T>(), NR);
 
-    /// <summary>Problems below this many multiply-adds run on the calling thread only (thread hand-off costs
-    /// several microseconds, comparable to the whole computation).</summary>
-    private const long SingleThreadWork = 64L * 64 * 64;
+    /// <summary>Problems below this many multiply-adds (~12 us on one Zen 5 core) run on the calling thread only:
+    /// handing work to a helper costs a few microseconds and the helper starts with cold caches, so measured
+    /// two-thread times only beat one thread from about 128^3 upwards.</summary>
+    private const long SingleThreadWork = 128L * 128 * 128;
 
     /// <summary>Each extra thread must get at least this many multiply-adds to pay for itself.</summary>
-    private const long MinWorkPerThread = 48L * 48 * 48;
+    private const long MinWorkPerThread = 96L * 96 * 96;
 
     private const int ModeOverwrite = 0, ModeAdd = 1, ModeScale = 2;
 
@@ -180,28 +183,31 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
 
     // ------------------------------------------------------------------ multithreading
     //
-    // The calling thread (the leader) always works and never waits for helpers to start: helper threads are queued
-    // to the thread pool and join whenever they get a core (an idle pool thread can take milliseconds to wake on a
-    // virtual machine; a static split would make the whole call wait for it). Work is claimed dynamically:
+    // The calling thread (the leader) always works and never waits for helpers to start: helpers join whenever they
+    // get a core (see GemmHelpers) and work is claimed dynamically, so a late or busy helper costs nothing but its
+    // share. The problem is cut into
     //
-    //   phase = one (jc, pc) block: a packed KC x NC block of op(B), shared by all threads (double-buffered, so the
-    //           next phase's B can be packed while the last units of the current phase finish);
-    //   unit  = an MCu x NCu block of C inside the phase; the thread that claims it packs that slice of A itself.
+    //   phases: one (jc, pc) block each, i.e. a KC x NC block of op(B) packed into a buffer shared by all threads
+    //           (two buffers alternate, so the next phase can start while the last units of this one finish);
+    //   units:  MCu x NCu blocks of C inside a phase. The thread that claims a unit packs that slice of A itself;
+    //           the unit's slice of the B block (NCu columns) is packed by the first thread that needs it, so
+    //           B packing is spread over the threads too.
     //
-    // Units are sized so that each phase has about four per thread (load balance on a machine that is shared with
-    // other work) while keeping A and B packed about once. A unit of phase t+1 waits for the same unit of phase t
-    // (it accumulates into the same block of C); the first thread that runs out of units in phase t packs B for t+1.
+    // Units are sized for about four per thread and phase (load balance on a machine that is shared with other
+    // work) while keeping each operand packed about once. A unit of phase t+1 waits for the same unit of phase t
+    // (both accumulate into the same block of C), and phase t+1 opens only once phase t-1 is complete (its B buffer
+    // is reused), so at most two consecutive phases are ever in flight.
 
     private sealed class GemmJob : IThreadPoolWorkItem
     {
         private readonly Problem _p;
-        private readonly int _threads, _numPc, _phases, _totalUnits;
-        private readonly int[] _unitDone;   // per (jc parity, unit index): the last phase that completed it
-        private readonly int _maxUnits;
+        private readonly int _threads, _numPc, _phases, _totalUnits, _maxUnits, _maxSlices;
+        private readonly int[] _unitDone;   // [jc parity][unit]: last phase that completed the unit
+        private readonly int[] _sliceState; // [buffer][slice]: 2t+1 = being packed for phase t, 2t+2 = ready
         private readonly int[] _phaseDone;  // per phase: completed units
         private readonly nint[] _bufB = new nint[2];
-        private long _state;                // (phase << 32) | tickets handed out in that phase
-        private int _packedPhase;           // highest phase whose B block has been (or is being) packed
+        private long _state;                // (open phase << 32) | tickets handed out in it
+        private int _openedPhase;           // highest phase opened (or being opened)
         private int _totalDone;
 
         public GemmJob(in Problem p, int threads)
@@ -211,19 +217,17 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
             _numPc = (p.K + KC - 1) / KC;
             int numJc = (p.N + NC - 1) / NC;
             _phases = numJc * _numPc;
-            int maxUnits = 0;
             for (int jc = 0; jc < numJc; jc++)
             {
-                Geometry(jc * NC, out _, out _, out _, out int units);
-                maxUnits = Math.Max(maxUnits, units);
+                Geometry(jc * NC, out _, out _, out int unitsN, out int units);
+                _maxUnits = Math.Max(_maxUnits, units);
+                _maxSlices = Math.Max(_maxSlices, unitsN);
                 _totalUnits += units * _numPc;
             }
 
-            // At most two consecutive phases are ever in flight (publishing phase t+1 requires phase t-1 to be
-            // complete), so completion marks only need to be kept apart for neighbouring jc blocks.
-            _maxUnits = maxUnits;
-            _unitDone = new int[2 * maxUnits];
+            _unitDone = new int[2 * _maxUnits];
             Array.Fill(_unitDone, -1);
+            _sliceState = new int[2 * _maxSlices];
             _phaseDone = new int[_phases];
         }
 
@@ -259,27 +263,13 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
                 T* b0 = Align64(raw);
                 _bufB[0] = (nint)b0;
                 _bufB[1] = (nint)(b0 + half);
-                PackPhaseB(0);
-                Volatile.Write(ref _state, 0);
-                int helpers = Math.Min(_threads, _totalUnits) - 1;
-                GemmHelpers.Start(this, helpers);
+                Volatile.Write(ref _state, 0); // phase 0 is open
+                GemmHelpers.Start(this, Math.Min(_threads, _totalUnits) - 1);
                 Participate(leader: true);
             }
         }
 
         void IThreadPoolWorkItem.Execute() => Participate(leader: false);
-
-        private void PackPhaseB(int phase)
-        {
-            int jc = phase / _numPc * NC, pc = phase % _numPc * KC;
-            PackB(_p.TransB, (T*)_p.B, _p.Ldb, pc, jc, Math.Min(KC, _p.K - pc), Math.Min(NC, _p.N - jc), (T*)_bufB[phase & 1]);
-        }
-
-        private int UnitsOf(int phase)
-        {
-            Geometry(phase / _numPc * NC, out _, out _, out _, out int units);
-            return units;
-        }
 
         private void Participate(bool leader)
         {
@@ -296,20 +286,30 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
                     int phase = (int)(s >> 32), ticket = (int)(s & 0xFFFFFFFF) - 1;
                     if (phase >= _phases) return; // finished: a late helper leaves without touching the matrices
 
-                    int jc = phase / _numPc * NC;
+                    int jcIndex = phase / _numPc, jc = jcIndex * NC;
+                    int pcIndex = phase % _numPc, pc = pcIndex * KC, kc = Math.Min(KC, _p.K - pc);
                     Geometry(jc, out int mcu, out int ncu, out int unitsN, out int units);
                     if (ticket < units)
                     {
-                        int ic = ticket / unitsN * mcu, j0 = ticket % unitsN * ncu;
-                        int pcIndex = phase % _numPc, pc = pcIndex * KC, kc = Math.Min(KC, _p.K - pc);
-                        ref int done = ref _unitDone[(phase / _numPc & 1) * _maxUnits + ticket];
-                        if (pcIndex > 0)
+                        int slice = ticket % unitsN;
+                        int ic = ticket / unitsN * mcu, j0 = slice * ncu;
+                        int mc = Math.Min(mcu, _p.M - ic), nc = Math.Min(ncu, Math.Min(NC, _p.N - jc) - j0);
+                        T* packB = (T*)_bufB[phase & 1] + (nint)j0 * kc;
+
+                        // This unit's slice of B: pack it, or wait for the thread that is packing it.
+                        ref int sliceState = ref _sliceState[(phase & 1) * _maxSlices + slice];
+                        int seen = Volatile.Read(ref sliceState);
+                        if (seen < 2 * phase + 1 && Interlocked.CompareExchange(ref sliceState, 2 * phase + 1, seen) == seen)
+                        {
+                            PackB(_p.TransB, (T*)_p.B, _p.Ldb, pc, jc + j0, kc, nc, packB);
+                            Volatile.Write(ref sliceState, 2 * phase + 2);
+                        }
+                        else
                         {
                             var spin = new SpinWait();
-                            while (Volatile.Read(ref done) != phase - 1) spin.SpinOnce(-1);
+                            while (Volatile.Read(ref sliceState) != 2 * phase + 2) spin.SpinOnce(-1);
                         }
 
-                        int mc = Math.Min(mcu, _p.M - ic), nc = Math.Min(ncu, Math.Min(NC, _p.N - jc) - j0);
                         if (cachedPhase != phase || cachedRow != ic)
                         {
                             PackA(_p.TransA, (T*)_p.A, _p.Lda, ic, pc, mc, kc, _p.Alpha, packA);
@@ -317,43 +317,52 @@ internal static unsafe class GemmCore<T> where T : unmanaged, INumber<T>
                             cachedRow = ic;
                         }
 
+                        // The same block of C from the previous k block must be finished.
+                        ref int done = ref _unitDone[(jcIndex & 1) * _maxUnits + ticket];
+                        if (pcIndex > 0)
+                        {
+                            var spin = new SpinWait();
+                            while (Volatile.Read(ref done) != phase - 1) spin.SpinOnce(-1);
+                        }
+
                         int mode = pcIndex == 0 ? (_p.Beta == T.Zero ? ModeOverwrite : _p.Beta == T.One ? ModeAdd : ModeScale) : ModeAdd;
-                        MacroKernel(mc, nc, kc, packA, (T*)_bufB[phase & 1] + (nint)j0 * kc,
-                            (T*)_p.C + ic * _p.Ldc + jc + j0, _p.Ldc, _p.Beta, mode, tile);
+                        MacroKernel(mc, nc, kc, packA, packB, (T*)_p.C + ic * _p.Ldc + jc + j0, _p.Ldc, _p.Beta, mode, tile);
                         Volatile.Write(ref done, phase);
                         Interlocked.Increment(ref _phaseDone[phase]);
                         Interlocked.Increment(ref _totalDone);
                         continue;
                     }
 
-                    // Phase exhausted. The first thread here packs the next phase's B (once nobody can still be
-                    // reading the buffer it overwrites, i.e. phase - 1 is complete) and publishes it.
-                    if (phase + 1 < _phases && Interlocked.CompareExchange(ref _packedPhase, phase + 1, phase) == phase)
+                    // No tickets left in this phase. The first thread here opens the next phase, once phase - 1 is
+                    // complete (the next phase re-uses its B buffer).
+                    if (phase + 1 < _phases)
                     {
-                        if (phase >= 1)
+                        if (Interlocked.CompareExchange(ref _openedPhase, phase + 1, phase) == phase)
                         {
-                            int need = UnitsOf(phase - 1);
+                            if (phase >= 1)
+                            {
+                                Geometry((phase - 1) / _numPc * NC, out _, out _, out _, out int previousUnits);
+                                var spin = new SpinWait();
+                                while (Volatile.Read(ref _phaseDone[phase - 1]) != previousUnits) spin.SpinOnce(-1);
+                            }
+
+                            Interlocked.Exchange(ref _state, (long)(phase + 1) << 32);
+                        }
+                        else
+                        {
                             var spin = new SpinWait();
-                            while (Volatile.Read(ref _phaseDone[phase - 1]) != need) spin.SpinOnce(-1);
+                            while ((int)(Volatile.Read(ref _state) >> 32) == phase) spin.SpinOnce(-1);
                         }
 
-                        PackPhaseB(phase + 1);
-                        Interlocked.Exchange(ref _state, (long)(phase + 1) << 32);
                         continue;
                     }
 
-                    if (phase + 1 >= _phases)
-                    {
-                        if (!leader) return;
-                        // The leader returns only when every unit is done: the matrices are pinned by its frame.
-                        var spin = new SpinWait();
-                        while (Volatile.Read(ref _totalDone) != _totalUnits) spin.SpinOnce(-1);
-                        Interlocked.Exchange(ref _state, (long)_phases << 32);
-                        return;
-                    }
-
+                    if (!leader) return;
+                    // The leader returns only when every unit is done: the matrices are pinned by its frame.
                     var wait = new SpinWait();
-                    while ((int)(Volatile.Read(ref _state) >> 32) == phase) wait.SpinOnce(-1);
+                    while (Volatile.Read(ref _totalDone) != _totalUnits) wait.SpinOnce(-1);
+                    Interlocked.Exchange(ref _state, (long)_phases << 32);
+                    return;
                 }
             }
         }
