@@ -10,24 +10,42 @@ public static unsafe class NvrtcCompiler
     /// Compiles <paramref name="source"/> (named <paramref name="name"/> in diagnostics) with the given NVRTC options
     /// (e.g. "--gpu-architecture=compute_80"). Returns the PTX and NVRTC's log (warnings; empty when clean).
     /// A compile error throws a <see cref="CudaException"/> whose message carries the log.
+    /// <paramref name="headers"/> are in-memory headers: an <c>#include "Name"</c> in the source resolves to that
+    /// header's text without touching the file system.
     /// </summary>
-    public static (string Ptx, string Log) Compile(string source, string name, IEnumerable<string> options)
+    public static (string Ptx, string Log) Compile(string source, string name, IEnumerable<string> options,
+                                                   IEnumerable<(string Name, string Source)>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         var optionList = options.ToArray();
+        var headerList = headers?.ToArray() ?? [];
+        foreach (var (headerName, headerSource) in headerList)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(headerName, nameof(headers));
+            ArgumentNullException.ThrowIfNull(headerSource, $"{nameof(headers)}[{headerName}]");
+        }
 
         var utf8Options = new nint[optionList.Length];
+        var utf8Headers = new nint[headerList.Length];
+        var utf8IncludeNames = new nint[headerList.Length];
         nint program = 0;
         try
         {
             for (var i = 0; i < optionList.Length; i++)
                 utf8Options[i] = Marshal.StringToCoTaskMemUTF8(optionList[i]);
+            for (var i = 0; i < headerList.Length; i++)
+            {
+                utf8Headers[i] = Marshal.StringToCoTaskMemUTF8(headerList[i].Source);
+                utf8IncludeNames[i] = Marshal.StringToCoTaskMemUTF8(headerList[i].Name);
+            }
             var sourceBytes = NullTerminated(source);
             var nameBytes = NullTerminated(name);
             fixed (byte* s = sourceBytes, n = nameBytes)
-                Nvrtc.Check(Nvrtc.nvrtcCreateProgram(&program, s, n, 0, null, null), "nvrtcCreateProgram");
+            fixed (nint* h = utf8Headers, inc = utf8IncludeNames)
+                Nvrtc.Check(Nvrtc.nvrtcCreateProgram(&program, s, n, headerList.Length,
+                    headerList.Length == 0 ? null : (byte**)h, headerList.Length == 0 ? null : (byte**)inc), "nvrtcCreateProgram");
 
             int status;
             fixed (nint* o = utf8Options)
@@ -45,7 +63,7 @@ public static unsafe class NvrtcCompiler
         finally
         {
             if (program != 0) Nvrtc.nvrtcDestroyProgram(&program);
-            foreach (var p in utf8Options)
+            foreach (var p in utf8Options.Concat(utf8Headers).Concat(utf8IncludeNames))
                 if (p != 0) Marshal.FreeCoTaskMem(p);
         }
     }
