@@ -46,14 +46,18 @@ public static class BlurVaeCli
         return root;
     }
 
-    /// <summary>Turns the expected failures (bad input, bad files, a diverged run) into one clear line and exit code 1.</summary>
+    /// <summary>
+    /// Turns the expected failures into one clear line and exit code 1: bad flags and values (ArgumentException), bad or
+    /// missing files (IOException: InvalidDataException, FileNotFoundException, the readers' DatasetFormatException), a
+    /// diverged run, an unsupported dtype.
+    /// </summary>
     private static int Guard(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or NonFiniteLossException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or IOException or NonFiniteLossException or NotSupportedException)
         {
             Console.Error.WriteLine($"blurvae: {e.Message}");
             return 1;

@@ -111,6 +111,24 @@ public class CliTests
     }
 
     [Test]
+    public void MalformedDataFileFailsNamingTheFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"blurvae-bad-{Guid.NewGuid():N}-images-idx3-ubyte");
+        File.WriteAllBytes(file, [0, 0, 8, 3, 0, 0, 0, 5]);   // IDX header claiming 5 images, then nothing
+        try
+        {
+            var (code, _, err) = Invoke("train", "--data", file, "--out", Path.Combine(Path.GetTempPath(), "blurvae-never"));
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain(file));
+            Assert.That(err, Does.Not.Contain("   at "), "a stack trace instead of a message");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public void EvalOfAMissingRunSaysWhatToDo()
     {
         var (code, _, err) = Invoke("eval", "--run", Path.Combine(Path.GetTempPath(), "no-such-blurvae-run"));
