@@ -65,24 +65,31 @@ public static class Engine
     /// <summary>Adds g into a leaf's .Grad (in place once the leaf owns its gradient buffer).</summary>
     internal static void Accumulate(Tensor leaf, Tensor g)
     {
-        if (leaf.Grad is null)
+        var grad = leaf.Grad;
+        bool owned = leaf.GradIsOwned;
+        AddInto(ref grad, ref owned, g);
+        leaf.Grad = grad;
+        leaf.GradIsOwned = owned;
+    }
+
+    /// <summary>
+    /// grad += g. The first gradient is kept as given, and it may be shared with another tensor (Add passes its
+    /// gradient through to both inputs), so the first accumulation copies before writing; later ones add in place.
+    /// </summary>
+    private static void AddInto(ref Tensor? grad, ref bool owned, Tensor g)
+    {
+        if (grad is null)
         {
-            leaf.Grad = g;
-            leaf.GradIsOwned = false;
+            grad = g;
+            owned = false;
+            return;
         }
-        else if (leaf.GradIsOwned)
+        if (!owned)
         {
-            leaf.Backend.Axpby(leaf.Grad.Buffer, 1.0, g.Buffer, 1.0);
+            grad = grad.Clone();
+            owned = true;
         }
-        else
-        {
-            // The first gradient may be shared with another tensor (Add passes its gradient through to both
-            // inputs), so the first accumulation copies before writing.
-            var sum = leaf.Grad.Clone();
-            sum.Backend.Axpby(sum.Buffer, 1.0, g.Buffer, 1.0);
-            leaf.Grad = sum;
-            leaf.GradIsOwned = true;
-        }
+        grad.Backend.Axpby(grad.Buffer, 1.0, g.Buffer, 1.0);
     }
 
     private sealed class GradSlot
@@ -90,20 +97,7 @@ public static class Engine
         public Tensor? Grad;
         private bool _owned;
 
-        public void Add(Tensor g)
-        {
-            if (Grad is null)
-            {
-                Grad = g;
-                return;
-            }
-            if (!_owned)
-            {
-                Grad = Grad.Clone();
-                _owned = true;
-            }
-            Grad.Backend.Axpby(Grad.Buffer, 1.0, g.Buffer, 1.0);
-        }
+        public void Add(Tensor g) => AddInto(ref Grad, ref _owned, g);
     }
 
     /// <summary>Tensors requiring grad reachable from root, each after all tensors it was computed from.</summary>
