@@ -65,21 +65,24 @@ internal sealed class TrainFlags
             o = TrainOptions.FromJson(File.ReadAllText(file.FullName), file.FullName);
         }
         T Pick<T>(Option<T> option, T current) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : current;
+        // A flag whose text becomes another type (enums, lists, "large"/"none" or a number), parsed only when given.
+        TOut Parse<TOut>(Option<string> option, Func<string, TOut> parse, TOut current) =>
+            r.GetResult(option) is { Implicit: false } ? parse(r.GetValue(option)!) : current;
         return o with
         {
             Data = Pick(Data, o.Data),
-            Arch = r.GetResult(Arch) is { Implicit: false } ? Enum.Parse<Architecture>(r.GetValue(Arch)!, ignoreCase: true) : o.Arch,
+            Arch = Parse(Arch, v => Enum.Parse<Architecture>(v, ignoreCase: true), o.Arch),
             Side = Pick(Side, o.Side),
-            Channels = r.GetResult(Channels) is { Implicit: false } ? ParseChannels(r.GetValue(Channels)!) : o.Channels,
+            Channels = Parse(Channels, ParseChannels, o.Channels),
             Width = Pick(Width, o.Width),
             Latent = Pick(Latent, o.Latent),
             MlpHidden = Pick(MlpHidden, o.MlpHidden),
             KernelSize = Pick(KernelSize, o.KernelSize),
-            Loss = r.GetResult(Loss) is { Implicit: false } ? Enum.Parse<LossKind>(r.GetValue(Loss)!, ignoreCase: true) : o.Loss,
+            Loss = Parse(Loss, v => Enum.Parse<LossKind>(v, ignoreCase: true), o.Loss),
             WienerC = Pick(WienerC, o.WienerC),
-            Eps = r.GetResult(Eps) is { Implicit: false } ? ParseOptionalNumber(r.GetValue(Eps)!, "large", "--eps") : o.Eps,
+            Eps = Parse(Eps, v => ParseOptionalNumber(v, "large", "--eps"), o.Eps),
             DetachKernel = Pick(DetachKernel, o.DetachKernel),
-            FixedSigma = r.GetResult(FixedSigma) is { Implicit: false } ? ParseOptionalNumber(r.GetValue(FixedSigma)!, "none", "--fixed-sigma") : o.FixedSigma,
+            FixedSigma = Parse(FixedSigma, v => ParseOptionalNumber(v, "none", "--fixed-sigma"), o.FixedSigma),
             FflWeight = Pick(FflWeight, o.FflWeight),
             Beta = Pick(Beta, o.Beta),
             Lr = Pick(Lr, o.Lr),

@@ -14,6 +14,9 @@ public sealed class ArchitectureB : VaeModel
 {
     public static readonly int[] DefaultChannelList = [32, 64, 128, 256, 512];
 
+    /// <summary>The default channel list times the --width multiplier.</summary>
+    public static int[] DefaultChannels(double width) => DefaultChannelList.Select(c => Math.Max(1, (int)Math.Round(c * width))).ToArray();
+
     private readonly Sequential _encoder, _decoder;
     private readonly Linear _toStats, _fromLatent;
     private readonly int _bottleneckChannels, _bottleneckSide;

@@ -42,7 +42,7 @@ public sealed class Trainer
         int[]? list = options.Channels.Length > 0 ? options.Channels : null;
         Vae = options.Arch == Architecture.A
             ? new ArchitectureA(channels, side, options.Latent, rng, list ?? ArchitectureA.DefaultChannels(side, options.Width), options.MlpHidden, DType, Backend)
-            : new ArchitectureB(channels, side, options.Latent, rng, list ?? ScaledB(options.Width), DType, Backend);
+            : new ArchitectureB(channels, side, options.Latent, rng, list ?? ArchitectureB.DefaultChannels(options.Width), DType, Backend);
         Generator = new KernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
         OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
@@ -72,8 +72,6 @@ public sealed class Trainer
 
     /// <summary>Epochs completed (the next epoch to train has this index).</summary>
     public int Epoch { get; set; }
-
-    private static int[] ScaledB(double width) => ArchitectureB.DefaultChannelList.Select(c => Math.Max(1, (int)Math.Round(c * width))).ToArray();
 
     /// <summary>The noise of the reparameterisation for one batch: drawn from a generator seeded by (seed, epoch), so a resumed epoch repeats exactly.</summary>
     public static Random NoiseFor(int seed, int epoch) => new(unchecked(seed * 7919 + epoch * 104729 + 17));

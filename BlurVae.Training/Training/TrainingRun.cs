@@ -180,15 +180,13 @@ public sealed class TrainingRun
             TrainingCheckpoint.Save(Trainer, Path.Combine(Folder, TrainingCheckpoint.FileName));
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: loss {sums[0] / steps:F2} (rec {sums[1] / steps:F2}, kl {sums[2] / steps:F2}), kernel fit {sums[3] / steps:F3}, " +
-                $"test psnr {Get(last, "psnr"):F2} ssim {Get(last, "ssim"):F4} hf-ratio {Get(last, "hf_energy_ratio"):F3} kernel width {Get(last, "kernel_width"):F3}, " +
+                $"test psnr {last["psnr"].Mean:F2} ssim {last["ssim"].Mean:F4} hf-ratio {last["hf_energy_ratio"].Mean:F3} kernel width {last["kernel_width"].Mean:F3}, " +
                 $"{seconds:F1} s ({steps * o.BatchSize / seconds:F0} img/s)"));
         }
         return last;
     }
 
     private static int CpuThreads() => Kernels.Cpu.CpuBackend.Threads;
-
-    private static double Get(MetricTable table, string name) => table.Rows.First(r => r.Name == name).Value.Mean;
 
     private void AppendMetrics(int epoch, int steps, double[] sums, double seconds, bool wiener, int trainImages, MetricTable test)
     {
