@@ -1,20 +1,19 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using BlurVae.Kernels.Gpu;
+using BlurVae.Native;
 
 namespace BlurVae.Kernels.Emulated;
 
 /// <summary>
 /// A CUDA device emulated on the host: memory is aligned native memory and kernels are those of kernels.cu built
 /// with g++ (libblurvae_kernels_host.so), launched by name with the same argument array cuLaunchKernel takes.
-/// The launchers (EmulatedDevice.Elementwise.cs, .Optim.cs, .Reduce.cs) mirror kernels/*.cuh and choose the
-/// launch geometry. Allocations are counted so that tests can assert that nothing leaks.
+/// cuBLAS and cuFFT calls go to the CPU backend's GEMM and FFT on that memory. Everything is synchronous.
 /// </summary>
-public sealed unsafe partial class EmulatedDevice
+public sealed unsafe class EmulatedDevice : KernelDevice
 {
     private const nuint Alignment = 64;
     private readonly HostKernelLibrary _library;
-    private long _liveAllocations;
-    private long _liveBytes;
 
     /// <param name="libraryPath">The host kernels library; default: libblurvae_kernels_host.so next to this assembly.</param>
     public EmulatedDevice(string? libraryPath = null)
@@ -24,60 +23,29 @@ public sealed unsafe partial class EmulatedDevice
 
     public static string DefaultLibraryPath => Path.Combine(AppContext.BaseDirectory, HostKernelLibrary.FileName);
 
-    /// <summary>Buffers allocated and not yet disposed.</summary>
-    public long LiveAllocations => Interlocked.Read(ref _liveAllocations);
-
-    public long LiveBytes => Interlocked.Read(ref _liveBytes);
+    public override string Name => "emulated";
 
     /// <summary>Every kernel the library registers, self-test kernels included.</summary>
     public IReadOnlyList<string> KernelNames => _library.KernelNames();
 
-    /// <summary>A zero-filled buffer of <paramref name="length"/> floats.</summary>
-    public EmulatedBuffer Allocate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        void* p = NativeMemory.AlignedAlloc(bytes, Alignment);
-        NativeMemory.Clear(p, bytes);
-        Interlocked.Increment(ref _liveAllocations);
-        Interlocked.Add(ref _liveBytes, (long)bytes);
-        return new EmulatedBuffer(this, p, length);
-    }
+    protected override ulong AllocateBytes(long bytes) => (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
 
-    internal void Free(void* p, int length)
-    {
-        NativeMemory.AlignedFree(p);
-        Interlocked.Decrement(ref _liveAllocations);
-        Interlocked.Add(ref _liveBytes, -(long)Math.Max(1, length) * sizeof(float));
-    }
+    protected override void FreeBytes(ulong pointer, long bytes) => NativeMemory.AlignedFree((void*)pointer);
 
-    public void Upload(EmulatedBuffer dst, ReadOnlySpan<float> src)
-    {
-        CheckOwned(dst, nameof(dst));
-        if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
-        src.CopyTo(dst.Span);
-    }
+    protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>
+        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
 
-    public void Download(EmulatedBuffer src, Span<float> dst)
-    {
-        CheckOwned(src, nameof(src));
-        if (src.Length != dst.Length) throw new ArgumentException($"src has {src.Length} elements, the destination {dst.Length}.", nameof(src));
-        src.Span.CopyTo(dst);
-    }
+    protected override void CopyDeviceToHost(void* destination, ulong source, long bytes) =>
+        Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
 
-    public float[] Download(EmulatedBuffer src)
-    {
-        var result = new float[src.Length];
-        Download(src, result);
-        return result;
-    }
+    protected override void CopyDeviceToDevice(ulong destination, ulong source, long bytes) =>
+        Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
 
-    /// <summary>
-    /// Launches <paramref name="kernel"/> synchronously. Each argument is passed by a pointer to its value, as
-    /// cuLaunchKernel's kernelParams; the library checks their number and sizes against the kernel's parameters.
-    /// </summary>
+    protected override void Memset32(ulong destination, uint value, long words) =>
+        new Span<uint>((void*)destination, checked((int)words)).Fill(value);
+
     /// <exception cref="EmulatedLaunchException">Unknown kernel, bad configuration or arguments, or a barrier/shuffle mismatch.</exception>
-    public void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
+    public override void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         int n = args.Length;
@@ -97,25 +65,37 @@ public sealed unsafe partial class EmulatedDevice
         if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
     }
 
-    private void CheckOwned(EmulatedBuffer buffer, string name)
+    // Column-major cuBLAS on a row-major GEMM: a column-major matrix is its transpose row-major, so the call is the
+    // same swap of A with B and m with n that KernelDevice.Gemm made (the two swaps are each other's inverse).
+    protected override void SgemmColumnMajor(bool transA, bool transB, int m, int n, int k, float alpha,
+        ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
-        ArgumentNullException.ThrowIfNull(buffer, name);
-        if (buffer.Device != this) throw new ArgumentException("The buffer belongs to another emulated device.", name);
+        // Column-major op(A) is m×k: A is stored as (transA ? m : k) columns of lda, i.e. a row-major (cols × ld) block.
+        int aLength = Extent(transA ? m : k, transA ? k : m, lda);
+        int bLength = Extent(transB ? k : n, transB ? n : k, ldb);
+        int cLength = Extent(n, m, ldc);
+        for (int i = 0; i < batch; i++)
+        {
+            var ai = new ReadOnlySpan<float>((float*)a + i * strideA, aLength);
+            var bi = new ReadOnlySpan<float>((float*)b + i * strideB, bLength);
+            var ci = new Span<float>((float*)c + i * strideC, cLength);
+            Cpu.Gemm.Sgemm(transB, transA, n, m, k, alpha, bi, ldb, ai, lda, beta, ci, ldc, Cpu.Parallelism.MaxThreads);
+        }
     }
 
-    /// <summary>Blocks of <paramref name="blockSize"/> threads covering <paramref name="n"/> elements.</summary>
-    private static Dim3 GridFor(int n, int blockSize) => new((uint)((n + blockSize - 1) / blockSize));
+    // Elements spanned by `columns` column-major columns of `rows` (leading dimension ld): (columns−1)·ld + rows.
+    private static int Extent(int columns, int rows, int ld) => columns == 0 || rows == 0 ? 0 : checked((columns - 1) * ld + rows);
 
-    private static void CheckBlockSize(int blockSize, bool multipleOf32 = false)
+    protected override void FftRealToComplex(ulong output, ulong input, int batch, int h, int w) =>
+        Cpu.Fft.Rfft2<float>(new Span<float>((void*)output, batch * h * (w / 2 + 1) * 2), new ReadOnlySpan<float>((void*)input, batch * h * w), batch, h, w);
+
+    protected override void FftComplexToRealDestroyingInput(ulong output, ulong input, int batch, int h, int w)
     {
-        if (blockSize < 1 || blockSize > 1024 || (multipleOf32 && blockSize % 32 != 0))
-            throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize,
-                multipleOf32 ? "block size must be a multiple of 32 in [32, 1024]" : "block size must be in [1, 1024]");
+        var spectrum = new Span<float>((void*)input, batch * h * (w / 2 + 1) * 2);
+        Cpu.Fft.Irfft2<float>(new Span<float>((void*)output, batch * h * w), spectrum, batch, h, w);
+        // cuFFT's C2R may overwrite its input; garble it here so a caller that relied on it fails in CI, not on a GPU.
+        spectrum.Fill(float.NaN);
     }
 
-    private void CheckBuffer(EmulatedBuffer buffer, long atLeast, string name)
-    {
-        CheckOwned(buffer, name);
-        if (buffer.Length < atLeast) throw new ArgumentException($"{name} has {buffer.Length} elements, needs {atLeast}.", name);
-    }
+    public override void Synchronize() { }
 }

@@ -1,6 +1,7 @@
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Kernels.Emulated;
+using BlurVae.Kernels.Gpu;
 using static BlurVae.Tests.KernelsEmulated.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.

@@ -1,4 +1,6 @@
 using BlurVae.Kernels.Emulated;
+using BlurVae.Kernels.Gpu;
+using BlurVae.Native;
 using static BlurVae.Tests.KernelsEmulated.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.

@@ -1,6 +1,7 @@
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Kernels.Emulated;
+using BlurVae.Kernels.Gpu;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
 namespace BlurVae.Tests.KernelsEmulated;
@@ -26,7 +27,7 @@ internal static class KernelParity
         return v;
     }
 
-    public static EmulatedBuffer Upload(float[] data)
+    public static KernelBuffer Upload(float[] data)
     {
         var b = Device.Allocate(data.Length);
         Device.Upload(b, data);

@@ -1,6 +1,7 @@
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Kernels.Emulated;
+using BlurVae.Kernels.Gpu;
 using BlurVae.Training.Data;
 using BlurVae.Training.Tensors;
 using BlurVae.Training.Training;

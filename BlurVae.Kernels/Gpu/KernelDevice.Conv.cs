@@ -1,13 +1,14 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/conv.cuh. The three GEMM-shaped kernels compute 32×32 tiles of their output matrix with a
 // block of blockX × blockY threads (each 8, 16 or 32); the bias gradient runs one block per output channel.
-public sealed unsafe partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     private const int ConvTile = 32; // CONV_TILE in kernels/conv.cuh
 
     /// <summary>y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none.</summary>
-    public void Conv2dForward(EmulatedBuffer y, EmulatedBuffer x, EmulatedBuffer w, EmulatedBuffer? bias, ConvGeometry g,
+    public void Conv2dForward(KernelBuffer y, KernelBuffer x, KernelBuffer w, KernelBuffer? bias, ConvGeometry g,
                               int blockX = 16, int blockY = 16)
     {
         CheckConvGeometry(g);
@@ -22,7 +23,7 @@ public sealed unsafe partial class EmulatedDevice
     }
 
     /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
-    public void Conv2dBackwardInput(EmulatedBuffer dx, EmulatedBuffer dy, EmulatedBuffer w, ConvGeometry g, int blockX = 16, int blockY = 16)
+    public void Conv2dBackwardInput(KernelBuffer dx, KernelBuffer dy, KernelBuffer w, ConvGeometry g, int blockX = 16, int blockY = 16)
     {
         CheckConvGeometry(g);
         CheckConvBlock(blockX, blockY);
@@ -35,7 +36,7 @@ public sealed unsafe partial class EmulatedDevice
     }
 
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
-    public void Conv2dBackwardWeight(EmulatedBuffer dw, EmulatedBuffer dy, EmulatedBuffer x, ConvGeometry g, int blockX = 16, int blockY = 16)
+    public void Conv2dBackwardWeight(KernelBuffer dw, KernelBuffer dy, KernelBuffer x, ConvGeometry g, int blockX = 16, int blockY = 16)
     {
         CheckConvGeometry(g);
         CheckConvBlock(blockX, blockY);
@@ -48,7 +49,7 @@ public sealed unsafe partial class EmulatedDevice
     }
 
     /// <summary>db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight); one block of <paramref name="blockSize"/> (a multiple of 32) per channel.</summary>
-    public void Conv2dBackwardBias(EmulatedBuffer db, EmulatedBuffer dy, ConvGeometry g, int blockSize = 256)
+    public void Conv2dBackwardBias(KernelBuffer db, KernelBuffer dy, ConvGeometry g, int blockSize = 256)
     {
         CheckConvGeometry(g);
         CheckBlockSize(blockSize, multipleOf32: true);

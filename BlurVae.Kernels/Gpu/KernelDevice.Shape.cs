@@ -1,13 +1,14 @@
+using BlurVae.Native;
 using BlurVae.Kernels.Cpu;
 
-namespace BlurVae.Kernels.Emulated;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of sum_to_forward_kernel, broadcast_to_forward_kernel and copy_axis_slice_kernel (kernels/reduce.cuh):
 // one thread per output element.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y = x summed over every axis where yShape has 1 and xShape not; same rank (as CpuBackend.SumTo).</summary>
-    public void SumToForward(EmulatedBuffer y, int[] yShape, EmulatedBuffer x, int[] xShape, int blockSize = 256)
+    public void SumToForward(KernelBuffer y, int[] yShape, KernelBuffer x, int[] xShape, int blockSize = 256)
     {
         ArgumentNullException.ThrowIfNull(yShape);
         ArgumentNullException.ThrowIfNull(xShape);
@@ -33,7 +34,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>y = x repeated along every axis where xShape has 1 and yShape not; same rank (as CpuBackend.BroadcastTo).</summary>
-    public void BroadcastToForward(EmulatedBuffer y, int[] yShape, EmulatedBuffer x, int[] xShape, int blockSize = 256)
+    public void BroadcastToForward(KernelBuffer y, int[] yShape, KernelBuffer x, int[] xShape, int blockSize = 256)
     {
         ArgumentNullException.ThrowIfNull(yShape);
         ArgumentNullException.ThrowIfNull(xShape);
@@ -54,7 +55,7 @@ public sealed partial class EmulatedDevice
     /// Viewing dst as [outer, dstAxis, inner] and src as [outer, srcAxis, inner]:
     /// dst[o, dstStart + i, :] (+)= src[o, srcStart + i, :] for i &lt; length (as CpuBackend.CopyAxisSlice).
     /// </summary>
-    public void CopyAxisSlice(EmulatedBuffer dst, int dstAxis, int dstStart, EmulatedBuffer src, int srcAxis, int srcStart,
+    public void CopyAxisSlice(KernelBuffer dst, int dstAxis, int dstStart, KernelBuffer src, int srcAxis, int srcStart,
                               int outer, int length, int inner, bool accumulate, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(outer);

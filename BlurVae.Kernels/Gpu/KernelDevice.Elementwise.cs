@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/elementwise.cuh: one thread per element.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y = x for x &gt; 0, alpha·x otherwise, over the first n elements.</summary>
-    public void LeakyReluForward(EmulatedBuffer y, EmulatedBuffer x, int n, float alpha, int blockSize = 256)
+    public void LeakyReluForward(KernelBuffer y, KernelBuffer x, int n, float alpha, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         CheckBlockSize(blockSize);
@@ -15,7 +16,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dx = dy where x &gt; 0, alpha·dy otherwise.</summary>
-    public void LeakyReluBackward(EmulatedBuffer dx, EmulatedBuffer dy, EmulatedBuffer x, int n, float alpha, int blockSize = 256)
+    public void LeakyReluBackward(KernelBuffer dx, KernelBuffer dy, KernelBuffer x, int n, float alpha, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         CheckBlockSize(blockSize);

@@ -1,11 +1,9 @@
-namespace BlurVae.Kernels.Emulated;
-
-/// <summary>A launch dimension (CUDA's dim3).</summary>
-public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1);
+namespace BlurVae.Kernels.Gpu;
 
 /// <summary>
 /// One kernel argument by value: a device pointer, an int or a float, stored in 8 bytes the way cuLaunchKernel's
-/// kernelParams[i] points at it. <see cref="Size"/> is checked against the kernel's parameter type.
+/// kernelParams[i] points at it (little-endian, so an int's or float's bytes are the first 4). <see cref="Size"/>
+/// is checked against the kernel's parameter type by the emulated device.
 /// </summary>
 public readonly struct KernelArg
 {
@@ -18,13 +16,13 @@ public readonly struct KernelArg
         Size = size;
     }
 
-    public static implicit operator KernelArg(EmulatedBuffer buffer) => new((ulong)buffer.Pointer, (uint)IntPtr.Size);
+    public static implicit operator KernelArg(KernelBuffer buffer) => new(buffer.Pointer, sizeof(ulong));
 
     /// <summary>A null device pointer: what a kernel takes for an absent optional buffer (no bias, no running statistics).</summary>
-    public static KernelArg NullPointer => new(0, (uint)IntPtr.Size);
+    public static KernelArg NullPointer => new(0, sizeof(ulong));
 
     /// <summary>The buffer's device pointer, or <see cref="NullPointer"/> when the buffer is absent.</summary>
-    public static KernelArg PointerOrNull(EmulatedBuffer? buffer) => buffer is null ? NullPointer : buffer;
+    public static KernelArg PointerOrNull(KernelBuffer? buffer) => buffer is null ? NullPointer : buffer;
     public static implicit operator KernelArg(int value) => new((uint)value, sizeof(int));
     public static implicit operator KernelArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
 }

@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/optim.cuh: one thread per parameter.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>One Adam step in place on param, m and v (PyTorch semantics, as CpuBackend.AdamStep).</summary>
-    public void AdamUpdate(EmulatedBuffer param, EmulatedBuffer m, EmulatedBuffer v, EmulatedBuffer grad, int n, AdamStepParameters p, int blockSize = 256)
+    public void AdamUpdate(KernelBuffer param, KernelBuffer m, KernelBuffer v, KernelBuffer grad, int n, AdamStepParameters p, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");

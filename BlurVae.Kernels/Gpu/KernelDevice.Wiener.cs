@@ -1,13 +1,14 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/wiener.cuh. Spectra are half spectra [.., H, W/2+1, 2] of interleaved (re, im) floats.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>
     /// out[N, H, W] = the kernels k[N, ks, ks] zero-padded with their centres rolled to (0, 0) (KernelOtf.Embed);
     /// one thread per output element.
     /// </summary>
-    public void KernelToOtfForward(EmulatedBuffer output, EmulatedBuffer kernel, int n, int kernelSize, int height, int width, int blockSize = 256)
+    public void KernelToOtfForward(KernelBuffer output, KernelBuffer kernel, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
         int total = CheckOtfSizes(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
@@ -18,7 +19,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>The adjoint of <see cref="KernelToOtfForward"/>: dk[N, ks, ks] gathered from dout[N, H, W]; one thread per kernel element.</summary>
-    public void KernelToOtfBackward(EmulatedBuffer dKernel, EmulatedBuffer dOutput, int n, int kernelSize, int height, int width, int blockSize = 256)
+    public void KernelToOtfBackward(KernelBuffer dKernel, KernelBuffer dOutput, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
         int total = CheckOtfSizes(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
@@ -34,7 +35,7 @@ public sealed partial class EmulatedDevice
     /// WienerBlurLoss (whose value is Σ_i loss[i] / N). fk is [N, H, W/2+1, 2] (unnormalised), e [N, C, H, W/2+1, 2]
     /// (orthonormal F(x) − F(x̂)). One block of <paramref name="blockSize"/> (a multiple of 32) per image.
     /// </summary>
-    public void WienerWeightForward(EmulatedBuffer loss, EmulatedBuffer fk, EmulatedBuffer e, int n, int channels, int height, int width, float constant, int blockSize = 256)
+    public void WienerWeightForward(KernelBuffer loss, KernelBuffer fk, KernelBuffer e, int n, int channels, int height, int width, float constant, int blockSize = 256)
     {
         int bins = CheckSpectrumSizes(n, channels, height, width, constant);
         CheckBlockSize(blockSize, multipleOf32: true);
@@ -49,7 +50,7 @@ public sealed partial class EmulatedDevice
     /// Gradients of <see cref="WienerWeightForward"/>'s loss[i] given dloss[N]: de = dloss·m|W|²E and
     /// dfk = dloss·m·Σ_c|E|²·(C − p)/(p + C)³·F_k (p = |F_k|²); both overwritten. One thread per (image, bin).
     /// </summary>
-    public void WienerWeightBackward(EmulatedBuffer de, EmulatedBuffer dfk, EmulatedBuffer dLoss, EmulatedBuffer fk, EmulatedBuffer e,
+    public void WienerWeightBackward(KernelBuffer de, KernelBuffer dfk, KernelBuffer dLoss, KernelBuffer fk, KernelBuffer e,
                                      int n, int channels, int height, int width, float constant, int blockSize = 256)
     {
         int bins = CheckSpectrumSizes(n, channels, height, width, constant);
@@ -65,7 +66,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>y[N, C, bins, 2] = x[N, C, bins, 2] · fk[N, bins, 2] (complex, broadcast over channels); one thread per (image, bin).</summary>
-    public void ComplexMulForward(EmulatedBuffer y, EmulatedBuffer x, EmulatedBuffer fk, int n, int channels, int bins, int blockSize = 256)
+    public void ComplexMulForward(KernelBuffer y, KernelBuffer x, KernelBuffer fk, int n, int channels, int bins, int blockSize = 256)
     {
         int threads = CheckComplexMulSizes(n, channels, bins);
         CheckBlockSize(blockSize);
@@ -77,7 +78,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dx = dy·conj(fk); dfk = Σ_c dy·conj(x); both overwritten. One thread per (image, bin).</summary>
-    public void ComplexMulBackward(EmulatedBuffer dx, EmulatedBuffer dfk, EmulatedBuffer dy, EmulatedBuffer x, EmulatedBuffer fk,
+    public void ComplexMulBackward(KernelBuffer dx, KernelBuffer dfk, KernelBuffer dy, KernelBuffer x, KernelBuffer fk,
                                    int n, int channels, int bins, int blockSize = 256)
     {
         int threads = CheckComplexMulSizes(n, channels, bins);

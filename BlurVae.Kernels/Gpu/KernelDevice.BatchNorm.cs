@@ -1,13 +1,14 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: one block per channel for the training
 // forward and both backwards (block size a multiple of 32), one thread per element for the inference forward.
 // Optional buffers (gamma, beta, running statistics, dgamma, dbeta) travel as null device pointers when absent.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>Batch statistics per channel; writes saveMean and saveInvStd = 1/sqrt(var + eps), and updates the running statistics (unbiased variance) when both are given.</summary>
-    public void BatchNormForwardTraining(EmulatedBuffer y, EmulatedBuffer saveMean, EmulatedBuffer saveInvStd, EmulatedBuffer x,
-        EmulatedBuffer? gamma, EmulatedBuffer? beta, EmulatedBuffer? runningMean, EmulatedBuffer? runningVar,
+    public void BatchNormForwardTraining(KernelBuffer y, KernelBuffer saveMean, KernelBuffer saveInvStd, KernelBuffer x,
+        KernelBuffer? gamma, KernelBuffer? beta, KernelBuffer? runningMean, KernelBuffer? runningVar,
         int n, int c, int spatial, double eps, double momentum, int blockSize = 256)
     {
         long total = CheckBatchNormShape(n, c, spatial);
@@ -31,8 +32,8 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>y = (x − runningMean)/sqrt(runningVar + eps)·γ + β, elementwise.</summary>
-    public void BatchNormForwardInference(EmulatedBuffer y, EmulatedBuffer x, EmulatedBuffer runningMean, EmulatedBuffer runningVar,
-        EmulatedBuffer? gamma, EmulatedBuffer? beta, int n, int c, int spatial, double eps, int blockSize = 256)
+    public void BatchNormForwardInference(KernelBuffer y, KernelBuffer x, KernelBuffer runningMean, KernelBuffer runningVar,
+        KernelBuffer? gamma, KernelBuffer? beta, int n, int c, int spatial, double eps, int blockSize = 256)
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize);
@@ -48,8 +49,8 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>Backward of the training forward from its saved statistics; dgamma and dbeta are written when given.</summary>
-    public void BatchNormBackward(EmulatedBuffer dx, EmulatedBuffer? dgamma, EmulatedBuffer? dbeta, EmulatedBuffer dy, EmulatedBuffer x,
-        EmulatedBuffer saveMean, EmulatedBuffer saveInvStd, EmulatedBuffer? gamma, int n, int c, int spatial, int blockSize = 256)
+    public void BatchNormBackward(KernelBuffer dx, KernelBuffer? dgamma, KernelBuffer? dbeta, KernelBuffer dy, KernelBuffer x,
+        KernelBuffer saveMean, KernelBuffer saveInvStd, KernelBuffer? gamma, int n, int c, int spatial, int blockSize = 256)
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
@@ -67,8 +68,8 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>Backward of the inference forward (running statistics are constants); dgamma and dbeta are written when given.</summary>
-    public void BatchNormBackwardInference(EmulatedBuffer dx, EmulatedBuffer? dgamma, EmulatedBuffer? dbeta, EmulatedBuffer dy, EmulatedBuffer x,
-        EmulatedBuffer runningMean, EmulatedBuffer runningVar, EmulatedBuffer? gamma, int n, int c, int spatial, double eps, int blockSize = 256)
+    public void BatchNormBackwardInference(KernelBuffer dx, KernelBuffer? dgamma, KernelBuffer? dbeta, KernelBuffer dy, KernelBuffer x,
+        KernelBuffer runningMean, KernelBuffer runningVar, KernelBuffer? gamma, int n, int c, int spatial, double eps, int blockSize = 256)
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
@@ -96,7 +97,7 @@ public sealed partial class EmulatedDevice
         return total;
     }
 
-    private void CheckOptional(EmulatedBuffer? buffer, long atLeast, string name)
+    private void CheckOptional(KernelBuffer? buffer, long atLeast, string name)
     {
         if (buffer is not null) CheckBuffer(buffer, atLeast, name);
     }

@@ -1,11 +1,12 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/upsample.cuh (bilinear 2×, align_corners = false): one thread per output element in the
 // forward, one per input element in the backward (a gather, so no atomics).
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y[planes, 2h, 2w] = bilinear 2× upsampling of x[planes, h, w].</summary>
-    public void UpsampleBilinear2xForward(EmulatedBuffer y, EmulatedBuffer x, int planes, int h, int w, int blockSize = 256)
+    public void UpsampleBilinear2xForward(KernelBuffer y, KernelBuffer x, int planes, int h, int w, int blockSize = 256)
     {
         long inputs = CheckUpsample(planes, h, w, blockSize);
         CheckBuffer(y, 4 * inputs, nameof(y));
@@ -15,7 +16,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dx[planes, h, w] from dy[planes, 2h, 2w]: the adjoint of the forward.</summary>
-    public void UpsampleBilinear2xBackward(EmulatedBuffer dx, EmulatedBuffer dy, int planes, int h, int w, int blockSize = 256)
+    public void UpsampleBilinear2xBackward(KernelBuffer dx, KernelBuffer dy, int planes, int h, int w, int blockSize = 256)
     {
         long inputs = CheckUpsample(planes, h, w, blockSize);
         CheckBuffer(dx, inputs, nameof(dx));

@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/vae.cuh.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>z = mu + exp(½ logvar)·eps over <paramref name="count"/> elements; one thread per element.</summary>
-    public void ReparameterizeForward(EmulatedBuffer z, EmulatedBuffer mu, EmulatedBuffer logVar, EmulatedBuffer eps, int count, int blockSize = 256)
+    public void ReparameterizeForward(KernelBuffer z, KernelBuffer mu, KernelBuffer logVar, KernelBuffer eps, int count, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         CheckBlockSize(blockSize);
@@ -17,7 +18,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dmu = dz, dlogvar = dz·eps·½exp(½ logvar); both overwritten.</summary>
-    public void ReparameterizeBackward(EmulatedBuffer dMu, EmulatedBuffer dLogVar, EmulatedBuffer dz, EmulatedBuffer logVar, EmulatedBuffer eps,
+    public void ReparameterizeBackward(KernelBuffer dMu, KernelBuffer dLogVar, KernelBuffer dz, KernelBuffer logVar, KernelBuffer eps,
                                        int count, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -35,7 +36,7 @@ public sealed partial class EmulatedDevice
     /// kl[i] = −½ Σ_j (1 + logvar − mu² − exp(logvar)) for mu, logvar [n, latent] (KlDivergence is Σ_i kl[i] / n);
     /// one block of <paramref name="blockSize"/> (a multiple of 32) per sample.
     /// </summary>
-    public void KlForward(EmulatedBuffer kl, EmulatedBuffer mu, EmulatedBuffer logVar, int n, int latent, int blockSize = 256)
+    public void KlForward(KernelBuffer kl, KernelBuffer mu, KernelBuffer logVar, int n, int latent, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
@@ -49,7 +50,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>Given dkl[n]: dmu = dkl·mu, dlogvar = dkl·½(exp(logvar) − 1); both overwritten. One thread per element.</summary>
-    public void KlBackward(EmulatedBuffer dMu, EmulatedBuffer dLogVar, EmulatedBuffer dKl, EmulatedBuffer mu, EmulatedBuffer logVar,
+    public void KlBackward(KernelBuffer dMu, KernelBuffer dLogVar, KernelBuffer dKl, KernelBuffer mu, KernelBuffer logVar,
                            int n, int latent, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);

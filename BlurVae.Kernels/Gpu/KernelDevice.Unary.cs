@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of the generic unary kernels of kernels/elementwise.cuh: one thread per element.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y = op(x) over the first n elements, as CpuBackend.UnaryForward (alpha rounded to float as there).</summary>
-    public void UnaryForward(UnaryOp op, EmulatedBuffer y, EmulatedBuffer x, int n, double alpha, int blockSize = 256)
+    public void UnaryForward(UnaryOp op, KernelBuffer y, KernelBuffer x, int n, double alpha, int blockSize = 256)
     {
         CheckUnaryOp(op);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -16,7 +17,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dx = dy · op'(x); Tanh, Sigmoid and Exp read the forward's output y, the others x (as CpuBackend.UnaryBackward).</summary>
-    public void UnaryBackward(UnaryOp op, EmulatedBuffer dx, EmulatedBuffer dy, EmulatedBuffer x, EmulatedBuffer y, int n, double alpha, int blockSize = 256)
+    public void UnaryBackward(UnaryOp op, KernelBuffer dx, KernelBuffer dy, KernelBuffer x, KernelBuffer y, int n, double alpha, int blockSize = 256)
     {
         CheckUnaryOp(op);
         ArgumentOutOfRangeException.ThrowIfNegative(n);

@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/softmax.cuh: one block of blockSize (a multiple of 32) threads per row.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y[r, :] = softmax(x[r, :]) for x[rows, cols].</summary>
-    public void SoftmaxForward(EmulatedBuffer y, EmulatedBuffer x, int rows, int cols, int blockSize = 256)
+    public void SoftmaxForward(KernelBuffer y, KernelBuffer x, int rows, int cols, int blockSize = 256)
     {
         CheckSoftmax(rows, cols, blockSize);
         CheckBuffer(y, (long)rows * cols, nameof(y));
@@ -14,7 +15,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>dx = y ⊙ (dy − ⟨dy, y⟩) per row, from the forward's output y.</summary>
-    public void SoftmaxBackward(EmulatedBuffer dx, EmulatedBuffer dy, EmulatedBuffer y, int rows, int cols, int blockSize = 256)
+    public void SoftmaxBackward(KernelBuffer dx, KernelBuffer dy, KernelBuffer y, int rows, int cols, int blockSize = 256)
     {
         CheckSoftmax(rows, cols, blockSize);
         CheckBuffer(dx, (long)rows * cols, nameof(dx));

@@ -1,10 +1,11 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of kernels/reduce.cuh.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>y[r] = Σ_c x[r, c] for x[rows, cols]; one block of <paramref name="blockSize"/> (a multiple of 32) per row.</summary>
-    public void SumRowsForward(EmulatedBuffer y, EmulatedBuffer x, int rows, int cols, int blockSize = 256)
+    public void SumRowsForward(KernelBuffer y, KernelBuffer x, int rows, int cols, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);

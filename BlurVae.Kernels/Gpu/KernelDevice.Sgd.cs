@@ -1,13 +1,14 @@
-namespace BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+namespace BlurVae.Kernels.Gpu;
 
 // Launcher of sgd_update_kernel (kernels/optim.cuh): one thread per parameter.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>
     /// One PyTorch SGD step in place on param (and momentumBuffer when given), as CpuBackend.SgdStep; the
     /// hyper-parameters are rounded to float as there.
     /// </summary>
-    public void SgdUpdate(EmulatedBuffer param, EmulatedBuffer? momentumBuffer, EmulatedBuffer grad, int n,
+    public void SgdUpdate(KernelBuffer param, KernelBuffer? momentumBuffer, KernelBuffer grad, int n,
                           double learningRate, double momentum, double dampening, double weightDecay, bool firstStep, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);

@@ -1,15 +1,16 @@
+using BlurVae.Native;
 using BlurVae.Kernels.Cpu;
 
-namespace BlurVae.Kernels.Emulated;
+namespace BlurVae.Kernels.Gpu;
 
 // Launchers of binary_forward_kernel and axpby_kernel (kernels/elementwise.cuh): one thread per output element.
-public sealed partial class EmulatedDevice
+public abstract partial class KernelDevice
 {
     /// <summary>Most axes the broadcasting kernels take after coalescing (BROADCAST_MAX_RANK in elementwise.cuh).</summary>
     public const int MaxBroadcastRank = 6;
 
     /// <summary>y = a op b with numpy broadcasting; all three shapes have the same rank (as CpuBackend.BinaryForward).</summary>
-    public void BinaryForward(BinaryOp op, EmulatedBuffer y, int[] yShape, EmulatedBuffer a, int[] aShape, EmulatedBuffer b, int[] bShape, int blockSize = 256)
+    public void BinaryForward(BinaryOp op, KernelBuffer y, int[] yShape, KernelBuffer a, int[] aShape, KernelBuffer b, int[] bShape, int blockSize = 256)
     {
         if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "unknown binary op");
         ArgumentNullException.ThrowIfNull(yShape);
@@ -32,7 +33,7 @@ public sealed partial class EmulatedDevice
     }
 
     /// <summary>y = alpha·x + beta·y over the first n elements (as CpuBackend.Axpby; beta = 0 ignores y).</summary>
-    public void Axpby(EmulatedBuffer y, double alpha, EmulatedBuffer x, double beta, int n, int blockSize = 256)
+    public void Axpby(KernelBuffer y, double alpha, KernelBuffer x, double beta, int n, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         CheckBlockSize(blockSize);

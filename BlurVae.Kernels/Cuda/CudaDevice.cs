@@ -1,0 +1,288 @@
+using BlurVae.Kernels.Gpu;
+using BlurVae.Native;
+
+namespace BlurVae.Kernels.Cuda;
+
+/// <summary>
+/// A real GPU through the CUDA driver: the primary context of one device, one stream on which every launch, copy,
+/// cuBLAS and cuFFT call is ordered, the embedded kernels.cu compiled by NVRTC (<see cref="PtxCache"/>) and loaded
+/// as one module, a cuBLAS handle and cached cuFFT plans.
+/// <para>
+/// Memory comes from a caching allocator, as in PyTorch: a freed block goes back to a free list of its size and is
+/// handed out again, without cuMemFree (which would synchronise the device). Because all work is on one stream, a
+/// block reused by a later launch is only touched after every earlier launch that read it. That also makes a free
+/// from a finalizer thread safe: it only takes the lock and pushes the block; no driver call.
+/// </para>
+/// </summary>
+public sealed unsafe class CudaDevice : KernelDevice
+{
+    /// <summary>Set to 1 to synchronise after every launch, so an asynchronous kernel fault names its kernel.</summary>
+    public const string SyncVariable = "BLURVAE_CUDA_SYNC";
+
+    private const long Granule = 512; // cudaMalloc's own alignment; sizes are rounded up to it so blocks are reusable
+    private const int OutOfMemory = 2; // CUDA_ERROR_OUT_OF_MEMORY
+
+    private readonly CudaContext _context;
+    private readonly CudaStream _stream;
+    private readonly CudaModule _module;
+    private readonly CublasHandle _cublas;
+    private readonly Dictionary<string, CudaFunction> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(int Batch, int H, int W, CufftType Type), CufftPlan> _plans = new();
+    private readonly Dictionary<long, Stack<ulong>> _freeBlocks = new();
+    private readonly HashSet<ulong> _allBlocks = [];
+    private readonly Lock _allocatorLock = new();
+    private readonly bool _syncEveryLaunch;
+    private long _cachedBytes;
+    private bool _disposed;
+
+    private CudaDevice(CudaContext context, CudaStream stream, CudaModule module, CublasHandle cublas, PtxCacheEntry ptx, int architecture)
+    {
+        _context = context;
+        _stream = stream;
+        _module = module;
+        _cublas = cublas;
+        Ptx = ptx;
+        PtxArchitecture = architecture;
+        _syncEveryLaunch = Environment.GetEnvironmentVariable(SyncVariable) == "1";
+    }
+
+    /// <summary>
+    /// Retains device <paramref name="ordinal"/>'s primary context, compiles (or finds in the cache) the kernels'
+    /// PTX for its compute capability — or, on a GPU newer than NVRTC knows, for the newest architecture NVRTC
+    /// targets, which the driver JIT-compiles forward — and loads it.
+    /// </summary>
+    /// <exception cref="CudaException">Any driver, NVRTC, cuBLAS or JIT failure, with the library's own message.</exception>
+    /// <exception cref="DllNotFoundException">libnvrtc, libcublas or libcufft could not be found.</exception>
+    public static CudaDevice Create(int ordinal = 0)
+    {
+        var context = CudaContext.Create(ordinal);
+        CudaStream? stream = null;
+        CudaModule? module = null;
+        CublasHandle? cublas = null;
+        try
+        {
+            var (major, minor) = context.ComputeCapability;
+            int architecture = PickArchitecture(major * 10 + minor, Nvrtc.SupportedArchitectures());
+            var ptx = PtxCache.Lookup(architecture / 10, architecture % 10);
+            stream = CudaStream.Create(Driver.StreamNonBlocking);
+            module = CudaModule.Load(ptx.Ptx);
+            cublas = CublasHandle.Create();
+            cublas.SetStream(stream);
+            // Plain FP32 GEMMs (no TF32): the parity suite compares with the CPU backend at float32 tolerances.
+            cublas.SetMathMode(Cublas.DefaultMath);
+            return new CudaDevice(context, stream, module, cublas, ptx, architecture);
+        }
+        catch
+        {
+            cublas?.Dispose();
+            module?.Dispose();
+            stream?.Dispose();
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The device's own architecture when NVRTC targets it, else the newest one below it that NVRTC targets.</summary>
+    public static int PickArchitecture(int deviceArchitecture, IReadOnlyCollection<int> supported)
+    {
+        if (supported.Contains(deviceArchitecture)) return deviceArchitecture;
+        var below = supported.Where(a => a <= deviceArchitecture).ToArray();
+        if (below.Length == 0)
+            throw new NotSupportedException($"NVRTC targets compute_{string.Join(", compute_", supported)}, none of which runs on a compute_{deviceArchitecture} device.");
+        return below.Max();
+    }
+
+    public override string Name => _context.Name;
+
+    public CudaContext Context => _context;
+
+    /// <summary>The PTX in use and where the cache keeps it.</summary>
+    public PtxCacheEntry Ptx { get; }
+
+    /// <summary>compute_XY the PTX was compiled for (XY as an integer).</summary>
+    public int PtxArchitecture { get; }
+
+    /// <summary>Bytes held by the caching allocator in free blocks.</summary>
+    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
+    // The context must be current on the calling thread; NUnit and the finalizer-free design mean calls can come
+    // from different threads, and cuCtxSetCurrent is cheap but not free, so it is done once per thread.
+    [ThreadStatic] private static nint _currentOnThread;
+
+    private void EnsureCurrent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_currentOnThread == _context.Handle) return;
+        _context.MakeCurrent();
+        _currentOnThread = _context.Handle;
+    }
+
+    // ---- memory: a caching allocator ----
+
+    protected override ulong AllocateBytes(long bytes)
+    {
+        long rounded = (bytes + Granule - 1) / Granule * Granule;
+        lock (_allocatorLock)
+        {
+            if (_freeBlocks.TryGetValue(rounded, out var stack) && stack.Count > 0)
+            {
+                Interlocked.Add(ref _cachedBytes, -rounded);
+                return stack.Pop();
+            }
+        }
+        EnsureCurrent();
+        ulong pointer;
+        int status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
+        if (status == OutOfMemory)
+        {
+            // Give the cached blocks back to the driver and try once more before failing.
+            ReleaseCache();
+            status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
+        }
+        Driver.Check(status, $"cuMemAlloc_v2({rounded} bytes)");
+        lock (_allocatorLock) _allBlocks.Add(pointer);
+        return pointer;
+    }
+
+    protected override void FreeBytes(ulong pointer, long bytes)
+    {
+        long rounded = (bytes + Granule - 1) / Granule * Granule;
+        lock (_allocatorLock)
+        {
+            if (!_freeBlocks.TryGetValue(rounded, out var stack)) _freeBlocks[rounded] = stack = new Stack<ulong>();
+            stack.Push(pointer);
+        }
+        Interlocked.Add(ref _cachedBytes, rounded);
+    }
+
+    /// <summary>Synchronises and returns every cached free block to the driver.</summary>
+    public void ReleaseCache()
+    {
+        EnsureCurrent();
+        _stream.Synchronize();
+        lock (_allocatorLock)
+        {
+            foreach (var (size, stack) in _freeBlocks)
+                while (stack.Count > 0)
+                {
+                    var pointer = stack.Pop();
+                    Driver.Check(Driver.cuMemFree_v2(pointer), "cuMemFree_v2");
+                    _allBlocks.Remove(pointer);
+                    Interlocked.Add(ref _cachedBytes, -size);
+                }
+        }
+    }
+
+    protected override void CopyHostToDevice(ulong destination, void* source, long bytes)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, _stream.Handle), "cuMemcpyHtoDAsync_v2");
+        // The host span may be a managed array that moves or is reused once this returns.
+        _stream.Synchronize();
+    }
+
+    protected override void CopyDeviceToHost(void* destination, ulong source, long bytes)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuMemcpyDtoHAsync_v2(destination, source, (nuint)bytes, _stream.Handle), "cuMemcpyDtoHAsync_v2");
+        _stream.Synchronize();
+    }
+
+    protected override void CopyDeviceToDevice(ulong destination, ulong source, long bytes)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuMemcpyDtoDAsync_v2(destination, source, (nuint)bytes, _stream.Handle), "cuMemcpyDtoDAsync_v2");
+    }
+
+    protected override void Memset32(ulong destination, uint value, long words)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuMemsetD32Async(destination, value, (nuint)words, _stream.Handle), "cuMemsetD32Async");
+    }
+
+    // ---- launches ----
+
+    public override void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        EnsureCurrent();
+        if (!_functions.TryGetValue(kernel, out var function))
+            _functions[kernel] = function = _module.GetFunction(kernel);
+        int n = args.Length;
+        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        void** pointers = stackalloc void*[Math.Max(1, n)];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = args[i].Bits;
+            pointers[i] = &values[i];
+        }
+        function.Launch(grid, block, 0, _stream, pointers);
+        if (_syncEveryLaunch) Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
+    }
+
+    protected override void SgemmColumnMajor(bool transA, bool transB, int m, int n, int k, float alpha,
+        ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
+    {
+        EnsureCurrent();
+        if (batch == 1) _cublas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else _cublas.SgemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+    }
+
+    protected override void FftRealToComplex(ulong output, ulong input, int batch, int h, int w) =>
+        Plan(batch, h, w, CufftType.R2C).Execute(input, output);
+
+    protected override void FftComplexToRealDestroyingInput(ulong output, ulong input, int batch, int h, int w) =>
+        Plan(batch, h, w, CufftType.C2R).Execute(input, output);
+
+    private CufftPlan Plan(int batch, int h, int w, CufftType type)
+    {
+        EnsureCurrent();
+        if (_plans.TryGetValue((batch, h, w, type), out var plan)) return plan;
+        plan = CufftPlan.Create([h, w], batch, type);
+        plan.SetStream(_stream);
+        _plans[(batch, h, w, type)] = plan;
+        return plan;
+    }
+
+    public override void Synchronize()
+    {
+        EnsureCurrent();
+        _stream.Synchronize();
+    }
+
+    /// <summary>Milliseconds of GPU time <paramref name="work"/> takes on this device's stream (events around it).</summary>
+    public float Time(Action work)
+    {
+        EnsureCurrent();
+        using var start = CudaEvent.Create();
+        using var end = CudaEvent.Create();
+        start.Record(_stream);
+        work();
+        end.Record(_stream);
+        end.Synchronize();
+        return CudaEvent.ElapsedMilliseconds(start, end);
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        EnsureCurrent();
+        _stream.Synchronize();
+        foreach (var plan in _plans.Values) plan.Dispose();
+        _plans.Clear();
+        _cublas.Dispose();
+        _module.Dispose();
+        lock (_allocatorLock)
+        {
+            // Live buffers' memory goes with the context too; free everything this allocator ever obtained.
+            foreach (var pointer in _allBlocks) Driver.cuMemFree_v2(pointer);
+            _allBlocks.Clear();
+            _freeBlocks.Clear();
+        }
+        _stream.Dispose();
+        _context.Dispose();
+        _disposed = true;
+        _currentOnThread = 0;
+        base.Dispose();
+    }
+}

@@ -1,0 +1,327 @@
+using BlurVae.Kernels.Cpu;
+
+namespace BlurVae.Kernels.Gpu;
+
+/// <summary>
+/// The CUDA backend's code path over a <see cref="KernelDevice"/>: every op launches the kernels of kernels/*.cuh
+/// through the device's launchers (KernelDevice.&lt;Family&gt;.cs); matrix products are cuBLAS and FFTs cuFFT. The
+/// same code drives the real GPU (<see cref="Cuda.CudaBackend"/>) and the host emulation
+/// (<see cref="Emulated.EmulatedBackend"/>), so CI runs it without a GPU. Float32 only: the kernels are float.
+/// </summary>
+public abstract class KernelBackend : IBackend
+{
+    protected KernelBackend(KernelDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+    }
+
+    public abstract string Name { get; }
+
+    public KernelDevice Device { get; }
+
+    // ---- memory ----
+
+    public DeviceBuffer Allocate(DType dtype, int length)
+    {
+        if (dtype != DType.Float32)
+            throw new NotSupportedException($"The {Name} backend holds float32 only (its kernels are float); cannot allocate a {dtype} buffer. Use --dtype float32, or the CPU backend for {dtype}.");
+        // KernelDevice.Allocate zero-fills, as IBackend requires.
+        return new KernelDeviceBuffer(this, Device.Allocate(length));
+    }
+
+    public void Upload(DeviceBuffer dst, ReadOnlySpan<float> src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        Device.Upload(Mem(dst, nameof(dst)), src);
+        GC.KeepAlive(dst);
+    }
+
+    public void Upload(DeviceBuffer dst, ReadOnlySpan<double> src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        var narrowed = new float[src.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
+        Device.Upload(Mem(dst, nameof(dst)), narrowed);
+        GC.KeepAlive(dst);
+    }
+
+    public void Download(DeviceBuffer src, Span<float> dst)
+    {
+        CheckLength(src, dst.Length, nameof(src));
+        Device.Download(Mem(src, nameof(src)), dst);
+        GC.KeepAlive(src);
+    }
+
+    public void Download(DeviceBuffer src, Span<double> dst)
+    {
+        CheckLength(src, dst.Length, nameof(src));
+        var single = new float[dst.Length];
+        Device.Download(Mem(src, nameof(src)), single);
+        System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
+        GC.KeepAlive(src);
+    }
+
+    public void Copy(DeviceBuffer dst, DeviceBuffer src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        Device.Copy(Mem(dst, nameof(dst)), 0, Mem(src, nameof(src)), 0, src.Length);
+        KeepAlive(dst, src);
+    }
+
+    public void Fill(DeviceBuffer dst, double value)
+    {
+        Device.Fill(Mem(dst, nameof(dst)), (float)value);
+        GC.KeepAlive(dst);
+    }
+
+    // ---- elementwise ----
+
+    public void UnaryForward(UnaryOp op, DeviceBuffer y, DeviceBuffer x, double alpha)
+    {
+        CheckLength(y, x.Length, nameof(y));
+        Device.UnaryForward(op, Mem(y, nameof(y)), Mem(x, nameof(x)), x.Length, alpha);
+        KeepAlive(y, x);
+    }
+
+    public void UnaryBackward(UnaryOp op, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer y, double alpha)
+    {
+        CheckLength(dx, dy.Length, nameof(dx));
+        CheckLength(x, dy.Length, nameof(x));
+        CheckLength(y, dy.Length, nameof(y));
+        Device.UnaryBackward(op, Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), Mem(y, nameof(y)), dy.Length, alpha);
+        KeepAlive(dx, dy, x, y);
+    }
+
+    public void BinaryForward(BinaryOp op, DeviceBuffer y, int[] yShape, DeviceBuffer a, int[] aShape, DeviceBuffer b, int[] bShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(a, Shapes.Product(aShape), nameof(a));
+        CheckLength(b, Shapes.Product(bShape), nameof(b));
+        Device.BinaryForward(op, Mem(y, nameof(y)), yShape, Mem(a, nameof(a)), aShape, Mem(b, nameof(b)), bShape);
+        KeepAlive(y, a, b);
+    }
+
+    public void Axpby(DeviceBuffer y, double alpha, DeviceBuffer x, double beta)
+    {
+        CheckLength(y, x.Length, nameof(y));
+        Device.Axpby(Mem(y, nameof(y)), alpha, Mem(x, nameof(x)), beta, x.Length);
+        KeepAlive(y, x);
+    }
+
+    // ---- reductions and broadcasts ----
+
+    public void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        Device.SumToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
+        KeepAlive(y, x);
+    }
+
+    public void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        Device.BroadcastToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
+        KeepAlive(y, x);
+    }
+
+    public void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+    {
+        CheckLength(dst, (long)outer * dstAxis * inner, nameof(dst));
+        CheckLength(src, (long)outer * srcAxis * inner, nameof(src));
+        Device.CopyAxisSlice(Mem(dst, nameof(dst)), dstAxis, dstStart, Mem(src, nameof(src)), srcAxis, srcStart, outer, length, inner, accumulate);
+        KeepAlive(dst, src);
+    }
+
+    // ---- matrix multiply: cuBLAS (the CPU GEMM on the emulated device) ----
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
+                     DeviceBuffer a, int aOffset, int lda, long strideA,
+                     DeviceBuffer b, int bOffset, int ldb, long strideB,
+                     double beta, DeviceBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
+    {
+        Device.Gemm(transA, transB, m, n, k, (float)alpha, Mem(a, nameof(a)), aOffset, lda, strideA,
+            Mem(b, nameof(b)), bOffset, ldb, strideB, (float)beta, Mem(c, nameof(c)), cOffset, ldc, strideC, batch);
+        KeepAlive(a, b, c);
+    }
+
+    // ---- convolution (kernels/conv.cuh) ----
+
+    public void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g)
+    {
+        CheckConv(g, x, w, y, bias);
+        Device.Conv2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(w, nameof(w)), MemOrNull(bias, nameof(bias)), g);
+        KeepAlive(y, x, w, bias);
+    }
+
+    public void Conv2dBackwardInput(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer w, ConvGeometry g)
+    {
+        CheckConv(g, dx, w, dy, null);
+        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g);
+        KeepAlive(dx, dy, w);
+    }
+
+    public void Conv2dBackwardWeight(DeviceBuffer dw, DeviceBuffer? dbias, DeviceBuffer dy, DeviceBuffer x, ConvGeometry g)
+    {
+        CheckConv(g, x, dw, dy, dbias);
+        // The weight and bias gradients are separate kernels on the device: two launches.
+        Device.Conv2dBackwardWeight(Mem(dw, nameof(dw)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), g);
+        if (dbias is not null) Device.Conv2dBackwardBias(Mem(dbias, nameof(dbias)), Mem(dy, nameof(dy)), g);
+        KeepAlive(dw, dbias, dy, x);
+    }
+
+    // ---- batch normalisation (kernels/batchnorm.cuh) ----
+
+    public void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x,
+        DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? runningMean, DeviceBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormForwardTraining(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
+            n, c, spatial, eps, momentum);
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+    }
+
+    public void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar,
+        DeviceBuffer? gamma, DeviceBuffer? beta, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormForwardInference(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(runningMean, nameof(runningMean)), Mem(runningVar, nameof(runningVar)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), n, c, spatial, eps);
+        KeepAlive(y, x, runningMean, runningVar, gamma, beta);
+    }
+
+    public void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+        DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer? gamma, int n, int c, int spatial)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormBackward(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(x, nameof(x)),
+            Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), MemOrNull(gamma, nameof(gamma)), n, c, spatial);
+        KeepAlive(dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma);
+    }
+
+    public void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
+        DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormBackwardInference(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(x, nameof(x)),
+            Mem(runningMean, nameof(runningMean)), Mem(runningVar, nameof(runningVar)), MemOrNull(gamma, nameof(gamma)), n, c, spatial, eps);
+        KeepAlive(dx, dgamma, dbeta, dy, x, runningMean, runningVar, gamma);
+    }
+
+    // ---- softmax (kernels/softmax.cuh) ----
+
+    public void SoftmaxForward(DeviceBuffer y, DeviceBuffer x, int rows, int cols)
+    {
+        CheckLength(x, (long)rows * cols, nameof(x));
+        CheckLength(y, (long)rows * cols, nameof(y));
+        Device.SoftmaxForward(Mem(y, nameof(y)), Mem(x, nameof(x)), rows, cols);
+        KeepAlive(y, x);
+    }
+
+    public void SoftmaxBackward(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer y, int rows, int cols)
+    {
+        CheckLength(dy, (long)rows * cols, nameof(dy));
+        CheckLength(dx, (long)rows * cols, nameof(dx));
+        CheckLength(y, (long)rows * cols, nameof(y));
+        Device.SoftmaxBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols);
+        KeepAlive(dx, dy, y);
+    }
+
+    // ---- bilinear 2x upsampling (kernels/upsample.cuh) ----
+
+    public void UpsampleBilinear2xForward(DeviceBuffer y, DeviceBuffer x, int planes, int h, int w)
+    {
+        CheckLength(x, (long)planes * h * w, nameof(x));
+        CheckLength(y, (long)planes * 4 * h * w, nameof(y));
+        Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
+        KeepAlive(y, x);
+    }
+
+    public void UpsampleBilinear2xBackward(DeviceBuffer dx, DeviceBuffer dy, int planes, int h, int w)
+    {
+        CheckLength(dx, (long)planes * h * w, nameof(dx));
+        CheckLength(dy, (long)planes * 4 * h * w, nameof(dy));
+        Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
+        KeepAlive(dx, dy);
+    }
+
+    // ---- FFT: cuFFT (the CPU FFT on the emulated device) ----
+
+    public void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        Device.Rfft2(Mem(y, nameof(y)), Mem(x, nameof(x)), batch, h, w);
+        KeepAlive(y, x);
+    }
+
+    public void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
+        Device.Irfft2(Mem(x, nameof(x)), Mem(c, nameof(c)), batch, h, w);
+        KeepAlive(x, c);
+    }
+
+    // ---- optimisers (kernels/optim.cuh) ----
+
+    public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        CheckLength(m, param.Length, nameof(m));
+        CheckLength(v, param.Length, nameof(v));
+        Device.AdamUpdate(Mem(param, nameof(param)), Mem(m, nameof(m)), Mem(v, nameof(v)), Mem(grad, nameof(grad)), param.Length, p);
+        KeepAlive(param, grad, m, v);
+    }
+
+    public void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));
+        Device.SgdUpdate(Mem(param, nameof(param)), MemOrNull(momentumBuffer, nameof(momentumBuffer)), Mem(grad, nameof(grad)), param.Length,
+            learningRate, momentum, dampening, weightDecay, firstStep);
+        KeepAlive(param, grad, momentumBuffer);
+    }
+
+    // ---- helpers ----
+
+    private KernelBuffer Mem(DeviceBuffer buffer, string name)
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer is not KernelDeviceBuffer e || !ReferenceEquals(buffer.Backend, this))
+            throw new ArgumentException($"{name}: a buffer of backend '{buffer.Backend.Name}' passed to the {Name} backend.", name);
+        return e.Memory;
+    }
+
+    private KernelBuffer? MemOrNull(DeviceBuffer? buffer, string name) => buffer is null ? null : Mem(buffer, name);
+
+    /// <summary>
+    /// Keeps the buffers reachable until the launch has returned: a launch carries only raw device pointers, and a
+    /// buffer the caller no longer references could otherwise be finalised (its memory freed) mid-kernel.
+    /// </summary>
+    private static void KeepAlive(params DeviceBuffer?[] buffers) => GC.KeepAlive(buffers);
+
+    private static void CheckLength(DeviceBuffer b, long expected, string name)
+    {
+        if (b.Length != expected)
+            throw new ArgumentException($"{name} has {b.Length} elements, expected {expected}.", name);
+    }
+
+    private static void CheckConv(ConvGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, DeviceBuffer? bias)
+    {
+        CheckLength(x, g.InputLength, "input");
+        CheckLength(w, g.WeightLength, "weight");
+        CheckLength(y, g.OutputLength, "output");
+        if (bias is not null) CheckLength(bias, g.OutChannels, "bias");
+    }
+
+    private static void CheckBatchNorm(DeviceBuffer x, DeviceBuffer y, int n, int c, int spatial)
+    {
+        CheckLength(x, (long)n * c * spatial, nameof(x));
+        CheckLength(y, (long)n * c * spatial, nameof(y));
+    }
+}
