@@ -16,10 +16,10 @@ public class EmulatedBackendTests
     // Float sums in a different order (kernel loops and block reductions against SIMD loops): a few ulps per term.
     private const double Atol = 1e-5, Rtol = 1e-4;
 
-    private static EmulatedBackend? _backend;
+    private static KernelBackend? _backend;
 
     // A device of its own: tensors are GC-owned and their buffers freed by finalizers, which KernelsLeakCheck would count against KernelParity.Device.
-    private static EmulatedBackend Emulated => _backend ??= new EmulatedBackend(new EmulatedDevice());
+    private static KernelBackend Emulated => _backend ??= GpuTarget.NewBackend();
 
     /// <summary>Runs <paramref name="f"/> on tensors holding <paramref name="inputs"/> on each backend and compares the results.</summary>
     private static void AssertSameOnBoth(Func<Tensor[], Tensor> f, string what, params (float[] Values, int[] Shape)[] inputs)
@@ -123,7 +123,7 @@ public class EmulatedBackendTests
     public void AllocateZeroFillsAndDisposeFreesTheDeviceMemory()
     {
         // A device of its own, so that buffers of other tests (freed by the finalizer at any time) do not disturb the count.
-        var backend = new EmulatedBackend(new EmulatedDevice());
+        var backend = GpuTarget.NewBackend();
         var buffers = new List<DeviceBuffer>();
         for (int i = 0; i < 5; i++)
         {
@@ -152,7 +152,7 @@ public class EmulatedBackendTests
     public void UnreachableTensorsReturnTheirDeviceMemory()
     {
         // Tensors are never disposed; the buffer's finalizer frees their device memory.
-        var backend = new EmulatedBackend(new EmulatedDevice());
+        var backend = GpuTarget.NewBackend();
         AllocateGarbage(backend);
         for (int i = 0; i < 5 && backend.Device.LiveAllocations > 0; i++)
         {
@@ -163,7 +163,7 @@ public class EmulatedBackendTests
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void AllocateGarbage(EmulatedBackend backend)
+    private static void AllocateGarbage(KernelBackend backend)
     {
         var x = Tensor.FromArray(Uniform(30, 64), [8, 8], backend: backend);
         var y = (x * x + 1.0).Sum([1]);

@@ -10,6 +10,9 @@ namespace BlurVae.Tests.KernelsEmulated;
 [TestFixture, Category("Kernels")]
 public class EmulatorTests
 {
+    // The emulator's own checks: always the emulated device, whatever GpuTarget picks for the parity tests.
+    private static readonly EmulatedDevice Device = new();
+
     [Test]
     public void ThreadsReachingDifferentBarrierCountsAreReported()
     {

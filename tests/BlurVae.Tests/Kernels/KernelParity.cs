@@ -14,10 +14,10 @@ internal static class KernelParity
 
     public static readonly int[] BlockSizes = [32, 128, 256, 1024];
 
-    private static EmulatedDevice? _device;
+    private static KernelDevice? _device;
 
-    /// <summary>One device for the whole category: the library is loaded once per process anyway.</summary>
-    public static EmulatedDevice Device => _device ??= new EmulatedDevice();
+    /// <summary>One device for the whole category (<see cref="GpuTarget"/>: the GPU when usable, else the emulation).</summary>
+    public static KernelDevice Device => _device ??= GpuTarget.NewDevice();
 
     public static float[] Uniform(int seed, int n, float lo = -1, float hi = 1)
     {
@@ -61,7 +61,7 @@ internal static class KernelParity
         {
             double e = expected[i], a = actual[i], tol = atol + rtol * Math.Abs(e);
             if (!(Math.Abs(a - e) <= tol))
-                Assert.Fail($"{what}[{i}]: emulated kernel {a:R}, CPU backend {e:R}, |diff| {Math.Abs(a - e):E3} > {tol:E3} (of {expected.Length})");
+                Assert.Fail($"{what}[{i}]: kernel {a:R}, CPU backend {e:R}, |diff| {Math.Abs(a - e):E3} > {tol:E3} (of {expected.Length})");
         }
     }
 }

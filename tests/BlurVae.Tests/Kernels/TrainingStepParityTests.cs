@@ -73,7 +73,7 @@ public class TrainingStepParityTests
     {
         var cpu = OneStep(loss, CpuBackend.Instance);
         // A device of its own: the trainer's tensors are freed by finalizers, which KernelsLeakCheck would count on the shared one.
-        var emu = OneStep(loss, new EmulatedBackend(new EmulatedDevice()));
+        var emu = OneStep(loss, GpuTarget.NewBackend());
 
         Assert.That(emu.Result.WienerActive, Is.EqualTo(loss == LossKind.Wiener));
         AssertLoss(cpu.Result.Loss, emu.Result.Loss, "ELBO loss");
