@@ -35,7 +35,7 @@ internal sealed class TrainFlags
     public readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => D.BatchSize };
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation, split, shuffling and noise", DefaultValueFactory = _ => D.Seed };
     public readonly Option<int> MaxImages = new("--max-images") { Description = "Train on at most this many images (0 = all)", DefaultValueFactory = _ => D.MaxImages };
-    public readonly Option<string> Device = new("--device") { Description = "cpu or cuda (without a usable GPU, cuda says so and trains on the CPU)", DefaultValueFactory = _ => D.Device };
+    public readonly Option<string> Device = new("--device") { Description = "auto (the GPU when usable, else the CPU), cpu, cuda (without a usable GPU it says so and trains on the CPU) or emulated (the CUDA kernels on the host emulation: slow, for testing)", DefaultValueFactory = _ => D.Device };
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
     public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure", DefaultValueFactory = _ => D.GridImages };
@@ -45,7 +45,7 @@ internal sealed class TrainFlags
     {
         Arch.AcceptOnlyFromAmong("a", "b", "A", "B");
         Loss.AcceptOnlyFromAmong("wiener", "l2", "l1", "bce", "ffl", "watson");
-        Device.AcceptOnlyFromAmong("cpu", "cuda");
+        Device.AcceptOnlyFromAmong(BackendSelection.Devices);
         Dtype.AcceptOnlyFromAmong("f32", "f64");
     }
 

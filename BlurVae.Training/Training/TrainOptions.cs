@@ -45,7 +45,7 @@ public sealed record TrainOptions
     public int Seed { get; init; } = 1;
     /// <summary>Use at most this many training images (0 = all): quick runs and smoke tests.</summary>
     public int MaxImages { get; init; }
-    public string Device { get; init; } = "cpu";
+    public string Device { get; init; } = "auto";
     public string Dtype { get; init; } = "f32";
     public string Out { get; init; } = "runs/latest";
     /// <summary>Images shown in grids and whose kernels are tracked per epoch (Figure 2).</summary>
@@ -100,8 +100,9 @@ public sealed record TrainOptions
         Require(Lr > 0 && LrKernel > 0, "--lr and --lr-kernel must be positive.");
         Require(MaxImages >= 0, $"--max-images must be ≥ 0 (got {MaxImages}).");
         Require(Channels.All(c => c >= 1), "--channels must list positive channel counts.");
-        Require(Device is "cpu" or "cuda", $"--device must be cpu or cuda (got '{Device}').");
+        Require(BackendSelection.Devices.Contains(Device), $"--device must be one of {string.Join(", ", BackendSelection.Devices)} (got '{Device}').");
         Require(Dtype is "f32" or "f64", $"--dtype must be f32 or f64 (got '{Dtype}').");
+        Require(!(Dtype == "f64" && Device is "cuda" or "emulated"), $"--dtype f64 needs --device cpu or auto: the CUDA kernels behind --device {Device} are float32.");
         Require(GridImages >= 1, $"--grid-images must be positive (got {GridImages}).");
         // Contradictions: options of the method only make sense with the method's loss.
         if (Loss != LossKind.Wiener)

@@ -38,13 +38,8 @@ public sealed class TrainingRun
     public DatasetSplit Data { get; }
     public string Folder { get; }
 
-    /// <summary>Selects the backend for --device; without a usable GPU, cuda falls back to the CPU with one message.</summary>
-    public static IBackend SelectBackend(string device, TextWriter log)
-    {
-        if (device == "cuda")
-            log.WriteLine("--device cuda: this build has no CUDA backend yet, so training runs on the CPU.");
-        return Tensor.DefaultBackend;
-    }
+    /// <summary>The backend for --device (<see cref="BackendSelection"/>); without a usable GPU, cuda falls back to the CPU with one message.</summary>
+    public static IBackend SelectBackend(string device, TextWriter log, string dtype = "f32") => BackendSelection.Select(device, dtype, log);
 
     /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
     public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
@@ -90,7 +85,7 @@ public sealed class TrainingRun
             var (saved, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
             options = saved with { Epochs = options.Epochs, Out = options.Out };
             var (data, _) = LoadData(options, side);
-            var trainer = new Trainer(options, channels, side, SelectBackend(options.Device, log));
+            var trainer = new Trainer(options, channels, side, SelectBackend(options.Device, log, options.Dtype));
             TrainingCheckpoint.Load(trainer, checkpoint);
             log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {options.Epochs}.");
             // A crash between writing the metrics and the checkpoint leaves lines of an epoch the checkpoint lacks.
@@ -101,7 +96,7 @@ public sealed class TrainingRun
         if (File.Exists(checkpoint))
             throw new ArgumentException($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
         options.Validate();
-        var backend = SelectBackend(options.Device, log);
+        var backend = SelectBackend(options.Device, log, options.Dtype);
         var (split, s) = LoadData(options);
         var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);
         Directory.CreateDirectory(folder);
