@@ -17,7 +17,13 @@ internal static class Tolerances
         if (watsonGrad) return new Tolerance(5e-2, 1e-2);
         if (name.StartsWith("loss/", StringComparison.Ordinal) || name.EndsWith("/loss", StringComparison.Ordinal)
             || name is "elbo/reconstruction" or "elbo/kl")
-            return new Tolerance(1e-4, 1e-3);
+            return new Tolerance(1e-5, 1e-3);
+        // Measured: forward ≤ 8e-5, parameters after Adam ≤ 7e-6, running statistics ≤ 3e-6, G_γ gradients ≤ 7e-5;
+        // 2e-4 leaves room for a CPU without AVX-512, whose GEMM rounds differently.
+        if (name.StartsWith("forward/", StringComparison.Ordinal) || name.Contains("/param/", StringComparison.Ordinal)
+            || name.StartsWith("elbo/buffer/", StringComparison.Ordinal) || name.StartsWith("kernel/grad/", StringComparison.Ordinal))
+            return new Tolerance(2e-4, 1e-2);
+        // VAE gradients (through batch norm over a batch of 3) and loss input gradients: measured ≤ 8.2e-4.
         return new Tolerance(1e-3, 1e-2);
     }
 }
