@@ -54,6 +54,7 @@ public sealed record BenchConfig(string Name, int Batch, int ImageChannels, int 
     [
         "--arch", "A", "--image-channels", Inv(ImageChannels), "--side", Inv(Side), "--channels", string.Join(",", Channels.Select(Inv)),
         "--latent", Inv(Latent), "--kernel", Inv(KernelSize), "--batch", Inv(Batch), "--loss", Loss == LossKind.Wiener ? "wiener" : "l2",
+        "--mlp-hidden", Inv(MlpHidden),
     ];
 
     private static string Inv(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);

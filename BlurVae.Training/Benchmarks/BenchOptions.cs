@@ -9,8 +9,8 @@ public sealed record BenchOptions
     public string Device { get; init; } = "cpu";
     public int Threads { get; init; } = 2;
     public int Repeats { get; init; } = 3;
-    public int Steps { get; init; } = 5;
-    public int Warmup { get; init; } = 2;
+    public int Steps { get; init; } = 3;
+    public int Warmup { get; init; } = 1;
     /// <summary>"pytorch" or "none".</summary>
     public string Against { get; init; } = "pytorch";
     public bool Compile { get; init; }
@@ -19,7 +19,13 @@ public sealed record BenchOptions
     public LossKind Loss { get; init; } = LossKind.Wiener;
     /// <summary>The machine's SGEMM rate to compare the step's GFLOP/s with (e.g. OpenBLAS at 1024³), or null.</summary>
     public double? SgemmGflops { get; init; }
-    public string Python { get; init; } = "python3";
+    public string Python { get; init; } = DefaultPython;
+
+    /// <summary>
+    /// Debian's interpreter when it exists (python3-torch installs into it; a pyenv or venv python3 earlier on PATH
+    /// usually lacks torch), else whatever python3 is on PATH.
+    /// </summary>
+    public static string DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     /// <summary>Path of reference/pytorch/bench.py; null = found above the working directory.</summary>
     public string? Reference { get; init; }
     public int Seed { get; init; } = 1;

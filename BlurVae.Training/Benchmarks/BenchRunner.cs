@@ -48,7 +48,7 @@ public static class BenchRunner
                     List<string>? args = null;
                     if (reference is not null)
                     {
-                        args = PyTorchRunner.Arguments(config, part, options.ReferenceDevice, options.Threads, options.Warmup, options.Steps, options.Compile);
+                        args = PyTorchRunner.Arguments(config, part, options.ReferenceDevice, options.Threads, options.Warmup, options.Steps, options.Compile, options.Seed);
                         theirs = referenceMissing is null
                             ? new Measurement("pytorch", options.ReferenceDevice, options.Threads) { Command = reference.CommandLine(args), Compiled = options.Compile }
                             : Measurement.Unavailable("pytorch", options.ReferenceDevice, options.Threads, referenceMissing, reference.CommandLine(args));

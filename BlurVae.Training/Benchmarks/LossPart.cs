@@ -5,14 +5,16 @@ using BlurVae.Training.Tensors;
 namespace BlurVae.Training.Benchmarks;
 
 /// <summary>
-/// The loss alone (`--part loss`) on tensors of the step's shapes: the Wiener term of x and x̂ with kernel k
-/// (forward, then backward into x̂ and k), then the kernel fit ‖x ∗ k′ − x̂‖² (forward, backward into k′), as the
-/// alternating step computes them but without the networks around them. x, x̂ and the kernels are fixed seeded
+/// The loss alone (`--part loss`) on tensors of the step's shapes: the reconstruction term — the Wiener term of x and
+/// x̂ with kernel k (forward, then backward into x̂ and k), or ½‖x − x̂‖² for --loss l2 — then the kernel fit
+/// ‖x ∗ k′ − x̂‖² (forward, backward into k′), as the alternating step computes them but without the networks around
+/// them. reference/pytorch/bench.py's loss part does the same transforms (it sums the two terms and shares one k). x, x̂ and the kernels are fixed seeded
 /// tensors; their gradients are cleared after each pass so every pass does the same work.
 /// </summary>
 public sealed class LossPart
 {
     private readonly double _wienerC;
+    private readonly bool _wiener;
 
     public LossPart(BenchConfig config, IBackend backend, int seed = 1, double wienerC = WienerBlurLoss.DefaultC)
     {
@@ -28,6 +30,7 @@ public sealed class LossPart
         FitKernel = Kernel.Detach();
         FitKernel.RequiresGrad = true;
         _wienerC = wienerC;
+        _wiener = config.Loss == Training.LossKind.Wiener;
     }
 
     public Tensor X { get; }
@@ -37,7 +40,9 @@ public sealed class LossPart
 
     /// <summary>The two losses as the step builds them (the kernel fit sees x̂ detached).</summary>
     public (Tensor Wiener, Tensor Fit) Build(Tensor x) =>
-        (WienerBlurLoss.Compute(x, XHat, Kernel, _wienerC), KernelFitLoss.Compute(x, XHat.Detach(), FitKernel));
+        (_wiener ? WienerBlurLoss.Compute(x, XHat, Kernel, _wienerC) : L2.Compute(x, XHat), KernelFitLoss.Compute(x, XHat.Detach(), FitKernel));
+
+    private static readonly IReconstructionLoss L2 = ReconstructionLoss.Create(ReconstructionLossKind.L2);
 
     /// <summary>One pass: both losses forward and backward. Returns their sum (reading it waits for the device).</summary>
     public double Run()
@@ -45,9 +50,9 @@ public sealed class LossPart
         XHat.ZeroGrad();
         Kernel.ZeroGrad();
         FitKernel.ZeroGrad();
-        var (wiener, fit) = Build(X);
-        wiener.Backward();
+        var (reconstruction, fit) = Build(X);
+        reconstruction.Backward();
         fit.Backward();
-        return wiener.Item() + fit.Item();
+        return reconstruction.Item() + fit.Item();
     }
 }

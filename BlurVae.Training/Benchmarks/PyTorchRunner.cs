@@ -46,12 +46,12 @@ public sealed class PyTorchRunner(string python, string? script)
     }
 
     /// <summary>The arguments of one repeat.</summary>
-    public static List<string> Arguments(BenchConfig config, string part, string device, int threads, int warmup, int steps, bool compile)
+    public static List<string> Arguments(BenchConfig config, string part, string device, int threads, int warmup, int steps, bool compile, int seed = 1)
     {
         var args = new List<string>(config.ReferenceArguments())
         {
             "--device", device, "--threads", Inv(threads), "--warmup", Inv(warmup), "--steps", Inv(steps), "--part", part,
-            "--dtype", "float32",
+            "--dtype", "float32", "--seed", Inv(seed),
         };
         if (compile) args.Add("--compile");
         return args;

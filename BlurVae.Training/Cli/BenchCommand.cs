@@ -20,9 +20,9 @@ internal static class BenchCommand
         var against = new Option<string>("--against") { Description = "pytorch (runs reference/pytorch/bench.py with python3) or none", DefaultValueFactory = _ => D.Against };
         var compile = new Option<bool>("--compile") { Description = "PyTorch with torch.compile (torch 2.x)" };
         var part = new Option<string>("--part") { Description = "step (ELBO + Adam, then the G_γ step), loss (Wiener + kernel fit forward and backward alone), or all", DefaultValueFactory = _ => "all" };
-        var loss = new Option<string>("--loss") { Description = "Reconstruction term of the step: wiener (active, i.e. after warm-up) or l2", DefaultValueFactory = _ => "wiener" };
+        var loss = new Option<string>("--loss") { Description = "Reconstruction term of the step and of the loss part: wiener (active, i.e. after warm-up) or l2", DefaultValueFactory = _ => "wiener" };
         var sgemm = new Option<double?>("--sgemm-gflops") { Description = "The machine's SGEMM GFLOP/s (e.g. OpenBLAS at 1024³ from `BlurVae.Bench gemm`): prints our GFLOP/s as a share of it" };
-        var python = new Option<string>("--python") { Description = "Python interpreter for the PyTorch side", DefaultValueFactory = _ => D.Python };
+        var python = new Option<string>("--python") { Description = "Python interpreter for the PyTorch side (default: Debian's /usr/bin/python3, where python3-torch installs, if present)", DefaultValueFactory = _ => D.Python };
         var reference = new Option<string?>("--reference") { Description = $"Path of bench.py (default: {PyTorchRunner.RelativeScript} above the working directory)" };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and data", DefaultValueFactory = _ => D.Seed };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results, machine and commands as JSON here" };

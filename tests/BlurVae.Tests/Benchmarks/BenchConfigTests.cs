@@ -57,8 +57,8 @@ public class BenchConfigTests
     {
         var args = PyTorchRunner.Arguments(BenchConfig.Fashion32, "step", "cpu", 2, 1, 3, compile: false);
         Assert.That(string.Join(" ", args), Is.EqualTo(
-            "--arch A --image-channels 1 --side 32 --channels 32,64,128,256 --latent 32 --kernel 11 --batch 64 --loss wiener " +
-            "--device cpu --threads 2 --warmup 1 --steps 3 --part step --dtype float32"));
+            "--arch A --image-channels 1 --side 32 --channels 32,64,128,256 --latent 32 --kernel 11 --batch 64 --loss wiener --mlp-hidden 512 " +
+            "--device cpu --threads 2 --warmup 1 --steps 3 --part step --dtype float32 --seed 1"));
         Assert.That(PyTorchRunner.Arguments(BenchConfig.Celeba64 with { Loss = LossKind.L2 }, "loss", "cuda", 2, 1, 3, compile: true),
             Does.Contain("--compile").And.Contain("l2").And.Contain("cuda"));
     }

@@ -78,6 +78,14 @@ public class FlopCountTests
     }
 
     [Test]
+    public void L2LossPartCountsOnlyTheKernelFit()
+    {
+        var flops = StepFlops.Loss(new LossPart(Tiny with { Loss = LossKind.L2 }, CpuBackend.Instance));
+        Assert.That(flops.Forward.Fft, Is.EqualTo(3 * 1920).Within(1e-9));
+        Assert.That(flops.Backward.Fft, Is.EqualTo(2 * 1920).Within(1e-9));
+    }
+
+    [Test]
     public void MatMulCountsBothOperandsOnlyWhenTheyTrain()
     {
         var rng = new Random(3);
