@@ -7,8 +7,12 @@
 #   test             Every NUnit test; ends with the plain line "N passed, N failed[, N skipped]".
 #                    -Filter "TestCategory=GradCheck" narrows it (dotnet test filter syntax).
 #   bench            The benchmarks: our CPU GEMM against OpenBLAS (needs Debian's libopenblas0-pthread; see `deps`),
-#                    then the effective GFLOP/s of the CPU convolutions.
-#                    -Micro also runs the BenchmarkDotNet micro-benchmarks of the CPU ops.
+#                    the effective GFLOP/s of the CPU convolutions, then `blurvae bench --config fashion32 --against
+#                    pytorch` (the full training step and the loss alone, ours against reference/pytorch/bench.py with
+#                    Debian's python3-torch, 2 threads each, interleaved), with OpenBLAS's SGEMM figure as --sgemm-gflops.
+#                    Results go to artifacts/bench/ (step.json, step.md); nothing in docs/ is touched.
+#                    -Celeba adds the celeba64 configuration (--config all); -Micro also runs the BenchmarkDotNet
+#                    micro-benchmarks of the CPU ops.
 #   deps             Installs the Debian packages the benchmarks use (apt-get; only when run as root).
 #   clean            Removes bin/, obj/ and artifacts/.
 param(
@@ -16,7 +20,8 @@ param(
     [ValidateSet('build', 'test', 'bench', 'deps', 'clean')]
     [string]$Task = 'build',
     [string]$Filter = '',
-    [switch]$Micro
+    [switch]$Micro,
+    [switch]$Celeba
 )
 
 $ErrorActionPreference = 'Stop'
@@ -63,9 +68,27 @@ function Invoke-Test {
 function Invoke-Bench {
     Invoke-Checked 'dotnet build (bench)' { dotnet build (Join-Path $Root 'bench/BlurVae.Bench/BlurVae.Bench.csproj') -c Release --nologo -v minimal }
     $exe = Join-Path $Root 'bench/BlurVae.Bench/bin/Release/net10.0/BlurVae.Bench.dll'
-    Invoke-Checked 'GEMM benchmark' { dotnet $exe gemm }
+    $gemm = @(& dotnet $exe gemm)
+    $gemmExit = $LASTEXITCODE
+    $gemm | ForEach-Object { Write-Host $_ }
+    if ($gemmExit -ne 0) { throw "GEMM benchmark failed with exit code $gemmExit" }
+    # OpenBLAS's single-precision figure from the table row "| single | ours | OpenBLAS | ..." is the step's yardstick.
+    $sgemm = $null
+    foreach ($line in $gemm) {
+        if ($line -match '^\|\s*single\s*\|\s*[\d.]+\s*\|\s*([\d.]+)\s*\|') { $sgemm = $Matches[1]; break }
+    }
+    if (-not $sgemm) { throw 'GEMM benchmark: no "single" row with an OpenBLAS GFLOP/s figure in its output' }
     Invoke-Checked 'convolution benchmark' { dotnet $exe conv }
     if ($Micro) { Invoke-Checked 'micro-benchmarks' { dotnet $exe micro } }
+
+    $out = Join-Path $Artifacts 'bench'
+    New-Item -ItemType Directory -Force -Path $out | Out-Null
+    $config = if ($Celeba) { 'all' } else { 'fashion32' }
+    $blurvae = Join-Path $Root 'BlurVae.Training/bin/Release/net10.0/blurvae.dll'
+    Invoke-Checked 'training-step benchmark' {
+        dotnet $blurvae bench --config $config --device cpu --threads 2 --against pytorch --sgemm-gflops $sgemm `
+            --json (Join-Path $out 'step.json') --markdown (Join-Path $out 'step.md')
+    }
 }
 
 function Invoke-Deps {

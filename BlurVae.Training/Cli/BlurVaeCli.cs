@@ -3,7 +3,7 @@ using BlurVae.Training.Training;
 
 namespace BlurVae.Training.Cli;
 
-/// <summary>`blurvae train | eval | sample | reconstruct`.</summary>
+/// <summary>`blurvae train | eval | sample | reconstruct | bench`.</summary>
 public static class BlurVaeCli
 {
     public static RootCommand Build()
@@ -43,6 +43,8 @@ public static class BlurVaeCli
         reconstruct.Options.Add(outOption);
         reconstruct.SetAction(r => Guard(() => RunCommands.Reconstruct(r.GetValue(runOption)!, r.GetValue(dataOption), r.GetValue(countOption), r.GetValue(outOption), Console.Out)));
         root.Subcommands.Add(reconstruct);
+
+        root.Subcommands.Add(BenchCommand.Create(Guard));
         return root;
     }
 

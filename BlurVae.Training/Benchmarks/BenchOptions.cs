@@ -1,0 +1,56 @@
+using BlurVae.Training.Training;
+
+namespace BlurVae.Training.Benchmarks;
+
+/// <summary>The settings of one `blurvae bench` run; defaults keep fashion32 on 2 CPU cores well under two minutes.</summary>
+public sealed record BenchOptions
+{
+    public IReadOnlyList<BenchConfig> Configs { get; init; } = [BenchConfig.Fashion32];
+    public string Device { get; init; } = "cpu";
+    public int Threads { get; init; } = 2;
+    public int Repeats { get; init; } = 3;
+    public int Steps { get; init; } = 3;
+    public int Warmup { get; init; } = 1;
+    /// <summary>"pytorch" or "none".</summary>
+    public string Against { get; init; } = "pytorch";
+    public bool Compile { get; init; }
+    /// <summary>"step", "loss", or both in that order.</summary>
+    public IReadOnlyList<string> Parts { get; init; } = ["step", "loss"];
+    public LossKind Loss { get; init; } = LossKind.Wiener;
+    /// <summary>The machine's SGEMM rate to compare the step's GFLOP/s with (e.g. OpenBLAS at 1024³), or null.</summary>
+    public double? SgemmGflops { get; init; }
+    public string Python { get; init; } = DefaultPython;
+
+    /// <summary>
+    /// Debian's interpreter when it exists (python3-torch installs into it; a pyenv or venv python3 earlier on PATH
+    /// usually lacks torch), else whatever python3 is on PATH.
+    /// </summary>
+    public static string DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    /// <summary>Path of reference/pytorch/bench.py; null = found above the working directory.</summary>
+    public string? Reference { get; init; }
+    public int Seed { get; init; } = 1;
+    /// <summary>The longest one PyTorch repeat may run.</summary>
+    public TimeSpan ReferenceTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public void Validate()
+    {
+        void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        Require(Configs.Count > 0, "--config names no configuration.");
+        Require(Device is "cpu" or "cuda" or "emulated", $"--device must be cpu, cuda or emulated (got '{Device}').");
+        Require(Threads >= 1, $"--threads must be at least 1 (got {Threads}).");
+        Require(Repeats >= 1, $"--repeats must be at least 1 (got {Repeats}).");
+        Require(Steps >= 1, $"--steps must be at least 1 (got {Steps}).");
+        Require(Warmup >= 0, $"--warmup must be ≥ 0 (got {Warmup}).");
+        Require(Against is "pytorch" or "none", $"--against must be pytorch or none (got '{Against}').");
+        Require(Parts.Count > 0 && Parts.All(p => p is "step" or "loss"), $"--part must be step, loss or all (got '{string.Join(",", Parts)}').");
+        Require(Loss is LossKind.Wiener or LossKind.L2, $"--loss must be wiener or l2 (got '{Loss.ToString().ToLowerInvariant()}').");
+        Require(SgemmGflops is null || SgemmGflops > 0, $"--sgemm-gflops must be positive (got {SgemmGflops}).");
+        Require(!Compile || Against == "pytorch", "--compile applies to PyTorch; it contradicts --against none.");
+    }
+
+    /// <summary>The device bench.py runs on: our emulated backend is the CPU, so PyTorch runs on the CPU beside it.</summary>
+    public string ReferenceDevice => Device == "cuda" ? "cuda" : "cpu";
+}

@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace BlurVae.Training.Benchmarks;
+
+/// <summary>A finished benchmark run and its three renderings: a console table, JSON and a markdown table.</summary>
+public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, DateTimeOffset Date, string Command, IReadOnlyList<PartResult> Results)
+{
+    public const string FlopConvention =
+        "Counted from the autograd graph of the measured pass: convolutions, transposed convolutions, linears and matmuls at " +
+        "2 FLOPs per multiply-add, forward once and backward once more per operand whose gradient the pass computes " +
+        "(weights that train; activations that lead back to a trained weight; never the data); real 2-D FFTs of n = H·W points " +
+        "at 2.5·n·log2(n) each (half of a complex FFT's 5·n·log2(n)), forward and, where differentiated, backward. " +
+        "Elementwise ops, batch norm, softmax, reductions and the Adam updates are not counted.";
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public string? TorchVersion => Results.Select(r => r.Reference?.Version).FirstOrDefault(v => v is not null);
+
+    /// <summary>Loss part over step part of the same engine and configuration (both medians), when both were measured.</summary>
+    public IEnumerable<(string Config, string Engine, double Share)> LossShares()
+    {
+        foreach (var group in Results.GroupBy(r => r.Config.Name))
+        {
+            var step = group.FirstOrDefault(r => r.Part == "step");
+            var loss = group.FirstOrDefault(r => r.Part == "loss");
+            if (step is null || loss is null) continue;
+            if (step.Ours.Available && loss.Ours.Available) yield return (group.Key, "blurvae", loss.Ours.Median / step.Ours.Median);
+            if (step.Reference is { Available: true } s && loss.Reference is { Available: true } l) yield return (group.Key, "pytorch", l.Median / s.Median);
+        }
+    }
+
+    private IEnumerable<(PartResult Result, Measurement M)> Rows()
+    {
+        foreach (var r in Results)
+        {
+            yield return (r, r.Ours);
+            if (r.Reference is not null) yield return (r, r.Reference);
+        }
+    }
+
+    private string SgemmShare(PartResult r, Measurement m) =>
+        Options.SgemmGflops is double s && m.Available ? (100 * r.GflopsOf(m) / s).ToString("F1", Inv) + " %" : "–";
+
+    private static string Spread(Measurement m) => m.Available ? $"{F(m.Min)}–{F(m.Max)}" : "–";
+
+    private static string F(double v) => v.ToString(v >= 100 ? "F0" : v >= 10 ? "F1" : "F2", Inv);
+
+    private static string EngineLabel(Measurement m) =>
+        m.Engine == "pytorch" ? $"PyTorch {m.Version ?? ""}{(m.Compiled ? " (compiled)" : "")}".Trim() : "BlurVae";
+
+    private static string[] Cells(PartResult r, Measurement m, string sgemm)
+    {
+        if (!m.Available)
+            return [r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), $"unavailable: {m.Reason}", "", "", "", "", "", ""];
+        return
+        [
+            r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), F(m.Median), Spread(m),
+            F(PartResult.ImagesPerSecond(r.Config, m)), (r.Flops.Total.Total / 1e9).ToString("F2", Inv), F(r.GflopsOf(m)), sgemm,
+            m.Engine == "blurvae" && r.SpeedUp is double s ? s.ToString("F2", Inv) + "×" : "",
+        ];
+    }
+
+    private static readonly string[] Headers =
+        ["config", "part", "engine", "device", "threads", "ms/step (median)", "min–max ms", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
+
+    /// <summary>The Spectre.Console table, then the loss shares and the conventions.</summary>
+    public void WriteTable(TextWriter writer, bool ansi = false)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = Math.Max(console.Profile.Width, 180);
+        var table = new Table().Title($"blurvae bench ({Options.Device}, {Options.Threads} threads, {Options.Repeats} repeats × {Options.Steps} steps after {Options.Warmup} warm-up)");
+        for (int i = 0; i < Headers.Length; i++)
+        {
+            var column = new TableColumn(Markup.Escape(Headers[i]));
+            if (i >= 4) column.RightAligned();
+            table.AddColumn(column);
+        }
+        foreach (var (r, m) in Rows())
+            table.AddRow(Cells(r, m, SgemmShare(r, m)).Select(c => new Text(c)).ToArray<Spectre.Console.Rendering.IRenderable>());
+        console.Write(table);
+        foreach (var line in Notes()) console.WriteLine(line, Style.Plain);
+    }
+
+    private IEnumerable<string> Notes()
+    {
+        foreach (var (config, engine, share) in LossShares())
+            yield return $"{config}: the loss part (Wiener + kernel fit, forward and backward) takes {share * 100:F1} % of {engine}'s step time.";
+        if (Options.SgemmGflops is double s)
+            yield return $"% of SGEMM: achieved GFLOP/s over {s.ToString("F1", Inv)} GFLOP/s (the machine's SGEMM figure passed with --sgemm-gflops).";
+        yield return $"Machine: {Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.Os}, {Machine.Dotnet}{(TorchVersion is { } v ? $", torch {v}" : "")}.";
+        yield return "FLOPs: " + FlopConvention;
+    }
+
+    /// <summary>The markdown table with the machine, versions and commands.</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"Machine: {Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.Os}, {Machine.Dotnet}" +
+                      $"{(TorchVersion is { } v ? $", PyTorch {v}" : "")}; {Date.ToString("yyyy-MM-dd HH:mm", Inv)} UTC.");
+        sb.AppendLine();
+        sb.AppendLine($"Command: `{Command}`");
+        foreach (var cmd in Results.Select(r => r.Reference?.Command).Where(c => c is not null).Distinct())
+            sb.AppendLine($"PyTorch repeat: `{cmd}`");
+        sb.AppendLine();
+        sb.AppendLine("| " + string.Join(" | ", Headers) + " |");
+        sb.AppendLine("|" + string.Join("|", Headers.Select((_, i) => i >= 4 ? "---:" : "---")) + "|");
+        foreach (var (r, m) in Rows())
+            sb.AppendLine("| " + string.Join(" | ", Cells(r, m, SgemmShare(r, m)).Select(c => c.Replace("|", "\\|"))) + " |");
+        sb.AppendLine();
+        foreach (var line in Notes().Where(l => !l.StartsWith("Machine:", StringComparison.Ordinal)))
+            sb.AppendLine(line).AppendLine();
+        return sb.ToString();
+    }
+
+    public JsonObject ToJson()
+    {
+        var results = new JsonArray();
+        foreach (var r in Results)
+        {
+            var engines = new JsonArray { Engine(r, r.Ours) };
+            if (r.Reference is not null) engines.Add(Engine(r, r.Reference));
+            results.Add(new JsonObject
+            {
+                ["config"] = r.Config.Name,
+                ["description"] = r.Config.Describe(),
+                ["batch"] = r.Config.Batch,
+                ["image_channels"] = r.Config.ImageChannels,
+                ["side"] = r.Config.Side,
+                ["channels"] = new JsonArray(r.Config.Channels.Select(c => (JsonNode)c).ToArray()),
+                ["latent"] = r.Config.Latent,
+                ["kernel"] = r.Config.KernelSize,
+                ["mlp_hidden"] = r.Config.MlpHidden,
+                ["loss"] = r.Config.Loss.ToString().ToLowerInvariant(),
+                ["part"] = r.Part,
+                ["flops"] = new JsonObject
+                {
+                    ["forward_matrix"] = r.Flops.Forward.Matrix,
+                    ["forward_fft"] = r.Flops.Forward.Fft,
+                    ["backward_matrix"] = r.Flops.Backward.Matrix,
+                    ["backward_fft"] = r.Flops.Backward.Fft,
+                    ["total"] = r.Flops.Total.Total,
+                },
+                ["engines"] = engines,
+                ["speed_up"] = r.SpeedUp,
+            });
+        }
+        return new JsonObject
+        {
+            ["date"] = Date.ToString("O", Inv),
+            ["command"] = Command,
+            ["machine"] = new JsonObject
+            {
+                ["cpu"] = Machine.Cpu,
+                ["logical_cores"] = Machine.LogicalCores,
+                ["os"] = Machine.Os,
+                ["dotnet"] = Machine.Dotnet,
+                ["architecture"] = Machine.Architecture,
+                ["torch"] = TorchVersion,
+            },
+            ["settings"] = new JsonObject
+            {
+                ["device"] = Options.Device,
+                ["threads"] = Options.Threads,
+                ["repeats"] = Options.Repeats,
+                ["steps"] = Options.Steps,
+                ["warmup"] = Options.Warmup,
+                ["against"] = Options.Against,
+                ["compile"] = Options.Compile,
+                ["loss"] = Options.Loss.ToString().ToLowerInvariant(),
+                ["sgemm_gflops"] = Options.SgemmGflops,
+            },
+            ["flop_convention"] = FlopConvention,
+            ["results"] = results,
+            ["loss_share"] = new JsonArray(LossShares().Select(s => (JsonNode)new JsonObject
+            {
+                ["config"] = s.Config, ["engine"] = s.Engine, ["share"] = s.Share,
+            }).ToArray()),
+        };
+    }
+
+    private JsonObject Engine(PartResult r, Measurement m)
+    {
+        var o = new JsonObject
+        {
+            ["engine"] = m.Engine,
+            ["available"] = m.Available,
+            ["reason"] = m.Reason,
+            ["device"] = m.Device,
+            ["device_name"] = m.DeviceName,
+            ["version"] = m.Version,
+            ["threads"] = m.Threads,
+            ["compiled"] = m.Compiled,
+            ["command"] = m.Command,
+            ["repeat_ms"] = new JsonArray(m.RepeatMs.Select(v => (JsonNode)v).ToArray()),
+            ["step_ms"] = new JsonArray(m.StepMs.Select(v => (JsonNode)v).ToArray()),
+        };
+        if (m.Available)
+        {
+            o["median_ms"] = m.Median;
+            o["min_ms"] = m.Min;
+            o["max_ms"] = m.Max;
+            o["q1_ms"] = Stats.Quantile(m.RepeatMs, 0.25);
+            o["q3_ms"] = Stats.Quantile(m.RepeatMs, 0.75);
+            o["images_per_second"] = PartResult.ImagesPerSecond(r.Config, m);
+            o["gflops"] = r.GflopsOf(m);
+            o["sgemm_percent"] = Options.SgemmGflops is double s ? 100 * r.GflopsOf(m) / s : null;
+        }
+        return o;
+    }
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public void WriteJson(string path) => WriteFile(path, ToJson().ToJsonString(JsonOptions) + "\n");
+
+    public void WriteMarkdown(string path) => WriteFile(path, ToMarkdown());
+
+    private static void WriteFile(string path, string text)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        Reports.AtomicFile.WriteAllText(path, text);
+    }
+}

@@ -1,0 +1,52 @@
+namespace BlurVae.Training.Benchmarks;
+
+/// <summary>
+/// One engine's timings of one part: milliseconds per step of each repeat (the mean of that repeat's timed steps),
+/// or the reason it could not run. Never filled with made-up numbers: an unavailable engine has no timings.
+/// </summary>
+public sealed record Measurement(string Engine, string Device, int Threads)
+{
+    public bool Available => Reason is null;
+    /// <summary>Why the engine did not run (missing python3, torch or bench.py, a failed run), or null.</summary>
+    public string? Reason { get; init; }
+    public string? DeviceName { get; init; }
+    public string? Version { get; init; }
+    public bool Compiled { get; init; }
+    /// <summary>ms/step of each repeat.</summary>
+    public List<double> RepeatMs { get; init; } = [];
+    /// <summary>Every timed step of every repeat, in order.</summary>
+    public List<double> StepMs { get; init; } = [];
+    /// <summary>The exact command of one repeat.</summary>
+    public string? Command { get; init; }
+
+    public static Measurement Unavailable(string engine, string device, int threads, string reason, string? command = null) =>
+        new(engine, device, threads) { Reason = reason, Command = command };
+
+    public double Median => Stats.Quantile(RepeatMs, 0.5);
+    public double Min => RepeatMs.Min();
+    public double Max => RepeatMs.Max();
+}
+
+/// <summary>One configuration and part, both engines, and the FLOPs every engine is credited with.</summary>
+public sealed record PartResult(BenchConfig Config, string Part, PartFlops Flops, Measurement Ours, Measurement? Reference)
+{
+    public static double ImagesPerSecond(BenchConfig config, Measurement m) => config.Batch / (m.Median / 1000);
+
+    public double GflopsOf(Measurement m) => Flops.Total.Total / (m.Median / 1000) / 1e9;
+
+    /// <summary>PyTorch's median over ours: our speed-up (null when PyTorch did not run).</summary>
+    public double? SpeedUp => Reference is { Available: true } r && Ours.Available ? r.Median / Ours.Median : null;
+}
+
+public static class Stats
+{
+    /// <summary>Linear-interpolation quantile (numpy's default) of the values.</summary>
+    public static double Quantile(IReadOnlyList<double> values, double q)
+    {
+        if (values.Count == 0) throw new InvalidOperationException("no timings to summarise");
+        var sorted = values.Order().ToArray();
+        double pos = q * (sorted.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+}

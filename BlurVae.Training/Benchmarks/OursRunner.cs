@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using BlurVae.Kernels;
+using BlurVae.Training.Autograd;
+using BlurVae.Training.Tensors;
+using BlurVae.Training.Training;
+
+namespace BlurVae.Training.Benchmarks;
+
+/// <summary>
+/// Our side of one configuration: a <see cref="Trainer"/> built exactly as `blurvae train` builds it for the
+/// configuration, a seeded random batch in [−1, 1] and reparameterisation noise, and the loss part's tensors.
+/// The same batch is used for every step: the work of a step does not depend on the pixel values.
+/// </summary>
+public sealed class OursRunner
+{
+    private readonly Tensor _x, _eps;
+    private readonly LossPart _loss;
+
+    public OursRunner(BenchConfig config, IBackend backend, int seed = 1)
+    {
+        Config = config;
+        var options = config.ToTrainOptions(seed);
+        Trainer = new Trainer(options, config.ImageChannels, config.Side, backend);
+        var rng = new Random(seed + 1);
+        _x = Tensor.Uniform([config.Batch, config.ImageChannels, config.Side, config.Side], -1, 1, rng, Trainer.DType, backend);
+        _eps = Tensor.Randn([config.Batch, config.Latent], rng, Trainer.DType, backend);
+        _loss = new LossPart(config, backend, seed, options.WienerC);
+    }
+
+    public BenchConfig Config { get; }
+    public Trainer Trainer { get; }
+
+    /// <summary>The FLOPs of the part, counted from the graphs it builds.</summary>
+    public PartFlops CountFlops(string part) => part == "step" ? StepFlops.Step(Trainer, _x, _eps) : StepFlops.Loss(_loss);
+
+    /// <summary>One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each.</summary>
+    public List<double> Repeat(string part, int warmup, int steps)
+    {
+        Action pass = part switch
+        {
+            "step" => () => Trainer.Step(_x, _eps, epoch: 0),
+            "loss" => () => _loss.Run(),
+            _ => throw new ArgumentException($"--part must be step, loss or all (got '{part}')."),
+        };
+        for (int i = 0; i < warmup; i++) pass();
+        Synchronize();
+        var times = new List<double>(steps);
+        for (int i = 0; i < steps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            pass();
+            // A step ends with the G_γ optimiser's update, which a GPU backend may still be running: wait for it,
+            // so each step's time covers its own work and nothing of it leaks into the next.
+            Synchronize();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return times;
+    }
+
+    /// <summary>Reads one value of the last-updated parameters back to the host, which waits for queued device work.</summary>
+    private void Synchronize()
+    {
+        using var _ = GradMode.NoGrad();
+        Trainer.Generator.Parameters().First().Narrow(0, 0, 1).Sum().Item();
+    }
+}
