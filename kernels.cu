@@ -23,6 +23,7 @@
 #include "kernels/batchnorm.cuh"
 #include "kernels/softmax.cuh"
 #include "kernels/upsample.cuh"
+#include "kernels/losses.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION
 #include "kernels/host/selftest.cuh"
