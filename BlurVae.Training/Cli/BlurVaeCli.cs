@@ -43,6 +43,7 @@ public static class BlurVaeCli
         reconstruct.Options.Add(outOption);
         reconstruct.SetAction(r => Guard(() => RunCommands.Reconstruct(r.GetValue(runOption)!, r.GetValue(dataOption), r.GetValue(countOption), r.GetValue(outOption), Console.Out)));
         root.Subcommands.Add(reconstruct);
+        root.Subcommands.Add(SelfTestCommand.Create());
         return root;
     }
 
