@@ -45,6 +45,7 @@ public static class BlurVaeCli
         root.Subcommands.Add(reconstruct);
 
         root.Subcommands.Add(BenchCommand.Create(Guard));
+        root.Subcommands.Add(SelfTestCommand.Create());
         return root;
     }
 

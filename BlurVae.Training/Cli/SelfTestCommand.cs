@@ -1,0 +1,105 @@
+using System.CommandLine;
+using BlurVae.Kernels;
+using BlurVae.Kernels.Cpu;
+using BlurVae.Kernels.Emulated;
+using BlurVae.Native;
+using BlurVae.Training.SelfTest;
+using BlurVae.Training.Training;
+
+namespace BlurVae.Training.Cli;
+
+/// <summary>
+/// `blurvae selftest --device cuda|emulated [--quick]`: the backend parity suite (<see cref="BackendParity"/>) of the
+/// chosen backend against the CPU backend in float64, in-process, so that a machine with a GPU but no .NET SDK can
+/// check the kernels with the published executable alone.
+/// </summary>
+public static class SelfTestCommand
+{
+    /// <summary>Every check passed.</summary>
+    public const int ExitPassed = 0;
+    /// <summary>At least one check failed.</summary>
+    public const int ExitFailed = 1;
+    /// <summary>The requested backend cannot run here (no usable GPU, or no host kernels library for the emulation); nothing was tested.</summary>
+    public const int ExitUnavailable = 2;
+
+    public static Command Create()
+    {
+        var device = new Option<string>("--device")
+        {
+            Description = "Backend to test against the CPU backend: cuda (the GPU) or emulated (the CUDA kernels run on the host)",
+            DefaultValueFactory = _ => "cuda",
+        };
+        device.AcceptOnlyFromAmong("cuda", "emulated");
+        var quick = new Option<bool>("--quick") { Description = "Fewer and smaller cases per op (every op and direction is still checked) and a smaller training step" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random inputs", DefaultValueFactory = _ => new ParityOptions().Seed };
+        var command = new Command("selftest",
+            $"Compare every backend op, and one training step, with the CPU backend. Exit code {ExitPassed}: all passed; {ExitFailed}: a check failed; {ExitUnavailable}: the backend cannot run here.");
+        command.Options.Add(device);
+        command.Options.Add(quick);
+        command.Options.Add(seed);
+        command.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(seed), Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Run(string device, bool quick, int seed, TextWriter output, TextWriter error)
+    {
+        var candidate = Resolve(device, output, out string? unavailable);
+        if (candidate is null)
+        {
+            error.WriteLine($"blurvae selftest: {unavailable}");
+            return ExitUnavailable;
+        }
+        return RunAgainstCpu(candidate, quick, seed, output);
+    }
+
+    /// <summary>The suite of <paramref name="candidate"/> against the CPU backend, a summary, and the exit code.</summary>
+    internal static int RunAgainstCpu(IBackend candidate, bool quick, int seed, TextWriter output)
+    {
+        var result = BackendParity.Run(candidate, CpuBackend.Instance, new ParityOptions { Quick = quick, Seed = seed }, output);
+        output.WriteLine(result.AllPassed ? $"selftest PASSED: {result.Summary}" : $"selftest FAILED: {result.Summary}");
+        foreach (var failure in result.Failures) output.WriteLine("  " + failure.Line);
+        return result.AllPassed ? ExitPassed : ExitFailed;
+    }
+
+    /// <summary>The backend for --device, or null with the reason it cannot run here.</summary>
+    private static IBackend? Resolve(string device, TextWriter log, out string? unavailable)
+    {
+        unavailable = null;
+        if (device == "cuda")
+        {
+            // Asked first, because SelectBackend falls back to the CPU without a GPU, and training should; a self-test must not.
+            // (The probe words its message for training, hence the trimmed tail.)
+            var probe = CudaAvailability.Probe();
+            if (!probe.IsAvailable)
+            {
+                unavailable = $"--device cuda needs a usable NVIDIA GPU and there is none: {probe.Message.Replace("; using the CPU backend", "")}. Nothing was tested.";
+                return null;
+            }
+        }
+        else if (device != "emulated")
+        {
+            throw new ArgumentException($"--device must be cuda or emulated (got '{device}').");
+        }
+        IBackend? backend = TrainingRun.SelectBackend(device, log);
+        // A build whose SelectBackend does not know "emulated" answers with the CPU backend: the emulated device is
+        // then built here. The emulation needs only its host kernels library (libblurvae_kernels_host.so).
+        if (device == "emulated" && backend is CpuBackend)
+        {
+            try
+            {
+                backend = new EmulatedBackend();
+            }
+            catch (Exception e) when (e is IOException or DllNotFoundException or BadImageFormatException)
+            {
+                unavailable = $"--device emulated needs the host kernels library: {e.Message}";
+                return null;
+            }
+        }
+        if (backend is CpuBackend)
+        {
+            unavailable = $"--device {device} resolved to the CPU backend in this build, which would only be compared with itself. Nothing was tested.";
+            return null;
+        }
+        return backend;
+    }
+}
