@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 
 namespace BlurVae.Kernels.Cpu;
 
-// 2-D convolution as im2col + one GEMM over the whole batch. One GEMM of [Cout, Cin·k²]·[Cin·k², N·OH·OW]
+// 2-D convolution as im2col + one GEMM over the whole batch, except for the thin layers DirectConv handles. One GEMM of [Cout, Cin·k²]·[Cin·k², N·OH·OW]
 // keeps the GEMM wide even for the deep layers of a VAE encoder, where each image has only 2×2 or 4×4 outputs
 // and a per-image GEMM would be too skinny to use the SIMD micro-kernel well.
 public sealed partial class CpuBackend
@@ -44,6 +44,11 @@ public sealed partial class CpuBackend
 
         public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
         {
+            if (DirectConv<T>.Suits(g))
+            {
+                DirectConv<T>.Forward(y, x, w, bias, g);
+                return;
+            }
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
             int cols = g.N * spatial;
@@ -73,6 +78,11 @@ public sealed partial class CpuBackend
 
         public static void BackwardInput(T[] dx, T[] dy, T[] w, ConvGeometry g)
         {
+            if (DirectConv<T>.SuitsBackwardInput(g))
+            {
+                DirectConv<T>.BackwardInput(dx, dy, w, g);
+                return;
+            }
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
             int cols = g.N * spatial;
@@ -94,6 +104,11 @@ public sealed partial class CpuBackend
 
         public static void BackwardWeight(T[] dw, T[]? dbias, T[] dy, T[] x, ConvGeometry g)
         {
+            if (DirectConv<T>.Suits(g))
+            {
+                DirectConv<T>.BackwardWeight(dw, dbias, dy, x, g);
+                return;
+            }
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
             int cols = g.N * spatial;
