@@ -25,7 +25,7 @@ internal sealed class ArrayRecycler
     private const long MaxIdleBytes = 1L << 30;
 
     /// <summary>Fresh bytes rented since the last collection that trigger a collection of the young generations.</summary>
-    private const long CollectAfterBytes = 256L << 20;
+    private const long CollectAfterBytes = 64L << 20;
 
     [ThreadStatic] private static ArrayRecycler? _current;
 
