@@ -99,7 +99,7 @@ public class DirectConvTests
         Reference.AssertClose(Down(bdb), db, 1e-12, 1e-12, "backward bias");
     }
 
-    private static (double[] Y, double[] Dx, double[] Dw, double[] Db) Naive(double[] x, double[] w, double[] b, double[] dy, ConvGeometry g)
+    internal static (double[] Y, double[] Dx, double[] Dw, double[] Db) Naive(double[] x, double[] w, double[] b, double[] dy, ConvGeometry g)
     {
         var y = Reference.Conv2d(x, w, b, g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, out _, out _);
         var dx = new double[g.InputLength];
@@ -127,7 +127,7 @@ public class DirectConvTests
         return (y, dx, dw, db);
     }
 
-    private static double[] Random(Random rng, int length)
+    internal static double[] Random(Random rng, int length)
     {
         var v = new double[length];
         for (int i = 0; i < length; i++) v[i] = rng.NextDouble() * 2 - 1;
