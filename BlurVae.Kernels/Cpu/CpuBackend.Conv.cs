@@ -285,6 +285,15 @@ public sealed partial class CpuBackend
                     src.AsSpan(((n0 + ni) * c + ci) * spatial, spatial).CopyTo(dst.AsSpan(dstOff + ci * ld + ni * spatial, spatial));
         }
 
+        // The outputs ow ∈ [lo, hi) whose tap at column offset iw0 (= j − p) reads inside a row of width inW.
+        private static (int Lo, int Hi) ValidColumns(int iw0, int stride, int outW, int inW)
+        {
+            int lo = Math.Min(outW, Math.Max(0, (-iw0 + stride - 1) / stride));
+            int last = inW - 1 - iw0; // the last output reading inside the row is last / stride (none when last < 0)
+            int hi = last < 0 ? lo : Math.Max(lo, Math.Min(outW, last / stride + 1));
+            return (lo, hi);
+        }
+
         // One row of the column matrix of images n0 … n0+nb−1:
         // col[colOff + row·(nb·S) + (n − n0)·S + oh·OW + ow] = x[n, ci, oh·s − p + i, ow·s − p + j] (0 outside), row = (ci·kh + i)·kw + j.
         private static void Im2ColRow(T[] col, int colOff, T[] x, int n0, int nb, ConvGeometry g, int row)
@@ -293,49 +302,39 @@ public sealed partial class CpuBackend
             int spatial = g.OutH * g.OutW;
             int cols = nb * spatial;
             int ci = row / kk, i = row % kk / g.KernelW, j = row % g.KernelW;
+            int s = g.Stride, iw0 = j - g.Padding;
+            var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
             var dstRow = col.AsSpan(colOff + row * cols, cols);
+            if (hi <= lo)
+            {
+                dstRow.Clear();
+                return;
+            }
             for (int ni = 0; ni < nb; ni++)
             {
                 int plane = ((n0 + ni) * g.InChannels + ci) * g.InH * g.InW;
                 for (int oh = 0; oh < g.OutH; oh++)
                 {
                     var dst = dstRow.Slice(ni * spatial + oh * g.OutW, g.OutW);
-                    int ih = oh * g.Stride - g.Padding + i;
+                    int ih = oh * s - g.Padding + i;
                     if ((uint)ih >= (uint)g.InH)
                     {
                         dst.Clear();
                         continue;
                     }
-                    int rowBase = plane + ih * g.InW;
-                    int iw0 = j - g.Padding;
-                    if (g.Stride == 1)
+                    int srcStart = plane + ih * g.InW + iw0 + lo * s;
+                    if (lo > 0) dst.Slice(0, lo).Clear();
+                    if (hi < g.OutW) dst.Slice(hi).Clear();
+                    if (s == 1)
                     {
-                        // Contiguous run with zero borders.
-                        int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                        if (hi <= lo)
-                        {
-                            dst.Clear();
-                            continue;
-                        }
-                        dst.Slice(0, lo).Clear();
-                        x.AsSpan(rowBase + iw0 + lo, hi - lo).CopyTo(dst.Slice(lo));
-                        dst.Slice(hi).Clear();
+                        x.AsSpan(srcStart, hi - lo).CopyTo(dst.Slice(lo));
                     }
                     else
                     {
-                        // Outputs lo … hi−1 read inside the row; the strided gather between needs no bounds tests.
-                        int s = g.Stride;
-                        int lo = Math.Min(g.OutW, Math.Max(0, (-iw0 + s - 1) / s));
-                        int last = g.InW - 1 - iw0; // the last output reading inside the row is last / s (none when last < 0)
-                        int hi = last < 0 ? lo : Math.Max(lo, Math.Min(g.OutW, last / s + 1));
-                        dst.Slice(0, lo).Clear();
-                        dst.Slice(hi).Clear();
-                        if (hi > lo)
-                        {
-                            ref T src = ref x[rowBase + iw0 + lo * s];
-                            ref T d = ref dst[lo];
-                            for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref d, ow) = Unsafe.Add(ref src, ow * s);
-                        }
+                        // The strided gather of the valid run: ValidColumns keeps it inside the row, so no bounds tests.
+                        ref T src = ref x[srcStart];
+                        ref T d = ref dst[lo];
+                        for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref d, ow) = Unsafe.Add(ref src, ow * s);
                     }
                 }
             }
@@ -349,40 +348,32 @@ public sealed partial class CpuBackend
             int spatial = g.OutH * g.OutW;
             int cols = nb * spatial;
             int n = nc / g.InChannels, ci = nc % g.InChannels;
+            int s = g.Stride;
             var plane = dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW);
             plane.Clear();
             for (int r = 0; r < kk; r++)
             {
                 int i = r / g.KernelW, j = r % g.KernelW;
-                var src = col.AsSpan((ci * kk + r) * cols + (n - n0) * spatial, spatial);
+                int iw0 = j - g.Padding;
+                var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
+                if (hi <= lo) continue;
+                int srcBase = (ci * kk + r) * cols + (n - n0) * spatial;
                 for (int oh = 0; oh < g.OutH; oh++)
                 {
-                    int ih = oh * g.Stride - g.Padding + i;
+                    int ih = oh * s - g.Padding + i;
                     if ((uint)ih >= (uint)g.InH) continue;
-                    var dstRow = plane.Slice(ih * g.InW, g.InW);
-                    var srcRow = src.Slice(oh * g.OutW, g.OutW);
-                    int iw0 = j - g.Padding;
-                    if (g.Stride == 1)
+                    int dstStart = ih * g.InW + iw0 + lo * s;
+                    var srcRow = col.AsSpan(srcBase + oh * g.OutW + lo, hi - lo);
+                    if (s == 1)
                     {
-                        int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                        if (hi > lo)
-                        {
-                            var d = dstRow.Slice(iw0 + lo, hi - lo);
-                            TensorPrimitives.Add(d, srcRow.Slice(lo, hi - lo), d);
-                        }
+                        var d = plane.Slice(dstStart, hi - lo);
+                        TensorPrimitives.Add(d, srcRow, d);
                     }
                     else
                     {
-                        int s = g.Stride;
-                        int lo = Math.Min(g.OutW, Math.Max(0, (-iw0 + s - 1) / s));
-                        int last = g.InW - 1 - iw0; // the last output reading inside the row is last / s (none when last < 0)
-                        int hi = last < 0 ? lo : Math.Max(lo, Math.Min(g.OutW, last / s + 1));
-                        if (hi > lo)
-                        {
-                            ref T d = ref dstRow[iw0 + lo * s];
-                            ref T sr = ref MemoryMarshal.GetReference(srcRow.Slice(lo));
-                            for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref d, ow * s) += Unsafe.Add(ref sr, ow);
-                        }
+                        ref T d = ref plane[dstStart];
+                        ref T sr = ref MemoryMarshal.GetReference(srcRow);
+                        for (int ow = 0; ow < srcRow.Length; ow++) Unsafe.Add(ref d, ow * s) += Unsafe.Add(ref sr, ow);
                     }
                 }
             }

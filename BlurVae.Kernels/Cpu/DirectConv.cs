@@ -61,11 +61,16 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
                             continue;
                         }
                         var srcRow = src.Slice(ih * g.InW, g.InW);
-                        for (int c = 0; c < row.Length; c++)
-                        {
-                            int iw = c * s + b - g.Padding;
-                            row[c] = (uint)iw < (uint)g.InW ? srcRow[iw] : T.Zero;
-                        }
+                        // Columns c0 … c1−1 fall inside the input row: zero borders around a copy (stride 1) or a strided gather.
+                        int first = b - g.Padding;
+                        int c0 = Math.Min(row.Length, Math.Max(0, (-first + s - 1) / s));
+                        int lastIn = g.InW - 1 - first;
+                        int c1 = lastIn < 0 ? c0 : Math.Max(c0, Math.Min(row.Length, lastIn / s + 1));
+                        row.Slice(0, c0).Clear();
+                        row.Slice(c1).Clear();
+                        if (s == 1) srcRow.Slice(c0 + first, c1 - c0).CopyTo(row.Slice(c0));
+                        else
+                            for (int c = c0; c < c1; c++) row[c] = srcRow[c * s + first];
                     }
                 }
         });
