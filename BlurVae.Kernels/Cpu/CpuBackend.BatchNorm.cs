@@ -71,15 +71,7 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < n; i++) sum += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
                 T mean = sum / T.CreateTruncating(count);
                 T sq = T.Zero;
-                for (int i = 0; i < n; i++)
-                {
-                    var row = x.AsSpan((i * c + ch) * spatial, spatial);
-                    for (int s = 0; s < row.Length; s++)
-                    {
-                        T d = row[s] - mean;
-                        sq += d * d;
-                    }
-                }
+                for (int i = 0; i < n; i++) sq += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), mean);
                 T variance = sq / T.CreateTruncating(count);
                 T invStd = T.One / T.Sqrt(variance + T.CreateTruncating(eps));
                 saveMean[ch] = mean;
@@ -101,6 +93,57 @@ public sealed partial class CpuBackend
                     runningVar[ch] = (T.One - m) * runningVar[ch] + m * unbiased;
                 }
             });
+        }
+
+        // Σ (x − mean)², SIMD.
+        private static T SumSquaredDeviations(ReadOnlySpan<T> x, T mean)
+        {
+            int vc = Vector<T>.Count, i = 0;
+            var vm = new Vector<T>(mean);
+            var acc = Vector<T>.Zero;
+            for (; i + vc <= x.Length; i += vc)
+            {
+                var d = new Vector<T>(x.Slice(i)) - vm;
+                acc += d * d;
+            }
+            T sum = Vector.Sum(acc);
+            for (; i < x.Length; i++)
+            {
+                T d = x[i] - mean;
+                sum += d * d;
+            }
+            return sum;
+        }
+
+        // (Σ dy, Σ dy·(x − mean)), SIMD.
+        private static (T SumDy, T SumDyCentred) SumAndCentredDot(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, T mean)
+        {
+            int vc = Vector<T>.Count, i = 0;
+            var vm = new Vector<T>(mean);
+            Vector<T> a = Vector<T>.Zero, b = Vector<T>.Zero;
+            for (; i + vc <= x.Length; i += vc)
+            {
+                var g = new Vector<T>(dy.Slice(i));
+                a += g;
+                b += g * (new Vector<T>(x.Slice(i)) - vm);
+            }
+            T sa = Vector.Sum(a), sb = Vector.Sum(b);
+            for (; i < x.Length; i++)
+            {
+                sa += dy[i];
+                sb += dy[i] * (x[i] - mean);
+            }
+            return (sa, sb);
+        }
+
+        // dx = a1·dy + a2·(x − mean) + a0, SIMD.
+        private static void Combine(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, T a1, T a2, T mean, T a0)
+        {
+            int vc = Vector<T>.Count, i = 0;
+            Vector<T> v1 = new(a1), v2 = new(a2), vm = new(mean), v0 = new(a0);
+            for (; i + vc <= x.Length; i += vc)
+                (v1 * new Vector<T>(dy.Slice(i)) + v2 * (new Vector<T>(x.Slice(i)) - vm) + v0).CopyTo(dx.Slice(i));
+            for (; i < x.Length; i++) dx[i] = a1 * dy[i] + a2 * (x[i] - mean) + a0;
         }
 
         public static void ForwardInference(T[] y, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, T[]? beta, int n, int c, int spatial, double eps)
@@ -127,29 +170,25 @@ public sealed partial class CpuBackend
             Parallelism.ForEach(c, (long)count * 3, ch =>
             {
                 T mean = saveMean[ch], invStd = saveInvStd[ch];
-                T sumDy = T.Zero, sumDyXhat = T.Zero;
+                T sumDy = T.Zero, sumDyCentred = T.Zero;
                 for (int i = 0; i < n; i++)
                 {
                     int off = (i * c + ch) * spatial;
-                    for (int s = 0; s < spatial; s++)
-                    {
-                        T g = dy[off + s];
-                        sumDy += g;
-                        sumDyXhat += g * (x[off + s] - mean) * invStd;
-                    }
+                    var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), x.AsSpan(off, spatial), mean);
+                    sumDy += a;
+                    sumDyCentred += b;
                 }
+                T sumDyXhat = sumDyCentred * invStd;
                 if (dgamma is not null) dgamma[ch] = sumDyXhat;
                 if (dbeta is not null) dbeta[ch] = sumDy;
                 T m = T.CreateTruncating(count);
                 T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
+                // dx = k·(m·dy − Σdy − (x − μ)·s·Σdy·x̂) = (k·m)·dy + (−k·s·Σdy·x̂)·(x − μ) − k·Σdy
+                T a1 = k * m, a2 = -k * invStd * sumDyXhat, a0 = -k * sumDy;
                 for (int i = 0; i < n; i++)
                 {
                     int off = (i * c + ch) * spatial;
-                    for (int s = 0; s < spatial; s++)
-                    {
-                        T xhat = (x[off + s] - mean) * invStd;
-                        dx[off + s] = k * (m * dy[off + s] - sumDy - xhat * sumDyXhat);
-                    }
+                    Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), x.AsSpan(off, spatial), a1, a2, mean, a0);
                 }
             });
         }

@@ -1,12 +1,15 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace BlurVae.Kernels.Cpu;
 
-// 2-D convolution as im2col + one GEMM over the whole batch. One GEMM of [Cout, Cin·k²]·[Cin·k², N·OH·OW]
-// keeps the GEMM wide even for the deep layers of a VAE encoder, where each image has only 2×2 or 4×4 outputs
-// and a per-image GEMM would be too skinny to use the SIMD micro-kernel well.
+// 2-D convolution as im2col + GEMM, except for the thin layers DirectConv handles. The batch is split into chunks of
+// images whose column matrix fits the core's cache (see Conv<T>.ChunkImages); where that would leave fewer than two
+// chunks (the deep layers of a VAE encoder, with only 2×2 or 4×4 outputs per image) one GEMM of
+// [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g)
@@ -42,48 +45,111 @@ public sealed partial class CpuBackend
     {
         private static bool IsFloat => typeof(T) == typeof(float);
 
-        public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
+        // Batch chunking: a column matrix of the whole batch is tens of megabytes for the wide layers, so im2col,
+        // GEMM and col2im each stream it through memory. Split into chunks of images whose column matrix fits the
+        // per-core cache, each chunk runs im2col → single-threaded GEMM → scatter while its columns are still hot,
+        // and the cores take whole chunks. Chunks keep at least MinChunkColumns columns so each GEMM stays wide.
+        private const int ChunkColumnBytes = 512 * 1024;
+        private const int MinChunkColumns = 256;
+        // Partial weight gradients per backward-weight pass: a constant, so the sum's order (and its rounding)
+        // does not depend on the thread count.
+        private const int WeightGroups = 4;
+
+        // Images per chunk, or 0 when the batch is better done as one wide GEMM (fewer than two chunks).
+        private static int ChunkImages(ConvGeometry g)
         {
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
-            int cols = g.N * spatial;
-            T[] col = ArrayPool<T>.Shared.Rent(kdim * cols);
-            T[] outT = ArrayPool<T>.Shared.Rent(g.OutChannels * cols);
+            long perImage = (long)kdim * spatial * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            int byCache = (int)Math.Max(1, ChunkColumnBytes / Math.Max(1, perImage));
+            int byWidth = (MinChunkColumns + spatial - 1) / spatial;
+            int cb = Math.Min(g.N, Math.Max(byCache, byWidth));
+            return (g.N + cb - 1) / cb >= 2 ? cb : 0;
+        }
+
+        public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
+        {
+            if (DirectConv<T>.Suits(g))
+            {
+                DirectConv<T>.Forward(y, x, w, bias, g);
+                return;
+            }
+            int kdim = g.InChannels * g.KernelH * g.KernelW;
+            int spatial = g.OutH * g.OutW;
+            int cb = ChunkImages(g);
+            if (cb > 0)
+            {
+                int chunks = (g.N + cb - 1) / cb;
+                ForChunks(chunks, cb * kdim * spatial + g.OutChannels * cb * spatial, (chunk, scratch) =>
+                {
+                    int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
+                    T[] col = scratch, outT = scratch;
+                    int outOff = cb * kdim * spatial;
+                    for (int row = 0; row < kdim; row++) Im2ColRow(col, 0, x, n0, nb, g, row);
+                    GemmT(false, false, g.OutChannels, cols, kdim, w, 0, kdim, col, 0, cols, outT, outOff, cols, 1);
+                    for (int i = 0; i < nb * g.OutChannels; i++)
+                    {
+                        int n = i / g.OutChannels, co = i % g.OutChannels;
+                        ScatterWithBias(y, ((n0 + n) * g.OutChannels + co) * spatial, outT, outOff + co * cols + n * spatial, spatial, bias, co);
+                    }
+                });
+                return;
+            }
+            int allCols = g.N * spatial;
+            T[] colAll = ArrayPool<T>.Shared.Rent(kdim * allCols);
+            T[] outAll = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
             try
             {
-                Im2Col(col, x, g);
+                Parallelism.ForEach(kdim, allCols, row => Im2ColRow(colAll, 0, x, 0, g.N, g, row));
                 // [Cout, kdim] · [kdim, N·S] → [Cout, N·S]
-                GemmT(false, false, g.OutChannels, cols, kdim, w, kdim, col, cols, outT, cols);
+                GemmT(false, false, g.OutChannels, allCols, kdim, w, 0, kdim, colAll, 0, allCols, outAll, 0, allCols, Parallelism.MaxThreads);
                 // Scatter [Cout, N, S] into y[N, Cout, S], adding the bias on the way.
                 Parallelism.ForEach(g.N * g.OutChannels, spatial, nc =>
                 {
                     int n = nc / g.OutChannels, co = nc % g.OutChannels;
-                    var src = outT.AsSpan(co * cols + n * spatial, spatial);
-                    var dst = y.AsSpan(nc * spatial, spatial);
-                    if (bias is null) src.CopyTo(dst);
-                    else TensorPrimitives.Add(src, bias[co], dst);
+                    ScatterWithBias(y, nc * spatial, outAll, co * allCols + n * spatial, spatial, bias, co);
                 });
             }
             finally
             {
-                ArrayPool<T>.Shared.Return(col);
-                ArrayPool<T>.Shared.Return(outT);
+                ArrayPool<T>.Shared.Return(colAll);
+                ArrayPool<T>.Shared.Return(outAll);
             }
         }
 
         public static void BackwardInput(T[] dx, T[] dy, T[] w, ConvGeometry g)
         {
+            if (DirectConv<T>.SuitsBackwardInput(g))
+            {
+                DirectConv<T>.BackwardInput(dx, dy, w, g);
+                return;
+            }
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
-            int cols = g.N * spatial;
-            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * cols);
-            T[] dcol = ArrayPool<T>.Shared.Rent(kdim * cols);
+            int cb = ChunkImages(g);
+            if (cb > 0)
+            {
+                int chunks = (g.N + cb - 1) / cb;
+                ForChunks(chunks, cb * kdim * spatial + g.OutChannels * cb * spatial, (chunk, scratch) =>
+                {
+                    int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
+                    int dyOff = cb * kdim * spatial;
+                    GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
+                    // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
+                    GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
+                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i);
+                });
+                return;
+            }
+            int allCols = g.N * spatial;
+            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
+            T[] dcol = ArrayPool<T>.Shared.Rent(kdim * allCols);
             try
             {
-                GatherChannelMajor(dyT, dy, g.N, g.OutChannels, spatial);
+                Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
-                GemmT(true, false, kdim, cols, g.OutChannels, w, kdim, dyT, cols, dcol, cols);
-                Col2Im(dx, dcol, g);
+                GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
+                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc));
             }
             finally
             {
@@ -94,20 +160,67 @@ public sealed partial class CpuBackend
 
         public static void BackwardWeight(T[] dw, T[]? dbias, T[] dy, T[] x, ConvGeometry g)
         {
+            if (DirectConv<T>.Suits(g))
+            {
+                DirectConv<T>.BackwardWeight(dw, dbias, dy, x, g);
+                return;
+            }
             int kdim = g.InChannels * g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
-            int cols = g.N * spatial;
-            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * cols);
-            T[] col = ArrayPool<T>.Shared.Rent(kdim * cols);
+            int cb = ChunkImages(g);
+            if (cb > 0)
+            {
+                int chunks = (g.N + cb - 1) / cb;
+                int groups = Math.Min(WeightGroups, chunks);
+                int wlen = g.OutChannels * kdim;
+                T[] partials = ArrayPool<T>.Shared.Rent(groups * wlen);
+                int scratchLength = cb * kdim * spatial + g.OutChannels * cb * spatial;
+                try
+                {
+                    Parallelism.ForEach(groups, (long)chunks * scratchLength / groups, grp =>
+                    {
+                        T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
+                        try
+                        {
+                            int c0 = (int)((long)chunks * grp / groups), c1 = (int)((long)chunks * (grp + 1) / groups);
+                            for (int chunk = c0; chunk < c1; chunk++)
+                            {
+                                int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
+                                int dyOff = cb * kdim * spatial;
+                                for (int row = 0; row < kdim; row++) Im2ColRow(scratch, 0, x, n0, nb, g, row);
+                                GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
+                                // [Cout, nb·S] · [nb·S, kdim] (+)→ [Cout, kdim]
+                                GemmT(false, true, g.OutChannels, kdim, cols, scratch, dyOff, cols, scratch, 0, cols,
+                                      partials, grp * wlen, kdim, 1, chunk == c0 ? T.Zero : T.One);
+                            }
+                        }
+                        finally
+                        {
+                            ArrayPool<T>.Shared.Return(scratch);
+                        }
+                    });
+                    partials.AsSpan(0, wlen).CopyTo(dw);
+                    for (int grp = 1; grp < groups; grp++) TensorPrimitives.Add(dw, partials.AsSpan(grp * wlen, wlen), dw);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(partials);
+                }
+                if (dbias is not null) BiasGradient(dbias, dy, g.N, g.OutChannels, spatial);
+                return;
+            }
+            int allCols = g.N * spatial;
+            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
+            T[] col = ArrayPool<T>.Shared.Rent(kdim * allCols);
             try
             {
-                GatherChannelMajor(dyT, dy, g.N, g.OutChannels, spatial);
-                Im2Col(col, x, g);
+                Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
+                Parallelism.ForEach(kdim, allCols, row => Im2ColRow(col, 0, x, 0, g.N, g, row));
                 // [Cout, N·S] · [N·S, kdim] → [Cout, kdim]
-                GemmT(false, true, g.OutChannels, kdim, cols, dyT, cols, col, cols, dw, kdim);
+                GemmT(false, true, g.OutChannels, kdim, allCols, dyT, 0, allCols, col, 0, allCols, dw, 0, kdim, Parallelism.MaxThreads);
                 if (dbias is not null)
                     for (int co = 0; co < g.OutChannels; co++)
-                        dbias[co] = TensorPrimitives.Sum<T>(dyT.AsSpan(co * cols, cols));
+                        dbias[co] = TensorPrimitives.Sum<T>(dyT.AsSpan(co * allCols, allCols));
             }
             finally
             {
@@ -116,117 +229,154 @@ public sealed partial class CpuBackend
             }
         }
 
-        private static void GemmT(bool ta, bool tb, int m, int n, int k, T[] a, int lda, T[] b, int ldb, T[] c, int ldc)
+        // Runs body(chunk, scratch) for every chunk; each worker takes a contiguous run of chunks and one scratch array.
+        private static void ForChunks(int chunks, int scratchLength, Action<int, T[]> body)
         {
+            int workers = Math.Min(Parallelism.MaxThreads, chunks);
+            Parallelism.ForEach(workers, 1L << 30, wi =>
+            {
+                T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
+                try
+                {
+                    int c0 = (int)((long)chunks * wi / workers), c1 = (int)((long)chunks * (wi + 1) / workers);
+                    for (int c = c0; c < c1; c++) body(c, scratch);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                }
+            });
+        }
+
+        private static void ScatterWithBias(T[] y, int yOff, T[] src, int srcOff, int length, T[]? bias, int co)
+        {
+            var s = src.AsSpan(srcOff, length);
+            var d = y.AsSpan(yOff, length);
+            if (bias is null) s.CopyTo(d);
+            else TensorPrimitives.Add(s, bias[co], d);
+        }
+
+        // dbias[co] = Σ_n Σ_s dy[n, co, s], in a fixed order.
+        private static void BiasGradient(T[] dbias, T[] dy, int n, int c, int spatial)
+        {
+            for (int co = 0; co < c; co++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < n; i++) sum += TensorPrimitives.Sum<T>(dy.AsSpan((i * c + co) * spatial, spatial));
+                dbias[co] = sum;
+            }
+        }
+
+        private static void GemmT(bool ta, bool tb, int m, int n, int k, T[] a, int aOff, int lda, T[] b, int bOff, int ldb, T[] c, int cOff, int ldc, int threads, T? beta = null)
+        {
+            T bt = beta ?? T.Zero;
             if (IsFloat)
-                Cpu.Gemm.Sgemm(ta, tb, m, n, k, 1f, (float[])(object)a, lda, (float[])(object)b, ldb, 0f, (float[])(object)c, ldc, Parallelism.MaxThreads);
+                Cpu.Gemm.Sgemm(ta, tb, m, n, k, 1f, ((float[])(object)a).AsSpan(aOff), lda, ((float[])(object)b).AsSpan(bOff), ldb, float.CreateTruncating(bt), ((float[])(object)c).AsSpan(cOff), ldc, threads);
             else
-                Cpu.Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double[])(object)a, lda, (double[])(object)b, ldb, 0.0, (double[])(object)c, ldc, Parallelism.MaxThreads);
+                Cpu.Gemm.Dgemm(ta, tb, m, n, k, 1.0, ((double[])(object)a).AsSpan(aOff), lda, ((double[])(object)b).AsSpan(bOff), ldb, double.CreateTruncating(bt), ((double[])(object)c).AsSpan(cOff), ldc, threads);
         }
 
-        // dy[N, C, S] → dyT[C, N·S]
-        private static void GatherChannelMajor(T[] dst, T[] src, int n, int c, int spatial)
+        // dy[n0 … n0+nb, C, S] → dst[dstOff + (ci·ld) + (n − n0)·S], ld = nb·S by default: channel-major columns.
+        private static void GatherChannelMajor(T[] dst, int dstOff, T[] src, int n0, int nb, int c, int spatial, int ld = -1)
         {
-            Parallelism.ForEach(n * c, spatial, nc =>
-            {
-                int ni = nc / c, ci = nc % c;
-                src.AsSpan(nc * spatial, spatial).CopyTo(dst.AsSpan((ci * n + ni) * spatial, spatial));
-            });
+            if (ld < 0) ld = nb * spatial;
+            for (int ni = 0; ni < nb; ni++)
+                for (int ci = 0; ci < c; ci++)
+                    src.AsSpan(((n0 + ni) * c + ci) * spatial, spatial).CopyTo(dst.AsSpan(dstOff + ci * ld + ni * spatial, spatial));
         }
 
-        // col[(ci·kh + i)·kw + j, n·S + oh·OW + ow] = x[n, ci, oh·s − p + i, ow·s − p + j] (0 outside).
-        private static void Im2Col(T[] col, T[] x, ConvGeometry g)
+        // The outputs ow ∈ [lo, hi) whose tap at column offset iw0 (= j − p) reads inside a row of width inW.
+        private static (int Lo, int Hi) ValidColumns(int iw0, int stride, int outW, int inW)
         {
-            int kk = g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cols = g.N * spatial;
-            Parallelism.ForEach(g.InChannels * kk, cols, row =>
-            {
-                int ci = row / kk, i = row % kk / g.KernelW, j = row % g.KernelW;
-                var dstRow = col.AsSpan(row * cols, cols);
-                for (int n = 0; n < g.N; n++)
-                {
-                    int plane = (n * g.InChannels + ci) * g.InH * g.InW;
-                    for (int oh = 0; oh < g.OutH; oh++)
-                    {
-                        var dst = dstRow.Slice(n * spatial + oh * g.OutW, g.OutW);
-                        int ih = oh * g.Stride - g.Padding + i;
-                        if ((uint)ih >= (uint)g.InH)
-                        {
-                            dst.Clear();
-                            continue;
-                        }
-                        int rowBase = plane + ih * g.InW;
-                        int iw0 = j - g.Padding;
-                        if (g.Stride == 1)
-                        {
-                            // Contiguous run with zero borders.
-                            int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                            if (hi <= lo)
-                            {
-                                dst.Clear();
-                                continue;
-                            }
-                            dst.Slice(0, lo).Clear();
-                            x.AsSpan(rowBase + iw0 + lo, hi - lo).CopyTo(dst.Slice(lo));
-                            dst.Slice(hi).Clear();
-                        }
-                        else
-                        {
-                            for (int ow = 0; ow < g.OutW; ow++)
-                            {
-                                int iw = iw0 + ow * g.Stride;
-                                dst[ow] = (uint)iw < (uint)g.InW ? x[rowBase + iw] : T.Zero;
-                            }
-                        }
-                    }
-                }
-            });
+            int lo = Math.Min(outW, Math.Max(0, (-iw0 + stride - 1) / stride));
+            int last = inW - 1 - iw0; // the last output reading inside the row is last / stride (none when last < 0)
+            int hi = last < 0 ? lo : Math.Max(lo, Math.Min(outW, last / stride + 1));
+            return (lo, hi);
         }
 
-        // The adjoint of Im2Col: every column entry adds back into the input pixel it was read from.
-        // Parallel over input planes (n, ci), which receive from disjoint column rows, so no two threads collide.
-        private static void Col2Im(T[] dx, T[] col, ConvGeometry g)
+        // One row of the column matrix of images n0 … n0+nb−1:
+        // col[colOff + row·(nb·S) + (n − n0)·S + oh·OW + ow] = x[n, ci, oh·s − p + i, ow·s − p + j] (0 outside), row = (ci·kh + i)·kw + j.
+        private static void Im2ColRow(T[] col, int colOff, T[] x, int n0, int nb, ConvGeometry g, int row)
         {
             int kk = g.KernelH * g.KernelW;
             int spatial = g.OutH * g.OutW;
-            int cols = g.N * spatial;
-            Parallelism.ForEach(g.N * g.InChannels, (long)kk * spatial, nc =>
+            int cols = nb * spatial;
+            int ci = row / kk, i = row % kk / g.KernelW, j = row % g.KernelW;
+            int s = g.Stride, iw0 = j - g.Padding;
+            var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
+            var dstRow = col.AsSpan(colOff + row * cols, cols);
+            if (hi <= lo)
             {
-                int n = nc / g.InChannels, ci = nc % g.InChannels;
-                var plane = dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW);
-                plane.Clear();
-                for (int r = 0; r < kk; r++)
+                dstRow.Clear();
+                return;
+            }
+            for (int ni = 0; ni < nb; ni++)
+            {
+                int plane = ((n0 + ni) * g.InChannels + ci) * g.InH * g.InW;
+                for (int oh = 0; oh < g.OutH; oh++)
                 {
-                    int i = r / g.KernelW, j = r % g.KernelW;
-                    var src = col.AsSpan((ci * kk + r) * cols + n * spatial, spatial);
-                    for (int oh = 0; oh < g.OutH; oh++)
+                    var dst = dstRow.Slice(ni * spatial + oh * g.OutW, g.OutW);
+                    int ih = oh * s - g.Padding + i;
+                    if ((uint)ih >= (uint)g.InH)
                     {
-                        int ih = oh * g.Stride - g.Padding + i;
-                        if ((uint)ih >= (uint)g.InH) continue;
-                        var dstRow = plane.Slice(ih * g.InW, g.InW);
-                        var srcRow = src.Slice(oh * g.OutW, g.OutW);
-                        int iw0 = j - g.Padding;
-                        if (g.Stride == 1)
-                        {
-                            int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                            if (hi > lo)
-                            {
-                                var d = dstRow.Slice(iw0 + lo, hi - lo);
-                                TensorPrimitives.Add(d, srcRow.Slice(lo, hi - lo), d);
-                            }
-                        }
-                        else
-                        {
-                            for (int ow = 0; ow < g.OutW; ow++)
-                            {
-                                int iw = iw0 + ow * g.Stride;
-                                if ((uint)iw < (uint)g.InW) dstRow[iw] += srcRow[ow];
-                            }
-                        }
+                        dst.Clear();
+                        continue;
+                    }
+                    int srcStart = plane + ih * g.InW + iw0 + lo * s;
+                    if (lo > 0) dst.Slice(0, lo).Clear();
+                    if (hi < g.OutW) dst.Slice(hi).Clear();
+                    if (s == 1)
+                    {
+                        x.AsSpan(srcStart, hi - lo).CopyTo(dst.Slice(lo));
+                    }
+                    else
+                    {
+                        // The strided gather of the valid run: ValidColumns keeps it inside the row, so no bounds tests.
+                        ref T src = ref x[srcStart];
+                        ref T d = ref dst[lo];
+                        for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref d, ow) = Unsafe.Add(ref src, ow * s);
                     }
                 }
-            });
+            }
+        }
+
+        // The adjoint of Im2ColRow for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
+        // with the sum of every column entry read from it. Planes receive from disjoint column rows, so planes can run in parallel.
+        private static void Col2ImPlane(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc)
+        {
+            int kk = g.KernelH * g.KernelW;
+            int spatial = g.OutH * g.OutW;
+            int cols = nb * spatial;
+            int n = nc / g.InChannels, ci = nc % g.InChannels;
+            int s = g.Stride;
+            var plane = dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW);
+            plane.Clear();
+            for (int r = 0; r < kk; r++)
+            {
+                int i = r / g.KernelW, j = r % g.KernelW;
+                int iw0 = j - g.Padding;
+                var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
+                if (hi <= lo) continue;
+                int srcBase = (ci * kk + r) * cols + (n - n0) * spatial;
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int ih = oh * s - g.Padding + i;
+                    if ((uint)ih >= (uint)g.InH) continue;
+                    int dstStart = ih * g.InW + iw0 + lo * s;
+                    var srcRow = col.AsSpan(srcBase + oh * g.OutW + lo, hi - lo);
+                    if (s == 1)
+                    {
+                        var d = plane.Slice(dstStart, hi - lo);
+                        TensorPrimitives.Add(d, srcRow, d);
+                    }
+                    else
+                    {
+                        ref T d = ref plane[dstStart];
+                        ref T sr = ref MemoryMarshal.GetReference(srcRow);
+                        for (int ow = 0; ow < srcRow.Length; ow++) Unsafe.Add(ref d, ow * s) += Unsafe.Add(ref sr, ow);
+                    }
+                }
+            }
         }
     }
 }

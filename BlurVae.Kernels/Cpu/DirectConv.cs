@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace BlurVae.Kernels.Cpu;
+
+/// <summary>
+/// Direct convolution for the layers im2col serves badly: few output channels (the last layer of a decoder, 1 or 3
+/// image channels) or few taps per output (the first layer of an encoder, Cin·k² ≤ 32). There the GEMM is a thin
+/// matrix product and the column matrix (Cin·k² rows × N·H·W columns, 75 MB for a 32-channel 32×32 batch of 64)
+/// costs far more memory traffic than the arithmetic; here each output row is accumulated in SIMD registers.
+/// <para>
+/// The input is first copied once into a zero-padded, phase-split layout: for stride s, plane (a, b) holds the
+/// padded pixels whose coordinates are ≡ (a, b) mod s, so every tap (i, j) of every output row is one contiguous
+/// read (phase (i mod s, j mod s), offset (oh + i/s, ow + j/s)), whatever the stride and with no bounds tests.
+/// </para>
+/// </summary>
+internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether the forward pass (and, for weights, the backward-weight pass) of g goes the direct way.</summary>
+    public static bool Suits(ConvGeometry g) => g.OutChannels <= 4 || g.InChannels * g.KernelH * g.KernelW <= 32;
+
+    /// <summary>
+    /// Whether the backward-input pass does: at stride 1 (square kernel) it is the forward convolution of dy with the
+    /// flipped, transposed kernel (padding k−1−p), so it suits when that convolution does.
+    /// </summary>
+    public static bool SuitsBackwardInput(ConvGeometry g) =>
+        g.Stride == 1 && g.KernelH == g.KernelW && g.Padding <= g.KernelH - 1 && Suits(Transposed(g));
+
+    // Layout of the phase-split input of one (image, channel): s² planes of ph × pw.
+    private readonly record struct Phases(int S, int Ph, int Pw)
+    {
+        public int PlaneLength => Ph * Pw;
+        public int ChannelLength => S * S * Ph * Pw;
+
+        public static Phases Of(ConvGeometry g) =>
+            new(g.Stride, g.OutH + (g.KernelH - 1) / g.Stride, g.OutW + (g.KernelW - 1) / g.Stride);
+
+        // Offset, within one channel's phases, of the first value tap (i, j) reads for output (0, 0).
+        public int TapOffset(int i, int j) => ((i % S) * S + j % S) * PlaneLength + (i / S) * Pw + j / S;
+    }
+
+    // p[(n·Cin + ci)·ChannelLength + (a·s + b)·PlaneLength + r·pw + c] = x[n, ci, r·s + a − pad, c·s + b − pad] (0 outside).
+    private static void SplitPhases(T[] p, T[] x, ConvGeometry g, Phases ph)
+    {
+        int s = g.Stride, inPlane = g.InH * g.InW;
+        Parallelism.ForEach(g.N * g.InChannels, ph.ChannelLength, nc =>
+        {
+            var src = x.AsSpan(nc * inPlane, inPlane);
+            var dst = p.AsSpan(nc * ph.ChannelLength, ph.ChannelLength);
+            for (int a = 0; a < s; a++)
+                for (int b = 0; b < s; b++)
+                {
+                    var plane = dst.Slice((a * s + b) * ph.PlaneLength, ph.PlaneLength);
+                    for (int r = 0; r < ph.Ph; r++)
+                    {
+                        var row = plane.Slice(r * ph.Pw, ph.Pw);
+                        int ih = r * s + a - g.Padding;
+                        if ((uint)ih >= (uint)g.InH)
+                        {
+                            row.Clear();
+                            continue;
+                        }
+                        var srcRow = src.Slice(ih * g.InW, g.InW);
+                        // Columns c0 … c1−1 fall inside the input row: zero borders around a copy (stride 1) or a strided gather.
+                        int first = b - g.Padding;
+                        int c0 = Math.Min(row.Length, Math.Max(0, (-first + s - 1) / s));
+                        int lastIn = g.InW - 1 - first;
+                        int c1 = lastIn < 0 ? c0 : Math.Max(c0, Math.Min(row.Length, lastIn / s + 1));
+                        row.Slice(0, c0).Clear();
+                        row.Slice(c1).Clear();
+                        if (s == 1) srcRow.Slice(c0 + first, c1 - c0).CopyTo(row.Slice(c0));
+                        else
+                            for (int c = c0; c < c1; c++) row[c] = srcRow[c * s + first];
+                    }
+                }
+        });
+    }
+
+    /// <summary>y = conv(x, w) + bias.</summary>
+    public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
+    {
+        var ph = Phases.Of(g);
+        T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
+        try
+        {
+            SplitPhases(p, x, g, ph);
+            ForwardFromPhases(y, p, w, bias, g, ph);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(p);
+        }
+    }
+
+    private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph)
+    {
+        int kh = g.KernelH, kw = g.KernelW, cin = g.InChannels, taps = kh * kw;
+        int outPlane = g.OutH * g.OutW;
+        // Offsets of every (ci, i, j) term relative to the image's phases, in the weight's order.
+        var offsets = new int[cin * taps];
+        for (int ci = 0; ci < cin; ci++)
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++)
+                    offsets[(ci * kh + i) * kw + j] = ci * ph.ChannelLength + ph.TapOffset(i, j);
+        int vc = Vector<T>.Count;
+        Parallelism.ForEach(g.N * g.OutChannels, (long)outPlane * offsets.Length, nco =>
+        {
+            int n = nco / g.OutChannels, co = nco % g.OutChannels;
+            ReadOnlySpan<T> img = p.AsSpan(n * cin * ph.ChannelLength, cin * ph.ChannelLength);
+            ReadOnlySpan<T> wc = w.AsSpan(co * offsets.Length, offsets.Length);
+            var dst = y.AsSpan(nco * outPlane, outPlane);
+            T b0 = bias is null ? T.Zero : bias[co];
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int rowBase = oh * ph.Pw;
+                var dstRow = dst.Slice(oh * g.OutW, g.OutW);
+                int ow = 0;
+                for (; ow + 2 * vc <= g.OutW; ow += 2 * vc)
+                {
+                    var acc0 = new Vector<T>(b0);
+                    var acc1 = acc0;
+                    for (int t = 0; t < offsets.Length; t++)
+                    {
+                        var wt = new Vector<T>(wc[t]);
+                        var src = img.Slice(offsets[t] + rowBase + ow);
+                        acc0 += wt * new Vector<T>(src);
+                        acc1 += wt * new Vector<T>(src.Slice(vc));
+                    }
+                    acc0.CopyTo(dstRow.Slice(ow));
+                    acc1.CopyTo(dstRow.Slice(ow + vc));
+                }
+                for (; ow + vc <= g.OutW; ow += vc)
+                {
+                    var acc = new Vector<T>(b0);
+                    for (int t = 0; t < offsets.Length; t++)
+                        acc += new Vector<T>(wc[t]) * new Vector<T>(img.Slice(offsets[t] + rowBase + ow));
+                    acc.CopyTo(dstRow.Slice(ow));
+                }
+                for (; ow < g.OutW; ow++)
+                {
+                    T acc = b0;
+                    for (int t = 0; t < offsets.Length; t++) acc += wc[t] * img[offsets[t] + rowBase + ow];
+                    dstRow[ow] = acc;
+                }
+            }
+        });
+    }
+
+    /// <summary>dx = the adjoint of Forward applied to dy; stride 1 only (see <see cref="SuitsBackwardInput"/>).</summary>
+    public static void BackwardInput(T[] dx, T[] dy, T[] w, ConvGeometry g)
+    {
+        if (!SuitsBackwardInput(g)) throw new ArgumentException("Direct backward-input needs stride 1 and padding below the kernel size.", nameof(g));
+        var gt = Transposed(g);
+        int kh = g.KernelH, kw = g.KernelW;
+        // w'[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j]
+        var wt = new T[g.WeightLength];
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int ci = 0; ci < g.InChannels; ci++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        wt[((ci * g.OutChannels + co) * kh + i) * kw + j] = w[((co * g.InChannels + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
+        Forward(dx, dy, wt, null, gt);
+    }
+
+    /// <summary>dw (and dbias) from dy and x; overwrites.</summary>
+    public static void BackwardWeight(T[] dw, T[]? dbias, T[] dy, T[] x, ConvGeometry g)
+    {
+        var ph = Phases.Of(g);
+        T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
+        try
+        {
+            SplitPhases(p, x, g, ph);
+            int kh = g.KernelH, kw = g.KernelW, taps = kh * kw, outPlane = g.OutH * g.OutW;
+            int vc = Vector<T>.Count;
+            // One task per (co, ci, i, j) weight: a dot product of dy's channel co with the tap's shifted input.
+            Parallelism.ForEach(g.OutChannels * g.InChannels * taps, (long)g.N * outPlane, idx =>
+            {
+                int co = idx / (g.InChannels * taps), ci = idx / taps % g.InChannels, t = idx % taps;
+                int off = ci * ph.ChannelLength + ph.TapOffset(t / kw, t % kw);
+                var accV = Vector<T>.Zero;
+                T acc = T.Zero;
+                for (int n = 0; n < g.N; n++)
+                {
+                    ReadOnlySpan<T> img = p.AsSpan(n * g.InChannels * ph.ChannelLength + off);
+                    ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
+                    for (int oh = 0; oh < g.OutH; oh++)
+                    {
+                        var src = img.Slice(oh * ph.Pw);
+                        var dRow = d.Slice(oh * g.OutW, g.OutW);
+                        int ow = 0;
+                        for (; ow + vc <= g.OutW; ow += vc) accV += new Vector<T>(dRow.Slice(ow)) * new Vector<T>(src.Slice(ow));
+                        for (; ow < g.OutW; ow++) acc += dRow[ow] * src[ow];
+                    }
+                }
+                dw[idx] = acc + Vector.Sum(accV);
+            });
+            if (dbias is not null)
+            {
+                for (int co = 0; co < g.OutChannels; co++)
+                {
+                    var accV = Vector<T>.Zero;
+                    T acc = T.Zero;
+                    for (int n = 0; n < g.N; n++)
+                    {
+                        ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
+                        int i = 0;
+                        for (; i + vc <= d.Length; i += vc) accV += new Vector<T>(d.Slice(i));
+                        for (; i < d.Length; i++) acc += d[i];
+                    }
+                    dbias[co] = acc + Vector.Sum(accV);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(p);
+        }
+    }
+
+    // The stride-1 convolution dy → dx that is g's backward-input pass.
+    private static ConvGeometry Transposed(ConvGeometry g) =>
+        new(g.N, g.OutChannels, g.OutH, g.OutW, g.InChannels, g.KernelH, g.KernelW, 1, g.KernelH - 1 - g.Padding, g.InH, g.InW);
+}
