@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Native;
 using BlurVae.Training.SelfTest;
 using BlurVae.Training.Training;
@@ -80,20 +79,16 @@ public static class SelfTestCommand
         {
             throw new ArgumentException($"--device must be cuda or emulated (got '{device}').");
         }
-        IBackend? backend = TrainingRun.SelectBackend(device, log);
-        // A build whose SelectBackend does not know "emulated" answers with the CPU backend: the emulated device is
-        // then built here. The emulation needs only its host kernels library (libblurvae_kernels_host.so).
-        if (device == "emulated" && backend is CpuBackend)
+        IBackend backend;
+        try
         {
-            try
-            {
-                backend = new EmulatedBackend();
-            }
-            catch (Exception e) when (e is IOException or DllNotFoundException or BadImageFormatException)
-            {
-                unavailable = $"--device emulated needs the host kernels library: {e.Message}";
-                return null;
-            }
+            backend = TrainingRun.SelectBackend(device, log);
+        }
+        catch (NotSupportedException e)
+        {
+            // The emulated device needs the host build of the kernels, which a published (trimmed) build lacks.
+            unavailable = e.Message;
+            return null;
         }
         if (backend is CpuBackend)
         {

@@ -35,6 +35,7 @@ internal sealed class TrainFlags
     public readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => D.BatchSize };
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation, split, shuffling and noise", DefaultValueFactory = _ => D.Seed };
     public readonly Option<int> MaxImages = new("--max-images") { Description = "Train on at most this many images (0 = all)", DefaultValueFactory = _ => D.MaxImages };
+    public readonly Option<int> MaxTestImages = new("--max-test-images") { Description = "Evaluate on at most this many test images (0 = all)", DefaultValueFactory = _ => D.MaxTestImages };
     public readonly Option<string> Device = new("--device") { Description = "auto (the GPU when usable, else the CPU), cpu, cuda (without a usable GPU it says so and trains on the CPU) or emulated (the CUDA kernels on the host emulation: slow, for testing)", DefaultValueFactory = _ => D.Device };
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
@@ -52,7 +53,7 @@ internal sealed class TrainFlags
     public IEnumerable<Option> All() =>
     [
         Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
-        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, Device, Dtype, Out, GridImages, Resume,
+        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Out, GridImages, Resume,
     ];
 
     /// <summary>The options: defaults, then the config file, then every flag given explicitly.</summary>
@@ -92,6 +93,7 @@ internal sealed class TrainFlags
             BatchSize = Pick(BatchSize, o.BatchSize),
             Seed = Pick(Seed, o.Seed),
             MaxImages = Pick(MaxImages, o.MaxImages),
+            MaxTestImages = Pick(MaxTestImages, o.MaxTestImages),
             Device = Pick(Device, o.Device),
             Dtype = Pick(Dtype, o.Dtype),
             Out = Pick(Out, o.Out),

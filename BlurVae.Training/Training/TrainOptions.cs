@@ -45,6 +45,8 @@ public sealed record TrainOptions
     public int Seed { get; init; } = 1;
     /// <summary>Use at most this many training images (0 = all): quick runs and smoke tests.</summary>
     public int MaxImages { get; init; }
+    /// <summary>Evaluate on at most this many test images (0 = all): quick runs, and the slow emulated device.</summary>
+    public int MaxTestImages { get; init; }
     public string Device { get; init; } = "auto";
     public string Dtype { get; init; } = "f32";
     public string Out { get; init; } = "runs/latest";
@@ -99,6 +101,7 @@ public sealed record TrainOptions
         Require(Beta >= 0, $"--beta must be ≥ 0 (got {Beta}).");
         Require(Lr > 0 && LrKernel > 0, "--lr and --lr-kernel must be positive.");
         Require(MaxImages >= 0, $"--max-images must be ≥ 0 (got {MaxImages}).");
+        Require(MaxTestImages >= 0, $"--max-test-images must be ≥ 0 (got {MaxTestImages}).");
         Require(Channels.All(c => c >= 1), "--channels must list positive channel counts.");
         Require(BackendSelection.Devices.Contains(Device), $"--device must be one of {string.Join(", ", BackendSelection.Devices)} (got '{Device}').");
         Require(Dtype is "f32" or "f64", $"--dtype must be f32 or f64 (got '{Dtype}').");

@@ -61,6 +61,8 @@ public sealed class TrainingRun
         var test = split.Test.PadTo(side);
         if (options.MaxImages > 0 && options.MaxImages < train.Count)
             train = train.Subset(Enumerable.Range(0, options.MaxImages).ToArray(), train.Name);
+        if (options.MaxTestImages > 0 && options.MaxTestImages < test.Count)
+            test = test.Subset(Enumerable.Range(0, options.MaxTestImages).ToArray(), test.Name);
         return (new DatasetSplit(train, test), side);
     }
 

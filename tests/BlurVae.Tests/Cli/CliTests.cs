@@ -147,7 +147,7 @@ public class CliTests
             string run = Path.Combine(dir, "run");
             var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "4,8", "--latent", "4", "--mlp-hidden", "16",
                 "--kernel-size", "3", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "8", "--max-images", "16",
-                "--grid-images", "2", "--device", "emulated", "--out", run);
+                "--max-test-images", "8", "--grid-images", "2", "--device", "emulated", "--out", run);
             Assert.That(code, Is.EqualTo(0), err);
             Assert.That(output, Does.Contain("--device emulated").And.Contain("psnr"));
         }
