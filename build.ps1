@@ -13,15 +13,20 @@
 #                    Results go to artifacts/bench/ (step.json, step.md); nothing in docs/ is touched.
 #                    -Celeba adds the celeba64 configuration (--config all); -Micro also runs the BenchmarkDotNet
 #                    micro-benchmarks of the CPU ops.
+#   publish          The self-contained, trimmed, single-file `blurvae` for linux-x64 (no .NET needed where it runs,
+#                    e.g. the lent GPU machine) in artifacts/publish/linux-x64/; fails when the folder exceeds 64 MiB.
+#   ptx              Compiles kernels.cu to PTX with NVRTC (the test that CI runs), and also with nvcc when nvcc is on
+#                    PATH or in $CUDA_PATH/bin, into artifacts/ptx/ (-Arch 90 by default).
 #   deps             Installs the Debian packages the benchmarks use (apt-get; only when run as root).
 #   clean            Removes bin/, obj/ and artifacts/.
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'bench', 'deps', 'clean')]
+    [ValidateSet('build', 'test', 'bench', 'publish', 'ptx', 'deps', 'clean')]
     [string]$Task = 'build',
     [string]$Filter = '',
     [switch]$Micro,
-    [switch]$Celeba
+    [switch]$Celeba,
+    [int]$Arch = 90
 )
 
 $ErrorActionPreference = 'Stop'
@@ -91,6 +96,38 @@ function Invoke-Bench {
     }
 }
 
+function Invoke-Publish {
+    $out = Join-Path $Artifacts 'publish/linux-x64'
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    Invoke-Checked 'dotnet publish' {
+        dotnet publish (Join-Path $Root 'BlurVae.Training/BlurVae.Training.csproj') -c Release -r linux-x64 --self-contained `
+            -p:PublishTrimmed=true -p:PublishSingleFile=true -o $out --nologo -v minimal
+    }
+    # Debug symbols are not needed to run; they would count against the device tool's 64 MiB.
+    Get-ChildItem -Path $out -Filter '*.pdb' -Recurse | Remove-Item -Force
+    $bytes = (Get-ChildItem -Path $out -Recurse -File | Measure-Object -Property Length -Sum).Sum
+    $mib = [math]::Round($bytes / 1MB, 1)
+    Get-ChildItem -Path $out -File | ForEach-Object { Write-Host ('{0,10:N0}  {1}' -f $_.Length, $_.Name) }
+    Write-Host "artifacts/publish/linux-x64: $mib MiB"
+    if ($bytes -gt 64MB) { throw "The published folder is $mib MiB, over the 64 MiB the device tool carries." }
+}
+
+function Invoke-Ptx {
+    Invoke-Build
+    Invoke-Checked 'NVRTC compile of kernels.cu' {
+        dotnet test (Join-Path $Root 'tests/BlurVae.Tests/BlurVae.Tests.csproj') -c Release --no-build --nologo `
+            --filter 'FullyQualifiedName~KernelsCuCompilesCleanly' --logger 'console;verbosity=normal'
+    }
+    $nvcc = Get-Command nvcc -ErrorAction SilentlyContinue
+    if (-not $nvcc -and $env:CUDA_PATH -and (Test-Path (Join-Path $env:CUDA_PATH 'bin/nvcc'))) { $nvcc = Join-Path $env:CUDA_PATH 'bin/nvcc' }
+    if (-not $nvcc) { Write-Host 'nvcc: not found (PATH, $CUDA_PATH/bin); only NVRTC compiled the kernels.'; return }
+    $out = Join-Path $Artifacts 'ptx'
+    New-Item -ItemType Directory -Force -Path $out | Out-Null
+    $ptx = Join-Path $out "kernels-compute_$Arch.ptx"
+    Invoke-Checked 'nvcc' { & $nvcc -ptx "-arch=compute_$Arch" -std=c++17 -Werror all-warnings (Join-Path $Root 'kernels.cu') -o $ptx }
+    Write-Host "nvcc: $ptx"
+}
+
 function Invoke-Deps {
     $isRoot = (& id -u) -eq '0'
     if (-not $isRoot) { throw 'deps installs Debian packages with apt-get and must run as root.' }
@@ -103,6 +140,8 @@ switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'bench' { Invoke-Bench }
+    'publish' { Invoke-Publish }
+    'ptx' { Invoke-Ptx }
     'deps' { Invoke-Deps }
     'clean' {
         Get-ChildItem -Path $Root -Include bin, obj -Directory -Recurse | Remove-Item -Recurse -Force

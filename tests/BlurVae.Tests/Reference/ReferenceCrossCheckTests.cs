@@ -43,7 +43,7 @@ public class ReferenceCrossCheckTests
             var outPath = Path.Combine(dir.FullName, "out.safetensors");
             var ours = ReferenceCase.Build(spec, casePath);
             var reference = PyTorchReference.Run(python, casePath, outPath);
-            TensorComparison.AssertAllClose(ours, reference, name => Tolerances.For(spec.DType, name), ReferenceCase.LearningRate);
+            TensorComparison.AssertAllClose(ours, reference, name => Tolerances.For(spec, name), ReferenceCase.LearningRate);
         }
         finally
         {

@@ -5,6 +5,23 @@ namespace BlurVae.Tests.Reference;
 /// <summary>The stated tolerances of the PyTorch cross-checks, per dtype and tensor (see reference/pytorch/README.md).</summary>
 internal static class Tolerances
 {
+    /// <summary>
+    /// As <see cref="For(DType, string)"/>, for a tensor of <paramref name="spec"/>'s case. A model case evaluates each
+    /// loss at its own forward output, and C#'s and PyTorch's x̂ differ by float32 rounding (~1e-5); Watson-DFT's
+    /// gradient (powers of near-zero amplitude differences) amplifies that to ~0.17 of its scale (measured), which no
+    /// tolerance that still means anything covers. There, float32 Watson gradients are compared on identical inputs
+    /// by the loss-alone cases only, and the VAE gradients of a Watson step get the measured 1.2e-3 plus headroom.
+    /// </summary>
+    public static Tolerance For(ReferenceSpec spec, string name)
+    {
+        if (spec.DType == DType.Float32 && spec.Kind == "model")
+        {
+            if (name.StartsWith("grad/watson", StringComparison.Ordinal)) return Tolerance.Unchecked;
+            if (spec.StepLoss == "watson" && name.StartsWith("elbo/grad/", StringComparison.Ordinal)) return new Tolerance(3e-3, 1e-2);
+        }
+        return For(spec.DType, name);
+    }
+
     public static Tolerance For(DType dtype, string name)
     {
         bool watsonGrad = name.StartsWith("grad/watson", StringComparison.Ordinal);
