@@ -79,6 +79,33 @@ public interface IBackend
     /// <summary>x[batch, h, w] = inverse DFT of the Hermitian half spectrum c, sign +, no 1/(hw).</summary>
     void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w);
 
+    // ---- fused loss pieces of the blur model (Cpu/Wiener; kernels/wiener.cuh, kernels/losses.cuh) ----
+    // Spectra are half spectra [.., H, W/2+1, 2] of (re, im) pairs; m_f is the column multiplicity (1 for column 0 and,
+    // for even W, column W/2; 2 otherwise). Per-image losses loss[N]: the batch value is Σ_i loss[i] / N.
+    /// <summary>
+    /// output[n, h, w] = the kernels k[n, ks, ks] (ks odd, ≤ h, w) zero-padded with their centres rolled to (0, 0):
+    /// k[a, b] lands on ((a − r) mod h, (b − r) mod w), r = ks/2; every element of output is written.
+    /// </summary>
+    void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width);
+    /// <summary>The adjoint: dKernel[i, a, b] = dOutput[i, (a − r) mod h, (b − r) mod w].</summary>
+    void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width);
+    /// <summary>
+    /// loss[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|²: fk [n, h, w/2+1, 2] the
+    /// unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the orthonormal error spectrum.
+    /// </summary>
+    void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant);
+    /// <summary>de = dLoss[i]·m_f|W_f|²·e; dfk = dLoss[i]·m_f·Σ_c|e|²·(C − p)/(p + C)³·fk.</summary>
+    void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e,
+                              int n, int channels, int height, int width, double constant);
+    /// <summary>
+    /// loss[i] = 1/(h·w)·Σ_c,f m_f |x·fk − xHat|² (= Σ_pixels (x ∗ k − x̂)² by Parseval) from the unnormalised half
+    /// spectra x, xHat [n, c, h, w/2+1, 2] and fk [n, h, w/2+1, 2] (broadcast over channels).
+    /// </summary>
+    void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width);
+    /// <summary>With R = x·fk − xHat and g = dLoss[i]·2m_f/(h·w): dXHat = −g·R, dFk = g·Σ_c R·conj(x).</summary>
+    void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
+                           int n, int channels, int height, int width);
+
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>

@@ -267,6 +267,48 @@ public abstract class KernelBackend : IBackend
         KeepAlive(x, c);
     }
 
+    // ---- fused loss pieces (kernels/wiener.cuh, kernels/losses.cuh); the launchers check the sizes ----
+
+    public void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width)
+    {
+        Device.KernelToOtfForward(Mem(output, nameof(output)), Mem(kernel, nameof(kernel)), n, kernelSize, height, width);
+        KeepAlive(output, kernel);
+    }
+
+    public void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width)
+    {
+        Device.KernelToOtfBackward(Mem(dKernel, nameof(dKernel)), Mem(dOutput, nameof(dOutput)), n, kernelSize, height, width);
+        KeepAlive(dKernel, dOutput);
+    }
+
+    public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    {
+        Device.WienerWeightForward(Mem(loss, nameof(loss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)), n, channels, height, width, (float)constant);
+        KeepAlive(loss, fk, e);
+    }
+
+    public void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e,
+                                     int n, int channels, int height, int width, double constant)
+    {
+        Device.WienerWeightBackward(Mem(de, nameof(de)), Mem(dfk, nameof(dfk)), Mem(dLoss, nameof(dLoss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)),
+            n, channels, height, width, (float)constant);
+        KeepAlive(de, dfk, dLoss, fk, e);
+    }
+
+    public void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    {
+        Device.KernelFitForward(Mem(loss, nameof(loss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)), n, channels, height, width);
+        KeepAlive(loss, x, xHat, fk);
+    }
+
+    public void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
+                                  int n, int channels, int height, int width)
+    {
+        Device.KernelFitBackward(Mem(dXHat, nameof(dXHat)), Mem(dFk, nameof(dFk)), Mem(dLoss, nameof(dLoss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
+            n, channels, height, width);
+        KeepAlive(dXHat, dFk, dLoss, x, xHat, fk);
+    }
+
     // ---- optimisers (kernels/optim.cuh) ----
 
     public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)

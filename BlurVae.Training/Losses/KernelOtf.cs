@@ -25,28 +25,14 @@ public static class KernelOtf
     /// <exception cref="ArgumentException">kernel is not [N, ks, ks] with ks odd, or the grid is smaller than the kernel.</exception>
     public static Tensor Embed(Tensor kernel, int height, int width)
     {
-        int ks = CheckKernel(kernel, height, width);
-        int r = ks / 2;
-        return Wrap(Wrap(kernel, 1, ks, r, height), 2, ks, r, width);
+        CheckKernel(kernel, height, width);
+        // One fused backend op (and its adjoint gather) rather than the narrows and concats of two rolls.
+        return KernelToOtfFunction.Forward(kernel, height, width);
     }
 
     /// <summary>F_k = rfft2(Embed(kernel)), unnormalised: [N, height, width/2+1, 2].</summary>
     public static Tensor Compute(Tensor kernel, int height, int width) =>
         Embed(kernel, height, width).Rfft2(FftNorm.Backward);
-
-    // Along one axis: rows r..ks−1 first (offsets 0..ks−1−r), then the zero gap, then rows 0..r−1 (offsets −r..−1).
-    private static Tensor Wrap(Tensor t, int axis, int ks, int r, int extent)
-    {
-        var parts = new List<Tensor> { t.Narrow(axis, r, ks - r) };
-        if (extent > ks)
-        {
-            var gap = (int[])t.Shape.Clone();
-            gap[axis] = extent - ks;
-            parts.Add(Tensor.Zeros(gap, t.DType, t.Backend));
-        }
-        if (r > 0) parts.Add(t.Narrow(axis, 0, r));
-        return parts.Count == 1 ? parts[0] : Tensor.Concat(parts, axis);
-    }
 
     private static int CheckKernel(Tensor kernel, int height, int width)
     {

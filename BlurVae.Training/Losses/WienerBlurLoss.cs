@@ -43,9 +43,10 @@ public static class WienerBlurLoss
         LossArguments.CheckNonNegative(Name, c, nameof(c));
         int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
         // F is linear, so F(x) − F(x̂) = F(x − x̂): one transform instead of two.
-        var error = HalfSpectrum.AbsSquared((x - xHat).Rfft2(FftNorm.Ortho));          // |F(x) − F(x̂)|², [N, C, H, W/2+1]
-        var gain = PowerGain(kernel, h, w, c).Reshape(n, 1, h, w / 2 + 1);             // |W|², shared by the channels
-        return (error * gain * HalfSpectrum.ColumnMultiplicity(w, x)).Sum() * (0.5 / n);
+        var error = (x - xHat).Rfft2(FftNorm.Ortho);                                   // F(x) − F(x̂), [N, C, H, W/2+1, 2]
+        // |W|², the column multiplicities and the ½ are one fused op over the two spectra: loss per image, [N].
+        var perImage = WienerWeightFunction.Forward(KernelOtf.Compute(kernel, h, w), error, w, c);
+        return perImage.Sum() * (1.0 / n);
     }
 
     /// <summary>The Wiener filter W = conj(F_k)/(|F_k|² + C) on the half spectrum: [N, H, W/2+1, 2].</summary>

@@ -38,6 +38,7 @@ public static partial class BackendParity
         Softmax(h);
         Upsample(h);
         Fft(h);
+        Wiener(h);
         Adam(h);
         Sgd(h);
         if (options.TrainingStep)

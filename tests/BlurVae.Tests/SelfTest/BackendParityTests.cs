@@ -44,6 +44,12 @@ public class BackendParityTests
         [nameof(IBackend.UpsampleBilinear2xBackward)] = new(@"^upsample_bilinear2x\.backward$"),
         [nameof(IBackend.Rfft2)] = new(@"^rfft2$"),
         [nameof(IBackend.Irfft2)] = new(@"^irfft2$"),
+        [nameof(IBackend.KernelToOtfForward)] = new(@"^kernel_to_otf\.forward$"),
+        [nameof(IBackend.KernelToOtfBackward)] = new(@"^kernel_to_otf\.backward$"),
+        [nameof(IBackend.WienerWeightForward)] = new(@"^wiener_weight\.forward$"),
+        [nameof(IBackend.WienerWeightBackward)] = new(@"^wiener_weight\.backward$"),
+        [nameof(IBackend.KernelFitForward)] = new(@"^kernel_fit\.forward$"),
+        [nameof(IBackend.KernelFitBackward)] = new(@"^kernel_fit\.backward$"),
         [nameof(IBackend.AdamStep)] = new(@"^adam$"),
         [nameof(IBackend.SgdStep)] = new(@"^sgd$"),
     };

@@ -190,6 +190,42 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Irfft2), x);
     }
 
+    public void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width)
+    {
+        Cpu.KernelToOtfForward(In(output), In(kernel), n, kernelSize, height, width);
+        After(nameof(KernelToOtfForward), output);
+    }
+
+    public void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width)
+    {
+        Cpu.KernelToOtfBackward(In(dKernel), In(dOutput), n, kernelSize, height, width);
+        After(nameof(KernelToOtfBackward), dKernel);
+    }
+
+    public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    {
+        Cpu.WienerWeightForward(In(loss), In(fk), In(e), n, channels, height, width, constant);
+        After(nameof(WienerWeightForward), loss);
+    }
+
+    public void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    {
+        Cpu.WienerWeightBackward(In(de), In(dfk), In(dLoss), In(fk), In(e), n, channels, height, width, constant);
+        After(nameof(WienerWeightBackward), de);
+    }
+
+    public void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    {
+        Cpu.KernelFitForward(In(loss), In(x), In(xHat), In(fk), n, channels, height, width);
+        After(nameof(KernelFitForward), loss);
+    }
+
+    public void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    {
+        Cpu.KernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
+        After(nameof(KernelFitBackward), dXHat);
+    }
+
     public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)
     {
         Cpu.AdamStep(In(param), In(grad), In(m), In(v), p);

@@ -1,0 +1,271 @@
+using System.Numerics;
+
+namespace BlurVae.Kernels.Cpu;
+
+// The blur model's fused loss pieces (the CPU twins of kernels/wiener.cuh and kernels/losses.cuh): the kernel's OTF
+// embedding, the Wiener-weighted error and the kernel fit by Parseval, each one pass over the spectra instead of a
+// chain of generic ops. Work is split over images (each image's bins are contiguous, and its kernel spectrum is read
+// once and applied to every channel); per-image sums are accumulated in double, so float32 loses nothing to the sum.
+public sealed partial class CpuBackend
+{
+    public void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width)
+    {
+        CheckOtf(n, kernelSize, height, width);
+        CheckLength(output, (long)n * height * width, nameof(output));
+        CheckLength(kernel, (long)n * kernelSize * kernelSize, nameof(kernel));
+        if (IsF32(kernel)) Wiener<float>.Embed(Arr<float>(output), Arr<float>(kernel), n, kernelSize, height, width);
+        else Wiener<double>.Embed(Arr<double>(output), Arr<double>(kernel), n, kernelSize, height, width);
+    }
+
+    public void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width)
+    {
+        CheckOtf(n, kernelSize, height, width);
+        CheckLength(dKernel, (long)n * kernelSize * kernelSize, nameof(dKernel));
+        CheckLength(dOutput, (long)n * height * width, nameof(dOutput));
+        if (IsF32(dOutput)) Wiener<float>.Gather(Arr<float>(dKernel), Arr<float>(dOutput), n, kernelSize, height, width);
+        else Wiener<double>.Gather(Arr<double>(dKernel), Arr<double>(dOutput), n, kernelSize, height, width);
+    }
+
+    public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    {
+        int bins = CheckSpectra(n, channels, height, width);
+        CheckConstant(constant);
+        CheckLength(loss, n, nameof(loss));
+        CheckLength(fk, 2L * n * bins, nameof(fk));
+        CheckLength(e, 2L * n * channels * bins, nameof(e));
+        if (IsF32(fk)) Wiener<float>.WeightForward(Arr<float>(loss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
+        else Wiener<double>.WeightForward(Arr<double>(loss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
+    }
+
+    public void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e,
+                                     int n, int channels, int height, int width, double constant)
+    {
+        int bins = CheckSpectra(n, channels, height, width);
+        CheckConstant(constant);
+        CheckLength(de, 2L * n * channels * bins, nameof(de));
+        CheckLength(dfk, 2L * n * bins, nameof(dfk));
+        CheckLength(dLoss, n, nameof(dLoss));
+        CheckLength(fk, 2L * n * bins, nameof(fk));
+        CheckLength(e, 2L * n * channels * bins, nameof(e));
+        if (IsF32(fk)) Wiener<float>.WeightBackward(Arr<float>(de), Arr<float>(dfk), Arr<float>(dLoss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
+        else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), Arr<double>(dLoss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
+    }
+
+    public void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    {
+        int bins = CheckSpectra(n, channels, height, width);
+        CheckLength(loss, n, nameof(loss));
+        CheckLength(x, 2L * n * channels * bins, nameof(x));
+        CheckLength(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckLength(fk, 2L * n * bins, nameof(fk));
+        if (IsF32(fk)) Wiener<float>.FitForward(Arr<float>(loss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
+        else Wiener<double>.FitForward(Arr<double>(loss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
+    }
+
+    public void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
+                                  int n, int channels, int height, int width)
+    {
+        int bins = CheckSpectra(n, channels, height, width);
+        CheckLength(dXHat, 2L * n * channels * bins, nameof(dXHat));
+        CheckLength(dFk, 2L * n * bins, nameof(dFk));
+        CheckLength(dLoss, n, nameof(dLoss));
+        CheckLength(x, 2L * n * channels * bins, nameof(x));
+        CheckLength(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckLength(fk, 2L * n * bins, nameof(fk));
+        if (IsF32(fk)) Wiener<float>.FitBackward(Arr<float>(dXHat), Arr<float>(dFk), Arr<float>(dLoss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
+        else Wiener<double>.FitBackward(Arr<double>(dXHat), Arr<double>(dFk), Arr<double>(dLoss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
+    }
+
+    // The rules of KernelOtf: ks odd (a centre pixel) and no larger than the grid (the roll is then one-to-one).
+    private static void CheckOtf(int n, int kernelSize, int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
+        if (kernelSize % 2 == 0)
+            throw new ArgumentException($"kernelSize must be odd so the kernel has a centre pixel, got {kernelSize}.", nameof(kernelSize));
+        if (height < kernelSize || width < kernelSize)
+            throw new ArgumentException($"a {kernelSize}x{kernelSize} kernel does not fit a {height}x{width} grid.", height < kernelSize ? nameof(height) : nameof(width));
+        _ = checked(n * height * width);
+    }
+
+    // h·(w/2+1) bins of one half spectrum; the element counts must fit an int.
+    private static int CheckSpectra(int n, int channels, int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        int bins = checked(height * (width / 2 + 1));
+        _ = checked(2 * n * channels * bins);
+        return bins;
+    }
+
+    private static void CheckConstant(double constant)
+    {
+        if (!(constant >= 0) || double.IsInfinity(constant))
+            throw new ArgumentOutOfRangeException(nameof(constant), constant, "the Wiener constant C must be finite and >= 0.");
+    }
+
+    private static class Wiener<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static T Multiplicity(int v, int w) => v == 0 || (w % 2 == 0 && v == w / 2) ? T.One : T.One + T.One;
+
+        // Per-image work in multiply-adds, for Parallelism.ForEach's grain decision.
+        private static long Cost(int channels, int bins) => 8L * channels * bins;
+
+        public static void Embed(T[] output, T[] k, int n, int ks, int h, int w)
+        {
+            int r = ks / 2;
+            Parallelism.ForEach(n, (long)h * w, i =>
+            {
+                var o = output.AsSpan(i * h * w, h * w);
+                o.Clear();
+                // Row a of the kernel lands on row (a − r) mod h, column b on (b − r) mod w.
+                for (int a = 0; a < ks; a++)
+                {
+                    int p = a - r < 0 ? a - r + h : a - r;
+                    var src = k.AsSpan((i * ks + a) * ks, ks);
+                    var row = o.Slice(p * w, w);
+                    src[r..].CopyTo(row);                      // columns 0 .. ks−1−r
+                    src[..r].CopyTo(row[(w - r)..]);           // columns w−r .. w−1
+                }
+            });
+        }
+
+        public static void Gather(T[] dk, T[] dout, int n, int ks, int h, int w)
+        {
+            int r = ks / 2;
+            Parallelism.ForEach(n, (long)ks * ks, i =>
+            {
+                for (int a = 0; a < ks; a++)
+                {
+                    int p = a - r < 0 ? a - r + h : a - r;
+                    var row = dout.AsSpan((i * h + p) * w, w);
+                    var dst = dk.AsSpan((i * ks + a) * ks, ks);
+                    row[..(ks - r)].CopyTo(dst[r..]);
+                    row[(w - r)..].CopyTo(dst[..r]);
+                }
+            });
+        }
+
+        public static void WeightForward(T[] loss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
+        {
+            int wh = w / 2 + 1, bins = h * wh;
+            T cst = T.CreateTruncating(constant);
+            Parallelism.ForEach(n, Cost(channels, bins), i =>
+            {
+                double s = 0;
+                for (int u = 0; u < h; u++)
+                {
+                    T row = T.Zero;
+                    for (int v = 0; v < wh; v++)
+                    {
+                        int f = u * wh + v;
+                        long kf = 2L * (i * bins + f);
+                        T kr = fk[kf], ki = fk[kf + 1];
+                        T p = kr * kr + ki * ki, d = p + cst;
+                        T err = T.Zero;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            long o = 2L * ((i * channels + c) * (long)bins + f);
+                            err += e[o] * e[o] + e[o + 1] * e[o + 1];
+                        }
+                        row += Multiplicity(v, w) * (p / (d * d)) * err;
+                    }
+                    s += double.CreateTruncating(row);
+                }
+                loss[i] = T.CreateTruncating(0.5 * s);
+            });
+        }
+
+        public static void WeightBackward(T[] de, T[] dfk, T[] dLoss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
+        {
+            int wh = w / 2 + 1, bins = h * wh;
+            T cst = T.CreateTruncating(constant);
+            Parallelism.ForEach(n, Cost(channels, bins), i =>
+            {
+                for (int f = 0; f < bins; f++)
+                {
+                    T g = dLoss[i] * Multiplicity(f % wh, w);
+                    long kf = 2L * (i * bins + f);
+                    T kr = fk[kf], ki = fk[kf + 1];
+                    T p = kr * kr + ki * ki, d = p + cst;
+                    T gain = g * (p / (d * d));
+                    T err = T.Zero;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        long o = 2L * ((i * channels + c) * (long)bins + f);
+                        T er = e[o], ei = e[o + 1];
+                        err += er * er + ei * ei;
+                        de[o] = gain * er;
+                        de[o + 1] = gain * ei;
+                    }
+                    // d|W|²/dp = (C − p)/(p + C)³ and dp/d(re, im) = 2(re, im), times the ½ of the loss.
+                    T s = g * err * ((cst - p) / (d * d * d));
+                    dfk[kf] = s * kr;
+                    dfk[kf + 1] = s * ki;
+                }
+            });
+        }
+
+        public static void FitForward(T[] loss, T[] x, T[] xHat, T[] fk, int n, int channels, int h, int w)
+        {
+            int wh = w / 2 + 1, bins = h * wh;
+            Parallelism.ForEach(n, Cost(channels, bins), i =>
+            {
+                double s = 0;
+                for (int u = 0; u < h; u++)
+                {
+                    T row = T.Zero;
+                    for (int v = 0; v < wh; v++)
+                    {
+                        int f = u * wh + v;
+                        long kf = 2L * (i * bins + f);
+                        T kr = fk[kf], ki = fk[kf + 1];
+                        T err = T.Zero;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            long o = 2L * ((i * channels + c) * (long)bins + f);
+                            T ar = x[o], ai = x[o + 1];
+                            T rr = ar * kr - ai * ki - xHat[o];
+                            T ri = ar * ki + ai * kr - xHat[o + 1];
+                            err += rr * rr + ri * ri;
+                        }
+                        row += Multiplicity(v, w) * err;
+                    }
+                    s += double.CreateTruncating(row);
+                }
+                loss[i] = T.CreateTruncating(s / ((double)h * w));
+            });
+        }
+
+        public static void FitBackward(T[] dXHat, T[] dFk, T[] dLoss, T[] x, T[] xHat, T[] fk, int n, int channels, int h, int w)
+        {
+            int wh = w / 2 + 1, bins = h * wh;
+            T scale = T.CreateTruncating(2.0 / ((double)h * w));
+            Parallelism.ForEach(n, Cost(channels, bins), i =>
+            {
+                for (int f = 0; f < bins; f++)
+                {
+                    T g = dLoss[i] * scale * Multiplicity(f % wh, w);
+                    long kf = 2L * (i * bins + f);
+                    T kr = fk[kf], ki = fk[kf + 1];
+                    T sr = T.Zero, si = T.Zero;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        long o = 2L * ((i * channels + c) * (long)bins + f);
+                        T ar = x[o], ai = x[o + 1];
+                        T rr = g * (ar * kr - ai * ki - xHat[o]);
+                        T ri = g * (ar * ki + ai * kr - xHat[o + 1]);
+                        dXHat[o] = -rr;
+                        dXHat[o + 1] = -ri;
+                        sr += rr * ar + ri * ai;
+                        si += ri * ar - rr * ai;
+                    }
+                    dFk[kf] = sr;
+                    dFk[kf + 1] = si;
+                }
+            });
+        }
+    }
+}
