@@ -10,6 +10,11 @@ namespace BlurVae.Training.Losses;
 /// applied to every channel), so the k it fits is exactly the k whose Wiener filter the ELBO uses. It is a true
 /// convolution (the kernel flipped), not PyTorch's cross-correlation; for symmetric kernels they agree.
 /// <para>
+/// Evaluation: by Parseval on the unnormalised half spectra, one fused op (<see cref="KernelFitFunction"/>, a single
+/// kernel on the GPU) instead of the complex product, the inverse transform and the squared difference;
+/// <see cref="Blur"/> still forms x ∗ k explicitly.
+/// </para>
+/// <para>
 /// Reduction: summed over pixels and channels, averaged over the batch; no ½. The trainer passes x and x̂
 /// detached so only G_γ learns from it, but the gradient is correct for all three inputs.
 /// </para>

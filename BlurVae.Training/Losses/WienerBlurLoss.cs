@@ -16,7 +16,8 @@ namespace BlurVae.Training.Losses;
 /// <para>
 /// Reduction: summed over pixels (frequencies) and channels, averaged over the batch. One kernel per image
 /// filters all of its channels. The norm only sees |W|² = |F_k|²/(|F_k|² + C)², so that real gain is what is
-/// computed; it is differentiable in x, x̂ and the kernel.
+/// computed, together with the weighting and the sum, by one fused op (<see cref="WienerWeightFunction"/>) over the
+/// error and kernel spectra; it is differentiable in x, x̂ and the kernel.
 /// </para>
 /// <para>
 /// In the ELBO the trainer minimises Compute + <see cref="LogDeterminant"/> (½log|Σ|; the paper drops it for a
