@@ -6,8 +6,11 @@ namespace BlurVae.Native;
 /// <summary>
 /// Finds the CUDA libraries by their versioned sonames. The CUDA toolkits install only versioned names on most
 /// distributions (Debian ships libcufft.so.11 but no libcufft.so), so a plain DllImport("cufft") would fail
-/// where the library is in fact present. Order: the newest soname first, then CUDA_PATH, /usr/local/cuda/lib64
-/// and every LD_LIBRARY_PATH entry with each soname.
+/// where the library is in fact present. Order: the newest soname first (the loader's own search), then
+/// $BLURVAE_CUDA_LIBRARY_PATH (colon-separated), CUDA_PATH, /usr/local/cuda/lib64, every LD_LIBRARY_PATH entry, and
+/// last the lib folders of NVIDIA's pip wheels (nvidia/*/lib under a Python environment's site-packages: $VIRTUAL_ENV,
+/// /opt/*/.venv, /usr/local/lib/python3*/dist-packages, ~/.local), where a machine that has PyTorch but no CUDA
+/// toolkit keeps cuBLAS, cuFFT and NVRTC.
 /// </summary>
 public static class NativeLibraries
 {
@@ -48,8 +51,15 @@ public static class NativeLibraries
                 yield return Path.Combine(dir, name);
     }
 
-    private static IEnumerable<string> SearchDirectories()
+    /// <summary>Environment variable naming extra directories (colon-separated) searched before all others.</summary>
+    public const string LibraryPathVariable = "BLURVAE_CUDA_LIBRARY_PATH";
+
+    internal static IEnumerable<string> SearchDirectories()
     {
+        var extra = Environment.GetEnvironmentVariable(LibraryPathVariable);
+        if (!string.IsNullOrEmpty(extra))
+            foreach (var dir in extra.Split(':', StringSplitOptions.RemoveEmptyEntries))
+                yield return dir;
         var cudaPath = Environment.GetEnvironmentVariable("CUDA_PATH");
         if (!string.IsNullOrEmpty(cudaPath))
         {
@@ -61,6 +71,40 @@ public static class NativeLibraries
         if (!string.IsNullOrEmpty(ld))
             foreach (var dir in ld.Split(':', StringSplitOptions.RemoveEmptyEntries))
                 yield return dir;
+        foreach (var dir in PipWheelDirectories())
+            yield return dir;
+    }
+
+    /// <summary>nvidia/&lt;package&gt;/lib of every Python environment found (pip's nvidia-cublas, -cufft, -cuda-nvrtc, cu13 wheels).</summary>
+    private static IEnumerable<string> PipWheelDirectories()
+    {
+        var environments = new List<string>();
+        var venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV");
+        if (!string.IsNullOrEmpty(venv)) environments.Add(venv);
+        environments.AddRange(Children("/opt").Select(d => Path.Combine(d, ".venv")));
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (!string.IsNullOrEmpty(home)) environments.Add(Path.Combine(home, ".local"));
+        environments.Add("/usr/local");
+        foreach (var env in environments)
+            foreach (var python in Children(Path.Combine(env, "lib"), "python3*"))
+                foreach (var packages in new[] { "site-packages", "dist-packages" })
+                    foreach (var wheel in Children(Path.Combine(python, packages, "nvidia")))
+                    {
+                        var lib = Path.Combine(wheel, "lib");
+                        if (Directory.Exists(lib)) yield return lib;
+                    }
+    }
+
+    private static IEnumerable<string> Children(string directory, string pattern = "*")
+    {
+        try
+        {
+            return Directory.Exists(directory) ? Directory.GetDirectories(directory, pattern).Order(StringComparer.Ordinal).ToArray() : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
     /// <summary>Loads a logical library, or returns false with a message listing every path tried.</summary>

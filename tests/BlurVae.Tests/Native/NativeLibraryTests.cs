@@ -36,6 +36,33 @@ public class NativeLibraryTests
     }
 
     [Test]
+    public void ExplicitDirectoriesComeFirstAndPipWheelLibFoldersAreSearchedLast()
+    {
+        // A PyTorch environment without a CUDA toolkit keeps cuBLAS, cuFFT and NVRTC in nvidia/<wheel>/lib.
+        var root = Directory.CreateTempSubdirectory("blurvae-venv-").FullName;
+        var saved = (Environment.GetEnvironmentVariable("VIRTUAL_ENV"), Environment.GetEnvironmentVariable(NativeLibraries.LibraryPathVariable));
+        try
+        {
+            var wheelLib = Path.Combine(root, "lib", "python3.12", "site-packages", "nvidia", "cu13", "lib");
+            Directory.CreateDirectory(wheelLib);
+            Directory.CreateDirectory(Path.Combine(root, "lib", "python3.12", "site-packages", "nvidia", "no-lib-here"));
+            Environment.SetEnvironmentVariable("VIRTUAL_ENV", root);
+            Environment.SetEnvironmentVariable(NativeLibraries.LibraryPathVariable, "/first/a:/first/b");
+            var dirs = NativeLibraries.SearchDirectories().ToList();
+            Assert.That(dirs.Take(2), Is.EqualTo(new[] { "/first/a", "/first/b" }));
+            Assert.That(dirs, Does.Contain(wheelLib));
+            Assert.That(dirs.IndexOf(wheelLib), Is.GreaterThan(dirs.IndexOf("/usr/local/cuda/lib64")));
+            Assert.That(dirs.Any(d => d.Contains("no-lib-here")), Is.False);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VIRTUAL_ENV", saved.Item1);
+            Environment.SetEnvironmentVariable(NativeLibraries.LibraryPathVariable, saved.Item2);
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Test]
     public void NothingLoadingReportsEveryPathTried()
     {
         string[] bogus = ["libblurvae-absent.so.9", "libblurvae-absent.so"];
