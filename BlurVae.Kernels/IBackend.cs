@@ -106,6 +106,13 @@ public interface IBackend
     void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
                            int n, int channels, int height, int width);
 
+    /// <summary>
+    /// The focal frequency loss's detached online weight over planes of half spectra d [planes, h, w/2+1, 2]:
+    /// weight[p, f] = m_f · clamp(|d|^α / max_f |d|^α, 0, 1) (0 for an all-zero plane), m_f the column multiplicity
+    /// (2 for interior columns, whose conjugates the half spectrum drops).
+    /// </summary>
+    void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha);
+
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>

@@ -309,6 +309,12 @@ public abstract class KernelBackend : IBackend
         KeepAlive(dXHat, dFk, dLoss, x, xHat, fk);
     }
 
+    public void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha)
+    {
+        Device.FocalFrequencyWeight(Mem(weight, nameof(weight)), Mem(spectrum, nameof(spectrum)), planes, 1, height, width, (float)alpha);
+        KeepAlive(weight, spectrum);
+    }
+
     // ---- optimisers (kernels/optim.cuh) ----
 
     public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)

@@ -39,35 +39,20 @@ public static class FocalFrequencyLoss
         LossArguments.CheckImages(Name, x, xHat);
         LossArguments.CheckNonNegative(Name, alpha, nameof(alpha));
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
-        var distance = HalfSpectrum.AbsSquared((xHat - x).Rfft2(FftNorm.Ortho));   // |ΔF|², [N, C, H, W/2+1]
-        var weight = matrix is null ? FocalWeight(distance, alpha, w) : FoldMatrix(matrix, x);
+        var spectrum = (xHat - x).Rfft2(FftNorm.Ortho);                        // ΔF, [N, C, H, W/2+1, 2]
+        var distance = HalfSpectrum.AbsSquared(spectrum);                       // |ΔF|², [N, C, H, W/2+1]
+        var weight = matrix is null ? FocalWeight(spectrum.Detach(), alpha, w) : FoldMatrix(matrix, x);
         return (distance * weight).Sum() * (1.0 / ((double)n * c * h * w));
     }
 
-    // The online weight with the column multiplicity folded in, computed outside the graph (it is detached).
-    private static Tensor FocalWeight(Tensor distance, double alpha, int w)
+    // The online weight with the column multiplicity folded in (IBackend.FocalFrequencyWeight: one kernel on a GPU,
+    // no host round trip), computed outside the graph: it is detached.
+    private static Tensor FocalWeight(Tensor spectrum, double alpha, int w)
     {
-        var d = distance.ToDoubleArray();
-        int cols = distance.Shape[^1], plane = distance.Shape[^2] * cols;
-        var weight = new double[d.Length];
-        for (int start = 0; start < d.Length; start += plane)
-        {
-            // The maximum over the half spectrum is the maximum over the full one: every dropped bin mirrors a kept one.
-            double max = double.NegativeInfinity;
-            for (int i = start; i < start + plane; i++)
-            {
-                weight[i] = Math.Pow(Math.Sqrt(d[i]), alpha);
-                max = Math.Max(max, weight[i]);
-            }
-            for (int i = start; i < start + plane; i++)
-            {
-                double v = weight[i] / max;
-                if (double.IsNaN(v)) v = 0;
-                v = Math.Clamp(v, 0.0, 1.0);
-                weight[i] = HalfSpectrum.IsInterior((i - start) % cols, w) ? 2 * v : v;
-            }
-        }
-        return Tensor.FromArray(weight, distance.Shape, distance.DType, distance.Backend);
+        int h = spectrum.Shape[^3], cols = spectrum.Shape[^2], planes = spectrum.Shape[0] * spectrum.Shape[1];
+        var weight = Tensor.Zeros([spectrum.Shape[0], spectrum.Shape[1], h, cols], spectrum.DType, spectrum.Backend);
+        spectrum.Backend.FocalFrequencyWeight(weight.Buffer, spectrum.Buffer, planes, h, w, alpha);
+        return weight;
     }
 
     // A full-spectrum matrix folded onto the half spectrum: interior bin (u, v) also stands for (−u, −v) = (H − u, W − v).

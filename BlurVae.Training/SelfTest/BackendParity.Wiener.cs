@@ -45,6 +45,24 @@ public static partial class BackendParity
                     (b, o) => b.KernelFitBackward(o["dXHat"], o["dFk"], o["dLoss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
             }
         }
+        FocalFrequencyWeight(h);
+    }
+
+    // The focal frequency loss's online weight: ratios to the plane's maximum, in [0, 2]; float32 powers and square roots.
+    private static void FocalFrequencyWeight(ParityHarness h)
+    {
+        (int Planes, int H, int W)[] shapes = h.Options.Quick ? [(3, 5, 7)] : [(1, 1, 1), (3, 5, 7), (6, 8, 8), (2, 28, 28)];
+        foreach (var (planes, ht, wd) in shapes)
+        {
+            int bins = ht * (wd / 2 + 1);
+            var spectrum = h.Uniform(2 * planes * bins);
+            // The last plane all zero: 0/0 must give weight 0 (or 1 everywhere for α = 0, where |d|^0 = 1).
+            if (planes > 1) Array.Clear(spectrum, 2 * (planes - 1) * bins, 2 * bins);
+            foreach (double alpha in new[] { 0.0, 0.5, 1.0, 2.0 })
+                h.Check("focal_frequency_weight", $"planes={planes} {ht}×{wd} α={alpha}",
+                    [Out("weight", Garbage(h, planes * bins), new(1e-6, 2e-5)), In("spectrum", spectrum)],
+                    (b, o) => b.FocalFrequencyWeight(o["weight"], o["spectrum"], planes, ht, wd, alpha));
+        }
     }
 
     private static void KernelToOtf(ParityHarness h)

@@ -222,11 +222,11 @@ public class LossKernelParityTests
     {
         var (x, xHat) = FocalInputs(n, channels, h, w);
         float[] d = ErrorSpectrum(x, xHat, n, channels, h, w);
-        // FocalFrequencyLoss's own (private) host weight, from the float64 |ΔF|² of the same rounded spectrum.
-        var distance = HalfSpectrum.AbsSquared(Float64(d, n, channels, h, w / 2 + 1, 2));
+        // FocalFrequencyLoss's own (private) weight on the CPU backend, from the float64 copy of the same rounded spectrum.
+        var spectrum = Float64(d, n, channels, h, w / 2 + 1, 2);
         var focalWeight = typeof(FocalFrequencyLoss).GetMethod("FocalWeight", BindingFlags.NonPublic | BindingFlags.Static)
                           ?? throw new MissingMethodException(nameof(FocalFrequencyLoss), "FocalWeight");
-        float[] expected = ((Tensor)focalWeight.Invoke(null, [distance, alpha, w])!).ToFloatArray();
+        float[] expected = ((Tensor)focalWeight.Invoke(null, [spectrum, alpha, w])!).ToFloatArray();
         using var bd = Upload(d);
         foreach (int block in ReduceBlocks)
         {

@@ -50,6 +50,7 @@ public class BackendParityTests
         [nameof(IBackend.WienerWeightBackward)] = new(@"^wiener_weight\.backward$"),
         [nameof(IBackend.KernelFitForward)] = new(@"^kernel_fit\.forward$"),
         [nameof(IBackend.KernelFitBackward)] = new(@"^kernel_fit\.backward$"),
+        [nameof(IBackend.FocalFrequencyWeight)] = new(@"^focal_frequency_weight$"),
         [nameof(IBackend.AdamStep)] = new(@"^adam$"),
         [nameof(IBackend.SgdStep)] = new(@"^sgd$"),
     };

@@ -202,6 +202,12 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(KernelToOtfBackward), dKernel);
     }
 
+    public void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha)
+    {
+        Cpu.FocalFrequencyWeight(In(weight), In(spectrum), planes, height, width, alpha);
+        After(nameof(FocalFrequencyWeight), weight);
+    }
+
     public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
     {
         Cpu.WienerWeightForward(In(loss), In(fk), In(e), n, channels, height, width, constant);
