@@ -27,7 +27,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         g.Stride == 1 && g.KernelH == g.KernelW && g.Padding <= g.KernelH - 1 && Suits(Transposed(g));
 
     // Layout of the phase-split input of one (image, channel): s² planes of ph × pw.
-    private readonly record struct Phases(int S, int Ph, int Pw)
+    internal readonly record struct Phases(int S, int Ph, int Pw)
     {
         public int PlaneLength => Ph * Pw;
         public int ChannelLength => S * S * Ph * Pw;
@@ -40,7 +40,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
     }
 
     // p[(n·Cin + ci)·ChannelLength + (a·s + b)·PlaneLength + r·pw + c] = x[n, ci, r·s + a − pad, c·s + b − pad] (0 outside).
-    private static void SplitPhases(T[] p, T[] x, ConvGeometry g, Phases ph)
+    internal static void SplitPhases(T[] p, T[] x, ConvGeometry g, Phases ph)
     {
         int s = g.Stride, inPlane = g.InH * g.InW;
         Parallelism.ForEach(g.N * g.InChannels, ph.ChannelLength, nc =>
