@@ -64,36 +64,57 @@ public sealed partial class CpuBackend
             int count = n * spatial;
             if (count < 2 && runningVar is not null)
                 throw new ArgumentException($"Batch normalisation in training needs more than one value per channel (got n={n}, spatial={spatial}).");
-            Parallelism.ForEach(c, (long)count * 3, ch =>
+            // Each core takes a range of channels and sweeps the images in order, so it streams through contiguous
+            // runs of [channels × spatial]: walking one channel at a time jumps by c·spatial between images, a
+            // power-of-two stride for typical layers whose lines all land in the same cache sets. The per-channel
+            // sums are still taken image by image in order, so the results are those of a channel-at-a-time loop.
+            Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
-                // Two passes (mean, then centred squares) keep float32 variance accurate.
-                T sum = T.Zero;
-                for (int i = 0; i < n; i++) sum += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
-                T mean = sum / T.CreateTruncating(count);
-                T sq = T.Zero;
-                for (int i = 0; i < n; i++) sq += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), mean);
-                T variance = sq / T.CreateTruncating(count);
-                T invStd = T.One / T.Sqrt(variance + T.CreateTruncating(eps));
-                saveMean[ch] = mean;
-                saveInvStd[ch] = invStd;
-                T scale = gamma is null ? invStd : gamma[ch] * invStd;
-                T shift = (beta is null ? T.Zero : beta[ch]) - mean * scale;
+                int cc = c1 - c0;
+                var sums = new T[cc];
                 for (int i = 0; i < n; i++)
+                    for (int ch = c0; ch < c1; ch++)
+                        sums[ch - c0] += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
+                var means = new T[cc];
+                for (int k = 0; k < cc; k++) means[k] = sums[k] / T.CreateTruncating(count);
+                // Two passes (mean, then centred squares) keep float32 variance accurate.
+                var sqs = new T[cc];
+                for (int i = 0; i < n; i++)
+                    for (int ch = c0; ch < c1; ch++)
+                        sqs[ch - c0] += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), means[ch - c0]);
+                var scales = new T[cc];
+                var shifts = new T[cc];
+                for (int ch = c0; ch < c1; ch++)
                 {
-                    int off = (i * c + ch) * spatial;
-                    var dst = y.AsSpan(off, spatial);
-                    TensorPrimitives.Multiply(x.AsSpan(off, spatial), scale, dst);
-                    TensorPrimitives.Add(dst, shift, dst);
+                    T mean = means[ch - c0], sq = sqs[ch - c0];
+                    T variance = sq / T.CreateTruncating(count);
+                    T invStd = T.One / T.Sqrt(variance + T.CreateTruncating(eps));
+                    saveMean[ch] = mean;
+                    saveInvStd[ch] = invStd;
+                    T scale = gamma is null ? invStd : gamma[ch] * invStd;
+                    scales[ch - c0] = scale;
+                    shifts[ch - c0] = (beta is null ? T.Zero : beta[ch]) - mean * scale;
+                    if (runningMean is not null && runningVar is not null)
+                    {
+                        T m = T.CreateTruncating(momentum);
+                        T unbiased = count > 1 ? sq / T.CreateTruncating(count - 1) : variance;
+                        runningMean[ch] = (T.One - m) * runningMean[ch] + m * mean;
+                        runningVar[ch] = (T.One - m) * runningVar[ch] + m * unbiased;
+                    }
                 }
-                if (runningMean is not null && runningVar is not null)
-                {
-                    T m = T.CreateTruncating(momentum);
-                    T unbiased = count > 1 ? sq / T.CreateTruncating(count - 1) : variance;
-                    runningMean[ch] = (T.One - m) * runningMean[ch] + m * mean;
-                    runningVar[ch] = (T.One - m) * runningVar[ch] + m * unbiased;
-                }
+                for (int i = 0; i < n; i++)
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        int off = (i * c + ch) * spatial;
+                        var dst = y.AsSpan(off, spatial);
+                        TensorPrimitives.Multiply(x.AsSpan(off, spatial), scales[ch - c0], dst);
+                        TensorPrimitives.Add(dst, shifts[ch - c0], dst);
+                    }
             });
         }
+
+        // Channels per core's range: every core when the op is large, inline when it is too small to split.
+        private static int ChannelGrain(int c, int count) => (int)Math.Max(1, Math.Min(c, 32_768L / Math.Max(1L, 3L * count)));
 
         // Σ (x − mean)², SIMD.
         private static T SumSquaredDeviations(ReadOnlySpan<T> x, T mean)
@@ -167,29 +188,39 @@ public sealed partial class CpuBackend
         public static void Backward(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] saveMean, T[] saveInvStd, T[]? gamma, int n, int c, int spatial)
         {
             int count = n * spatial;
-            Parallelism.ForEach(c, (long)count * 3, ch =>
+            // Channel ranges swept image by image, as in ForwardTraining; per-channel sums in the same order.
+            Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
-                T mean = saveMean[ch], invStd = saveInvStd[ch];
-                T sumDy = T.Zero, sumDyCentred = T.Zero;
+                int cc = c1 - c0;
+                var sumDy = new T[cc];
+                var sumDyCentred = new T[cc];
                 for (int i = 0; i < n; i++)
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        int off = (i * c + ch) * spatial;
+                        var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), x.AsSpan(off, spatial), saveMean[ch]);
+                        sumDy[ch - c0] += a;
+                        sumDyCentred[ch - c0] += b;
+                    }
+                var coef = new (T A1, T A2, T A0)[cc];
+                for (int ch = c0; ch < c1; ch++)
                 {
-                    int off = (i * c + ch) * spatial;
-                    var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), x.AsSpan(off, spatial), mean);
-                    sumDy += a;
-                    sumDyCentred += b;
+                    T invStd = saveInvStd[ch];
+                    T sumDyXhat = sumDyCentred[ch - c0] * invStd;
+                    if (dgamma is not null) dgamma[ch] = sumDyXhat;
+                    if (dbeta is not null) dbeta[ch] = sumDy[ch - c0];
+                    T m = T.CreateTruncating(count);
+                    T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
+                    // dx = k·(m·dy − Σdy − (x − μ)·s·Σdy·x̂) = (k·m)·dy + (−k·s·Σdy·x̂)·(x − μ) − k·Σdy
+                    coef[ch - c0] = (k * m, -k * invStd * sumDyXhat, -k * sumDy[ch - c0]);
                 }
-                T sumDyXhat = sumDyCentred * invStd;
-                if (dgamma is not null) dgamma[ch] = sumDyXhat;
-                if (dbeta is not null) dbeta[ch] = sumDy;
-                T m = T.CreateTruncating(count);
-                T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
-                // dx = k·(m·dy − Σdy − (x − μ)·s·Σdy·x̂) = (k·m)·dy + (−k·s·Σdy·x̂)·(x − μ) − k·Σdy
-                T a1 = k * m, a2 = -k * invStd * sumDyXhat, a0 = -k * sumDy;
                 for (int i = 0; i < n; i++)
-                {
-                    int off = (i * c + ch) * spatial;
-                    Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), x.AsSpan(off, spatial), a1, a2, mean, a0);
-                }
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        int off = (i * c + ch) * spatial;
+                        var (a1, a2, a0) = coef[ch - c0];
+                        Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), x.AsSpan(off, spatial), a1, a2, saveMean[ch], a0);
+                    }
             });
         }
 

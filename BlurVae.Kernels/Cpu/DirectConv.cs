@@ -27,7 +27,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         g.Stride == 1 && g.KernelH == g.KernelW && g.Padding <= g.KernelH - 1 && Suits(Transposed(g));
 
     // Layout of the phase-split input of one (image, channel): s² planes of ph × pw.
-    private readonly record struct Phases(int S, int Ph, int Pw)
+    internal readonly record struct Phases(int S, int Ph, int Pw)
     {
         public int PlaneLength => Ph * Pw;
         public int ChannelLength => S * S * Ph * Pw;
@@ -40,7 +40,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
     }
 
     // p[(n·Cin + ci)·ChannelLength + (a·s + b)·PlaneLength + r·pw + c] = x[n, ci, r·s + a − pad, c·s + b − pad] (0 outside).
-    private static void SplitPhases(T[] p, T[] x, ConvGeometry g, Phases ph)
+    internal static void SplitPhases(T[] p, T[] x, ConvGeometry g, Phases ph)
     {
         int s = g.Stride, inPlane = g.InH * g.InW;
         Parallelism.ForEach(g.N * g.InChannels, ph.ChannelLength, nc =>
@@ -172,27 +172,39 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
             SplitPhases(p, x, g, ph);
             int kh = g.KernelH, kw = g.KernelW, taps = kh * kw, outPlane = g.OutH * g.OutW;
             int vc = Vector<T>.Count;
-            // One task per (co, ci, i, j) weight: a dot product of dy's channel co with the tap's shifted input.
-            Parallelism.ForEach(g.OutChannels * g.InChannels * taps, (long)g.N * outPlane, idx =>
+            // One task per (co, ci) pair, all its taps at once: each row of dy and of the input is read once for every
+            // tap instead of once per tap, which keeps a 9.5 MB phase split from streaming through the cache k² times.
+            // Each tap keeps its own accumulators in the same (n, oh, ow) order as a task per tap would, so the sums are identical.
+            Parallelism.ForEach(g.OutChannels * g.InChannels, (long)g.N * outPlane * taps, pair =>
             {
-                int co = idx / (g.InChannels * taps), ci = idx / taps % g.InChannels, t = idx % taps;
-                int off = ci * ph.ChannelLength + ph.TapOffset(t / kw, t % kw);
-                var accV = Vector<T>.Zero;
-                T acc = T.Zero;
+                int co = pair / g.InChannels, ci = pair % g.InChannels;
+                Span<Vector<T>> accV = stackalloc Vector<T>[taps];
+                Span<T> acc = stackalloc T[taps];
+                accV.Clear();
+                acc.Clear();
+                Span<int> offs = stackalloc int[taps];
+                for (int t = 0; t < taps; t++) offs[t] = ci * ph.ChannelLength + ph.TapOffset(t / kw, t % kw);
                 for (int n = 0; n < g.N; n++)
                 {
-                    ReadOnlySpan<T> img = p.AsSpan(n * g.InChannels * ph.ChannelLength + off);
+                    ReadOnlySpan<T> img = p.AsSpan(n * g.InChannels * ph.ChannelLength);
                     ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
                     for (int oh = 0; oh < g.OutH; oh++)
                     {
-                        var src = img.Slice(oh * ph.Pw);
                         var dRow = d.Slice(oh * g.OutW, g.OutW);
-                        int ow = 0;
-                        for (; ow + vc <= g.OutW; ow += vc) accV += new Vector<T>(dRow.Slice(ow)) * new Vector<T>(src.Slice(ow));
-                        for (; ow < g.OutW; ow++) acc += dRow[ow] * src[ow];
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var src = img.Slice(offs[t] + oh * ph.Pw);
+                            var a = accV[t];
+                            int ow = 0;
+                            for (; ow + vc <= g.OutW; ow += vc) a += new Vector<T>(dRow.Slice(ow)) * new Vector<T>(src.Slice(ow));
+                            accV[t] = a;
+                            T r = acc[t];
+                            for (; ow < g.OutW; ow++) r += dRow[ow] * src[ow];
+                            acc[t] = r;
+                        }
                     }
                 }
-                dw[idx] = acc + Vector.Sum(accV);
+                for (int t = 0; t < taps; t++) dw[pair * taps + t] = acc[t] + Vector.Sum(accV[t]);
             });
             if (dbias is not null)
             {
