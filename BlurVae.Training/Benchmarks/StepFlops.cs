@@ -55,21 +55,31 @@ public static class StepFlops
             foreach (var p in generatorParameters) p.RequiresGrad = true;
         }
 
-        // (2) G_γ step on the detached z and x̂.
-        var fit = KernelFitLoss.Compute(data, outputs.Reconstruction.Detach(), trainer.Generator.Forward(outputs.Z.Detach()));
-        var (f2, b2) = FlopCounter.Count(fit, [data]);
+        // (2) G_γ step on the detached z and x̂; x̂ marked like the batch, so the fit's transform of it is counted.
+        var reconstructionData = AsData(outputs.Reconstruction);
+        var fit = KernelFitLoss.Compute(data, reconstructionData, trainer.Generator.Forward(outputs.Z.Detach()));
+        var (f2, b2) = FlopCounter.Count(fit, [data, reconstructionData]);
         return new PartFlops("step", forward + f2, backward + b2);
     }
 
     /// <summary>The loss part: Wiener term and kernel fit, forward and backward (see <see cref="LossPart"/>).</summary>
     public static PartFlops Loss(LossPart part)
     {
-        var data = part.X.Detach();
-        data.RequiresGrad = true;
-        var (wiener, fit) = part.Build(data);
+        var data = AsData(part.X);
+        var fitXHat = AsData(part.XHat);
+        var (wiener, fit) = part.Build(data, fitXHat);
         var (f1, b1) = FlopCounter.Count(wiener, [data]);
-        var (f2, b2) = FlopCounter.Count(fit, [data]);
+        var (f2, b2) = FlopCounter.Count(fit, [data, fitXHat]);
         return new PartFlops("loss", f1 + f2, b1 + b2);
+    }
+
+    // A detached copy marked as requiring a gradient only so that the ops reading it are recorded (counted forward,
+    // never differentiated: it is passed to the counter as a data leaf).
+    private static Tensor AsData(Tensor t)
+    {
+        var copy = t.Detach();
+        copy.RequiresGrad = true;
+        return copy;
     }
 
     private readonly record struct VaeOutputs(Tensor Z, Tensor Reconstruction);
