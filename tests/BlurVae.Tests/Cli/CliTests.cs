@@ -1,4 +1,5 @@
 using System.CommandLine;
+using static BlurVae.Tests.Cli.CliRunner;
 using BlurVae.Training.Cli;
 using BlurVae.Training.Training;
 
@@ -7,26 +8,6 @@ namespace BlurVae.Tests.Cli;
 [TestFixture, Category("Cli")]
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var originalOut = Console.Out;
-        var originalErr = Console.Error;
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int code = BlurVaeCli.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalErr);
-        }
-    }
-
     [Test]
     public void HelpListsEveryTrainFlagWithItsDefault()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using static BlurVae.Tests.Cli.CliRunner;
 using BlurVae.Native;
 using BlurVae.Training.Cli;
 
@@ -8,26 +9,6 @@ namespace BlurVae.Tests.SelfTest;
 [TestFixture, Category("SelfTest")]
 public class SelfTestCommandTests
 {
-    private static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var originalOut = Console.Out;
-        var originalErr = Console.Error;
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int code = BlurVaeCli.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalErr);
-        }
-    }
-
     [Test]
     public void EmulatedQuickPassesAndExitsZero()
     {
