@@ -119,9 +119,11 @@ public sealed unsafe class CudaDevice : KernelDevice
 
     // ---- memory: a caching allocator ----
 
+    private static long Rounded(long bytes) => (bytes + Granule - 1) / Granule * Granule;
+
     protected override ulong AllocateBytes(long bytes)
     {
-        long rounded = (bytes + Granule - 1) / Granule * Granule;
+        long rounded = Rounded(bytes);
         lock (_allocatorLock)
         {
             if (_freeBlocks.TryGetValue(rounded, out var stack) && stack.Count > 0)
@@ -146,7 +148,7 @@ public sealed unsafe class CudaDevice : KernelDevice
 
     protected override void FreeBytes(ulong pointer, long bytes)
     {
-        long rounded = (bytes + Granule - 1) / Granule * Granule;
+        long rounded = Rounded(bytes);
         lock (_allocatorLock)
         {
             if (!_freeBlocks.TryGetValue(rounded, out var stack)) _freeBlocks[rounded] = stack = new Stack<ulong>();
@@ -202,21 +204,13 @@ public sealed unsafe class CudaDevice : KernelDevice
 
     // ---- launches ----
 
-    public override void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
+    protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
-        ArgumentNullException.ThrowIfNull(kernel);
         EnsureCurrent();
         if (!_functions.TryGetValue(kernel, out var function))
             _functions[kernel] = function = _module.GetFunction(kernel);
-        int n = args.Length;
-        ulong* values = stackalloc ulong[Math.Max(1, n)];
-        void** pointers = stackalloc void*[Math.Max(1, n)];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-        }
-        function.Launch(grid, block, 0, _stream, pointers);
+        // The driver knows each parameter's size from the PTX; the sizes are the emulation's check only.
+        function.Launch(grid, block, 0, _stream, args);
         if (_syncEveryLaunch) Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
     }
 

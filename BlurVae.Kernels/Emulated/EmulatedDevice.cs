@@ -45,23 +45,12 @@ public sealed unsafe class EmulatedDevice : KernelDevice
         new Span<uint>((void*)destination, checked((int)words)).Fill(value);
 
     /// <exception cref="EmulatedLaunchException">Unknown kernel, bad configuration or arguments, or a barrier/shuffle mismatch.</exception>
-    public override void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
+    protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
-        ArgumentNullException.ThrowIfNull(kernel);
-        int n = args.Length;
-        ulong* values = stackalloc ulong[Math.Max(1, n)];
-        void** pointers = stackalloc void*[Math.Max(1, n)];
-        uint* sizes = stackalloc uint[Math.Max(1, n)];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-            sizes[i] = args[i].Size;
-        }
         byte[] name = Encoding.UTF8.GetBytes(kernel + "\0");
         int rc;
         fixed (byte* namePtr = name)
-            rc = _library.Launch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, pointers, (uint)n, sizes);
+            rc = _library.Launch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, args, (uint)count, sizes);
         if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
     }
 

@@ -42,9 +42,27 @@ public abstract partial class KernelDevice : IDisposable
 
     /// <summary>
     /// Launches <paramref name="kernel"/> (by its extern "C" name). Each argument is passed by a pointer to its value,
-    /// as cuLaunchKernel's kernelParams. Kernels use static shared memory only.
+    /// as cuLaunchKernel's kernelParams; the arrays live on the stack, so a launch allocates nothing. Kernels use
+    /// static shared memory only.
     /// </summary>
-    public abstract void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args);
+    public unsafe void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<KernelArg> args)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        int n = args.Length;
+        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        void** pointers = stackalloc void*[Math.Max(1, n)];
+        uint* sizes = stackalloc uint[Math.Max(1, n)];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = args[i].Bits;
+            pointers[i] = &values[i];
+            sizes[i] = args[i].Size;
+        }
+        Launch(kernel, grid, block, pointers, sizes, n);
+    }
+
+    /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
+    protected abstract unsafe void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count);
 
     /// <summary>
     /// cuBLAS's column-major SgemmStridedBatched: C = alpha·op(A)·op(B) + beta·C, op(A) m×k, op(B) k×n, for
