@@ -27,7 +27,7 @@ public static class RunCommands
             throw new FileNotFoundException($"--run: '{run.FullName}' has no {TrainingCheckpoint.FileName}; train first (blurvae train --out {run.FullName}).");
         var (options, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
         if (data is not null) options = options with { Data = data };
-        var trainer = new Trainer(options, channels, side, TrainingRun.SelectBackend(options.Device, log, options.Dtype));
+        var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log));
         TrainingCheckpoint.Load(trainer, checkpoint);
         return (trainer, new TrainingRun.Loaded(options, side));
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Native;
 using BlurVae.Training.SelfTest;
 using BlurVae.Training.Training;
 
@@ -64,37 +63,30 @@ public static class SelfTestCommand
     private static IBackend? Resolve(string device, TextWriter log, out string? unavailable)
     {
         unavailable = null;
-        if (device == "cuda")
+        switch (device)
         {
-            // Asked first, because SelectBackend falls back to the CPU without a GPU, and training should; a self-test must not.
-            // (The probe words its message for training, hence the trimmed tail.)
-            var probe = CudaAvailability.Probe();
-            if (!probe.IsAvailable)
+            case "cuda":
             {
-                unavailable = $"--device cuda needs a usable NVIDIA GPU and there is none: {probe.Message.Replace("; using the CPU backend", "")}. Nothing was tested.";
-                return null;
+                // Not BackendSelection.Select: training falls back to the CPU without a GPU; a self-test must not.
+                // (The reason is worded for training, hence the trimmed tail.)
+                var cuda = BackendSelection.Cuda(out var reason);
+                if (cuda is null)
+                    unavailable = $"--device cuda needs a usable NVIDIA GPU and there is none: {reason.Replace("; using the CPU backend", "")}. Nothing was tested.";
+                return cuda;
             }
+            case "emulated":
+                try
+                {
+                    return BackendSelection.Select(device, "f32", log);
+                }
+                catch (NotSupportedException e)
+                {
+                    // The emulated device needs the host build of the kernels (libblurvae_kernels_host.so).
+                    unavailable = e.Message;
+                    return null;
+                }
+            default:
+                throw new ArgumentException($"--device must be cuda or emulated (got '{device}').");
         }
-        else if (device != "emulated")
-        {
-            throw new ArgumentException($"--device must be cuda or emulated (got '{device}').");
-        }
-        IBackend backend;
-        try
-        {
-            backend = TrainingRun.SelectBackend(device, log);
-        }
-        catch (NotSupportedException e)
-        {
-            // The emulated device needs the host build of the kernels, which a published (trimmed) build lacks.
-            unavailable = e.Message;
-            return null;
-        }
-        if (backend is CpuBackend)
-        {
-            unavailable = $"--device {device} resolved to the CPU backend in this build, which would only be compared with itself. Nothing was tested.";
-            return null;
-        }
-        return backend;
     }
 }

@@ -56,7 +56,7 @@ public static class BackendSelection
     }
 
     /// <summary>The process's one CUDA backend (a context and a compiled module are worth keeping), or null with the reason.</summary>
-    private static CudaBackend? Cuda(out string reason)
+    public static CudaBackend? Cuda(out string reason)
     {
         lock (Gate)
         {

@@ -38,9 +38,6 @@ public sealed class TrainingRun
     public DatasetSplit Data { get; }
     public string Folder { get; }
 
-    /// <summary>The backend for --device (<see cref="BackendSelection"/>); without a usable GPU, cuda falls back to the CPU with one message.</summary>
-    public static IBackend SelectBackend(string device, TextWriter log, string dtype = "f32") => BackendSelection.Select(device, dtype, log);
-
     /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
     public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
     {
@@ -87,7 +84,7 @@ public sealed class TrainingRun
             var (saved, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
             options = saved with { Epochs = options.Epochs, Out = options.Out };
             var (data, _) = LoadData(options, side);
-            var trainer = new Trainer(options, channels, side, SelectBackend(options.Device, log, options.Dtype));
+            var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log));
             TrainingCheckpoint.Load(trainer, checkpoint);
             log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {options.Epochs}.");
             // A crash between writing the metrics and the checkpoint leaves lines of an epoch the checkpoint lacks.
@@ -98,7 +95,7 @@ public sealed class TrainingRun
         if (File.Exists(checkpoint))
             throw new ArgumentException($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
         options.Validate();
-        var backend = SelectBackend(options.Device, log, options.Dtype);
+        var backend = BackendSelection.Select(options.Device, options.Dtype, log);
         var (split, s) = LoadData(options);
         var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);
         Directory.CreateDirectory(folder);
