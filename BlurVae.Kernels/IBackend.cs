@@ -11,73 +11,73 @@ public interface IBackend
 
     // ---- memory ----
     /// <summary>A zero-filled buffer.</summary>
-    DeviceBuffer Allocate(DType dtype, int length);
-    void Upload(DeviceBuffer dst, ReadOnlySpan<float> src);
-    void Upload(DeviceBuffer dst, ReadOnlySpan<double> src);
-    void Download(DeviceBuffer src, Span<float> dst);
-    void Download(DeviceBuffer src, Span<double> dst);
-    void Copy(DeviceBuffer dst, DeviceBuffer src);
-    void Fill(DeviceBuffer dst, double value);
+    BackendBuffer Allocate(DType dtype, int length);
+    void Upload(BackendBuffer dst, ReadOnlySpan<float> src);
+    void Upload(BackendBuffer dst, ReadOnlySpan<double> src);
+    void Download(BackendBuffer src, Span<float> dst);
+    void Download(BackendBuffer src, Span<double> dst);
+    void Copy(BackendBuffer dst, BackendBuffer src);
+    void Fill(BackendBuffer dst, double value);
 
     // ---- elementwise (Cpu/Elementwise) ----
-    void UnaryForward(UnaryOp op, DeviceBuffer y, DeviceBuffer x, double alpha);
+    void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha);
     /// <summary>dx = dy · f'(x); ops whose derivative is cheaper from the output (tanh, sigmoid, exp) read y.</summary>
-    void UnaryBackward(UnaryOp op, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer y, double alpha);
+    void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha);
     /// <summary>y = a op b with numpy broadcasting; all three shapes have the same rank.</summary>
-    void BinaryForward(BinaryOp op, DeviceBuffer y, int[] yShape, DeviceBuffer a, int[] aShape, DeviceBuffer b, int[] bShape);
+    void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape);
     /// <summary>y = alpha·x + beta·y (same length).</summary>
-    void Axpby(DeviceBuffer y, double alpha, DeviceBuffer x, double beta);
+    void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta);
 
     // ---- reductions and broadcasts (Cpu/Reduce) ----
     /// <summary>y = x summed over every axis where yShape has 1 and xShape not; same rank.</summary>
-    void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape);
+    void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape);
     /// <summary>y = x repeated along every axis where xShape has 1 and yShape not; same rank.</summary>
-    void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape);
+    void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape);
     /// <summary>
     /// Copies a slab along one axis: viewing dst as [outer, dstAxis, inner] and src as [outer, srcAxis, inner],
     /// dst[o, dstStart + i, :] (+)= src[o, srcStart + i, :] for i &lt; length. Concat, chunk and their backwards.
     /// </summary>
-    void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
+    void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
 
     // ---- matrix multiply (Cpu/Gemm) ----
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C for `batch` matrices at the given element strides.</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
-              DeviceBuffer a, int aOffset, int lda, long strideA,
-              DeviceBuffer b, int bOffset, int ldb, long strideB,
-              double beta, DeviceBuffer c, int cOffset, int ldc, long strideC, int batch = 1);
+              BackendBuffer a, int aOffset, int lda, long strideA,
+              BackendBuffer b, int bOffset, int ldb, long strideB,
+              double beta, BackendBuffer c, int cOffset, int ldc, long strideC, int batch = 1);
 
     // ---- convolution (Cpu/Conv) ----
-    void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g);
-    void Conv2dBackwardInput(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer w, ConvGeometry g);
+    void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g);
+    void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g);
     /// <summary>dw (and dbias when given) from dy and x; overwrites.</summary>
-    void Conv2dBackwardWeight(DeviceBuffer dw, DeviceBuffer? dbias, DeviceBuffer dy, DeviceBuffer x, ConvGeometry g);
+    void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g);
 
     // ---- batch normalisation (Cpu/BatchNorm) over x viewed as [n, c, spatial] ----
     /// <summary>Batch statistics; saves mean and 1/sqrt(var+eps) for backward; updates running stats (unbiased var) when given.</summary>
-    void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x,
-                                  DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? runningMean, DeviceBuffer? runningVar,
+    void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+                                  BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
                                   int n, int c, int spatial, double eps, double momentum);
-    void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar,
-                                   DeviceBuffer? gamma, DeviceBuffer? beta, int n, int c, int spatial, double eps);
-    void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
-                           DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer? gamma, int n, int c, int spatial);
+    void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
+                                   BackendBuffer? gamma, BackendBuffer? beta, int n, int c, int spatial, double eps);
+    void BatchNormBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+                           BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial);
     /// <summary>Backward of the inference-mode normalisation (running statistics are constants).</summary>
-    void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
-                                    DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps);
+    void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+                                    BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps);
 
     // ---- softmax over the last axis (Cpu/Softmax) ----
-    void SoftmaxForward(DeviceBuffer y, DeviceBuffer x, int rows, int cols);
-    void SoftmaxBackward(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer y, int rows, int cols);
+    void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols);
+    void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols);
 
     // ---- bilinear 2x upsampling, align_corners = false (Cpu/Upsample) over [planes, h, w] → [planes, 2h, 2w] ----
-    void UpsampleBilinear2xForward(DeviceBuffer y, DeviceBuffer x, int planes, int h, int w);
-    void UpsampleBilinear2xBackward(DeviceBuffer dx, DeviceBuffer dy, int planes, int h, int w);
+    void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w);
+    void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w);
 
     // ---- FFT over the last two axes, unnormalised (Cpu/Fft) ----
     /// <summary>y[batch, h, w/2+1, 2] = DFT(x[batch, h, w]), sign −.</summary>
-    void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w);
+    void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w);
     /// <summary>x[batch, h, w] = inverse DFT of the Hermitian half spectrum c, sign +, no 1/(hw).</summary>
-    void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w);
+    void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w);
 
     // ---- fused loss pieces of the blur model (Cpu/Wiener; kernels/wiener.cuh, kernels/losses.cuh) ----
     // Spectra are half spectra [.., H, W/2+1, 2] of (re, im) pairs; m_f is the column multiplicity (1 for column 0 and,
@@ -86,24 +86,24 @@ public interface IBackend
     /// output[n, h, w] = the kernels k[n, ks, ks] (ks odd, ≤ h, w) zero-padded with their centres rolled to (0, 0):
     /// k[a, b] lands on ((a − r) mod h, (b − r) mod w), r = ks/2; every element of output is written.
     /// </summary>
-    void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width);
+    void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width);
     /// <summary>The adjoint: dKernel[i, a, b] = dOutput[i, (a − r) mod h, (b − r) mod w].</summary>
-    void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width);
+    void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width);
     /// <summary>
     /// loss[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|²: fk [n, h, w/2+1, 2] the
     /// unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the orthonormal error spectrum.
     /// </summary>
-    void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant);
+    void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant);
     /// <summary>de = dLoss[i]·m_f|W_f|²·e; dfk = dLoss[i]·m_f·Σ_c|e|²·(C − p)/(p + C)³·fk.</summary>
-    void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e,
+    void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
                               int n, int channels, int height, int width, double constant);
     /// <summary>
     /// loss[i] = 1/(h·w)·Σ_c,f m_f |x·fk − xHat|² (= Σ_pixels (x ∗ k − x̂)² by Parseval) from the unnormalised half
     /// spectra x, xHat [n, c, h, w/2+1, 2] and fk [n, h, w/2+1, 2] (broadcast over channels).
     /// </summary>
-    void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width);
+    void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width);
     /// <summary>With R = x·fk − xHat and g = dLoss[i]·2m_f/(h·w): dXHat = −g·R, dFk = g·Σ_c R·conj(x).</summary>
-    void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
+    void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                            int n, int channels, int height, int width);
 
     /// <summary>
@@ -111,10 +111,10 @@ public interface IBackend
     /// weight[p, f] = m_f · clamp(|d|^α / max_f |d|^α, 0, 1) (0 for an all-zero plane), m_f the column multiplicity
     /// (2 for interior columns, whose conjugates the half spectrum drops).
     /// </summary>
-    void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha);
+    void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha);
 
     // ---- optimisers (Cpu/Optim) ----
-    void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p);
+    void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>
-    void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep);
+    void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep);
 }

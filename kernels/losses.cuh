@@ -5,7 +5,7 @@
 // Backwards take dloss[N] (dL/dloss[i]; 1/N for the batch mean) and overwrite their outputs.
 // Spectra are Rfft2/cuFFT half spectra [..., H, W/2+1, 2] of interleaved (re, im) floats; half_spectrum_multiplicity
 // (wiener.cuh) gives each half-spectrum column's count in the full spectrum.
-// Launch geometry: BlurVae.Kernels/Gpu/KernelDevice.Losses.cs.
+// Launch geometry: BlurVae.Kernels/Device/GpuDevice.Losses.cs.
 #pragma once
 
 // Max of v >= 0 over the block (0 for an empty block); blockDim.x a multiple of 32 (<= 1024), every thread calls it and

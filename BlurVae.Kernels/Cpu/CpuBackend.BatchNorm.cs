@@ -7,8 +7,8 @@ namespace BlurVae.Kernels.Cpu;
 // Forward and backward side by side; parallel over channels (each channel's sums are independent).
 public sealed partial class CpuBackend
 {
-    public void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x,
-        DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? runningMean, DeviceBuffer? runningVar,
+    public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+        BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
         int n, int c, int spatial, double eps, double momentum)
     {
         CheckBatchNorm(x, y, n, c, spatial);
@@ -20,8 +20,8 @@ public sealed partial class CpuBackend
                 ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum);
     }
 
-    public void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar,
-        DeviceBuffer? gamma, DeviceBuffer? beta, int n, int c, int spatial, double eps)
+    public void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
+        BackendBuffer? gamma, BackendBuffer? beta, int n, int c, int spatial, double eps)
     {
         CheckBatchNorm(x, y, n, c, spatial);
         if (IsF32(x))
@@ -30,8 +30,8 @@ public sealed partial class CpuBackend
             BatchNorm<double>.ForwardInference(Arr<double>(y), Arr<double>(x), Arr<double>(runningMean), Arr<double>(runningVar), ArrOrNull<double>(gamma), ArrOrNull<double>(beta), n, c, spatial, eps);
     }
 
-    public void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
-        DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer? gamma, int n, int c, int spatial)
+    public void BatchNormBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+        BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial)
     {
         CheckBatchNorm(x, dy, n, c, spatial);
         if (IsF32(x))
@@ -40,8 +40,8 @@ public sealed partial class CpuBackend
             BatchNorm<double>.Backward(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(saveMean), Arr<double>(saveInvStd), ArrOrNull<double>(gamma), n, c, spatial);
     }
 
-    public void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x,
-        DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps)
+    public void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+        BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps)
     {
         CheckBatchNorm(x, dy, n, c, spatial);
         if (IsF32(x))
@@ -50,7 +50,7 @@ public sealed partial class CpuBackend
             BatchNorm<double>.BackwardInference(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(runningMean), Arr<double>(runningVar), ArrOrNull<double>(gamma), n, c, spatial, eps);
     }
 
-    private static void CheckBatchNorm(DeviceBuffer x, DeviceBuffer y, int n, int c, int spatial)
+    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
     {
         CheckLength(x, (long)n * c * spatial, nameof(x));
         CheckLength(y, (long)n * c * spatial, nameof(y));

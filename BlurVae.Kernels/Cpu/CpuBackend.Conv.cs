@@ -12,21 +12,21 @@ namespace BlurVae.Kernels.Cpu;
 // [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
 public sealed partial class CpuBackend
 {
-    public void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g)
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
     {
         CheckConv(g, x, w, y, bias);
         if (IsF32(x)) Conv<float>.Forward(Arr<float>(y), Arr<float>(x), Arr<float>(w), ArrOrNull<float>(bias), g);
         else Conv<double>.Forward(Arr<double>(y), Arr<double>(x), Arr<double>(w), ArrOrNull<double>(bias), g);
     }
 
-    public void Conv2dBackwardInput(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer w, ConvGeometry g)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
     {
         CheckConv(g, dx, w, dy, null);
         if (IsF32(dy)) Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g);
         else Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g);
     }
 
-    public void Conv2dBackwardWeight(DeviceBuffer dw, DeviceBuffer? dbias, DeviceBuffer dy, DeviceBuffer x, ConvGeometry g)
+    public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
     {
         CheckConv(g, x, dw, dy, dbias);
         if (IsF32(dy)) Conv<float>.BackwardWeight(Arr<float>(dw), ArrOrNull<float>(dbias), Arr<float>(dy), Arr<float>(x), g);
@@ -39,7 +39,7 @@ public sealed partial class CpuBackend
     // copies too short to beat the strided gather.
     internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.Stride > 1 && g.OutW >= 16;
 
-    private static void CheckConv(ConvGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, DeviceBuffer? bias)
+    private static void CheckConv(ConvGeometry g, BackendBuffer x, BackendBuffer w, BackendBuffer y, BackendBuffer? bias)
     {
         CheckLength(x, g.InputLength, "input");
         CheckLength(w, g.WeightLength, "weight");

@@ -9,14 +9,14 @@ public sealed partial class CpuBackend
     // Elementwise work below this many elements runs on one thread.
     private const int ElementwiseGrain = 1 << 15;
 
-    public void UnaryForward(UnaryOp op, DeviceBuffer y, DeviceBuffer x, double alpha)
+    public void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha)
     {
         CheckLength(y, x.Length, nameof(y));
         if (IsF32(x)) Elementwise<float>.UnaryForward(op, Arr<float>(y), Arr<float>(x), (float)alpha);
         else Elementwise<double>.UnaryForward(op, Arr<double>(y), Arr<double>(x), alpha);
     }
 
-    public void UnaryBackward(UnaryOp op, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer y, double alpha)
+    public void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha)
     {
         CheckLength(dx, dy.Length, nameof(dx));
         CheckLength(x, dy.Length, nameof(x));
@@ -25,7 +25,7 @@ public sealed partial class CpuBackend
         else Elementwise<double>.UnaryBackward(op, Arr<double>(dx), Arr<double>(dy), Arr<double>(x), Arr<double>(y), alpha);
     }
 
-    public void BinaryForward(BinaryOp op, DeviceBuffer y, int[] yShape, DeviceBuffer a, int[] aShape, DeviceBuffer b, int[] bShape)
+    public void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape)
     {
         CheckLength(y, Shapes.Product(yShape), nameof(y));
         CheckLength(a, Shapes.Product(aShape), nameof(a));
@@ -34,7 +34,7 @@ public sealed partial class CpuBackend
         else Elementwise<double>.Binary(op, Arr<double>(y), yShape, Arr<double>(a), aShape, Arr<double>(b), bShape);
     }
 
-    public void Axpby(DeviceBuffer y, double alpha, DeviceBuffer x, double beta)
+    public void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta)
     {
         CheckLength(y, x.Length, nameof(y));
         if (IsF32(y)) Elementwise<float>.Axpby(Arr<float>(y), (float)alpha, Arr<float>(x), (float)beta);

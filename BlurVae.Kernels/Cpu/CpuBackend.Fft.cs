@@ -3,7 +3,7 @@ namespace BlurVae.Kernels.Cpu;
 // Batched 2-D real FFTs over the last two axes (the algorithm is in Fft.cs).
 public sealed partial class CpuBackend
 {
-    public void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w)
+    public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
     {
         CheckLength(x, (long)batch * h * w, nameof(x));
         CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
@@ -11,7 +11,7 @@ public sealed partial class CpuBackend
         else Cpu.Fft.Rfft2<double>(Arr<double>(y), Arr<double>(x), batch, h, w);
     }
 
-    public void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w)
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
     {
         CheckLength(x, (long)batch * h * w, nameof(x));
         CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));

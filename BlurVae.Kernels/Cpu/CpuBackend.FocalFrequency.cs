@@ -4,7 +4,7 @@ namespace BlurVae.Kernels.Cpu;
 // per plane, |d|^α over its maximum, clamped, with the half spectrum's column multiplicity folded in.
 public sealed partial class CpuBackend
 {
-    public void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha)
+    public void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(planes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);

@@ -4,9 +4,9 @@ namespace BlurVae.Kernels.Cpu;
 public sealed partial class CpuBackend
 {
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
-                     DeviceBuffer a, int aOffset, int lda, long strideA,
-                     DeviceBuffer b, int bOffset, int ldb, long strideB,
-                     double beta, DeviceBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
+                     BackendBuffer a, int aOffset, int lda, long strideA,
+                     BackendBuffer b, int bOffset, int ldb, long strideB,
+                     double beta, BackendBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be >= 1");
         for (int i = 0; i < batch; i++)

@@ -5,7 +5,7 @@ namespace BlurVae.Kernels.Cpu;
 // Fused optimiser updates, following PyTorch's arithmetic order so that results match it closely.
 public sealed partial class CpuBackend
 {
-    public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)
+    public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
         CheckLength(grad, param.Length, nameof(grad));
         CheckLength(m, param.Length, nameof(m));
@@ -15,7 +15,7 @@ public sealed partial class CpuBackend
         else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
     }
 
-    public void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
+    public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
         CheckLength(grad, param.Length, nameof(grad));
         if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));

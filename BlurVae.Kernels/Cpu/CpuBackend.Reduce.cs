@@ -6,7 +6,7 @@ namespace BlurVae.Kernels.Cpu;
 // Reductions to a broadcast-compatible shape, broadcasts back up, and axis slices (concat/chunk).
 public sealed partial class CpuBackend
 {
-    public void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         CheckLength(y, Shapes.Product(yShape), nameof(y));
         CheckLength(x, Shapes.Product(xShape), nameof(x));
@@ -14,7 +14,7 @@ public sealed partial class CpuBackend
         else Reduce<double>.SumTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
     }
 
-    public void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    public void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         CheckLength(y, Shapes.Product(yShape), nameof(y));
         CheckLength(x, Shapes.Product(xShape), nameof(x));
@@ -22,7 +22,7 @@ public sealed partial class CpuBackend
         else Reduce<double>.BroadcastTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
     }
 
-    public void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+    public void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
     {
         if (dstStart < 0 || dstStart + length > dstAxis) throw new ArgumentOutOfRangeException(nameof(dstStart), "slice outside the destination axis");
         if (srcStart < 0 || srcStart + length > srcAxis) throw new ArgumentOutOfRangeException(nameof(srcStart), "slice outside the source axis");

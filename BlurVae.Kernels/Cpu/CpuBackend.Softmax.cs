@@ -6,7 +6,7 @@ namespace BlurVae.Kernels.Cpu;
 // Row-wise softmax over the last axis; the backward reads the saved output.
 public sealed partial class CpuBackend
 {
-    public void SoftmaxForward(DeviceBuffer y, DeviceBuffer x, int rows, int cols)
+    public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         CheckLength(x, (long)rows * cols, nameof(x));
         CheckLength(y, (long)rows * cols, nameof(y));
@@ -14,7 +14,7 @@ public sealed partial class CpuBackend
         else Softmax<double>.Forward(Arr<double>(y), Arr<double>(x), rows, cols);
     }
 
-    public void SoftmaxBackward(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer y, int rows, int cols)
+    public void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols)
     {
         CheckLength(dy, (long)rows * cols, nameof(dy));
         CheckLength(dx, (long)rows * cols, nameof(dx));

@@ -6,7 +6,7 @@ namespace BlurVae.Kernels.Cpu;
 // output pixel o reads source coordinate (o + 0.5)/2 − 0.5, clamped at 0, between the two nearest rows/columns.
 public sealed partial class CpuBackend
 {
-    public void UpsampleBilinear2xForward(DeviceBuffer y, DeviceBuffer x, int planes, int h, int w)
+    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
     {
         CheckLength(x, (long)planes * h * w, nameof(x));
         CheckLength(y, (long)planes * 4 * h * w, nameof(y));
@@ -14,7 +14,7 @@ public sealed partial class CpuBackend
         else Upsample<double>.Forward(Arr<double>(y), Arr<double>(x), planes, h, w);
     }
 
-    public void UpsampleBilinear2xBackward(DeviceBuffer dx, DeviceBuffer dy, int planes, int h, int w)
+    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
     {
         CheckLength(dx, (long)planes * h * w, nameof(dx));
         CheckLength(dy, (long)planes * 4 * h * w, nameof(dy));

@@ -8,7 +8,7 @@ namespace BlurVae.Kernels.Cpu;
 // once and applied to every channel); per-image sums are accumulated in double, so float32 loses nothing to the sum.
 public sealed partial class CpuBackend
 {
-    public void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width)
+    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
         CheckOtf(n, kernelSize, height, width);
         CheckLength(output, (long)n * height * width, nameof(output));
@@ -17,7 +17,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.Embed(Arr<double>(output), Arr<double>(kernel), n, kernelSize, height, width);
     }
 
-    public void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width)
+    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
         CheckOtf(n, kernelSize, height, width);
         CheckLength(dKernel, (long)n * kernelSize * kernelSize, nameof(dKernel));
@@ -26,7 +26,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.Gather(Arr<double>(dKernel), Arr<double>(dOutput), n, kernelSize, height, width);
     }
 
-    public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
     {
         int bins = CheckSpectra(n, channels, height, width);
         CheckConstant(constant);
@@ -37,7 +37,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.WeightForward(Arr<double>(loss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
 
-    public void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e,
+    public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
                                      int n, int channels, int height, int width, double constant)
     {
         int bins = CheckSpectra(n, channels, height, width);
@@ -51,7 +51,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), Arr<double>(dLoss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
 
-    public void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
         int bins = CheckSpectra(n, channels, height, width);
         CheckLength(loss, n, nameof(loss));
@@ -62,7 +62,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.FitForward(Arr<double>(loss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
 
-    public void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk,
+    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                                   int n, int channels, int height, int width)
     {
         int bins = CheckSpectra(n, channels, height, width);

@@ -20,58 +20,58 @@ public sealed partial class CpuBackend : IBackend
         set => Parallelism.MaxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least one thread");
     }
 
-    public DeviceBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length);
+    public BackendBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length);
 
-    internal static T[] Arr<T>(DeviceBuffer buffer) => buffer is CpuBuffer c
+    internal static T[] Arr<T>(BackendBuffer buffer) => buffer is CpuBuffer c
         ? c.As<T>()
         : throw new ArgumentException($"Buffer of backend '{buffer.Backend.Name}' passed to the CPU backend.");
 
-    internal static T[]? ArrOrNull<T>(DeviceBuffer? buffer) => buffer is null ? null : Arr<T>(buffer);
+    internal static T[]? ArrOrNull<T>(BackendBuffer? buffer) => buffer is null ? null : Arr<T>(buffer);
 
-    private static bool IsF32(DeviceBuffer b) => b.DType == DType.Float32;
+    private static bool IsF32(BackendBuffer b) => b.DType == DType.Float32;
 
-    private static void CheckLength(DeviceBuffer b, long expected, string name)
+    private static void CheckLength(BackendBuffer b, long expected, string name)
     {
         if (b.Length != expected)
             throw new ArgumentException($"{name} has {b.Length} elements, expected {expected}.", name);
     }
 
-    public void Upload(DeviceBuffer dst, ReadOnlySpan<float> src)
+    public void Upload(BackendBuffer dst, ReadOnlySpan<float> src)
     {
         CheckLength(dst, src.Length, nameof(dst));
         if (IsF32(dst)) src.CopyTo(Arr<float>(dst));
         else TensorPrimitives.ConvertChecked<float, double>(src, Arr<double>(dst));
     }
 
-    public void Upload(DeviceBuffer dst, ReadOnlySpan<double> src)
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
     {
         CheckLength(dst, src.Length, nameof(dst));
         if (IsF32(dst)) TensorPrimitives.ConvertTruncating<double, float>(src, Arr<float>(dst));
         else src.CopyTo(Arr<double>(dst));
     }
 
-    public void Download(DeviceBuffer src, Span<float> dst)
+    public void Download(BackendBuffer src, Span<float> dst)
     {
         CheckLength(src, dst.Length, nameof(src));
         if (IsF32(src)) Arr<float>(src).CopyTo(dst);
         else TensorPrimitives.ConvertTruncating<double, float>(Arr<double>(src), dst);
     }
 
-    public void Download(DeviceBuffer src, Span<double> dst)
+    public void Download(BackendBuffer src, Span<double> dst)
     {
         CheckLength(src, dst.Length, nameof(src));
         if (IsF32(src)) TensorPrimitives.ConvertChecked<float, double>(Arr<float>(src), dst);
         else Arr<double>(src).CopyTo(dst);
     }
 
-    public void Copy(DeviceBuffer dst, DeviceBuffer src)
+    public void Copy(BackendBuffer dst, BackendBuffer src)
     {
         CheckLength(dst, src.Length, nameof(dst));
         if (dst.DType != src.DType) throw new ArgumentException("Copy between buffers of different dtypes.");
         Array.Copy(((CpuBuffer)src).Data, ((CpuBuffer)dst).Data, src.Length);
     }
 
-    public void Fill(DeviceBuffer dst, double value)
+    public void Fill(BackendBuffer dst, double value)
     {
         if (IsF32(dst)) Array.Fill(Arr<float>(dst), (float)value);
         else Array.Fill(Arr<double>(dst), value);

@@ -1,7 +1,7 @@
 namespace BlurVae.Kernels.Cpu;
 
 /// <summary>Host memory: a float[] or double[] array owned by the garbage collector.</summary>
-public sealed class CpuBuffer : DeviceBuffer
+public sealed class CpuBuffer : BackendBuffer
 {
     internal CpuBuffer(CpuBackend backend, DType dtype, int length)
         : base(backend, dtype, length)

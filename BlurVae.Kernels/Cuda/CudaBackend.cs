@@ -1,13 +1,13 @@
-using BlurVae.Kernels.Gpu;
+using BlurVae.Kernels.Device;
 using BlurVae.Native;
 
 namespace BlurVae.Kernels.Cuda;
 
 /// <summary>
-/// The CUDA backend on a real GPU: <see cref="KernelBackend"/>'s ops (the kernels of kernels.cu, cuBLAS, cuFFT)
+/// The CUDA backend on a real GPU: <see cref="DeviceBackend"/>'s ops (the kernels of kernels.cu, cuBLAS, cuFFT)
 /// on a <see cref="CudaDevice"/>. The same code runs in CI on the emulated device.
 /// </summary>
-public sealed class CudaBackend : KernelBackend, IDisposable
+public sealed class CudaBackend : DeviceBackend, IDisposable
 {
     public CudaBackend(CudaDevice device) : base(device)
     {

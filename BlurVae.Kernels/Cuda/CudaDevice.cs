@@ -1,4 +1,4 @@
-using BlurVae.Kernels.Gpu;
+using BlurVae.Kernels.Device;
 using BlurVae.Native;
 
 namespace BlurVae.Kernels.Cuda;
@@ -14,7 +14,7 @@ namespace BlurVae.Kernels.Cuda;
 /// from a finalizer thread safe: it only takes the lock and pushes the block; no driver call.
 /// </para>
 /// </summary>
-public sealed unsafe class CudaDevice : KernelDevice
+public sealed unsafe class CudaDevice : GpuDevice
 {
     /// <summary>Set to 1 to synchronise after every launch, so an asynchronous kernel fault names its kernel.</summary>
     public const string SyncVariable = "BLURVAE_CUDA_SYNC";

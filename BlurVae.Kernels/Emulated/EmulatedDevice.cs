@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using BlurVae.Kernels.Gpu;
+using BlurVae.Kernels.Device;
 using BlurVae.Native;
 
 namespace BlurVae.Kernels.Emulated;
@@ -10,7 +10,7 @@ namespace BlurVae.Kernels.Emulated;
 /// with g++ (libblurvae_kernels_host.so), launched by name with the same argument array cuLaunchKernel takes.
 /// cuBLAS and cuFFT calls go to the CPU backend's GEMM and FFT on that memory. Everything is synchronous.
 /// </summary>
-public sealed unsafe class EmulatedDevice : KernelDevice
+public sealed unsafe class EmulatedDevice : GpuDevice
 {
     private const nuint Alignment = 64;
     private readonly HostKernelLibrary _library;
@@ -55,7 +55,7 @@ public sealed unsafe class EmulatedDevice : KernelDevice
     }
 
     // Column-major cuBLAS on a row-major GEMM: a column-major matrix is its transpose row-major, so the call is the
-    // same swap of A with B and m with n that KernelDevice.Gemm made (the two swaps are each other's inverse).
+    // same swap of A with B and m with n that GpuDevice.Gemm made (the two swaps are each other's inverse).
     protected override void SgemmColumnMajor(bool transA, bool transB, int m, int n, int k, float alpha,
         ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {

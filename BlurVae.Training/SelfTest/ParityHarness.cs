@@ -6,13 +6,13 @@ namespace BlurVae.Training.SelfTest;
 internal sealed record Operand(string Name, float[] Values, Tolerance? Compare = null);
 
 /// <summary>The buffers of one op call on one backend, by operand name.</summary>
-internal sealed class OperandBuffers(Dictionary<string, DeviceBuffer> buffers)
+internal sealed class OperandBuffers(Dictionary<string, BackendBuffer> buffers)
 {
-    public DeviceBuffer this[string name] => buffers.TryGetValue(name, out var b) ? b
+    public BackendBuffer this[string name] => buffers.TryGetValue(name, out var b) ? b
         : throw new KeyNotFoundException($"The parity case has no operand '{name}'.");
 
     /// <summary>The buffer, or null where the case leaves this optional operand out.</summary>
-    public DeviceBuffer? Optional(string name) => buffers.GetValueOrDefault(name);
+    public BackendBuffer? Optional(string name) => buffers.GetValueOrDefault(name);
 }
 
 /// <summary>
@@ -123,9 +123,9 @@ internal sealed class ParityHarness(IBackend candidate, IBackend reference, Pari
         log.WriteLine(check.Line);
     }
 
-    private static Dictionary<string, DeviceBuffer> Allocate(IBackend backend, DType dtype, Operand[] operands)
+    private static Dictionary<string, BackendBuffer> Allocate(IBackend backend, DType dtype, Operand[] operands)
     {
-        var buffers = new Dictionary<string, DeviceBuffer>(operands.Length);
+        var buffers = new Dictionary<string, BackendBuffer>(operands.Length);
         try
         {
             foreach (var o in operands)
@@ -143,7 +143,7 @@ internal sealed class ParityHarness(IBackend candidate, IBackend reference, Pari
         return buffers;
     }
 
-    private static double[] Download(IBackend backend, DeviceBuffer buffer)
+    private static double[] Download(IBackend backend, BackendBuffer buffer)
     {
         var values = new double[buffer.Length];
         backend.Download(buffer, values);

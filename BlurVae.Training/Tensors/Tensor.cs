@@ -12,7 +12,7 @@ namespace BlurVae.Training.Tensors;
 /// </summary>
 public sealed partial class Tensor
 {
-    public Tensor(DeviceBuffer buffer, int[] shape)
+    public Tensor(BackendBuffer buffer, int[] shape)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(shape);
@@ -27,7 +27,7 @@ public sealed partial class Tensor
     /// <summary>Extents, outermost first. Do not modify.</summary>
     public int[] Shape { get; }
 
-    public DeviceBuffer Buffer { get; }
+    public BackendBuffer Buffer { get; }
 
     public DType DType => Buffer.DType;
 

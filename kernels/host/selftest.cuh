@@ -1,4 +1,4 @@
-// kernels/host/selftest.cuh — kernels that test the host emulation itself (tests/BlurVae.Tests/Kernels/EmulatorTests.cs).
+// kernels/host/selftest.cuh — kernels that test the host emulation itself (tests/BlurVae.Tests/Parity/EmulatorTests.cs).
 // Host build only: kernels.cu includes this file under BLURVAE_HOST_EMULATION, so none of it reaches NVRTC.
 #pragma once
 

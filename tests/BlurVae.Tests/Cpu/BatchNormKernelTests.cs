@@ -60,8 +60,8 @@ public class BatchNormKernelTests
     private static (double[] Y, double[] Dx, double[] Dgamma, double[] Dbeta) Run(DType dtype, double[] x, double[] dy, double[] gamma, double[] beta, int n, int c, int spatial)
     {
         var be = CpuBackend.Instance;
-        DeviceBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
-        double[] Down(DeviceBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
+        BackendBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
+        double[] Down(BackendBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
         var (bx, bdy, bg, bb) = (Up(x), Up(dy), Up(gamma), Up(beta));
         var (y, mean, invStd) = (be.Allocate(dtype, x.Length), be.Allocate(dtype, c), be.Allocate(dtype, c));
         be.BatchNormForwardTraining(y, mean, invStd, bx, bg, bb, null, null, n, c, spatial, 1e-5, 0.1);

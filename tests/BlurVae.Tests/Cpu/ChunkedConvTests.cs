@@ -77,8 +77,8 @@ public class ChunkedConvTests
     private static (double[] Y, double[] Dx, double[] Dw, double[] Db) Run(ConvGeometry g, DType dtype, double[] x, double[] wt, double[] b, double[] dy)
     {
         var be = CpuBackend.Instance;
-        DeviceBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
-        double[] Down(DeviceBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
+        BackendBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
+        double[] Down(BackendBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
         var (bx, bw, bb, bdy) = (Up(x), Up(wt), Up(b), Up(dy));
         var by = be.Allocate(dtype, g.OutputLength);
         be.Conv2dForward(by, bx, bw, bb, g);

@@ -84,8 +84,8 @@ public class DirectConvTests
         double[] x = Random(rng, g.InputLength), wt = Random(rng, g.WeightLength), b = Random(rng, g.OutChannels), dy = Random(rng, g.OutputLength);
         var (y, dx, dw, db) = Naive(x, wt, b, dy, g);
         var be = CpuBackend.Instance;
-        DeviceBuffer Up(double[] v) { var buf = be.Allocate(DType.Float64, v.Length); be.Upload(buf, v); return buf; }
-        double[] Down(DeviceBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
+        BackendBuffer Up(double[] v) { var buf = be.Allocate(DType.Float64, v.Length); be.Upload(buf, v); return buf; }
+        double[] Down(BackendBuffer buf) { var v = new double[buf.Length]; be.Download(buf, v); return v; }
         var (bx, bw, bb, bdy) = (Up(x), Up(wt), Up(b), Up(dy));
         var by = be.Allocate(DType.Float64, g.OutputLength);
         be.Conv2dForward(by, bx, bw, bb, g);

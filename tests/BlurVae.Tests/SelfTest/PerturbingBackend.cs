@@ -18,19 +18,19 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
 
     public string Name => Broken is null ? "cpu-f32" : $"cpu-f32 with {Broken} broken";
 
-    private sealed class Buffer(PerturbingBackend backend, DeviceBuffer inner) : DeviceBuffer(backend, inner.DType, inner.Length)
+    private sealed class Buffer(PerturbingBackend backend, BackendBuffer inner) : BackendBuffer(backend, inner.DType, inner.Length)
     {
-        public DeviceBuffer Inner { get; } = inner;
+        public BackendBuffer Inner { get; } = inner;
 
         public override void Dispose() => Inner.Dispose();
     }
 
-    private static DeviceBuffer In(DeviceBuffer b) => b is Buffer w ? w.Inner : throw new ArgumentException($"a buffer of {b.Backend.Name} passed to the perturbing backend");
+    private static BackendBuffer In(BackendBuffer b) => b is Buffer w ? w.Inner : throw new ArgumentException($"a buffer of {b.Backend.Name} passed to the perturbing backend");
 
-    private static DeviceBuffer? InOrNull(DeviceBuffer? b) => b is null ? null : In(b);
+    private static BackendBuffer? InOrNull(BackendBuffer? b) => b is null ? null : In(b);
 
     /// <summary>Nudges the middle element of <paramref name="output"/> when <paramref name="op"/> is the broken one.</summary>
-    private void After(string op, DeviceBuffer output)
+    private void After(string op, BackendBuffer output)
     {
         if (op != Broken || output.Length == 0) return;
         var inner = In(output);
@@ -41,204 +41,204 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         Cpu.Upload(inner, values);
     }
 
-    public DeviceBuffer Allocate(DType dtype, int length) => new Buffer(this, Cpu.Allocate(dtype, length));
-    public void Upload(DeviceBuffer dst, ReadOnlySpan<float> src) => Cpu.Upload(In(dst), src);
-    public void Upload(DeviceBuffer dst, ReadOnlySpan<double> src) => Cpu.Upload(In(dst), src);
-    public void Download(DeviceBuffer src, Span<float> dst) => Cpu.Download(In(src), dst);
-    public void Download(DeviceBuffer src, Span<double> dst) => Cpu.Download(In(src), dst);
+    public BackendBuffer Allocate(DType dtype, int length) => new Buffer(this, Cpu.Allocate(dtype, length));
+    public void Upload(BackendBuffer dst, ReadOnlySpan<float> src) => Cpu.Upload(In(dst), src);
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Cpu.Upload(In(dst), src);
+    public void Download(BackendBuffer src, Span<float> dst) => Cpu.Download(In(src), dst);
+    public void Download(BackendBuffer src, Span<double> dst) => Cpu.Download(In(src), dst);
 
-    public void Copy(DeviceBuffer dst, DeviceBuffer src)
+    public void Copy(BackendBuffer dst, BackendBuffer src)
     {
         Cpu.Copy(In(dst), In(src));
         After(nameof(Copy), dst);
     }
 
-    public void Fill(DeviceBuffer dst, double value)
+    public void Fill(BackendBuffer dst, double value)
     {
         Cpu.Fill(In(dst), value);
         After(nameof(Fill), dst);
     }
 
-    public void UnaryForward(UnaryOp op, DeviceBuffer y, DeviceBuffer x, double alpha)
+    public void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha)
     {
         Cpu.UnaryForward(op, In(y), In(x), alpha);
         After(nameof(UnaryForward), y);
     }
 
-    public void UnaryBackward(UnaryOp op, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer y, double alpha)
+    public void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha)
     {
         Cpu.UnaryBackward(op, In(dx), In(dy), In(x), In(y), alpha);
         After(nameof(UnaryBackward), dx);
     }
 
-    public void BinaryForward(BinaryOp op, DeviceBuffer y, int[] yShape, DeviceBuffer a, int[] aShape, DeviceBuffer b, int[] bShape)
+    public void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape)
     {
         Cpu.BinaryForward(op, In(y), yShape, In(a), aShape, In(b), bShape);
         After(nameof(BinaryForward), y);
     }
 
-    public void Axpby(DeviceBuffer y, double alpha, DeviceBuffer x, double beta)
+    public void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta)
     {
         Cpu.Axpby(In(y), alpha, In(x), beta);
         After(nameof(Axpby), y);
     }
 
-    public void SumTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         Cpu.SumTo(In(y), yShape, In(x), xShape);
         After(nameof(SumTo), y);
     }
 
-    public void BroadcastTo(DeviceBuffer y, int[] yShape, DeviceBuffer x, int[] xShape)
+    public void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         Cpu.BroadcastTo(In(y), yShape, In(x), xShape);
         After(nameof(BroadcastTo), y);
     }
 
-    public void CopyAxisSlice(DeviceBuffer dst, int dstAxis, int dstStart, DeviceBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+    public void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
     {
         Cpu.CopyAxisSlice(In(dst), dstAxis, dstStart, In(src), srcAxis, srcStart, outer, length, inner, accumulate);
         After(nameof(CopyAxisSlice), dst);
     }
 
-    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, DeviceBuffer a, int aOffset, int lda, long strideA,
-                     DeviceBuffer b, int bOffset, int ldb, long strideB, double beta, DeviceBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, BackendBuffer a, int aOffset, int lda, long strideA,
+                     BackendBuffer b, int bOffset, int ldb, long strideB, double beta, BackendBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
     {
         Cpu.Gemm(transA, transB, m, n, k, alpha, In(a), aOffset, lda, strideA, In(b), bOffset, ldb, strideB, beta, In(c), cOffset, ldc, strideC, batch);
         After(nameof(Gemm), c);
     }
 
-    public void Conv2dForward(DeviceBuffer y, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, ConvGeometry g)
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
     {
         Cpu.Conv2dForward(In(y), In(x), In(w), InOrNull(bias), g);
         After(nameof(Conv2dForward), y);
     }
 
-    public void Conv2dBackwardInput(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer w, ConvGeometry g)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
     {
         Cpu.Conv2dBackwardInput(In(dx), In(dy), In(w), g);
         After(nameof(Conv2dBackwardInput), dx);
     }
 
-    public void Conv2dBackwardWeight(DeviceBuffer dw, DeviceBuffer? dbias, DeviceBuffer dy, DeviceBuffer x, ConvGeometry g)
+    public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
     {
         Cpu.Conv2dBackwardWeight(In(dw), InOrNull(dbias), In(dy), In(x), g);
         After(nameof(Conv2dBackwardWeight), dw);
     }
 
-    public void BatchNormForwardTraining(DeviceBuffer y, DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer x, DeviceBuffer? gamma, DeviceBuffer? beta,
-                                        DeviceBuffer? runningMean, DeviceBuffer? runningVar, int n, int c, int spatial, double eps, double momentum)
+    public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x, BackendBuffer? gamma, BackendBuffer? beta,
+                                        BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum)
     {
         Cpu.BatchNormForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar), n, c, spatial, eps, momentum);
         After(nameof(BatchNormForwardTraining), y);
     }
 
-    public void BatchNormForwardInference(DeviceBuffer y, DeviceBuffer x, DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer? gamma, DeviceBuffer? beta,
+    public void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, BackendBuffer? beta,
                                          int n, int c, int spatial, double eps)
     {
         Cpu.BatchNormForwardInference(In(y), In(x), In(runningMean), In(runningVar), InOrNull(gamma), InOrNull(beta), n, c, spatial, eps);
         After(nameof(BatchNormForwardInference), y);
     }
 
-    public void BatchNormBackward(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
-                                  DeviceBuffer? gamma, int n, int c, int spatial)
+    public void BatchNormBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x, BackendBuffer saveMean, BackendBuffer saveInvStd,
+                                  BackendBuffer? gamma, int n, int c, int spatial)
     {
         Cpu.BatchNormBackward(In(dx), InOrNull(dgamma), InOrNull(dbeta), In(dy), In(x), In(saveMean), In(saveInvStd), InOrNull(gamma), n, c, spatial);
         After(nameof(BatchNormBackward), dx);
     }
 
-    public void BatchNormBackwardInference(DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer runningMean,
-                                           DeviceBuffer runningVar, DeviceBuffer? gamma, int n, int c, int spatial, double eps)
+    public void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x, BackendBuffer runningMean,
+                                           BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps)
     {
         Cpu.BatchNormBackwardInference(In(dx), InOrNull(dgamma), InOrNull(dbeta), In(dy), In(x), In(runningMean), In(runningVar), InOrNull(gamma), n, c, spatial, eps);
         After(nameof(BatchNormBackwardInference), dx);
     }
 
-    public void SoftmaxForward(DeviceBuffer y, DeviceBuffer x, int rows, int cols)
+    public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         Cpu.SoftmaxForward(In(y), In(x), rows, cols);
         After(nameof(SoftmaxForward), y);
     }
 
-    public void SoftmaxBackward(DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer y, int rows, int cols)
+    public void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols)
     {
         Cpu.SoftmaxBackward(In(dx), In(dy), In(y), rows, cols);
         After(nameof(SoftmaxBackward), dx);
     }
 
-    public void UpsampleBilinear2xForward(DeviceBuffer y, DeviceBuffer x, int planes, int h, int w)
+    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
     {
         Cpu.UpsampleBilinear2xForward(In(y), In(x), planes, h, w);
         After(nameof(UpsampleBilinear2xForward), y);
     }
 
-    public void UpsampleBilinear2xBackward(DeviceBuffer dx, DeviceBuffer dy, int planes, int h, int w)
+    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
     {
         Cpu.UpsampleBilinear2xBackward(In(dx), In(dy), planes, h, w);
         After(nameof(UpsampleBilinear2xBackward), dx);
     }
 
-    public void Rfft2(DeviceBuffer y, DeviceBuffer x, int batch, int h, int w)
+    public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
     {
         Cpu.Rfft2(In(y), In(x), batch, h, w);
         After(nameof(Rfft2), y);
     }
 
-    public void Irfft2(DeviceBuffer x, DeviceBuffer c, int batch, int h, int w)
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
     {
         Cpu.Irfft2(In(x), In(c), batch, h, w);
         After(nameof(Irfft2), x);
     }
 
-    public void KernelToOtfForward(DeviceBuffer output, DeviceBuffer kernel, int n, int kernelSize, int height, int width)
+    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
         Cpu.KernelToOtfForward(In(output), In(kernel), n, kernelSize, height, width);
         After(nameof(KernelToOtfForward), output);
     }
 
-    public void KernelToOtfBackward(DeviceBuffer dKernel, DeviceBuffer dOutput, int n, int kernelSize, int height, int width)
+    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
         Cpu.KernelToOtfBackward(In(dKernel), In(dOutput), n, kernelSize, height, width);
         After(nameof(KernelToOtfBackward), dKernel);
     }
 
-    public void FocalFrequencyWeight(DeviceBuffer weight, DeviceBuffer spectrum, int planes, int height, int width, double alpha)
+    public void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha)
     {
         Cpu.FocalFrequencyWeight(In(weight), In(spectrum), planes, height, width, alpha);
         After(nameof(FocalFrequencyWeight), weight);
     }
 
-    public void WienerWeightForward(DeviceBuffer loss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
     {
         Cpu.WienerWeightForward(In(loss), In(fk), In(e), n, channels, height, width, constant);
         After(nameof(WienerWeightForward), loss);
     }
 
-    public void WienerWeightBackward(DeviceBuffer de, DeviceBuffer dfk, DeviceBuffer dLoss, DeviceBuffer fk, DeviceBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
     {
         Cpu.WienerWeightBackward(In(de), In(dfk), In(dLoss), In(fk), In(e), n, channels, height, width, constant);
         After(nameof(WienerWeightBackward), de);
     }
 
-    public void KernelFitForward(DeviceBuffer loss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
         Cpu.KernelFitForward(In(loss), In(x), In(xHat), In(fk), n, channels, height, width);
         After(nameof(KernelFitForward), loss);
     }
 
-    public void KernelFitBackward(DeviceBuffer dXHat, DeviceBuffer dFk, DeviceBuffer dLoss, DeviceBuffer x, DeviceBuffer xHat, DeviceBuffer fk, int n, int channels, int height, int width)
+    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
         Cpu.KernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
         After(nameof(KernelFitBackward), dXHat);
     }
 
-    public void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, AdamStepParameters p)
+    public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
         Cpu.AdamStep(In(param), In(grad), In(m), In(v), p);
         After(nameof(AdamStep), param);
     }
 
-    public void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
+    public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
         Cpu.SgdStep(In(param), In(grad), InOrNull(momentumBuffer), learningRate, momentum, dampening, weightDecay, firstStep);
         After(nameof(SgdStep), param);

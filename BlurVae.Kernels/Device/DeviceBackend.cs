@@ -1,0 +1,375 @@
+using BlurVae.Kernels.Cpu;
+
+namespace BlurVae.Kernels.Device;
+
+/// <summary>
+/// The CUDA backend's code path over a <see cref="GpuDevice"/>: every op launches the kernels of kernels/*.cuh
+/// through the device's launchers (GpuDevice.&lt;Family&gt;.cs); matrix products are cuBLAS and FFTs cuFFT. The
+/// same code drives the real GPU (<see cref="Cuda.CudaBackend"/>) and the host emulation
+/// (<see cref="Emulated.EmulatedBackend"/>), so CI runs it without a GPU. Float32 only: the kernels are float.
+/// </summary>
+public abstract class DeviceBackend : IBackend
+{
+    protected DeviceBackend(GpuDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+    }
+
+    public abstract string Name { get; }
+
+    public GpuDevice Device { get; }
+
+    // ---- memory ----
+
+    public BackendBuffer Allocate(DType dtype, int length)
+    {
+        if (dtype != DType.Float32)
+            throw new NotSupportedException($"The {Name} backend holds float32 only (its kernels are float); cannot allocate a {dtype} buffer. Use --dtype float32, or the CPU backend for {dtype}.");
+        // GpuDevice.Allocate zero-fills, as IBackend requires.
+        return new DeviceBuffer(this, Device.Allocate(length));
+    }
+
+    public void Upload(BackendBuffer dst, ReadOnlySpan<float> src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        Device.Upload(Mem(dst, nameof(dst)), src);
+        GC.KeepAlive(dst);
+    }
+
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        var narrowed = new float[src.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
+        Device.Upload(Mem(dst, nameof(dst)), narrowed);
+        GC.KeepAlive(dst);
+    }
+
+    public void Download(BackendBuffer src, Span<float> dst)
+    {
+        CheckLength(src, dst.Length, nameof(src));
+        Device.Download(Mem(src, nameof(src)), dst);
+        GC.KeepAlive(src);
+    }
+
+    public void Download(BackendBuffer src, Span<double> dst)
+    {
+        CheckLength(src, dst.Length, nameof(src));
+        var single = new float[dst.Length];
+        Device.Download(Mem(src, nameof(src)), single);
+        System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
+        GC.KeepAlive(src);
+    }
+
+    public void Copy(BackendBuffer dst, BackendBuffer src)
+    {
+        CheckLength(dst, src.Length, nameof(dst));
+        Device.Copy(Mem(dst, nameof(dst)), 0, Mem(src, nameof(src)), 0, src.Length);
+        KeepAlive(dst, src);
+    }
+
+    public void Fill(BackendBuffer dst, double value)
+    {
+        Device.Fill(Mem(dst, nameof(dst)), (float)value);
+        GC.KeepAlive(dst);
+    }
+
+    // ---- elementwise ----
+
+    public void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha)
+    {
+        CheckLength(y, x.Length, nameof(y));
+        Device.UnaryForward(op, Mem(y, nameof(y)), Mem(x, nameof(x)), x.Length, alpha);
+        KeepAlive(y, x);
+    }
+
+    public void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha)
+    {
+        CheckLength(dx, dy.Length, nameof(dx));
+        CheckLength(x, dy.Length, nameof(x));
+        CheckLength(y, dy.Length, nameof(y));
+        Device.UnaryBackward(op, Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), Mem(y, nameof(y)), dy.Length, alpha);
+        KeepAlive(dx, dy, x, y);
+    }
+
+    public void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(a, Shapes.Product(aShape), nameof(a));
+        CheckLength(b, Shapes.Product(bShape), nameof(b));
+        Device.BinaryForward(op, Mem(y, nameof(y)), yShape, Mem(a, nameof(a)), aShape, Mem(b, nameof(b)), bShape);
+        KeepAlive(y, a, b);
+    }
+
+    public void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta)
+    {
+        CheckLength(y, x.Length, nameof(y));
+        Device.Axpby(Mem(y, nameof(y)), alpha, Mem(x, nameof(x)), beta, x.Length);
+        KeepAlive(y, x);
+    }
+
+    // ---- reductions and broadcasts ----
+
+    public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        Device.SumToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
+        KeepAlive(y, x);
+    }
+
+    public void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
+    {
+        CheckLength(y, Shapes.Product(yShape), nameof(y));
+        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        Device.BroadcastToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
+        KeepAlive(y, x);
+    }
+
+    public void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
+    {
+        CheckLength(dst, (long)outer * dstAxis * inner, nameof(dst));
+        CheckLength(src, (long)outer * srcAxis * inner, nameof(src));
+        Device.CopyAxisSlice(Mem(dst, nameof(dst)), dstAxis, dstStart, Mem(src, nameof(src)), srcAxis, srcStart, outer, length, inner, accumulate);
+        KeepAlive(dst, src);
+    }
+
+    // ---- matrix multiply: cuBLAS (the CPU GEMM on the emulated device) ----
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
+                     BackendBuffer a, int aOffset, int lda, long strideA,
+                     BackendBuffer b, int bOffset, int ldb, long strideB,
+                     double beta, BackendBuffer c, int cOffset, int ldc, long strideC, int batch = 1)
+    {
+        Device.Gemm(transA, transB, m, n, k, (float)alpha, Mem(a, nameof(a)), aOffset, lda, strideA,
+            Mem(b, nameof(b)), bOffset, ldb, strideB, (float)beta, Mem(c, nameof(c)), cOffset, ldc, strideC, batch);
+        KeepAlive(a, b, c);
+    }
+
+    // ---- convolution (kernels/conv.cuh) ----
+
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
+    {
+        CheckConv(g, x, w, y, bias);
+        Device.Conv2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(w, nameof(w)), MemOrNull(bias, nameof(bias)), g);
+        KeepAlive(y, x, w, bias);
+    }
+
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
+    {
+        CheckConv(g, dx, w, dy, null);
+        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g);
+        KeepAlive(dx, dy, w);
+    }
+
+    public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
+    {
+        CheckConv(g, x, dw, dy, dbias);
+        // The weight and bias gradients are separate kernels on the device: two launches.
+        Device.Conv2dBackwardWeight(Mem(dw, nameof(dw)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), g);
+        if (dbias is not null) Device.Conv2dBackwardBias(Mem(dbias, nameof(dbias)), Mem(dy, nameof(dy)), g);
+        KeepAlive(dw, dbias, dy, x);
+    }
+
+    // ---- batch normalisation (kernels/batchnorm.cuh) ----
+
+    public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+        BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormForwardTraining(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
+            n, c, spatial, eps, momentum);
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+    }
+
+    public void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
+        BackendBuffer? gamma, BackendBuffer? beta, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormForwardInference(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(runningMean, nameof(runningMean)), Mem(runningVar, nameof(runningVar)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), n, c, spatial, eps);
+        KeepAlive(y, x, runningMean, runningVar, gamma, beta);
+    }
+
+    public void BatchNormBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+        BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormBackward(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(x, nameof(x)),
+            Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), MemOrNull(gamma, nameof(gamma)), n, c, spatial);
+        KeepAlive(dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma);
+    }
+
+    public void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
+        BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormBackwardInference(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(x, nameof(x)),
+            Mem(runningMean, nameof(runningMean)), Mem(runningVar, nameof(runningVar)), MemOrNull(gamma, nameof(gamma)), n, c, spatial, eps);
+        KeepAlive(dx, dgamma, dbeta, dy, x, runningMean, runningVar, gamma);
+    }
+
+    // ---- softmax (kernels/softmax.cuh) ----
+
+    public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
+    {
+        CheckLength(x, (long)rows * cols, nameof(x));
+        CheckLength(y, (long)rows * cols, nameof(y));
+        Device.SoftmaxForward(Mem(y, nameof(y)), Mem(x, nameof(x)), rows, cols);
+        KeepAlive(y, x);
+    }
+
+    public void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols)
+    {
+        CheckLength(dy, (long)rows * cols, nameof(dy));
+        CheckLength(dx, (long)rows * cols, nameof(dx));
+        CheckLength(y, (long)rows * cols, nameof(y));
+        Device.SoftmaxBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols);
+        KeepAlive(dx, dy, y);
+    }
+
+    // ---- bilinear 2x upsampling (kernels/upsample.cuh) ----
+
+    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
+    {
+        CheckLength(x, (long)planes * h * w, nameof(x));
+        CheckLength(y, (long)planes * 4 * h * w, nameof(y));
+        Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
+        KeepAlive(y, x);
+    }
+
+    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
+    {
+        CheckLength(dx, (long)planes * h * w, nameof(dx));
+        CheckLength(dy, (long)planes * 4 * h * w, nameof(dy));
+        Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
+        KeepAlive(dx, dy);
+    }
+
+    // ---- FFT: cuFFT (the CPU FFT on the emulated device) ----
+
+    public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        Device.Rfft2(Mem(y, nameof(y)), Mem(x, nameof(x)), batch, h, w);
+        KeepAlive(y, x);
+    }
+
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
+    {
+        CheckLength(x, (long)batch * h * w, nameof(x));
+        CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
+        Device.Irfft2(Mem(x, nameof(x)), Mem(c, nameof(c)), batch, h, w);
+        KeepAlive(x, c);
+    }
+
+    // ---- fused loss pieces (kernels/wiener.cuh, kernels/losses.cuh); the launchers check the sizes ----
+
+    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
+    {
+        Device.KernelToOtfForward(Mem(output, nameof(output)), Mem(kernel, nameof(kernel)), n, kernelSize, height, width);
+        KeepAlive(output, kernel);
+    }
+
+    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
+    {
+        Device.KernelToOtfBackward(Mem(dKernel, nameof(dKernel)), Mem(dOutput, nameof(dOutput)), n, kernelSize, height, width);
+        KeepAlive(dKernel, dOutput);
+    }
+
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
+    {
+        Device.WienerWeightForward(Mem(loss, nameof(loss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)), n, channels, height, width, (float)constant);
+        KeepAlive(loss, fk, e);
+    }
+
+    public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
+                                     int n, int channels, int height, int width, double constant)
+    {
+        Device.WienerWeightBackward(Mem(de, nameof(de)), Mem(dfk, nameof(dfk)), Mem(dLoss, nameof(dLoss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)),
+            n, channels, height, width, (float)constant);
+        KeepAlive(de, dfk, dLoss, fk, e);
+    }
+
+    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    {
+        Device.KernelFitForward(Mem(loss, nameof(loss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)), n, channels, height, width);
+        KeepAlive(loss, x, xHat, fk);
+    }
+
+    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+                                  int n, int channels, int height, int width)
+    {
+        Device.KernelFitBackward(Mem(dXHat, nameof(dXHat)), Mem(dFk, nameof(dFk)), Mem(dLoss, nameof(dLoss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
+            n, channels, height, width);
+        KeepAlive(dXHat, dFk, dLoss, x, xHat, fk);
+    }
+
+    public void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha)
+    {
+        Device.FocalFrequencyWeight(Mem(weight, nameof(weight)), Mem(spectrum, nameof(spectrum)), planes, 1, height, width, (float)alpha);
+        KeepAlive(weight, spectrum);
+    }
+
+    // ---- optimisers (kernels/optim.cuh) ----
+
+    public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        CheckLength(m, param.Length, nameof(m));
+        CheckLength(v, param.Length, nameof(v));
+        Device.AdamUpdate(Mem(param, nameof(param)), Mem(m, nameof(m)), Mem(v, nameof(v)), Mem(grad, nameof(grad)), param.Length, p);
+        KeepAlive(param, grad, m, v);
+    }
+
+    public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
+    {
+        CheckLength(grad, param.Length, nameof(grad));
+        if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));
+        Device.SgdUpdate(Mem(param, nameof(param)), MemOrNull(momentumBuffer, nameof(momentumBuffer)), Mem(grad, nameof(grad)), param.Length,
+            learningRate, momentum, dampening, weightDecay, firstStep);
+        KeepAlive(param, grad, momentumBuffer);
+    }
+
+    // ---- helpers ----
+
+    private DeviceMemory Mem(BackendBuffer buffer, string name)
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer is not DeviceBuffer e || !ReferenceEquals(buffer.Backend, this))
+            throw new ArgumentException($"{name}: a buffer of backend '{buffer.Backend.Name}' passed to the {Name} backend.", name);
+        return e.Memory;
+    }
+
+    private DeviceMemory? MemOrNull(BackendBuffer? buffer, string name) => buffer is null ? null : Mem(buffer, name);
+
+    /// <summary>
+    /// Keeps the buffers reachable until the launch has returned: a launch carries only raw device pointers, and a
+    /// buffer the caller no longer references could otherwise be finalised (its memory freed) mid-kernel.
+    /// </summary>
+    private static void KeepAlive(params BackendBuffer?[] buffers) => GC.KeepAlive(buffers);
+
+    private static void CheckLength(BackendBuffer b, long expected, string name)
+    {
+        if (b.Length != expected)
+            throw new ArgumentException($"{name} has {b.Length} elements, expected {expected}.", name);
+    }
+
+    private static void CheckConv(ConvGeometry g, BackendBuffer x, BackendBuffer w, BackendBuffer y, BackendBuffer? bias)
+    {
+        CheckLength(x, g.InputLength, "input");
+        CheckLength(w, g.WeightLength, "weight");
+        CheckLength(y, g.OutputLength, "output");
+        if (bias is not null) CheckLength(bias, g.OutChannels, "bias");
+    }
+
+    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
+    {
+        CheckLength(x, (long)n * c * spatial, nameof(x));
+        CheckLength(y, (long)n * c * spatial, nameof(y));
+    }
+}

@@ -1,0 +1,39 @@
+using BlurVae.Native;
+namespace BlurVae.Kernels.Device;
+
+// Launchers of kernels/upsample.cuh (bilinear 2×, align_corners = false): one thread per output element in the
+// forward, one per input element in the backward (a gather, so no atomics).
+public abstract partial class GpuDevice
+{
+    /// <summary>y[planes, 2h, 2w] = bilinear 2× upsampling of x[planes, h, w].</summary>
+    public void UpsampleBilinear2xForward(DeviceMemory y, DeviceMemory x, int planes, int h, int w, int blockSize = 256)
+    {
+        long inputs = CheckUpsample(planes, h, w, blockSize);
+        CheckBuffer(y, 4 * inputs, nameof(y));
+        CheckBuffer(x, inputs, nameof(x));
+        if (inputs == 0) return;
+        Launch("upsample_bilinear2x_forward_kernel", GridFor((int)(4 * inputs), blockSize), new Dim3((uint)blockSize), y, x, planes, h, w);
+    }
+
+    /// <summary>dx[planes, h, w] from dy[planes, 2h, 2w]: the adjoint of the forward.</summary>
+    public void UpsampleBilinear2xBackward(DeviceMemory dx, DeviceMemory dy, int planes, int h, int w, int blockSize = 256)
+    {
+        long inputs = CheckUpsample(planes, h, w, blockSize);
+        CheckBuffer(dx, inputs, nameof(dx));
+        CheckBuffer(dy, 4 * inputs, nameof(dy));
+        if (inputs == 0) return;
+        Launch("upsample_bilinear2x_backward_kernel", GridFor((int)inputs, blockSize), new Dim3((uint)blockSize), dx, dy, planes, h, w);
+    }
+
+    /// <summary>planes·h·w, checked so that the output count 4·planes·h·w fits the launch grid's int arithmetic.</summary>
+    private static long CheckUpsample(int planes, int h, int w, int blockSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(planes);
+        ArgumentOutOfRangeException.ThrowIfNegative(h);
+        ArgumentOutOfRangeException.ThrowIfNegative(w);
+        CheckBlockSize(blockSize);
+        long inputs = (long)planes * h * w;
+        if (4 * inputs > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(planes), $"4·planes·h·w = {4 * inputs} exceeds {int.MaxValue}.");
+        return inputs;
+    }
+}

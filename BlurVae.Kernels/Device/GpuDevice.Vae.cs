@@ -1,0 +1,68 @@
+using BlurVae.Native;
+namespace BlurVae.Kernels.Device;
+
+// Launchers of kernels/vae.cuh.
+public abstract partial class GpuDevice
+{
+    /// <summary>z = mu + exp(½ logvar)·eps over <paramref name="count"/> elements; one thread per element.</summary>
+    public void ReparameterizeForward(DeviceMemory z, DeviceMemory mu, DeviceMemory logVar, DeviceMemory eps, int count, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        CheckBlockSize(blockSize);
+        CheckBuffer(z, count, nameof(z));
+        CheckBuffer(mu, count, nameof(mu));
+        CheckBuffer(logVar, count, nameof(logVar));
+        CheckBuffer(eps, count, nameof(eps));
+        if (count == 0) return;
+        Launch("reparameterize_forward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), z, mu, logVar, eps, count);
+    }
+
+    /// <summary>dmu = dz, dlogvar = dz·eps·½exp(½ logvar); both overwritten.</summary>
+    public void ReparameterizeBackward(DeviceMemory dMu, DeviceMemory dLogVar, DeviceMemory dz, DeviceMemory logVar, DeviceMemory eps,
+                                       int count, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        CheckBlockSize(blockSize);
+        CheckBuffer(dMu, count, nameof(dMu));
+        CheckBuffer(dLogVar, count, nameof(dLogVar));
+        CheckBuffer(dz, count, nameof(dz));
+        CheckBuffer(logVar, count, nameof(logVar));
+        CheckBuffer(eps, count, nameof(eps));
+        if (count == 0) return;
+        Launch("reparameterize_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dMu, dLogVar, dz, logVar, eps, count);
+    }
+
+    /// <summary>
+    /// kl[i] = −½ Σ_j (1 + logvar − mu² − exp(logvar)) for mu, logvar [n, latent] (KlDivergence is Σ_i kl[i] / n);
+    /// one block of <paramref name="blockSize"/> (a multiple of 32) per sample.
+    /// </summary>
+    public void KlForward(DeviceMemory kl, DeviceMemory mu, DeviceMemory logVar, int n, int latent, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        int count = checked(n * latent);
+        CheckBuffer(kl, n, nameof(kl));
+        CheckBuffer(mu, count, nameof(mu));
+        CheckBuffer(logVar, count, nameof(logVar));
+        if (n == 0) return;
+        Launch("kl_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), kl, mu, logVar, n, latent);
+    }
+
+    /// <summary>Given dkl[n]: dmu = dkl·mu, dlogvar = dkl·½(exp(logvar) − 1); both overwritten. One thread per element.</summary>
+    public void KlBackward(DeviceMemory dMu, DeviceMemory dLogVar, DeviceMemory dKl, DeviceMemory mu, DeviceMemory logVar,
+                           int n, int latent, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
+        CheckBlockSize(blockSize);
+        int count = checked(n * latent);
+        CheckBuffer(dMu, count, nameof(dMu));
+        CheckBuffer(dLogVar, count, nameof(dLogVar));
+        CheckBuffer(dKl, n, nameof(dKl));
+        CheckBuffer(mu, count, nameof(mu));
+        CheckBuffer(logVar, count, nameof(logVar));
+        if (count == 0) return;
+        Launch("kl_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dMu, dLogVar, dKl, mu, logVar, n, latent);
+    }
+}

@@ -1,0 +1,258 @@
+using BlurVae.Native;
+
+namespace BlurVae.Kernels.Device;
+
+/// <summary>
+/// A device that runs the kernels of kernels.cu: the real GPU through the CUDA driver (<see cref="Cuda.CudaDevice"/>)
+/// or the host emulation (<see cref="Emulated.EmulatedDevice"/>). The launchers (GpuDevice.&lt;Family&gt;.cs,
+/// mirroring kernels/&lt;family&gt;.cuh) check sizes, choose the launch geometry and call <see cref="Launch"/>; they are
+/// written once here, so CI exercises on the emulated device exactly the code that drives a real GPU. Matrix
+/// products and FFTs are cuBLAS/cuFFT calls on a GPU and the CPU backend's GEMM/FFT on the emulated device; the
+/// row-major-to-cuBLAS mapping and the cuFFT conventions live here too, so they are tested without a GPU.
+/// Live allocations are counted, so tests can assert that nothing leaks.
+/// </summary>
+public abstract partial class GpuDevice : IDisposable
+{
+    private long _liveAllocations;
+    private long _liveBytes;
+
+    /// <summary>"emulated" or the GPU's name, for messages.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Buffers allocated and not yet disposed.</summary>
+    public long LiveAllocations => Interlocked.Read(ref _liveAllocations);
+
+    public long LiveBytes => Interlocked.Read(ref _liveBytes);
+
+    // ---- what each device provides ----
+
+    /// <summary>At least <paramref name="bytes"/> bytes of device memory, aligned for any element type.</summary>
+    protected abstract ulong AllocateBytes(long bytes);
+
+    protected abstract void FreeBytes(ulong pointer, long bytes);
+
+    protected abstract unsafe void CopyHostToDevice(ulong destination, void* source, long bytes);
+
+    protected abstract unsafe void CopyDeviceToHost(void* destination, ulong source, long bytes);
+
+    protected abstract void CopyDeviceToDevice(ulong destination, ulong source, long bytes);
+
+    /// <summary>Sets <paramref name="words"/> 32-bit words to <paramref name="value"/> (cuMemsetD32).</summary>
+    protected abstract void Memset32(ulong destination, uint value, long words);
+
+    /// <summary>
+    /// Launches <paramref name="kernel"/> (by its extern "C" name). Each argument is passed by a pointer to its value,
+    /// as cuLaunchKernel's kernelParams; the arrays live on the stack, so a launch allocates nothing. Kernels use
+    /// static shared memory only.
+    /// </summary>
+    public unsafe void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<LaunchArg> args)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        int n = args.Length;
+        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        void** pointers = stackalloc void*[Math.Max(1, n)];
+        uint* sizes = stackalloc uint[Math.Max(1, n)];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = args[i].Bits;
+            pointers[i] = &values[i];
+            sizes[i] = args[i].Size;
+        }
+        Launch(kernel, grid, block, pointers, sizes, n);
+    }
+
+    /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
+    protected abstract unsafe void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count);
+
+    /// <summary>
+    /// cuBLAS's column-major SgemmStridedBatched: C = alpha·op(A)·op(B) + beta·C, op(A) m×k, op(B) k×n, for
+    /// <paramref name="batch"/> matrices spaced by the element strides.
+    /// </summary>
+    protected abstract void SgemmColumnMajor(bool transA, bool transB, int m, int n, int k, float alpha,
+        ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch);
+
+    /// <summary>cuFFT R2C over the last two axes: real [batch, h, w] → complex [batch, h, w/2+1], unnormalised.</summary>
+    protected abstract void FftRealToComplex(ulong output, ulong input, int batch, int h, int w);
+
+    /// <summary>cuFFT C2R: complex [batch, h, w/2+1] → real [batch, h, w], unnormalised; like cuFFT it may overwrite its input.</summary>
+    protected abstract void FftComplexToRealDestroyingInput(ulong output, ulong input, int batch, int h, int w);
+
+    /// <summary>Waits for every queued operation (launches are asynchronous on a GPU).</summary>
+    public abstract void Synchronize();
+
+    // ---- memory ----
+
+    /// <summary>A zero-filled buffer of <paramref name="length"/> floats.</summary>
+    public DeviceMemory Allocate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ReleaseDeferred();
+        long bytes = BytesOf(length);
+        ulong pointer = AllocateBytes(bytes);
+        Memset32(pointer, 0, bytes / sizeof(float));
+        Interlocked.Increment(ref _liveAllocations);
+        Interlocked.Add(ref _liveBytes, bytes);
+        return new DeviceMemory(this, pointer, length);
+    }
+
+    internal void Free(ulong pointer, int length)
+    {
+        FreeBytes(pointer, BytesOf(length));
+        Interlocked.Decrement(ref _liveAllocations);
+        Interlocked.Add(ref _liveBytes, -BytesOf(length));
+    }
+
+    /// <summary>
+    /// Frees memory whose owner was finalised. A device whose API must be called on the owning thread (the CUDA
+    /// driver needs its context current) overrides this to queue the free for <see cref="ReleaseDeferred"/>.
+    /// </summary>
+    internal virtual void FreeFromFinalizer(ulong pointer, int length) => Free(pointer, length);
+
+    /// <summary>Frees what finalizers queued; called at every allocation and by <see cref="Synchronize"/>'s callers.</summary>
+    public virtual void ReleaseDeferred() { }
+
+    // One element at least: a zero-length buffer still has a distinct, valid address.
+    private static long BytesOf(int length) => (long)Math.Max(1, length) * sizeof(float);
+
+    public unsafe void Upload(DeviceMemory dst, ReadOnlySpan<float> src)
+    {
+        CheckOwned(dst, nameof(dst));
+        if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
+        fixed (float* p = src) CopyHostToDevice(dst.Pointer, p, (long)src.Length * sizeof(float));
+    }
+
+    public unsafe void Download(DeviceMemory src, Span<float> dst)
+    {
+        CheckOwned(src, nameof(src));
+        if (src.Length != dst.Length) throw new ArgumentException($"src has {src.Length} elements, the destination {dst.Length}.", nameof(src));
+        fixed (float* p = dst) CopyDeviceToHost(p, src.Pointer, (long)dst.Length * sizeof(float));
+    }
+
+    public float[] Download(DeviceMemory src)
+    {
+        var result = new float[src.Length];
+        Download(src, result);
+        return result;
+    }
+
+    /// <summary>dst[dstOffset ..+count] = src[srcOffset ..+count].</summary>
+    public void Copy(DeviceMemory dst, long dstOffset, DeviceMemory src, long srcOffset, long count)
+    {
+        CheckOwned(dst, nameof(dst));
+        CheckOwned(src, nameof(src));
+        CheckRange(dst, dstOffset, count, nameof(dst));
+        CheckRange(src, srcOffset, count, nameof(src));
+        if (count == 0) return;
+        CopyDeviceToDevice(dst.PointerAt(dstOffset), src.PointerAt(srcOffset), count * sizeof(float));
+    }
+
+    /// <summary>Every element of <paramref name="dst"/> set to <paramref name="value"/>.</summary>
+    public void Fill(DeviceMemory dst, float value)
+    {
+        CheckOwned(dst, nameof(dst));
+        if (dst.Length == 0) return;
+        Memset32(dst.Pointer, BitConverter.SingleToUInt32Bits(value), dst.Length);
+    }
+
+    // ---- cuBLAS ----
+
+    /// <summary>
+    /// Row-major C = alpha·op(A)·op(B) + beta·C (<see cref="IBackend.Gemm"/>), as the column-major cuBLAS call on the
+    /// transposes: a row-major matrix is its transpose column-major, so Cᵀ = op(B)ᵀ·op(A)ᵀ swaps A with B and m with n.
+    /// </summary>
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+                     DeviceMemory a, long aOffset, int lda, long strideA,
+                     DeviceMemory b, long bOffset, int ldb, long strideB,
+                     float beta, DeviceMemory c, long cOffset, int ldc, long strideC, int batch = 1)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"GEMM sizes must be non-negative (m={m}, n={n}, k={k}).");
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (lda < Math.Max(1, transA ? m : k)) throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be ≥ {(transA ? m : k)}.");
+        if (ldb < Math.Max(1, transB ? k : n)) throw new ArgumentOutOfRangeException(nameof(ldb), ldb, $"ldb must be ≥ {(transB ? k : n)}.");
+        if (ldc < Math.Max(1, n)) throw new ArgumentOutOfRangeException(nameof(ldc), ldc, $"ldc must be ≥ {n}.");
+        CheckMatrix(a, aOffset, strideA, batch, transA ? k : m, transA ? m : k, lda, nameof(a));
+        CheckMatrix(b, bOffset, strideB, batch, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        CheckMatrix(c, cOffset, strideC, batch, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        SgemmColumnMajor(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
+            beta, c.PointerAt(cOffset), ldc, strideC, batch);
+    }
+
+    // ---- cuFFT ----
+
+    /// <summary>y[batch, h, w/2+1, 2] = DFT(x[batch, h, w]), sign −, unnormalised (<see cref="IBackend.Rfft2"/>).</summary>
+    public void Rfft2(DeviceMemory y, DeviceMemory x, int batch, int h, int w)
+    {
+        CheckFft(batch, h, w);
+        CheckBuffer(x, (long)batch * h * w, nameof(x));
+        CheckBuffer(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        if (batch == 0) return;
+        FftRealToComplex(y.Pointer, x.Pointer, batch, h, w);
+    }
+
+    /// <summary>
+    /// x[batch, h, w] = inverse DFT of the half spectrum c, sign +, no 1/(hw) (<see cref="IBackend.Irfft2"/>).
+    /// cuFFT's C2R overwrites its input, so it runs on a scratch copy and <paramref name="c"/> is left as it was.
+    /// </summary>
+    public void Irfft2(DeviceMemory x, DeviceMemory c, int batch, int h, int w)
+    {
+        CheckFft(batch, h, w);
+        long spectrum = (long)batch * h * (w / 2 + 1) * 2;
+        CheckBuffer(x, (long)batch * h * w, nameof(x));
+        CheckBuffer(c, spectrum, nameof(c));
+        if (batch == 0) return;
+        using var scratch = Allocate(checked((int)spectrum));
+        Copy(scratch, 0, c, 0, spectrum);
+        FftComplexToRealDestroyingInput(x.Pointer, scratch.Pointer, batch, h, w);
+    }
+
+    private static void CheckFft(int batch, int h, int w)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(h);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(w);
+    }
+
+    // ---- checks shared by the launchers ----
+
+    private void CheckOwned(DeviceMemory buffer, string name)
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer.Device != this) throw new ArgumentException($"{name} belongs to another device ({buffer.Device.Name}).", name);
+    }
+
+    /// <summary>Blocks of <paramref name="blockSize"/> threads covering <paramref name="n"/> elements.</summary>
+    private static Dim3 GridFor(int n, int blockSize) => new((uint)((n + blockSize - 1) / blockSize));
+
+    private static void CheckBlockSize(int blockSize, bool multipleOf32 = false)
+    {
+        if (blockSize < 1 || blockSize > 1024 || (multipleOf32 && blockSize % 32 != 0))
+            throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize,
+                multipleOf32 ? "block size must be a multiple of 32 in [32, 1024]" : "block size must be in [1, 1024]");
+    }
+
+    private void CheckBuffer(DeviceMemory buffer, long atLeast, string name)
+    {
+        CheckOwned(buffer, name);
+        if (buffer.Length < atLeast) throw new ArgumentException($"{name} has {buffer.Length} elements, needs {atLeast}.", name);
+    }
+
+    private static void CheckRange(DeviceMemory buffer, long offset, long count, string name)
+    {
+        if (offset < 0 || count < 0 || offset + count > buffer.Length)
+            throw new ArgumentOutOfRangeException(name, $"{name}: elements [{offset}, {offset + count}) outside a buffer of {buffer.Length}.");
+    }
+
+    /// <summary>The last element of the last of <paramref name="batch"/> rows×cols matrices (leading dimension ld) lies inside the buffer.</summary>
+    private void CheckMatrix(DeviceMemory buffer, long offset, long stride, int batch, int rows, int cols, int ld, string name)
+    {
+        CheckOwned(buffer, name);
+        if (offset < 0 || stride < 0) throw new ArgumentOutOfRangeException(name, $"{name}: negative offset or stride.");
+        if (rows == 0 || cols == 0) return;
+        long end = offset + (batch - 1) * stride + (long)(rows - 1) * ld + cols;
+        if (end > buffer.Length)
+            throw new ArgumentException($"{name}: {batch} matrices of {rows}×{cols} (ld {ld}, stride {stride}) from element {offset} need {end} elements; the buffer has {buffer.Length}.", name);
+    }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}

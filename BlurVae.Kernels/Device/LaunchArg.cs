@@ -1,0 +1,28 @@
+namespace BlurVae.Kernels.Device;
+
+/// <summary>
+/// One kernel argument by value: a device pointer, an int or a float, stored in 8 bytes the way cuLaunchKernel's
+/// kernelParams[i] points at it (little-endian, so an int's or float's bytes are the first 4). <see cref="Size"/>
+/// is checked against the kernel's parameter type by the emulated device.
+/// </summary>
+public readonly struct LaunchArg
+{
+    internal readonly ulong Bits;
+    internal readonly uint Size;
+
+    private LaunchArg(ulong bits, uint size)
+    {
+        Bits = bits;
+        Size = size;
+    }
+
+    public static implicit operator LaunchArg(DeviceMemory buffer) => new(buffer.Pointer, sizeof(ulong));
+
+    /// <summary>A null device pointer: what a kernel takes for an absent optional buffer (no bias, no running statistics).</summary>
+    public static LaunchArg NullPointer => new(0, sizeof(ulong));
+
+    /// <summary>The buffer's device pointer, or <see cref="NullPointer"/> when the buffer is absent.</summary>
+    public static LaunchArg PointerOrNull(DeviceMemory? buffer) => buffer is null ? NullPointer : buffer;
+    public static implicit operator LaunchArg(int value) => new((uint)value, sizeof(int));
+    public static implicit operator LaunchArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
+}

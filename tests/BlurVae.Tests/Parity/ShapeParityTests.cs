@@ -1,0 +1,97 @@
+using BlurVae.Kernels.Cpu;
+using static BlurVae.Tests.Parity.KernelParity;
+
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+namespace BlurVae.Tests.Parity;
+
+[TestFixture, Category("Parity")]
+public class ShapeParityTests
+{
+    // (big shape, small shape): SumTo reduces big → small, BroadcastTo repeats small → big.
+    public static readonly object[] Cases =
+    [
+        new object[] { new[] { 3, 5, 7 }, new[] { 1, 5, 1 } },
+        new object[] { new[] { 2, 3, 4 }, new[] { 2, 1, 4 } },
+        new object[] { new[] { 3, 5, 7 }, new[] { 1, 1, 1 } },
+        new object[] { new[] { 2, 3, 4 }, new[] { 2, 3, 4 } },
+        new object[] { new[] { 6, 33 }, new[] { 6, 1 } },
+        new object[] { new[] { 1, 1000 }, new[] { 1, 1 } },
+        new object[] { new[] { 3, 4, 1, 5, 2 }, new[] { 1, 4, 1, 1, 2 } },
+        new object[] { new[] { 2, 3, 2, 3, 2, 3 }, new[] { 2, 1, 2, 1, 2, 1 } },
+        new object[] { new[] { 2, 3, 2, 3, 2, 3 }, new[] { 1, 3, 1, 3, 1, 3 } },
+    ];
+
+    private static int Count(int[] shape) => shape.Aggregate(1, (p, d) => p * d);
+
+    // The kernel sums each output's reduced elements sequentially in row-major order; the CPU backend adds whole rows
+    // or vectorised row sums. With |x| ≤ 1 either order's float32 error stays far below 2^-20 per summed element.
+    [Test, Combinatorial]
+    public void SumTo([ValueSource(nameof(Cases))] object[] shapes, [Values(32, 128, 1024)] int block)
+    {
+        int[] xShape = (int[])shapes[0], yShape = (int[])shapes[1];
+        int nx = Count(xShape), ny = Count(yShape);
+        float[] x = Uniform(nx + block, nx);
+        float[] expected = OnCpu(b => CpuBackend.Instance.SumTo(b[0], yShape, b[1], xShape), new float[ny], x)[0];
+        using var bx = Upload(x);
+        using var by = Device.Allocate(ny);
+        Device.SumToForward(by, yShape, bx, xShape, block);
+        AssertClose(expected, Device.Download(by), Math.Pow(2, -20) * (nx / ny), 1e-5, "y");
+    }
+
+    // A pure copy: exact.
+    [Test, Combinatorial]
+    public void BroadcastTo([ValueSource(nameof(Cases))] object[] shapes, [Values(32, 128, 1024)] int block)
+    {
+        int[] yShape = (int[])shapes[0], xShape = (int[])shapes[1];
+        int nx = Count(xShape), ny = Count(yShape);
+        float[] x = Uniform(3 * nx + block, nx);
+        float[] expected = OnCpu(b => CpuBackend.Instance.BroadcastTo(b[0], yShape, b[1], xShape), new float[ny], x)[0];
+        using var bx = Upload(x);
+        using var by = Device.Allocate(ny);
+        Device.BroadcastToForward(by, yShape, bx, xShape, block);
+        AssertClose(expected, Device.Download(by), 0, 0, "y");
+    }
+
+    [Test]
+    public void IncompatibleShapesAreRejected()
+    {
+        using var x = Device.Allocate(24);
+        using var y = Device.Allocate(24);
+        Assert.Throws<ArgumentException>(() => Device.SumToForward(y, [2, 3], x, [2, 4]));
+        Assert.Throws<ArgumentException>(() => Device.SumToForward(y, [2, 1], x, [2, 3, 4]));
+        Assert.Throws<ArgumentException>(() => Device.BroadcastToForward(y, [2, 4], x, [2, 3]));
+    }
+
+    // (outer, dstAxis, dstStart, srcAxis, srcStart, length, inner): a chunk in the middle, a whole axis, a single
+    // column at the end of a wide inner slab, and one outer row.
+    public static readonly object[] SliceCases =
+    [
+        new object[] { 3, 7, 2, 5, 1, 4, 5 },
+        new object[] { 1, 4, 0, 4, 0, 4, 1 },
+        new object[] { 2, 10, 9, 3, 2, 1, 33 },
+        new object[] { 5, 3, 1, 6, 4, 2, 129 },
+    ];
+
+    // Copies are exact and accumulation is one float addition per element on both sides.
+    [Test, Combinatorial]
+    public void CopyAxisSlice([ValueSource(nameof(SliceCases))] object[] c, [Values] bool accumulate, [Values(32, 256)] int block)
+    {
+        int outer = (int)c[0], dstAxis = (int)c[1], dstStart = (int)c[2], srcAxis = (int)c[3], srcStart = (int)c[4], length = (int)c[5], inner = (int)c[6];
+        float[] dst0 = Uniform(dstAxis * inner + block, outer * dstAxis * inner);
+        float[] src = Uniform(srcAxis * inner + 2 * block, outer * srcAxis * inner);
+        float[] expected = OnCpu(b => CpuBackend.Instance.CopyAxisSlice(b[0], dstAxis, dstStart, b[1], srcAxis, srcStart, outer, length, inner, accumulate), dst0, src)[0];
+        using var bdst = Upload(dst0);
+        using var bsrc = Upload(src);
+        Device.CopyAxisSlice(bdst, dstAxis, dstStart, bsrc, srcAxis, srcStart, outer, length, inner, accumulate, block);
+        AssertClose(expected, Device.Download(bdst), 0, 0, "dst");
+    }
+
+    [Test]
+    public void SliceOutsideTheAxisIsRejected()
+    {
+        using var dst = Device.Allocate(12);
+        using var src = Device.Allocate(12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.CopyAxisSlice(dst, 4, 2, src, 4, 0, 3, 3, 1, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.CopyAxisSlice(dst, 4, 0, src, 4, 2, 3, 3, 1, false));
+    }
+}

@@ -1,0 +1,105 @@
+using BlurVae.Training.Losses;
+using BlurVae.Training.Models;
+using static BlurVae.Tests.Parity.KernelParity;
+using static BlurVae.Tests.Parity.WienerParityTests;
+
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+namespace BlurVae.Tests.Parity;
+
+/// <summary>
+/// The kernels of kernels/vae.cuh against VaeModel.Reparameterize and KlDivergence.Compute: values and tape-autograd
+/// gradients, evaluated in float64 on the CPU backend from the float32 inputs the kernels get.
+/// </summary>
+[TestFixture, Category("Parity")]
+public class VaeParityTests
+{
+    // (n, latent): one sample and three, latent sizes below a warp, not a multiple of any block, larger than a block.
+    private static readonly object[] Cases =
+    [
+        new object[] { 1, 1 },
+        new object[] { 3, 31 },
+        new object[] { 1, 128 },
+        new object[] { 3, 1000 },
+        new object[] { 3, 1500 },
+    ];
+
+    private static readonly int[] ReduceBlocks = [32, 96, 256, 1024];
+    private static readonly int[] ElementBlocks = [1, 33, 256, 1024];
+
+    // expf is within 2 ulp on the GPU (correctly rounded on the host) and each output takes a few roundings more.
+    private const double Rtol = 1e-6, Atol = 1e-7;
+
+    [TestCaseSource(nameof(Cases))]
+    public void ReparameterizeMatchesVaeModel(int n, int latent)
+    {
+        int count = n * latent;
+        float[] mu = Uniform(count + 1, count, -2, 2), logVar = Uniform(count + 2, count, -4, 2), eps = Uniform(count + 3, count, -3, 3);
+        float[] g = Uniform(count + 4, count);
+        var muLeaf = Leaf(mu, n, latent);
+        var logVarLeaf = Leaf(logVar, n, latent);
+        var z = VaeModel.Reparameterize(muLeaf, logVarLeaf, Float64(eps, n, latent));
+        float[] expectedZ = z.ToFloatArray();
+        z.Backward(Float64(g, n, latent));
+        float[] expectedDmu = muLeaf.Grad!.ToFloatArray(), expectedDlv = logVarLeaf.Grad!.ToFloatArray();
+        using var bmu = Upload(mu);
+        using var blv = Upload(logVar);
+        using var beps = Upload(eps);
+        using var bg = Upload(g);
+        foreach (int block in ElementBlocks)
+        {
+            using var bz = Device.Allocate(count);
+            using var bdmu = Device.Allocate(count);
+            using var bdlv = Device.Allocate(count);
+            Device.ReparameterizeForward(bz, bmu, blv, beps, count, block);
+            Device.ReparameterizeBackward(bdmu, bdlv, bg, blv, beps, count, block);
+            AssertClose(expectedZ, Device.Download(bz), Atol, Rtol, $"z (block {block})");
+            AssertClose(expectedDmu, Device.Download(bdmu), 0, 0, $"dmu (block {block})");
+            AssertClose(expectedDlv, Device.Download(bdlv), Atol, Rtol, $"dlogvar (block {block})");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void KlMatchesKlDivergence(int n, int latent)
+    {
+        int count = n * latent;
+        float[] mu = Uniform(count + 5, count, -2, 2), logVar = Uniform(count + 6, count, -4, 2);
+        var perSample = new float[n];
+        for (int i = 0; i < n; i++)
+            perSample[i] = (float)KlDivergence.Compute(Float64(mu, n, latent).Narrow(0, i, 1), Float64(logVar, n, latent).Narrow(0, i, 1)).Item();
+        var muLeaf = Leaf(mu, n, latent);
+        var logVarLeaf = Leaf(logVar, n, latent);
+        var kl = KlDivergence.Compute(muLeaf, logVarLeaf);
+        double batch = kl.Item();
+        kl.Backward();
+        float[] expectedDmu = muLeaf.Grad!.ToFloatArray(), expectedDlv = logVarLeaf.Grad!.ToFloatArray();
+        using var bmu = Upload(mu);
+        using var blv = Upload(logVar);
+        using var bdkl = Upload(Enumerable.Repeat(1f / n, n).ToArray()); // d(mean)/d kl[i]
+        foreach (int block in ReduceBlocks)
+        {
+            using var bkl = Device.Allocate(n);
+            Device.KlForward(bkl, bmu, blv, n, latent, block);
+            float[] got = Device.Download(bkl);
+            // A float32 sum of `latent` terms of size up to ~8 in another order than the float64 reference.
+            AssertClose(perSample, got, 1e-6 * latent, 1e-5, $"per-sample KL (block {block})");
+            Assert.That(got.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(1e-6 * latent + 1e-5 * Math.Abs(batch)), $"batch KL (block {block})");
+        }
+        foreach (int block in ElementBlocks)
+        {
+            using var bdmu = Device.Allocate(count);
+            using var bdlv = Device.Allocate(count);
+            Device.KlBackward(bdmu, bdlv, bdkl, bmu, blv, n, latent, block);
+            AssertClose(expectedDmu, Device.Download(bdmu), Atol, Rtol, $"dmu (block {block})");
+            AssertClose(expectedDlv, Device.Download(bdlv), Atol, Rtol, $"dlogvar (block {block})");
+        }
+    }
+
+    [Test]
+    public void LauncherRejectsBadSizes()
+    {
+        using var b = Device.Allocate(16);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.KlForward(b, b, b, 1, 16, 48));
+        Assert.Throws<ArgumentException>(() => Device.KlForward(b, b, b, 2, 16));
+        Assert.Throws<ArgumentException>(() => Device.ReparameterizeForward(b, b, b, b, 17));
+    }
+}

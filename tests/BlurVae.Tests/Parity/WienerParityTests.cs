@@ -1,0 +1,245 @@
+using BlurVae.Training.Autograd;
+using BlurVae.Training.Losses;
+using BlurVae.Training.Tensors;
+using static BlurVae.Tests.Parity.KernelParity;
+
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+namespace BlurVae.Tests.Parity;
+
+/// <summary>
+/// The kernels of kernels/wiener.cuh against the C# method code they replace: KernelOtf.Embed, WienerBlurLoss and
+/// ComplexMulFunction (values and tape-autograd gradients, evaluated in float64 on the CPU backend from the same
+/// float32 inputs the kernels get). The spectra are the CPU backend's Rfft2 of the images and kernels.
+/// </summary>
+[TestFixture, Category("Parity")]
+public class WienerParityTests
+{
+    private const float WienerC = 0.025f;
+
+    // (n, channels, h, w, ks): batch 1 and 3, one and three channels, odd/even/non-square grids, kernels 3, 5 and 11.
+    private static readonly object[] Cases =
+    [
+        new object[] { 1, 1, 7, 9, 3 },
+        new object[] { 3, 3, 7, 9, 5 },
+        new object[] { 3, 1, 8, 8, 5 },
+        new object[] { 1, 3, 8, 8, 3 },
+        new object[] { 3, 3, 32, 32, 11 },
+        new object[] { 1, 1, 32, 32, 5 },
+    ];
+
+    // Block sizes per test case: the one-block-per-image forward needs multiples of 32; the per-bin kernels take any.
+    private static readonly int[] ReduceBlocks = [32, 96, 256, 1024];
+    private static readonly int[] ElementBlocks = [1, 33, 128, 1024];
+
+    // ---- KernelOtf.Embed ----
+
+    [TestCaseSource(nameof(Cases))]
+    public void EmbedMatchesKernelOtf(int n, int channels, int h, int w, int ks)
+    {
+        _ = channels;
+        float[] k = Uniform(ks * 100 + h, n * ks * ks);
+        // Pure data movement: the result must be bit-identical.
+        float[] expected = KernelOtf.Embed(Float64(k, n, ks, ks), h, w).ToFloatArray();
+        using var bk = Upload(k);
+        foreach (int block in ElementBlocks)
+        {
+            using var bout = Upload(Uniform(1, n * h * w)); // garbage: every element, zeros included, must be written
+            Device.KernelToOtfForward(bout, bk, n, ks, h, w, block);
+            AssertClose(expected, Device.Download(bout), 0, 0, $"embedded kernel (block {block})");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void EmbedBackwardMatchesAutograd(int n, int channels, int h, int w, int ks)
+    {
+        _ = channels;
+        float[] k = Uniform(ks * 200 + h, n * ks * ks), g = Uniform(ks * 300 + w, n * h * w);
+        var kernel = Leaf(k, n, ks, ks);
+        KernelOtf.Embed(kernel, h, w).Backward(Float64(g, n, h, w));
+        float[] expected = kernel.Grad!.ToFloatArray();
+        using var bg = Upload(g);
+        foreach (int block in ElementBlocks)
+        {
+            using var bdk = Device.Allocate(n * ks * ks);
+            Device.KernelToOtfBackward(bdk, bg, n, ks, h, w, block);
+            AssertClose(expected, Device.Download(bdk), 0, 0, $"dk (block {block})");
+        }
+    }
+
+    // ---- WienerBlurLoss ----
+
+    [TestCaseSource(nameof(Cases))]
+    public void WienerForwardMatchesWienerBlurLoss(int n, int channels, int h, int w, int ks)
+    {
+        var (x, xHat, k) = Inputs(n, channels, h, w, ks);
+        var (fk, e) = Spectra(x, xHat, k, n, channels, h, w, ks);
+        // Per image: the loss of the one-image batch; together: Σ_i loss[i] / n is the batch loss.
+        var perImage = new float[n];
+        for (int i = 0; i < n; i++)
+            perImage[i] = (float)WienerBlurLoss.Compute(Float64(x, n, channels, h, w).Narrow(0, i, 1), Float64(xHat, n, channels, h, w).Narrow(0, i, 1),
+                                                        Float64(k, n, ks, ks).Narrow(0, i, 1), WienerC).Item();
+        double batch = WienerBlurLoss.Compute(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks), WienerC).Item();
+        using var bfk = Upload(fk);
+        using var be = Upload(e);
+        foreach (int block in ReduceBlocks)
+        {
+            using var bloss = Device.Allocate(n);
+            Device.WienerWeightForward(bloss, bfk, be, n, channels, h, w, WienerC, block);
+            float[] loss = Device.Download(bloss);
+            // float32 inputs (E, F_k rounded once) and a float32 sum of C·H·(W/2+1) positive terms in another order:
+            // a relative error far below 1e-5.
+            AssertClose(perImage, loss, 1e-7, 1e-5, $"per-image loss (block {block})");
+            Assert.That(loss.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(1e-5 * batch + 1e-7), $"batch loss (block {block})");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void WienerBackwardMatchesAutogradOnTheSpectra(int n, int channels, int h, int w, int ks)
+    {
+        var (x, xHat, k) = Inputs(n, channels, h, w, ks);
+        var (fk, e) = Spectra(x, xHat, k, n, channels, h, w, ks);
+        // WienerBlurLoss.Compute's expression, from leaf spectra: its gradients are what reaches Rfft2's outputs.
+        var fkLeaf = Leaf(fk, n, h, w / 2 + 1, 2);
+        var eLeaf = Leaf(e, n, channels, h, w / 2 + 1, 2);
+        var power = HalfSpectrum.AbsSquared(fkLeaf);
+        var gain = (power / (power + (double)WienerC).Square()).Reshape(n, 1, h, w / 2 + 1);
+        var loss = (HalfSpectrum.AbsSquared(eLeaf) * gain * HalfSpectrum.ColumnMultiplicity(w, eLeaf)).Sum() * (0.5 / n);
+        Assert.That(loss.Item(), Is.EqualTo(WienerBlurLoss.Compute(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks), WienerC).Item())
+                                   .Within(1e-6 * loss.Item()), "the leaf-spectrum expression is WienerBlurLoss");
+        loss.Backward();
+        float[] expectedDe = eLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
+        using var bfk = Upload(fk);
+        using var be = Upload(e);
+        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray()); // d(mean)/d loss[i]
+        foreach (int block in ElementBlocks)
+        {
+            using var bde = Device.Allocate(e.Length);
+            using var bdfk = Device.Allocate(fk.Length);
+            Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC, block);
+            // A few float32 roundings per element; (C − p) cancels near p = C, so the absolute part scales with the largest gradient.
+            AssertClose(expectedDe, Device.Download(bde), 1e-6 * MaxAbs(expectedDe), 1e-5, $"dE (block {block})");
+            AssertClose(expectedDfk, Device.Download(bdfk), 1e-5 * MaxAbs(expectedDfk), 1e-4, $"dF_k (block {block})");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void WienerBackwardChainsToTheGradientsOfWienerBlurLoss(int n, int channels, int h, int w, int ks)
+    {
+        // End to end: the kernels' dE and dF_k, pulled back through the Rfft2 adjoints and the embedding's adjoint,
+        // give WienerBlurLoss's own autograd gradients w.r.t. x and the kernel.
+        var (x, xHat, k) = Inputs(n, channels, h, w, ks);
+        var (fk, e) = Spectra(x, xHat, k, n, channels, h, w, ks);
+        var xLeaf = Leaf(x, n, channels, h, w);
+        var kLeaf = Leaf(k, n, ks, ks);
+        WienerBlurLoss.Compute(xLeaf, Float64(xHat, n, channels, h, w), kLeaf, WienerC).Backward();
+        float[] expectedDx = xLeaf.Grad!.ToFloatArray(), expectedDk = kLeaf.Grad!.ToFloatArray();
+
+        using var bfk = Upload(fk);
+        using var be = Upload(e);
+        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray());
+        using var bde = Device.Allocate(e.Length);
+        using var bdfk = Device.Allocate(fk.Length);
+        Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC);
+        var difference = Leaf(new float[x.Length], n, channels, h, w);
+        difference.Rfft2(FftNorm.Ortho).Backward(Float64(Device.Download(bde), n, channels, h, w / 2 + 1, 2));
+        var embedded = Leaf(new float[n * h * w], n, h, w);
+        embedded.Rfft2(FftNorm.Backward).Backward(Float64(Device.Download(bdfk), n, h, w / 2 + 1, 2));
+        using var bdEmbedded = Upload(embedded.Grad!.ToFloatArray());
+        using var bdk = Device.Allocate(k.Length);
+        Device.KernelToOtfBackward(bdk, bdEmbedded, n, ks, h, w);
+        AssertClose(expectedDx, difference.Grad!.ToFloatArray(), 1e-5 * MaxAbs(expectedDx), 1e-4, "dx");
+        AssertClose(expectedDk, Device.Download(bdk), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
+    }
+
+    // ---- the kernel-fit blur's complex product ----
+
+    [TestCaseSource(nameof(Cases))]
+    public void ComplexMulMatchesComplexMulFunction(int n, int channels, int h, int w, int ks)
+    {
+        _ = ks;
+        int bins = h * (w / 2 + 1);
+        float[] x = Uniform(h * 10 + channels, 2 * n * channels * bins), fk = Uniform(w * 10 + n, 2 * n * bins), g = Uniform(h * w + 5, x.Length);
+        var xLeaf = Leaf(x, n, channels, h, w / 2 + 1, 2);
+        var fkLeaf = Leaf(fk, n, 1, h, w / 2 + 1, 2);
+        var y = ComplexMulFunction.Forward(xLeaf, fkLeaf);
+        float[] expectedY = y.ToFloatArray();
+        y.Backward(Float64(g, n, channels, h, w / 2 + 1, 2));
+        float[] expectedDx = xLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
+        using var bx = Upload(x);
+        using var bfk = Upload(fk);
+        using var bg = Upload(g);
+        foreach (int block in ElementBlocks)
+        {
+            using var by = Device.Allocate(x.Length);
+            using var bdx = Device.Allocate(x.Length);
+            using var bdfk = Device.Allocate(fk.Length);
+            Device.ComplexMulForward(by, bx, bfk, n, channels, bins, block);
+            Device.ComplexMulBackward(bdx, bdfk, bg, bx, bfk, n, channels, bins, block);
+            // Two products and a sum per component (and up to 3 channels summed) of values in [−1, 1].
+            AssertClose(expectedY, Device.Download(by), 1e-6, 1e-6, $"y (block {block})");
+            AssertClose(expectedDx, Device.Download(bdx), 1e-6, 1e-6, $"dX (block {block})");
+            AssertClose(expectedDfk, Device.Download(bdfk), 4e-6, 1e-6, $"dF_k (block {block})");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void ComplexMulGivesKernelFitLossBlur(int n, int channels, int h, int w, int ks)
+    {
+        // The blur path of KernelFitLoss: irfft2(rfft2(x)·F_k) with the product on the device.
+        var (x, _, k) = Inputs(n, channels, h, w, ks);
+        float[] spectrum = Float64(x, n, channels, h, w).Rfft2(FftNorm.Backward).ToFloatArray();
+        float[] fk = KernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray();
+        float[] expected = KernelFitLoss.Blur(Float64(x, n, channels, h, w), Float64(k, n, ks, ks)).ToFloatArray();
+        using var bx = Upload(spectrum);
+        using var bfk = Upload(fk);
+        using var by = Device.Allocate(spectrum.Length);
+        Device.ComplexMulForward(by, bx, bfk, n, channels, h * (w / 2 + 1));
+        float[] blurred = Float64(Device.Download(by), n, channels, h, w / 2 + 1, 2).Irfft2(w, FftNorm.Backward).ToFloatArray();
+        // The unnormalised spectrum grows to ~H·W; float32 products of it, then a float64 inverse transform.
+        AssertClose(expected, blurred, 1e-5, 1e-5, "x ∗ k");
+    }
+
+    [Test]
+    public void LauncherRejectsBadSizes()
+    {
+        using var b = Device.Allocate(512);
+        Assert.Throws<ArgumentException>(() => Device.KernelToOtfForward(b, b, 1, 4, 8, 8));   // even kernel
+        Assert.Throws<ArgumentException>(() => Device.KernelToOtfForward(b, b, 1, 5, 4, 8));   // kernel larger than the grid
+        Assert.Throws<ArgumentException>(() => Device.WienerWeightForward(b, b, b, 3, 3, 8, 8, WienerC)); // e too short (3·3·8·5·2)
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightForward(b, b, b, 1, 1, 4, 4, WienerC, 48));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightBackward(b, b, b, b, b, 1, 1, 4, 4, -1f));
+    }
+
+    // ---- data ----
+
+    // x, x̂ in [−1, 1]; kernels positive and normalised per image (as G_γ makes them), so |F_k| ≤ 1 and |F_k|² spans C.
+    private static (float[] X, float[] XHat, float[] K) Inputs(int n, int channels, int h, int w, int ks)
+    {
+        float[] x = Uniform(n * 1000 + h * w + channels, n * channels * h * w), xHat = Uniform(n * 2000 + h + w + ks, x.Length);
+        float[] k = Uniform(ks * 31 + n, n * ks * ks, 0, 1);
+        for (int i = 0; i < n; i++)
+        {
+            var ki = k.AsSpan(i * ks * ks, ks * ks);
+            float sum = 0;
+            foreach (float v in ki) sum += v;
+            for (int j = 0; j < ki.Length; j++) ki[j] /= sum;
+        }
+        return (x, xHat, k);
+    }
+
+    // F_k = rfft2(Embed(k)) unnormalised and E = rfft2_ortho(x − x̂), on the CPU backend, rounded to float32 for the kernels.
+    private static (float[] Fk, float[] E) Spectra(float[] x, float[] xHat, float[] k, int n, int channels, int h, int w, int ks) =>
+        (KernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray(),
+         (Float64(x, n, channels, h, w) - Float64(xHat, n, channels, h, w)).Rfft2(FftNorm.Ortho).ToFloatArray());
+
+    internal static Tensor Float64(float[] values, params int[] shape) => Tensor.FromArray(Array.ConvertAll(values, v => (double)v), shape);
+
+    internal static Tensor Leaf(float[] values, params int[] shape)
+    {
+        var t = Float64(values, shape);
+        t.RequiresGrad = true;
+        return t;
+    }
+
+    internal static double MaxAbs(float[] values) => values.Length == 0 ? 0 : values.Max(v => Math.Abs((double)v));
+}
