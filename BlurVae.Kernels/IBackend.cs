@@ -86,9 +86,9 @@ public interface IBackend
     /// output[n, h, w] = the kernels k[n, ks, ks] (ks odd, ≤ h, w) zero-padded with their centres rolled to (0, 0):
     /// k[a, b] lands on ((a − r) mod h, (b − r) mod w), r = ks/2; every element of output is written.
     /// </summary>
-    void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width);
+    void BlurKernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width);
     /// <summary>The adjoint: dKernel[i, a, b] = dOutput[i, (a − r) mod h, (b − r) mod w].</summary>
-    void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width);
+    void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width);
     /// <summary>
     /// loss[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|²: fk [n, h, w/2+1, 2] the
     /// unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the orthonormal error spectrum.
@@ -101,9 +101,9 @@ public interface IBackend
     /// loss[i] = 1/(h·w)·Σ_c,f m_f |x·fk − xHat|² (= Σ_pixels (x ∗ k − x̂)² by Parseval) from the unnormalised half
     /// spectra x, xHat [n, c, h, w/2+1, 2] and fk [n, h, w/2+1, 2] (broadcast over channels).
     /// </summary>
-    void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width);
+    void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width);
     /// <summary>With R = x·fk − xHat and g = dLoss[i]·2m_f/(h·w): dXHat = −g·R, dFk = g·Σ_c R·conj(x).</summary>
-    void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+    void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                            int n, int channels, int height, int width);
 
     /// <summary>

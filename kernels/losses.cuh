@@ -21,14 +21,14 @@ __device__ __forceinline__ float losses_block_reduce_max(float v, float* scratch
     return v;
 }
 
-// ---- kernel fit (KernelFitLoss.Compute): ‖x ∗ k − x̂‖² ----
+// ---- kernel fit (BlurKernelFitLoss.Compute): ‖x ∗ k − x̂‖² ----
 
 // loss[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
 //   loss[i] = 1/(h·w) · Σ_c Σ_f m_f |X[i, c, f]·F_k[i, f] − X̂[i, c, f]|²,
-// X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2] and F_k [n, h, wh, 2] (KernelOtf: one kernel per image, applied to every
+// X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2] and F_k [n, h, wh, 2] (BlurKernelOtf: one kernel per image, applied to every
 // channel), all with FftNorm.Backward. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a
 // strided set of bins (coalesced), reads F_k once per bin and loops over the channels, then the block reduces.
-extern "C" __global__ void kernel_fit_forward_kernel(float* __restrict__ loss, const float* __restrict__ x, const float* __restrict__ xhat,
+extern "C" __global__ void blur_kernel_fit_forward_kernel(float* __restrict__ loss, const float* __restrict__ x, const float* __restrict__ xhat,
                                                      const float* __restrict__ fk, int n, int channels, int h, int w) {
     __shared__ float scratch[32];
     const int i = blockIdx.x;
@@ -57,9 +57,9 @@ extern "C" __global__ void kernel_fit_forward_kernel(float* __restrict__ loss, c
 
 // Gradients of loss[i] (above) given dloss[i], with R = X·F_k − X̂ and g = dloss[i]·2m_f/(h·w):
 //   dxhat[i, c, f] = −g·R[i, c, f];    dfk[i, f] = g·Σ_c R[i, c, f]·conj(X[i, c, f]).
-// (KernelFitLoss differentiates through x, x̂ and k; the trainer detaches x and x̂, so x's gradient is not produced.)
+// (BlurKernelFitLoss differentiates through x, x̂ and k; the trainer detaches x and x̂, so x's gradient is not produced.)
 // One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block); the channel sum stays in one thread, so no atomics.
-extern "C" __global__ void kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
+extern "C" __global__ void blur_kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
                                                       const float* __restrict__ x, const float* __restrict__ xhat, const float* __restrict__ fk,
                                                       int n, int channels, int h, int w) {
     const int wh = w / 2 + 1;
@@ -219,8 +219,8 @@ extern "C" __global__ void focal_frequency_backward_kernel(float* __restrict__ d
 }
 
 #ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL(kernel_fit_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(kernel_fit_backward_kernel)
+BLURVAE_HOST_KERNEL(blur_kernel_fit_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_fit_backward_kernel)
 BLURVAE_HOST_KERNEL(l1_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(l1_backward_kernel)
 BLURVAE_HOST_KERNEL(bce_forward_kernel)

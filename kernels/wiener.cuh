@@ -10,13 +10,13 @@ __device__ __forceinline__ float half_spectrum_multiplicity(int v, int w) {
     return (v == 0 || ((w & 1) == 0 && v == w / 2)) ? 1.0f : 2.0f;
 }
 
-// ---- kernel → OTF embedding (KernelOtf.Embed) ----
+// ---- kernel → OTF embedding (BlurKernelOtf.Embed) ----
 
 // out[i, p, q] = k[i, (p + r) mod h, (q + r) mod w] where that index is inside the ks×ks kernel, else 0 (r = ks/2):
 // the kernel zero-padded to h×w with its centre rolled to (0, 0), i.e. k[a, b] lands on ((a − r) mod h, (b − r) mod w).
 // One thread per output element (grid = CEIL_DIV(n·h·w, block)), so the writes are coalesced and every element of
 // out is written (zeros included); needs ks odd and ks <= h, w (checked by the launcher), which makes the map one-to-one.
-extern "C" __global__ void kernel_to_otf_forward_kernel(float* __restrict__ out, const float* __restrict__ k, int n, int ks, int h, int w) {
+extern "C" __global__ void blur_kernel_to_otf_forward_kernel(float* __restrict__ out, const float* __restrict__ k, int n, int ks, int h, int w) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * h * w;
     if (idx >= total) return;
@@ -31,7 +31,7 @@ extern "C" __global__ void kernel_to_otf_forward_kernel(float* __restrict__ out,
 
 // The adjoint of the embedding: dk[i, a, b] = dout[i, (a − r) mod h, (b − r) mod w] (a gather; the dropped zero
 // padding has no gradient). One thread per kernel element, grid = CEIL_DIV(n·ks·ks, block).
-extern "C" __global__ void kernel_to_otf_backward_kernel(float* __restrict__ dk, const float* __restrict__ dout, int n, int ks, int h, int w) {
+extern "C" __global__ void blur_kernel_to_otf_backward_kernel(float* __restrict__ dk, const float* __restrict__ dout, int n, int ks, int h, int w) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * ks * ks;
     if (idx >= total) return;
@@ -154,8 +154,8 @@ extern "C" __global__ void complex_mul_backward_kernel(float* __restrict__ dx, f
 }
 
 #ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL_NO_SYNC(kernel_to_otf_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(kernel_to_otf_backward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_backward_kernel)
 BLURVAE_HOST_KERNEL(wiener_weight_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(wiener_weight_backward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_forward_kernel)

@@ -8,7 +8,7 @@ namespace BlurVae.Kernels.Cpu;
 // once and applied to every channel); per-image sums are accumulated in double, so float32 loses nothing to the sum.
 public sealed partial class CpuBackend
 {
-    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
         CheckOtf(n, kernelSize, height, width);
         CheckLength(output, (long)n * height * width, nameof(output));
@@ -17,7 +17,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.Embed(Arr<double>(output), Arr<double>(kernel), n, kernelSize, height, width);
     }
 
-    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
         CheckOtf(n, kernelSize, height, width);
         CheckLength(dKernel, (long)n * kernelSize * kernelSize, nameof(dKernel));
@@ -51,7 +51,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), Arr<double>(dLoss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
 
-    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
         int bins = CheckSpectra(n, channels, height, width);
         CheckLength(loss, n, nameof(loss));
@@ -62,7 +62,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.FitForward(Arr<double>(loss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
 
-    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+    public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                                   int n, int channels, int height, int width)
     {
         int bins = CheckSpectra(n, channels, height, width);
@@ -76,7 +76,7 @@ public sealed partial class CpuBackend
         else Wiener<double>.FitBackward(Arr<double>(dXHat), Arr<double>(dFk), Arr<double>(dLoss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
 
-    // The rules of KernelOtf: ks odd (a centre pixel) and no larger than the grid (the roll is then one-to-one).
+    // The rules of BlurKernelOtf: ks odd (a centre pixel) and no larger than the grid (the roll is then one-to-one).
     private static void CheckOtf(int n, int kernelSize, int height, int width)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);

@@ -269,15 +269,15 @@ public abstract class DeviceBackend : IBackend
 
     // ---- fused loss pieces (kernels/wiener.cuh, kernels/losses.cuh); the launchers check the sizes ----
 
-    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
-        Device.KernelToOtfForward(Mem(output, nameof(output)), Mem(kernel, nameof(kernel)), n, kernelSize, height, width);
+        Device.BlurKernelToOtfForward(Mem(output, nameof(output)), Mem(kernel, nameof(kernel)), n, kernelSize, height, width);
         KeepAlive(output, kernel);
     }
 
-    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
-        Device.KernelToOtfBackward(Mem(dKernel, nameof(dKernel)), Mem(dOutput, nameof(dOutput)), n, kernelSize, height, width);
+        Device.BlurKernelToOtfBackward(Mem(dKernel, nameof(dKernel)), Mem(dOutput, nameof(dOutput)), n, kernelSize, height, width);
         KeepAlive(dKernel, dOutput);
     }
 
@@ -295,16 +295,16 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(de, dfk, dLoss, fk, e);
     }
 
-    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
-        Device.KernelFitForward(Mem(loss, nameof(loss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)), n, channels, height, width);
+        Device.BlurKernelFitForward(Mem(loss, nameof(loss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)), n, channels, height, width);
         KeepAlive(loss, x, xHat, fk);
     }
 
-    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+    public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                                   int n, int channels, int height, int width)
     {
-        Device.KernelFitBackward(Mem(dXHat, nameof(dXHat)), Mem(dFk, nameof(dFk)), Mem(dLoss, nameof(dLoss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
+        Device.BlurKernelFitBackward(Mem(dXHat, nameof(dXHat)), Mem(dFk, nameof(dFk)), Mem(dLoss, nameof(dLoss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
             n, channels, height, width);
         KeepAlive(dXHat, dFk, dLoss, x, xHat, fk);
     }

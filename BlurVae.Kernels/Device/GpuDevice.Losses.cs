@@ -7,12 +7,12 @@ namespace BlurVae.Kernels.Device;
 public abstract partial class GpuDevice
 {
     /// <summary>
-    /// loss[i] = Σ_c,p (x ∗ k − x̂)² of image i (KernelFitLoss of the one-image batch), by Parseval from the
+    /// loss[i] = Σ_c,p (x ∗ k − x̂)² of image i (BlurKernelFitLoss of the one-image batch), by Parseval from the
     /// unnormalised (FftNorm.Backward) half spectra: x = rfft2(x), xHat = rfft2(x̂) [N, C, H, W/2+1, 2] and the
-    /// kernels' OTF fk [N, H, W/2+1, 2] (KernelOtf.Compute, broadcast over channels). One block of
+    /// kernels' OTF fk [N, H, W/2+1, 2] (BlurKernelOtf.Compute, broadcast over channels). One block of
     /// <paramref name="blockSize"/> (a multiple of 32) per image.
     /// </summary>
-    public void KernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+    public void BlurKernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
                                  int n, int channels, int height, int width, int blockSize = 256)
     {
         int bins = CheckLossSpectrumSizes(n, channels, height, width);
@@ -22,16 +22,16 @@ public abstract partial class GpuDevice
         CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
         CheckBuffer(fk, 2L * n * bins, nameof(fk));
         if (n == 0) return;
-        Launch("kernel_fit_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), loss, x, xHat, fk, n, channels, height, width);
+        Launch("blur_kernel_fit_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), loss, x, xHat, fk, n, channels, height, width);
     }
 
     /// <summary>
-    /// Gradients of <see cref="KernelFitForward"/>'s loss[i] given dLoss[N], with R = X·F_k − X̂ and
+    /// Gradients of <see cref="BlurKernelFitForward"/>'s loss[i] given dLoss[N], with R = X·F_k − X̂ and
     /// g = dLoss·2m_f/(H·W): dXHat = −g·R [N, C, H, W/2+1, 2] and dFk = g·Σ_c R·conj(X) [N, H, W/2+1, 2]. Pulled back
-    /// through the rfft2 adjoints they are KernelFitLoss's gradients w.r.t. x̂ and k (x's is not produced: the
+    /// through the rfft2 adjoints they are BlurKernelFitLoss's gradients w.r.t. x̂ and k (x's is not produced: the
     /// trainer passes x detached). One thread per (image, bin).
     /// </summary>
-    public void KernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+    public void BlurKernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
                                   int n, int channels, int height, int width, int blockSize = 256)
     {
         int bins = CheckLossSpectrumSizes(n, channels, height, width);
@@ -44,7 +44,7 @@ public abstract partial class GpuDevice
         CheckBuffer(fk, 2L * n * bins, nameof(fk));
         int threads = checked(n * bins);
         if (threads == 0) return;
-        Launch("kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
+        Launch("blur_kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
     }
 
     /// <summary>loss[i] = Σ_j |x − x̂| over the <paramref name="size"/> = C·H·W elements of image i (L1Loss); one block per image.</summary>

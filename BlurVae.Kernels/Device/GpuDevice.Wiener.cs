@@ -5,21 +5,21 @@ namespace BlurVae.Kernels.Device;
 public abstract partial class GpuDevice
 {
     /// <summary>
-    /// out[N, H, W] = the kernels k[N, ks, ks] zero-padded with their centres rolled to (0, 0) (KernelOtf.Embed);
+    /// out[N, H, W] = the kernels k[N, ks, ks] zero-padded with their centres rolled to (0, 0) (BlurKernelOtf.Embed);
     /// one thread per output element.
     /// </summary>
-    public void KernelToOtfForward(DeviceMemory output, DeviceMemory kernel, int n, int kernelSize, int height, int width, int blockSize = 256)
+    public void BlurKernelToOtfForward(DeviceMemory output, DeviceMemory kernel, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
         int total = CheckOtfSizes(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
         CheckBuffer(output, total, nameof(output));
         CheckBuffer(kernel, (long)n * kernelSize * kernelSize, nameof(kernel));
         if (total == 0) return;
-        Launch("kernel_to_otf_forward_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), output, kernel, n, kernelSize, height, width);
+        Launch("blur_kernel_to_otf_forward_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), output, kernel, n, kernelSize, height, width);
     }
 
-    /// <summary>The adjoint of <see cref="KernelToOtfForward"/>: dk[N, ks, ks] gathered from dout[N, H, W]; one thread per kernel element.</summary>
-    public void KernelToOtfBackward(DeviceMemory dKernel, DeviceMemory dOutput, int n, int kernelSize, int height, int width, int blockSize = 256)
+    /// <summary>The adjoint of <see cref="BlurKernelToOtfForward"/>: dk[N, ks, ks] gathered from dout[N, H, W]; one thread per kernel element.</summary>
+    public void BlurKernelToOtfBackward(DeviceMemory dKernel, DeviceMemory dOutput, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
         int total = CheckOtfSizes(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
@@ -27,7 +27,7 @@ public abstract partial class GpuDevice
         CheckBuffer(dKernel, count, nameof(dKernel));
         CheckBuffer(dOutput, total, nameof(dOutput));
         if (count == 0) return;
-        Launch("kernel_to_otf_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dKernel, dOutput, n, kernelSize, height, width);
+        Launch("blur_kernel_to_otf_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dKernel, dOutput, n, kernelSize, height, width);
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ public abstract partial class GpuDevice
         Launch("complex_mul_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dx, dfk, dy, x, fk, n, channels, bins);
     }
 
-    // n·h·w elements of the embedded kernels; the same rules as KernelOtf (ks odd, ks <= h, w).
+    // n·h·w elements of the embedded kernels; the same rules as BlurKernelOtf (ks odd, ks <= h, w).
     private static int CheckOtfSizes(int n, int kernelSize, int height, int width)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);

@@ -40,7 +40,7 @@ public sealed class LossPart
 
     /// <summary>The two losses as the step builds them (the kernel fit sees x̂ detached, or <paramref name="fitXHat"/>).</summary>
     public (Tensor Wiener, Tensor Fit) Build(Tensor x, Tensor? fitXHat = null) =>
-        (_wiener ? WienerBlurLoss.Compute(x, XHat, Kernel, _wienerC) : L2.Compute(x, XHat), KernelFitLoss.Compute(x, fitXHat ?? XHat.Detach(), FitKernel));
+        (_wiener ? WienerBlurLoss.Compute(x, XHat, Kernel, _wienerC) : L2.Compute(x, XHat), BlurKernelFitLoss.Compute(x, fitXHat ?? XHat.Detach(), FitKernel));
 
     private static readonly IReconstructionLoss L2 = ReconstructionLoss.Create(ReconstructionLossKind.L2);
 

@@ -57,7 +57,7 @@ public static class StepFlops
 
         // (2) G_γ step on the detached z and x̂; x̂ marked like the batch, so the fit's transform of it is counted.
         var reconstructionData = AsData(outputs.Reconstruction);
-        var fit = KernelFitLoss.Compute(data, reconstructionData, trainer.Generator.Forward(outputs.Z.Detach()));
+        var fit = BlurKernelFitLoss.Compute(data, reconstructionData, trainer.Generator.Forward(outputs.Z.Detach()));
         var (f2, b2) = FlopCounter.Count(fit, [data, reconstructionData]);
         return new PartFlops("step", forward + f2, backward + b2);
     }

@@ -75,7 +75,7 @@ public static class RunCommands
             var (mu, _) = trainer.Vae.Encode(x);
             ImageGrid.Save(path, [x, trainer.Vae.Decode(mu)], scale: 3, rowLabels: ["input", "reconstruction"]);
             string kernels = Path.ChangeExtension(path, null) + "-kernels.png";
-            KernelGrid.Save(kernels, [trainer.Generator.Forward(mu)], [$"epoch {trainer.Epoch}"], x);
+            BlurKernelGrid.Save(kernels, [trainer.Generator.Forward(mu)], [$"epoch {trainer.Epoch}"], x);
             log.WriteLine($"Wrote {path} and {kernels}");
         }
         return 0;

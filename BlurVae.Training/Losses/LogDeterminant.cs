@@ -9,7 +9,7 @@ namespace BlurVae.Training.Losses;
 /// <para>
 /// Derivation. Σ⁻¹ = WᵀW where W is the real block-circulant matrix (one identical block per channel) whose
 /// eigenvalues are the Wiener filter values W_f = conj(F_k)/(|F_k|² + C), F_k the unnormalised OTF of
-/// <see cref="KernelOtf"/>. det W = Π_f W_f (conjugate pairs make it real), so per channel
+/// <see cref="BlurKernelOtf"/>. det W = Π_f W_f (conjugate pairs make it real), so per channel
 ///   log|Σ| = −log|Σ⁻¹| = −log det(W)² = −Σ_f log|W_f|²,  and  ½·log|Σ| = −½·Σ_f log|W_f|².
 /// <see cref="ComputeExact"/> evaluates this: ½·Σ_f [2·log(|F_k|² + C) − log|F_k|²], infinite where the kernel
 /// removes a frequency (Σ⁻¹ is then singular).
@@ -45,7 +45,7 @@ public static class LogDeterminant
     {
         CheckChannels(channels);
         LossArguments.CheckNonNegative(Name, eps, nameof(eps));
-        var otf = KernelOtf.Compute(kernel, height, width);
+        var otf = BlurKernelOtf.Compute(kernel, height, width);
         var shift = Tensor.FromArray([eps, 0.0], [2], otf.DType, otf.Backend);
         var logModulusSquared = HalfSpectrum.AbsSquared(otf + shift).Log();       // log|F_k + ε|², [N, H, W/2+1]
         return (logModulusSquared * HalfSpectrum.ColumnMultiplicity(width, otf)).Sum() * (0.5 * channels / kernel.Shape[0]);
@@ -56,7 +56,7 @@ public static class LogDeterminant
     {
         CheckChannels(channels);
         LossArguments.CheckNonNegative(Name, c, nameof(c));
-        var power = HalfSpectrum.AbsSquared(KernelOtf.Compute(kernel, height, width));     // |F_k|²
+        var power = HalfSpectrum.AbsSquared(BlurKernelOtf.Compute(kernel, height, width));     // |F_k|²
         var perFrequency = 2.0 * (power + c).Log() - power.Log();                           // −log|W_f|²
         return (perFrequency * HalfSpectrum.ColumnMultiplicity(width, power)).Sum() * (0.5 * channels / kernel.Shape[0]);
     }

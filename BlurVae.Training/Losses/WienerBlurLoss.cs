@@ -10,8 +10,8 @@ namespace BlurVae.Training.Losses;
 /// <para>
 /// Scaling: F is the orthonormal 2-D DFT (Parseval: ‖F(e)‖² = ‖e‖²), evaluated on Rfft2's half spectrum with
 /// the interior columns counted twice, so with W ≡ 1 (a delta kernel and C = 0) the term is exactly ½‖x − x̂‖²,
-/// the <see cref="L2Loss"/>. F_k is the unnormalised OTF of <see cref="KernelOtf"/> (the eigenvalues of the
-/// blur matrix K), so W is exactly the filter that undoes the circular blur of <see cref="KernelFitLoss"/>.
+/// the <see cref="L2Loss"/>. F_k is the unnormalised OTF of <see cref="BlurKernelOtf"/> (the eigenvalues of the
+/// blur matrix K), so W is exactly the filter that undoes the circular blur of <see cref="BlurKernelFitLoss"/>.
 /// </para>
 /// <para>
 /// Reduction: summed over pixels (frequencies) and channels, averaged over the batch. One kernel per image
@@ -22,7 +22,7 @@ namespace BlurVae.Training.Losses;
 /// <para>
 /// In the ELBO the trainer minimises Compute + <see cref="LogDeterminant"/> (½log|Σ|; the paper drops it for a
 /// large ε, where it is nearly constant) + the <see cref="KlDivergence"/>, and fits the kernel generator with
-/// <see cref="KernelFitLoss"/> on detached images.
+/// <see cref="BlurKernelFitLoss"/> on detached images.
 /// </para>
 /// </summary>
 public static class WienerBlurLoss
@@ -46,7 +46,7 @@ public static class WienerBlurLoss
         // F is linear, so F(x) − F(x̂) = F(x − x̂): one transform instead of two.
         var error = (x - xHat).Rfft2(FftNorm.Ortho);                                   // F(x) − F(x̂), [N, C, H, W/2+1, 2]
         // |W|², the column multiplicities and the ½ are one fused op over the two spectra: loss per image, [N].
-        var perImage = WienerWeightFunction.Forward(KernelOtf.Compute(kernel, h, w), error, w, c);
+        var perImage = WienerWeightFunction.Forward(BlurKernelOtf.Compute(kernel, h, w), error, w, c);
         return perImage.Sum() * (1.0 / n);
     }
 
@@ -54,7 +54,7 @@ public static class WienerBlurLoss
     public static Tensor Filter(Tensor kernel, int height, int width, double c = DefaultC)
     {
         LossArguments.CheckNonNegative(Name, c, nameof(c));
-        var otf = KernelOtf.Compute(kernel, height, width);
+        var otf = BlurKernelOtf.Compute(kernel, height, width);
         var conjugate = Tensor.FromArray([1.0, -1.0], [2], otf.DType, otf.Backend);
         var denominator = (HalfSpectrum.AbsSquared(otf) + c).Reshape(kernel.Shape[0], height, width / 2 + 1, 1);
         return otf * conjugate / denominator;
@@ -64,7 +64,7 @@ public static class WienerBlurLoss
     public static Tensor PowerGain(Tensor kernel, int height, int width, double c = DefaultC)
     {
         LossArguments.CheckNonNegative(Name, c, nameof(c));
-        var power = HalfSpectrum.AbsSquared(KernelOtf.Compute(kernel, height, width));
+        var power = HalfSpectrum.AbsSquared(BlurKernelOtf.Compute(kernel, height, width));
         return power / (power + c).Square();
     }
 }

@@ -6,7 +6,7 @@ namespace BlurVae.Training.Reports;
 /// <summary>
 /// Lays out rows of cells into one PNG: every column as wide as its widest cell, every row as tall as its tallest,
 /// cells centred in their slot, a gap of background colour between and around them, and optional row labels in a
-/// column on the left. Shared by <see cref="ImageGrid"/> and <see cref="KernelGrid"/>.
+/// column on the left. Shared by <see cref="ImageGrid"/> and <see cref="BlurKernelGrid"/>.
 /// </summary>
 internal static class GridRenderer
 {

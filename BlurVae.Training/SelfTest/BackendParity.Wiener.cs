@@ -9,7 +9,7 @@ public static partial class BackendParity
 
     private static void Wiener(ParityHarness h)
     {
-        KernelToOtf(h);
+        BlurKernelToOtf(h);
         // Odd and even widths (the self-conjugate column W/2 exists only for even W), one and three channels, batch 1
         // and 3, a single bin, and the step's Fashion-MNIST size.
         (int N, int C, int H, int W)[] shapes = h.Options.Quick
@@ -35,14 +35,14 @@ public static partial class BackendParity
             {
                 string sizes = $"n={n} c={c} {ht}×{wd}";
                 float[] x = h.Uniform(image), xHat = h.Uniform(image);
-                h.Check("kernel_fit.forward", sizes, [Out("loss", Garbage(h, n), SpectralLossTol), In("x", x), In("xHat", xHat), In("fk", fk)],
-                    (b, o) => b.KernelFitForward(o["loss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
+                h.Check("blur_kernel_fit.forward", sizes, [Out("loss", Garbage(h, n), SpectralLossTol), In("x", x), In("xHat", xHat), In("fk", fk)],
+                    (b, o) => b.BlurKernelFitForward(o["loss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
                 // R = X·F_k − X̂ cancels: absolute error ~ε·|g| per term (g = 2m/(H·W)·dLoss), times C for the channel sum.
                 double g = 4.0 / (ht * wd);
-                h.Check("kernel_fit.backward", sizes,
+                h.Check("blur_kernel_fit.backward", sizes,
                     [Out("dXHat", Garbage(h, image), new(2e-6 * g, 2e-5)), Out("dFk", Garbage(h, kernel), new(1e-5 * g * c, 2e-5)),
                      In("dLoss", dLoss), In("x", x), In("xHat", xHat), In("fk", fk)],
-                    (b, o) => b.KernelFitBackward(o["dXHat"], o["dFk"], o["dLoss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
+                    (b, o) => b.BlurKernelFitBackward(o["dXHat"], o["dFk"], o["dLoss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
             }
         }
         FocalFrequencyWeight(h);
@@ -65,7 +65,7 @@ public static partial class BackendParity
         }
     }
 
-    private static void KernelToOtf(ParityHarness h)
+    private static void BlurKernelToOtf(ParityHarness h)
     {
         // ks = 1 (no roll), ks = H = W (the kernel fills the grid), odd and even grids, the step's 11×11 on 32×32.
         (int N, int Ks, int H, int W)[] shapes = h.Options.Quick
@@ -75,10 +75,10 @@ public static partial class BackendParity
         {
             int grid = n * ht * wd, kernel = n * ks * ks;
             string sizes = $"n={n} ks={ks} {ht}×{wd}";
-            h.Check("kernel_to_otf.forward", sizes, [Out("output", Garbage(h, grid), OtfTol), In("kernel", h.Uniform(kernel))],
-                (b, o) => b.KernelToOtfForward(o["output"], o["kernel"], n, ks, ht, wd));
-            h.Check("kernel_to_otf.backward", sizes, [Out("dKernel", Garbage(h, kernel), OtfTol), In("dOutput", h.Uniform(grid))],
-                (b, o) => b.KernelToOtfBackward(o["dKernel"], o["dOutput"], n, ks, ht, wd));
+            h.Check("blur_kernel_to_otf.forward", sizes, [Out("output", Garbage(h, grid), OtfTol), In("kernel", h.Uniform(kernel))],
+                (b, o) => b.BlurKernelToOtfForward(o["output"], o["kernel"], n, ks, ht, wd));
+            h.Check("blur_kernel_to_otf.backward", sizes, [Out("dKernel", Garbage(h, kernel), OtfTol), In("dOutput", h.Uniform(grid))],
+                (b, o) => b.BlurKernelToOtfBackward(o["dKernel"], o["dOutput"], n, ks, ht, wd));
         }
     }
 }

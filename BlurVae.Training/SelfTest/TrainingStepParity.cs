@@ -55,7 +55,7 @@ public static class TrainingStepParity
         static Comparison Scalar(string name, double r, double c) => new(name, [r], [c], LossTol);
         var (rr, cr) = (reference.Result, candidate.Result);
         h.Record($"{tag}.losses", sizes,
-            [Scalar("elbo", rr.Loss, cr.Loss), Scalar("reconstruction", rr.Reconstruction, cr.Reconstruction), Scalar("kl", rr.Kl, cr.Kl), Scalar("kernel_fit", rr.KernelFit, cr.KernelFit)],
+            [Scalar("elbo", rr.Loss, cr.Loss), Scalar("reconstruction", rr.Reconstruction, cr.Reconstruction), Scalar("kl", rr.Kl, cr.Kl), Scalar("kernel_fit", rr.BlurKernelFit, cr.BlurKernelFit)],
             cr.WienerActive != rr.WienerActive ? $"the Wiener term is {(cr.WienerActive ? "" : "not ")}active on {h.Candidate.Name}" : null);
 
         var problems = candidate.Problems.Concat(reference.Problems.Select(p => $"reference: {p}")).ToList();

@@ -9,7 +9,7 @@ using BlurVae.Training.Tensors;
 namespace BlurVae.Training.Training;
 
 /// <summary>The losses of one alternating iteration (per image: summed over pixels, averaged over the batch).</summary>
-public readonly record struct StepResult(double Loss, double Reconstruction, double Kl, double KernelFit, bool WienerActive);
+public readonly record struct StepResult(double Loss, double Reconstruction, double Kl, double BlurKernelFit, bool WienerActive);
 
 /// <summary>A non-finite loss: training stops and the last good checkpoint stays in place.</summary>
 public sealed class NonFiniteLossException(string message) : Exception(message);
@@ -43,7 +43,7 @@ public sealed class Trainer
         Vae = options.Arch == Architecture.A
             ? new ArchitectureA(channels, side, options.Latent, rng, list ?? ArchitectureA.DefaultChannels(side, options.Width), options.MlpHidden, DType, Backend)
             : new ArchitectureB(channels, side, options.Latent, rng, list ?? ArchitectureB.DefaultChannels(options.Width), DType, Backend);
-        Generator = new KernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
+        Generator = new BlurKernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
         OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
         // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
@@ -66,7 +66,7 @@ public sealed class Trainer
     /// <summary>Side of the blur kernels (options.EffectiveKernelSize of the image side).</summary>
     public int KernelSize { get; }
     public VaeModel Vae { get; }
-    public KernelGenerator Generator { get; }
+    public BlurKernelGenerator Generator { get; }
     public Adam OptVae { get; }
     public Adam OptKernel { get; }
 
@@ -82,7 +82,7 @@ public sealed class Trainer
     public Tensor KernelFor(Tensor z)
     {
         if (Options.FixedSigma is double sigma)
-            return KernelGenerator.Gaussian(z.Shape[0], KernelSize, sigma, DType, Backend);
+            return BlurKernelGenerator.Gaussian(z.Shape[0], KernelSize, sigma, DType, Backend);
         return Generator.Forward(Options.DetachKernel ? z.Detach() : z);
     }
 
@@ -122,7 +122,7 @@ public sealed class Trainer
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
         OptKernel.ZeroGrad();
         var kernel = Generator.Forward(output.Z.Detach());
-        var fit = KernelFitLoss.Compute(x, output.Reconstruction.Detach(), kernel);
+        var fit = BlurKernelFitLoss.Compute(x, output.Reconstruction.Detach(), kernel);
         double fitValue = fit.Item();
         if (!double.IsFinite(fitValue))
             throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");

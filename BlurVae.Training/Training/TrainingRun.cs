@@ -133,7 +133,7 @@ public sealed class TrainingRun
                     sums[0] += r.Loss;
                     sums[1] += r.Reconstruction;
                     sums[2] += r.Kl;
-                    sums[3] += r.KernelFit;
+                    sums[3] += r.BlurKernelFit;
                     steps++;
                     tick?.Invoke();
                 }
@@ -167,7 +167,7 @@ public sealed class TrainingRun
                 Trainer.Generator.Train();
             }
             SaveKernelHistory(kernelHistory);
-            KernelGrid.Save(Path.Combine(Folder, "kernels.png"), kernelHistory,
+            BlurKernelGrid.Save(Path.Combine(Folder, "kernels.png"), kernelHistory,
                 Enumerable.Range(1, kernelHistory.Count).Select(e => $"epoch {e}").ToArray(), gridImages);
             AppendMetrics(epoch + 1, steps, sums, seconds, wiener, train.Count, last);
             PlotLosses();

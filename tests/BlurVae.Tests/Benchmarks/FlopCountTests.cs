@@ -79,7 +79,7 @@ public class FlopCountTests
     }
 
     [Test]
-    public void L2LossPartCountsOnlyTheKernelFit()
+    public void L2LossPartCountsOnlyTheBlurKernelFit()
     {
         var flops = StepFlops.Loss(new LossPart(Tiny with { Loss = LossKind.L2 }, CpuBackend.Instance));
         Assert.That(flops.Forward.Fft, Is.EqualTo(3 * 1920).Within(1e-9));

@@ -11,7 +11,7 @@ namespace BlurVae.Tests.GradCheck;
 public class FusedLossGradTests
 {
     [TestCase(1, 1, 1), TestCase(3, 5, 7), TestCase(5, 8, 6), TestCase(7, 7, 7)]
-    public void KernelToOtf(int ks, int h, int w) => AssertGradients(t => KernelToOtfFunction.Forward(t[0], h, w), Randn(ks, 3, ks, ks));
+    public void BlurKernelToOtf(int ks, int h, int w) => AssertGradients(t => BlurKernelToOtfFunction.Forward(t[0], h, w), Randn(ks, 3, ks, ks));
 
     [TestCase(1, 5, 7, 0.025), TestCase(3, 6, 8, 0.025), TestCase(2, 4, 5, 0.3), TestCase(1, 1, 1, 0.1)]
     public void WienerWeight(int c, int h, int w, double constant)
@@ -29,20 +29,20 @@ public class FusedLossGradTests
     }
 
     [TestCase(1, 5, 7), TestCase(3, 6, 8), TestCase(2, 4, 5), TestCase(1, 1, 1)]
-    public void KernelFit(int c, int h, int w)
+    public void BlurKernelFit(int c, int h, int w)
     {
         int wh = w / 2 + 1;
-        AssertGradients(t => KernelFitFunction.Forward(t[0], t[1], t[2], w),
+        AssertGradients(t => BlurKernelFitFunction.Forward(t[0], t[1], t[2], w),
             Randn(50 + c, 3, c, h, wh, 2), Randn(60 + h, 3, c, h, wh, 2), Randn(70 + w, 3, h, wh, 2));
     }
 
     [Test]
-    public void KernelFitWithRespectToTheKernelSpectrumAlone()
+    public void BlurKernelFitWithRespectToTheKernelSpectrumAlone()
     {
         // The trainer's case: x and x̂ detached, only ∂F_k.
         var x = Randn(80, 3, 2, 5, 4, 2);
         var xHat = Randn(81, 3, 2, 5, 4, 2);
-        AssertGradients(t => KernelFitFunction.Forward(x, xHat, t[0], 6), Randn(82, 3, 5, 4, 2));
+        AssertGradients(t => BlurKernelFitFunction.Forward(x, xHat, t[0], 6), Randn(82, 3, 5, 4, 2));
     }
 
     [Test]
@@ -54,9 +54,9 @@ public class FusedLossGradTests
             Throws.ArgumentException.With.Message.Contains("kernel spectrum must be [2, 5, 4, 2]"));
         Assert.That(() => WienerWeightFunction.Forward(Randn(1, 2, 5, 4, 2), Randn(2, 2, 1, 5, 4, 2), 7, -1),
             Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Wiener constant"));
-        Assert.That(() => KernelFitFunction.Forward(Randn(1, 2, 1, 5, 4, 2), Randn(2, 2, 2, 5, 4, 2), Randn(3, 2, 5, 4, 2), 7),
+        Assert.That(() => BlurKernelFitFunction.Forward(Randn(1, 2, 1, 5, 4, 2), Randn(2, 2, 2, 5, 4, 2), Randn(3, 2, 5, 4, 2), 7),
             Throws.ArgumentException.With.Message.Contains("xHat"));
-        Assert.That(() => KernelToOtfFunction.Forward(Randn(1, 2, 4, 4), 8, 8), Throws.ArgumentException.With.Message.Contains("odd"));
-        Assert.That(() => KernelToOtfFunction.Forward(Randn(1, 2, 5, 5), 4, 8), Throws.ArgumentException.With.Message.Contains("does not fit"));
+        Assert.That(() => BlurKernelToOtfFunction.Forward(Randn(1, 2, 4, 4), 8, 8), Throws.ArgumentException.With.Message.Contains("odd"));
+        Assert.That(() => BlurKernelToOtfFunction.Forward(Randn(1, 2, 5, 5), 4, 8), Throws.ArgumentException.With.Message.Contains("does not fit"));
     }
 }

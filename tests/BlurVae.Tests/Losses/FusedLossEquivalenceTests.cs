@@ -23,8 +23,8 @@ public class FusedLossEquivalenceTests
         return (error * gain * Multiplicity(w, x)).Sum() * (0.5 / n);
     }
 
-    // The previous KernelFitLoss.Compute: the circular blur through irfft2, then the squared difference.
-    private static Tensor GenericKernelFit(Tensor x, Tensor xHat, Tensor kernel)
+    // The previous BlurKernelFitLoss.Compute: the circular blur through irfft2, then the squared difference.
+    private static Tensor GenericBlurKernelFit(Tensor x, Tensor xHat, Tensor kernel)
     {
         int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
         var otf = GenericOtf(kernel, h, w).Reshape(n, 1, h, w / 2 + 1, 2);
@@ -32,7 +32,7 @@ public class FusedLossEquivalenceTests
         return (blurred - xHat).Square().Sum() * (1.0 / n);
     }
 
-    // The previous KernelOtf: the roll assembled from narrows, zero blocks and concats.
+    // The previous BlurKernelOtf: the roll assembled from narrows, zero blocks and concats.
     private static Tensor GenericOtf(Tensor k, int h, int w)
     {
         int ks = k.Shape[1], r = ks / 2;
@@ -91,15 +91,15 @@ public class FusedLossEquivalenceTests
     }
 
     [TestCase(3, 1, 32, 32, 11), TestCase(2, 3, 7, 9, 5), TestCase(1, 2, 6, 5, 5), TestCase(3, 1, 5, 5, 1)]
-    public void KernelFitMatchesTheGenericChain(int n, int c, int h, int w, int ks)
+    public void BlurKernelFitMatchesTheGenericChain(int n, int c, int h, int w, int ks)
     {
         var x = Uniform(4, -1, 1, n, c, h, w);
         var xHat = Uniform(5, -1, 1, n, c, h, w);
         var k = Uniform(6, 0, 1, n, ks, ks);
-        var fused = Evaluate(t => KernelFitLoss.Compute(t[0], t[1], t[2]), x, xHat, k);
-        var generic = Evaluate(t => GenericKernelFit(t[0], t[1], t[2]), x, xHat, k);
+        var fused = Evaluate(t => BlurKernelFitLoss.Compute(t[0], t[1], t[2]), x, xHat, k);
+        var generic = Evaluate(t => GenericBlurKernelFit(t[0], t[1], t[2]), x, xHat, k);
         AssertClose(fused, generic, 1e-11);
-        var single = Evaluate(t => KernelFitLoss.Compute(t[0], t[1], t[2]), x.To(DType.Float32), xHat.To(DType.Float32), k.To(DType.Float32));
+        var single = Evaluate(t => BlurKernelFitLoss.Compute(t[0], t[1], t[2]), x.To(DType.Float32), xHat.To(DType.Float32), k.To(DType.Float32));
         AssertClose(single, generic, 2e-4);
     }
 }

@@ -4,7 +4,7 @@ using BlurVae.Kernels.Emulated;
 using BlurVae.Kernels.Device;
 using static BlurVae.Tests.Parity.KernelParity;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 [TestFixture, Category("Parity")]

@@ -2,7 +2,7 @@ using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using static BlurVae.Tests.Parity.KernelParity;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 [TestFixture, Category("Parity")]

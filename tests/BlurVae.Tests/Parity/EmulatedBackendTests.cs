@@ -6,7 +6,7 @@ using BlurVae.Training.Autograd;
 using BlurVae.Training.Tensors;
 using static BlurVae.Tests.Parity.KernelParity;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>Tensor-level ops on the emulated CUDA backend against the same ops on the CPU backend.</summary>

@@ -2,7 +2,7 @@ using BlurVae.Kernels.Cuda;
 using BlurVae.Kernels.Emulated;
 using BlurVae.Kernels.Device;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>

@@ -3,7 +3,7 @@ using BlurVae.Kernels.Cpu;
 using BlurVae.Kernels.Emulated;
 using BlurVae.Kernels.Device;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>Shared pieces of the kernel parity tests: the device, random inputs, CPU references and the comparison.</summary>

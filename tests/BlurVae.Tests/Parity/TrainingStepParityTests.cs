@@ -4,7 +4,7 @@ using BlurVae.Training.Data;
 using BlurVae.Training.SelfTest;
 using BlurVae.Training.Training;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>

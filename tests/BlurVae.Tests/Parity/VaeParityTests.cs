@@ -3,7 +3,7 @@ using BlurVae.Training.Models;
 using static BlurVae.Tests.Parity.KernelParity;
 using static BlurVae.Tests.Parity.WienerParityTests;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>

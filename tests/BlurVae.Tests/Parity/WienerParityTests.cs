@@ -3,11 +3,11 @@ using BlurVae.Training.Losses;
 using BlurVae.Training.Tensors;
 using static BlurVae.Tests.Parity.KernelParity;
 
-// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/KernelOtfTests.cs.
+// Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 
 /// <summary>
-/// The kernels of kernels/wiener.cuh against the C# method code they replace: KernelOtf.Embed, WienerBlurLoss and
+/// The kernels of kernels/wiener.cuh against the C# method code they replace: BlurKernelOtf.Embed, WienerBlurLoss and
 /// ComplexMulFunction (values and tape-autograd gradients, evaluated in float64 on the CPU backend from the same
 /// float32 inputs the kernels get). The spectra are the CPU backend's Rfft2 of the images and kernels.
 /// </summary>
@@ -31,20 +31,20 @@ public class WienerParityTests
     private static readonly int[] ReduceBlocks = [32, 96, 256, 1024];
     private static readonly int[] ElementBlocks = [1, 33, 128, 1024];
 
-    // ---- KernelOtf.Embed ----
+    // ---- BlurKernelOtf.Embed ----
 
     [TestCaseSource(nameof(Cases))]
-    public void EmbedMatchesKernelOtf(int n, int channels, int h, int w, int ks)
+    public void EmbedMatchesBlurKernelOtf(int n, int channels, int h, int w, int ks)
     {
         _ = channels;
         float[] k = Uniform(ks * 100 + h, n * ks * ks);
         // Pure data movement: the result must be bit-identical.
-        float[] expected = KernelOtf.Embed(Float64(k, n, ks, ks), h, w).ToFloatArray();
+        float[] expected = BlurKernelOtf.Embed(Float64(k, n, ks, ks), h, w).ToFloatArray();
         using var bk = Upload(k);
         foreach (int block in ElementBlocks)
         {
             using var bout = Upload(Uniform(1, n * h * w)); // garbage: every element, zeros included, must be written
-            Device.KernelToOtfForward(bout, bk, n, ks, h, w, block);
+            Device.BlurKernelToOtfForward(bout, bk, n, ks, h, w, block);
             AssertClose(expected, Device.Download(bout), 0, 0, $"embedded kernel (block {block})");
         }
     }
@@ -55,13 +55,13 @@ public class WienerParityTests
         _ = channels;
         float[] k = Uniform(ks * 200 + h, n * ks * ks), g = Uniform(ks * 300 + w, n * h * w);
         var kernel = Leaf(k, n, ks, ks);
-        KernelOtf.Embed(kernel, h, w).Backward(Float64(g, n, h, w));
+        BlurKernelOtf.Embed(kernel, h, w).Backward(Float64(g, n, h, w));
         float[] expected = kernel.Grad!.ToFloatArray();
         using var bg = Upload(g);
         foreach (int block in ElementBlocks)
         {
             using var bdk = Device.Allocate(n * ks * ks);
-            Device.KernelToOtfBackward(bdk, bg, n, ks, h, w, block);
+            Device.BlurKernelToOtfBackward(bdk, bg, n, ks, h, w, block);
             AssertClose(expected, Device.Download(bdk), 0, 0, $"dk (block {block})");
         }
     }
@@ -146,7 +146,7 @@ public class WienerParityTests
         embedded.Rfft2(FftNorm.Backward).Backward(Float64(Device.Download(bdfk), n, h, w / 2 + 1, 2));
         using var bdEmbedded = Upload(embedded.Grad!.ToFloatArray());
         using var bdk = Device.Allocate(k.Length);
-        Device.KernelToOtfBackward(bdk, bdEmbedded, n, ks, h, w);
+        Device.BlurKernelToOtfBackward(bdk, bdEmbedded, n, ks, h, w);
         AssertClose(expectedDx, difference.Grad!.ToFloatArray(), 1e-5 * MaxAbs(expectedDx), 1e-4, "dx");
         AssertClose(expectedDk, Device.Download(bdk), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
     }
@@ -183,13 +183,13 @@ public class WienerParityTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void ComplexMulGivesKernelFitLossBlur(int n, int channels, int h, int w, int ks)
+    public void ComplexMulGivesBlurKernelFitLossBlur(int n, int channels, int h, int w, int ks)
     {
-        // The blur path of KernelFitLoss: irfft2(rfft2(x)·F_k) with the product on the device.
+        // The blur path of BlurKernelFitLoss: irfft2(rfft2(x)·F_k) with the product on the device.
         var (x, _, k) = Inputs(n, channels, h, w, ks);
         float[] spectrum = Float64(x, n, channels, h, w).Rfft2(FftNorm.Backward).ToFloatArray();
-        float[] fk = KernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray();
-        float[] expected = KernelFitLoss.Blur(Float64(x, n, channels, h, w), Float64(k, n, ks, ks)).ToFloatArray();
+        float[] fk = BlurKernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray();
+        float[] expected = BlurKernelFitLoss.Blur(Float64(x, n, channels, h, w), Float64(k, n, ks, ks)).ToFloatArray();
         using var bx = Upload(spectrum);
         using var bfk = Upload(fk);
         using var by = Device.Allocate(spectrum.Length);
@@ -203,8 +203,8 @@ public class WienerParityTests
     public void LauncherRejectsBadSizes()
     {
         using var b = Device.Allocate(512);
-        Assert.Throws<ArgumentException>(() => Device.KernelToOtfForward(b, b, 1, 4, 8, 8));   // even kernel
-        Assert.Throws<ArgumentException>(() => Device.KernelToOtfForward(b, b, 1, 5, 4, 8));   // kernel larger than the grid
+        Assert.Throws<ArgumentException>(() => Device.BlurKernelToOtfForward(b, b, 1, 4, 8, 8));   // even kernel
+        Assert.Throws<ArgumentException>(() => Device.BlurKernelToOtfForward(b, b, 1, 5, 4, 8));   // kernel larger than the grid
         Assert.Throws<ArgumentException>(() => Device.WienerWeightForward(b, b, b, 3, 3, 8, 8, WienerC)); // e too short (3·3·8·5·2)
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightForward(b, b, b, 1, 1, 4, 4, WienerC, 48));
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightBackward(b, b, b, b, b, 1, 1, 4, 4, -1f));
@@ -229,7 +229,7 @@ public class WienerParityTests
 
     // F_k = rfft2(Embed(k)) unnormalised and E = rfft2_ortho(x − x̂), on the CPU backend, rounded to float32 for the kernels.
     private static (float[] Fk, float[] E) Spectra(float[] x, float[] xHat, float[] k, int n, int channels, int h, int w, int ks) =>
-        (KernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray(),
+        (BlurKernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray(),
          (Float64(x, n, channels, h, w) - Float64(xHat, n, channels, h, w)).Rfft2(FftNorm.Ortho).ToFloatArray());
 
     internal static Tensor Float64(float[] values, params int[] shape) => Tensor.FromArray(Array.ConvertAll(values, v => (double)v), shape);

@@ -108,7 +108,7 @@ internal static class ReferenceCase
         AddScalar(results, "elbo/loss", step.Loss, s.DType);
         AddScalar(results, "elbo/reconstruction", step.Reconstruction, s.DType);
         AddScalar(results, "elbo/kl", step.Kl, s.DType);
-        AddScalar(results, "kernel/loss", step.KernelFit, s.DType);
+        AddScalar(results, "kernel/loss", step.BlurKernelFit, s.DType);
         foreach (var (n, p) in trainer.Vae.NamedParameters("vae."))
         {
             Add(results, "elbo/grad/" + n, p.Grad ?? throw new AssertionException($"the ELBO step left no gradient on {n}"));
@@ -159,7 +159,7 @@ internal static class ReferenceCase
             ("logdet_exact", [("kernel", kernel)], t => LogDeterminant.ComputeExact(t["kernel"], c, h, w, WienerC)),
             ("wiener_logdet", withKernel, t => WienerBlurLoss.Compute(t["x"], t["x_hat"], t["kernel"], WienerC)
                                               + LogDeterminant.Compute(t["kernel"], c, h, w, LogDetEps)),
-            ("kernel_fit", withKernel, t => KernelFitLoss.Compute(t["x"], t["x_hat"], t["kernel"])),
+            ("kernel_fit", withKernel, t => BlurKernelFitLoss.Compute(t["x"], t["x_hat"], t["kernel"])),
             ("l2", images, t => L2Loss.Compute(t["x"], t["x_hat"])),
             ("l1", images, t => L1Loss.Compute(t["x"], t["x_hat"])),
             ("bce", images, t => BceLoss.Compute(t["x"], t["x_hat"])),

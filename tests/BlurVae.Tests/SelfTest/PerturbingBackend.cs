@@ -190,16 +190,16 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Irfft2), x);
     }
 
-    public void KernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
-        Cpu.KernelToOtfForward(In(output), In(kernel), n, kernelSize, height, width);
-        After(nameof(KernelToOtfForward), output);
+        Cpu.BlurKernelToOtfForward(In(output), In(kernel), n, kernelSize, height, width);
+        After(nameof(BlurKernelToOtfForward), output);
     }
 
-    public void KernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
+    public void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
-        Cpu.KernelToOtfBackward(In(dKernel), In(dOutput), n, kernelSize, height, width);
-        After(nameof(KernelToOtfBackward), dKernel);
+        Cpu.BlurKernelToOtfBackward(In(dKernel), In(dOutput), n, kernelSize, height, width);
+        After(nameof(BlurKernelToOtfBackward), dKernel);
     }
 
     public void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha)
@@ -220,16 +220,16 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(WienerWeightBackward), de);
     }
 
-    public void KernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
-        Cpu.KernelFitForward(In(loss), In(x), In(xHat), In(fk), n, channels, height, width);
-        After(nameof(KernelFitForward), loss);
+        Cpu.BlurKernelFitForward(In(loss), In(x), In(xHat), In(fk), n, channels, height, width);
+        After(nameof(BlurKernelFitForward), loss);
     }
 
-    public void KernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
-        Cpu.KernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
-        After(nameof(KernelFitBackward), dXHat);
+        Cpu.BlurKernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
+        After(nameof(BlurKernelFitBackward), dXHat);
     }
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)

@@ -62,7 +62,7 @@ public class TrainerTests
         double after = TrainingSetL2(t, data);
         Assert.That(after, Is.LessThan(0.8 * before), $"L2 per image {before:F2} → {after:F2}");
         Assert.That(last.WienerActive, Is.EqualTo(loss == LossKind.Wiener));
-        Assert.That(double.IsFinite(last.KernelFit), Is.True);
+        Assert.That(double.IsFinite(last.BlurKernelFit), Is.True);
     }
 
     [Test]
@@ -158,15 +158,15 @@ public class TrainerTests
     }
 
     [Test]
-    public void KernelGeneratorGivesUnitSumPositiveKernels()
+    public void BlurKernelGeneratorGivesUnitSumPositiveKernels()
     {
-        var g = new KernelGenerator(8, 5, new Random(1), dtype: DType.Float64);
+        var g = new BlurKernelGenerator(8, 5, new Random(1), dtype: DType.Float64);
         var k = g.Forward(Tensor.Randn([3, 8], new Random(2), DType.Float64));
         Assert.That(k.Shape, Is.EqualTo(new[] { 3, 5, 5 }));
         var v = k.ToDoubleArray();
         Assert.That(v, Is.All.GreaterThan(0));
         for (int i = 0; i < 3; i++) Assert.That(v.Skip(i * 25).Take(25).Sum(), Is.EqualTo(1.0).Within(1e-12));
-        Assert.Throws<ArgumentException>(() => new KernelGenerator(8, 4, new Random(1)));
+        Assert.Throws<ArgumentException>(() => new BlurKernelGenerator(8, 4, new Random(1)));
     }
 
     [TestCase(Architecture.A, 32, new[] { 8, 16 }), TestCase(Architecture.B, 32, new[] { 4, 8, 8 }), TestCase(Architecture.A, 64, new int[0])]

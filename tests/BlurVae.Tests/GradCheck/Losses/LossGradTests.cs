@@ -32,7 +32,7 @@ public class ComplexMulGradTests
 public class KernelLossGradTests
 {
     [TestCase(3, 7, 9), TestCase(5, 8, 8), TestCase(5, 5, 6)]
-    public void KernelOtf(int ks, int h, int w) => AssertGradients(t => Training.Losses.KernelOtf.Compute(t[0], h, w), Randn(ks, 3, ks, ks));
+    public void BlurKernelOtf(int ks, int h, int w) => AssertGradients(t => Training.Losses.BlurKernelOtf.Compute(t[0], h, w), Randn(ks, 3, ks, ks));
 
     [TestCase(1, 7, 9, 3, 0.025), TestCase(3, 8, 8, 5, 0.025), TestCase(3, 7, 9, 5, 0.3)]
     public void WienerWithRespectToReconstructionAndKernel(int c, int h, int w, int ks, double constant)
@@ -54,17 +54,17 @@ public class KernelLossGradTests
         AssertGradients(t => LogDeterminant.ComputeExact(t[0], channels, h, w, c), Uniform(8 + ks, 0, 1, 3, ks, ks));
 
     [TestCase(1, 7, 9, 3), TestCase(3, 8, 8, 5)]
-    public void KernelFitWithRespectToKernelAndReconstruction(int c, int h, int w, int ks)
+    public void BlurKernelFitWithRespectToKernelAndReconstruction(int c, int h, int w, int ks)
     {
         var x = Uniform(10, -1, 1, 3, c, h, w);
-        AssertGradients(t => KernelFitLoss.Compute(x, t[0], t[1]), Uniform(11, -1, 1, 3, c, h, w), Uniform(12, 0, 1, 3, ks, ks));
+        AssertGradients(t => BlurKernelFitLoss.Compute(x, t[0], t[1]), Uniform(11, -1, 1, 3, c, h, w), Uniform(12, 0, 1, 3, ks, ks));
     }
 
     [Test]
-    public void KernelFitWithRespectToTarget()
+    public void BlurKernelFitWithRespectToTarget()
     {
         var kernel = Uniform(13, 0, 1, 3, 3, 3);
-        AssertGradients(t => KernelFitLoss.Compute(t[0], t[1], kernel), Uniform(14, -1, 1, 3, 1, 5, 6), Uniform(15, -1, 1, 3, 1, 5, 6));
+        AssertGradients(t => BlurKernelFitLoss.Compute(t[0], t[1], kernel), Uniform(14, -1, 1, 3, 1, 5, 6), Uniform(15, -1, 1, 3, 1, 5, 6));
     }
 }
 

@@ -6,11 +6,11 @@ namespace BlurVae.Training.Losses;
 /// <summary>
 /// The kernel generator's objective (paper eq. 9–10): ‖x ∗ k − x̂‖², how well blurring the input with k
 /// explains the reconstruction. The convolution is the circular one of the block-circulant model,
-/// x ∗ k = F⁻¹(F(x)·F_k) with the OTF of <see cref="KernelOtf"/> (kernel centred at (0, 0), one kernel per image
+/// x ∗ k = F⁻¹(F(x)·F_k) with the OTF of <see cref="BlurKernelOtf"/> (kernel centred at (0, 0), one kernel per image
 /// applied to every channel), so the k it fits is exactly the k whose Wiener filter the ELBO uses. It is a true
 /// convolution (the kernel flipped), not PyTorch's cross-correlation; for symmetric kernels they agree.
 /// <para>
-/// Evaluation: by Parseval on the unnormalised half spectra, one fused op (<see cref="KernelFitFunction"/>, a single
+/// Evaluation: by Parseval on the unnormalised half spectra, one fused op (<see cref="BlurKernelFitFunction"/>, a single
 /// kernel on the GPU) instead of the complex product, the inverse transform and the squared difference;
 /// <see cref="Blur"/> still forms x ∗ k explicitly.
 /// </para>
@@ -19,9 +19,9 @@ namespace BlurVae.Training.Losses;
 /// detached so only G_γ learns from it, but the gradient is correct for all three inputs.
 /// </para>
 /// </summary>
-public static class KernelFitLoss
+public static class BlurKernelFitLoss
 {
-    private const string Name = "KernelFitLoss";
+    private const string Name = "BlurKernelFitLoss";
 
     /// <summary>Σ_pixels,channels (x ∗ k − x̂)², mean over the batch.</summary>
     public static Tensor Compute(Tensor x, Tensor xHat, Tensor kernel)
@@ -31,8 +31,8 @@ public static class KernelFitLoss
         int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
         // By Parseval on the unnormalised spectra, Σ_pixels (x ∗ k − x̂)² = Σ_f m_f |X·F_k − X̂|² / (H·W): one fused op
         // on the three spectra instead of the complex product, the inverse transform and the squared difference.
-        var otf = KernelOtf.Compute(kernel, h, w);
-        var perImage = KernelFitFunction.Forward(x.Rfft2(FftNorm.Backward), xHat.Rfft2(FftNorm.Backward), otf, w);
+        var otf = BlurKernelOtf.Compute(kernel, h, w);
+        var perImage = BlurKernelFitFunction.Forward(x.Rfft2(FftNorm.Backward), xHat.Rfft2(FftNorm.Backward), otf, w);
         return perImage.Sum() * (1.0 / n);
     }
 
@@ -44,7 +44,7 @@ public static class KernelFitLoss
             throw new ArgumentException($"{Name}: the images must be [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
         LossArguments.CheckKernelForImages(Name, kernel, x);
         int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
-        var otf = KernelOtf.Compute(kernel, h, w).Reshape(n, 1, h, w / 2 + 1, 2);
+        var otf = BlurKernelOtf.Compute(kernel, h, w).Reshape(n, 1, h, w / 2 + 1, 2);
         return ComplexMulFunction.Forward(x.Rfft2(FftNorm.Backward), otf).Irfft2(w, FftNorm.Backward);
     }
 }

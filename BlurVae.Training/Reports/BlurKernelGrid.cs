@@ -9,7 +9,7 @@ namespace BlurVae.Training.Reports;
 /// Each kernel is normalised to its own maximum (0 black, max white) and enlarged by nearest neighbour, so the
 /// picture shows its shape and extent, not its absolute height.
 /// </summary>
-public static class KernelGrid
+public static class BlurKernelGrid
 {
     /// <param name="path">The PNG to write (atomically; directories are created).</param>
     /// <param name="kernelsPerEpoch">One tensor per epoch, each [N, k, k] or [N, 1, k, k] with the same N and k, non-negative.</param>

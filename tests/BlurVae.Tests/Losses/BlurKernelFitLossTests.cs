@@ -6,7 +6,7 @@ using static BlurVae.Tests.Losses.LossReference;
 namespace BlurVae.Tests.Losses;
 
 [TestFixture, Category("Losses")]
-public class KernelFitLossTests
+public class BlurKernelFitLossTests
 {
     [TestCase(3, 1, 7, 9, 3), TestCase(3, 3, 8, 8, 5)]
     public void DeltaKernelGivesTheSquaredError(int n, int c, int h, int w, int ks)
@@ -16,7 +16,7 @@ public class KernelFitLossTests
         double expected = 0;
         var (a, b) = (x.ToDoubleArray(), xHat.ToDoubleArray());
         for (int i = 0; i < a.Length; i++) expected += (a[i] - b[i]) * (a[i] - b[i]);
-        Assert.That(KernelFitLoss.Compute(x, xHat, Delta(n, ks)).Item(), Is.EqualTo(expected / n).Within(1e-12));
+        Assert.That(BlurKernelFitLoss.Compute(x, xHat, Delta(n, ks)).Item(), Is.EqualTo(expected / n).Within(1e-12));
     }
 
     [TestCase(3, 1, 7, 9, 3), TestCase(3, 3, 8, 8, 5), TestCase(2, 2, 5, 5, 5)]
@@ -37,17 +37,17 @@ public class KernelFitLossTests
                 y.CopyTo(blurred, offset);
                 for (int p = 0; p < h * w; p++) expected += (y[p] - b[offset + p]) * (y[p] - b[offset + p]);
             }
-        AssertClose(KernelFitLoss.Blur(x, kernel).ToDoubleArray(), blurred, 1e-12, "x ∗ k");
-        Assert.That(KernelFitLoss.Compute(x, xHat, kernel).Item(), Is.EqualTo(expected / n).Within(1e-11));
+        AssertClose(BlurKernelFitLoss.Blur(x, kernel).ToDoubleArray(), blurred, 1e-12, "x ∗ k");
+        Assert.That(BlurKernelFitLoss.Compute(x, xHat, kernel).Item(), Is.EqualTo(expected / n).Within(1e-11));
     }
 
     [Test]
     public void RejectsMismatchedArguments()
     {
         var x = Tensor.Zeros([2, 3, 6, 6], DType.Float64);
-        Assert.That(() => KernelFitLoss.Compute(x, Tensor.Zeros([2, 1, 6, 6], DType.Float64), Delta(2, 3)),
+        Assert.That(() => BlurKernelFitLoss.Compute(x, Tensor.Zeros([2, 1, 6, 6], DType.Float64), Delta(2, 3)),
             Throws.ArgumentException.With.Message.Contains("xHat"));
-        Assert.That(() => KernelFitLoss.Compute(x, x, Delta(1, 3)), Throws.ArgumentException.With.Message.Contains("one per image"));
-        Assert.That(() => KernelFitLoss.Blur(Tensor.Zeros([2, 6, 6], DType.Float64), Delta(2, 3)), Throws.ArgumentException.With.Message.Contains("[N, C, H, W]"));
+        Assert.That(() => BlurKernelFitLoss.Compute(x, x, Delta(1, 3)), Throws.ArgumentException.With.Message.Contains("one per image"));
+        Assert.That(() => BlurKernelFitLoss.Blur(Tensor.Zeros([2, 6, 6], DType.Float64), Delta(2, 3)), Throws.ArgumentException.With.Message.Contains("[N, C, H, W]"));
     }
 }

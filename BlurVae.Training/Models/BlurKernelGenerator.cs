@@ -8,11 +8,11 @@ namespace BlurVae.Training.Models;
 /// G_γ(z): the per-image blur kernel. Linear(latent, 1000) → ReLU6 → Linear(1000, k²) → softmax over the k² outputs,
 /// reshaped to [N, k, k]: positive with unit sum, as a blur kernel must be (section 3.3).
 /// </summary>
-public sealed class KernelGenerator : Module
+public sealed class BlurKernelGenerator : Module
 {
     private readonly Linear _hidden, _output;
 
-    public KernelGenerator(int latent, int kernelSize, Random rng, int hidden = 1000, DType dtype = DType.Float32, IBackend? backend = null)
+    public BlurKernelGenerator(int latent, int kernelSize, Random rng, int hidden = 1000, DType dtype = DType.Float32, IBackend? backend = null)
     {
         if (kernelSize < 1 || kernelSize % 2 == 0)
             throw new ArgumentException($"--kernel-size must be a positive odd number (got {kernelSize}) so the kernel has a centre.");

@@ -19,7 +19,7 @@ namespace BlurVae.Training.Losses;
 /// recorded ops, so gradients reach the kernel (and through k = G_γ(z) the kernel generator and the encoder).
 /// </para>
 /// </summary>
-public static class KernelOtf
+public static class BlurKernelOtf
 {
     /// <summary>The kernels zero-padded to [N, height, width] with their centres rolled to (0, 0).</summary>
     /// <exception cref="ArgumentException">kernel is not [N, ks, ks] with ks odd, or the grid is smaller than the kernel.</exception>
@@ -27,7 +27,7 @@ public static class KernelOtf
     {
         CheckKernel(kernel, height, width);
         // One fused backend op (and its adjoint gather) rather than the narrows and concats of two rolls.
-        return KernelToOtfFunction.Forward(kernel, height, width);
+        return BlurKernelToOtfFunction.Forward(kernel, height, width);
     }
 
     /// <summary>F_k = rfft2(Embed(kernel)), unnormalised: [N, height, width/2+1, 2].</summary>
@@ -38,12 +38,12 @@ public static class KernelOtf
     {
         ArgumentNullException.ThrowIfNull(kernel);
         if (kernel.Rank != 3 || kernel.Shape[1] != kernel.Shape[2])
-            throw new ArgumentException($"KernelOtf: the kernel must be a square batch [N, ks, ks], got {Tensor.ShapeString(kernel.Shape)}.", nameof(kernel));
+            throw new ArgumentException($"BlurKernelOtf: the kernel must be a square batch [N, ks, ks], got {Tensor.ShapeString(kernel.Shape)}.", nameof(kernel));
         int ks = kernel.Shape[1];
         if (ks % 2 == 0)
-            throw new ArgumentException($"KernelOtf: the kernel size must be odd so it has a centre pixel, got {ks}x{ks}.", nameof(kernel));
+            throw new ArgumentException($"BlurKernelOtf: the kernel size must be odd so it has a centre pixel, got {ks}x{ks}.", nameof(kernel));
         if (height < ks || width < ks)
-            throw new ArgumentException($"KernelOtf: a {ks}x{ks} kernel does not fit a {height}x{width} image; the circular model needs H, W >= ks.", height < ks ? nameof(height) : nameof(width));
+            throw new ArgumentException($"BlurKernelOtf: a {ks}x{ks} kernel does not fit a {height}x{width} image; the circular model needs H, W >= ks.", height < ks ? nameof(height) : nameof(width));
         return ks;
     }
 }

@@ -7,7 +7,7 @@ using static BlurVae.Tests.Reports.ReportTestFiles;
 namespace BlurVae.Tests.Reports;
 
 [TestFixture, Category("Reports")]
-public class KernelGridTests
+public class BlurKernelGridTests
 {
     // Two 3×3 kernels: a centred delta, and a cross with ½ in the middle and ⅛ around it.
     private static Tensor Kernels(double crossCentre = 0.5)
@@ -26,7 +26,7 @@ public class KernelGridTests
         var path = files.PathOf("kernels.png");
         // Kernel cells are 3·4 = 12 px, gap 2, two columns: the picture is labelWidth + 2 + 2·14 wide and 2 + 2·14 high
         // (the label column's width depends on the font, so it is read off the picture).
-        KernelGrid.Save(path, [Kernels(), Kernels(0.25)], ["epoch 1", "epoch 10"], kernelScale: 4, gap: 2, background: SKColors.Blue);
+        BlurKernelGrid.Save(path, [Kernels(), Kernels(0.25)], ["epoch 1", "epoch 10"], kernelScale: 4, gap: 2, background: SKColors.Blue);
         using var bmp = Decode(path);
         int labelWidth = bmp.Width - (2 + 2 * 14);
         Assert.That(labelWidth, Is.GreaterThan(0));
@@ -54,7 +54,7 @@ public class KernelGridTests
         var path = files.PathOf("with-images.png");
         var images = Tensor.Full([2, 1, 16, 16], 1.0);
         // Columns are max(3·4, 16·1) = 16 wide; the kernels (12 px) are centred: offset (16 − 12) / 2 = 2.
-        KernelGrid.Save(path, [Kernels()], ["epoch 5"], images, kernelScale: 4, imageScale: 1, gap: 2, background: SKColors.Blue);
+        BlurKernelGrid.Save(path, [Kernels()], ["epoch 5"], images, kernelScale: 4, imageScale: 1, gap: 2, background: SKColors.Blue);
         using var bmp = Decode(path);
         int labelWidth = bmp.Width - (2 + 2 * 18);
         Assert.That(bmp.Height, Is.EqualTo(2 + 16 + 2 + 12 + 2));
@@ -86,7 +86,7 @@ public class KernelGridTests
         var img = new double[n * 3 * 32 * 32];
         for (int i = 0; i < img.Length; i++) img[i] = Math.Sin(i * 0.05 + (i / 1024) * 0.7);
         var path = files.PathOf("figure2.png");
-        KernelGrid.Save(path, perEpoch, epochs.Select(e => $"epoch {e}").ToList(), Tensor.FromArray(img, [n, 3, 32, 32]), kernelScale: 6, imageScale: 2);
+        BlurKernelGrid.Save(path, perEpoch, epochs.Select(e => $"epoch {e}").ToList(), Tensor.FromArray(img, [n, 3, 32, 32]), kernelScale: 6, imageScale: 2);
         using var bmp = Decode(path);
         Assert.That(bmp.Height, Is.EqualTo(2 + 64 + 2 + 4 * (66 + 2)));
     }
@@ -99,14 +99,14 @@ public class KernelGridTests
         var neg = Tensor.FromArray(new double[9] { 0, 0, 0, 0, 1, -0.1, 0, 0, 0 }, [1, 3, 3]);
         Assert.Multiple(() =>
         {
-            Assert.That(() => KernelGrid.Save(path, [], []), Throws.ArgumentException);
-            Assert.That(() => KernelGrid.Save(path, [Kernels()], ["a", "b"]), Throws.ArgumentException.With.Message.Contains("2 epoch labels for 1"));
-            Assert.That(() => KernelGrid.Save(path, [Kernels(), Tensor.Ones([3, 3, 3])], ["a", "b"]), Throws.ArgumentException.With.Message.Contains("kernelsPerEpoch[1]"));
-            Assert.That(() => KernelGrid.Save(path, [neg], ["a"]), Throws.ArgumentException.With.Message.Contains("non-negative"));
-            Assert.That(() => KernelGrid.Save(path, [Tensor.Zeros([1, 3, 3])], ["a"]), Throws.ArgumentException.With.Message.Contains("all zeros"));
-            Assert.That(() => KernelGrid.Save(path, [Kernels()], ["a"], Tensor.Zeros([3, 1, 8, 8])), Throws.ArgumentException.With.Message.Contains("3 images"));
-            Assert.That(() => KernelGrid.Save(path, [Tensor.Ones([3, 3])], ["a"]), Throws.ArgumentException.With.Message.Contains("[N, k, k]"));
-            Assert.That(() => KernelGrid.Save(path, [Kernels()], ["a"], kernelScale: 0), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => BlurKernelGrid.Save(path, [], []), Throws.ArgumentException);
+            Assert.That(() => BlurKernelGrid.Save(path, [Kernels()], ["a", "b"]), Throws.ArgumentException.With.Message.Contains("2 epoch labels for 1"));
+            Assert.That(() => BlurKernelGrid.Save(path, [Kernels(), Tensor.Ones([3, 3, 3])], ["a", "b"]), Throws.ArgumentException.With.Message.Contains("kernelsPerEpoch[1]"));
+            Assert.That(() => BlurKernelGrid.Save(path, [neg], ["a"]), Throws.ArgumentException.With.Message.Contains("non-negative"));
+            Assert.That(() => BlurKernelGrid.Save(path, [Tensor.Zeros([1, 3, 3])], ["a"]), Throws.ArgumentException.With.Message.Contains("all zeros"));
+            Assert.That(() => BlurKernelGrid.Save(path, [Kernels()], ["a"], Tensor.Zeros([3, 1, 8, 8])), Throws.ArgumentException.With.Message.Contains("3 images"));
+            Assert.That(() => BlurKernelGrid.Save(path, [Tensor.Ones([3, 3])], ["a"]), Throws.ArgumentException.With.Message.Contains("[N, k, k]"));
+            Assert.That(() => BlurKernelGrid.Save(path, [Kernels()], ["a"], kernelScale: 0), Throws.TypeOf<ArgumentOutOfRangeException>());
         });
         Assert.That(File.Exists(path), Is.False);
     }
