@@ -1,4 +1,4 @@
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
 

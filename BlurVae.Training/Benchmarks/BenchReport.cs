@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -232,6 +233,6 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        Reports.AtomicFile.WriteAllText(path, text);
+        Io.AtomicFile.WriteAllText(path, text);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
 

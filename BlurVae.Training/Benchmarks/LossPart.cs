@@ -1,6 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Benchmarks;
 
@@ -30,7 +30,7 @@ public sealed class LossPart
         FitKernel = Kernel.Detach();
         FitKernel.RequiresGrad = true;
         _wienerC = wienerC;
-        _wiener = config.Loss == Training.LossKind.Wiener;
+        _wiener = config.Loss == Train.LossKind.Wiener;
     }
 
     public Tensor X { get; }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using BlurVae.Kernels;
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
 

@@ -1,7 +1,7 @@
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
 

@@ -1,7 +1,8 @@
+using BlurVae.Training.Io;
 using System.Globalization;
-using BlurVae.Training.Optim;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Optim;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Checkpoints;
 

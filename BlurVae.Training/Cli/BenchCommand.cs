@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 

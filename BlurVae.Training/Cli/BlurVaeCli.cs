@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 

@@ -1,9 +1,9 @@
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 

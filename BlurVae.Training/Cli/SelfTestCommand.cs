@@ -2,7 +2,7 @@ using System.CommandLine;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.SelfTest;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 

@@ -1,5 +1,5 @@
 using BlurVae.Kernels;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Data;
 

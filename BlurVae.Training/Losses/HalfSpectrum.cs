@@ -1,4 +1,4 @@
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
 
@@ -11,7 +11,7 @@ namespace BlurVae.Training.Losses;
 internal static class HalfSpectrum
 {
     /// <summary>Whether column v of the half spectrum of a width-w signal stands for two full-spectrum columns.</summary>
-    public static bool IsInterior(int v, int w) => Autograd.FftScale.IsInteriorColumn(v, w);
+    public static bool IsInterior(int v, int w) => Engine.Autograd.FftScale.IsInteriorColumn(v, w);
 
     /// <summary>The multiplicities m_v as a [W/2+1] tensor, broadcasting over [..., H, W/2+1].</summary>
     public static Tensor ColumnMultiplicity(int w, Tensor like)

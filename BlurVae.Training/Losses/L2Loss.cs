@@ -1,4 +1,4 @@
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
 

@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using System.Globalization;
 using System.Text;
 using BlurVae.Training.Reports;

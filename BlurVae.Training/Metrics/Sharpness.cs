@@ -1,5 +1,5 @@
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Metrics;
 

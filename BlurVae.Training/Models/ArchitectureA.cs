@@ -1,6 +1,6 @@
 using BlurVae.Kernels;
-using BlurVae.Training.Nn;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Nn;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Models;
 

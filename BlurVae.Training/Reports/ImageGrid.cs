@@ -1,4 +1,5 @@
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Io;
+using BlurVae.Training.Engine.Tensors;
 using SkiaSharp;
 
 namespace BlurVae.Training.Reports;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BlurVae.Kernels;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Training.SelfTest;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Bench;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BlurVae.Kernels;
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Bench;
 

@@ -1,4 +1,4 @@
-"""A tiny safetensors reader/writer (F32 and F64 only), the subset BlurVae's Checkpoints/SafeTensors.cs writes.
+"""A tiny safetensors reader/writer (F32 and F64 only), the subset BlurVae's Io/SafeTensors.cs writes.
 
 Format: an 8-byte little-endian unsigned header length, a UTF-8 JSON header
 {name: {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}},

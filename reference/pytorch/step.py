@@ -1,4 +1,4 @@
-"""The alternating iteration of BlurVae.Training/Training/Trainer.cs (docs/method.md, "One training iteration"):
+"""The alternating iteration of BlurVae.Training/Train/Trainer.cs (docs/method.md, "One training iteration"):
 
 1. ELBO step on θ, φ: x̂ = decoder(μ + σ·ε); loss = reconstruction + β·KL, where the reconstruction is the Wiener term
    with k = G_γ(z) (not detached: the gradient reaches the encoder through k), plus ½log|Σ| when eps is set; or, during
@@ -78,7 +78,7 @@ def kernel_step(generator, opt_kernel, x, z, x_hat):
 
 def make_optimizers(vae, generator, lr=1e-4, lr_kernel=1e-4, foreach=False):
     """torch.optim.Adam with its defaults (β 0.9/0.999, eps 1e-8, no weight decay), one per parameter group, as
-    BlurVae.Training/Optim/Adam. foreach=False (the cross-check): the plain per-parameter loop, the same arithmetic on
+    BlurVae.Training/Engine/Optim/Adam. foreach=False (the cross-check): the plain per-parameter loop, the same arithmetic on
     every torch; None (the benchmark): torch's own choice, the multi-tensor kernels on CUDA."""
     return (torch.optim.Adam(vae.parameters(), lr=lr, foreach=foreach),
             torch.optim.Adam(generator.parameters(), lr=lr_kernel, foreach=foreach))

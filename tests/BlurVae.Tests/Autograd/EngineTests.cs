@@ -1,6 +1,6 @@
 using BlurVae.Kernels;
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Autograd;
 

@@ -1,7 +1,7 @@
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using static BlurVae.Tests.Cli.CliRunner;
 using BlurVae.Training.Cli;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Cli;
 

@@ -14,7 +14,7 @@ public class ImageDatasetTests
         return new ImageDataset("numbered", n, 1, 2, 3, pixels, Enumerable.Range(0, n).Select(i => i % 10).ToArray());
     }
 
-    private static int[] ImagesIn(BlurVae.Training.Tensors.Tensor batch)
+    private static int[] ImagesIn(BlurVae.Training.Engine.Tensors.Tensor batch)
     {
         var v = batch.ToDoubleArray();
         int size = batch.Shape[1] * batch.Shape[2] * batch.Shape[3];

@@ -1,6 +1,6 @@
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Nn;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Nn;
+using BlurVae.Training.Engine.Tensors;
 using BlurVae.Kernels;
 using static BlurVae.Tests.GradCheck.GradChecker;
 

@@ -1,4 +1,4 @@
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

@@ -1,8 +1,8 @@
 using System.Text;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.GradCheck;
 

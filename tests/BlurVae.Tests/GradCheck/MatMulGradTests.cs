@@ -1,4 +1,4 @@
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;
@@ -16,8 +16,8 @@ public class MatMulGradTests
     [Test]
     public void MatMulValues()
     {
-        var a = BlurVae.Training.Tensors.Tensor.FromArray([1.0, 2, 3, 4, 5, 6], [2, 3]);
-        var b = BlurVae.Training.Tensors.Tensor.FromArray([7.0, 8, 9, 10, 11, 12], [3, 2]);
+        var a = BlurVae.Training.Engine.Tensors.Tensor.FromArray([1.0, 2, 3, 4, 5, 6], [2, 3]);
+        var b = BlurVae.Training.Engine.Tensors.Tensor.FromArray([7.0, 8, 9, 10, 11, 12], [3, 2]);
         Assert.That(a.MatMul(b).ToDoubleArray(), Is.EqualTo(new[] { 58.0, 64, 139, 154 }));
     }
 

@@ -1,4 +1,4 @@
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

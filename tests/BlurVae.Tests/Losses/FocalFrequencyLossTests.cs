@@ -1,7 +1,7 @@
 using System.Numerics;
 using BlurVae.Kernels;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Losses.LossReference;
 
 namespace BlurVae.Tests.Losses;

@@ -1,6 +1,6 @@
 using System.Numerics;
 using BlurVae.Kernels;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Losses;
 

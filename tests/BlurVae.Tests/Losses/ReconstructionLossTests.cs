@@ -1,5 +1,5 @@
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Losses.LossReference;
 
 namespace BlurVae.Tests.Losses;

@@ -1,6 +1,6 @@
 using BlurVae.Kernels;
-using BlurVae.Training.Optim;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Optim;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Optim;
 

@@ -1,6 +1,6 @@
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.

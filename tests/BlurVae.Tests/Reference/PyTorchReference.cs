@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using System.Diagnostics;
 using BlurVae.Training.Checkpoints;
 

@@ -1,11 +1,12 @@
+using BlurVae.Training.Io;
 using System.Text.Json;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Autograd;
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Reference;
 

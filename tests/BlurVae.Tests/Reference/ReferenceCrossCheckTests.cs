@@ -1,5 +1,5 @@
 using BlurVae.Kernels;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Reference;
 

@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using System.Text;
 using BlurVae.Training.Checkpoints;
 

@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using BlurVae.Training.Reports;
 
 namespace BlurVae.Tests.Reports;

@@ -1,6 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Reports;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Tensors;
 using SkiaSharp;
 using static BlurVae.Tests.Reports.ReportTestFiles;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using BlurVae.Kernels.Emulated;
-using BlurVae.Training.Nn;
-using BlurVae.Training.Optim;
+using BlurVae.Training.Engine.Nn;
+using BlurVae.Training.Engine.Optim;
 using BlurVae.Training.SelfTest;
-using BlurVae.Training.Tensors;
-using BlurVae.Training.Training;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.SelfTest;
 

@@ -1,5 +1,6 @@
+using BlurVae.Training.Io;
 using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Training;
+using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Train;
 

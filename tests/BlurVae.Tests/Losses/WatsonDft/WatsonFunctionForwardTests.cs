@@ -1,5 +1,5 @@
-using BlurVae.Training.Autograd;
-using BlurVae.Training.Tensors;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Losses.WatsonDft;
 

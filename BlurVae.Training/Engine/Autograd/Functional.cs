@@ -1,0 +1,18 @@
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Autograd;
+
+/// <summary>Layer ops with parameters, in PyTorch's torch.nn.functional spelling.</summary>
+public static class Functional
+{
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) => LinearFunction.Forward(x, weight, bias);
+
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0) =>
+        Conv2dFunction.Forward(x, weight, bias, stride, padding);
+
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0) =>
+        ConvTranspose2dFunction.Forward(x, weight, bias, stride, padding, outputPadding);
+
+    public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training, double momentum = 0.1, double eps = 1e-5) =>
+        BatchNormFunction.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
+}

@@ -1,0 +1,101 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Autograd;
+
+/// <summary>
+/// y = conv2d(x[N, Cin, H, W], w[Cout, Cin, kh, kw]) + b, with stride and zero padding (PyTorch's Conv2d).
+/// Backward: ∂x by the backend's backward-input pass (a transposed convolution), ∂w and ∂b by its backward-weight pass.
+/// </summary>
+public sealed class Conv2dFunction : Function
+{
+    private ConvGeometry _g;
+
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"Conv2d expects input [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        if (weight.Rank != 4 || weight.Shape[1] != x.Shape[1])
+            throw new ArgumentException($"Conv2d weight must be [Cout, {x.Shape[1]}, kh, kw], got {Tensor.ShapeString(weight.Shape)}.", nameof(weight));
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
+            throw new ArgumentException($"Conv2d bias must be [{weight.Shape[0]}], got {Tensor.ShapeString(bias.Shape)}.", nameof(bias));
+        var g = ConvGeometry.ForConv(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[0], weight.Shape[2], weight.Shape[3], stride, padding);
+        var y = Tensor.Zeros([g.N, g.OutChannels, g.OutH, g.OutW], x.DType, x.Backend);
+        x.Backend.Conv2dForward(y.Buffer, x.Buffer, weight.Buffer, bias?.Buffer, g);
+        var fn = new Conv2dFunction { _g = g };
+        return bias is null ? fn.Record(y, x, weight) : fn.Record(y, x, weight, bias);
+    }
+
+    public override Tensor?[] Backward(Tensor gy)
+    {
+        var grads = new Tensor?[Inputs.Length];
+        Tensor x = Inputs[0], w = Inputs[1];
+        if (NeedsGrad(0))
+        {
+            var dx = x.ZerosLike();
+            gy.Backend.Conv2dBackwardInput(dx.Buffer, gy.Buffer, w.Buffer, _g);
+            grads[0] = dx;
+        }
+        bool wantBias = Inputs.Length > 2 && NeedsGrad(2);
+        if (NeedsGrad(1) || wantBias)
+        {
+            var dw = w.ZerosLike();
+            var db = wantBias ? Inputs[2].ZerosLike() : null;
+            gy.Backend.Conv2dBackwardWeight(dw.Buffer, db?.Buffer, gy.Buffer, x.Buffer, _g);
+            if (NeedsGrad(1)) grads[1] = dw;
+            if (wantBias) grads[2] = db;
+        }
+        return grads;
+    }
+}
+
+/// <summary>
+/// PyTorch's ConvTranspose2d: x[N, Cin, H, W], w[Cin, Cout, kh, kw] → y[N, Cout, (H−1)s − 2p + kh + op, …].
+/// It is the adjoint of a convolution from y's shape to x's, so forward is that convolution's backward-input
+/// pass, ∂x is its forward pass, and ∂w its backward-weight pass with the roles of x and ∂y swapped.
+/// </summary>
+public sealed class ConvTranspose2dFunction : Function
+{
+    private ConvGeometry _g;
+
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, int stride, int padding, int outputPadding)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"ConvTranspose2d expects input [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        if (weight.Rank != 4 || weight.Shape[0] != x.Shape[1])
+            throw new ArgumentException($"ConvTranspose2d weight must be [{x.Shape[1]}, Cout, kh, kw], got {Tensor.ShapeString(weight.Shape)}.", nameof(weight));
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[1]))
+            throw new ArgumentException($"ConvTranspose2d bias must be [{weight.Shape[1]}], got {Tensor.ShapeString(bias.Shape)}.", nameof(bias));
+        var g = ConvGeometry.ForTransposed(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[1], weight.Shape[2], weight.Shape[3], stride, padding, outputPadding);
+        int[] yShape = [g.N, g.InChannels, g.InH, g.InW];
+        var y = Tensor.Zeros(yShape, x.DType, x.Backend);
+        x.Backend.Conv2dBackwardInput(y.Buffer, x.Buffer, weight.Buffer, g);
+        if (bias is not null)
+            x.Backend.BinaryForward(BinaryOp.Add, y.Buffer, yShape, y.Buffer, yShape, bias.Buffer, [1, g.InChannels, 1, 1]);
+        var fn = new ConvTranspose2dFunction { _g = g };
+        return bias is null ? fn.Record(y, x, weight) : fn.Record(y, x, weight, bias);
+    }
+
+    public override Tensor?[] Backward(Tensor gy)
+    {
+        var grads = new Tensor?[Inputs.Length];
+        Tensor x = Inputs[0], w = Inputs[1];
+        if (NeedsGrad(0))
+        {
+            var dx = x.ZerosLike();
+            gy.Backend.Conv2dForward(dx.Buffer, gy.Buffer, w.Buffer, null, _g);
+            grads[0] = dx;
+        }
+        if (NeedsGrad(1))
+        {
+            var dw = w.ZerosLike();
+            gy.Backend.Conv2dBackwardWeight(dw.Buffer, null, x.Buffer, gy.Buffer, _g);
+            grads[1] = dw;
+        }
+        if (Inputs.Length > 2 && NeedsGrad(2))
+        {
+            var db = Inputs[2].ZerosLike();
+            gy.Backend.SumTo(db.Buffer, [1, _g.InChannels, 1, 1], gy.Buffer, gy.Shape);
+            grads[2] = db;
+        }
+        return grads;
+    }
+}

@@ -1,0 +1,129 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Autograd;
+
+/// <summary>Scaling conventions of torch.fft: which direction carries the 1/(H·W).</summary>
+public enum FftNorm
+{
+    /// <summary>Forward unscaled, inverse scaled by 1/(H·W).</summary>
+    Backward,
+    /// <summary>Both scaled by 1/sqrt(H·W): unitary, so Parseval holds exactly.</summary>
+    Ortho,
+    /// <summary>Forward scaled by 1/(H·W), inverse unscaled.</summary>
+    Forward,
+}
+
+/// <summary>
+/// rfft2 over the last two axes: x[..., H, W] → complex [..., H, W/2+1] stored as reals [..., H, W/2+1, 2].
+/// As a real-linear map its adjoint is the real part of the unnormalised inverse DFT over the stored half
+/// spectrum, i.e. irfft with the interior columns (those whose conjugates were dropped) halved.
+/// </summary>
+public sealed class Rfft2Function : Function
+{
+    private FftNorm _norm;
+
+    public static Tensor Forward(Tensor x, FftNorm norm = FftNorm.Backward)
+    {
+        if (x.Rank < 2) throw new ArgumentException($"rfft2 needs [..., H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        int h = x.Shape[^2], w = x.Shape[^1], batch = x.Length / Math.Max(1, h * w);
+        var shape = new int[x.Rank + 1];
+        Array.Copy(x.Shape, shape, x.Rank - 1);
+        shape[^2] = w / 2 + 1;
+        shape[^1] = 2;
+        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        x.Backend.Rfft2(y.Buffer, x.Buffer, batch, h, w);
+        double scale = FftScale.Forward(norm, h, w);
+        if (scale != 1.0) x.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, y.Buffer, scale);
+        return new Rfft2Function { _norm = norm }.Record(y, x);
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        var x = Inputs[0];
+        int h = x.Shape[^2], w = x.Shape[^1], batch = x.Length / Math.Max(1, h * w);
+        var halved = FftScale.WeightColumns(g, w, interiorWeight: 0.5);
+        var dx = x.ZerosLike();
+        g.Backend.Irfft2(dx.Buffer, halved.Buffer, batch, h, w);
+        double scale = FftScale.Forward(_norm, h, w);
+        if (scale != 1.0) g.Backend.UnaryForward(UnaryOp.Scale, dx.Buffer, dx.Buffer, scale);
+        return [dx];
+    }
+}
+
+/// <summary>
+/// irfft2 over the last two axes: the half spectrum c[..., H, W/2+1, 2] → real x[..., H, W] (W must be given:
+/// W/2+1 columns come from both 2m and 2m+1). Imaginary parts of self-conjugate bins are ignored, as in torch.
+/// Adjoint: rfft2 of the gradient with the interior columns doubled (they stand for two bins each).
+/// </summary>
+public sealed class Irfft2Function : Function
+{
+    private FftNorm _norm;
+    private int _w;
+
+    public static Tensor Forward(Tensor c, int w, FftNorm norm = FftNorm.Backward)
+    {
+        if (c.Rank < 3 || c.Shape[^1] != 2 || c.Shape[^2] != w / 2 + 1)
+            throw new ArgumentException($"irfft2 to width {w} needs [..., H, {w / 2 + 1}, 2], got {Tensor.ShapeString(c.Shape)}.", nameof(c));
+        int h = c.Shape[^3], batch = c.Length / Math.Max(1, h * (w / 2 + 1) * 2);
+        var shape = new int[c.Rank - 1];
+        Array.Copy(c.Shape, shape, c.Rank - 2);
+        shape[^1] = w;
+        var x = Tensor.Zeros(shape, c.DType, c.Backend);
+        c.Backend.Irfft2(x.Buffer, c.Buffer, batch, h, w);
+        double scale = FftScale.Inverse(norm, h, w);
+        if (scale != 1.0) c.Backend.UnaryForward(UnaryOp.Scale, x.Buffer, x.Buffer, scale);
+        return new Irfft2Function { _norm = norm, _w = w }.Record(x, c);
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        int h = g.Shape[^2], w = _w, batch = g.Length / Math.Max(1, h * w);
+        var spec = Inputs[0].ZerosLike();
+        g.Backend.Rfft2(spec.Buffer, g.Buffer, batch, h, w);
+        var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0);
+        double scale = FftScale.Inverse(_norm, h, w);
+        if (scale != 1.0) g.Backend.UnaryForward(UnaryOp.Scale, dc.Buffer, dc.Buffer, scale);
+        return [dc];
+    }
+}
+
+internal static class FftScale
+{
+    public static double Forward(FftNorm norm, int h, int w) => norm switch
+    {
+        FftNorm.Backward => 1.0,
+        FftNorm.Ortho => 1.0 / Math.Sqrt((double)h * w),
+        _ => 1.0 / ((double)h * w),
+    };
+
+    public static double Inverse(FftNorm norm, int h, int w) => norm switch
+    {
+        FftNorm.Backward => 1.0 / ((double)h * w),
+        FftNorm.Ortho => 1.0 / Math.Sqrt((double)h * w),
+        _ => 1.0,
+    };
+
+    /// <summary>
+    /// Whether column v of the half spectrum of a width-w signal stands for two full-spectrum columns: all but column 0
+    /// and, for even w, column w/2 (the self-conjugate ones).
+    /// </summary>
+    public static bool IsInteriorColumn(int v, int w) => v != 0 && !(w % 2 == 0 && v == w / 2);
+
+    /// <summary>
+    /// Multiplies the interior columns of a half spectrum [..., W/2+1, 2] by a weight: those with a dropped
+    /// conjugate partner, i.e. all but column 0 and, for even W, column W/2.
+    /// </summary>
+    public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight)
+    {
+        int cols = w / 2 + 1;
+        var weights = new double[cols];
+        for (int k = 0; k < cols; k++)
+            weights[k] = IsInteriorColumn(k, w) ? interiorWeight : 1.0;
+        var wt = Tensor.FromArray(weights, [cols, 1], spectrum.DType, spectrum.Backend);
+        var y = spectrum.ZerosLike();
+        var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);
+        spectrum.Backend.BinaryForward(BinaryOp.Mul, y.Buffer, spectrum.Shape, spectrum.Buffer, spectrum.Shape, wt.Buffer, padded);
+        return y;
+    }
+}

@@ -1,0 +1,93 @@
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Autograd;
+
+/// <summary>x[..., start:start+length, ...] along one axis (the building block of Chunk); backward pads with zeros.</summary>
+public sealed class NarrowFunction : Function
+{
+    private int _axis, _start;
+
+    public static Tensor Forward(Tensor x, int axis, int start, int length)
+    {
+        int a = x.NormalizeAxis(axis);
+        if (start < 0 || length < 0 || start + length > x.Shape[a])
+            throw new ArgumentOutOfRangeException(nameof(start), $"Slice [{start}, {start + length}) outside axis {a} of extent {x.Shape[a]}.");
+        var (outer, inner) = OuterInner(x.Shape, a);
+        var shape = (int[])x.Shape.Clone();
+        shape[a] = length;
+        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        x.Backend.CopyAxisSlice(y.Buffer, length, 0, x.Buffer, x.Shape[a], start, outer, length, inner, accumulate: false);
+        return new NarrowFunction { _axis = a, _start = start }.Record(y, x);
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        var x = Inputs[0];
+        var dx = x.ZerosLike();
+        var (outer, inner) = OuterInner(x.Shape, _axis);
+        g.Backend.CopyAxisSlice(dx.Buffer, x.Shape[_axis], _start, g.Buffer, g.Shape[_axis], 0, outer, g.Shape[_axis], inner, accumulate: false);
+        return [dx];
+    }
+
+    internal static (int Outer, int Inner) OuterInner(int[] shape, int axis)
+    {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        return (outer, inner);
+    }
+}
+
+/// <summary>Concatenation along one axis; each input's gradient is its slab of the output gradient.</summary>
+public sealed class ConcatFunction : Function
+{
+    private int _axis;
+
+    public static Tensor Forward(IReadOnlyList<Tensor> xs, int axis)
+    {
+        if (xs.Count == 0) throw new ArgumentException("Concat of no tensors.", nameof(xs));
+        var first = xs[0];
+        int a = first.NormalizeAxis(axis);
+        int total = 0;
+        foreach (var x in xs)
+        {
+            if (x.Rank != first.Rank || x.DType != first.DType)
+                throw new ArgumentException($"Concat of {x} with {first}: ranks and dtypes must match.", nameof(xs));
+            for (int i = 0; i < x.Rank; i++)
+                if (i != a && x.Shape[i] != first.Shape[i])
+                    throw new ArgumentException($"Concat along axis {a}: shapes {Tensor.ShapeString(first.Shape)} and {Tensor.ShapeString(x.Shape)} differ on axis {i}.", nameof(xs));
+            total += x.Shape[a];
+        }
+        var shape = (int[])first.Shape.Clone();
+        shape[a] = total;
+        var y = Tensor.Zeros(shape, first.DType, first.Backend);
+        var (outer, inner) = NarrowFunction.OuterInner(shape, a);
+        int offset = 0;
+        foreach (var x in xs)
+        {
+            y.Backend.CopyAxisSlice(y.Buffer, total, offset, x.Buffer, x.Shape[a], 0, outer, x.Shape[a], inner, accumulate: false);
+            offset += x.Shape[a];
+        }
+        return new ConcatFunction { _axis = a }.Record(y, xs.ToArray());
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        var grads = new Tensor?[Inputs.Length];
+        var (outer, inner) = NarrowFunction.OuterInner(g.Shape, _axis);
+        int offset = 0;
+        for (int i = 0; i < Inputs.Length; i++)
+        {
+            var x = Inputs[i];
+            int len = x.Shape[_axis];
+            if (NeedsGrad(i))
+            {
+                var dx = x.ZerosLike();
+                g.Backend.CopyAxisSlice(dx.Buffer, len, 0, g.Buffer, g.Shape[_axis], offset, outer, len, inner, accumulate: false);
+                grads[i] = dx;
+            }
+            offset += len;
+        }
+        return grads;
+    }
+}

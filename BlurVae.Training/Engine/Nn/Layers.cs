@@ -1,0 +1,165 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Nn;
+
+/// <summary>y = x·Wᵀ + b, W[out, in].</summary>
+public sealed class Linear : Module
+{
+    public Linear(int inFeatures, int outFeatures, Random rng, bool bias = true, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        if (inFeatures < 1 || outFeatures < 1) throw new ArgumentException($"Linear({inFeatures}, {outFeatures}): feature counts must be positive.");
+        Weight = RegisterParameter("weight", Init.Uniform([outFeatures, inFeatures], inFeatures, rng, dtype, backend));
+        Bias = bias ? RegisterParameter("bias", Init.Uniform([outFeatures], inFeatures, rng, dtype, backend)) : null;
+    }
+
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    public override Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias);
+}
+
+/// <summary>2-D convolution, weight [out, in, k, k].</summary>
+public sealed class Conv2d : Module
+{
+    public Conv2d(int inChannels, int outChannels, int kernelSize, Random rng, int stride = 1, int padding = 0, bool bias = true, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        int fanIn = inChannels * kernelSize * kernelSize;
+        Weight = RegisterParameter("weight", Init.Uniform([outChannels, inChannels, kernelSize, kernelSize], fanIn, rng, dtype, backend));
+        Bias = bias ? RegisterParameter("bias", Init.Uniform([outChannels], fanIn, rng, dtype, backend)) : null;
+        Stride = stride;
+        Padding = padding;
+    }
+
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+    public int Stride { get; }
+    public int Padding { get; }
+
+    public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding);
+}
+
+/// <summary>Transposed 2-D convolution, weight [in, out, k, k] as in PyTorch.</summary>
+public sealed class ConvTranspose2d : Module
+{
+    public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, Random rng, int stride = 1, int padding = 0, int outputPadding = 0, bool bias = true, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        // PyTorch computes fan-in from weight.size(1)·k² = out·k² for transposed convolutions.
+        int fanIn = outChannels * kernelSize * kernelSize;
+        Weight = RegisterParameter("weight", Init.Uniform([inChannels, outChannels, kernelSize, kernelSize], fanIn, rng, dtype, backend));
+        Bias = bias ? RegisterParameter("bias", Init.Uniform([outChannels], fanIn, rng, dtype, backend)) : null;
+        Stride = stride;
+        Padding = padding;
+        OutputPadding = outputPadding;
+    }
+
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+    public int Stride { get; }
+    public int Padding { get; }
+    public int OutputPadding { get; }
+
+    public override Tensor Forward(Tensor x) => Functional.ConvTranspose2d(x, Weight, Bias, Stride, Padding, OutputPadding);
+}
+
+/// <summary>Batch normalisation over channel axis 1 of [N, C] (1-d) or [N, C, H, W] (2-d) inputs.</summary>
+public class BatchNorm : Module
+{
+    private readonly int _expectedRank;
+
+    protected BatchNorm(int channels, int expectedRank, double eps, double momentum, bool affine, DType dtype, IBackend? backend)
+    {
+        _expectedRank = expectedRank;
+        Eps = eps;
+        Momentum = momentum;
+        if (affine)
+        {
+            Weight = RegisterParameter("weight", Tensor.Ones([channels], dtype, backend));
+            Bias = RegisterParameter("bias", Tensor.Zeros([channels], dtype, backend));
+        }
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros([channels], dtype, backend));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones([channels], dtype, backend));
+    }
+
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+    public double Eps { get; }
+    public double Momentum { get; }
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (x.Rank != _expectedRank && !(_expectedRank == 2 && x.Rank == 3))
+            throw new ArgumentException($"{GetType().Name} expects rank-{_expectedRank} input, got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        return Functional.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+    }
+}
+
+public sealed class BatchNorm1d(int features, double eps = 1e-5, double momentum = 0.1, bool affine = true, DType dtype = DType.Float32, IBackend? backend = null)
+    : BatchNorm(features, 2, eps, momentum, affine, dtype, backend);
+
+public sealed class BatchNorm2d(int channels, double eps = 1e-5, double momentum = 0.1, bool affine = true, DType dtype = DType.Float32, IBackend? backend = null)
+    : BatchNorm(channels, 4, eps, momentum, affine, dtype, backend);
+
+public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
+{
+    public override Tensor Forward(Tensor x) => x.LeakyRelu(negativeSlope);
+}
+
+public sealed class ReLU : Module
+{
+    public override Tensor Forward(Tensor x) => x.Relu();
+}
+
+public sealed class ReLU6 : Module
+{
+    public override Tensor Forward(Tensor x) => x.Relu6();
+}
+
+public sealed class Tanh : Module
+{
+    public override Tensor Forward(Tensor x) => x.Tanh();
+}
+
+public sealed class Sigmoid : Module
+{
+    public override Tensor Forward(Tensor x) => x.Sigmoid();
+}
+
+public sealed class UpsampleBilinear2x : Module
+{
+    public override Tensor Forward(Tensor x) => x.UpsampleBilinear2x();
+}
+
+public sealed class Flatten(int startAxis = 1) : Module
+{
+    public override Tensor Forward(Tensor x) => x.Flatten(startAxis);
+}
+
+/// <summary>Children applied in order; parameter names are their indices ("0.weight").</summary>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> _layers = [];
+
+    public Sequential(params Module[] layers)
+    {
+        foreach (var layer in layers) Add(layer);
+    }
+
+    public IReadOnlyList<Module> Layers => _layers;
+
+    public Sequential Add(Module layer)
+    {
+        RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
+    }
+}

@@ -1,0 +1,121 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Engine.Optim;
+
+/// <summary>
+/// Updates one parameter group. The method alternates two groups (VAE θ,φ and kernel generator γ), each with its
+/// own optimiser; a step touches only its own group's parameters, whatever gradients the other group holds.
+/// </summary>
+public abstract class Optimizer
+{
+    protected Optimizer(IEnumerable<Tensor> parameters)
+    {
+        Parameters = parameters.ToArray();
+        if (Parameters.Count == 0) throw new ArgumentException("An optimiser needs at least one parameter.", nameof(parameters));
+        foreach (var p in Parameters)
+            if (!p.IsLeaf || !p.RequiresGrad)
+                throw new ArgumentException($"{p} is not a leaf that requires a gradient, so it cannot be optimised.", nameof(parameters));
+    }
+
+    public IReadOnlyList<Tensor> Parameters { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public int StepCount { get; protected set; }
+
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    /// <summary>Applies one update from the current gradients; parameters without a gradient are left unchanged.</summary>
+    public abstract void Step();
+
+    /// <summary>Sets the step counter when a checkpoint is restored.</summary>
+    public void RestoreStepCount(int steps) => StepCount = steps >= 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps));
+}
+
+/// <summary>torch.optim.Adam (amsgrad off, L2 weight decay added to the gradient).</summary>
+public sealed class Adam : Optimizer
+{
+    private readonly Dictionary<Tensor, (Tensor M, Tensor V, int Steps)> _state = new(ReferenceEqualityComparer.Instance);
+
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
+        : base(parameters)
+    {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be >= 0");
+        if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1)");
+        if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1)");
+        if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be >= 0");
+        LearningRate = lr;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+    }
+
+    public double LearningRate { get; set; }
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Eps { get; }
+    public double WeightDecay { get; }
+
+    /// <summary>First and second moment of a parameter (null before its first update); for checkpoints.</summary>
+    public (Tensor M, Tensor V, int Steps)? StateOf(Tensor p) => _state.TryGetValue(p, out var s) ? s : null;
+
+    public void SetState(Tensor p, Tensor m, Tensor v, int steps) => _state[p] = (m, v, steps);
+
+    public override void Step()
+    {
+        StepCount++;
+        foreach (var p in Parameters)
+        {
+            if (p.Grad is null) continue;
+            if (!_state.TryGetValue(p, out var s)) s = (p.ZerosLike(), p.ZerosLike(), 0);
+            s.Steps++;
+            _state[p] = s;
+            p.Backend.AdamStep(p.Buffer, p.Grad.Buffer, s.M.Buffer, s.V.Buffer,
+                new AdamStepParameters(LearningRate, Beta1, Beta2, Eps, WeightDecay, s.Steps));
+        }
+    }
+}
+
+/// <summary>torch.optim.SGD with momentum and dampening (no Nesterov).</summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly Dictionary<Tensor, Tensor> _momentum = new(ReferenceEqualityComparer.Instance);
+
+    public Sgd(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0)
+        : base(parameters)
+    {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be >= 0");
+        if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be >= 0");
+        LearningRate = lr;
+        Momentum = momentum;
+        Dampening = dampening;
+        WeightDecay = weightDecay;
+    }
+
+    public double LearningRate { get; set; }
+    public double Momentum { get; }
+    public double Dampening { get; }
+    public double WeightDecay { get; }
+
+    public override void Step()
+    {
+        StepCount++;
+        foreach (var p in Parameters)
+        {
+            if (p.Grad is null) continue;
+            Tensor? buf = null;
+            bool first = false;
+            if (Momentum != 0 && !_momentum.TryGetValue(p, out buf))
+            {
+                buf = p.ZerosLike();
+                _momentum[p] = buf;
+                first = true;
+            }
+            p.Backend.SgdStep(p.Buffer, p.Grad.Buffer, buf?.Buffer, LearningRate, Momentum, Dampening, WeightDecay, first);
+        }
+    }
+}

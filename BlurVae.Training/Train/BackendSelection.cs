@@ -1,0 +1,68 @@
+using BlurVae.Kernels;
+using BlurVae.Kernels.Cuda;
+using BlurVae.Kernels.Emulated;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Train;
+
+/// <summary>
+/// The backend behind --device: "cpu"; "cuda" (the GPU, or — without a usable GPU or CUDA library — one clear line
+/// and the CPU); "auto" (the GPU when one is usable and the dtype is float32, else the CPU); "emulated" (the CUDA
+/// code path on the host emulation: slow, for checking the GPU code without a GPU).
+/// </summary>
+public static class BackendSelection
+{
+    public static readonly string[] Devices = ["auto", "cpu", "cuda", "emulated"];
+
+    private static readonly Lock Gate = new();
+    private static CudaBackend? _cuda;
+    private static string? _cudaReason;
+
+    /// <param name="dtype">"f32" or "f64": the GPU backends hold float32 only.</param>
+    public static IBackend Select(string device, string dtype, TextWriter log)
+    {
+        bool f64 = dtype == "f64";
+        switch (device)
+        {
+            case "cpu":
+                return Tensor.DefaultBackend;
+            case "auto":
+            {
+                if (f64)
+                {
+                    log.WriteLine("device: cpu (--dtype f64; the CUDA kernels are float32)");
+                    return Tensor.DefaultBackend;
+                }
+                var cuda = Cuda(out var reason);
+                log.WriteLine(cuda is not null ? $"device: cuda — {reason}" : $"device: cpu — {reason}");
+                return (IBackend?)cuda ?? Tensor.DefaultBackend;
+            }
+            case "cuda":
+            {
+                if (f64) throw new ArgumentException("--device cuda runs float32 only (the kernels are float); pass --dtype f32, or --device cpu for f64.");
+                var cuda = Cuda(out var reason);
+                log.WriteLine($"--device cuda: {reason}");
+                return (IBackend?)cuda ?? Tensor.DefaultBackend;
+            }
+            case "emulated":
+                if (f64) throw new ArgumentException("--device emulated runs float32 only (the kernels are float); pass --dtype f32, or --device cpu for f64.");
+                if (!File.Exists(EmulatedDevice.DefaultLibraryPath))
+                    throw new NotSupportedException($"--device emulated needs the host build of the kernels ({EmulatedDevice.DefaultLibraryPath}), which this build does not ship; build from source with g++ present.");
+                log.WriteLine("--device emulated: the CUDA kernels run on the CPU through the host emulation (slow; for checking the GPU code path)");
+                return new EmulatedBackend();
+            default:
+                throw new ArgumentException($"--device must be one of {string.Join(", ", Devices)} (got '{device}').");
+        }
+    }
+
+    /// <summary>The process's one CUDA backend (a context and a compiled module are worth keeping), or null with the reason.</summary>
+    public static CudaBackend? Cuda(out string reason)
+    {
+        lock (Gate)
+        {
+            if (_cudaReason is null) _cuda = CudaBackend.TryCreate(out _cudaReason);
+            reason = _cudaReason;
+            return _cuda;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BlurVae.Training.Train;
+
+public enum Architecture { A, B }
+
+/// <summary>The reconstruction term. Wiener is the paper's method; the others are its baselines.</summary>
+public enum LossKind { Wiener, L2, L1, Bce, Ffl, Watson }
+
+/// <summary>
+/// Every setting of a training run. The CLI flags, the JSON config file (same names in kebab-case) and the
+/// checkpoint's metadata all map onto this one record, so a resumed run continues with exactly its settings.
+/// Defaults are the paper's (section 4.2, appendix A) except the epoch count, which suits a CPU.
+/// </summary>
+public sealed record TrainOptions
+{
+    public string Data { get; init; } = "auto";
+    public Architecture Arch { get; init; } = Architecture.A;
+    /// <summary>Input side after padding/resizing (0 = from the data, padded up to a power of two).</summary>
+    public int Side { get; init; }
+    /// <summary>Encoder channel list; empty = the architecture's default for the side.</summary>
+    public int[] Channels { get; init; } = [];
+    public double Width { get; init; } = 1.0;
+    public int Latent { get; init; } = 256;
+    public int MlpHidden { get; init; } = 512;
+    /// <summary>Side of the predicted kernel; 0 = the paper's choice for the image side (see <see cref="EffectiveKernelSize"/>).</summary>
+    public int KernelSize { get; init; }
+    public LossKind Loss { get; init; } = LossKind.Wiener;
+    /// <summary>The Wiener constant C (paper: robust for C ≤ 0.025).</summary>
+    public double WienerC { get; init; } = 0.025;
+    /// <summary>ε of K + εI in the log-determinant; null = "large ε": the term is constant and skipped (the paper's best).</summary>
+    public double? Eps { get; init; }
+    public bool DetachKernel { get; init; }
+    /// <summary>Fixed-Σ ablation: a Gaussian kernel of this σ instead of G_γ(z).</summary>
+    public double? FixedSigma { get; init; }
+    /// <summary>Weight of the focal frequency term added to MSE (the official autoencoder setting uses 100).</summary>
+    public double FflWeight { get; init; } = 100;
+    public double Beta { get; init; } = 1.0;
+    public double Lr { get; init; } = 1e-4;
+    public double LrKernel { get; init; } = 1e-4;
+    public int Epochs { get; init; } = 20;
+    public int WarmupEpochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 64;
+    public int Seed { get; init; } = 1;
+    /// <summary>Use at most this many training images (0 = all): quick runs and smoke tests.</summary>
+    public int MaxImages { get; init; }
+    /// <summary>Evaluate on at most this many test images (0 = all): quick runs, and the slow emulated device.</summary>
+    public int MaxTestImages { get; init; }
+    public string Device { get; init; } = "auto";
+    public string Dtype { get; init; } = "f32";
+    public string Out { get; init; } = "runs/latest";
+    /// <summary>Images shown in grids and whose kernels are tracked per epoch (Figure 2).</summary>
+    public int GridImages { get; init; } = 8;
+
+    /// <summary>The kernel side for images of this side: --kernel-size, or by default 11 up to 64×64 and 41 above (the paper's settings).</summary>
+    public int EffectiveKernelSize(int side) => KernelSize > 0 ? KernelSize : side <= 64 ? 11 : 41;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Reads a JSON config; unknown keys and bad values are errors naming the file and key.</summary>
+    public static TrainOptions FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainOptions>(json, Json) ?? throw new InvalidDataException($"{source}: the config is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Checks ranges and contradictions; messages name the flag.</summary>
+    public void Validate()
+    {
+        void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");
+        Require(WarmupEpochs >= 0, $"--warmup-epochs must be ≥ 0 (got {WarmupEpochs}).");
+        Require(BatchSize >= 2, $"--batch-size must be at least 2 for batch normalisation (got {BatchSize}).");
+        Require(Latent >= 1, $"--latent must be positive (got {Latent}).");
+        Require(MlpHidden >= 1, $"--mlp-hidden must be positive (got {MlpHidden}).");
+        Require(KernelSize == 0 || (KernelSize >= 1 && KernelSize % 2 == 1), $"--kernel-size must be a positive odd number, or 0 for the default (got {KernelSize}).");
+        Require(Width > 0, $"--width must be positive (got {Width}).");
+        Require(Side == 0 || (Side >= 4 && (Side & (Side - 1)) == 0), $"--side must be a power of two ≥ 4 (got {Side}).");
+        Require(Side == 0 || EffectiveKernelSize(Side) <= Side, $"--kernel-size {KernelSize} is larger than --side {Side}.");
+        Require(WienerC > 0, $"--wiener-c must be positive (got {WienerC}).");
+        Require(Eps is null || Eps > 0, $"--eps must be positive (got {Eps}).");
+        Require(FixedSigma is null || FixedSigma > 0, $"--fixed-sigma must be positive (got {FixedSigma}).");
+        Require(Beta >= 0, $"--beta must be ≥ 0 (got {Beta}).");
+        Require(Lr > 0 && LrKernel > 0, "--lr and --lr-kernel must be positive.");
+        Require(MaxImages >= 0, $"--max-images must be ≥ 0 (got {MaxImages}).");
+        Require(MaxTestImages >= 0, $"--max-test-images must be ≥ 0 (got {MaxTestImages}).");
+        Require(Channels.All(c => c >= 1), "--channels must list positive channel counts.");
+        Require(BackendSelection.Devices.Contains(Device), $"--device must be one of {string.Join(", ", BackendSelection.Devices)} (got '{Device}').");
+        Require(Dtype is "f32" or "f64", $"--dtype must be f32 or f64 (got '{Dtype}').");
+        Require(!(Dtype == "f64" && Device is "cuda" or "emulated"), $"--dtype f64 needs --device cpu or auto: the CUDA kernels behind --device {Device} are float32.");
+        Require(GridImages >= 1, $"--grid-images must be positive (got {GridImages}).");
+        // Contradictions: options of the method only make sense with the method's loss.
+        if (Loss != LossKind.Wiener)
+        {
+            Require(Eps is null, $"--eps sets the log-determinant of the Wiener likelihood; it contradicts --loss {Loss.ToString().ToLowerInvariant()}.");
+            Require(FixedSigma is null, $"--fixed-sigma is an ablation of the Wiener loss; it contradicts --loss {Loss.ToString().ToLowerInvariant()}.");
+            Require(!DetachKernel, $"--detach-kernel is an ablation of the Wiener loss; it contradicts --loss {Loss.ToString().ToLowerInvariant()}.");
+        }
+        Require(!(FixedSigma is not null && DetachKernel), "--fixed-sigma uses a constant kernel, so --detach-kernel has nothing to detach.");
+        Require(!(FixedSigma is not null && Eps is not null), "--fixed-sigma makes the log-determinant a constant; drop --eps.");
+    }
+}

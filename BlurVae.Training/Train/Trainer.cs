@@ -1,0 +1,149 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Data;
+using BlurVae.Training.Losses;
+using BlurVae.Training.Models;
+using BlurVae.Training.Engine.Optim;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Train;
+
+/// <summary>The losses of one alternating iteration (per image: summed over pixels, averaged over the batch).</summary>
+public readonly record struct StepResult(double Loss, double Reconstruction, double Kl, double BlurKernelFit, bool WienerActive);
+
+/// <summary>A non-finite loss: training stops and the last good checkpoint stays in place.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);
+
+/// <summary>
+/// The method's alternating optimisation (section 3.5). Each iteration:
+/// (1) ELBO step on the VAE (θ, φ): reconstruction term + β·KL, where after the warm-up the reconstruction is the
+///     Wiener-weighted error with k = G_γ(z) — the gradient reaches the encoder through k, but only the VAE's
+///     optimiser steps, so γ is not updated by the ELBO;
+/// (2) kernel step on G_γ: ‖x ∗ G_γ(z) − x̂‖² with z and x̂ detached.
+/// During the first WarmupEpochs the reconstruction is plain ½‖x − x̂‖² (Σ⁻¹ = I) while G_γ already trains.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly IReconstructionLoss _baseline;
+
+    public Trainer(TrainOptions options, int channels, int side, IBackend? backend = null)
+    {
+        options.Validate();
+        Options = options;
+        Backend = backend ?? Tensor.DefaultBackend;
+        DType = options.Dtype == "f64" ? DType.Float64 : DType.Float32;
+        Channels = channels;
+        Side = side;
+        KernelSize = options.EffectiveKernelSize(side);
+        if (KernelSize > side)
+            throw new ArgumentException($"--kernel-size {KernelSize} is larger than the {side}×{side} images.");
+        // One generator seeds every initialisation, so a seed fixes the whole run.
+        var rng = new Random(options.Seed);
+        int[]? list = options.Channels.Length > 0 ? options.Channels : null;
+        Vae = options.Arch == Architecture.A
+            ? new ArchitectureA(channels, side, options.Latent, rng, list ?? ArchitectureA.DefaultChannels(side, options.Width), options.MlpHidden, DType, Backend)
+            : new ArchitectureB(channels, side, options.Latent, rng, list ?? ArchitectureB.DefaultChannels(options.Width), DType, Backend);
+        Generator = new BlurKernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
+        OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
+        OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
+        // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
+        _baseline = options.Loss switch
+        {
+            LossKind.Wiener or LossKind.L2 => ReconstructionLoss.Create(ReconstructionLossKind.L2),
+            LossKind.L1 => ReconstructionLoss.Create(ReconstructionLossKind.L1),
+            LossKind.Bce => ReconstructionLoss.Create(ReconstructionLossKind.Bce),
+            LossKind.Ffl => ReconstructionLoss.Create(ReconstructionLossKind.FocalFrequency, focalFrequencyWeight: options.FflWeight),
+            LossKind.Watson => ReconstructionLoss.Create(ReconstructionLossKind.WatsonDft, WatsonDftLoss.ForChannels(channels, randomShift: true, seed: options.Seed)),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Loss, "unknown --loss"),
+        };
+    }
+
+    public TrainOptions Options { get; }
+    public IBackend Backend { get; }
+    public DType DType { get; }
+    public int Channels { get; }
+    public int Side { get; }
+    /// <summary>Side of the blur kernels (options.EffectiveKernelSize of the image side).</summary>
+    public int KernelSize { get; }
+    public VaeModel Vae { get; }
+    public BlurKernelGenerator Generator { get; }
+    public Adam OptVae { get; }
+    public Adam OptKernel { get; }
+
+    /// <summary>Epochs completed (the next epoch to train has this index).</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>The noise of the reparameterisation for one batch: drawn from a generator seeded by (seed, epoch), so a resumed epoch repeats exactly.</summary>
+    public static Random NoiseFor(int seed, int epoch) => new(unchecked(seed * 7919 + epoch * 104729 + 17));
+
+    public bool WienerActiveAt(int epoch) => Options.Loss == LossKind.Wiener && epoch >= Options.WarmupEpochs;
+
+    /// <summary>The kernel the Wiener term uses for this batch: G_γ(z) (optionally detached) or the fixed Gaussian.</summary>
+    public Tensor KernelFor(Tensor z)
+    {
+        if (Options.FixedSigma is double sigma)
+            return BlurKernelGenerator.Gaussian(z.Shape[0], KernelSize, sigma, DType, Backend);
+        return Generator.Forward(Options.DetachKernel ? z.Detach() : z);
+    }
+
+    /// <summary>One alternating iteration on batch x with reparameterisation noise eps.</summary>
+    public StepResult Step(Tensor x, Tensor eps, int epoch)
+    {
+        Vae.Train();
+        Generator.Train();
+        bool wiener = WienerActiveAt(epoch);
+
+        // (1) ELBO step on θ, φ. γ is frozen for this step: the gradient still flows through G_γ into z (and the
+        // encoder), but no gradient for γ is computed or kept, so the ELBO cannot move the kernel generator.
+        OptVae.ZeroGrad();
+        double lossValue, recValue, klValue;
+        VaeOutput output;
+        SetRequiresGrad(Generator, false);
+        try
+        {
+            output = Vae.Run(x, eps);
+            Tensor reconstruction = ReconstructionTerm(x, output, wiener);
+            Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
+            Tensor loss = reconstruction + kl * Options.Beta;
+            lossValue = loss.Item();
+            recValue = reconstruction.Item();
+            klValue = kl.Item();
+            if (!double.IsFinite(lossValue))
+                throw new NonFiniteLossException($"The ELBO loss became {lossValue} at epoch {epoch + 1} (reconstruction {recValue}, KL {klValue}). " +
+                                                 "Training stopped; the last good checkpoint is kept. Try a smaller --lr or a larger --wiener-c.");
+            loss.Backward();
+        }
+        finally
+        {
+            SetRequiresGrad(Generator, true);
+        }
+        OptVae.Step();
+
+        // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
+        OptKernel.ZeroGrad();
+        var kernel = Generator.Forward(output.Z.Detach());
+        var fit = BlurKernelFitLoss.Compute(x, output.Reconstruction.Detach(), kernel);
+        double fitValue = fit.Item();
+        if (!double.IsFinite(fitValue))
+            throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");
+        fit.Backward();
+        OptKernel.Step();
+        return new StepResult(lossValue, recValue, klValue, fitValue, wiener);
+    }
+
+    private static void SetRequiresGrad(Engine.Nn.Module module, bool value)
+    {
+        foreach (var p in module.Parameters()) p.RequiresGrad = value;
+    }
+
+    private Tensor ReconstructionTerm(Tensor x, VaeOutput output, bool wiener)
+    {
+        if (!wiener) return _baseline.Compute(x, output.Reconstruction);
+        var kernel = KernelFor(output.Z);
+        var term = WienerBlurLoss.Compute(x, output.Reconstruction, kernel, Options.WienerC);
+        // +½ log|Σ| of the Gaussian likelihood, with the paper's K + εI approximation; skipped for "large ε".
+        if (Options.Eps is double eps)
+            term = term + LogDeterminant.Compute(kernel, Channels, Side, Side, eps);
+        return term;
+    }
+}

@@ -1,0 +1,245 @@
+using BlurVae.Training.Io;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Checkpoints;
+using BlurVae.Training.Data;
+using BlurVae.Training.Metrics;
+using BlurVae.Training.Reports;
+using BlurVae.Training.Engine.Tensors;
+using Spectre.Console;
+
+namespace BlurVae.Training.Train;
+
+/// <summary>
+/// A training run in a folder: data, trainer, the epoch loop with progress, and per epoch a line of metrics.jsonl,
+/// the checkpoint (atomic), reconstructions.png, samples.png, kernels.png (Figure 2) and loss.png.
+/// </summary>
+public sealed class TrainingRun
+{
+    public const string MetricsFile = "metrics.jsonl";
+
+    /// <summary>The options and image side of a saved run.</summary>
+    public sealed record Loaded(TrainOptions Options, int Side);
+    public const string KernelHistoryFile = "kernel-history.safetensors";
+
+    private readonly TextWriter _log;
+
+    private TrainingRun(Trainer trainer, DatasetSplit data, string folder, TextWriter log)
+    {
+        Trainer = trainer;
+        Data = data;
+        Folder = folder;
+        _log = log;
+    }
+
+    public Trainer Trainer { get; }
+    public DatasetSplit Data { get; }
+    public string Folder { get; }
+
+    /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
+    public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
+    {
+        var split = DatasetCatalog.Open(ResolveDataSpec(options.Data), new DatasetOptions { Side = side > 0 ? side : options.Side > 0 ? options.Side : null, Seed = options.Seed });
+        var train = split.Train;
+        if (side == 0)
+        {
+            side = options.Side;
+            if (side == 0)
+            {
+                side = 4;
+                while (side < Math.Max(train.Height, train.Width)) side *= 2;
+            }
+        }
+        if (train.Height > side || train.Width > side)
+            throw new ArgumentException($"--side {side} is smaller than the {train.Height}×{train.Width} images of '{options.Data}'.");
+        train = train.PadTo(side);
+        var test = split.Test.PadTo(side);
+        if (options.MaxImages > 0 && options.MaxImages < train.Count)
+            train = train.Subset(Enumerable.Range(0, options.MaxImages).ToArray(), train.Name);
+        if (options.MaxTestImages > 0 && options.MaxTestImages < test.Count)
+            test = test.Subset(Enumerable.Range(0, options.MaxTestImages).ToArray(), test.Name);
+        return (new DatasetSplit(train, test), side);
+    }
+
+    /// <summary>
+    /// "auto" is Debian's Fashion-MNIST (60 000 + 10 000 images) where the dataset-fashion-mnist package is installed,
+    /// and otherwise the embedded 10 000-image subset, so the default works on a fresh machine.
+    /// </summary>
+    public static string ResolveDataSpec(string spec) =>
+        spec != "auto" ? spec
+        : Directory.Exists(DatasetCatalog.DebianFashionMnistDirectory) && MnistDirectoryReader.IsMnistDirectory(DatasetCatalog.DebianFashionMnistDirectory) ? "fashion-mnist"
+        : "embedded";
+
+    /// <summary>Starts a run (or resumes the one in options.Out).</summary>
+    public static TrainingRun Open(TrainOptions options, bool resume, TextWriter log)
+    {
+        string folder = Path.GetFullPath(options.Out);
+        string checkpoint = Path.Combine(folder, TrainingCheckpoint.FileName);
+        if (resume)
+        {
+            if (!File.Exists(checkpoint))
+                throw new FileNotFoundException($"--resume: there is no {TrainingCheckpoint.FileName} in '{folder}'.");
+            var (saved, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
+            options = saved with { Epochs = options.Epochs, Out = options.Out };
+            var (data, _) = LoadData(options, side);
+            var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log));
+            TrainingCheckpoint.Load(trainer, checkpoint);
+            log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {options.Epochs}.");
+            // A crash between writing the metrics and the checkpoint leaves lines of an epoch the checkpoint lacks.
+            var kept = ReadMetrics(folder).Where(m => m["epoch"]!.GetValue<int>() <= trainer.Epoch).Select(m => m.ToJsonString() + "\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, MetricsFile), string.Concat(kept));
+            return new TrainingRun(trainer, data, folder, log);
+        }
+        if (File.Exists(checkpoint))
+            throw new ArgumentException($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
+        options.Validate();
+        var backend = BackendSelection.Select(options.Device, options.Dtype, log);
+        var (split, s) = LoadData(options);
+        var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), options.ToJson());
+        File.Delete(Path.Combine(folder, MetricsFile));
+        File.Delete(Path.Combine(folder, KernelHistoryFile));
+        return run;
+    }
+
+    /// <summary>Trains until options.Epochs; returns the last epoch's test metrics.</summary>
+    public MetricTable? Train()
+    {
+        var o = Trainer.Options;
+        var train = Data.Train;
+        _log.WriteLine($"Training {o.Arch} on {train} ({Data.Test.Count} test images), loss {o.Loss.ToString().ToLowerInvariant()}, " +
+                       $"{Trainer.Vae.ParameterCount():N0} VAE + {Trainer.Generator.ParameterCount():N0} G_γ parameters, {Trainer.DType}, {CpuThreads()} threads.");
+        var gridIndices = Enumerable.Range(0, Math.Min(o.GridImages, Data.Test.Count)).ToArray();
+        var gridImages = Data.Test.GetBatch(gridIndices, Trainer.DType, Trainer.Backend);
+        var kernelHistory = LoadKernelHistory();
+        MetricTable? last = null;
+        for (int epoch = Trainer.Epoch; epoch < o.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var sums = new double[4];
+            int steps = 0;
+            int batches = train.BatchCount(o.BatchSize, dropLast: true);
+            bool wiener = Trainer.WienerActiveAt(epoch);
+            var noise = Trainer.NoiseFor(o.Seed, epoch);
+            void RunBatches(Action? tick)
+            {
+                foreach (var x in train.Batches(o.BatchSize, o.Seed, epoch, shuffle: true, dropLast: true, dtype: Trainer.DType, backend: Trainer.Backend))
+                {
+                    var eps = Tensor.Randn([x.Shape[0], o.Latent], noise, Trainer.DType, Trainer.Backend);
+                    var r = Trainer.Step(x, eps, epoch);
+                    sums[0] += r.Loss;
+                    sums[1] += r.Reconstruction;
+                    sums[2] += r.Kl;
+                    sums[3] += r.BlurKernelFit;
+                    steps++;
+                    tick?.Invoke();
+                }
+            }
+            string label = $"epoch {epoch + 1}/{o.Epochs}{(wiener ? " (wiener)" : o.Loss == LossKind.Wiener ? " (warm-up: L2)" : "")}";
+            if (Console.IsOutputRedirected || !ReferenceEquals(_log, Console.Out))
+                RunBatches(null);
+            else
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask(label, maxValue: Math.Max(1, batches));
+                        RunBatches(() => task.Increment(1));
+                    });
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (steps == 0) throw new ArgumentException($"--batch-size {o.BatchSize} is larger than the {train.Count} training images: no full batch.");
+
+            Trainer.Epoch = epoch + 1;
+            last = Evaluation.Run(Trainer, Data.Test, o.BatchSize, $"test metrics after epoch {epoch + 1}");
+            using (GradMode.NoGrad())
+            {
+                Trainer.Vae.Eval();
+                Trainer.Generator.Eval();
+                var (mu, _) = Trainer.Vae.Encode(gridImages);
+                kernelHistory.Add(Trainer.Generator.Forward(mu));
+                ImageGrid.Save(Path.Combine(Folder, "reconstructions.png"), [gridImages, Trainer.Vae.Decode(mu)], scale: 3, rowLabels: ["input", $"epoch {epoch + 1}"]);
+                var z = Tensor.Randn([o.GridImages, o.Latent], new Random(o.Seed), Trainer.DType, Trainer.Backend);
+                ImageGrid.SaveSamples(Path.Combine(Folder, "samples.png"), Trainer.Vae.Decode(z), columns: o.GridImages, scale: 3);
+                Trainer.Vae.Train();
+                Trainer.Generator.Train();
+            }
+            SaveKernelHistory(kernelHistory);
+            BlurKernelGrid.Save(Path.Combine(Folder, "kernels.png"), kernelHistory,
+                Enumerable.Range(1, kernelHistory.Count).Select(e => $"epoch {e}").ToArray(), gridImages);
+            AppendMetrics(epoch + 1, steps, sums, seconds, wiener, train.Count, last);
+            PlotLosses();
+            TrainingCheckpoint.Save(Trainer, Path.Combine(Folder, TrainingCheckpoint.FileName));
+            _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{label}: loss {sums[0] / steps:F2} (rec {sums[1] / steps:F2}, kl {sums[2] / steps:F2}), kernel fit {sums[3] / steps:F3}, " +
+                $"test psnr {last["psnr"].Mean:F2} ssim {last["ssim"].Mean:F4} hf-ratio {last["hf_energy_ratio"].Mean:F3} kernel width {last["kernel_width"].Mean:F3}, " +
+                $"{seconds:F1} s ({steps * o.BatchSize / seconds:F0} img/s)"));
+        }
+        return last;
+    }
+
+    private static int CpuThreads() => Kernels.Cpu.CpuBackend.Threads;
+
+    private void AppendMetrics(int epoch, int steps, double[] sums, double seconds, bool wiener, int trainImages, MetricTable test)
+    {
+        var line = new JsonObject
+        {
+            ["epoch"] = epoch,
+            ["wiener_active"] = wiener,
+            ["train_loss"] = sums[0] / steps,
+            ["train_reconstruction"] = sums[1] / steps,
+            ["train_kl"] = sums[2] / steps,
+            ["train_kernel_fit"] = sums[3] / steps,
+            ["seconds"] = seconds,
+            ["images_per_second"] = steps * Trainer.Options.BatchSize / seconds,
+            ["train_images"] = trainImages,
+        };
+        foreach (var row in test.Rows)
+        {
+            line["test_" + row.Name] = row.Value.Mean;
+            line["test_" + row.Name + "_std"] = row.Value.Std;
+        }
+        File.AppendAllText(Path.Combine(Folder, MetricsFile), line.ToJsonString() + "\n");
+    }
+
+    /// <summary>Reads metrics.jsonl back (every completed epoch of this run, also across resumes).</summary>
+    public static List<JsonObject> ReadMetrics(string folder)
+    {
+        string path = Path.Combine(folder, MetricsFile);
+        if (!File.Exists(path)) return [];
+        return File.ReadAllLines(path).Where(l => l.Length > 0)
+            .Select((l, i) => JsonNode.Parse(l) as JsonObject ?? throw new InvalidDataException($"{path}: line {i + 1} is not a JSON object."))
+            .ToList();
+    }
+
+    private void PlotLosses()
+    {
+        var rows = ReadMetrics(Folder);
+        IReadOnlyList<(double, double)> Series(string key) =>
+            rows.Select(r => ((double)r["epoch"]!.GetValue<int>(), r[key]!.GetValue<double>())).ToList();
+        LossPlot.Save(Path.Combine(Folder, "loss.png"), new Dictionary<string, IReadOnlyList<(double X, double Y)>>
+        {
+            ["train reconstruction"] = Series("train_reconstruction"),
+            ["train KL"] = Series("train_kl"),
+            ["kernel fit"] = Series("train_kernel_fit"),
+            ["test L2"] = Series("test_l2"),
+        }, title: "BlurVae training", xLabel: "epoch", yLabel: "loss per image", logY: true);
+    }
+
+    private List<Tensor> LoadKernelHistory()
+    {
+        string path = Path.Combine(Folder, KernelHistoryFile);
+        var history = new List<Tensor>();
+        if (!File.Exists(path)) return history;
+        var (tensors, _) = SafeTensors.Read(path);
+        for (int e = 1; e <= Trainer.Epoch && tensors.TryGetValue($"epoch.{e}", out var entry); e++)
+            history.Add(Tensor.FromArray(entry.Values, entry.Shape, Trainer.DType, Trainer.Backend));
+        return history;
+    }
+
+    private void SaveKernelHistory(List<Tensor> history) =>
+        SafeTensors.Write(Path.Combine(Folder, KernelHistoryFile), history.Select((k, i) => ($"epoch.{i + 1}", k)));
+}
