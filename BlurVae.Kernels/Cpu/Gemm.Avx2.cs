@@ -1,18 +1,20 @@
 // Gemm.Avx2.cs - the AVX2+FMA micro-kernel of the GEMM (see Gemm.cs).
 
-using System;
-using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+/// <summary>6 x (2 x Vector256) tile: 6x16 floats / 6x8 doubles, the classic AVX2 shape for 16 ymm registers.</summary>
+internal readonly unsafe struct Avx2Tile<T> : IGemmTile<T> where T : unmanaged, INumber<T>
 {
+    public static bool IsSupported => Fma.IsSupported && Avx2.IsSupported && Vector256.IsHardwareAccelerated;
+    public static int MR => 6;
+    public static int NR => 2 * Vector256<T>.Count;
+    public static bool UsesVector512 => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> MulAdd(Vector256<T> x, Vector256<T> y, Vector256<T> acc)
     {
@@ -27,12 +29,12 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
     private static void Store256(T* c, Vector256<T> v0, Vector256<T> v1, Vector256<T> vbeta, int mode)
     {
         T* c1 = c + Vector256<T>.Count;
-        if (mode == ModeOverwrite)
+        if (mode == GemmMode.Overwrite)
         {
             v0.Store(c);
             v1.Store(c1);
         }
-        else if (mode == ModeAdd)
+        else if (mode == GemmMode.Add)
         {
             (Vector256.Load(c) + v0).Store(c);
             (Vector256.Load(c1) + v1).Store(c1);
@@ -44,18 +46,71 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
         }
     }
 
-    /// <summary>6 x (2 x Vector256) tile: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm registers.</summary>
+    /// <summary>
+    /// 6 x (2 x Vector256) tile: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm registers. Per k step
+    /// 12 FMAs against 8 loads (2 B vectors, 6 broadcasts), so with 2 FMA pipes the loop needs ~25 uops in 6
+    /// cycles: loop overhead is what is left to cut, hence four k steps per iteration. The C tile is prefetched
+    /// before the loop so its (read-for-)write at the end does not stall on memory.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
     {
         nint w = Vector256<T>.Count;
+        if (Sse.IsSupported)
+        {
+            for (int r = 0; r < 6; r++)
+            {
+                Sse.Prefetch0(c + r * ldc);
+                Sse.Prefetch0(c + r * ldc + 2 * w - 1);
+            }
+        }
+
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int q = 0; q < kc; q++)
+        Vector256<T> b0, b1, x;
+        int q = 0;
+        for (; q + 4 <= kc; q += 4)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + w);
-            Vector256<T> x;
+            b0 = Vector256.Load(b + 0 * w);
+            b1 = Vector256.Load(b + 1 * w);
+            x = Vector256.Create(a[0]); c00 = MulAdd(x, b0, c00); c01 = MulAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = MulAdd(x, b0, c10); c11 = MulAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = MulAdd(x, b0, c20); c21 = MulAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = MulAdd(x, b0, c30); c31 = MulAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = MulAdd(x, b0, c40); c41 = MulAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = MulAdd(x, b0, c50); c51 = MulAdd(x, b1, c51);
+            b0 = Vector256.Load(b + 2 * w);
+            b1 = Vector256.Load(b + 3 * w);
+            x = Vector256.Create(a[6]); c00 = MulAdd(x, b0, c00); c01 = MulAdd(x, b1, c01);
+            x = Vector256.Create(a[7]); c10 = MulAdd(x, b0, c10); c11 = MulAdd(x, b1, c11);
+            x = Vector256.Create(a[8]); c20 = MulAdd(x, b0, c20); c21 = MulAdd(x, b1, c21);
+            x = Vector256.Create(a[9]); c30 = MulAdd(x, b0, c30); c31 = MulAdd(x, b1, c31);
+            x = Vector256.Create(a[10]); c40 = MulAdd(x, b0, c40); c41 = MulAdd(x, b1, c41);
+            x = Vector256.Create(a[11]); c50 = MulAdd(x, b0, c50); c51 = MulAdd(x, b1, c51);
+            b0 = Vector256.Load(b + 4 * w);
+            b1 = Vector256.Load(b + 5 * w);
+            x = Vector256.Create(a[12]); c00 = MulAdd(x, b0, c00); c01 = MulAdd(x, b1, c01);
+            x = Vector256.Create(a[13]); c10 = MulAdd(x, b0, c10); c11 = MulAdd(x, b1, c11);
+            x = Vector256.Create(a[14]); c20 = MulAdd(x, b0, c20); c21 = MulAdd(x, b1, c21);
+            x = Vector256.Create(a[15]); c30 = MulAdd(x, b0, c30); c31 = MulAdd(x, b1, c31);
+            x = Vector256.Create(a[16]); c40 = MulAdd(x, b0, c40); c41 = MulAdd(x, b1, c41);
+            x = Vector256.Create(a[17]); c50 = MulAdd(x, b0, c50); c51 = MulAdd(x, b1, c51);
+            b0 = Vector256.Load(b + 6 * w);
+            b1 = Vector256.Load(b + 7 * w);
+            x = Vector256.Create(a[18]); c00 = MulAdd(x, b0, c00); c01 = MulAdd(x, b1, c01);
+            x = Vector256.Create(a[19]); c10 = MulAdd(x, b0, c10); c11 = MulAdd(x, b1, c11);
+            x = Vector256.Create(a[20]); c20 = MulAdd(x, b0, c20); c21 = MulAdd(x, b1, c21);
+            x = Vector256.Create(a[21]); c30 = MulAdd(x, b0, c30); c31 = MulAdd(x, b1, c31);
+            x = Vector256.Create(a[22]); c40 = MulAdd(x, b0, c40); c41 = MulAdd(x, b1, c41);
+            x = Vector256.Create(a[23]); c50 = MulAdd(x, b0, c50); c51 = MulAdd(x, b1, c51);
+            a += 24;
+            b += 8 * w;
+        }
+
+        for (; q < kc; q++)
+        {
+            b0 = Vector256.Load(b + 0 * w);
+            b1 = Vector256.Load(b + 1 * w);
             x = Vector256.Create(a[0]); c00 = MulAdd(x, b0, c00); c01 = MulAdd(x, b1, c01);
             x = Vector256.Create(a[1]); c10 = MulAdd(x, b0, c10); c11 = MulAdd(x, b1, c11);
             x = Vector256.Create(a[2]); c20 = MulAdd(x, b0, c20); c21 = MulAdd(x, b1, c21);

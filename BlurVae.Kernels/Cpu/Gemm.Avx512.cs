@@ -1,27 +1,20 @@
-// Gemm.Avx512.cs - the micro-kernel dispatch and the AVX-512 micro-kernel of the GEMM (see Gemm.cs).
+// Gemm.Avx512.cs - the AVX-512 micro-kernel of the GEMM (see Gemm.cs).
 
-using System;
-using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+/// <summary>12 x (2 x Vector512) tile: 12x32 floats / 12x16 doubles. 12 rows x 2 vectors = 24 accumulators + 2 B
+/// vectors fits the 32 zmm registers with room for the broadcast.</summary>
+internal readonly unsafe struct Avx512Tile<T> : IGemmTile<T> where T : unmanaged, INumber<T>
 {
-    // ------------------------------------------------------------------ micro-kernels
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
-    {
-        if (Use512) Kernel512(kc, a, b, c, ldc, beta, mode);
-        else if (Use256) Kernel256(kc, a, b, c, ldc, beta, mode);
-        else KernelScalar(kc, a, b, c, ldc, beta, mode);
-    }
+    public static bool IsSupported => Avx512F.IsSupported;
+    public static int MR => 12;
+    public static int NR => 2 * Vector512<T>.Count;
+    public static bool UsesVector512 => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
@@ -37,12 +30,12 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
     private static void Store512(T* c, Vector512<T> v0, Vector512<T> v1, Vector512<T> vbeta, int mode)
     {
         T* c1 = c + Vector512<T>.Count;
-        if (mode == ModeOverwrite)
+        if (mode == GemmMode.Overwrite)
         {
             v0.Store(c);
             v1.Store(c1);
         }
-        else if (mode == ModeAdd)
+        else if (mode == GemmMode.Add)
         {
             (Vector512.Load(c) + v0).Store(c);
             (Vector512.Load(c1) + v1).Store(c1);
@@ -57,7 +50,7 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
     /// <summary>12 x (2 x Vector512) tile. Per k step: 2 vector loads of B, 12 broadcasts of A, 24 FMAs;
     /// 24 independent accumulators cover the FMA latency x throughput product (4 cycles x 2 pipes) three times over.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;

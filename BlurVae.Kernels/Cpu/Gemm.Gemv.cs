@@ -11,7 +11,7 @@ using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
     // ------------------------------------------------------------------ matrix-vector (m == 1 or n == 1)
     //

@@ -11,7 +11,7 @@ using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
     // ------------------------------------------------------------------ packing
     //
@@ -75,7 +75,7 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
     private static void CopyFull(T* s, T* d, int r)
     {
         int i = 0;
-        if (Use512)
+        if (TTile.UsesVector512)
         {
             for (; i + Vector512<T>.Count <= r; i += Vector512<T>.Count) Vector512.Load(s + i).Store(d + i);
         }

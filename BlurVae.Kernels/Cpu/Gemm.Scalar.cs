@@ -1,34 +1,33 @@
 // Gemm.Scalar.cs - the portable scalar micro-kernel of the GEMM (see Gemm.cs).
 
-using System;
-using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+/// <summary>Portable 4 x 4 scalar tile (16 accumulators) for machines without AVX2/AVX-512: correct everywhere, not fast.</summary>
+internal readonly unsafe struct ScalarTile<T> : IGemmTile<T> where T : unmanaged, INumber<T>
 {
+    public static bool IsSupported => true;
+    public static int MR => 4;
+    public static int NR => 4;
+    public static bool UsesVector512 => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreScalar(T* c, T v0, T v1, T v2, T v3, T beta, int mode)
     {
-        if (mode == ModeAdd)
+        if (mode == GemmMode.Add)
         {
             v0 += c[0]; v1 += c[1]; v2 += c[2]; v3 += c[3];
         }
-        else if (mode == ModeScale)
+        else if (mode == GemmMode.Scale)
         {
             v0 += beta * c[0]; v1 += beta * c[1]; v2 += beta * c[2]; v3 += beta * c[3];
         }
         c[0] = v0; c[1] = v1; c[2] = v2; c[3] = v3;
     }
 
-    /// <summary>Portable 4 x 4 scalar tile (16 accumulators) for machines without AVX2/AVX-512.</summary>
-    private static void KernelScalar(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
     {
         T c00 = T.Zero, c01 = T.Zero, c02 = T.Zero, c03 = T.Zero, c10 = T.Zero, c11 = T.Zero, c12 = T.Zero, c13 = T.Zero;
         T c20 = T.Zero, c21 = T.Zero, c22 = T.Zero, c23 = T.Zero, c30 = T.Zero, c31 = T.Zero, c32 = T.Zero, c33 = T.Zero;

@@ -11,7 +11,7 @@ using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
     // ------------------------------------------------------------------ multithreading
     //
@@ -157,7 +157,7 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
                             while (Volatile.Read(ref done) != phase - 1) spin.SpinOnce(-1);
                         }
 
-                        int mode = pcIndex == 0 ? (_p.Beta == T.Zero ? ModeOverwrite : _p.Beta == T.One ? ModeAdd : ModeScale) : ModeAdd;
+                        int mode = pcIndex == 0 ? GemmMode.First(_p.Beta) : GemmMode.Add;
                         MacroKernel(mc, nc, kc, packA, packB, (T*)_p.C + ic * _p.Ldc + jc + j0, _p.Ldc, _p.Beta, mode, tile);
                         Volatile.Write(ref done, phase);
                         Interlocked.Increment(ref _phaseDone[phase]);

@@ -16,14 +16,17 @@
 // Multithreading: the caller plus persistent helper threads claim blocks of C dynamically and share the packed B
 // block (see "multithreading" below); problems under ~128^3 multiply-adds stay on the calling thread.
 //
-// Kernel selection (resolved by the JIT, so the unused paths cost nothing):
+// Micro-kernels (one struct per instruction set; GemmCore is generic over it, so the JIT specialises the whole
+// loop nest for each and the unused ones are never compiled):
 //   AVX-512F: 12 x (2 x Vector512) tile: 12x32 floats / 12x16 doubles, 24 zmm accumulators.
 //   AVX2+FMA: 6 x (2 x Vector256) tile:  6x16 floats / 6x8 doubles, 12 ymm accumulators.
 //   otherwise: 4 x 4 scalar tile (portable, correct everywhere, not fast).
+// Gemm.Isa picks one: the best the CPU reports, capped by $BLURVAE_GEMM_ISA (avx2 or scalar), so the AVX2 path
+// can be measured and tested on an AVX-512 machine.
 //
-// Files: Gemm.cs (API, blocking constants, the single-thread loop nest and macro-kernel), Gemm.Threading.cs (the
-// multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs (matrix-vector path),
-// Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels, one per instruction set).
+// Files: Gemm.cs (API, instruction-set dispatch, blocking constants, the single-thread loop nest and macro-kernel),
+// Gemm.Threading.cs (the multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs
+// (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels).
 
 using System;
 using System.Buffers;
@@ -39,6 +42,57 @@ namespace BlurVae.Kernels.Cpu;
 /// <summary>General matrix multiply for row-major matrices (BLAS xGEMM semantics, row-major layout).</summary>
 public static class Gemm
 {
+    /// <summary>Environment variable that caps the micro-kernel's instruction set: avx2 or scalar (avx512 = no cap).</summary>
+    public const string IsaVariable = "BLURVAE_GEMM_ISA";
+
+    private static GemmIsa s_isa = IsaFromEnvironment(Environment.GetEnvironmentVariable(IsaVariable), out s_isaNote);
+    private static readonly string? s_isaNote;
+
+    /// <summary>The best instruction set this CPU (as the runtime reports it) has a micro-kernel for.</summary>
+    public static GemmIsa BestSupported =>
+        Avx512Tile<float>.IsSupported ? GemmIsa.Avx512 : Avx2Tile<float>.IsSupported ? GemmIsa.Avx2 : GemmIsa.Scalar;
+
+    /// <summary>
+    /// The micro-kernel every call uses: <see cref="BestSupported"/> unless $BLURVAE_GEMM_ISA caps it. Settable (tests,
+    /// benchmarks) to any supported instruction set; not meant to change while GEMMs run on other threads.
+    /// </summary>
+    public static GemmIsa Isa
+    {
+        get => s_isa;
+        set
+        {
+            if (value > BestSupported)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"this CPU's best GEMM micro-kernel is {BestSupported}.");
+            s_isa = value;
+        }
+    }
+
+    /// <summary>Why <see cref="Isa"/> is not <see cref="BestSupported"/> (the variable's cap, or its ignored value), or null.</summary>
+    public static string? IsaNote => s_isaNote;
+
+    /// <summary>Parses a $BLURVAE_GEMM_ISA value into the instruction set to use; an unknown value is ignored, with a note.</summary>
+    internal static GemmIsa IsaFromEnvironment(string? value, out string? note)
+    {
+        GemmIsa best = BestSupported;
+        note = null;
+        if (string.IsNullOrWhiteSpace(value)) return best;
+        GemmIsa? cap = value.Trim().ToLowerInvariant() switch
+        {
+            "avx512" => GemmIsa.Avx512,
+            "avx2" => GemmIsa.Avx2,
+            "scalar" => GemmIsa.Scalar,
+            _ => null,
+        };
+        if (cap is null)
+        {
+            note = $"{IsaVariable}='{value}' ignored (use avx512, avx2 or scalar)";
+            return best;
+        }
+        GemmIsa chosen = cap.Value < best ? cap.Value : best;
+        if (chosen != best) note = $"capped by {IsaVariable}={value.Trim()}";
+        return chosen;
+    }
+
     /// <summary>
     /// C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major. op(A) is m x k (A is stored k x m when
     /// <paramref name="transA"/>), op(B) is k x n (B is stored n x k when <paramref name="transB"/>).
@@ -48,7 +102,12 @@ public static class Gemm
         ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads = 0)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        GemmCore<float>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
+        switch (Isa)
+        {
+            case GemmIsa.Avx512: GemmCore<float, Avx512Tile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            case GemmIsa.Avx2: GemmCore<float, Avx2Tile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            default: GemmCore<float, ScalarTile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+        }
     }
 
     /// <summary>Double-precision counterpart of <see cref="Sgemm"/>.</summary>
@@ -56,7 +115,12 @@ public static class Gemm
         ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc, int maxThreads = 0)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        GemmCore<double>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
+        switch (Isa)
+        {
+            case GemmIsa.Avx512: GemmCore<double, Avx512Tile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            case GemmIsa.Avx2: GemmCore<double, Avx2Tile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            default: GemmCore<double, ScalarTile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+        }
     }
 
     private static void Validate(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb,
@@ -87,19 +151,42 @@ public static class Gemm
     }
 }
 
-/// <summary>The blocked implementation, specialised by the JIT for float and double.</summary>
-internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
+/// <summary>The micro-kernels' instruction sets, in increasing order of width.</summary>
+public enum GemmIsa
 {
-    // ---- kernel selection: JIT-time constants ----
-    private static bool Use512 => Avx512F.IsSupported;
-    private static bool Use256 => !Avx512F.IsSupported && Fma.IsSupported && Vector256.IsHardwareAccelerated;
+    Scalar,
+    Avx2,
+    Avx512,
+}
 
-    /// <summary>Micro-tile rows. 12 rows x 2 vectors = 24 accumulators + 2 B vectors fits the 32 zmm registers with
-    /// room for the broadcast; 6 x 2 = 12 ymm accumulators is the classic AVX2 shape for 16 registers.</summary>
-    internal static readonly int MR = Use512 ? 12 : Use256 ? 6 : 4;
+/// <summary>
+/// A micro-kernel: C[MR x NR] (row stride ldc) op= packed A micro-panel (kc x MR) * packed B micro-panel (kc x NR),
+/// where op is set by <see cref="GemmMode"/>. Static members, so GemmCore specialised on the struct inlines them.
+/// </summary>
+internal unsafe interface IGemmTile<T> where T : unmanaged, INumber<T>
+{
+    static abstract bool IsSupported { get; }
+    static abstract int MR { get; }
+    static abstract int NR { get; }
+    /// <summary>Whether the packing may use 512-bit vectors (an AVX2 path run on an AVX-512 machine does not).</summary>
+    static abstract bool UsesVector512 { get; }
+    static abstract void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode);
+}
 
-    /// <summary>Micro-tile columns: two vectors wide (vectorised along the contiguous row of C).</summary>
-    internal static readonly int NR = Use512 ? 2 * Vector512<T>.Count : Use256 ? 2 * Vector256<T>.Count : 4;
+/// <summary>How a micro-kernel stores its tile: overwrite C, add to C, or add to beta * C.</summary>
+internal static class GemmMode
+{
+    public const int Overwrite = 0, Add = 1, Scale = 2;
+
+    /// <summary>The mode of the first k block (later blocks always add).</summary>
+    public static int First<T>(T beta) where T : INumber<T> => beta == T.Zero ? Overwrite : beta == T.One ? Add : Scale;
+}
+
+/// <summary>The blocked implementation, specialised by the JIT for each precision and micro-kernel.</summary>
+internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
+{
+    /// <summary>Micro-tile rows and columns: the instruction set's register tile.</summary>
+    internal static readonly int MR = TTile.MR, NR = TTile.NR;
 
     // Cache blocking (tuned on Zen 5: 48 KiB L1d, 1 MiB L2 per core, shared L3; the same byte sizes for both
     // precisions). The B micro-panel (KC x NR) is reused by every A micro-panel of the block, so it should stay in
@@ -124,8 +211,6 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
 
     /// <summary>Each extra thread must get at least this many multiply-adds to pay for itself.</summary>
     private const long MinWorkPerThread = 96L * 96 * 96;
-
-    private const int ModeOverwrite = 0, ModeAdd = 1, ModeScale = 2;
 
     [ThreadStatic] private static T[]? t_bufA;
     [ThreadStatic] private static T[]? t_bufB;
@@ -219,7 +304,7 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
         T[] bufB = GetBuffer(ref t_bufB, ncMax * kcMax);
         T* tile = stackalloc T[mr * nr];
         T* A = (T*)p.A, B = (T*)p.B, C = (T*)p.C;
-        int firstMode = p.Beta == T.Zero ? ModeOverwrite : p.Beta == T.One ? ModeAdd : ModeScale;
+        int firstMode = GemmMode.First(p.Beta);
 
         fixed (T* rawA = bufA)
         fixed (T* rawB = bufB)
@@ -232,7 +317,7 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
                 {
                     int kc = Math.Min(kcBlock, K - pc);
                     PackB(p.TransB, B, p.Ldb, pc, jc, kc, nc, packB);
-                    int mode = pc == 0 ? firstMode : ModeAdd;
+                    int mode = pc == 0 ? firstMode : GemmMode.Add;
                     for (int ic = m0; ic < m1; ic += mcBlock)
                     {
                         int mc = Math.Min(mcBlock, m1 - ic);
@@ -259,11 +344,11 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
                 T* cp = c + ir * ldc + jr;
                 if (mrr == mr && nrr == nr)
                 {
-                    MicroKernel(kc, ap, bp, cp, ldc, beta, mode);
+                    TTile.Kernel(kc, ap, bp, cp, ldc, beta, mode);
                 }
                 else
                 {
-                    MicroKernel(kc, ap, bp, tile, nr, T.Zero, ModeOverwrite);
+                    TTile.Kernel(kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
                     MergeTile(tile, cp, ldc, mrr, nrr, beta, mode);
                 }
             }
@@ -286,16 +371,16 @@ internal static unsafe partial class GemmCore<T> where T : unmanaged, INumber<T>
                 for (; j + Vector256<T>.Count <= cols; j += Vector256<T>.Count)
                 {
                     var v = Vector256.Load(t + j);
-                    if (mode == ModeAdd) v += Vector256.Load(d + j);
-                    else if (mode == ModeScale) v += vb * Vector256.Load(d + j);
+                    if (mode == GemmMode.Add) v += Vector256.Load(d + j);
+                    else if (mode == GemmMode.Scale) v += vb * Vector256.Load(d + j);
                     v.Store(d + j);
                 }
             }
             for (; j < cols; j++)
             {
                 T v = t[j];
-                if (mode == ModeAdd) v += d[j];
-                else if (mode == ModeScale) v += beta * d[j];
+                if (mode == GemmMode.Add) v += d[j];
+                else if (mode == GemmMode.Scale) v += beta * d[j];
                 d[j] = v;
             }
         }
