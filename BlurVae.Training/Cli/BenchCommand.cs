@@ -14,9 +14,9 @@ internal static class BenchCommand
         var config = new Option<string>("--config") { Description = "Model and batch: fashion32 (1×32×32, A [32,64,128,256], latent 32), celeba64 (3×64×64, A [64,128,256,512], latent 256), or all; batch 64, kernel 11", DefaultValueFactory = _ => "fashion32" };
         var device = new Option<string>("--device") { Description = "Our backend: cpu, cuda or emulated (PyTorch runs on cuda for cuda, else on the CPU)", DefaultValueFactory = _ => D.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for both engines", DefaultValueFactory = _ => D.Threads };
-        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median and min–max are over repeats", DefaultValueFactory = _ => D.Repeats };
-        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => D.Steps };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed steps before each repeat", DefaultValueFactory = _ => D.Warmup };
+        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median, p10 and p90 are over every timed step of every repeat", DefaultValueFactory = _ => D.Repeats };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat (the peak working set is read over them)", DefaultValueFactory = _ => D.Steps };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps before each repeat's timed steps", DefaultValueFactory = _ => D.Warmup };
         var against = new Option<string>("--against") { Description = "pytorch (runs reference/pytorch/bench.py with python3) or none", DefaultValueFactory = _ => D.Against };
         var compile = new Option<bool>("--compile") { Description = "PyTorch with torch.compile (torch 2.x)" };
         var part = new Option<string>("--part") { Description = "step (ELBO + Adam, then the G_γ step), loss (Wiener + kernel fit forward and backward alone), or all", DefaultValueFactory = _ => "all" };
