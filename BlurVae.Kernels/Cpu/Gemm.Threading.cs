@@ -208,7 +208,6 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
 /// millisecond (yielding the core to any other runnable thread) before it blocks, so back-to-back calls, the usual
 /// pattern in a network, find it awake. Callers never depend on a helper showing up (they claim work dynamically),
 /// so a helper that is busy with another caller's job is simply skipped in favour of the thread pool.
-/// Parallelism's loops run on the same helpers, so the CPU backend has one pool of CpuBackend.Threads − 1 threads.
 /// </summary>
 internal static class GemmHelpers
 {
