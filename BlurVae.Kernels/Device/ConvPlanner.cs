@@ -91,7 +91,7 @@ public static class ConvPlanner
     /// <summary>Split-K slices get at least this many K-steps each, so a slice's partial write stays a small cost.</summary>
     public const int MinStepsPerSplit = 8;
 
-    public const int MaxSplits = 64;
+    public const int MaxSplits = 256;
 
     /// <summary>The split-K partials of one pass stay under this many floats (64 MiB).</summary>
     public const long MaxPartialFloats = 16L << 20;
