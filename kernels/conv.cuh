@@ -17,7 +17,8 @@
 // Grid (CEIL_DIV(P, BN), CEIL_DIV(M, BM), phases · splits) with the pass's M and P (backward input: the largest
 // phase's P = N·⌈H/s⌉·⌈W/s⌉, phases = s²); blockDim.x = the tile's THREADS.
 #pragma once
-#include "conv_gemm.cuh"
+// Needs kernels/wmma.cuh and kernels/conv_gemm.cuh, included before it by kernels.cu (NVRTC resolves the embedded
+// headers by their kernels/… names only).
 
 __device__ __forceinline__ ConvDims conv_dims(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad, int oh, int ow) {
     ConvDims d;

@@ -1,4 +1,4 @@
-// kernels/conv_gemm.cuh — the implicit GEMM behind every convolution kernel of conv.cuh (included by it only).
+// kernels/conv_gemm.cuh — the implicit GEMM behind every convolution kernel of conv.cuh (included by kernels.cu just before conv.cuh).
 //
 // Each pass is one matrix product C[M, P] = A[M, K] · B[K, P] whose operands are gathered from the tensors on the fly:
 //   forward          C = y[co, (n, oh, ow)]    A = w[co, (tap, ci)]     B = x at (oh·s − p + i, ow·s − p + j)
@@ -24,7 +24,7 @@
 //   [phase][split][M][p_stride]; conv_split_k_reduce sums the splits in a fixed order (deterministic, no atomics)
 //   and applies the epilogue (scatter, bias). The launcher (GpuDevice.Conv.cs) decides tiles and splits.
 #pragma once
-#include "wmma.cuh"
+
 
 #define CONV_MODE_FORWARD 0
 #define CONV_MODE_BACKWARD_INPUT 1
