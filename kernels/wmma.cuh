@@ -1,7 +1,7 @@
 // kernels/wmma.cuh — the WMMA API (nvcuda::wmma, m16n16k8 TF32 with FP32 accumulation, sm_80+) for the tensor-core
 // convolution kernels, on every compiler that builds kernels.cu:
 //
-// - the host emulation (g++) gets it from kernels/host/wmma_host.h, included by cuda_host.h;
+// - the host emulation (g++) gets it from kernels/host/wmma_host.h, included below;
 // - NVRTC with the CUDA toolkit's include directory on its include path gets the real <mma.h>;
 // - NVRTC without it (Debian's libnvrtc11.2 ships no headers, and `#include <mma.h>` fails with "could not open
 //   source file") gets the definitions below, the same subset written on NVRTC's compiler builtins
@@ -19,7 +19,8 @@
 #endif
 #endif
 
-#if !defined(BLURVAE_HOST_EMULATION) && !defined(BLURVAE_HAVE_TOOLKIT_MMA)
+// The API's tag types, shared by the host emulation and the builtin-based definitions below.
+#if defined(BLURVAE_HOST_EMULATION) || !defined(BLURVAE_HAVE_TOOLKIT_MMA)
 namespace nvcuda {
 namespace wmma {
 struct matrix_a {};
@@ -29,6 +30,15 @@ struct row_major {};
 struct col_major {};
 namespace precision { struct tf32 {}; }
 enum layout_t { mem_row_major, mem_col_major };
+} // namespace wmma
+} // namespace nvcuda
+#endif
+
+#ifdef BLURVAE_HOST_EMULATION
+#include "host/wmma_host.h"
+#elif !defined(BLURVAE_HAVE_TOOLKIT_MMA)
+namespace nvcuda {
+namespace wmma {
 
 template <typename Use, int M, int N, int K, typename T, typename Layout = void> struct fragment;
 // m16n16k8 TF32: a and b hold 4 elements per lane, the FP32 accumulator 8 (PTX ISA, "wmma" fragment sizes).

@@ -237,4 +237,3 @@ inline float min(float a, float b) { return fminf(a, b); }
 inline float max(float a, float b) { return fmaxf(a, b); }
 
 #define __align__(n) __attribute__((aligned(n)))
-#include "wmma_host.h"

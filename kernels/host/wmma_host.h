@@ -1,6 +1,7 @@
 // kernels/host/wmma_host.h — a host emulation of the subset of CUDA's WMMA API (nvcuda::wmma, <mma.h>) that the
 // TF32 convolution kernels use: m16n16k8 fragments of precision::tf32 (matrix_a, matrix_b) and float (accumulator),
-// load_matrix_sync (a and b), store_matrix_sync, fill_fragment, mma_sync and __float_to_tf32. Included by cuda_host.h.
+// load_matrix_sync (a and b), store_matrix_sync, fill_fragment, mma_sync and __float_to_tf32. Included by
+// kernels/wmma.cuh after the API's tag types (matrix_a, row_major, …), which it shares with the NVRTC definitions.
 //
 // The API leaves the mapping of fragment elements to lanes opaque, so the emulation may pick its own: lane l holds
 // elements [l·E, (l+1)·E) of the fragment's matrix in row-major logical order (E = num_elements). Kernels that only
@@ -29,14 +30,6 @@ inline float tf32_truncate(float f) { return bits_float(float_bits(f) & 0xffffe0
 
 namespace nvcuda {
 namespace wmma {
-struct matrix_a {};
-struct matrix_b {};
-struct accumulator {};
-struct row_major {};
-struct col_major {};
-namespace precision { struct tf32 {}; }
-enum layout_t { mem_row_major, mem_col_major };
-
 // Rows × cols of the logical matrix each fragment use holds for m16n16k8.
 template <typename Use> struct fragment_shape;
 template <> struct fragment_shape<matrix_a> { static constexpr int rows = 16, cols = 8; };

@@ -39,14 +39,15 @@ public class Conv2dParityTests
         yield return ConvGeometry.ForTransposed(1, 3, 5, 5, 2, 3, 3, 2, 1, 1);
     }
 
-    /// <summary>Every compiled kernel, each once without split-K and once split in 3.</summary>
+    /// <summary>Every compiled kernel without split-K, and split in 3 (the partial-writing epilogue and the reduction)
+    /// on the 64×32 and 16×128 tiles, whose SIMT and WMMA epilogues differ from the 128×64 one only in constants.</summary>
     public static IEnumerable<ConvAlgorithm> Algorithms()
     {
         foreach (var math in new[] { MathPrecision.Fp32, MathPrecision.Tf32 })
             foreach (var tile in Enum.GetValues<ConvTile>())
             {
                 yield return new ConvAlgorithm(tile, math, 1);
-                yield return new ConvAlgorithm(tile, math, 3);
+                if (tile != ConvTile.Large) yield return new ConvAlgorithm(tile, math, 3);
             }
     }
 
