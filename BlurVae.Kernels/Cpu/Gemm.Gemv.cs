@@ -1,13 +1,8 @@
 // Gemm.Gemv.cs - the streaming matrix-vector path of the GEMM (m == 1 or n == 1; see Gemm.cs).
 
-using System;
 using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,13 +1,9 @@
 // Gemm.Packing.cs - packing op(A) and op(B) into the micro-panels the micro-kernels read (see Gemm.cs).
 
-using System;
-using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,13 +1,8 @@
 // Gemm.Threading.cs - how a GEMM is split over the calling thread and the persistent helper threads (see Gemm.cs).
 
-using System;
-using System.Buffers;
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 

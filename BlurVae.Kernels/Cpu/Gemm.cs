@@ -28,14 +28,9 @@
 // Gemm.Threading.cs (the multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs
 // (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels).
 
-using System;
-using System.Buffers;
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Threading;
 
 namespace BlurVae.Kernels.Cpu;
 
