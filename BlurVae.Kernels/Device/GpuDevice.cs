@@ -69,8 +69,8 @@ public abstract partial class GpuDevice : IDisposable
             pointers[i] = &values[i];
             sizes[i] = args[i].Size;
         }
-        _counter.Launch(kernel);
         Launch(kernel, grid, block, pointers, sizes, n);
+        _counter.Launch(kernel); // after: a launch the device refused was never queued
     }
 
     /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
