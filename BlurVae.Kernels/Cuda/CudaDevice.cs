@@ -25,7 +25,7 @@ public sealed unsafe class CudaDevice : GpuDevice
     private readonly CudaStream _stream;
     private readonly CudaModule _module;
     private readonly CublasHandle _cublas;
-    private readonly Dictionary<string, CudaFunction> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CudaFunction Function, int MaxThreads, int Registers)> _functions = new(StringComparer.Ordinal);
     private readonly Dictionary<(int Batch, int H, int W, CufftType Type), CufftPlan> _plans = new();
     private readonly BlockCache _cache = new();
     private readonly HashSet<ulong> _allBlocks = [];
@@ -50,6 +50,7 @@ public sealed unsafe class CudaDevice : GpuDevice
     /// targets, which the driver JIT-compiles forward — and loads it.
     /// </summary>
     /// <exception cref="CudaException">Any driver, NVRTC, cuBLAS or JIT failure, with the library's own message.</exception>
+    /// <exception cref="NotSupportedException">The driver is too old to JIT the PTX NVRTC wrote (<see cref="PtxIsa"/>).</exception>
     /// <exception cref="DllNotFoundException">libnvrtc, libcublas or libcufft could not be found.</exception>
     public static CudaDevice Create(int ordinal = 0)
     {
@@ -62,6 +63,8 @@ public sealed unsafe class CudaDevice : GpuDevice
             var (major, minor) = context.ComputeCapability;
             int architecture = PickArchitecture(major * 10 + minor, Nvrtc.SupportedArchitectures());
             var ptx = PtxCache.Lookup(architecture / 10, architecture % 10);
+            var (nvrtcMajor, nvrtcMinor) = Nvrtc.Version();
+            PtxIsa.EnsureDriverCanJit(ptx.Ptx, PtxIsa.DriverVersion(), $"{nvrtcMajor}.{nvrtcMinor}");
             stream = CudaStream.Create(Driver.StreamNonBlocking);
             module = CudaModule.Load(ptx.Ptx);
             cublas = CublasHandle.Create();
@@ -183,10 +186,15 @@ public sealed unsafe class CudaDevice : GpuDevice
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
         EnsureCurrent();
-        if (!_functions.TryGetValue(kernel, out var function))
-            _functions[kernel] = function = _module.GetFunction(kernel);
+        if (!_functions.TryGetValue(kernel, out var f))
+        {
+            var function = _module.GetFunction(kernel);
+            var (maxThreads, registers) = function.Limits();
+            _functions[kernel] = f = (function, maxThreads, registers);
+        }
+        LaunchLimits.Check(kernel, block, f.MaxThreads, f.Registers, Name);
         // The driver knows each parameter's size from the PTX; the sizes are the emulation's check only.
-        function.Launch(grid, block, 0, _stream, args);
+        f.Function.Launch(grid, block, 0, _stream, args);
         if (_syncEveryLaunch)
         {
             CountHostSync();

@@ -69,6 +69,7 @@ public abstract partial class GpuDevice : IDisposable
             pointers[i] = &values[i];
             sizes[i] = args[i].Size;
         }
+        KernelSignatures.CheckNoRestrictAlias(kernel, new ReadOnlySpan<ulong>(values, n), KernelSignatures.Of(kernel));
         Launch(kernel, grid, block, pointers, sizes, n);
         _counter.Launch(kernel); // after: a launch the device refused was never queued
     }

@@ -15,7 +15,7 @@ public static class BenchRunner
     public static BenchReport Run(BenchOptions options, string command, TextWriter log)
     {
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, "f32", log);
+        var backend = BackendSelection.SelectStrict(options.Device, "f32", log);
         PyTorchRunner? reference = null;
         string? referenceMissing = null;
         if (options.Against == "pytorch")
