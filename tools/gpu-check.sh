@@ -10,8 +10,9 @@
 #   profile.{fashion32,celeba64}.json   blurvae profile (the step's structure, counted without running it)
 #   pytorch-ops-{fashion32,celeba64}.json   reference/pytorch/bench.py --count-ops (torch.profiler, on the device)
 #   nvidia-smi.txt, summary.json   the GPU, and each command with its exit code, seconds and log file
-# PyTorch is the first interpreter that imports torch of /opt/torch/.venv/bin/python, $VIRTUAL_ENV/bin/python,
-# python3 and /usr/bin/python3; without one, bench runs with --against none and says so in summary.json.
+# bench finds PyTorch itself (BlurVae.Training/Benchmarks/TorchPython.cs: the first of $BLURVAE_PYTHON,
+# $VIRTUAL_ENV/bin/python, /opt/torch/.venv/bin/python, python3, /usr/bin/python3 that imports torch) and reports it
+# as unavailable, never as a number, without one; the operator counts use the same order (mirrored below).
 # --device emulated runs the same chain on the host emulation at small sizes (for checking the script without a GPU);
 # --dry-run writes summary.json with the commands and runs nothing. Exit code: 0 when every command exited 0, else 1.
 set -u
@@ -37,7 +38,7 @@ out=$(cd "$out" && pwd)
 if [ $dry -eq 0 ] && [ ! -x "$blurvae" ]; then echo "$0: $blurvae not found or not executable (run from the published folder, or set BLURVAE)" >&2; exit 2; fi
 
 python=""
-for candidate in /opt/torch/.venv/bin/python ${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python} python3 /usr/bin/python3; do
+for candidate in ${BLURVAE_PYTHON:-} ${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python} /opt/torch/.venv/bin/python python3 /usr/bin/python3; do
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "import torch" >/dev/null 2>&1; then python=$candidate; break; fi
 done
 
@@ -49,7 +50,6 @@ else
     selftest_args="--quick"; bench_args="--repeats 1 --steps 1 --warmup 0 --part loss"; bench_configs="fashion32"
     t_selftest=150; t_bench_fashion32=120; t_bench_celeba64=0; t_profile=40; t_ops=60
 fi
-against=pytorch; [ -n "$python" ] || against=none
 
 entries=()
 failed=0
@@ -72,7 +72,7 @@ began=$(date +%s)
 run selftest "$t_selftest" "$blurvae" selftest --device "$device" $selftest_args --json "$out/selftest.json"
 for config in $bench_configs; do
     limit_var=t_bench_$config
-    run "bench-$config" "${!limit_var}" "$blurvae" bench --device "$device" --config "$config" --against "$against" ${python:+--python "$python"} $bench_args --json "$out/bench-$config.json"
+    run "bench-$config" "${!limit_var}" "$blurvae" bench --device "$device" --config "$config" --against pytorch $bench_args --json "$out/bench-$config.json"
 done
 run profile "$t_profile" "$blurvae" profile --config all --json "$out/profile.json"
 if [ -n "$python" ]; then
@@ -89,7 +89,7 @@ fi
 {
     echo "{"
     echo "  \"device\": \"$device\", \"dry_run\": $([ $dry -eq 1 ] && echo true || echo false),"
-    echo "  \"python\": \"${python}\", \"against\": \"$against\", \"seconds\": $(( $(date +%s) - began )),"
+    echo "  \"python\": \"${python}\", \"seconds\": $(( $(date +%s) - began )),"
     echo "  \"commands\": ["
     for i in "${!entries[@]}"; do
         sep=","; [ "$i" -eq $(( ${#entries[@]} - 1 )) ] && sep=""
