@@ -45,10 +45,10 @@ done
 # Per-command limits (seconds) that add up to under 8 minutes; the emulation runs smaller work.
 if [ "$device" = cuda ]; then
     selftest_args=""; bench_args="--repeats 3 --steps 10 --warmup 3"; bench_configs="fashion32 celeba64"
-    t_selftest=120; t_bench_fashion32=75; t_bench_celeba64=140; t_profile=40; t_ops=35
+    t_selftest=120; t_bench_fashion32=75; t_bench_celeba64=140; t_profile=40; t_ops=35; ops_warmup=2
 else
     selftest_args="--quick"; bench_args="--repeats 1 --steps 1 --warmup 0 --part loss"; bench_configs="fashion32"
-    t_selftest=150; t_bench_fashion32=120; t_bench_celeba64=0; t_profile=40; t_ops=60
+    t_selftest=150; t_bench_fashion32=120; t_bench_celeba64=0; t_profile=40; t_ops=150; ops_warmup=0
 fi
 
 entries=()
@@ -82,7 +82,7 @@ if [ -n "$python" ]; then
         else model="--image-channels 3 --side 64 --channels 64,128,256,512 --latent 256"; fi
         [ "$device" = cuda ] || [ "$config" = fashion32 ] || continue
         run "pytorch-ops-$config" "$t_ops" "$python" "$bench_py" --arch A $model --kernel 11 --batch 64 --loss wiener --mlp-hidden 512 \
-            --device "$torch_device" --threads 4 --warmup 2 --steps 1 --part step --count-ops "$out/pytorch-ops-$config.json"
+            --device "$torch_device" --threads 4 --warmup $ops_warmup --steps 1 --part step --count-ops "$out/pytorch-ops-$config.json"
     done
 fi
 

@@ -1,4 +1,3 @@
-using System.Text;
 using BlurVae.Kernels.Emulated;
 using BlurVae.Native;
 
@@ -98,11 +97,7 @@ public sealed unsafe class RecordingDevice : GpuDevice
     /// <exception cref="EmulatedLaunchException">The launch the emulated device (and a GPU) would refuse.</exception>
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
-        byte[] name = Encoding.UTF8.GetBytes(kernel + "\0");
-        int rc;
-        fixed (byte* namePtr = name)
-            rc = _library.CheckLaunch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, args, (uint)count, sizes);
-        if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
+        _library.Launch(kernel, grid, block, args, sizes, count, checkOnly: true);
         Record(new StreamRecord(StreamOpKind.Launch, kernel, grid, block, ConvFlops(kernel, args, count), BytesReferenced(args, sizes, count)));
     }
 
