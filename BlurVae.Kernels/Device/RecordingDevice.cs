@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using BlurVae.Kernels.Emulated;
 using BlurVae.Native;
 
@@ -11,10 +12,10 @@ namespace BlurVae.Kernels.Device;
 /// allocator as <see cref="Cuda.CudaDevice"/> (so <see cref="DeviceCounts.Allocations"/> are the real allocations a
 /// GPU would make), no bytes behind them; reads return zeros. A celeba64 step is counted in seconds on a CPU.
 /// </summary>
-public sealed unsafe class RecordingDevice : GpuDevice
+public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryArgs = 11;            // n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (GpuDevice.Conv.cs)
+    private const int ConvGeometryFirstArg = 4;         // out, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
@@ -102,15 +103,19 @@ public sealed unsafe class RecordingDevice : GpuDevice
     }
 
     /// <summary>
-    /// 2·N·Cout·OH·OW·Cin·KH·KW for the GEMM-shaped convolution kernels (their trailing geometry arguments), 0 for the
-    /// rest: elementwise and reduction kernels are bound by memory, which <see cref="BytesReferenced"/> estimates.
+    /// 2·N·Cout·OH·OW·Cin·KH·KW, the useful multiply-adds of a convolution pass (structural zeros and split-K slices
+    /// counted once), for the implicit-GEMM kernels conv2d_&lt;pass&gt;_&lt;fp32|tf32&gt;_&lt;tile&gt;_kernel of kernels/conv.cuh; 0 for
+    /// the rest: elementwise and reduction kernels are bound by memory, which <see cref="BytesReferenced"/> estimates.
     /// </summary>
     private static double ConvFlops(string kernel, void** args, int count)
     {
-        if (kernel is not ("conv2d_forward_kernel" or "conv2d_backward_input_kernel" or "conv2d_backward_weight_kernel") || count < ConvGeometryArgs) return 0;
-        int Arg(int i) => *(int*)args[count - ConvGeometryArgs + i];
+        if (!ConvGemmKernel().IsMatch(kernel) || count < ConvGeometryFirstArg + 11) return 0;
+        int Arg(int i) => *(int*)args[ConvGeometryFirstArg + i];
         return 2.0 * Arg(0) * Arg(4) * Arg(9) * Arg(10) * Arg(1) * Arg(5) * Arg(6);
     }
+
+    [GeneratedRegex(@"^conv2d_(forward|backward_input|backward_weight)_(fp32|tf32)_\d+x\d+_kernel$")]
+    private static partial Regex ConvGemmKernel();
 
     /// <summary>
     /// Bytes from each pointer argument to the end of its block: every buffer a kernel is given, read or written once.

@@ -30,6 +30,12 @@ public static class SelfTestCommand
         };
         device.AcceptOnlyFromAmong("cuda", "emulated");
         var quick = new Option<bool>("--quick") { Description = "Fewer and smaller cases per op (every op and direction is still checked) and a smaller training step" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "tf32 (default): also check the GPU's tensor-core convolutions, at TF32 tolerances; fp32: strict FP32 only. Every other check runs in FP32",
+            DefaultValueFactory = _ => "tf32",
+        };
+        precision.AcceptOnlyFromAmong(MathPrecisions.Names);
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs", DefaultValueFactory = _ => new ParityOptions().Seed };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the result (every check, or why the backend is unavailable) as JSON here" };
         var command = new Command("selftest",
@@ -37,12 +43,15 @@ public static class SelfTestCommand
         command.Options.Add(device);
         command.Options.Add(quick);
         command.Options.Add(seed);
+        command.Options.Add(precision);
         command.Options.Add(json);
-        command.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(seed), Console.Out, Console.Error, r.GetValue(json)?.FullName));
+        command.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(seed), Console.Out, Console.Error,
+                                   MathPrecisions.Parse(r.GetValue(precision)!), r.GetValue(json)?.FullName));
         return command;
     }
 
-    public static int Run(string device, bool quick, int seed, TextWriter output, TextWriter error, string? jsonPath = null)
+    public static int Run(string device, bool quick, int seed, TextWriter output, TextWriter error, MathPrecision precision = MathPrecision.Tf32,
+                          string? jsonPath = null)
     {
         var candidate = Resolve(device, output, out string? unavailable);
         if (candidate is null)
@@ -51,19 +60,23 @@ public static class SelfTestCommand
             if (jsonPath is not null) WriteJson(jsonPath, new JsonObject { ["device"] = device, ["available"] = false, ["reason"] = unavailable, ["exit_code"] = ExitUnavailable });
             return ExitUnavailable;
         }
-        return RunAgainstCpu(candidate, quick, seed, output, jsonPath is null ? null : json => WriteJson(jsonPath, json));
+        // Strict FP32 for every check; the conv checks add their TF32 pass themselves (ParityOptions.Precision).
+        BackendSelection.Configure(candidate, MathPrecision.Fp32, null);
+        return RunAgainstCpu(candidate, quick, seed, output, precision, jsonPath is null ? null : json => WriteJson(jsonPath, json));
     }
 
     /// <summary>The suite of <paramref name="candidate"/> against the CPU backend, a summary, and the exit code.</summary>
-    internal static int RunAgainstCpu(IBackend candidate, bool quick, int seed, TextWriter output, Action<JsonObject>? report = null)
+    internal static int RunAgainstCpu(IBackend candidate, bool quick, int seed, TextWriter output, MathPrecision precision = MathPrecision.Tf32,
+                                      Action<JsonObject>? report = null)
     {
-        var result = BackendParity.Run(candidate, CpuBackend.Instance, new ParityOptions { Quick = quick, Seed = seed }, output);
+        var result = BackendParity.Run(candidate, CpuBackend.Instance, new ParityOptions { Quick = quick, Seed = seed, Precision = precision }, output);
         output.WriteLine(result.AllPassed ? $"selftest PASSED: {result.Summary}" : $"selftest FAILED: {result.Summary}");
         foreach (var failure in result.Failures) output.WriteLine("  " + failure.Line);
         int code = result.AllPassed ? ExitPassed : ExitFailed;
         report?.Invoke(new JsonObject
         {
             ["device"] = candidate.Name, ["available"] = true, ["reference"] = result.Reference, ["quick"] = quick, ["seed"] = seed,
+            ["precision"] = precision.ToString().ToLowerInvariant(),
             ["total"] = result.Total, ["passed"] = result.Passed, ["failed"] = result.Failed, ["elapsed_s"] = result.Elapsed.TotalSeconds,
             ["summary"] = result.Summary, ["exit_code"] = code,
             ["checks"] = new JsonArray(result.Checks.Select(c => (JsonNode)new JsonObject

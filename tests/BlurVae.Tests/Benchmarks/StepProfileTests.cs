@@ -164,8 +164,12 @@ public class StepProfileTests
             Assert.That(plain.Counts.HostSyncs, Is.GreaterThanOrEqualTo(4), "Trainer.Step reads four losses (Item())");
             Assert.That(withRead.Counts.HostSyncs, Is.EqualTo(plain.Counts.HostSyncs + 1));
             Assert.That(plain.Counts.Allocations, Is.Zero);
-            Assert.That(plain.Counts.LaunchesByKernel.Keys, Does.Contain("conv2d_forward_kernel"));
+            Assert.That(plain.Counts.LaunchesByKernel.Keys, Has.Some.StartsWith("conv2d_forward_"));
         });
+        // The per-launch FLOP estimate (convolutions, cuBLAS, cuFFT) against the autograd graph's count of the same step:
+        // a renamed or re-laid-out convolution kernel that the estimate no longer recognises fails here.
+        double graph = runner.CountFlops("step").Total.Total;
+        Assert.That(plain.Flops, Is.EqualTo(graph).Within(3).Percent, $"recorded {plain.Flops:E3}, graph {graph:E3}");
     }
 
     [Test]
