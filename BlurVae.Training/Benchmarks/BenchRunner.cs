@@ -16,7 +16,7 @@ public static class BenchRunner
     public static BenchReport Run(BenchOptions options, string command, TextWriter log)
     {
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
+        var backend = BackendSelection.SelectStrict(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
         PyTorchRunner? reference = null;
         string? referenceMissing = null;
         if (options.Against == "pytorch")
