@@ -3,15 +3,27 @@ namespace BlurVae.Kernels;
 /// <summary>
 /// A flat, contiguous block of elements owned by one backend. Tensors view one buffer each; every op writes
 /// a fresh output buffer, so buffers are never aliased by two live tensors unless a view op says so.
+/// <para>
+/// Lifetime: by default a buffer's storage goes back to the backend when the garbage collector finds the buffer
+/// unreachable. The autograd returns the storage of the buffers it owns earlier, deterministically: it counts its
+/// own holds (<see cref="Hold"/>/<see cref="Drop"/>) and calls <see cref="Release"/> when the last one goes, unless
+/// the buffer is <see cref="Pinned"/> (some tensor outside the autograd's bookkeeping refers to it). After
+/// <see cref="Release"/> every access to the storage throws <see cref="ObjectDisposedException"/>, so a
+/// use-after-release is an error at the use, never a silent read of recycled memory.
+/// </para>
 /// </summary>
 public abstract class BackendBuffer : IDisposable
 {
+    private static long _created;
+    private int _holds;
+
     protected BackendBuffer(IBackend backend, DType dtype, int length)
     {
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "Buffer length must be non-negative.");
         Backend = backend;
         DType = dtype;
         Length = length;
+        Serial = Interlocked.Increment(ref _created);
     }
 
     public IBackend Backend { get; }
@@ -20,6 +32,48 @@ public abstract class BackendBuffer : IDisposable
 
     /// <summary>Number of elements.</summary>
     public int Length { get; }
+
+    /// <summary>Creation order (process-wide, increasing), so the autograd can tell the buffers a pass created.</summary>
+    public long Serial { get; }
+
+    /// <summary>Buffers created so far; the next buffer's <see cref="Serial"/> is larger.</summary>
+    public static long CreatedCount => Interlocked.Read(ref _created);
+
+    /// <summary>Something outside the autograd's holds refers to this buffer: <see cref="Drop"/> never releases it.</summary>
+    public bool Pinned { get; private set; }
+
+    /// <summary>Whether <see cref="Release"/> has returned the storage.</summary>
+    public bool IsReleased { get; private set; }
+
+    /// <summary>Marks the buffer as referenced from outside the autograd (a kept or detached tensor); irreversible.</summary>
+    public void Pin() => Pinned = true;
+
+    /// <summary>One more autograd hold.</summary>
+    public void Hold()
+    {
+        ObjectDisposedException.ThrowIf(IsReleased, this);
+        _holds++;
+    }
+
+    /// <summary>One hold fewer; the last one releases the storage unless the buffer is pinned.</summary>
+    public void Drop()
+    {
+        if (_holds <= 0) throw new InvalidOperationException($"{this}: more autograd drops than holds.");
+        if (--_holds == 0 && !Pinned) Release();
+    }
+
+    /// <summary>Returns the storage to the backend's cache now; later accesses throw.</summary>
+    public void Release()
+    {
+        if (IsReleased) return;
+        IsReleased = true;
+        ReturnStorage();
+    }
+
+    /// <summary>Gives the storage back to the backend's recycler (CPU) or caching allocator (device).</summary>
+    protected abstract void ReturnStorage();
+
+    public override string ToString() => $"{GetType().Name}[{Length} × {DType}]";
 
     public abstract void Dispose();
 }

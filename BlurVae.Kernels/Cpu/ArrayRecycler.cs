@@ -99,6 +99,19 @@ internal sealed class ArrayRecycler
     /// <summary>Owns a pooled array for as long as its buffer lives; gives the array back when collected.</summary>
     internal sealed class Lease(ArrayRecycler owner, Array array)
     {
-        ~Lease() => owner.Return(array);
+        private int _returned;
+
+        /// <summary>Returns the array at once (a deterministic release); the finalizer then has nothing to do.</summary>
+        public void ReturnNow()
+        {
+            if (Interlocked.Exchange(ref _returned, 1) != 0) return;
+            GC.SuppressFinalize(this);
+            owner.Return(array);
+        }
+
+        ~Lease()
+        {
+            if (Interlocked.Exchange(ref _returned, 1) == 0) owner.Return(array);
+        }
     }
 }

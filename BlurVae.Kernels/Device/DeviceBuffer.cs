@@ -17,6 +17,12 @@ public sealed class DeviceBuffer : BackendBuffer
     /// <summary>The device memory the kernels read and write.</summary>
     public DeviceMemory Memory { get; }
 
+    protected override void ReturnStorage()
+    {
+        Memory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     public override void Dispose()
     {
         Memory.Dispose();

@@ -97,11 +97,15 @@ public sealed class Trainer
         // encoder), but no gradient for γ is computed or kept, so the ELBO cannot move the kernel generator.
         OptVae.ZeroGrad();
         double lossValue, recValue, klValue;
-        VaeOutput output;
+        Tensor z, reconstructionData;
         SetRequiresGrad(Generator, false);
         try
         {
-            output = Vae.Run(x, eps);
+            var output = Vae.Run(x, eps);
+            // The kernel step reads z and x̂ after the ELBO's backward, which releases the graph's intermediates:
+            // detached (so kept) here.
+            z = output.Z.Detach();
+            reconstructionData = output.Reconstruction.Detach();
             Tensor reconstruction = ReconstructionTerm(x, output, wiener);
             Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
             Tensor loss = reconstruction + kl * Options.Beta;
@@ -121,8 +125,8 @@ public sealed class Trainer
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
         OptKernel.ZeroGrad();
-        var kernel = Generator.Forward(output.Z.Detach());
-        var fit = BlurKernelFitLoss.Compute(x, output.Reconstruction.Detach(), kernel);
+        var kernel = Generator.Forward(z);
+        var fit = BlurKernelFitLoss.Compute(x, reconstructionData, kernel);
         double fitValue = fit.Item();
         if (!double.IsFinite(fitValue))
             throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");

@@ -22,6 +22,8 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     {
         public BackendBuffer Inner { get; } = inner;
 
+        protected override void ReturnStorage() => Inner.Release();
+
         public override void Dispose() => Inner.Dispose();
     }
 

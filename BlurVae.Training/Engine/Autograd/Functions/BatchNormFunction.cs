@@ -26,8 +26,8 @@ public sealed class BatchNormFunction : Function
         var fn = new BatchNormFunction { _training = training, _eps = eps, _affine = gamma is not null };
         if (training)
         {
-            fn._saveMean = Tensor.Zeros([c], x.DType, x.Backend);
-            fn._saveInvStd = Tensor.Zeros([c], x.DType, x.Backend);
+            fn._saveMean = fn.Own(Tensor.Zeros([c], x.DType, x.Backend));
+            fn._saveInvStd = fn.Own(Tensor.Zeros([c], x.DType, x.Backend));
             x.Backend.BatchNormForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
                 runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum);
         }
@@ -36,8 +36,8 @@ public sealed class BatchNormFunction : Function
             if (runningMean is null || runningVar is null)
                 throw new InvalidOperationException("BatchNorm in evaluation mode needs running statistics.");
             // Running statistics are copied: the next training step updates them in place.
-            fn._runningMean = runningMean.Clone();
-            fn._runningVar = runningVar.Clone();
+            fn._runningMean = fn.Own(runningMean.Clone());
+            fn._runningVar = fn.Own(runningVar.Clone());
             x.Backend.BatchNormForwardInference(y.Buffer, x.Buffer, runningMean.Buffer, runningVar.Buffer, gamma?.Buffer, beta?.Buffer, n, c, spatial, eps);
         }
         return gamma is null ? fn.Record(y, x) : fn.Record(y, x, gamma, beta!);
