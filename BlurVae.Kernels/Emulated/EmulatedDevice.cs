@@ -28,7 +28,11 @@ public sealed unsafe class EmulatedDevice : GpuDevice
     /// <summary>Every kernel the library registers, self-test kernels included.</summary>
     public IReadOnlyList<string> KernelNames => _library.KernelNames();
 
-    protected override ulong AllocateBytes(long bytes) => (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+    protected override ulong AllocateBytes(long bytes)
+    {
+        CountAllocation();
+        return (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+    }
 
     protected override void FreeBytes(ulong pointer, long bytes) => NativeMemory.AlignedFree((void*)pointer);
 
@@ -86,5 +90,5 @@ public sealed unsafe class EmulatedDevice : GpuDevice
         spectrum.Fill(float.NaN);
     }
 
-    public override void Synchronize() { }
+    protected override void WaitForStream() { }
 }

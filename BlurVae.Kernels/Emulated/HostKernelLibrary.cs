@@ -13,6 +13,8 @@ internal sealed unsafe class HostKernelLibrary
     private static readonly Dictionary<string, HostKernelLibrary> Loaded = new(StringComparer.Ordinal);
 
     public readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int> Launch;
+    /// <summary>blurvae_check_launch: Launch's checks (kernel, geometry, arguments) without running anything.</summary>
+    public readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int> CheckLaunch;
     public readonly delegate* unmanaged<byte*> LastError;
     private readonly delegate* unmanaged<int> _kernelCount;
     private readonly delegate* unmanaged<int, byte*> _kernelName;
@@ -20,6 +22,7 @@ internal sealed unsafe class HostKernelLibrary
     private HostKernelLibrary(nint handle)
     {
         Launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int>)NativeLibrary.GetExport(handle, "blurvae_launch");
+        CheckLaunch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int>)NativeLibrary.GetExport(handle, "blurvae_check_launch");
         LastError = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "blurvae_last_error");
         _kernelCount = (delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "blurvae_kernel_count");
         _kernelName = (delegate* unmanaged<int, byte*>)NativeLibrary.GetExport(handle, "blurvae_kernel_name");
