@@ -15,6 +15,7 @@ namespace BlurVae.Kernels;
 public abstract class BackendBuffer : IDisposable
 {
     private static long _created;
+    [ThreadStatic] private static List<BackendBuffer>? _tracker;
     private int _holds;
 
     protected BackendBuffer(IBackend backend, DType dtype, int length)
@@ -24,6 +25,29 @@ public abstract class BackendBuffer : IDisposable
         DType = dtype;
         Length = length;
         Serial = Interlocked.Increment(ref _created);
+        _tracker?.Add(this);
+    }
+
+    /// <summary>
+    /// Until the returned scope ends, every buffer this thread creates is also added to <paramref name="created"/>
+    /// (the autograd's way to find the temporaries of a node's backward); scopes do not nest.
+    /// </summary>
+    public static IDisposable TrackCreated(List<BackendBuffer> created)
+    {
+        if (_tracker is not null) throw new InvalidOperationException("Buffer tracking scopes do not nest.");
+        _tracker = created;
+        return new TrackingScope();
+    }
+
+    private sealed class TrackingScope : IDisposable
+    {
+        public void Dispose() => _tracker = null;
+    }
+
+    /// <summary>Releases the buffer unless the autograd holds it or it is pinned (a temporary nobody kept).</summary>
+    public void ReleaseIfUnclaimed()
+    {
+        if (_holds == 0 && !Pinned) Release();
     }
 
     public IBackend Backend { get; }

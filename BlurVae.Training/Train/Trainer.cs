@@ -97,7 +97,7 @@ public sealed class Trainer
         // encoder), but no gradient for γ is computed or kept, so the ELBO cannot move the kernel generator.
         OptVae.ZeroGrad();
         double lossValue, recValue, klValue;
-        Tensor z, reconstructionData;
+        Tensor z, reconstructionData, elbo;
         SetRequiresGrad(Generator, false);
         try
         {
@@ -109,6 +109,7 @@ public sealed class Trainer
             Tensor reconstruction = ReconstructionTerm(x, output, wiener);
             Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
             Tensor loss = reconstruction + kl * Options.Beta;
+            elbo = loss;
             lossValue = loss.Item();
             recValue = reconstruction.Item();
             klValue = kl.Item();
@@ -132,6 +133,9 @@ public sealed class Trainer
             throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");
         fit.Backward();
         OptKernel.Step();
+        // The step's own tensors that backward does not release (detached copies, loss values): nothing else
+        // refers to them now, so they go back to the backend here rather than when a collection finds them.
+        foreach (var t in (ReadOnlySpan<Tensor>)[z, reconstructionData, elbo!, fit]) t.Release();
         return new StepResult(lossValue, recValue, klValue, fitValue, wiener);
     }
 

@@ -10,6 +10,8 @@ public static class BackwardPass
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"Backward() on {root}, which does not require a gradient (no parameter or input with RequiresGrad led to it).");
+        // A seed made here belongs to the pass (released once the root's node has read it); a caller's does not.
+        var pass = new Pass(BackendBuffer.CreatedCount);
         if (seed is null)
         {
             if (root.Length != 1)
@@ -19,7 +21,6 @@ public static class BackwardPass
         CheckGradient(root, seed, "the seed");
         // The caller holds the root (the loss) to read it: never released by this pass.
         root.Buffer.Pin();
-        var pass = new Pass(BackendBuffer.CreatedCount);
 
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, GradSlot>(ReferenceEqualityComparer.Instance);
@@ -28,9 +29,12 @@ public static class BackwardPass
             Accumulate(root, seed, pass);
             return;
         }
-        grads[root] = new GradSlot(pass) { Grad = seed };
+        var rootSlot = new GradSlot(pass);
+        rootSlot.Add(seed);
+        grads[root] = rootSlot;
 
         using var _ = GradMode.NoGrad();
+        var created = new List<BackendBuffer>();
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
@@ -39,12 +43,17 @@ public static class BackwardPass
             if (grads.Remove(t, out var slot) && slot.Grad is not null)
             {
                 fn.CheckNotReleased();
-                var inputGrads = fn.Backward(slot.Grad);
+                created.Clear();
+                Tensor?[] inputGrads;
+                using (BackendBuffer.TrackCreated(created)) inputGrads = fn.Backward(slot.Grad);
                 if (inputGrads.Length != fn.Inputs.Length)
                     throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
                 // Handed out before the slot lets go: a returned gradient may be a view of the slot's own buffer.
                 Distribute(fn, inputGrads, grads, pass);
                 slot.Consumed();
+                // What the node's backward made and nobody holds now (its temporaries, gradients for inputs that
+                // need none) goes back at once; a backward that caches a buffer for later pins it.
+                foreach (var b in created) b.ReleaseIfUnclaimed();
             }
             // Every consumer of t in this graph has run (reverse topological order); when none is left in any
             // other graph either, nothing can reach t's node again, so its buffers go back to the backend now.
@@ -144,11 +153,7 @@ public static class BackwardPass
     {
         private Held _held;
 
-        public Tensor? Grad
-        {
-            get => _held.Grad;
-            init => _held.Grad = value;
-        }
+        public Tensor? Grad => _held.Grad;
 
         public void Add(Tensor g) => AddInto(ref _held, g, pass);
 

@@ -213,6 +213,13 @@ public sealed partial class Tensor
     /// <summary>The same values in another precision (differentiable).</summary>
     public Tensor To(DType dtype) => dtype == DType ? this : CastFunction.Forward(this, dtype);
 
+    /// <summary>
+    /// Returns this tensor's buffer to the backend now, whatever holds or pins it: for code that made the tensor,
+    /// is done with it, and knows that no other live tensor views the buffer (a training step's detached copies and
+    /// loss values). Any later use of a tensor on the buffer throws.
+    /// </summary>
+    public void Release() => Buffer.Release();
+
     /// <summary>Clears the gradient; a gradient buffer the autograd made goes back to the backend at once.</summary>
     public void ZeroGrad()
     {

@@ -90,6 +90,20 @@ public sealed class Irfft2Function : Function
 
 internal static class FftScale
 {
+    // The column weights of each backend, dtype, width and interior weight, uploaded once: a backward pass then makes
+    // no upload (on a GPU a synchronous copy) and no allocation for them. Pinned, so the autograd never releases them.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IBackend, System.Collections.Concurrent.ConcurrentDictionary<(DType, int, double), Tensor>> Weights = new();
+
+    private static Tensor ColumnWeights(IBackend backend, DType dtype, int w, double interiorWeight) =>
+        Weights.GetOrCreateValue(backend).GetOrAdd((dtype, w, interiorWeight), key =>
+        {
+            int cols = w / 2 + 1;
+            var weights = new double[cols];
+            for (int k = 0; k < cols; k++)
+                weights[k] = IsInteriorColumn(k, w) ? interiorWeight : 1.0;
+            return Tensor.FromArray(weights, [cols, 1], dtype, backend).Keep();
+        });
+
     public static double Forward(FftNorm norm, int h, int w) => norm switch
     {
         FftNorm.Backward => 1.0,
@@ -116,11 +130,7 @@ internal static class FftScale
     /// </summary>
     public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight)
     {
-        int cols = w / 2 + 1;
-        var weights = new double[cols];
-        for (int k = 0; k < cols; k++)
-            weights[k] = IsInteriorColumn(k, w) ? interiorWeight : 1.0;
-        var wt = Tensor.FromArray(weights, [cols, 1], spectrum.DType, spectrum.Backend);
+        var wt = ColumnWeights(spectrum.Backend, spectrum.DType, w, interiorWeight);
         var y = spectrum.ZerosLike();
         var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);
         spectrum.Backend.BinaryForward(BinaryOp.Mul, y.Buffer, spectrum.Shape, spectrum.Buffer, spectrum.Shape, wt.Buffer, padded);
