@@ -1,10 +1,11 @@
 // kernels/wiener.cuh — the blur model of the method (docs/method.md): the kernel's OTF embedding, the Wiener-weighted
 // reconstruction term and the complex product of the kernel-fit blur, forward and backward side by side.
 // Spectra are cuFFT/Rfft2 half spectra stored as interleaved (re, im) float pairs: [..., H, Wh, 2], Wh = W/2 + 1.
-// Launch geometry: BlurVae.Kernels/Emulated/EmulatedDevice.Wiener.cs.
+// Launch geometry: BlurVae.Kernels/Device/GpuDevice.Wiener.cs.
 #pragma once
 
-// Multiplicity of half-spectrum column v of a width-w signal in the full spectrum (HalfSpectrum.IsInterior):
+// Multiplicity of half-spectrum column v of a width-w signal in the full spectrum (the device twin of
+// BlurVae.Kernels/ShapeRules.cs ColumnMultiplicity):
 // 1 for column 0 and, for even w, column w/2 (self-conjugate); 2 for the interior columns, which stand for their mirrors.
 __device__ __forceinline__ float half_spectrum_multiplicity(int v, int w) {
     return (v == 0 || ((w & 1) == 0 && v == w / 2)) ? 1.0f : 2.0f;

@@ -15,7 +15,7 @@ public abstract partial class GpuDevice
     public void BlurKernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
                                  int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffer(loss, n, nameof(loss));
         CheckBuffer(x, 2L * n * channels * bins, nameof(x));
@@ -34,7 +34,7 @@ public abstract partial class GpuDevice
     public void BlurKernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
                                   int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize);
         CheckBuffer(dXHat, 2L * n * channels * bins, nameof(dXHat));
         CheckBuffer(dFk, 2L * n * bins, nameof(dFk));
@@ -109,7 +109,7 @@ public abstract partial class GpuDevice
     /// </summary>
     public void FocalFrequencyWeight(DeviceMemory weight, DeviceMemory d, int n, int channels, int height, int width, float alpha = 1f, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         if (!(alpha >= 0) || float.IsInfinity(alpha))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the focal exponent alpha must be finite and >= 0.");
         CheckBlockSize(blockSize, multipleOf32: true);
@@ -126,7 +126,7 @@ public abstract partial class GpuDevice
     /// </summary>
     public void FocalFrequencyForward(DeviceMemory loss, DeviceMemory weight, DeviceMemory d, int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffer(loss, n, nameof(loss));
         CheckBuffer(weight, (long)n * channels * bins, nameof(weight));
@@ -142,7 +142,7 @@ public abstract partial class GpuDevice
     public void FocalFrequencyBackward(DeviceMemory dD, DeviceMemory dLoss, DeviceMemory weight, DeviceMemory d,
                                        int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize);
         int count = checked(n * channels * bins);
         CheckBuffer(dD, 2L * count, nameof(dD));
@@ -151,18 +151,6 @@ public abstract partial class GpuDevice
         CheckBuffer(d, 2L * count, nameof(d));
         if (count == 0) return;
         Launch("focal_frequency_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dD, dLoss, weight, d, n, channels, height, width);
-    }
-
-    // h·(w/2+1) bins of one half spectrum; the element counts must fit an int.
-    private static int CheckLossSpectrumSizes(int n, int channels, int height, int width)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        int bins = checked(height * (width / 2 + 1));
-        _ = checked(2 * n * channels * bins);
-        return bins;
     }
 
     // n images of `size` elements each; the total must fit an int.
