@@ -39,6 +39,12 @@ public abstract class BackendBuffer : IDisposable
         return new TrackingScope();
     }
 
+    /// <summary>
+    /// For a buffer that wraps <paramref name="inner"/> (a decorating backend): the wrapper owns the inner buffer's
+    /// lifetime (its <see cref="ReturnStorage"/> releases it), so the inner one is not tracked as a buffer of its own.
+    /// </summary>
+    protected static void Adopt(BackendBuffer inner) => _tracker?.Remove(inner);
+
     private sealed class TrackingScope : IDisposable
     {
         public void Dispose() => _tracker = null;

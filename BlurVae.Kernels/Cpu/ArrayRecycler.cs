@@ -1,7 +1,8 @@
 namespace BlurVae.Kernels.Cpu;
 
 /// <summary>
-/// Recycles the arrays of large CPU buffers once the garbage collector has found their buffer unreachable.
+/// Recycles the arrays of large CPU buffers: at once when the autograd releases their buffer
+/// (<see cref="BackendBuffer.Release"/>), otherwise once the garbage collector has found the buffer unreachable.
 /// <para>
 /// Why: a training step allocates and drops ~100 MB of activations and gradients, all of them large-object-heap
 /// arrays. Fresh large arrays come from memory the GC has handed back to the OS, and on a virtual machine the page

@@ -20,7 +20,13 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
 
     private sealed class Buffer(PerturbingBackend backend, BackendBuffer inner) : BackendBuffer(backend, inner.DType, inner.Length)
     {
-        public BackendBuffer Inner { get; } = inner;
+        public BackendBuffer Inner { get; } = Adopted(inner);
+
+        private static BackendBuffer Adopted(BackendBuffer inner)
+        {
+            Adopt(inner);
+            return inner;
+        }
 
         protected override void ReturnStorage() => Inner.Release();
 
