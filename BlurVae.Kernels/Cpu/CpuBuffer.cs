@@ -8,11 +8,22 @@ public sealed class CpuBuffer : BackendBuffer
     // Keeps a recycled array out of the pool while this buffer is reachable (null for small arrays).
     private readonly ArrayRecycler.Lease? _lease;
 
-    internal CpuBuffer(CpuBackend backend, DType dtype, int length)
+    internal CpuBuffer(CpuBackend backend, DType dtype, int length, bool zeroed)
         : base(backend, dtype, length)
     {
         var pool = ArrayRecycler.Current;
-        _data = dtype == DType.Float32 ? pool.Rent<float>(length, out _lease) : pool.Rent<double>(length, out _lease);
+        if (dtype == DType.Float32)
+        {
+            var a = pool.Rent<float>(length, zeroed, out _lease);
+            if (!zeroed && CpuBackend.PoisonUninitialized) Array.Fill(a, float.NaN);
+            _data = a;
+        }
+        else
+        {
+            var a = pool.Rent<double>(length, zeroed, out _lease);
+            if (!zeroed && CpuBackend.PoisonUninitialized) Array.Fill(a, double.NaN);
+            _data = a;
+        }
     }
 
     /// <summary>The underlying array: float[] for Float32, double[] for Float64.</summary>

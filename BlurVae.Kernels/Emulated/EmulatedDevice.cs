@@ -42,6 +42,9 @@ public sealed unsafe class EmulatedDevice : GpuDevice
 
     protected override void FreeBytes(ulong pointer, long bytes) => _cache.Return(pointer, BlockCache.Rounded(bytes));
 
+    protected override void PoisonUninitialized(ulong pointer, long bytes) =>
+        new Span<float>((void*)pointer, checked((int)(bytes / sizeof(float)))).Fill(float.NaN);
+
     /// <summary>Bytes held by the caching allocator in free blocks.</summary>
     public long CachedBytes => _cache.CachedBytes;
 

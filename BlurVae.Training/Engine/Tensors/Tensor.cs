@@ -105,10 +105,17 @@ public sealed partial class Tensor
         return new Tensor(backend.Allocate(dtype, ShapeLength(shape)), shape);
     }
 
+    /// <summary>A tensor of unspecified values, for an op's output that the op overwrites completely (no zero-fill).</summary>
+    public static Tensor Empty(int[] shape, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        backend ??= DefaultBackend;
+        return new Tensor(backend.AllocateUninitialized(dtype, ShapeLength(shape)), shape);
+    }
+
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
-        if (value != 0) t.Backend.Fill(t.Buffer, value);
+        var t = Empty(shape, dtype, backend);
+        t.Backend.Fill(t.Buffer, value);
         return t;
     }
 
@@ -118,14 +125,14 @@ public sealed partial class Tensor
 
     public static Tensor FromArray(double[] values, int[] shape, DType dtype = DType.Float64, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
+        var t = Empty(shape, dtype, backend);
         t.Backend.Upload(t.Buffer, values);
         return t;
     }
 
     public static Tensor FromArray(float[] values, int[] shape, DType dtype = DType.Float32, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
+        var t = Empty(shape, dtype, backend);
         t.Backend.Upload(t.Buffer, values);
         return t;
     }
@@ -153,6 +160,9 @@ public sealed partial class Tensor
     }
 
     public Tensor ZerosLike() => Zeros(Shape, DType, Backend);
+
+    /// <summary>A tensor of this one's shape, dtype and backend with unspecified values (see <see cref="Empty"/>).</summary>
+    public Tensor EmptyLike() => Empty(Shape, DType, Backend);
 
     // ---- reading back ----
 
@@ -205,7 +215,7 @@ public sealed partial class Tensor
     /// <summary>A deep copy of the values, cut from the graph.</summary>
     public Tensor Clone()
     {
-        var t = ZerosLike();
+        var t = EmptyLike();
         Backend.Copy(t.Buffer, Buffer);
         return t;
     }

@@ -7,8 +7,9 @@ using BlurVae.Training.Train;
 namespace BlurVae.Tests.Parity;
 
 /// <summary>
-/// After the first steps, a training step on the emulated device allocates nothing new and leaves nothing behind,
-/// without any garbage collection: the autograd returns the step's buffers to the caching allocator itself.
+/// After the first steps, a training step on the emulated device allocates nothing new, leaves nothing behind and
+/// never makes the host wait, without any garbage collection: the autograd returns the step's buffers to the caching
+/// allocator itself, and the losses are summed on the device until <see cref="Trainer.TakeLossSums"/> reads them.
 /// </summary>
 [TestFixture, Category("Parity")]
 public class SteadyStateStepTests
@@ -36,7 +37,7 @@ public class SteadyStateStepTests
         {
             liveBefore = device.LiveAllocations;
             before = device.Counts;
-            for (int i = 0; i < 3; i++) trainer.Step(x, eps, epoch: 0);
+            for (int i = 0; i < 3; i++) trainer.StepOnDevice(x, eps, epoch: 0);
             after = device.Counts;
             liveAfter = device.LiveAllocations;
         }
@@ -45,12 +46,17 @@ public class SteadyStateStepTests
             if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
         }
         var steps = after.Minus(before);
+        var (sums, counted) = trainer.TakeLossSums(epoch: 0);
         Assert.Multiple(() =>
         {
+            Assert.That(counted, Is.EqualTo(3), "steps summed on the device");
+            Assert.That(sums.All(double.IsFinite) && sums[0] > 0, Is.True, $"loss sums {string.Join(", ", sums)}");
             Assert.That(steps.Allocations, Is.Zero, "real allocations in 3 steady-state steps");
             Assert.That(liveAfter, Is.EqualTo(liveBefore), "buffers left live by 3 steps");
             Assert.That(steps.BufferRequests, Is.GreaterThan(100), "the steps did request buffers (from the cache)");
             Assert.That(steps.CopiesHostToDevice, Is.Zero, "uploads inside a step (the FFT column weights are cached)");
+            Assert.That(steps.HostSyncs, Is.Zero, "host waits inside a step (the losses stay on the device)");
+            Assert.That(steps.CopiesDeviceToHost, Is.Zero, "downloads inside a step");
         });
     }
 }

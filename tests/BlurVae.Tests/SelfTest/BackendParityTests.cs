@@ -20,7 +20,8 @@ public class BackendParityTests
     /// </summary>
     internal static readonly Dictionary<string, Regex> ChecksOf = new()
     {
-        [nameof(IBackend.Allocate)] = new(@"^memory\.allocate"),
+        [nameof(IBackend.Allocate)] = new(@"^memory\.allocate \(zero"),
+        [nameof(IBackend.AllocateUninitialized)] = new(@"^memory\.allocate_uninitialized"),
         [nameof(IBackend.Copy)] = new(@"^memory\.copy$"),
         [nameof(IBackend.Fill)] = new(@"^memory\.fill$"),
         [nameof(IBackend.UnaryForward)] = new(@"^unary\.\w+\.forward$"),

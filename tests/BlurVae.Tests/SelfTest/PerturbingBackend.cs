@@ -50,6 +50,8 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     }
 
     public BackendBuffer Allocate(DType dtype, int length) => new Buffer(this, Cpu.Allocate(dtype, length));
+
+    public BackendBuffer AllocateUninitialized(DType dtype, int length) => new Buffer(this, Cpu.AllocateUninitialized(dtype, length));
     public void Upload(BackendBuffer dst, ReadOnlySpan<float> src) => Cpu.Upload(In(dst), src);
     public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Cpu.Upload(In(dst), src);
     public void Download(BackendBuffer src, Span<float> dst) => Cpu.Download(In(src), dst);

@@ -22,12 +22,12 @@ public sealed class BatchNormFunction : Function
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running mean"), (runningVar, "running variance") })
             if (t is not null && (t.Rank != 1 || t.Shape[0] != c))
                 throw new ArgumentException($"BatchNorm {name} must be [{c}], got {Tensor.ShapeString(t.Shape)}.");
-        var y = x.ZerosLike();
+        var y = x.EmptyLike();
         var fn = new BatchNormFunction { _training = training, _eps = eps, _affine = gamma is not null };
         if (training)
         {
-            fn._saveMean = fn.Own(Tensor.Zeros([c], x.DType, x.Backend));
-            fn._saveInvStd = fn.Own(Tensor.Zeros([c], x.DType, x.Backend));
+            fn._saveMean = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
+            fn._saveInvStd = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
             x.Backend.BatchNormForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
                 runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum);
         }
@@ -47,9 +47,9 @@ public sealed class BatchNormFunction : Function
     {
         var x = Inputs[0];
         int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         Tensor? gamma = _affine ? Inputs[1] : null;
-        Tensor? dgamma = _affine ? gamma!.ZerosLike() : null, dbeta = _affine ? Inputs[2].ZerosLike() : null;
+        Tensor? dgamma = _affine ? gamma!.EmptyLike() : null, dbeta = _affine ? Inputs[2].EmptyLike() : null;
         if (_training)
             g.Backend.BatchNormBackward(dx.Buffer, dgamma?.Buffer, dbeta?.Buffer, g.Buffer, x.Buffer, _saveMean.Buffer, _saveInvStd.Buffer, gamma?.Buffer, n, c, spatial);
         else

@@ -31,7 +31,7 @@ public sealed class Rfft2Function : Function
         Array.Copy(x.Shape, shape, x.Rank - 1);
         shape[^2] = w / 2 + 1;
         shape[^1] = 2;
-        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        var y = Tensor.Empty(shape, x.DType, x.Backend);
         x.Backend.Rfft2(y.Buffer, x.Buffer, batch, h, w);
         double scale = FftScale.Forward(norm, h, w);
         if (scale != 1.0) x.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, y.Buffer, scale);
@@ -43,7 +43,7 @@ public sealed class Rfft2Function : Function
         var x = Inputs[0];
         int h = x.Shape[^2], w = x.Shape[^1], batch = x.Length / Math.Max(1, h * w);
         var halved = FftScale.WeightColumns(g, w, interiorWeight: 0.5);
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         g.Backend.Irfft2(dx.Buffer, halved.Buffer, batch, h, w);
         double scale = FftScale.Forward(_norm, h, w);
         if (scale != 1.0) g.Backend.UnaryForward(UnaryOp.Scale, dx.Buffer, dx.Buffer, scale);
@@ -69,7 +69,7 @@ public sealed class Irfft2Function : Function
         var shape = new int[c.Rank - 1];
         Array.Copy(c.Shape, shape, c.Rank - 2);
         shape[^1] = w;
-        var x = Tensor.Zeros(shape, c.DType, c.Backend);
+        var x = Tensor.Empty(shape, c.DType, c.Backend);
         c.Backend.Irfft2(x.Buffer, c.Buffer, batch, h, w);
         double scale = FftScale.Inverse(norm, h, w);
         if (scale != 1.0) c.Backend.UnaryForward(UnaryOp.Scale, x.Buffer, x.Buffer, scale);
@@ -79,7 +79,7 @@ public sealed class Irfft2Function : Function
     public override Tensor?[] Backward(Tensor g)
     {
         int h = g.Shape[^2], w = _w, batch = g.Length / Math.Max(1, h * w);
-        var spec = Inputs[0].ZerosLike();
+        var spec = Inputs[0].EmptyLike();
         g.Backend.Rfft2(spec.Buffer, g.Buffer, batch, h, w);
         var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0);
         double scale = FftScale.Inverse(_norm, h, w);
@@ -125,7 +125,7 @@ internal static class FftScale
     public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight)
     {
         var wt = ColumnWeights(spectrum.Backend, spectrum.DType, w, interiorWeight);
-        var y = spectrum.ZerosLike();
+        var y = spectrum.EmptyLike();
         var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);
         spectrum.Backend.BinaryForward(BinaryOp.Mul, y.Buffer, spectrum.Shape, spectrum.Buffer, spectrum.Shape, wt.Buffer, padded);
         return y;
