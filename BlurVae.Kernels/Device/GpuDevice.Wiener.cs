@@ -67,6 +67,47 @@ public abstract partial class GpuDevice
         Launch("wiener_weight_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), de, dfk, dLoss, fk, e, n, channels, height, width, constant);
     }
 
+    /// <summary>
+    /// loss[i] = Σ_c,p (x ∗ k − x̂)² of image i (BlurKernelFitLoss of the one-image batch), by Parseval from the
+    /// unnormalised (FftNorm.Backward) half spectra: x = rfft2(x), xHat = rfft2(x̂) [N, C, H, W/2+1, 2] and the
+    /// kernels' OTF fk [N, H, W/2+1, 2] (BlurKernelOtf.Compute, broadcast over channels). One block of
+    /// <paramref name="blockSize"/> (a multiple of 32) per image.
+    /// </summary>
+    public void BlurKernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+                                 int n, int channels, int height, int width, int blockSize = 256)
+    {
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(loss, n, nameof(loss));
+        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
+        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckBuffer(fk, 2L * n * bins, nameof(fk));
+        if (n == 0) return;
+        Launch("blur_kernel_fit_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), loss, x, xHat, fk, n, channels, height, width);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="BlurKernelFitForward"/>'s loss[i] given dLoss[N], with R = X·F_k − X̂ and
+    /// g = dLoss·2m_f/(H·W): dXHat = −g·R [N, C, H, W/2+1, 2] and dFk = g·Σ_c R·conj(X) [N, H, W/2+1, 2]. Pulled back
+    /// through the rfft2 adjoints they are BlurKernelFitLoss's gradients w.r.t. x̂ and k (x's is not produced: the
+    /// trainer passes x detached). One thread per (image, bin).
+    /// </summary>
+    public void BlurKernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+                                  int n, int channels, int height, int width, int blockSize = 256)
+    {
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        CheckBlockSize(blockSize);
+        CheckBuffer(dXHat, 2L * n * channels * bins, nameof(dXHat));
+        CheckBuffer(dFk, 2L * n * bins, nameof(dFk));
+        CheckBuffer(dLoss, n, nameof(dLoss));
+        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
+        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckBuffer(fk, 2L * n * bins, nameof(fk));
+        int threads = checked(n * bins);
+        if (threads == 0) return;
+        Launch("blur_kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
+    }
+
     /// <summary>y[N, C, bins, 2] = x[N, C, bins, 2] · fk[N, bins, 2] (complex, broadcast over channels); one thread per (image, bin).</summary>
     public void ComplexMulForward(DeviceMemory y, DeviceMemory x, DeviceMemory fk, int n, int channels, int bins, int blockSize = 256)
     {
