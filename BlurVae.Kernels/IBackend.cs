@@ -10,8 +10,15 @@ public interface IBackend
     string Name { get; }
 
     // ---- memory ----
-    /// <summary>A zero-filled buffer.</summary>
+    /// <summary>A zero-filled buffer: for outputs an op accumulates into.</summary>
     BackendBuffer Allocate(DType dtype, int length);
+
+    /// <summary>
+    /// A buffer of unspecified contents, for an output that the next op overwrites completely (no zero-fill, so no
+    /// memset on a GPU). The emulated device fills it with NaN, and so does the CPU backend under
+    /// <see cref="Cpu.CpuBackend.PoisonUninitialized"/> (on in the tests): an op that reads before it writes fails in CI.
+    /// </summary>
+    BackendBuffer AllocateUninitialized(DType dtype, int length);
     void Upload(BackendBuffer dst, ReadOnlySpan<float> src);
     void Upload(BackendBuffer dst, ReadOnlySpan<double> src);
     void Download(BackendBuffer src, Span<float> dst);

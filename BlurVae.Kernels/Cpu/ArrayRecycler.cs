@@ -1,7 +1,8 @@
 namespace BlurVae.Kernels.Cpu;
 
 /// <summary>
-/// Recycles the arrays of large CPU buffers once the garbage collector has found their buffer unreachable.
+/// Recycles the arrays of large CPU buffers: at once when the autograd releases their buffer
+/// (<see cref="BackendBuffer.Release"/>), otherwise once the garbage collector has found the buffer unreachable.
 /// <para>
 /// Why: a training step allocates and drops ~100 MB of activations and gradients, all of them large-object-heap
 /// arrays. Fresh large arrays come from memory the GC has handed back to the OS, and on a virtual machine the page
@@ -10,7 +11,7 @@ namespace BlurVae.Kernels.Cpu;
 /// <para>
 /// How: a pooled buffer holds its array through a small finalizable <see cref="Lease"/>; when the buffer (and so
 /// its lease) dies, the finalizer puts the array back here, and the next buffer of the same length takes it,
-/// cleared, so Allocate still returns zeros. The pool is per allocating thread, so an op can never lose an input
+/// cleared for Allocate and as it is for AllocateUninitialized. The pool is per allocating thread, so an op can never lose an input
 /// array to a concurrent allocation on another thread: an array returns only to the pool of the thread that
 /// allocated it, and that thread is busy running the op. Dead buffers are found only by a collection, so when the
 /// arrays newly allocated since the last full collection exceed a budget, one is requested.
@@ -36,13 +37,13 @@ internal sealed class ArrayRecycler
 
     public static ArrayRecycler Current => _current ??= new ArrayRecycler();
 
-    /// <summary>A zero-filled array of the given length, recycled when one is idle.</summary>
-    public T[] Rent<T>(int length, out Lease? lease) where T : unmanaged
+    /// <summary>An array of the given length, recycled when one is idle; zero-filled, or left as it was when not <paramref name="zeroed"/>.</summary>
+    public T[] Rent<T>(int length, bool zeroed, out Lease? lease) where T : unmanaged
     {
         if (length < MinLength)
         {
             lease = null;
-            return new T[length];
+            return zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
         }
         long bytes = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         T[]? array = null;
@@ -56,7 +57,7 @@ internal sealed class ArrayRecycler
         }
         if (array is not null)
         {
-            Array.Clear(array);
+            if (zeroed) Array.Clear(array);
         }
         else
         {
@@ -77,7 +78,7 @@ internal sealed class ArrayRecycler
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
                 _lastGcCount = GC.CollectionCount(2);
             }
-            array = new T[length];
+            array = zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
         }
         lease = new Lease(this, array);
         return array;
@@ -99,6 +100,19 @@ internal sealed class ArrayRecycler
     /// <summary>Owns a pooled array for as long as its buffer lives; gives the array back when collected.</summary>
     internal sealed class Lease(ArrayRecycler owner, Array array)
     {
-        ~Lease() => owner.Return(array);
+        private int _returned;
+
+        /// <summary>Returns the array at once (a deterministic release); the finalizer then has nothing to do.</summary>
+        public void ReturnNow()
+        {
+            if (Interlocked.Exchange(ref _returned, 1) != 0) return;
+            GC.SuppressFinalize(this);
+            owner.Return(array);
+        }
+
+        ~Lease()
+        {
+            if (Interlocked.Exchange(ref _returned, 1) == 0) owner.Return(array);
+        }
     }
 }

@@ -20,7 +20,15 @@ public sealed partial class CpuBackend : IBackend
         set => Parallelism.MaxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least one thread");
     }
 
-    public BackendBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length);
+    public BackendBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: true);
+
+    public BackendBuffer AllocateUninitialized(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: false);
+
+    /// <summary>
+    /// Fill <see cref="AllocateUninitialized"/> buffers with NaN (process-wide; the tests turn it on, or
+    /// BLURVAE_POISON_UNINITIALIZED=1), so an op that relies on a zero it did not write fails instead of passing.
+    /// </summary>
+    public static bool PoisonUninitialized { get; set; } = Environment.GetEnvironmentVariable("BLURVAE_POISON_UNINITIALIZED") == "1";
 
     internal static T[] Arr<T>(BackendBuffer buffer) => buffer is CpuBuffer c
         ? c.As<T>()

@@ -24,10 +24,21 @@ public abstract class DeviceBackend : IBackend
 
     public BackendBuffer Allocate(DType dtype, int length)
     {
-        if (dtype != DType.Float32)
-            throw new NotSupportedException($"The {Name} backend holds float32 only (its kernels are float); cannot allocate a {dtype} buffer. Use --dtype float32, or the CPU backend for {dtype}.");
+        CheckFloat32(dtype);
         // GpuDevice.Allocate zero-fills, as IBackend requires.
         return new DeviceBuffer(this, Device.Allocate(length));
+    }
+
+    public BackendBuffer AllocateUninitialized(DType dtype, int length)
+    {
+        CheckFloat32(dtype);
+        return new DeviceBuffer(this, Device.Allocate(length, zeroed: false));
+    }
+
+    private void CheckFloat32(DType dtype)
+    {
+        if (dtype != DType.Float32)
+            throw new NotSupportedException($"The {Name} backend holds float32 only (its kernels are float); cannot allocate a {dtype} buffer. Use --dtype float32, or the CPU backend for {dtype}.");
     }
 
     public void Upload(BackendBuffer dst, ReadOnlySpan<float> src)

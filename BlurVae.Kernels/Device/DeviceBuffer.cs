@@ -2,8 +2,8 @@ namespace BlurVae.Kernels.Device;
 
 /// <summary>
 /// A float32 buffer of a <see cref="DeviceBackend"/>: owns one <see cref="DeviceMemory"/> of device memory.
-/// Tensors are owned by the garbage collector and never disposed, so a finalizer frees the device memory of an
-/// unreachable buffer (through <see cref="GpuDevice.FreeFromFinalizer"/>, which a GPU defers to its own
+/// The autograd releases the buffers it owns as soon as backward is done with them (<see cref="BackendBuffer.Release"/>,
+/// back to the device's caching allocator); for the others a finalizer frees the device memory of an unreachable buffer (through <see cref="GpuDevice.FreeFromFinalizer"/>, which a GPU defers to its own
 /// thread); Dispose frees it at once.
 /// </summary>
 public sealed class DeviceBuffer : BackendBuffer
@@ -16,6 +16,12 @@ public sealed class DeviceBuffer : BackendBuffer
 
     /// <summary>The device memory the kernels read and write.</summary>
     public DeviceMemory Memory { get; }
+
+    protected override void ReturnStorage()
+    {
+        Memory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     public override void Dispose()
     {

@@ -22,7 +22,8 @@ public sealed class DeviceMemory : IDisposable
     public GpuDevice Device { get; }
 
     /// <summary>The device address (on the emulated device, a host address).</summary>
-    public ulong Pointer => _pointer != 0 ? _pointer : throw new ObjectDisposedException(nameof(DeviceMemory));
+    public ulong Pointer => _pointer != 0 ? _pointer
+        : throw new ObjectDisposedException(nameof(DeviceMemory), $"Device memory of {Length} floats used after it was freed (or released by the autograd: Keep() or Detach() a tensor before Backward() to read it afterwards).");
 
     /// <summary>The address of element <paramref name="offset"/>, checked against the buffer's length.</summary>
     public ulong PointerAt(long offset)

@@ -102,19 +102,29 @@ public abstract partial class GpuDevice : IDisposable
 
     // ---- memory ----
 
-    /// <summary>A zero-filled buffer of <paramref name="length"/> floats.</summary>
-    public DeviceMemory Allocate(int length)
+    /// <summary>
+    /// A buffer of <paramref name="length"/> floats: zero-filled (one memset), or, when not <paramref name="zeroed"/>,
+    /// of unspecified contents for an output a kernel overwrites completely (<see cref="PoisonUninitialized"/>).
+    /// </summary>
+    public DeviceMemory Allocate(int length, bool zeroed = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ReleaseDeferred();
         long bytes = BytesOf(length);
         _counter.BufferRequest();
         ulong pointer = AllocateBytes(bytes);
-        Memset(pointer, 0, bytes / sizeof(float));
+        if (zeroed) Memset(pointer, 0, bytes / sizeof(float));
+        else PoisonUninitialized(pointer, bytes);
         Interlocked.Increment(ref _liveAllocations);
         Interlocked.Add(ref _liveBytes, bytes);
         return new DeviceMemory(this, pointer, length);
     }
+
+    /// <summary>
+    /// What an uninitialised allocation holds: nothing is done on a GPU; the emulated device fills it with NaN, so a
+    /// kernel that reads an element it was meant to write fails the parity tests. Not a stream operation.
+    /// </summary>
+    protected virtual void PoisonUninitialized(ulong pointer, long bytes) { }
 
     internal void Free(ulong pointer, int length)
     {

@@ -27,13 +27,34 @@ public sealed unsafe class EmulatedDevice : GpuDevice
     /// <summary>Every kernel the library registers, self-test kernels included.</summary>
     public IReadOnlyList<string> KernelNames => _library.KernelNames();
 
+    // The same caching allocator as the GPU's (BlockCache), so the emulation has the GPU's stable addresses and
+    // counts only the allocations a GPU would make: tests assert on them.
+    private readonly BlockCache _cache = new();
+
     protected override ulong AllocateBytes(long bytes)
     {
+        long rounded = BlockCache.Rounded(bytes);
+        if (_cache.TryTake(rounded, out ulong cached)) return cached;
         CountAllocation();
-        return (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+        return (ulong)NativeMemory.AlignedAlloc((nuint)rounded, Alignment);
     }
 
-    protected override void FreeBytes(ulong pointer, long bytes) => NativeMemory.AlignedFree((void*)pointer);
+    protected override void FreeBytes(ulong pointer, long bytes) => _cache.Return(pointer, BlockCache.Rounded(bytes));
+
+    protected override void PoisonUninitialized(ulong pointer, long bytes) =>
+        new Span<float>((void*)pointer, checked((int)(bytes / sizeof(float)))).Fill(float.NaN);
+
+    /// <summary>Bytes held by the caching allocator in free blocks.</summary>
+    public long CachedBytes => _cache.CachedBytes;
+
+    /// <summary>Returns every cached free block to the host.</summary>
+    public void ReleaseCache() => _cache.Drain(p => NativeMemory.AlignedFree((void*)p));
+
+    public override void Dispose()
+    {
+        ReleaseCache();
+        base.Dispose();
+    }
 
     protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>
         Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);

@@ -33,8 +33,11 @@ public sealed class OursRunner
     /// <summary>The FLOPs of the part, counted from the graphs it builds.</summary>
     public PartFlops CountFlops(string part) => part == "step" ? StepFlops.Step(Trainer, _x, _eps) : StepFlops.Loss(_loss);
 
-    /// <summary>One alternating training step on the fixed batch and noise (the "step" part, untimed).</summary>
-    public void Step() => Trainer.Step(_x, _eps, epoch: 0);
+    /// <summary>
+    /// One alternating training step on the fixed batch and noise (the "step" part, untimed), as `train` runs it: the
+    /// losses stay summed on the backend, read once per epoch there, so the step itself never waits for a host read.
+    /// </summary>
+    public void Step() => Trainer.StepOnDevice(_x, _eps, epoch: 0);
 
     /// <summary>
     /// One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each, and

@@ -9,9 +9,8 @@ namespace BlurVae.Training.Benchmarks;
 /// nothing, for some warm-up steps, then for measured steps whose counts (<see cref="DeviceCounts"/>) and stream
 /// operations (<see cref="StreamRecord"/>) are kept one step at a time.
 /// <para>
-/// Before every step the garbage collector runs and its finalizers return the previous step's buffers to the caching
-/// allocator: device memory goes back only when tensors are finalised today, so without this the allocation count
-/// would depend on when the GC happens to run. The counts are therefore the best case of today's design.
+/// No garbage collection is forced between steps: the autograd returns a step's buffers to the caching allocator
+/// deterministically (Engine/Autograd/README.md), so the allocation count is what a GPU run would see.
 /// </para>
 /// </summary>
 public static class StepProfile
@@ -48,11 +47,9 @@ public static class StepProfile
         return new ProfileReport(name, description, device.Target, warmup, measured);
     }
 
-    // The previous step's unreachable tensors finalised and their memory back in the cache (see the class comment).
+    // Frees a device's deferred releases (a GPU queues frees from finalizer threads); no collection is forced.
     private static void Settle(GpuDevice device)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
         device.ReleaseDeferred();
     }
 }

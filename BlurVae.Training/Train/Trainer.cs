@@ -25,6 +25,7 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 public sealed class Trainer
 {
     private readonly IReconstructionLoss _baseline;
+    private readonly LossSums _lossSums;
 
     public Trainer(TrainOptions options, int channels, int side, IBackend? backend = null)
     {
@@ -46,6 +47,7 @@ public sealed class Trainer
         Generator = new BlurKernelGenerator(options.Latent, KernelSize, rng, dtype: DType, backend: Backend);
         OptVae = new Adam(Vae.Parameters(), lr: options.Lr);
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
+        _lossSums = new LossSums(Backend, DType, count: 4);
         // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
         _baseline = options.Loss switch
         {
@@ -86,8 +88,19 @@ public sealed class Trainer
         return Generator.Forward(Options.DetachKernel ? z.Detach() : z);
     }
 
-    /// <summary>One alternating iteration on batch x with reparameterisation noise eps.</summary>
+    /// <summary>One alternating iteration on batch x with reparameterisation noise eps, and its losses (read at once).</summary>
     public StepResult Step(Tensor x, Tensor eps, int epoch)
+    {
+        StepOnDevice(x, eps, epoch);
+        var (sums, steps) = TakeLossSums(epoch);
+        return new StepResult(sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, WienerActiveAt(epoch));
+    }
+
+    /// <summary>
+    /// One alternating iteration whose losses are only added to sums on the backend: no host read inside the step,
+    /// so a GPU never waits for the host. <see cref="TakeLossSums"/> reads them (once per epoch in `train`).
+    /// </summary>
+    public void StepOnDevice(Tensor x, Tensor eps, int epoch)
     {
         Vae.Train();
         Generator.Train();
@@ -96,22 +109,19 @@ public sealed class Trainer
         // (1) ELBO step on θ, φ. γ is frozen for this step: the gradient still flows through G_γ into z (and the
         // encoder), but no gradient for γ is computed or kept, so the ELBO cannot move the kernel generator.
         OptVae.ZeroGrad();
-        double lossValue, recValue, klValue;
-        VaeOutput output;
+        Tensor z, reconstructionData, elbo, reconstruction, kl;
         SetRequiresGrad(Generator, false);
         try
         {
-            output = Vae.Run(x, eps);
-            Tensor reconstruction = ReconstructionTerm(x, output, wiener);
-            Tensor kl = KlDivergence.Compute(output.Mu, output.LogVar);
-            Tensor loss = reconstruction + kl * Options.Beta;
-            lossValue = loss.Item();
-            recValue = reconstruction.Item();
-            klValue = kl.Item();
-            if (!double.IsFinite(lossValue))
-                throw new NonFiniteLossException($"The ELBO loss became {lossValue} at epoch {epoch + 1} (reconstruction {recValue}, KL {klValue}). " +
-                                                 "Training stopped; the last good checkpoint is kept. Try a smaller --lr or a larger --wiener-c.");
-            loss.Backward();
+            var output = Vae.Run(x, eps);
+            // The kernel step reads z and x̂ after the ELBO's backward, which releases the graph's intermediates:
+            // detached (so kept) here; so are the loss terms, which the sums read after the step.
+            z = output.Z.Detach();
+            reconstructionData = output.Reconstruction.Detach();
+            reconstruction = ReconstructionTerm(x, output, wiener).Keep();
+            kl = KlDivergence.Compute(output.Mu, output.LogVar).Keep();
+            elbo = reconstruction + kl * Options.Beta;
+            elbo.Backward();
         }
         finally
         {
@@ -121,14 +131,30 @@ public sealed class Trainer
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
         OptKernel.ZeroGrad();
-        var kernel = Generator.Forward(output.Z.Detach());
-        var fit = BlurKernelFitLoss.Compute(x, output.Reconstruction.Detach(), kernel);
-        double fitValue = fit.Item();
-        if (!double.IsFinite(fitValue))
-            throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");
+        var kernel = Generator.Forward(z);
+        var fit = BlurKernelFitLoss.Compute(x, reconstructionData, kernel);
         fit.Backward();
         OptKernel.Step();
-        return new StepResult(lossValue, recValue, klValue, fitValue, wiener);
+        _lossSums.Add([elbo, reconstruction, kl, fit]);
+        // The step's own tensors that backward does not release (detached copies, loss values): nothing else
+        // refers to them now, so they go back to the backend here rather than when a collection finds them.
+        foreach (var t in (ReadOnlySpan<Tensor>)[z, reconstructionData, elbo, reconstruction, kl, fit]) t.Release();
+    }
+
+    /// <summary>
+    /// The sums of (ELBO loss, reconstruction, KL, kernel fit) over the steps since the last call, read from the backend
+    /// here (one read per logging interval), and the number of steps. A non-finite sum stops training: it throws
+    /// <see cref="NonFiniteLossException"/> before anything (a checkpoint) is written from the diverged state.
+    /// </summary>
+    public (double[] Sums, int Steps) TakeLossSums(int epoch)
+    {
+        var (sums, steps) = _lossSums.Take();
+        if (!double.IsFinite(sums[0]))
+            throw new NonFiniteLossException($"The ELBO loss became {sums[0]} at epoch {epoch + 1} (summed over the last {steps} step(s): reconstruction {sums[1]}, KL {sums[2]}). " +
+                                             "Training stopped; the last good checkpoint is kept. Try a smaller --lr or a larger --wiener-c.");
+        if (!double.IsFinite(sums[3]))
+            throw new NonFiniteLossException($"The kernel-fit loss became {sums[3]} at epoch {epoch + 1} (summed over the last {steps} step(s)). Training stopped; the last good checkpoint is kept.");
+        return (sums, steps);
     }
 
     private static void SetRequiresGrad(Engine.Nn.Module module, bool value)

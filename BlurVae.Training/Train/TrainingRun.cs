@@ -120,8 +120,8 @@ public sealed class TrainingRun
         for (int epoch = Trainer.Epoch; epoch < o.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            var sums = new double[4];
-            int steps = 0;
+            double[] sums;
+            int steps;
             int batches = train.BatchCount(o.BatchSize, dropLast: true);
             bool wiener = Trainer.WienerActiveAt(epoch);
             var noise = Trainer.NoiseFor(o.Seed, epoch);
@@ -130,12 +130,8 @@ public sealed class TrainingRun
                 foreach (var x in train.Batches(o.BatchSize, o.Seed, epoch, shuffle: true, dropLast: true, dtype: Trainer.DType, backend: Trainer.Backend))
                 {
                     var eps = Tensor.Randn([x.Shape[0], o.Latent], noise, Trainer.DType, Trainer.Backend);
-                    var r = Trainer.Step(x, eps, epoch);
-                    sums[0] += r.Loss;
-                    sums[1] += r.Reconstruction;
-                    sums[2] += r.Kl;
-                    sums[3] += r.BlurKernelFit;
-                    steps++;
+                    // The losses stay on the backend until the epoch's end: no host read inside a step.
+                    Trainer.StepOnDevice(x, eps, epoch);
                     tick?.Invoke();
                 }
             }
@@ -150,6 +146,8 @@ public sealed class TrainingRun
                         var task = ctx.AddTask(label, maxValue: Math.Max(1, batches));
                         RunBatches(() => task.Increment(1));
                     });
+            // One read of the epoch's loss sums; a NaN or infinite one stops here, before the checkpoint is replaced.
+            (sums, steps) = Trainer.TakeLossSums(epoch);
             double seconds = clock.Elapsed.TotalSeconds;
             if (steps == 0) throw new ArgumentException($"--batch-size {o.BatchSize} is larger than the {train.Count} training images: no full batch.");
 

@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Engine.Autograd;
@@ -9,6 +10,8 @@ public static class BackwardPass
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"Backward() on {root}, which does not require a gradient (no parameter or input with RequiresGrad led to it).");
+        // A seed made here belongs to the pass (released once the root's node has read it); a caller's does not.
+        var pass = new Pass(BackendBuffer.CreatedCount);
         if (seed is null)
         {
             if (root.Length != 1)
@@ -16,42 +19,77 @@ public static class BackwardPass
             seed = Tensor.Ones(root.Shape, root.DType, root.Backend);
         }
         CheckGradient(root, seed, "the seed");
+        // The caller holds the root (the loss) to read it: never released by this pass.
+        root.Buffer.Pin();
 
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, GradSlot>(ReferenceEqualityComparer.Instance);
         if (root.IsLeaf)
         {
-            Accumulate(root, seed);
+            Accumulate(root, seed, pass);
             return;
         }
-        grads[root] = new GradSlot { Grad = seed };
+        var rootSlot = new GradSlot(pass);
+        rootSlot.Add(seed);
+        grads[root] = rootSlot;
 
         using var _ = GradMode.NoGrad();
+        var created = new List<BackendBuffer>();
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
-            if (!grads.Remove(t, out var slot) || slot.Grad is null) continue;
+            if (t.IsLeaf) continue;
             var fn = t.Creator!;
-            var inputGrads = fn.Backward(slot.Grad);
-            if (inputGrads.Length != fn.Inputs.Length)
-                throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
-            for (int k = 0; k < inputGrads.Length; k++)
+            if (grads.Remove(t, out var slot) && slot.Grad is not null)
             {
-                var input = fn.Inputs[k];
-                var g = inputGrads[k];
-                if (g is null || !input.RequiresGrad) continue;
-                CheckGradient(input, g, $"{fn}'s gradient for input {k}");
-                if (input.IsLeaf)
-                {
-                    Accumulate(input, g);
-                }
-                else
-                {
-                    if (!grads.TryGetValue(input, out var s)) grads[input] = s = new GradSlot();
-                    s.Add(g);
-                }
+                fn.CheckNotReleased();
+                created.Clear();
+                Tensor?[] inputGrads;
+                using (BackendBuffer.TrackCreated(created)) inputGrads = fn.Backward(slot.Grad);
+                if (inputGrads.Length != fn.Inputs.Length)
+                    throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
+                // Handed out before the slot lets go: a returned gradient may be a view of the slot's own buffer.
+                Distribute(fn, inputGrads, grads, pass);
+                slot.Consumed();
+                // What the node's backward made and nobody holds now (its temporaries, gradients for inputs that
+                // need none) goes back at once; a backward that caches a buffer for later pins it.
+                foreach (var b in created) b.ReleaseIfUnclaimed();
+            }
+            // Every consumer of t in this graph has run (reverse topological order); when none is left in any
+            // other graph either, nothing can reach t's node again, so its buffers go back to the backend now.
+            if (t.PendingUses == 0)
+            {
+                fn.ReleaseSaved();
+                t.Buffer.Drop();
             }
         }
+    }
+
+    /// <summary>Hands each input's gradient to its leaf (accumulated into .Grad) or to its slot for a later node.</summary>
+    private static void Distribute(Function fn, Tensor?[] inputGrads, Dictionary<Tensor, GradSlot> grads, Pass pass)
+    {
+        // The returned gradients are held while they are handed out, so that a gradient given to two inputs is
+        // not released by the first taker.
+        foreach (var g in inputGrads)
+            if (g is not null && pass.Manages(g)) g.Buffer.Hold();
+        for (int k = 0; k < inputGrads.Length; k++)
+        {
+            var input = fn.Inputs[k];
+            var g = inputGrads[k];
+            if (g is null || !input.RequiresGrad) continue;
+            CheckGradient(input, g, $"{fn}'s gradient for input {k}");
+            if (input.IsLeaf)
+            {
+                Accumulate(input, g, pass);
+            }
+            else
+            {
+                if (!grads.TryGetValue(input, out var s)) grads[input] = s = new GradSlot(pass);
+                s.Add(g);
+            }
+        }
+        foreach (var g in inputGrads)
+            if (g is not null && pass.Manages(g)) g.Buffer.Drop();
     }
 
     private static void CheckGradient(Tensor t, Tensor g, string what)
@@ -63,41 +101,68 @@ public static class BackwardPass
     }
 
     /// <summary>Adds g into a leaf's .Grad (in place once the leaf owns its gradient buffer).</summary>
-    internal static void Accumulate(Tensor leaf, Tensor g)
+    private static void Accumulate(Tensor leaf, Tensor g, Pass pass)
     {
-        var grad = leaf.Grad;
-        bool owned = leaf.GradIsOwned;
-        AddInto(ref grad, ref owned, g);
-        leaf.Grad = grad;
-        leaf.GradIsOwned = owned;
+        var grad = new Held { Grad = leaf.Grad, Owned = leaf.GradIsOwned, IsHeld = leaf.GradIsHeld };
+        AddInto(ref grad, g, pass);
+        leaf.Grad = grad.Grad;
+        leaf.GradIsOwned = grad.Owned;
+        leaf.GradIsHeld = grad.IsHeld;
     }
 
     /// <summary>
     /// grad += g. The first gradient is kept as given, and it may be shared with another tensor (Add passes its
     /// gradient through to both inputs), so the first accumulation copies before writing; later ones add in place.
+    /// A gradient buffer this pass made is held by whoever keeps it and released when the last holder lets go.
     /// </summary>
-    private static void AddInto(ref Tensor? grad, ref bool owned, Tensor g)
+    private static void AddInto(ref Held grad, Tensor g, Pass pass)
     {
-        if (grad is null)
+        if (grad.Grad is null)
         {
-            grad = g;
-            owned = false;
+            grad.Grad = g;
+            grad.Owned = false;
+            grad.IsHeld = pass.Manages(g);
+            if (grad.IsHeld) g.Buffer.Hold();
             return;
         }
-        if (!owned)
+        if (!grad.Owned)
         {
-            grad = grad.Clone();
-            owned = true;
+            var copy = grad.Grad.Clone();
+            if (grad.IsHeld) grad.Grad.Buffer.Drop();
+            copy.Buffer.Hold();
+            grad = new Held { Grad = copy, Owned = true, IsHeld = true };
         }
-        grad.Backend.Axpby(grad.Buffer, 1.0, g.Buffer, 1.0);
+        grad.Grad.Backend.Axpby(grad.Grad.Buffer, 1.0, g.Buffer, 1.0);
     }
 
-    private sealed class GradSlot
+    /// <summary>A gradient, whether it may be written in place, and whether it carries an autograd hold.</summary>
+    private struct Held
     {
         public Tensor? Grad;
-        private bool _owned;
+        public bool Owned;
+        public bool IsHeld;
+    }
 
-        public void Add(Tensor g) => AddInto(ref Grad, ref _owned, g);
+    /// <summary>What one backward pass may release: the gradient buffers it created itself and nobody pinned.</summary>
+    private sealed class Pass(long createdBefore)
+    {
+        public bool Manages(Tensor g) => g.Buffer.Serial > createdBefore && !g.Buffer.Pinned && !g.Buffer.IsReleased;
+    }
+
+    private sealed class GradSlot(Pass pass)
+    {
+        private Held _held;
+
+        public Tensor? Grad => _held.Grad;
+
+        public void Add(Tensor g) => AddInto(ref _held, g, pass);
+
+        /// <summary>The node has read this gradient: the slot's hold goes.</summary>
+        public void Consumed()
+        {
+            if (_held.IsHeld) _held.Grad!.Buffer.Drop();
+            _held = default;
+        }
     }
 
     /// <summary>Tensors requiring grad reachable from root, each after all tensors it was computed from.</summary>

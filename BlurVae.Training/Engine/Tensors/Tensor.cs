@@ -43,11 +43,32 @@ public sealed partial class Tensor
     /// <summary>True for leaves whose gradient is wanted, and for every tensor computed from one while grad mode is on.</summary>
     public bool RequiresGrad { get; set; }
 
-    /// <summary>The accumulated gradient (leaves only), or null after ZeroGrad.</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// The accumulated gradient (leaves only), or null after ZeroGrad. It belongs to this tensor: ZeroGrad returns
+    /// the buffer the autograd made for it to the backend, so Clone() a gradient to keep its values past ZeroGrad.
+    /// Assigning it hands the autograd nothing (an assigned gradient is the caller's).
+    /// </summary>
+    public Tensor? Grad
+    {
+        get => _grad;
+        set
+        {
+            _grad = value;
+            GradIsOwned = false;
+            GradIsHeld = false;
+        }
+    }
+
+    private Tensor? _grad;
 
     // True when Grad is a buffer only this tensor refers to, so later contributions may be added into it in place.
     internal bool GradIsOwned { get; set; }
+
+    // True when Grad's buffer carries one autograd hold for this tensor (BackendBuffer.Hold), dropped by ZeroGrad.
+    internal bool GradIsHeld { get; set; }
+
+    // Recorded ops that read this intermediate and whose backward has not yet finished with it (see BackwardPass).
+    internal int PendingUses { get; set; }
 
     /// <summary>The op that produced this tensor, or null for a leaf.</summary>
     public Function? Creator { get; internal set; }
@@ -84,10 +105,17 @@ public sealed partial class Tensor
         return new Tensor(backend.Allocate(dtype, ShapeLength(shape)), shape);
     }
 
+    /// <summary>A tensor of unspecified values, for an op's output that the op overwrites completely (no zero-fill).</summary>
+    public static Tensor Empty(int[] shape, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        backend ??= DefaultBackend;
+        return new Tensor(backend.AllocateUninitialized(dtype, ShapeLength(shape)), shape);
+    }
+
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
-        if (value != 0) t.Backend.Fill(t.Buffer, value);
+        var t = Empty(shape, dtype, backend);
+        t.Backend.Fill(t.Buffer, value);
         return t;
     }
 
@@ -97,14 +125,14 @@ public sealed partial class Tensor
 
     public static Tensor FromArray(double[] values, int[] shape, DType dtype = DType.Float64, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
+        var t = Empty(shape, dtype, backend);
         t.Backend.Upload(t.Buffer, values);
         return t;
     }
 
     public static Tensor FromArray(float[] values, int[] shape, DType dtype = DType.Float32, IBackend? backend = null)
     {
-        var t = Zeros(shape, dtype, backend);
+        var t = Empty(shape, dtype, backend);
         t.Backend.Upload(t.Buffer, values);
         return t;
     }
@@ -132,6 +160,9 @@ public sealed partial class Tensor
     }
 
     public Tensor ZerosLike() => Zeros(Shape, DType, Backend);
+
+    /// <summary>A tensor of this one's shape, dtype and backend with unspecified values (see <see cref="Empty"/>).</summary>
+    public Tensor EmptyLike() => Empty(Shape, DType, Backend);
 
     // ---- reading back ----
 
@@ -161,13 +192,30 @@ public sealed partial class Tensor
     /// <summary>Back-propagates from this tensor; a scalar seeds with 1, otherwise pass the gradient.</summary>
     public void Backward(Tensor? gradient = null) => BackwardPass.Run(this, gradient);
 
-    /// <summary>The same values, cut from the graph (shares the buffer).</summary>
-    public Tensor Detach() => new(Buffer, Shape) { Name = Name };
+    /// <summary>
+    /// The same values, cut from the graph (shares the buffer). The buffer is pinned: backward never releases it,
+    /// so a detached intermediate stays readable after Backward().
+    /// </summary>
+    public Tensor Detach()
+    {
+        Buffer.Pin();
+        return new(Buffer, Shape) { Name = Name };
+    }
+
+    /// <summary>
+    /// Keeps this tensor's values readable after Backward(): an intermediate of a graph is otherwise released as soon
+    /// as backward has finished with it (see the Autograd README). Returns this tensor.
+    /// </summary>
+    public Tensor Keep()
+    {
+        Buffer.Pin();
+        return this;
+    }
 
     /// <summary>A deep copy of the values, cut from the graph.</summary>
     public Tensor Clone()
     {
-        var t = ZerosLike();
+        var t = EmptyLike();
         Backend.Copy(t.Buffer, Buffer);
         return t;
     }
@@ -175,9 +223,18 @@ public sealed partial class Tensor
     /// <summary>The same values in another precision (differentiable).</summary>
     public Tensor To(DType dtype) => dtype == DType ? this : CastFunction.Forward(this, dtype);
 
+    /// <summary>
+    /// Returns this tensor's buffer to the backend now, whatever holds or pins it: for code that made the tensor,
+    /// is done with it, and knows that no other live tensor views the buffer (a training step's detached copies and
+    /// loss values). Any later use of a tensor on the buffer throws.
+    /// </summary>
+    public void Release() => Buffer.Release();
+
+    /// <summary>Clears the gradient; a gradient buffer the autograd made goes back to the backend at once.</summary>
     public void ZeroGrad()
     {
+        var held = GradIsHeld ? _grad : null;
         Grad = null;
-        GradIsOwned = false;
+        held?.Buffer.Drop();
     }
 }

@@ -64,7 +64,7 @@ public class EmulatedBackendTests
             var w = Tensor.FromArray(wv, [4, 3, 3, 3], backend: backend);
             var bias = Tensor.FromArray(bv, [4], backend: backend);
             x.RequiresGrad = w.RequiresGrad = bias.RequiresGrad = true;
-            var y = Functional.Conv2d(x, w, bias, stride: 2, padding: 1);
+            var y = Functional.Conv2d(x, w, bias, stride: 2, padding: 1).Keep(); // read after Backward()
             // A non-uniform upstream gradient (Σ y², so dy = 2y) exercises every element of the backward kernels.
             y.Square().Sum().Backward();
             return (y.ToFloatArray(), x.Grad!.ToFloatArray(), w.Grad!.ToFloatArray(), bias.Grad!.ToFloatArray());
@@ -89,7 +89,7 @@ public class EmulatedBackendTests
             var rm = Tensor.Zeros([3], backend: backend);
             var rv = Tensor.Ones([3], backend: backend);
             x.RequiresGrad = gamma.RequiresGrad = beta.RequiresGrad = true;
-            var y = Functional.BatchNorm(x, rm, rv, gamma, beta, training: true);
+            var y = Functional.BatchNorm(x, rm, rv, gamma, beta, training: true).Keep(); // read after Backward()
             (y * y.Tanh()).Sum().Backward();
             return (y.ToFloatArray(), x.Grad!.ToFloatArray(), gamma.Grad!.ToFloatArray(), rm.ToFloatArray());
         }

@@ -20,7 +20,15 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
 
     private sealed class Buffer(PerturbingBackend backend, BackendBuffer inner) : BackendBuffer(backend, inner.DType, inner.Length)
     {
-        public BackendBuffer Inner { get; } = inner;
+        public BackendBuffer Inner { get; } = Adopted(inner);
+
+        private static BackendBuffer Adopted(BackendBuffer inner)
+        {
+            Adopt(inner);
+            return inner;
+        }
+
+        protected override void ReturnStorage() => Inner.Release();
 
         public override void Dispose() => Inner.Dispose();
     }
@@ -42,6 +50,8 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     }
 
     public BackendBuffer Allocate(DType dtype, int length) => new Buffer(this, Cpu.Allocate(dtype, length));
+
+    public BackendBuffer AllocateUninitialized(DType dtype, int length) => new Buffer(this, Cpu.AllocateUninitialized(dtype, length));
     public void Upload(BackendBuffer dst, ReadOnlySpan<float> src) => Cpu.Upload(In(dst), src);
     public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Cpu.Upload(In(dst), src);
     public void Download(BackendBuffer src, Span<float> dst) => Cpu.Download(In(src), dst);

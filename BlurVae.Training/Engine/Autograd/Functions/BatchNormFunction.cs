@@ -22,12 +22,12 @@ public sealed class BatchNormFunction : Function
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running mean"), (runningVar, "running variance") })
             if (t is not null && (t.Rank != 1 || t.Shape[0] != c))
                 throw new ArgumentException($"BatchNorm {name} must be [{c}], got {Tensor.ShapeString(t.Shape)}.");
-        var y = x.ZerosLike();
+        var y = x.EmptyLike();
         var fn = new BatchNormFunction { _training = training, _eps = eps, _affine = gamma is not null };
         if (training)
         {
-            fn._saveMean = Tensor.Zeros([c], x.DType, x.Backend);
-            fn._saveInvStd = Tensor.Zeros([c], x.DType, x.Backend);
+            fn._saveMean = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
+            fn._saveInvStd = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
             x.Backend.BatchNormForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
                 runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum);
         }
@@ -36,8 +36,8 @@ public sealed class BatchNormFunction : Function
             if (runningMean is null || runningVar is null)
                 throw new InvalidOperationException("BatchNorm in evaluation mode needs running statistics.");
             // Running statistics are copied: the next training step updates them in place.
-            fn._runningMean = runningMean.Clone();
-            fn._runningVar = runningVar.Clone();
+            fn._runningMean = fn.Own(runningMean.Clone());
+            fn._runningVar = fn.Own(runningVar.Clone());
             x.Backend.BatchNormForwardInference(y.Buffer, x.Buffer, runningMean.Buffer, runningVar.Buffer, gamma?.Buffer, beta?.Buffer, n, c, spatial, eps);
         }
         return gamma is null ? fn.Record(y, x) : fn.Record(y, x, gamma, beta!);
@@ -47,9 +47,9 @@ public sealed class BatchNormFunction : Function
     {
         var x = Inputs[0];
         int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         Tensor? gamma = _affine ? Inputs[1] : null;
-        Tensor? dgamma = _affine ? gamma!.ZerosLike() : null, dbeta = _affine ? Inputs[2].ZerosLike() : null;
+        Tensor? dgamma = _affine ? gamma!.EmptyLike() : null, dbeta = _affine ? Inputs[2].EmptyLike() : null;
         if (_training)
             g.Backend.BatchNormBackward(dx.Buffer, dgamma?.Buffer, dbeta?.Buffer, g.Buffer, x.Buffer, _saveMean.Buffer, _saveInvStd.Buffer, gamma?.Buffer, n, c, spatial);
         else

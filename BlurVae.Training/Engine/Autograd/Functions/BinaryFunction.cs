@@ -18,7 +18,7 @@ public sealed class BinaryFunction : Function
     {
         if (a.DType != b.DType) throw new ArgumentException($"{op} of a {a.DType} and a {b.DType} tensor; convert one with To().");
         var yShape = BroadcastShape(a.Shape, b.Shape);
-        var y = Tensor.Zeros(yShape, a.DType, a.Backend);
+        var y = Tensor.Empty(yShape, a.DType, a.Backend);
         a.Backend.BinaryForward(op, y.Buffer, yShape, a.Buffer, PadRank(a.Shape, yShape.Length), b.Buffer, PadRank(b.Shape, yShape.Length));
         var fn = new BinaryFunction(op) { _a = a, _b = b, _y = y };
         return fn.Record(y, a, b);
@@ -81,7 +81,7 @@ public sealed class BinaryFunction : Function
     internal static Tensor SumToShape(Tensor g, int[] shape)
     {
         if (g.Shape.AsSpan().SequenceEqual(shape)) return g;
-        var y = Tensor.Zeros(shape, g.DType, g.Backend);
+        var y = Tensor.Empty(shape, g.DType, g.Backend);
         g.Backend.SumTo(y.Buffer, PadRank(shape, g.Rank), g.Buffer, g.Shape);
         return y;
     }

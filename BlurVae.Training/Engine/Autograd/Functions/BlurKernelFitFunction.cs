@@ -13,24 +13,31 @@ public sealed class BlurKernelFitFunction : Function
 {
     private int _width;
 
+    /// <param name="spectraAreTemporaries">The caller made x and x̂ for this op alone (BlurKernelFitLoss's transforms of
+    /// detached images): the node owns those that are outside the graph and returns them with itself.</param>
     /// <returns>loss [N].</returns>
-    public static Tensor Forward(Tensor x, Tensor xHat, Tensor fk, int width)
+    public static Tensor Forward(Tensor x, Tensor xHat, Tensor fk, int width, bool spectraAreTemporaries = false)
     {
         var (n, channels, height) = WienerWeightFunction.CheckSpectra("BlurKernelFit", fk, x, width, nameof(x));
         ArgumentNullException.ThrowIfNull(xHat);
         if (!xHat.Shape.SequenceEqual(x.Shape) || xHat.DType != x.DType || !ReferenceEquals(xHat.Backend, x.Backend))
             throw new ArgumentException($"BlurKernelFit: xHat ({Tensor.ShapeString(xHat.Shape)}, {xHat.DType}) must match x ({Tensor.ShapeString(x.Shape)}, {x.DType}) on one backend.", nameof(xHat));
-        var loss = Tensor.Zeros([n], fk.DType, fk.Backend);
+        var loss = Tensor.Empty([n], fk.DType, fk.Backend);
         fk.Backend.BlurKernelFitForward(loss.Buffer, x.Buffer, xHat.Buffer, fk.Buffer, n, channels, height, width);
-        return new BlurKernelFitFunction { _width = width }.Record(loss, x, xHat, fk);
+        var fn = new BlurKernelFitFunction { _width = width };
+        var result = fn.Record(loss, x, xHat, fk);
+        if (spectraAreTemporaries && result.Creator == fn)
+            foreach (var spectrum in (ReadOnlySpan<Tensor>)[x, xHat])
+                if (spectrum.IsLeaf) fn.Own(spectrum);
+        return result;
     }
 
     public override Tensor?[] Backward(Tensor g)
     {
         Tensor x = Inputs[0], xHat = Inputs[1], fk = Inputs[2];
         int n = x.Shape[0], channels = x.Shape[1], height = x.Shape[2], wh = x.Shape[3];
-        var dXHat = xHat.ZerosLike();
-        var dFk = fk.ZerosLike();
+        var dXHat = xHat.EmptyLike();
+        var dFk = fk.EmptyLike();
         g.Backend.BlurKernelFitBackward(dXHat.Buffer, dFk.Buffer, g.Buffer, x.Buffer, xHat.Buffer, fk.Buffer, n, channels, height, _width);
         Tensor? dX = NeedsGrad(0)
             ? ComplexMulFunction.Product(-dXHat, fk.Reshape(n, 1, height, wh, 2), conjugateB: true)

@@ -18,7 +18,7 @@ public sealed class BlurKernelToOtfFunction : Function
         if (kernel.Rank != 3 || kernel.Shape[1] != kernel.Shape[2])
             throw new ArgumentException($"BlurKernelToOtf: the kernel must be a square batch [N, ks, ks], got {Tensor.ShapeString(kernel.Shape)}.", nameof(kernel));
         int n = kernel.Shape[0], ks = kernel.Shape[1];
-        var y = Tensor.Zeros([n, height, width], kernel.DType, kernel.Backend);
+        var y = Tensor.Empty([n, height, width], kernel.DType, kernel.Backend);
         kernel.Backend.BlurKernelToOtfForward(y.Buffer, kernel.Buffer, n, ks, height, width);
         return new BlurKernelToOtfFunction { _height = height, _width = width }.Record(y, kernel);
     }
@@ -26,7 +26,7 @@ public sealed class BlurKernelToOtfFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var k = Inputs[0];
-        var dk = k.ZerosLike();
+        var dk = k.EmptyLike();
         g.Backend.BlurKernelToOtfBackward(dk.Buffer, g.Buffer, k.Shape[0], k.Shape[1], _height, _width);
         return [dk];
     }

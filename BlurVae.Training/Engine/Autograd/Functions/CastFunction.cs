@@ -8,7 +8,7 @@ public sealed class CastFunction : Function
 {
     public static Tensor Forward(Tensor x, DType dtype)
     {
-        var y = Tensor.Zeros(x.Shape, dtype, x.Backend);
+        var y = Tensor.Empty(x.Shape, dtype, x.Backend);
         if (dtype == DType.Float32) x.Backend.Upload(y.Buffer, x.ToFloatArray());
         else x.Backend.Upload(y.Buffer, x.ToDoubleArray());
         return new CastFunction().Record(y, x);

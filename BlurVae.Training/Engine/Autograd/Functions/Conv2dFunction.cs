@@ -19,7 +19,7 @@ public sealed class Conv2dFunction : Function
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
             throw new ArgumentException($"Conv2d bias must be [{weight.Shape[0]}], got {Tensor.ShapeString(bias.Shape)}.", nameof(bias));
         var g = ConvGeometry.ForConv(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[0], weight.Shape[2], weight.Shape[3], stride, padding);
-        var y = Tensor.Zeros([g.N, g.OutChannels, g.OutH, g.OutW], x.DType, x.Backend);
+        var y = Tensor.Empty([g.N, g.OutChannels, g.OutH, g.OutW], x.DType, x.Backend);
         x.Backend.Conv2dForward(y.Buffer, x.Buffer, weight.Buffer, bias?.Buffer, g);
         var fn = new Conv2dFunction { _g = g };
         return bias is null ? fn.Record(y, x, weight) : fn.Record(y, x, weight, bias);
@@ -31,15 +31,15 @@ public sealed class Conv2dFunction : Function
         Tensor x = Inputs[0], w = Inputs[1];
         if (NeedsGrad(0))
         {
-            var dx = x.ZerosLike();
+            var dx = x.EmptyLike();
             gy.Backend.Conv2dBackwardInput(dx.Buffer, gy.Buffer, w.Buffer, _g);
             grads[0] = dx;
         }
         bool wantBias = Inputs.Length > 2 && NeedsGrad(2);
         if (NeedsGrad(1) || wantBias)
         {
-            var dw = w.ZerosLike();
-            var db = wantBias ? Inputs[2].ZerosLike() : null;
+            var dw = w.EmptyLike();
+            var db = wantBias ? Inputs[2].EmptyLike() : null;
             gy.Backend.Conv2dBackwardWeight(dw.Buffer, db?.Buffer, gy.Buffer, x.Buffer, _g);
             if (NeedsGrad(1)) grads[1] = dw;
             if (wantBias) grads[2] = db;
@@ -66,7 +66,7 @@ public sealed class ConvTranspose2dFunction : Function
             throw new ArgumentException($"ConvTranspose2d bias must be [{weight.Shape[1]}], got {Tensor.ShapeString(bias.Shape)}.", nameof(bias));
         var g = ConvGeometry.ForTransposed(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[1], weight.Shape[2], weight.Shape[3], stride, padding, outputPadding);
         int[] yShape = [g.N, g.InChannels, g.InH, g.InW];
-        var y = Tensor.Zeros(yShape, x.DType, x.Backend);
+        var y = Tensor.Empty(yShape, x.DType, x.Backend);
         x.Backend.Conv2dBackwardInput(y.Buffer, x.Buffer, weight.Buffer, g);
         if (bias is not null)
         {
@@ -85,19 +85,19 @@ public sealed class ConvTranspose2dFunction : Function
         Tensor x = Inputs[0], w = Inputs[1];
         if (NeedsGrad(0))
         {
-            var dx = x.ZerosLike();
+            var dx = x.EmptyLike();
             gy.Backend.Conv2dForward(dx.Buffer, gy.Buffer, w.Buffer, null, _g);
             grads[0] = dx;
         }
         if (NeedsGrad(1))
         {
-            var dw = w.ZerosLike();
+            var dw = w.EmptyLike();
             gy.Backend.Conv2dBackwardWeight(dw.Buffer, null, x.Buffer, gy.Buffer, _g);
             grads[1] = dw;
         }
         if (Inputs.Length > 2 && NeedsGrad(2))
         {
-            var db = Inputs[2].ZerosLike();
+            var db = Inputs[2].EmptyLike();
             gy.Backend.SumTo(db.Buffer, [1, _g.InChannels, 1, 1], gy.Buffer, gy.Shape);
             grads[2] = db;
         }

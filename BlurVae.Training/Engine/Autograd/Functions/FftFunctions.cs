@@ -31,7 +31,7 @@ public sealed class Rfft2Function : Function
         Array.Copy(x.Shape, shape, x.Rank - 1);
         shape[^2] = w / 2 + 1;
         shape[^1] = 2;
-        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        var y = Tensor.Empty(shape, x.DType, x.Backend);
         x.Backend.Rfft2(y.Buffer, x.Buffer, batch, h, w);
         double scale = FftScale.Forward(norm, h, w);
         y = FftScale.Scaled(y, scale);
@@ -43,7 +43,7 @@ public sealed class Rfft2Function : Function
         var x = Inputs[0];
         int h = x.Shape[^2], w = x.Shape[^1], batch = x.Length / Math.Max(1, h * w);
         var halved = FftScale.WeightColumns(g, w, interiorWeight: 0.5);
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         g.Backend.Irfft2(dx.Buffer, halved.Buffer, batch, h, w);
         double scale = FftScale.Forward(_norm, h, w);
         return [FftScale.Scaled(dx, scale)];
@@ -68,7 +68,7 @@ public sealed class Irfft2Function : Function
         var shape = new int[c.Rank - 1];
         Array.Copy(c.Shape, shape, c.Rank - 2);
         shape[^1] = w;
-        var x = Tensor.Zeros(shape, c.DType, c.Backend);
+        var x = Tensor.Empty(shape, c.DType, c.Backend);
         c.Backend.Irfft2(x.Buffer, c.Buffer, batch, h, w);
         double scale = FftScale.Inverse(norm, h, w);
         x = FftScale.Scaled(x, scale);
@@ -78,7 +78,7 @@ public sealed class Irfft2Function : Function
     public override Tensor?[] Backward(Tensor g)
     {
         int h = g.Shape[^2], w = _w, batch = g.Length / Math.Max(1, h * w);
-        var spec = Inputs[0].ZerosLike();
+        var spec = Inputs[0].EmptyLike();
         g.Backend.Rfft2(spec.Buffer, g.Buffer, batch, h, w);
         var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0);
         double scale = FftScale.Inverse(_norm, h, w);
@@ -95,10 +95,24 @@ internal static class FftScale
     public static Tensor Scaled(Tensor t, double scale)
     {
         if (scale == 1.0) return t;
-        var y = t.ZerosLike();
+        var y = t.EmptyLike();
         t.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, t.Buffer, scale);
         return y;
     }
+
+    // The column weights of each backend, dtype, width and interior weight, uploaded once: a backward pass then makes
+    // no upload (on a GPU a synchronous copy) and no allocation for them. Pinned, so the autograd never releases them.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IBackend, System.Collections.Concurrent.ConcurrentDictionary<(DType, int, double), Tensor>> Weights = new();
+
+    private static Tensor ColumnWeights(IBackend backend, DType dtype, int w, double interiorWeight) =>
+        Weights.GetOrCreateValue(backend).GetOrAdd((dtype, w, interiorWeight), key =>
+        {
+            int cols = w / 2 + 1;
+            var weights = new double[cols];
+            for (int k = 0; k < cols; k++)
+                weights[k] = ShapeRules.IsInteriorColumn(k, w) ? interiorWeight : 1.0;
+            return Tensor.FromArray(weights, [cols, 1], dtype, backend).Keep();
+        });
 
     public static double Forward(FftNorm norm, int h, int w) => norm switch
     {
@@ -120,12 +134,8 @@ internal static class FftScale
     /// </summary>
     public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight)
     {
-        int cols = w / 2 + 1;
-        var weights = new double[cols];
-        for (int k = 0; k < cols; k++)
-            weights[k] = ShapeRules.IsInteriorColumn(k, w) ? interiorWeight : 1.0;
-        var wt = Tensor.FromArray(weights, [cols, 1], spectrum.DType, spectrum.Backend);
-        var y = spectrum.ZerosLike();
+        var wt = ColumnWeights(spectrum.Backend, spectrum.DType, w, interiorWeight);
+        var y = spectrum.EmptyLike();
         var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);
         spectrum.Backend.BinaryForward(BinaryOp.Mul, y.Buffer, spectrum.Shape, spectrum.Buffer, spectrum.Shape, wt.Buffer, padded);
         return y;

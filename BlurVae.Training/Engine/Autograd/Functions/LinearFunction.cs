@@ -18,7 +18,7 @@ public sealed class LinearFunction : Function
         int rows = x.Length / Math.Max(1, inF);
         var shape = (int[])x.Shape.Clone();
         shape[^1] = outF;
-        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        var y = Tensor.Empty(shape, x.DType, x.Backend);
         double beta = 0.0;
         if (bias is not null)
         {
@@ -38,19 +38,19 @@ public sealed class LinearFunction : Function
         var grads = new Tensor?[Inputs.Length];
         if (NeedsGrad(0))
         {
-            var gx = x.ZerosLike();
+            var gx = x.EmptyLike();
             g.Backend.Gemm(false, false, rows, inF, outF, 1.0, g.Buffer, 0, outF, 0, w.Buffer, 0, inF, 0, 0.0, gx.Buffer, 0, inF, 0);
             grads[0] = gx;
         }
         if (NeedsGrad(1))
         {
-            var gw = w.ZerosLike();
+            var gw = w.EmptyLike();
             g.Backend.Gemm(true, false, outF, inF, rows, 1.0, g.Buffer, 0, outF, 0, x.Buffer, 0, inF, 0, 0.0, gw.Buffer, 0, inF, 0);
             grads[1] = gw;
         }
         if (Inputs.Length > 2 && NeedsGrad(2))
         {
-            var gb = Inputs[2].ZerosLike();
+            var gb = Inputs[2].EmptyLike();
             g.Backend.SumTo(gb.Buffer, [1, outF], g.Buffer, [rows, outF]);
             grads[2] = gb;
         }

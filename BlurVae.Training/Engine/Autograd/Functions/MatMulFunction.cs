@@ -20,7 +20,7 @@ public sealed class MatMulFunction : Function
             throw new ArgumentException($"MatMul batch extents differ: {Tensor.ShapeString(a.Shape)} · {Tensor.ShapeString(b.Shape)}.");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var y = Tensor.Zeros(shape, a.DType, a.Backend);
+        var y = Tensor.Empty(shape, a.DType, a.Backend);
         if (shared)
             a.Backend.Gemm(false, false, batch * m, n, k, 1.0, a.Buffer, 0, k, 0, b.Buffer, 0, n, 0, 0.0, y.Buffer, 0, n, 0);
         else
@@ -37,13 +37,13 @@ public sealed class MatMulFunction : Function
         Tensor? ga = null, gb = null;
         if (NeedsGrad(0))
         {
-            ga = a.ZerosLike();
+            ga = a.EmptyLike();
             if (shared) g.Backend.Gemm(false, true, batch * m, k, n, 1.0, g.Buffer, 0, n, 0, b.Buffer, 0, n, 0, 0.0, ga.Buffer, 0, k, 0);
             else g.Backend.Gemm(false, true, m, k, n, 1.0, g.Buffer, 0, n, (long)m * n, b.Buffer, 0, n, (long)k * n, 0.0, ga.Buffer, 0, k, (long)m * k, batch);
         }
         if (NeedsGrad(1))
         {
-            gb = b.ZerosLike();
+            gb = b.EmptyLike();
             if (shared) g.Backend.Gemm(true, false, k, n, batch * m, 1.0, a.Buffer, 0, k, 0, g.Buffer, 0, n, 0, 0.0, gb.Buffer, 0, n, 0);
             else g.Backend.Gemm(true, false, k, n, m, 1.0, a.Buffer, 0, k, (long)m * k, g.Buffer, 0, n, (long)m * n, 0.0, gb.Buffer, 0, n, (long)k * n, batch);
         }

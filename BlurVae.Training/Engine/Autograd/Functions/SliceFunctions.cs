@@ -15,7 +15,7 @@ public sealed class NarrowFunction : Function
         var (outer, inner) = OuterInner(x.Shape, a);
         var shape = (int[])x.Shape.Clone();
         shape[a] = length;
-        var y = Tensor.Zeros(shape, x.DType, x.Backend);
+        var y = Tensor.Empty(shape, x.DType, x.Backend);
         x.Backend.CopyAxisSlice(y.Buffer, length, 0, x.Buffer, x.Shape[a], start, outer, length, inner, accumulate: false);
         return new NarrowFunction { _axis = a, _start = start }.Record(y, x);
     }
@@ -23,6 +23,7 @@ public sealed class NarrowFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
+        // Zeroed: only the slice is written, the rest of dx is the (structural) zero gradient.
         var dx = x.ZerosLike();
         var (outer, inner) = OuterInner(x.Shape, _axis);
         g.Backend.CopyAxisSlice(dx.Buffer, x.Shape[_axis], _start, g.Buffer, g.Shape[_axis], 0, outer, g.Shape[_axis], inner, accumulate: false);
@@ -60,7 +61,7 @@ public sealed class ConcatFunction : Function
         }
         var shape = (int[])first.Shape.Clone();
         shape[a] = total;
-        var y = Tensor.Zeros(shape, first.DType, first.Backend);
+        var y = Tensor.Empty(shape, first.DType, first.Backend);
         var (outer, inner) = NarrowFunction.OuterInner(shape, a);
         int offset = 0;
         foreach (var x in xs)
@@ -82,7 +83,7 @@ public sealed class ConcatFunction : Function
             int len = x.Shape[_axis];
             if (NeedsGrad(i))
             {
-                var dx = x.ZerosLike();
+                var dx = x.EmptyLike();
                 g.Backend.CopyAxisSlice(dx.Buffer, len, 0, g.Buffer, g.Shape[_axis], offset, outer, len, inner, accumulate: false);
                 grads[i] = dx;
             }

@@ -11,7 +11,7 @@ public sealed class SoftmaxFunction : Function
     {
         if (x.Rank < 1) throw new ArgumentException("Softmax of a scalar.", nameof(x));
         int cols = x.Shape[^1], rows = x.Length / Math.Max(1, cols);
-        var y = x.ZerosLike();
+        var y = x.EmptyLike();
         x.Backend.SoftmaxForward(y.Buffer, x.Buffer, rows, cols);
         return new SoftmaxFunction { _y = y }.Record(y, x);
     }
@@ -19,7 +19,7 @@ public sealed class SoftmaxFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         int cols = g.Shape[^1], rows = g.Length / Math.Max(1, cols);
-        var dx = g.ZerosLike();
+        var dx = g.EmptyLike();
         g.Backend.SoftmaxBackward(dx.Buffer, g.Buffer, _y.Buffer, rows, cols);
         return [dx];
     }

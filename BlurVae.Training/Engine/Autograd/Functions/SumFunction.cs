@@ -25,7 +25,7 @@ public sealed class SumFunction : Function
             kept[i] = reduce[i] ? 1 : x.Shape[i];
             if (!reduce[i] || keepDims) outShape.Add(kept[i]);
         }
-        var y = Tensor.Zeros(kept, x.DType, x.Backend);
+        var y = Tensor.Empty(kept, x.DType, x.Backend);
         x.Backend.SumTo(y.Buffer, kept, x.Buffer, x.Shape);
         var result = new Tensor(y.Buffer, outShape.ToArray());
         return new SumFunction { _keptShape = kept }.Record(result, x);
@@ -34,7 +34,7 @@ public sealed class SumFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         g.Backend.BroadcastTo(dx.Buffer, x.Shape, g.Buffer, _keptShape);
         return [dx];
     }

@@ -21,7 +21,7 @@ public sealed class UnaryFunction : Function
 
     public static Tensor Forward(UnaryOp op, Tensor x, double alpha = 0)
     {
-        var y = x.ZerosLike();
+        var y = x.EmptyLike();
         x.Backend.UnaryForward(op, y.Buffer, x.Buffer, alpha);
         var fn = new UnaryFunction(op, alpha) { _x = x, _y = y };
         return fn.Record(y, x);
@@ -29,7 +29,7 @@ public sealed class UnaryFunction : Function
 
     public override Tensor?[] Backward(Tensor g)
     {
-        var dx = g.ZerosLike();
+        var dx = g.EmptyLike();
         g.Backend.UnaryBackward(_op, dx.Buffer, g.Buffer, _x.Buffer, _y.Buffer, _alpha);
         return [dx];
     }

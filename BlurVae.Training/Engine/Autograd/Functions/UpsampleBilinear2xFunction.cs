@@ -9,7 +9,7 @@ public sealed class UpsampleBilinear2xFunction : Function
     {
         if (x.Rank != 4) throw new ArgumentException($"Upsample expects [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3];
-        var y = Tensor.Zeros([x.Shape[0], x.Shape[1], 2 * h, 2 * w], x.DType, x.Backend);
+        var y = Tensor.Empty([x.Shape[0], x.Shape[1], 2 * h, 2 * w], x.DType, x.Backend);
         x.Backend.UpsampleBilinear2xForward(y.Buffer, x.Buffer, planes, h, w);
         return new UpsampleBilinear2xFunction().Record(y, x);
     }
@@ -17,7 +17,7 @@ public sealed class UpsampleBilinear2xFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         g.Backend.UpsampleBilinear2xBackward(dx.Buffer, g.Buffer, x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
         return [dx];
     }

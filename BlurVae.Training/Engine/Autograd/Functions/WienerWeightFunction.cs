@@ -20,7 +20,7 @@ public sealed class WienerWeightFunction : Function
         var (n, channels, height) = CheckSpectra("WienerWeight", fk, e, width, nameof(e));
         if (!(constant >= 0) || double.IsInfinity(constant))
             throw new ArgumentOutOfRangeException(nameof(constant), constant, "WienerWeight: the Wiener constant C must be finite and >= 0.");
-        var loss = Tensor.Zeros([n], fk.DType, fk.Backend);
+        var loss = Tensor.Empty([n], fk.DType, fk.Backend);
         fk.Backend.WienerWeightForward(loss.Buffer, fk.Buffer, e.Buffer, n, channels, height, width, constant);
         return new WienerWeightFunction { _width = width, _constant = constant }.Record(loss, fk, e);
     }
@@ -28,8 +28,8 @@ public sealed class WienerWeightFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         Tensor fk = Inputs[0], e = Inputs[1];
-        var de = e.ZerosLike();
-        var dfk = fk.ZerosLike();
+        var de = e.EmptyLike();
+        var dfk = fk.EmptyLike();
         g.Backend.WienerWeightBackward(de.Buffer, dfk.Buffer, g.Buffer, fk.Buffer, e.Buffer, e.Shape[0], e.Shape[1], e.Shape[2], _width, _constant);
         return [NeedsGrad(0) ? dfk : null, NeedsGrad(1) ? de : null];
     }

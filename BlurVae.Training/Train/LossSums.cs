@@ -1,0 +1,45 @@
+using BlurVae.Kernels;
+using BlurVae.Training.Engine.Tensors;
+
+namespace BlurVae.Training.Train;
+
+/// <summary>
+/// Running sums of a step's loss values, kept on the trainer's backend: adding one step's values is a device op
+/// (Axpby), not a read, so a step never waits for the device; <see cref="Take"/> reads them once per logging
+/// interval (an epoch) and starts over.
+/// </summary>
+internal sealed class LossSums(IBackend backend, DType dtype, int count)
+{
+    private Tensor[]? _sums;
+
+    /// <summary>Steps added since the last <see cref="Take"/>.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>Adds one step's values (one-element tensors, in a fixed order) to the sums.</summary>
+    public void Add(ReadOnlySpan<Tensor> values)
+    {
+        if (values.Length != count) throw new ArgumentException($"{values.Length} loss values, expected {count}.", nameof(values));
+        if (_sums is null)
+        {
+            _sums = new Tensor[count];
+            for (int i = 0; i < count; i++) _sums[i] = Tensor.Zeros([1], dtype, backend).Keep();
+        }
+        for (int i = 0; i < count; i++) backend.Axpby(_sums[i].Buffer, 1.0, values[i].Buffer, 1.0);
+        Steps++;
+    }
+
+    /// <summary>The sums since the last call (the host reads them here, once), and the number of steps they cover; then zero.</summary>
+    public (double[] Sums, int Steps) Take()
+    {
+        var sums = new double[count];
+        int steps = Steps;
+        if (_sums is not null)
+            for (int i = 0; i < count; i++)
+            {
+                sums[i] = _sums[i].Item();
+                backend.Fill(_sums[i].Buffer, 0);
+            }
+        Steps = 0;
+        return (sums, steps);
+    }
+}
