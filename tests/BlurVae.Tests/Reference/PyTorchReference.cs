@@ -12,19 +12,20 @@ internal static class PyTorchReference
 {
     // Interpreters tried in order: an explicit choice, the PATH's python3, and Debian's own (python3-torch installs
     // into /usr/bin/python3's site-packages, which a pyenv or venv python3 on the PATH does not see).
-    private static readonly Lazy<(string? Python, string Report)> Found = new(FindPython);
+    // One search per module (torch for the PyTorch mirror, scipy for the Fréchet-distance checks), cached.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<(string? Python, string Report)>> Found = new();
 
     /// <summary>
     /// The interpreter to use, or stops the test: failed in CI (CI=true), where .ci/run installs python3-torch so a
     /// missing PyTorch is a broken set-up, and ignored elsewhere with the reason (never a silent pass).
     /// </summary>
-    public static string RequirePython()
+    public static string RequirePython(string module = "torch", string debianPackages = "python3-torch libopenblas0-pthread")
     {
-        var (python, report) = Found.Value;
+        var (python, report) = Found.GetOrAdd(module, m => new Lazy<(string?, string)>(() => FindPython(m))).Value;
         if (python is not null) return python;
-        var reason = $"PyTorch is not available, so the PyTorch cross-checks cannot run ({report}). On Debian: " +
-                     "`apt-get install python3-torch libopenblas0-pthread` (.ci/run does this as root), or set " +
-                     "BLURVAE_PYTHON to an interpreter that can `import torch`.";
+        var reason = $"Python's {module} is not available, so the cross-checks against it cannot run ({report}). On Debian: " +
+                     $"`apt-get install {debianPackages}` (.ci/run does this as root), or set " +
+                     $"BLURVAE_PYTHON to an interpreter that can `import {module}`.";
         TestContext.Out.WriteLine(reason);
         if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(reason);
         Assert.Ignore(reason);
@@ -56,7 +57,7 @@ internal static class PyTorchReference
         return tensors;
     }
 
-    private static (string? Python, string Report) FindPython()
+    private static (string? Python, string Report) FindPython(string module)
     {
         var candidates = new List<string>();
         var chosen = Environment.GetEnvironmentVariable("BLURVAE_PYTHON");
@@ -68,8 +69,8 @@ internal static class PyTorchReference
         {
             try
             {
-                var (code, stdout, stderr) = Execute(python, ["-c", "import torch; print(torch.__version__)"], TimeSpan.FromMinutes(2));
-                if (code == 0) return (python, $"{python}: torch {stdout.Trim()}");
+                var (code, stdout, stderr) = Execute(python, ["-c", $"import {module}; print({module}.__version__)"], TimeSpan.FromMinutes(2));
+                if (code == 0) return (python, $"{python}: {module} {stdout.Trim()}");
                 var lastLine = stderr.Trim().Split('\n').LastOrDefault() ?? "";
                 tried.Add($"{python}: {lastLine.Trim()}");
             }
@@ -81,7 +82,7 @@ internal static class PyTorchReference
         return (null, "tried " + string.Join("; ", tried));
     }
 
-    private static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    internal static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, TimeSpan timeout)
     {
         var info = new ProcessStartInfo(file)
         {
