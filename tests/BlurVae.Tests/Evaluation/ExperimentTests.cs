@@ -1,0 +1,97 @@
+using BlurVae.Training.Experiments;
+using BlurVae.Tests.Cli;
+
+namespace BlurVae.Tests.Evaluation;
+
+[TestFixture, Category("Evaluation")]
+public class ExperimentTests
+{
+    private const string TinySpec = """
+        { "name": "tiny", "data": "embedded",
+          "train": { "channels": [8, 16], "latent": 8, "mlp-hidden": 32, "kernel-size": 5, "epochs": 3, "warmup-epochs": 0,
+                     "batch-size": 16, "max-images": 48, "max-test-images": 32, "grid-images": 4 },
+          "methods": [ { "name": "L2", "loss": "l2" }, { "name": "Wiener", "loss": "wiener" } ],
+          "betas": [0.5, 1], "seeds": [1], "validation-images": 32 }
+        """;
+
+    [Test]
+    public void TinyGridEndToEndThenResumes()
+    {
+        var dir = Directory.CreateTempSubdirectory("blurvae-experiment-");
+        try
+        {
+            string spec = Path.Combine(dir.FullName, "tiny.json"), output = Path.Combine(dir.FullName, "out");
+            File.WriteAllText(spec, TinySpec);
+            // 1 epoch now (--set overrides the spec), then 2 more on the second call: each run resumes from its checkpoint.
+            var (code, text, err) = CliRunner.Invoke("experiment", spec, "--out", output, "--set", "epochs=1");
+            Assert.That(code, Is.Zero, err);
+            Assert.That(text, Does.Contain("[4/4] Wiener β=1 seed 1").And.Contain("ETA"));
+            string[] runs = ["L2/beta-0.5", "L2/beta-1", "Wiener/beta-0.5", "Wiener/beta-1"];
+            foreach (var run in runs)
+            {
+                string folder = Path.Combine(output, "runs", run, "seed-1");
+                Assert.That(File.Exists(Path.Combine(folder, "checkpoint.safetensors")) && File.Exists(Path.Combine(folder, RunResult.FileName)), Is.True, folder);
+            }
+            string markdown = File.ReadAllText(Path.Combine(output, ExperimentReport.MarkdownFile));
+            Assert.Multiple(() =>
+            {
+                Assert.That(markdown, Does.Contain("| L2 |").And.Contain("| Wiener |").And.Contain("FD-FMNIST gen").And.Contain("−ELBO ours ε=0.5"));
+                Assert.That(markdown, Does.Not.Contain("FID"));
+                Assert.That(System.Text.RegularExpressions.Regex.Matches(markdown, @"\(selected\)").Count, Is.EqualTo(2), "one β per method");
+                Assert.That(File.ReadAllLines(Path.Combine(output, ExperimentReport.CsvFile)), Has.Length.EqualTo(5));
+            });
+            string html = File.ReadAllText(Path.Combine(output, ExperimentReport.HtmlFile));
+            Assert.That(System.Text.RegularExpressions.Regex.Matches(html, "<img ").Count, Is.EqualTo(4 * ExperimentReport.RunImages.Length));
+            Assert.That(html, Does.Contain("<table>").And.Contain("runs/Wiener/beta-1/seed-1/kernels.png"));
+
+            // Same command again: nothing is trained or evaluated again.
+            (code, text, err) = CliRunner.Invoke("experiment", spec, "--out", output, "--set", "epochs=1");
+            Assert.That(code, Is.Zero, err);
+            Assert.That(text, Does.Not.Contain("training epochs"));
+            Assert.That(System.Text.RegularExpressions.Regex.Matches(text, "already trained").Count, Is.EqualTo(4));
+
+            // Longer: every run continues from epoch 1.
+            (code, text, err) = CliRunner.Invoke("experiment", spec, "--out", output, "--set", "epochs=2", "--set", "max-test-images=16");
+            Assert.That(code, Is.Zero, err);
+            Assert.That(text, Does.Contain("training epochs 2–2"));
+            Assert.That(File.ReadAllLines(Path.Combine(output, "runs", "L2", "beta-1", "seed-1", "metrics.jsonl")), Has.Length.EqualTo(2));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [TestCase("{\"methods\": [{\"name\": \"L2\", \"loss\": \"l2\"}], \"oops\": 1}", "unknown key 'oops'")]
+    [TestCase("{\"methods\": []}", "'methods' must be a non-empty array")]
+    [TestCase("{\"methods\": [{\"name\": \"L2\", \"beta\": 2}]}", "method 'L2' sets 'beta'")]
+    [TestCase("{\"methods\": [{\"name\": \"L2\"}, {\"name\": \"L2\"}]}", "'L2' appears twice")]
+    [TestCase("{\"methods\": [{\"name\": \"L2\"}], \"betas\": [1, 1]}", "'betas' lists a value twice")]
+    public void BadSpecsNameTheKey(string json, string message) =>
+        Assert.That(() => ExperimentSpec.Parse(json, "spec.json"), Throws.TypeOf<InvalidDataException>().With.Message.Contains("spec.json").And.Message.Contains(message));
+
+    [Test]
+    public void DataAsAParameterAndBadOptionsAreErrorsOfTheCommand()
+    {
+        var dir = Directory.CreateTempSubdirectory("blurvae-experiment-");
+        try
+        {
+            string spec = Path.Combine(dir.FullName, "s.json");
+            File.WriteAllText(spec, "{\"data\": null, \"methods\": [{\"name\": \"L2\", \"loss\": \"l2\"}]}");
+            var (code, _, err) = CliRunner.Invoke("experiment", spec, "--out", Path.Combine(dir.FullName, "o"));
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain("pass --data PATH"));
+            File.WriteAllText(spec, "{\"data\": \"embedded\", \"methods\": [{\"name\": \"L2\", \"loss\": \"l2\", \"epochs\": 0}]}");
+            (code, _, err) = CliRunner.Invoke("experiment", spec, "--out", Path.Combine(dir.FullName, "o"));
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain("method 'L2'").And.Contain("--epochs"));
+            (code, _, err) = CliRunner.Invoke("experiment", spec, "--set", "epochs");
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain("--set 'epochs'"));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
