@@ -47,6 +47,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                 log.WriteLine($"{label}: training epochs {before + 1}–{options.Epochs} in {options.Out}");
                 run.Train();
             }
+            var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) ?? Evaluate(run, method.Name, beta, seed, fd);
+            results.Add(result);
+            // The ETA counts evaluation into the seconds per trained epoch: small runs spend much of their time there.
             double seconds = clock.Elapsed.TotalSeconds;
             int trained = options.Epochs - before;
             if (trained > 0)
@@ -55,11 +58,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                 trainedSeconds += seconds;
                 remainingEpochs -= trained;
             }
-            var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) ?? Evaluate(run, method.Name, beta, seed, fd);
-            results.Add(result);
             string eta = trainedEpochs > 0 ? Duration(remainingEpochs * trainedSeconds / trainedEpochs) : "unknown";
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{label}: {(trained > 0 ? $"trained {trained} epoch(s) in {Duration(seconds)}" : "already trained")}; " +
+                $"{label}: {(trained > 0 ? $"trained {trained} epoch(s) and evaluated in {Duration(seconds)}" : "already trained")}; " +
                 $"psnr {result.Metric("psnr"):F2}, ssim {result.Metric("ssim"):F4}{(result.ValidationFdGen is double v ? $", validation FD-FMNIST-gen {v:F3}" : "")}. " +
                 $"{i + 1}/{cells.Count} runs done, {remainingEpochs} epoch(s) left, ETA {eta}."));
         }

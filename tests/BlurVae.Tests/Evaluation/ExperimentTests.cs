@@ -95,3 +95,28 @@ public class ExperimentTests
         }
     }
 }
+
+[TestFixture, Category("Evaluation")]
+public class ShippedSpecTests
+{
+    [TestCase("fashion-mnist", 8, 4, 0)]
+    [TestCase("celeba64", 100, 10, 11)]
+    [TestCase("celeba256", 200, 10, 41)]
+    [TestCase("cifar10", 100, 10, 11)]
+    [TestCase("hcp", 400, 20, 11)]
+    public void EveryCellIsAValidRun(string name, int epochs, int warmup, int kernelSize)
+    {
+        string path = Path.Combine(Reference.PyTorchReference.RepositoryRoot(), "experiments", name + ".json");
+        var spec = ExperimentSpec.Load(path).WithOverrides(name == "fashion-mnist" ? null : "/data/placeholder", new Dictionary<string, System.Text.Json.Nodes.JsonNode?>());
+        Assert.That(spec.Methods.Select(m => m.Name), Is.SupersetOf(new[] { "L2", "L1", "BCE", "FFL", "Watson-DFT", "Wiener (ours)" }));
+        Assert.That(spec.Seeds, Has.Count.EqualTo(3));
+        foreach (var m in spec.Methods)
+            foreach (var b in spec.Betas)
+            {
+                var o = spec.OptionsFor(m, b, 1, "out");
+                Assert.That((o.Epochs, o.WarmupEpochs, o.KernelSize), Is.EqualTo((epochs, warmup, kernelSize)), $"{name}: {m.Name}");
+            }
+        if (name != "fashion-mnist")
+            Assert.That(() => ExperimentSpec.Load(path).OptionsFor(spec.Methods[0], 1, 1, "out"), Throws.ArgumentException.With.Message.Contains("--data PATH"));
+    }
+}
