@@ -129,7 +129,7 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
         foreach (var r in results)
         {
             string relative = Path.GetRelativePath(folder, r.Folder).Replace('\\', '/');
-            sb.Append("<section><h3>").Append(E($"{r.Method}, β = {B(r.Beta)}, seed {r.Seed} ({r.Epoch} epochs)")).Append("</h3><p><code>").Append(E(relative)).Append("</code></p>\n");
+            sb.Append("<section><h3>").Append(E($"{r.Method}, β = {B(r.Beta)}, seed {r.Seed}, after epoch {r.Epoch}")).Append("</h3><p><code>").Append(E(relative)).Append("</code></p>\n");
             foreach (var image in RunImages.Where(i => File.Exists(Path.Combine(r.Folder, i))))
                 sb.Append("<img src=\"").Append(E(relative + "/" + image)).Append("\" alt=\"").Append(E($"{image} of {r.Method} β={B(r.Beta)} seed {r.Seed}")).Append("\">");
             sb.Append("</section>\n");

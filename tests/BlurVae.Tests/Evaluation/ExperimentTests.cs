@@ -43,6 +43,7 @@ public class ExperimentTests
             string html = File.ReadAllText(Path.Combine(output, ExperimentReport.HtmlFile));
             Assert.That(System.Text.RegularExpressions.Regex.Matches(html, "<img ").Count, Is.EqualTo(4 * ExperimentReport.RunImages.Length));
             Assert.That(html, Does.Contain("<table>").And.Contain("runs/Wiener/beta-1/seed-1/kernels.png"));
+            AssertRendersTablesAndImages(Path.Combine(output, ExperimentReport.HtmlFile));
 
             // Same command again: nothing is trained or evaluated again.
             (code, text, err) = CliRunner.Invoke("experiment", spec, "--out", output, "--set", "epochs=1");
@@ -60,6 +61,26 @@ public class ExperimentTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Chromium renders the report: the screenshot (kept beside the report as report.png) has the table's grid lines near
+    /// the top and, further down, the runs' images, whose dark Fashion-MNIST backgrounds no text-only page would have.
+    /// </summary>
+    private static void AssertRendersTablesAndImages(string html)
+    {
+        using var shot = HeadlessBrowser.Screenshot(html, Path.ChangeExtension(html, ".png"));
+        int dark = 0, grey = 0;
+        for (int y = 0; y < shot.Height; y += 2)
+            for (int x = 0; x < shot.Width; x += 2)
+            {
+                var c = shot.GetPixel(x, y);
+                if (c.Red < 40 && c.Green < 40 && c.Blue < 40) dark++;
+                else if (c.Red is > 150 and < 220 && c.Red == c.Green && c.Green == c.Blue) grey++;
+            }
+        TestContext.Out.WriteLine($"screenshot {shot.Width}×{shot.Height}: {dark} dark and {grey} grey sampled pixels");
+        Assert.That(dark, Is.GreaterThan(2000), "the run images (dark backgrounds) should be rendered");
+        Assert.That(grey, Is.GreaterThan(200), "the tables' borders should be rendered");
     }
 
     [TestCase("{\"methods\": [{\"name\": \"L2\", \"loss\": \"l2\"}], \"oops\": 1}", "unknown key 'oops'")]
