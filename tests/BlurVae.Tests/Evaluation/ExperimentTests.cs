@@ -127,7 +127,7 @@ public class ShippedSpecTests
     [TestCase("hcp", 400, 20, 11)]
     public void EveryCellIsAValidRun(string name, int epochs, int warmup, int kernelSize)
     {
-        string path = Path.Combine(Reference.PyTorchReference.RepositoryRoot(), "experiments", name + ".json");
+        string path = Path.Combine(Repository.Root(), "experiments", name + ".json");
         var spec = ExperimentSpec.Load(path).WithOverrides(name == "fashion-mnist" ? null : "/data/placeholder", new Dictionary<string, System.Text.Json.Nodes.JsonNode?>());
         Assert.That(spec.Methods.Select(m => m.Name), Is.SupersetOf(new[] { "L2", "L1", "BCE", "FFL", "Watson-DFT", "Wiener (ours)" }));
         Assert.That(spec.Seeds, Has.Count.EqualTo(3));

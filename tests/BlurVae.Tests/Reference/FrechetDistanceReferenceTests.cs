@@ -28,7 +28,7 @@ public class FrechetDistanceReferenceTests
         {
             string input = Path.Combine(dir.FullName, "in.json"), output = Path.Combine(dir.FullName, "out.json");
             File.WriteAllText(input, new JsonObject { ["a"] = Rows(a, dimension), ["b"] = Rows(b, dimension) }.ToJsonString());
-            string script = Path.Combine(PyTorchReference.RepositoryRoot(), "reference", "scipy", "frechet.py");
+            string script = Path.Combine(Repository.Root(), "reference", "scipy", "frechet.py");
             var (code, stdout, stderr) = PyTorchReference.Execute(python, [script, input, output], TimeSpan.FromMinutes(2));
             Assert.That(code, Is.Zero, $"frechet.py failed:\n{stdout}\n{stderr}");
             var reference = JsonNode.Parse(File.ReadAllText(output))!;

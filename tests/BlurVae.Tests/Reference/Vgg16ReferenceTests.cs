@@ -19,7 +19,7 @@ public class Vgg16ReferenceTests
         try
         {
             string path = Path.Combine(dir.FullName, "vgg.safetensors");
-            string script = Path.Combine(PyTorchReference.RepositoryRoot(), "reference", "pytorch", "perceptual.py");
+            string script = Path.Combine(Repository.Root(), "reference", "pytorch", "perceptual.py");
             var (code, stdout, stderr) = PyTorchReference.Execute(python, [script, path, seed.ToString(), side.ToString()], TimeSpan.FromMinutes(3));
             Assert.That(code, Is.Zero, $"perceptual.py failed:\n{stdout}\n{stderr}");
             var model = new Vgg16Features(new Random(0), DType.Float64);
