@@ -33,14 +33,7 @@ public static class ClassifierWeights
                                             $"train them with `blurvae train-classifier --out {path}` or pass --classifier FILE.", path);
         var (tensors, metadata) = SafeTensors.Read(path);
         var model = new FashionClassifier(new Random(0), dtype, backend);
-        foreach (var (name, t) in model.NamedParameters())
-        {
-            if (!tensors.TryGetValue(name, out var e))
-                throw new InvalidDataException($"--classifier '{path}' has no tensor '{name}'; it is not a weights file of `blurvae train-classifier`.");
-            if (!e.Shape.AsSpan().SequenceEqual(t.Shape))
-                throw new InvalidDataException($"--classifier '{path}': tensor '{name}' has shape {Tensor.ShapeString(e.Shape)}, the classifier expects {Tensor.ShapeString(t.Shape)}.");
-            t.Backend.Upload(t.Buffer, e.Values);
-        }
+        NamedTensors.Restore(model.NamedParameters(), tensors, $"--classifier '{path}'", "it is not a weights file of `blurvae train-classifier`.");
         model.Eval();
         return (model, metadata);
     }

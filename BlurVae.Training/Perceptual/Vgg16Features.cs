@@ -76,13 +76,6 @@ public sealed class Vgg16Features : Module
     public void Load(string path)
     {
         var (tensors, _) = SafeTensors.Read(path);
-        foreach (var (name, t) in NamedParameters())
-        {
-            if (!tensors.TryGetValue(name, out var e))
-                throw new InvalidDataException($"--vgg-weights '{path}' has no tensor '{name}'; write it with tools/export-weights.py.");
-            if (!e.Shape.AsSpan().SequenceEqual(t.Shape))
-                throw new InvalidDataException($"--vgg-weights '{path}': '{name}' has shape {Tensor.ShapeString(e.Shape)}, VGG16 expects {Tensor.ShapeString(t.Shape)}.");
-            t.Backend.Upload(t.Buffer, e.Values);
-        }
+        NamedTensors.Restore(NamedParameters(), tensors, $"VGG16 weights '{path}'", "write it with tools/export-weights.py.");
     }
 }
