@@ -64,17 +64,8 @@ public static class TrainingCheckpoint
     public static void Load(Trainer trainer, string path)
     {
         var (tensors, meta) = SafeTensors.Read(path);
-        void Restore(IEnumerable<(string Name, Tensor Value)> targets)
-        {
-            foreach (var (name, t) in targets)
-            {
-                if (!tensors.TryGetValue(name, out var e))
-                    throw new InvalidDataException($"Checkpoint '{path}' has no tensor '{name}' (was it written by a different architecture?).");
-                if (!e.Shape.AsSpan().SequenceEqual(t.Shape))
-                    throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' has shape {Tensor.ShapeString(e.Shape)}, the model expects {Tensor.ShapeString(t.Shape)}.");
-                t.Backend.Upload(t.Buffer, e.Values);
-            }
-        }
+        void Restore(IEnumerable<(string Name, Tensor Value)> targets) =>
+            NamedTensors.Restore(targets, tensors, $"Checkpoint '{path}'", "was it written by a different architecture?");
         Restore(trainer.Vae.NamedParameters("vae.").Concat(trainer.Vae.NamedBuffers("vae.")));
         Restore(trainer.Generator.NamedParameters("kernel_generator.").Concat(trainer.Generator.NamedBuffers("kernel_generator.")));
         RestoreOptimizer(trainer.OptVae, trainer.Vae.NamedParameters(), "optim.vae.", ParseInt(meta, "optim.vae.step", path));

@@ -1,3 +1,4 @@
+using BlurVae.Training.Io;
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
@@ -33,16 +34,21 @@ public static class RunCommands
         return (trainer, new TrainingRun.Loaded(options, side));
     }
 
-    public static int Eval(DirectoryInfo run, string? data, TextWriter log)
+    public static int Eval(DirectoryInfo run, string? data, TextWriter log) => Eval(run, data, new PaperEvaluationOptions(), log);
+
+    public static int Eval(DirectoryInfo run, string? data, PaperEvaluationOptions paper, TextWriter log)
     {
+        paper.Validate();
         var (trainer, loaded) = Restore(run, data, log);
         var (split, _) = TrainingRun.LoadData(loaded.Options, loaded.Side);
         if (split.Test.Channels != trainer.Channels)
             throw new ArgumentException($"--data '{loaded.Options.Data}' has {split.Test.Channels} channels; the run was trained on {trainer.Channels}.");
         var table = Evaluation.Run(trainer, split.Test, loaded.Options.BatchSize,
             $"{split.Test.Count} test images of {split.Test.Name}, after epoch {trainer.Epoch} ({loaded.Options.Loss.ToString().ToLowerInvariant()} loss)");
+        var notes = PaperEvaluation.AddTo(table, trainer, split.Test, loaded.Options.BatchSize, paper);
         log.WriteLine(table.ToText());
-        table.SaveMarkdown(Path.Combine(run.FullName, "eval.md"));
+        foreach (var note in notes) log.WriteLine(note);
+        AtomicFile.WriteAllText(Path.Combine(run.FullName, "eval.md"), table.ToMarkdown() + string.Concat(notes.Select(n => "\n" + n + "\n")));
         return 0;
     }
 

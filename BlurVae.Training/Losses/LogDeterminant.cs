@@ -41,14 +41,18 @@ public static class LogDeterminant
     /// <param name="height">Image height H ≥ ks.</param>
     /// <param name="width">Image width W ≥ ks.</param>
     /// <param name="eps">ε ≥ 0 added to the blur matrix; with ε = 0 a removed frequency gives −∞.</param>
-    public static Tensor Compute(Tensor kernel, int channels, int height, int width, double eps)
+    public static Tensor Compute(Tensor kernel, int channels, int height, int width, double eps) =>
+        PerImage(kernel, channels, height, width, eps).Sum() * (1.0 / kernel.Shape[0]);
+
+    /// <summary>The paper's ½·log|Σ| of each image, [N] (what <see cref="Compute"/> averages).</summary>
+    public static Tensor PerImage(Tensor kernel, int channels, int height, int width, double eps)
     {
         CheckChannels(channels);
         LossArguments.CheckNonNegative(Name, eps, nameof(eps));
         var otf = BlurKernelOtf.Compute(kernel, height, width);
         var shift = Tensor.FromArray([eps, 0.0], [2], otf.DType, otf.Backend);
         var logModulusSquared = HalfSpectrum.AbsSquared(otf + shift).Log();       // log|F_k + ε|², [N, H, W/2+1]
-        return (logModulusSquared * HalfSpectrum.ColumnMultiplicity(width, otf)).Sum() * (0.5 * channels / kernel.Shape[0]);
+        return (logModulusSquared * HalfSpectrum.ColumnMultiplicity(width, otf)).Sum([1, 2]) * (0.5 * channels);
     }
 
     /// <summary>The exact ½·log|Σ| = −½·channels·Σ_f log|W_f|² for the Wiener filter with constant c, mean over the batch.</summary>

@@ -36,7 +36,7 @@ public static class Evaluation
                 hf.AddRange(Sharpness.HighFrequencyRatioPerImage(xHat, x));
                 width.AddRange(KernelWidth.PerKernel(kernel));
                 l2.AddRange(HalfSquaredErrorPerImage(x, xHat, n));
-                kl.AddRange(KlPerImage(mu, logVar, n));
+                kl.AddRange(NegativeElbo.KlPerImage(mu, logVar));
             }
         }
         finally
@@ -64,20 +64,6 @@ public static class Evaluation
             double s = 0;
             for (int j = i * per; j < (i + 1) * per; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
             yield return 0.5 * s;
-        }
-    }
-
-    /// <summary>KL(q(z|x) ‖ N(0, I)) of each image, summed over latent dimensions.</summary>
-    private static IEnumerable<double> KlPerImage(Tensor mu, Tensor logVar, int n)
-    {
-        var m = mu.ToDoubleArray();
-        var lv = logVar.ToDoubleArray();
-        int per = m.Length / n;
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (int j = i * per; j < (i + 1) * per; j++) s += -0.5 * (1 + lv[j] - m[j] * m[j] - Math.Exp(lv[j]));
-            yield return s;
         }
     }
 }

@@ -19,9 +19,26 @@ internal static class PyTorchReference
     {
         var (python, report) = (TorchPython.Path, TorchPython.Report);
         if (python is not null) return python;
-        var reason = $"PyTorch is not available, so the PyTorch cross-checks cannot run ({report}). On Debian: " +
-                     "`apt-get install python3-torch libopenblas0-pthread` (.ci/run does this as root), or set " +
-                     "BLURVAE_PYTHON to an interpreter that can `import torch`.";
+        return Stop($"PyTorch is not available, so the PyTorch cross-checks cannot run ({report}). On Debian: " +
+                    "`apt-get install python3-torch libopenblas0-pthread` (.ci/run does this as root), or set " +
+                    "BLURVAE_PYTHON to an interpreter that can `import torch`.");
+    }
+
+    /// <summary>
+    /// The torch interpreter when it can also import <paramref name="module"/> (scipy, torchvision: Debian installs them
+    /// beside python3-torch), or stops the test like <see cref="RequirePython()"/>.
+    /// </summary>
+    public static string RequirePython(string module, string debianPackage)
+    {
+        string python = RequirePython();
+        var (code, _, stderr) = Execute(python, ["-c", $"import {module}"], TimeSpan.FromMinutes(2));
+        if (code == 0) return python;
+        return Stop($"{python} cannot import {module} ({stderr.Trim().Split('\n').LastOrDefault()?.Trim()}), so the cross-checks against it cannot run. " +
+                    $"On Debian: `apt-get install {debianPackage}` (.ci/run does this as root).");
+    }
+
+    private static string Stop(string reason)
+    {
         TestContext.Out.WriteLine(reason);
         if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(reason);
         Assert.Ignore(reason);
@@ -44,7 +61,7 @@ internal static class PyTorchReference
         return tensors;
     }
 
-    private static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    internal static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, TimeSpan timeout)
     {
         var info = new ProcessStartInfo(file)
         {

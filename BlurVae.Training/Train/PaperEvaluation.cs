@@ -1,0 +1,96 @@
+using BlurVae.Training.Classifier;
+using BlurVae.Training.Data;
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
+using BlurVae.Training.Metrics;
+using BlurVae.Training.Models;
+
+namespace BlurVae.Training.Train;
+
+/// <summary>What `blurvae eval` adds to <see cref="Evaluation"/>: FD-FMNIST and the ELBO table's settings.</summary>
+public sealed record PaperEvaluationOptions
+{
+    /// <summary>Classifier weights for FD-FMNIST; null = the shipped file beside the program.</summary>
+    public string? Classifier { get; init; }
+    /// <summary>ε of K + εI in the log-determinant of our likelihood's ELBO (the paper's Table 6 uses 0.5).</summary>
+    public double ElboEps { get; init; } = 0.5;
+    /// <summary>Seed of the prior samples (FD-FMNIST-gen) and of the posterior draw z ~ q(z|x) of the ELBO.</summary>
+    public int Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (!(ElboEps > 0) || !double.IsFinite(ElboEps)) throw new ArgumentException($"--elbo-eps must be a positive number (got {ElboEps}).");
+    }
+}
+
+/// <summary>
+/// The paper's generative metrics of a trained VAE on a test split, as rows of a <see cref="MetricTable"/>:
+/// fd-fmnist-rec (test images against their reconstructions at z = μ), fd-fmnist-gen (test images against as many
+/// decoded prior samples), and the per-image negative ELBO in nats and bits/dim under Σ = I and under ours at ε
+/// (one posterior draw per image, seeded). Notes say what was skipped and why (weights missing, wrong image shape).
+/// </summary>
+public static class PaperEvaluation
+{
+    public static List<string> AddTo(MetricTable table, Trainer trainer, ImageDataset data, int batchSize, PaperEvaluationOptions options)
+    {
+        options.Validate();
+        var notes = new List<string>();
+        trainer.Vae.Eval();
+        trainer.Generator.Eval();
+        try
+        {
+            using var _ = GradMode.NoGrad();
+            AddElbo(table, trainer, data, batchSize, options);
+            if (FdFmnist.NotApplicable(trainer.Channels, trainer.Side) is string why)
+                notes.Add($"{FdFmnist.Name} skipped: {why}.");
+            else if (options.Classifier is null && !File.Exists(ClassifierWeights.ShippedPath))
+                notes.Add($"{FdFmnist.Name} skipped: the shipped classifier weights {ClassifierWeights.ShippedPath} are missing; pass --classifier FILE (from `blurvae train-classifier`).");
+            else
+            {
+                var (classifier, metadata) = ClassifierWeights.Load(options.Classifier);
+                var (rec, gen) = FdFmnistOf(trainer, data, batchSize, new FdFmnist(classifier), options.Seed);
+                table.Add("fd-fmnist-rec", new MeanStd(rec, 0, data.Count)).Add("fd-fmnist-gen", new MeanStd(gen, 0, data.Count));
+                notes.Add($"{FdFmnist.Name}: Fréchet distance in the 128-d features of our Fashion-MNIST classifier ({ClassifierWeights.Describe(metadata)}); not FID.");
+            }
+        }
+        finally
+        {
+            trainer.Vae.Train();
+            trainer.Generator.Train();
+        }
+        return notes;
+    }
+
+    /// <summary>(FD-FMNIST of reconstructions, FD-FMNIST of prior samples), both against the real images of data.</summary>
+    public static (double Reconstructions, double Samples) FdFmnistOf(Trainer trainer, ImageDataset data, int batchSize, FdFmnist fd, int seed)
+    {
+        IEnumerable<Tensor> Real() => data.Batches(batchSize, 0, 0, shuffle: false, dtype: trainer.DType, backend: trainer.Backend);
+        var real = fd.Statistics(Real());
+        var reconstructions = fd.Statistics(Real().Select(x => trainer.Vae.Decode(trainer.Vae.Encode(x).Mu)));
+        var rng = new Random(seed);
+        var samples = fd.Statistics(Enumerable.Range(0, (data.Count + batchSize - 1) / batchSize).Select(b =>
+            trainer.Vae.Decode(Tensor.Randn([Math.Min(batchSize, data.Count - b * batchSize), trainer.Options.Latent], rng, trainer.DType, trainer.Backend))));
+        return (FdFmnist.Distance(real, reconstructions), FdFmnist.Distance(real, samples));
+    }
+
+    private static void AddElbo(MetricTable table, Trainer trainer, ImageDataset data, int batchSize, PaperEvaluationOptions options)
+    {
+        var identity = new List<double>();
+        var wiener = new List<double>();
+        var noise = new Random(options.Seed);
+        foreach (var x in data.Batches(batchSize, 0, 0, shuffle: false, dtype: trainer.DType, backend: trainer.Backend))
+        {
+            var (mu, logVar) = trainer.Vae.Encode(x);
+            var z = VaeModel.Reparameterize(mu, logVar, Tensor.Randn(mu.Shape, noise, trainer.DType, trainer.Backend));
+            var xHat = trainer.Vae.Decode(z);
+            identity.AddRange(NegativeElbo.IdentityCovariance(x, xHat, mu, logVar));
+            wiener.AddRange(NegativeElbo.WienerCovariance(x, xHat, trainer.KernelFor(z), mu, logVar, options.ElboEps, trainer.Options.WienerC));
+        }
+        int d = data.ImageSize;
+        string eps = options.ElboEps.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        table.Add("neg_elbo_identity_nats", identity)
+             .Add("neg_elbo_identity_bpd", identity.Select(v => NegativeElbo.BitsPerDimension(v, d)).ToList())
+             .Add($"neg_elbo_wiener_eps{eps}_nats", wiener)
+             .Add($"neg_elbo_wiener_eps{eps}_bpd", wiener.Select(v => NegativeElbo.BitsPerDimension(v, d)).ToList());
+    }
+}
