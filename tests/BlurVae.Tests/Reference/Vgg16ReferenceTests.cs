@@ -28,7 +28,7 @@ public class Vgg16ReferenceTests
             var input = tensors["input"];
             var x = Tensor.FromArray(input.Values, input.Shape, DType.Float64);
             x.RequiresGrad = true;
-            var taps = model.Taps(x);
+            var taps = model.Taps(x).Select(t => t.Keep()).ToList(); // read after Backward(): kept from the autograd's release
             Tensor loss = taps.Select(t => t.Square().Mean()).Aggregate((a, b) => a + b);
             loss.Backward();
             for (int i = 0; i < taps.Count; i++)

@@ -71,8 +71,9 @@ public sealed class ConvTranspose2dFunction : Function
         if (bias is not null)
         {
             // Into a new buffer: the kernels' arguments are __restrict__, so y may not be both input and output.
-            var withBias = Tensor.Zeros(yShape, x.DType, x.Backend);
+            var withBias = Tensor.Empty(yShape, x.DType, x.Backend);
             x.Backend.BinaryForward(BinaryOp.Add, withBias.Buffer, yShape, y.Buffer, yShape, bias.Buffer, [1, g.InChannels, 1, 1]);
+            y.Release(); // a forward's temporary: the autograd tracks only what a node records, so return it now
             y = withBias;
         }
         var fn = new ConvTranspose2dFunction { _g = g };

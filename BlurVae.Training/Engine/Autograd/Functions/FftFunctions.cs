@@ -90,13 +90,16 @@ internal static class FftScale
 {
     /// <summary>
     /// <paramref name="t"/>·<paramref name="scale"/> in a new tensor (t itself for 1): never in place, since the
-    /// device kernels take __restrict__ input and output pointers.
+    /// device kernels take __restrict__ input and output pointers. t is a temporary the caller gives up: its buffer
+    /// returns to the cache at once (a forward's temporaries are not tracked by the autograd, so nothing else would
+    /// return it before a garbage collection).
     /// </summary>
     public static Tensor Scaled(Tensor t, double scale)
     {
         if (scale == 1.0) return t;
         var y = t.EmptyLike();
         t.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, t.Buffer, scale);
+        t.Release();
         return y;
     }
 
