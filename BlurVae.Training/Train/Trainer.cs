@@ -1,5 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Data;
 using BlurVae.Training.Losses;
 using BlurVae.Training.Models;
@@ -70,6 +71,12 @@ public sealed class Trainer
     public Adam OptVae { get; }
     public Adam OptKernel { get; }
 
+    /// <summary>
+    /// Data-parallel training: before each optimiser step the gradients are averaged over these ranks (each rank's
+    /// loss is the mean over its shard, so the mean of the ranks' gradients is the gradient of the global batch).
+    /// </summary>
+    public ICollectives Collectives { get; set; } = SingleProcess.Instance;
+
     /// <summary>Epochs completed (the next epoch to train has this index).</summary>
     public int Epoch { get; set; }
 
@@ -117,6 +124,7 @@ public sealed class Trainer
         {
             SetRequiresGrad(Generator, true);
         }
+        AverageGradients(Vae);
         OptVae.Step();
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
@@ -127,8 +135,15 @@ public sealed class Trainer
         if (!double.IsFinite(fitValue))
             throw new NonFiniteLossException($"The kernel-fit loss became {fitValue} at epoch {epoch + 1}. Training stopped; the last good checkpoint is kept.");
         fit.Backward();
+        AverageGradients(Generator);
         OptKernel.Step();
         return new StepResult(lossValue, recValue, klValue, fitValue, wiener);
+    }
+
+    private void AverageGradients(Engine.Nn.Module module)
+    {
+        if (Collectives.WorldSize > 1)
+            Collectives.AllReduce(module.Parameters().Where(p => p.Grad is not null).Select(p => p.Grad!).ToList(), average: true);
     }
 
     private static void SetRequiresGrad(Engine.Nn.Module module, bool value)
