@@ -1,5 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cuda;
+using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Engine.Nn;
 using BlurVae.Training.Engine.Tensors;
@@ -71,7 +72,14 @@ public sealed class DataParallel : IDisposable
     public void Attach(Trainer trainer, TextWriter log)
     {
         if (trainer.Backend is CudaBackend cuda && Collectives is MpiCollectives)
-            Collectives = NcclCollectives.Create(_mpi, cuda);
+        {
+            // Every rank must choose the same transport: all of them load NCCL, or all of them learn that one could not.
+            bool loaded = NativeLibraries.TryLoad(NativeLibraries.Nccl, out _, out var where);
+            Span<double> missing = [loaded ? 0 : 1];
+            _mpi.AllReduceSum(missing);
+            if (missing[0] == 0) Collectives = NcclCollectives.Create(_mpi, cuda);
+            else log.WriteLine($"data parallel: NCCL is not usable on {missing[0]:0} rank(s){(loaded ? "" : $" ({where})")}; the gradients go through host memory over MPI.");
+        }
         trainer.Collectives = Collectives;
         Collectives.Broadcast(StateOf(trainer));
         foreach (var bn in trainer.Vae.Modules().Concat(trainer.Generator.Modules()).OfType<BatchNorm>())
