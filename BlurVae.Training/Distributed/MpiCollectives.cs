@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Numerics;
 using BlurVae.Kernels;
 using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
@@ -88,25 +89,10 @@ public sealed unsafe class MpiCollectives : ICollectives
         _busy.Start();
         try
         {
-            int total = checked(bucket.Sum(t => t.Length));
             if (bucket[0].DType == DType.Float64)
-            {
-                if (_doubles.Length < total) _doubles = new double[total];
-                var host = _doubles.AsSpan(0, total);
-                Pack(bucket, host, (t, s) => t.Backend.Download(t.Buffer, s));
-                fixed (double* p = host) { var q = p; Blocking(call, () => collective(q, total, _mpi.Double)); }
-                if (average) TensorPrimitives.Multiply(host, 1.0 / WorldSize, host);
-                Unpack(bucket, host, (t, s) => t.Backend.Upload(t.Buffer, s));
-            }
+                Staged(bucket, ref _doubles, _mpi.Double, call, average, collective, (t, s) => t.Backend.Download(t.Buffer, s), (t, s) => t.Backend.Upload(t.Buffer, s));
             else
-            {
-                if (_floats.Length < total) _floats = new float[total];
-                var host = _floats.AsSpan(0, total);
-                Pack(bucket, host, (t, s) => t.Backend.Download(t.Buffer, s));
-                fixed (float* p = host) { var q = p; Blocking(call, () => collective(q, total, _mpi.Float)); }
-                if (average) TensorPrimitives.Multiply(host, 1f / WorldSize, host);
-                Unpack(bucket, host, (t, s) => t.Backend.Upload(t.Buffer, s));
-            }
+                Staged(bucket, ref _floats, _mpi.Float, call, average, collective, (t, s) => t.Backend.Download(t.Buffer, s), (t, s) => t.Backend.Upload(t.Buffer, s));
         }
         finally
         {
@@ -117,19 +103,26 @@ public sealed unsafe class MpiCollectives : ICollectives
     private delegate void Download<T>(Tensor t, Span<T> destination);
     private delegate void Upload<T>(Tensor t, ReadOnlySpan<T> source);
 
-    private static void Pack<T>(IReadOnlyList<Tensor> bucket, Span<T> host, Download<T> download)
+    /// <summary>The bucket's tensors one after another in <paramref name="pool"/> (grown as needed, kept for the next step).</summary>
+    private void Staged<T>(IReadOnlyList<Tensor> bucket, ref T[] pool, nint datatype, string call, bool average, Collective collective,
+        Download<T> download, Upload<T> upload) where T : unmanaged, INumberBase<T>
     {
+        int total = checked(bucket.Sum(t => t.Length));
+        if (pool.Length < total) pool = new T[total];
+        var host = pool.AsSpan(0, total);
         int offset = 0;
         foreach (var t in bucket)
         {
             download(t, host.Slice(offset, t.Length));
             offset += t.Length;
         }
-    }
-
-    private static void Unpack<T>(IReadOnlyList<Tensor> bucket, Span<T> host, Upload<T> upload)
-    {
-        int offset = 0;
+        fixed (T* p = host)
+        {
+            var q = p;
+            Blocking(call, () => collective(q, total, datatype));
+        }
+        if (average) TensorPrimitives.Multiply<T>(host, T.One / T.CreateChecked(WorldSize), host);
+        offset = 0;
         foreach (var t in bucket)
         {
             upload(t, host.Slice(offset, t.Length));
