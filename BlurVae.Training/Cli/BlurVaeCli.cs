@@ -3,7 +3,7 @@ using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 
-/// <summary>`blurvae train | eval | sample | reconstruct | bench`.</summary>
+/// <summary>`blurvae train | eval | sample | reconstruct | bench | profile | selftest`.</summary>
 public static class BlurVaeCli
 {
     public static RootCommand Build()
@@ -45,6 +45,7 @@ public static class BlurVaeCli
         root.Subcommands.Add(reconstruct);
 
         root.Subcommands.Add(BenchCommand.Create(Guard));
+        root.Subcommands.Add(ProfileCommand.Create(Guard));
         root.Subcommands.Add(SelfTestCommand.Create());
         return root;
     }
