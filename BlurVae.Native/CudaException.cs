@@ -1,7 +1,7 @@
 namespace BlurVae.Native;
 
 /// <summary>
-/// A non-success status from the CUDA driver, NVRTC, cuFFT or cuBLAS, carrying the library's own name and text for it.
+/// A non-success status from the CUDA driver, NVRTC, cuFFT, cuBLAS or NCCL, carrying the library's own name and text for it.
 /// </summary>
 public sealed class CudaException : Exception
 {
@@ -17,7 +17,7 @@ public sealed class CudaException : Exception
         Detail = detail;
     }
 
-    /// <summary>"CUDA driver", "NVRTC", "cuFFT" or "cuBLAS".</summary>
+    /// <summary>"CUDA driver", "NVRTC", "cuFFT", "cuBLAS" or "NCCL".</summary>
     public string Library { get; }
 
     public int Status { get; }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace BlurVae.Native;
 
 /// <summary>
-/// Finds the CUDA libraries by their versioned sonames. The CUDA toolkits install only versioned names on most
+/// Finds the CUDA libraries (and Open MPI and NCCL, searched the same way) by their versioned sonames. The CUDA toolkits install only versioned names on most
 /// distributions (Debian ships libcufft.so.11 but no libcufft.so), so a plain DllImport("cufft") would fail
 /// where the library is in fact present. Order: the newest soname first (the loader's own search), then
 /// $BLURVAE_CUDA_LIBRARY_PATH (colon-separated), CUDA_PATH, /usr/local/cuda/lib64, every LD_LIBRARY_PATH entry, and
@@ -19,6 +19,10 @@ public static class NativeLibraries
     public const string Nvrtc = "nvrtc";
     public const string Cufft = "cufft";
     public const string Cublas = "cublas";
+    /// <summary>Open MPI (libmpi.so.40; its handles are addresses of global symbols, see <see cref="Mpi"/>).</summary>
+    public const string Mpi = "mpi";
+    /// <summary>NCCL (libnccl.so.2: the CUDA toolkit's, a distribution's, or pip's nvidia-nccl-cu12 wheel).</summary>
+    public const string Nccl = "nccl";
 
     private static readonly Dictionary<string, string[]> Sonames = new()
     {
@@ -26,6 +30,8 @@ public static class NativeLibraries
         [Cublas] = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"],
         [Cufft] = ["libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so"],
         [Nvrtc] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
+        [Mpi] = ["libmpi.so.40"],
+        [Nccl] = ["libnccl.so.2", "libnccl.so"],
     };
 
     private static readonly object Gate = new();
@@ -36,7 +42,7 @@ public static class NativeLibraries
     public static IReadOnlyList<string> CandidatesFor(string logicalName) =>
         Sonames.TryGetValue(logicalName, out var names)
             ? names
-            : throw new ArgumentException($"Unknown CUDA library '{logicalName}'.", nameof(logicalName));
+            : throw new ArgumentException($"Unknown native library '{logicalName}'.", nameof(logicalName));
 
     /// <summary>Every path tried for a logical library, in order: bare sonames (the loader's own search), then the directories.</summary>
     public static IEnumerable<string> SearchPaths(string logicalName) => SearchPaths(CandidatesFor(logicalName));

@@ -134,6 +134,9 @@ public sealed unsafe class CudaDevice : GpuDevice
 
     public CudaContext Context => _context;
 
+    /// <summary>The stream every kernel, copy and library call is enqueued on; NCCL's collectives join it.</summary>
+    public nint StreamHandle => _stream.Handle;
+
     /// <summary>The PTX in use and where the cache keeps it.</summary>
     public PtxCacheEntry Ptx { get; }
 

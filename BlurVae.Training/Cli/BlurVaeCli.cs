@@ -13,7 +13,7 @@ public static class BlurVaeCli
         var flags = new TrainFlags();
         var train = new Command("train", "Train a VAE (and its kernel generator G_γ) and write checkpoint, metrics.jsonl, grids and plots into --out.");
         foreach (var o in flags.All()) train.Options.Add(o);
-        train.SetAction(r => Guard(() => RunCommands.Train(flags.Bind(r), r.GetValue(flags.Resume), Console.Out)));
+        train.SetAction(r => Guard(() => RunCommands.Train(flags.Bind(r), r.GetValue(flags.Resume), flags.BindDistributed(r), r.GetValue(flags.Threads), Console.Out)));
         root.Subcommands.Add(train);
 
         var runOption = new Option<DirectoryInfo>("--run") { Description = "Run folder written by train", DefaultValueFactory = _ => new DirectoryInfo(new TrainOptions().Out) };

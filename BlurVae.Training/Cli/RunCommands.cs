@@ -2,6 +2,7 @@ using BlurVae.Training.Io;
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
+using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;
 using BlurVae.Training.Engine.Tensors;
@@ -12,9 +13,28 @@ namespace BlurVae.Training.Cli;
 /// <summary>What each verb does, given its parsed options. Returns the process exit code.</summary>
 public static class RunCommands
 {
-    public static int Train(TrainOptions options, bool resume, TextWriter log)
+    public static int Train(TrainOptions options, bool resume, DistributedOptions distributed, int threads, TextWriter log)
     {
-        var run = TrainingRun.Open(options, resume, log);
+        if (threads < 0) throw new ArgumentException($"--threads must be ≥ 0 (0 = the cores divided among the ranks on this machine; got {threads}).");
+        distributed.Validate();
+        if (!distributed.Enabled)
+        {
+            if (threads > 0) Kernels.Cpu.CpuBackend.Threads = threads;
+            return TrainAndReport(TrainingRun.Open(options, resume, log), log);
+        }
+        var parallel = DataParallel.Start(distributed, Console.Error);
+        Kernels.Cpu.CpuBackend.Threads = threads > 0 ? threads : DataParallel.DefaultThreads;
+        Console.WriteLine($"rank {parallel.Rank} of {parallel.WorldSize}: pid {Environment.ProcessId} on {Environment.MachineName}, {Kernels.Cpu.CpuBackend.Threads} CPU threads");
+        // Rank 0 alone reports (and writes the run's files); the others stay quiet unless they fail.
+        int code = TrainAndReport(TrainingRun.Open(options, resume, parallel.IsRoot ? log : TextWriter.Null, parallel), parallel.IsRoot ? log : TextWriter.Null);
+        // Only a run that ended normally on this rank finalises MPI; a rank that throws exits without it and mpirun
+        // ends the others (MPI_Finalize would wait for them).
+        parallel.Dispose();
+        return code;
+    }
+
+    private static int TrainAndReport(TrainingRun run, TextWriter log)
+    {
         var last = run.Train();
         log.WriteLine($"Run folder: {run.Folder}");
         if (last is not null) log.WriteLine(last.ToText());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using BlurVae.Training.Distributed;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
@@ -43,6 +44,10 @@ internal sealed class TrainFlags
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
     public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure", DefaultValueFactory = _ => D.GridImages };
     public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint (its saved options apply; --epochs may extend it)" };
+    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads of this process (per rank with --distributed); 0 = the cores divided among the ranks on this machine", DefaultValueFactory = _ => 0 };
+    public readonly Option<bool> Distributed = new("--distributed") { Description = "Data-parallel training as one rank of an MPI job: mpirun -np N blurvae train --distributed …; --batch-size is the global batch, split evenly over the ranks" };
+    public readonly Option<bool> SyncBn = new("--sync-bn") { Description = "With --distributed: batch normalisation with the global batch's statistics (default: each rank's own)" };
+    public readonly Option<double> CollectiveTimeout = new("--collective-timeout") { Description = "With --distributed: seconds a collective may wait for the other ranks before the job is aborted naming them", DefaultValueFactory = _ => new DistributedOptions().CollectiveTimeoutSeconds };
 
     public TrainFlags()
     {
@@ -57,7 +62,16 @@ internal sealed class TrainFlags
     [
         Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
         FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, Out, GridImages, Resume,
+        Threads, Distributed, SyncBn, CollectiveTimeout,
     ];
+
+    /// <summary>How the run is spread over processes: not part of the saved options, so a run resumes on any rank count.</summary>
+    public DistributedOptions BindDistributed(ParseResult r) => new()
+    {
+        Enabled = r.GetValue(Distributed),
+        SyncBn = r.GetValue(SyncBn),
+        CollectiveTimeoutSeconds = r.GetValue(CollectiveTimeout),
+    };
 
     /// <summary>The options: defaults, then the config file, then every flag given explicitly.</summary>
     public TrainOptions Bind(ParseResult r)

@@ -15,6 +15,9 @@ public static class BackendSelection
 {
     public static readonly string[] Devices = ["auto", "cpu", "cuda", "emulated"];
 
+    /// <summary>The GPU "cuda" and "auto" open (data-parallel runs: the rank's local rank); set before the first selection.</summary>
+    public static int CudaOrdinal { get; set; }
+
     private static readonly Lock Gate = new();
     private static CudaBackend? _cuda;
     private static string? _cudaReason;
@@ -92,7 +95,7 @@ public static class BackendSelection
     {
         lock (Gate)
         {
-            if (_cudaReason is null) _cuda = CudaBackend.TryCreate(out _cudaReason);
+            if (_cudaReason is null) _cuda = CudaBackend.TryCreate(out _cudaReason, CudaOrdinal);
             reason = _cudaReason;
             return _cuda;
         }

@@ -1,4 +1,5 @@
 using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Data;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Engine.Tensors;
@@ -12,31 +13,39 @@ namespace BlurVae.Training.Train;
 /// </summary>
 public static class Evaluation
 {
-    public static MetricTable Run(Trainer trainer, ImageDataset data, int batchSize, string? title = null)
+    /// <summary>The names of the metrics, in the table's order.</summary>
+    private static readonly string[] Names = ["psnr", "ssim", "hf_energy_ratio", "kernel_width", "l2", "kl"];
+
+    /// <param name="collectives">Data-parallel evaluation: each rank scores its contiguous share of the images and the
+    /// per-image values are summed over the ranks into one list (zeros elsewhere), so every rank gets the table one
+    /// process would compute on all images.</param>
+    public static MetricTable Run(Trainer trainer, ImageDataset data, int batchSize, string? title = null, ICollectives? collectives = null)
     {
-        var psnr = new List<double>();
-        var ssim = new List<double>();
-        var hf = new List<double>();
-        var width = new List<double>();
-        var l2 = new List<double>();
-        var kl = new List<double>();
+        int rank = collectives?.Rank ?? 0, ranks = collectives?.WorldSize ?? 1;
+        int first = (int)((long)data.Count * rank / ranks), end = (int)((long)data.Count * (rank + 1) / ranks);
+        var values = new double[Names.Length * data.Count];
         trainer.Vae.Eval();
         trainer.Generator.Eval();
         try
         {
             using var _ = GradMode.NoGrad();
-            foreach (var x in data.Batches(batchSize, seed: 0, epoch: 0, shuffle: false, dropLast: false, dtype: trainer.DType, backend: trainer.Backend))
+            for (int start = first; start < end; start += batchSize)
             {
+                int n = Math.Min(batchSize, end - start);
+                var x = data.GetBatch(Enumerable.Range(start, n).ToArray(), trainer.DType, trainer.Backend);
                 var (mu, logVar) = trainer.Vae.Encode(x);
                 var xHat = trainer.Vae.Decode(mu);
                 var kernel = trainer.Generator.Forward(mu);
-                int n = x.Shape[0];
-                psnr.AddRange(Psnr.PerImage(xHat, x));
-                ssim.AddRange(Ssim.PerImage(xHat, x));
-                hf.AddRange(Sharpness.HighFrequencyRatioPerImage(xHat, x));
-                width.AddRange(KernelWidth.PerKernel(kernel));
-                l2.AddRange(HalfSquaredErrorPerImage(x, xHat, n));
-                kl.AddRange(NegativeElbo.KlPerImage(mu, logVar));
+                IEnumerable<double>[] perImage =
+                [
+                    Psnr.PerImage(xHat, x), Ssim.PerImage(xHat, x), Sharpness.HighFrequencyRatioPerImage(xHat, x),
+                    KernelWidth.PerKernel(kernel), HalfSquaredErrorPerImage(x, xHat, n), NegativeElbo.KlPerImage(mu, logVar),
+                ];
+                for (int m = 0; m < Names.Length; m++)
+                {
+                    int i = m * data.Count + start;
+                    foreach (double v in perImage[m]) values[i++] = v;
+                }
             }
         }
         finally
@@ -44,13 +53,11 @@ public static class Evaluation
             trainer.Vae.Train();
             trainer.Generator.Train();
         }
-        return new MetricTable(title)
-            .Add("psnr", psnr)
-            .Add("ssim", ssim)
-            .Add("hf_energy_ratio", hf)
-            .Add("kernel_width", width)
-            .Add("l2", l2)
-            .Add("kl", kl);
+        collectives?.AllReduceSum(values);
+        var table = new MetricTable(title);
+        for (int m = 0; m < Names.Length; m++)
+            table.Add(Names[m], new ArraySegment<double>(values, m * data.Count, data.Count));
+        return table;
     }
 
     /// <summary>½‖x − x̂‖² of each image (the L2 term, Σ = I).</summary>

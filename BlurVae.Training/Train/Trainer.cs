@@ -1,5 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Data;
 using BlurVae.Training.Losses;
 using BlurVae.Training.Models;
@@ -72,6 +73,12 @@ public sealed class Trainer
     public Adam OptVae { get; }
     public Adam OptKernel { get; }
 
+    /// <summary>
+    /// Data-parallel training: before each optimiser step the gradients are averaged over these ranks (each rank's
+    /// loss is the mean over its shard, so the mean of the ranks' gradients is the gradient of the global batch).
+    /// </summary>
+    public ICollectives Collectives { get; set; } = SingleProcess.Instance;
+
     /// <summary>Epochs completed (the next epoch to train has this index).</summary>
     public int Epoch { get; set; }
 
@@ -127,6 +134,7 @@ public sealed class Trainer
         {
             SetRequiresGrad(Generator, true);
         }
+        AverageGradients(Vae);
         OptVae.Step();
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
@@ -134,6 +142,7 @@ public sealed class Trainer
         var kernel = Generator.Forward(z);
         var fit = BlurKernelFitLoss.Compute(x, reconstructionData, kernel);
         fit.Backward();
+        AverageGradients(Generator);
         OptKernel.Step();
         _lossSums.Add([elbo, reconstruction, kl, fit]);
         // The step's own tensors that backward does not release (detached copies, loss values): nothing else
@@ -155,6 +164,12 @@ public sealed class Trainer
         if (!double.IsFinite(sums[3]))
             throw new NonFiniteLossException($"The kernel-fit loss became {sums[3]} at epoch {epoch + 1} (summed over the last {steps} step(s)). Training stopped; the last good checkpoint is kept.");
         return (sums, steps);
+    }
+
+    private void AverageGradients(Engine.Nn.Module module)
+    {
+        if (Collectives.WorldSize > 1)
+            Collectives.AllReduce(module.Parameters().Where(p => p.Grad is not null).Select(p => p.Grad!).ToList(), average: true);
     }
 
     private static void SetRequiresGrad(Engine.Nn.Module module, bool value)

@@ -6,6 +6,7 @@ using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Data;
+using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;
 using BlurVae.Training.Engine.Tensors;
@@ -26,14 +27,20 @@ public sealed class TrainingRun
     public const string KernelHistoryFile = "kernel-history.safetensors";
 
     private readonly TextWriter _log;
+    private readonly DataParallel? _parallel;
 
-    private TrainingRun(Trainer trainer, DatasetSplit data, string folder, TextWriter log)
+    private TrainingRun(Trainer trainer, DatasetSplit data, string folder, TextWriter log, DataParallel? parallel)
     {
         Trainer = trainer;
         Data = data;
         Folder = folder;
         _log = log;
+        _parallel = parallel;
+        parallel?.Attach(trainer, log);
     }
+
+    /// <summary>Whether this process writes the run's files: always, except on the ranks other than 0 of a data-parallel run.</summary>
+    private bool IsRoot => _parallel?.IsRoot ?? true;
 
     public Trainer Trainer { get; }
     public DatasetSplit Data { get; }
@@ -73,8 +80,8 @@ public sealed class TrainingRun
         : Directory.Exists(DatasetCatalog.DebianFashionMnistDirectory) && MnistDirectoryReader.IsMnistDirectory(DatasetCatalog.DebianFashionMnistDirectory) ? "fashion-mnist"
         : "embedded";
 
-    /// <summary>Starts a run (or resumes the one in options.Out).</summary>
-    public static TrainingRun Open(TrainOptions options, bool resume, TextWriter log)
+    /// <summary>Starts a run (or resumes the one in options.Out), on this process or as one rank of <paramref name="parallel"/>.</summary>
+    public static TrainingRun Open(TrainOptions options, bool resume, TextWriter log, DataParallel? parallel = null)
     {
         string folder = Path.GetFullPath(options.Out);
         string checkpoint = Path.Combine(folder, TrainingCheckpoint.FileName);
@@ -89,16 +96,20 @@ public sealed class TrainingRun
             TrainingCheckpoint.Load(trainer, checkpoint);
             log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {options.Epochs}.");
             // A crash between writing the metrics and the checkpoint leaves lines of an epoch the checkpoint lacks.
-            var kept = ReadMetrics(folder).Where(m => m["epoch"]!.GetValue<int>() <= trainer.Epoch).Select(m => m.ToJsonString() + "\n");
-            AtomicFile.WriteAllText(Path.Combine(folder, MetricsFile), string.Concat(kept));
-            return new TrainingRun(trainer, data, folder, log);
+            if (parallel?.IsRoot ?? true)
+            {
+                var kept = ReadMetrics(folder).Where(m => m["epoch"]!.GetValue<int>() <= trainer.Epoch).Select(m => m.ToJsonString() + "\n");
+                AtomicFile.WriteAllText(Path.Combine(folder, MetricsFile), string.Concat(kept));
+            }
+            return new TrainingRun(trainer, data, folder, log, parallel);
         }
         if (File.Exists(checkpoint))
             throw new ArgumentException($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
         options.Validate();
         var backend = BackendSelection.Select(options.Device, options.Dtype, log, MathPrecisions.Parse(options.Precision), options.Verbose);
         var (split, s) = LoadData(options);
-        var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);
+        var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log, parallel);
+        if (!run.IsRoot) return run;
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), options.ToJson());
         File.Delete(Path.Combine(folder, MetricsFile));
@@ -125,18 +136,22 @@ public sealed class TrainingRun
             int batches = train.BatchCount(o.BatchSize, dropLast: true);
             bool wiener = Trainer.WienerActiveAt(epoch);
             var noise = Trainer.NoiseFor(o.Seed, epoch);
+            var collectives = Trainer.Collectives;
+            collectives.TakeSeconds();
             void RunBatches(Action? tick)
             {
-                foreach (var x in train.Batches(o.BatchSize, o.Seed, epoch, shuffle: true, dropLast: true, dtype: Trainer.DType, backend: Trainer.Backend))
+                foreach (var (x, first) in DataParallel.Shards(train, o.BatchSize, collectives.Rank, collectives.WorldSize, o.Seed, epoch, Trainer.DType, Trainer.Backend))
                 {
-                    var eps = Tensor.Randn([x.Shape[0], o.Latent], noise, Trainer.DType, Trainer.Backend);
+                    // The noise of the global batch, drawn alike on every rank; each rank takes its shard's rows.
+                    var eps = Tensor.Randn([o.BatchSize, o.Latent], noise, Trainer.DType, Trainer.Backend);
+                    if (collectives.WorldSize > 1) eps = eps.Narrow(0, first, x.Shape[0]);
                     // The losses stay on the backend until the epoch's end: no host read inside a step.
                     Trainer.StepOnDevice(x, eps, epoch);
                     tick?.Invoke();
                 }
             }
             string label = $"epoch {epoch + 1}/{o.Epochs}{(wiener ? " (wiener)" : o.Loss == LossKind.Wiener ? " (warm-up: L2)" : "")}";
-            if (Console.IsOutputRedirected || !ReferenceEquals(_log, Console.Out))
+            if (Console.IsOutputRedirected || !ReferenceEquals(_log, Console.Out) || collectives.WorldSize > 1)
                 RunBatches(null);
             else
                 AnsiConsole.Progress()
@@ -150,9 +165,15 @@ public sealed class TrainingRun
             (sums, steps) = Trainer.TakeLossSums(epoch);
             double seconds = clock.Elapsed.TotalSeconds;
             if (steps == 0) throw new ArgumentException($"--batch-size {o.BatchSize} is larger than the {train.Count} training images: no full batch.");
+            double allReduceSeconds = collectives.TakeSeconds();
+            // The mean over the ranks of their shard losses is the loss of the global batch.
+            collectives.AllReduceSum(sums);
+            for (int i = 0; i < sums.Length; i++) sums[i] /= collectives.WorldSize;
 
             Trainer.Epoch = epoch + 1;
-            last = Evaluation.Run(Trainer, Data.Test, o.BatchSize, $"test metrics after epoch {epoch + 1}");
+            _parallel?.SyncBuffers(Trainer);
+            last = Evaluation.Run(Trainer, Data.Test, o.BatchSize, $"test metrics after epoch {epoch + 1}", collectives);
+            if (!IsRoot) continue;
             using (GradMode.NoGrad())
             {
                 Trainer.Vae.Eval();
@@ -168,20 +189,21 @@ public sealed class TrainingRun
             SaveKernelHistory(kernelHistory);
             BlurKernelGrid.Save(Path.Combine(Folder, "kernels.png"), kernelHistory,
                 Enumerable.Range(1, kernelHistory.Count).Select(e => $"epoch {e}").ToArray(), gridImages);
-            AppendMetrics(epoch + 1, steps, sums, seconds, wiener, train.Count, last);
+            AppendMetrics(epoch + 1, steps, sums, seconds, wiener, train.Count, last, allReduceSeconds);
             PlotLosses();
             TrainingCheckpoint.Save(Trainer, Path.Combine(Folder, TrainingCheckpoint.FileName));
+            string allReduce = collectives.WorldSize > 1 ? string.Create(CultureInfo.InvariantCulture, $", all-reduce {1000 * allReduceSeconds / steps:F1} ms/step") : "";
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: loss {sums[0] / steps:F2} (rec {sums[1] / steps:F2}, kl {sums[2] / steps:F2}), kernel fit {sums[3] / steps:F3}, " +
                 $"test psnr {last["psnr"].Mean:F2} ssim {last["ssim"].Mean:F4} hf-ratio {last["hf_energy_ratio"].Mean:F3} kernel width {last["kernel_width"].Mean:F3}, " +
-                $"{seconds:F1} s ({steps * o.BatchSize / seconds:F0} img/s)"));
+                $"{seconds:F1} s ({steps * o.BatchSize / seconds:F0} img/s{allReduce})"));
         }
         return last;
     }
 
     private static int CpuThreads() => Kernels.Cpu.CpuBackend.Threads;
 
-    private void AppendMetrics(int epoch, int steps, double[] sums, double seconds, bool wiener, int trainImages, MetricTable test)
+    private void AppendMetrics(int epoch, int steps, double[] sums, double seconds, bool wiener, int trainImages, MetricTable test, double allReduceSeconds)
     {
         var line = new JsonObject
         {
@@ -194,6 +216,8 @@ public sealed class TrainingRun
             ["seconds"] = seconds,
             ["images_per_second"] = steps * Trainer.Options.BatchSize / seconds,
             ["train_images"] = trainImages,
+            ["ranks"] = Trainer.Collectives.WorldSize,
+            ["all_reduce_seconds"] = allReduceSeconds,
         };
         foreach (var row in test.Rows)
         {

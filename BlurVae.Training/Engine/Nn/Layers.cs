@@ -1,5 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Engine.Nn;
@@ -89,10 +90,15 @@ public class BatchNorm : Module
     public double Eps { get; }
     public double Momentum { get; }
 
+    /// <summary>Data-parallel training: normalise with the global batch's statistics over these ranks (--sync-bn); null = this process's batch.</summary>
+    public ICollectives? Sync { get; set; }
+
     public override Tensor Forward(Tensor x)
     {
         if (x.Rank != _expectedRank && !(_expectedRank == 2 && x.Rank == 3))
             throw new ArgumentException($"{GetType().Name} expects rank-{_expectedRank} input, got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        if (Training && Sync is { WorldSize: > 1 } sync)
+            return SyncBatchNorm.Forward(x, Weight, Bias, RunningMean, RunningVar, Momentum, Eps, sync);
         return Functional.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
     }
 }

@@ -49,6 +49,15 @@ public abstract class Module
 
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);
 
+    /// <summary>This module and every descendant, depth first.</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, child) in _children)
+            foreach (var m in child.Modules())
+                yield return m;
+    }
+
     public IEnumerable<(string Name, Tensor Value)> NamedBuffers(string prefix = "")
     {
         foreach (var (name, b) in _buffers) yield return (prefix + name, b);
