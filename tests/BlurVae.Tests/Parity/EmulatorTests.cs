@@ -105,7 +105,7 @@ public class EmulatorTests
     {
         Assert.That(Device.KernelNames, Is.SupersetOf(new[]
         {
-            "leaky_relu_forward_kernel", "leaky_relu_backward_kernel", "adam_update_kernel", "sum_rows_forward_kernel",
+            "leaky_relu_forward_kernel", "leaky_relu_backward_kernel", "adam_update_kernel", "sum_to_forward_kernel",
         }));
     }
 
