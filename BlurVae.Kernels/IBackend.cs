@@ -65,6 +65,21 @@ public interface IBackend
     void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
                                     BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps);
 
+    /// <summary>
+    /// y = LeakyReLU(BatchNorm(x)) in one pass (the BatchNorm → LeakyReLU pair of architectures A and B): batch
+    /// statistics, saveMean/saveInvStd and the running-statistics update exactly as <see cref="BatchNormForwardTraining"/>,
+    /// then y = z for z &gt; 0 and negativeSlope·z otherwise; negativeSlope ≥ 0.
+    /// </summary>
+    void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+                                           BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+                                           int n, int c, int spatial, double eps, double momentum, double negativeSlope);
+    /// <summary>
+    /// Backward of <see cref="BatchNormLeakyReluForwardTraining"/> from its output y: g = dy where y &gt; 0 and
+    /// negativeSlope·dy otherwise (z &gt; 0 exactly where y &gt; 0), then <see cref="BatchNormBackward"/> of g.
+    /// </summary>
+    void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+                                    BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope);
+
     // ---- softmax over the last axis (Cpu/Softmax) ----
     void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols);
     void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols);

@@ -212,6 +212,26 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dgamma, dbeta, dy, x, runningMean, runningVar, gamma);
     }
 
+    public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+        BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormLeakyReluForward(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
+            n, c, spatial, eps, momentum, negativeSlope);
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+    }
+
+    public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+        BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormLeakyReluBackward(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(y, nameof(y)),
+            Mem(x, nameof(x)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), MemOrNull(gamma, nameof(gamma)), n, c, spatial, negativeSlope);
+        KeepAlive(dx, dgamma, dbeta, dy, y, x, saveMean, saveInvStd, gamma);
+    }
+
     // ---- softmax (kernels/softmax.cuh) ----
 
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)

@@ -57,6 +57,15 @@ public abstract class Module
                 yield return item;
     }
 
+    /// <summary>This module and all its descendants, depth first.</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, child) in _children)
+            foreach (var m in child.Modules())
+                yield return m;
+    }
+
     public void Train(bool training = true)
     {
         Training = training;

@@ -38,6 +38,8 @@ public class BackendParityTests
         [nameof(IBackend.BatchNormForwardInference)] = new(@"^batchnorm\.forward_inference$"),
         [nameof(IBackend.BatchNormBackward)] = new(@"^batchnorm\.backward_training$"),
         [nameof(IBackend.BatchNormBackwardInference)] = new(@"^batchnorm\.backward_inference$"),
+        [nameof(IBackend.BatchNormLeakyReluForwardTraining)] = new(@"^batchnorm_leaky_relu\.forward_training$"),
+        [nameof(IBackend.BatchNormLeakyReluBackward)] = new(@"^batchnorm_leaky_relu\.backward_training$"),
         [nameof(IBackend.SoftmaxForward)] = new(@"^softmax\.forward$"),
         [nameof(IBackend.SoftmaxBackward)] = new(@"^softmax\.backward$"),
         [nameof(IBackend.UpsampleBilinear2xForward)] = new(@"^upsample_bilinear2x\.forward$"),

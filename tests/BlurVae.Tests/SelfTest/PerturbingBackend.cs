@@ -154,6 +154,21 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(BatchNormBackwardInference), dx);
     }
 
+    public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x, BackendBuffer? gamma, BackendBuffer? beta,
+                                                  BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+    {
+        Cpu.BatchNormLeakyReluForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar),
+            n, c, spatial, eps, momentum, negativeSlope);
+        After(nameof(BatchNormLeakyReluForwardTraining), y);
+    }
+
+    public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+                                           BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
+    {
+        Cpu.BatchNormLeakyReluBackward(In(dx), InOrNull(dgamma), InOrNull(dbeta), In(dy), In(y), In(x), In(saveMean), In(saveInvStd), InOrNull(gamma), n, c, spatial, negativeSlope);
+        After(nameof(BatchNormLeakyReluBackward), dx);
+    }
+
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         Cpu.SoftmaxForward(In(y), In(x), rows, cols);
