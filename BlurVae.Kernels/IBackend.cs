@@ -128,6 +128,16 @@ public interface IBackend
     /// </summary>
     void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha);
 
+    // ---- the VAE's latent pieces (Cpu/Vae; kernels/vae.cuh) ----
+    /// <summary>z = mu + exp(½ logVar)·eps, elementwise (the reparameterisation; eps is noise, no gradient).</summary>
+    void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps);
+    /// <summary>dMu = dz, dLogVar = dz·eps·½exp(½ logVar); both overwritten.</summary>
+    void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps);
+    /// <summary>kl[i] = −½ Σ_j (1 + logVar[i, j] − mu[i, j]² − exp(logVar[i, j])) for mu, logVar [n, latent].</summary>
+    void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
+    /// <summary>dMu = dKl[i]·mu, dLogVar = dKl[i]·½(exp(logVar) − 1); both overwritten.</summary>
+    void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
+
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>

@@ -335,6 +335,32 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(weight, spectrum);
     }
 
+    // ---- the VAE's latent pieces (kernels/vae.cuh); the launchers check the sizes ----
+
+    public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Device.ReparameterizeForward(Mem(z, nameof(z)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), Mem(eps, nameof(eps)), z.Length);
+        KeepAlive(z, mu, logVar, eps);
+    }
+
+    public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Device.ReparameterizeBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dz, nameof(dz)), Mem(logVar, nameof(logVar)), Mem(eps, nameof(eps)), dz.Length);
+        KeepAlive(dMu, dLogVar, dz, logVar, eps);
+    }
+
+    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Device.KlForward(Mem(kl, nameof(kl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
+        KeepAlive(kl, mu, logVar);
+    }
+
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Device.KlBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dKl, nameof(dKl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
+        KeepAlive(dMu, dLogVar, dKl, mu, logVar);
+    }
+
     // ---- optimisers (kernels/optim.cuh) ----
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)

@@ -169,6 +169,30 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(BatchNormLeakyReluBackward), dx);
     }
 
+    public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Cpu.ReparameterizeForward(In(z), In(mu), In(logVar), In(eps));
+        After(nameof(ReparameterizeForward), z);
+    }
+
+    public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Cpu.ReparameterizeBackward(In(dMu), In(dLogVar), In(dz), In(logVar), In(eps));
+        After(nameof(ReparameterizeBackward), dLogVar);
+    }
+
+    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Cpu.KlForward(In(kl), In(mu), In(logVar), n, latent);
+        After(nameof(KlForward), kl);
+    }
+
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent);
+        After(nameof(KlBackward), dMu);
+    }
+
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         Cpu.SoftmaxForward(In(y), In(x), rows, cols);
