@@ -140,6 +140,11 @@ public interface IBackend
 
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);
+    /// <summary>
+    /// <see cref="AdamStep"/> on every tensor i of one optimiser's group, all at step p.Step. A device runs the group as
+    /// one multi-tensor launch with the step count kept on the device (kernels/optim.cuh); the CPU tensor by tensor.
+    /// </summary>
+    void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>
     void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep);
 }

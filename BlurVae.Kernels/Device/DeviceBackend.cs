@@ -372,6 +372,32 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(param, grad, m, v);
     }
 
+    // One table per optimiser group, found by the group's first parameter (alive as long as the group is).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BackendBuffer, AdamGroupTable> _adamGroups = new();
+
+    public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+    {
+        CpuBackend.CheckGroup(param, grad, m, v);
+        for (int i = 0; i < param.Count; i++)
+        {
+            CheckLength(grad[i], param[i].Length, $"grad[{i}]");
+            CheckLength(m[i], param[i].Length, $"m[{i}]");
+            CheckLength(v[i], param[i].Length, $"v[{i}]");
+        }
+        if (!_adamGroups.TryGetValue(param[0], out var table) || table.Tensors != param.Count)
+        {
+            table?.Dispose();
+            table = new AdamGroupTable(Device, param.Count);
+            _adamGroups.AddOrUpdate(param[0], table);
+        }
+        List<DeviceMemory> Mems(IReadOnlyList<BackendBuffer> buffers, string name) => buffers.Select((b, i) => Mem(b, $"{name}[{i}]")).ToList();
+        table.Step(Mems(param, nameof(param)), Mems(grad, nameof(grad)), Mems(m, nameof(m)), Mems(v, nameof(v)), p);
+        GC.KeepAlive(param);
+        GC.KeepAlive(grad);
+        GC.KeepAlive(m);
+        GC.KeepAlive(v);
+    }
+
     public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
         CheckLength(grad, param.Length, nameof(grad));

@@ -271,6 +271,12 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(BlurKernelFitBackward), dXHat);
     }
 
+    public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+    {
+        Cpu.AdamStepGroup(param.Select(In).ToList(), grad.Select(In).ToList(), m.Select(In).ToList(), v.Select(In).ToList(), p);
+        After(nameof(AdamStepGroup), param[^1]);
+    }
+
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
         Cpu.AdamStep(In(param), In(grad), In(m), In(v), p);
