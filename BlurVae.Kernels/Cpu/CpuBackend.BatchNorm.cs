@@ -40,7 +40,7 @@ public sealed partial class CpuBackend
         BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
     {
         CheckBatchNorm(x, dy, n, c, spatial);
-        CheckLength(y, (long)n * c * spatial, nameof(y));
+        ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
         CheckNegativeSlope(negativeSlope);
         if (IsF32(x))
             BatchNorm<float>.Backward(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(saveMean), Arr<float>(saveInvStd), ArrOrNull<float>(gamma), n, c, spatial,
@@ -88,8 +88,8 @@ public sealed partial class CpuBackend
 
     private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
     {
-        CheckLength(x, (long)n * c * spatial, nameof(x));
-        CheckLength(y, (long)n * c * spatial, nameof(y));
+        ShapeRules.Length(x, (long)n * c * spatial, nameof(x));
+        ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
     }
 
     private static class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>

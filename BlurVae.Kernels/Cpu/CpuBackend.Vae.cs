@@ -8,19 +8,19 @@ public sealed partial class CpuBackend
 {
     public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
     {
-        CheckLength(mu, z.Length, nameof(mu));
-        CheckLength(logVar, z.Length, nameof(logVar));
-        CheckLength(eps, z.Length, nameof(eps));
+        ShapeRules.Length(mu, z.Length, nameof(mu));
+        ShapeRules.Length(logVar, z.Length, nameof(logVar));
+        ShapeRules.Length(eps, z.Length, nameof(eps));
         if (IsF32(z)) Vae<float>.ReparameterizeForward(Arr<float>(z), Arr<float>(mu), Arr<float>(logVar), Arr<float>(eps));
         else Vae<double>.ReparameterizeForward(Arr<double>(z), Arr<double>(mu), Arr<double>(logVar), Arr<double>(eps));
     }
 
     public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
     {
-        CheckLength(dMu, dz.Length, nameof(dMu));
-        CheckLength(dLogVar, dz.Length, nameof(dLogVar));
-        CheckLength(logVar, dz.Length, nameof(logVar));
-        CheckLength(eps, dz.Length, nameof(eps));
+        ShapeRules.Length(dMu, dz.Length, nameof(dMu));
+        ShapeRules.Length(dLogVar, dz.Length, nameof(dLogVar));
+        ShapeRules.Length(logVar, dz.Length, nameof(logVar));
+        ShapeRules.Length(eps, dz.Length, nameof(eps));
         if (IsF32(dz)) Vae<float>.ReparameterizeBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dz), Arr<float>(logVar), Arr<float>(eps));
         else Vae<double>.ReparameterizeBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dz), Arr<double>(logVar), Arr<double>(eps));
     }
@@ -28,7 +28,7 @@ public sealed partial class CpuBackend
     public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
     {
         CheckKl(mu, logVar, n, latent);
-        CheckLength(kl, n, nameof(kl));
+        ShapeRules.Length(kl, n, nameof(kl));
         if (IsF32(mu)) Vae<float>.KlForward(Arr<float>(kl), Arr<float>(mu), Arr<float>(logVar), n, latent);
         else Vae<double>.KlForward(Arr<double>(kl), Arr<double>(mu), Arr<double>(logVar), n, latent);
     }
@@ -36,9 +36,9 @@ public sealed partial class CpuBackend
     public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
     {
         CheckKl(mu, logVar, n, latent);
-        CheckLength(dMu, mu.Length, nameof(dMu));
-        CheckLength(dLogVar, mu.Length, nameof(dLogVar));
-        CheckLength(dKl, n, nameof(dKl));
+        ShapeRules.Length(dMu, mu.Length, nameof(dMu));
+        ShapeRules.Length(dLogVar, mu.Length, nameof(dLogVar));
+        ShapeRules.Length(dKl, n, nameof(dKl));
         if (IsF32(mu)) Vae<float>.KlBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dKl), Arr<float>(mu), Arr<float>(logVar), n, latent);
         else Vae<double>.KlBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dKl), Arr<double>(mu), Arr<double>(logVar), n, latent);
     }
@@ -47,8 +47,8 @@ public sealed partial class CpuBackend
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
-        CheckLength(mu, (long)n * latent, nameof(mu));
-        CheckLength(logVar, (long)n * latent, nameof(logVar));
+        ShapeRules.Length(mu, (long)n * latent, nameof(mu));
+        ShapeRules.Length(logVar, (long)n * latent, nameof(logVar));
     }
 
     private static class Vae<T> where T : unmanaged, IFloatingPointIeee754<T>
