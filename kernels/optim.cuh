@@ -27,6 +27,18 @@ extern "C" __global__ void adam_update_kernel(float* __restrict__ param, float* 
 }
 
 // ---- one Adam step for a whole parameter group (IBackend.AdamStepGroup) ------------------------------------------------
+// β^t for an integer t ≥ 1 by binary exponentiation in double: a few correctly rounded multiplies, no call into a
+// math library (a pow() call would make NVRTC's PTX differ from compile to compile by its call-sequence numbers).
+// Within a few double ulps of the host's Math.Pow, far below the float rounding the result gets.
+__device__ __forceinline__ double adam_power(double beta, int t) {
+    double r = 1.0;
+    for (; t > 0; t >>= 1) {
+        if (t & 1) r *= beta;
+        beta *= beta;
+    }
+    return r;
+}
+
 // state[0] is the group's step count t (an integer held exactly in a float up to 2^24), kept on the device so that
 // no step-dependent value comes from the host. One thread: t += 1, state[1] = lr / (1 − β1^t) and
 // state[2] = sqrt(1 − β2^t), in double from double hyper-parameters and rounded once, as the CPU backend does.
@@ -34,8 +46,8 @@ extern "C" __global__ void adam_step_count_kernel(float* __restrict__ state, dou
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
     const float t = state[0] + 1.0f;
     state[0] = t;
-    state[1] = (float)(lr / (1.0 - pow(beta1, (double)t)));
-    state[2] = (float)sqrt(1.0 - pow(beta2, (double)t));
+    state[1] = (float)(lr / (1.0 - adam_power(beta1, (int)t)));
+    state[2] = (float)sqrt(1.0 - adam_power(beta2, (int)t));
 }
 
 // Every element of every tensor of the group, one thread each (grid = CEIL_DIV(total, block)). The table holds, for

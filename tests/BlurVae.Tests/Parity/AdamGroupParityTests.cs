@@ -9,7 +9,8 @@ namespace BlurVae.Tests.Parity;
 /// <summary>
 /// The multi-tensor Adam (adam_step_count_kernel + adam_multi_tensor_kernel through DeviceBackend.AdamStepGroup)
 /// against the CPU backend's per-tensor AdamStep: bit for bit under the emulation (the same float operations; the
-/// bias corrections in double from the same hyper-parameters, rounded once), over steps whose gradients move to new
+/// bias corrections in double from the same hyper-parameters, rounded once to float: β^t by squaring on the device
+/// and Math.Pow on the host agree to a few double ulps, which could only change the float at a rounding tie), over steps whose gradients move to new
 /// buffers (the pointer table is uploaded again) and a jump of the step count (a restored checkpoint).
 /// </summary>
 [TestFixture, Category("Parity")]
