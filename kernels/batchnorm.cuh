@@ -60,7 +60,22 @@ __device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, f
     }
 }
 
-// Training forward, one block per channel: the batch statistics (batchnorm_channel_statistics), then y = x·scale + shift.
+// Training forward of channel ch by its whole block: the batch statistics (batchnorm_channel_statistics), then
+// z = x·scale + shift, written as y = z or, with LEAKY, y = z for z > 0 and negative_slope·z otherwise.
+template <bool LEAKY>
+__device__ __forceinline__ void batchnorm_forward_channel(float* y, float* save_mean, float* save_inv_std, const float* x,
+                                                          const float* gamma, const float* beta, float* running_mean, float* running_var,
+                                                          int ch, int n, int c, int spatial, float eps, float momentum, float negative_slope) {
+    float scale, shift;
+    batchnorm_channel_statistics(save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, &scale, &shift);
+    for (int j = threadIdx.x; j < n * spatial; j += blockDim.x) {
+        const long long o = batchnorm_offset(j, ch, c, spatial);
+        const float z = x[o] * scale + shift;
+        y[o] = !LEAKY || z > 0.0f ? z : negative_slope * z;
+    }
+}
+
+// Training forward, one block per channel (batchnorm_forward_channel).
 extern "C" __global__ void batchnorm_forward_training_kernel(float* __restrict__ y, float* __restrict__ save_mean,
                                                              float* __restrict__ save_inv_std, const float* __restrict__ x,
                                                              const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -68,12 +83,7 @@ extern "C" __global__ void batchnorm_forward_training_kernel(float* __restrict__
                                                              int n, int c, int spatial, float eps, float momentum) {
     const int ch = blockIdx.x;
     if (ch >= c) return; // uniform over the block
-    float scale, shift;
-    batchnorm_channel_statistics(save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, &scale, &shift);
-    for (int j = threadIdx.x; j < n * spatial; j += blockDim.x) {
-        const long long o = batchnorm_offset(j, ch, c, spatial);
-        y[o] = x[o] * scale + shift;
-    }
+    batchnorm_forward_channel<false>(y, save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, 0.0f);
 }
 
 // Inference forward, one thread per element: y = x·scale + shift from the running statistics.
@@ -153,13 +163,7 @@ extern "C" __global__ void batchnorm_leaky_relu_forward_kernel(float* __restrict
                                                                int n, int c, int spatial, float eps, float momentum, float negative_slope) {
     const int ch = blockIdx.x;
     if (ch >= c) return; // uniform over the block
-    float scale, shift;
-    batchnorm_channel_statistics(save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, &scale, &shift);
-    for (int j = threadIdx.x; j < n * spatial; j += blockDim.x) {
-        const long long o = batchnorm_offset(j, ch, c, spatial);
-        const float z = x[o] * scale + shift;
-        y[o] = z > 0.0f ? z : negative_slope * z;
-    }
+    batchnorm_forward_channel<true>(y, save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, negative_slope);
 }
 
 // The LeakyReLU gradient taken from the forward's output y, then the training backward (batchnorm_backward_channel).

@@ -112,20 +112,27 @@ BROADCAST_UNROLL
     *ob = b;
 }
 
+// The walk a broadcasting kernel takes as parameters (GpuDevice's BroadcastWalk writes them): the rank, then per axis,
+// innermost first and padded to BROADCAST_MAX_RANK, the extent and its fast_div magic and shift. The kernel body
+// gathers them into the arrays e, m, s with BROADCAST_WALK_ARRAYS.
+#define BROADCAST_WALK_PARAMS int rank, int e0, int e1, int e2, int e3, int e4, int e5, \
+    unsigned m0, unsigned m1, unsigned m2, unsigned m3, unsigned m4, unsigned m5, \
+    unsigned s0, unsigned s1, unsigned s2, unsigned s3, unsigned s4, unsigned s5
+#define BROADCAST_WALK_ARRAYS \
+    const int e[BROADCAST_MAX_RANK] = {e0, e1, e2, e3, e4, e5}; \
+    const unsigned m[BROADCAST_MAX_RANK] = {m0, m1, m2, m3, m4, m5}; \
+    const unsigned s[BROADCAST_MAX_RANK] = {s0, s1, s2, s3, s4, s5}
+
 // y = a op b with numpy broadcasting over y's coalesced shape of `rank` axes, given innermost first (see
 // broadcast_offsets; GpuDevice.BroadcastWalk builds the arguments). Adjacent threads write adjacent y and read
 // adjacent (or the same) a and b elements, so every access is coalesced or a broadcast.
-extern "C" __global__ void binary_forward_kernel(float* __restrict__ y, const float* __restrict__ a, const float* __restrict__ b, int n, int op, int rank,
-                                                 int e0, int e1, int e2, int e3, int e4, int e5,
-                                                 unsigned m0, unsigned m1, unsigned m2, unsigned m3, unsigned m4, unsigned m5,
-                                                 unsigned s0, unsigned s1, unsigned s2, unsigned s3, unsigned s4, unsigned s5,
+extern "C" __global__ void binary_forward_kernel(float* __restrict__ y, const float* __restrict__ a, const float* __restrict__ b, int n, int op,
+                                                 BROADCAST_WALK_PARAMS,
                                                  int as0, int as1, int as2, int as3, int as4, int as5,
                                                  int bs0, int bs1, int bs2, int bs3, int bs4, int bs5) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const int e[BROADCAST_MAX_RANK] = {e0, e1, e2, e3, e4, e5};
-    const unsigned m[BROADCAST_MAX_RANK] = {m0, m1, m2, m3, m4, m5};
-    const unsigned s[BROADCAST_MAX_RANK] = {s0, s1, s2, s3, s4, s5};
+    BROADCAST_WALK_ARRAYS;
     const int sa[BROADCAST_MAX_RANK] = {as0, as1, as2, as3, as4, as5};
     const int sb[BROADCAST_MAX_RANK] = {bs0, bs1, bs2, bs3, bs4, bs5};
     long long oa, ob;

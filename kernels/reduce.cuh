@@ -61,16 +61,11 @@ extern "C" __global__ void sum_to_chunks_kernel(float* __restrict__ y, const flo
 
 // y = x repeated along its broadcast axes: y has a coalesced shape of `rank` axes given innermost first (extent,
 // fast_div magic and shift), x the element strides xs (0 along the axes where x has extent 1).
-extern "C" __global__ void broadcast_to_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int n, int rank,
-                                                       int e0, int e1, int e2, int e3, int e4, int e5,
-                                                       unsigned m0, unsigned m1, unsigned m2, unsigned m3, unsigned m4, unsigned m5,
-                                                       unsigned s0, unsigned s1, unsigned s2, unsigned s3, unsigned s4, unsigned s5,
+extern "C" __global__ void broadcast_to_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int n, BROADCAST_WALK_PARAMS,
                                                        int xs0, int xs1, int xs2, int xs3, int xs4, int xs5) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const int e[BROADCAST_MAX_RANK] = {e0, e1, e2, e3, e4, e5};
-    const unsigned m[BROADCAST_MAX_RANK] = {m0, m1, m2, m3, m4, m5};
-    const unsigned s[BROADCAST_MAX_RANK] = {s0, s1, s2, s3, s4, s5};
+    BROADCAST_WALK_ARRAYS;
     const int xs[BROADCAST_MAX_RANK] = {xs0, xs1, xs2, xs3, xs4, xs5};
     long long off, unused;
     broadcast_offsets<BROADCAST_MAX_RANK>(i, rank, e, m, s, xs, xs, &off, &unused);
