@@ -83,9 +83,9 @@ public sealed class TrainingRun
             if (!File.Exists(checkpoint))
                 throw new FileNotFoundException($"--resume: there is no {TrainingCheckpoint.FileName} in '{folder}'.");
             var (saved, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
-            options = saved with { Epochs = options.Epochs, Out = options.Out };
+            options = saved with { Epochs = options.Epochs, Out = options.Out, Verbose = options.Verbose };
             var (data, _) = LoadData(options, side);
-            var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log));
+            var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log, MathPrecisions.Parse(options.Precision), options.Verbose));
             TrainingCheckpoint.Load(trainer, checkpoint);
             log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {options.Epochs}.");
             // A crash between writing the metrics and the checkpoint leaves lines of an epoch the checkpoint lacks.
@@ -96,7 +96,7 @@ public sealed class TrainingRun
         if (File.Exists(checkpoint))
             throw new ArgumentException($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, options.Dtype, log);
+        var backend = BackendSelection.Select(options.Device, options.Dtype, log, MathPrecisions.Parse(options.Precision), options.Verbose);
         var (split, s) = LoadData(options);
         var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);
         Directory.CreateDirectory(folder);
