@@ -7,7 +7,8 @@ python3 reference/pytorch/bench.py --arch A|B --image-channels C --side S --chan
 
 Prints exactly one JSON object on stdout:
 {"engine": "pytorch", "torch": ..., "device": ..., "device_name": ..., "threads": T, "part": ..., "compiled": bool,
- "step_ms": [one float per timed step]}
+ "step_ms": [one float per timed step], "peak_working_set_mib": peak resident set of the timed steps (null if unknown),
+ "cpu_isa": "AVX-512" | "AVX2" | "SSE" | null}
 Everything else (warnings, compiler chatter) goes to stderr: file descriptor 1 points at stderr until the JSON is written.
 
 --part step: the full alternating step (ELBO forward+backward+Adam, then the G_γ step forward+backward+Adam) on seeded
@@ -77,6 +78,41 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def cpu_isa():
+    """The widest x86 vector ISA /proc/cpuinfo reports (what BlurVae's MachineInfo reports), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "AVX-512" if "avx512f" in flags else "AVX2" if {"avx2", "fma"} <= flags else "SSE"
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss():
+    """Resets the kernel's peak-RSS mark (VmHWM) so the next reading covers only what follows (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib():
+    """VmHWM of /proc/self/status in MiB, or None where there is no such file."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def try_compile(torch, fn, what):
@@ -182,6 +218,7 @@ def run(a):
     for _ in range(a.warmup):
         one()
     sync()
+    peak_resettable = reset_peak_rss()
     times = []
     for _ in range(a.steps):
         sync()
@@ -190,7 +227,8 @@ def run(a):
         sync()
         times.append((time.perf_counter() - t0) * 1000.0)
     return {"engine": "pytorch", "torch": torch.__version__, "device": a.device, "device_name": device_name,
-            "threads": a.threads, "part": a.part, "compiled": compiled, "step_ms": times}
+            "threads": a.threads, "part": a.part, "compiled": compiled, "step_ms": times,
+            "peak_working_set_mib": peak_rss_mib() if peak_resettable else None, "cpu_isa": cpu_isa()}
 
 
 def run_eager_fallback(a):
