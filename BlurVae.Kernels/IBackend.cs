@@ -72,6 +72,21 @@ public interface IBackend
     void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
                                     BackendBuffer runningMean, BackendBuffer runningVar, BackendBuffer? gamma, int n, int c, int spatial, double eps);
 
+    /// <summary>
+    /// y = LeakyReLU(BatchNorm(x)) in one pass (the BatchNorm → LeakyReLU pair of architectures A and B): batch
+    /// statistics, saveMean/saveInvStd and the running-statistics update exactly as <see cref="BatchNormForwardTraining"/>,
+    /// then y = z for z &gt; 0 and negativeSlope·z otherwise; negativeSlope ≥ 0.
+    /// </summary>
+    void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+                                           BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+                                           int n, int c, int spatial, double eps, double momentum, double negativeSlope);
+    /// <summary>
+    /// Backward of <see cref="BatchNormLeakyReluForwardTraining"/> from its output y: g = dy where y &gt; 0 and
+    /// negativeSlope·dy otherwise (z &gt; 0 exactly where y &gt; 0), then <see cref="BatchNormBackward"/> of g.
+    /// </summary>
+    void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+                                    BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope);
+
     // ---- softmax over the last axis (Cpu/Softmax) ----
     void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols);
     void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols);
@@ -120,8 +135,23 @@ public interface IBackend
     /// </summary>
     void FocalFrequencyWeight(BackendBuffer weight, BackendBuffer spectrum, int planes, int height, int width, double alpha);
 
+    // ---- the VAE's latent pieces (Cpu/Vae; kernels/vae.cuh) ----
+    /// <summary>z = mu + exp(½ logVar)·eps, elementwise (the reparameterisation; eps is noise, no gradient).</summary>
+    void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps);
+    /// <summary>dMu = dz, dLogVar = dz·eps·½exp(½ logVar); both overwritten.</summary>
+    void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps);
+    /// <summary>kl[i] = −½ Σ_j (1 + logVar[i, j] − mu[i, j]² − exp(logVar[i, j])) for mu, logVar [n, latent].</summary>
+    void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
+    /// <summary>dMu = dKl[i]·mu, dLogVar = dKl[i]·½(exp(logVar) − 1); both overwritten.</summary>
+    void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
+
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);
+    /// <summary>
+    /// <see cref="AdamStep"/> on every tensor i of one optimiser's group, all at step p.Step. A device runs the group as
+    /// one multi-tensor launch with the step count kept on the device (kernels/optim.cuh); the CPU tensor by tensor.
+    /// </summary>
+    void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p);
     /// <summary>PyTorch SGD: g' = g + wd·p; buf = momentum·buf + (1−dampening)·g' (buf = g' at the first step); p −= lr·buf.</summary>
     void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep);
 }

@@ -20,3 +20,11 @@ __device__ __forceinline__ float block_reduce_sum(float v, float* scratch) {
     }
     return v;
 }
+
+// n / d for a divisor d fixed over a whole launch, as a multiply-high and a shift instead of a divide instruction
+// (Granlund–Montgomery; PyTorch's IntDivider does the same). The launcher precomputes `magic` and `shift`
+// (GpuDevice.FastDivider); exact for 0 ≤ n < 2^31 and 1 ≤ d < 2^31.
+__device__ __forceinline__ int fast_div(int n, unsigned magic, unsigned shift) {
+    const unsigned long long hi = ((unsigned long long)(unsigned)n * magic) >> 32;
+    return (int)((hi + (unsigned)n) >> shift);
+}

@@ -1,26 +1,5 @@
-// kernels/elementwise.cuh — elementwise activations, forward and backward side by side.
-// Launch: one thread per element, grid = CEIL_DIV(n, block) (BlurVae.Kernels/Device/GpuDevice.Elementwise.cs).
+// kernels/elementwise.cuh — elementwise ops, forward and backward side by side.
 #pragma once
-
-// y = x for x > 0, alpha·x otherwise (CpuBackend UnaryOp.LeakyRelu).
-extern "C" __global__ void leaky_relu_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int n, float alpha) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    const float v = x[i];
-    y[i] = v > 0.0f ? v : alpha * v;
-}
-
-// dx = dy where x > 0, alpha·dy otherwise.
-extern "C" __global__ void leaky_relu_backward_kernel(float* __restrict__ dx, const float* __restrict__ dy, const float* __restrict__ x, int n, float alpha) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
-}
-
-#ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL_NO_SYNC(leaky_relu_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(leaky_relu_backward_kernel)
-#endif
 
 // ---- generic unary ops, binary ops with broadcasting, axpby ----------------------------------------------------------
 // Launch (Device/GpuDevice.Unary.cs, GpuDevice.Binary.cs): one thread per element, grid = CEIL_DIV(n, block).
@@ -112,33 +91,54 @@ extern "C" __global__ void unary_backward_kernel(float* __restrict__ dx, const f
     dx[i] = r;
 }
 
-// Offset of the row-major linear index i of a shape e[0..5] (left-padded with extent 1) in an operand with element
-// strides s[0..5] (0 along its broadcast axes). Unrolled, so the small arrays stay in registers.
-__device__ __forceinline__ long long broadcast_offset(long long i, const int* e, const long long* s) {
-    long long off = 0;
+// The offsets in two operands of the row-major index i over a coalesced shape of `rank` axes. Axes come innermost
+// first: extent e[k] with its fast_div magic m[k] and shift s[k], and each operand's element strides sa[k], sb[k]
+// (0 along its broadcast axes). One multiply-high per axis of the actual rank (≤ MAX), no divide instruction.
+template <int MAX>
+__device__ __forceinline__ void broadcast_offsets(int i, int rank, const int* e, const unsigned* m, const unsigned* s,
+                                                  const int* sa, const int* sb, long long* oa, long long* ob) {
+    long long a = 0, b = 0;
 BROADCAST_UNROLL
-    for (int k = BROADCAST_MAX_RANK - 1; k >= 0; --k) {
-        const long long q = i / e[k];
-        off += (i - q * e[k]) * s[k];
-        i = q;
+    for (int k = 0; k < MAX; ++k) {
+        if (k < rank) {
+            const int q = fast_div(i, m[k], s[k]);
+            const int r = i - q * e[k];
+            a += (long long)r * sa[k];
+            b += (long long)r * sb[k];
+            i = q;
+        }
     }
-    return off;
+    *oa = a;
+    *ob = b;
 }
 
-// y = a op b with numpy broadcasting. y has the coalesced shape d0..d5 (left-padded with 1); as*/bs* are the element
-// strides of a and b along those axes, 0 where the operand is broadcast. Adjacent threads write adjacent y and read
+// The walk a broadcasting kernel takes as parameters (GpuDevice's BroadcastWalk writes them): the rank, then per axis,
+// innermost first and padded to BROADCAST_MAX_RANK, the extent and its fast_div magic and shift. The kernel body
+// gathers them into the arrays e, m, s with BROADCAST_WALK_ARRAYS.
+#define BROADCAST_WALK_PARAMS int rank, int e0, int e1, int e2, int e3, int e4, int e5, \
+    unsigned m0, unsigned m1, unsigned m2, unsigned m3, unsigned m4, unsigned m5, \
+    unsigned s0, unsigned s1, unsigned s2, unsigned s3, unsigned s4, unsigned s5
+#define BROADCAST_WALK_ARRAYS \
+    const int e[BROADCAST_MAX_RANK] = {e0, e1, e2, e3, e4, e5}; \
+    const unsigned m[BROADCAST_MAX_RANK] = {m0, m1, m2, m3, m4, m5}; \
+    const unsigned s[BROADCAST_MAX_RANK] = {s0, s1, s2, s3, s4, s5}
+
+// y = a op b with numpy broadcasting over y's coalesced shape of `rank` axes, given innermost first (see
+// broadcast_offsets; GpuDevice.BroadcastWalk builds the arguments). Adjacent threads write adjacent y and read
 // adjacent (or the same) a and b elements, so every access is coalesced or a broadcast.
 extern "C" __global__ void binary_forward_kernel(float* __restrict__ y, const float* __restrict__ a, const float* __restrict__ b, int n, int op,
-                                                 int d0, int d1, int d2, int d3, int d4, int d5,
+                                                 BROADCAST_WALK_PARAMS,
                                                  int as0, int as1, int as2, int as3, int as4, int as5,
                                                  int bs0, int bs1, int bs2, int bs3, int bs4, int bs5) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const int e[BROADCAST_MAX_RANK] = {d0, d1, d2, d3, d4, d5};
-    const long long sa[BROADCAST_MAX_RANK] = {as0, as1, as2, as3, as4, as5};
-    const long long sb[BROADCAST_MAX_RANK] = {bs0, bs1, bs2, bs3, bs4, bs5};
-    const float va = a[broadcast_offset(i, e, sa)];
-    const float vb = b[broadcast_offset(i, e, sb)];
+    BROADCAST_WALK_ARRAYS;
+    const int sa[BROADCAST_MAX_RANK] = {as0, as1, as2, as3, as4, as5};
+    const int sb[BROADCAST_MAX_RANK] = {bs0, bs1, bs2, bs3, bs4, bs5};
+    long long oa, ob;
+    broadcast_offsets<BROADCAST_MAX_RANK>(i, rank, e, m, s, sa, sb, &oa, &ob);
+    const float va = a[oa];
+    const float vb = b[ob];
     float r;
     switch (op) {
         case BINARY_ADD: r = va + vb; break;

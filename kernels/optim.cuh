@@ -1,14 +1,12 @@
-// kernels/optim.cuh — fused optimiser updates. Launch: one thread per parameter, grid = CEIL_DIV(n, block).
+// kernels/optim.cuh — fused optimiser updates. Launch: one thread per parameter, grid = CEIL_DIV(n, block)
+// (GpuDevice.Optim.cs, GpuDevice.Sgd.cs).
 #pragma once
 
-// torch.optim.Adam (amsgrad off), in the arithmetic order of CpuBackend.Optim.cs:
+// torch.optim.Adam (amsgrad off) on element i, in the arithmetic order of CpuBackend.Optim.cs:
 //   g += wd·p;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize · m / (sqrt(v) / sqrtBc2 + eps)
-// with stepSize = lr / (1 − β1^t) and sqrtBc2 = sqrt(1 − β2^t) computed on the host in double.
-extern "C" __global__ void adam_update_kernel(float* __restrict__ param, float* __restrict__ m, float* __restrict__ v,
-                                              const float* __restrict__ grad, int n, float beta1, float beta2, float eps,
-                                              float weight_decay, float step_size, float sqrt_bias_correction2) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
+// with stepSize = lr / (1 − β1^t) and sqrtBc2 = sqrt(1 − β2^t) computed in double and rounded once.
+__device__ __forceinline__ void adam_element(float* param, float* m, float* v, const float* grad, int i, float beta1, float beta2,
+                                             float eps, float weight_decay, float step_size, float sqrt_bias_correction2) {
     float g = grad[i];
     if (weight_decay != 0.0f) g += weight_decay * param[i];
     const float mi = m[i] * beta1 + (1.0f - beta1) * g;
@@ -19,8 +17,66 @@ extern "C" __global__ void adam_update_kernel(float* __restrict__ param, float* 
     param[i] -= step_size * (mi / denom);
 }
 
+// One tensor, with the bias corrections computed on the host: one thread per parameter.
+extern "C" __global__ void adam_update_kernel(float* __restrict__ param, float* __restrict__ m, float* __restrict__ v,
+                                              const float* __restrict__ grad, int n, float beta1, float beta2, float eps,
+                                              float weight_decay, float step_size, float sqrt_bias_correction2) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    adam_element(param, m, v, grad, i, beta1, beta2, eps, weight_decay, step_size, sqrt_bias_correction2);
+}
+
+// ---- one Adam step for a whole parameter group (IBackend.AdamStepGroup) ------------------------------------------------
+// β^t for an integer t ≥ 1 by binary exponentiation in double: a few correctly rounded multiplies, no call into a
+// math library (a pow() call would make NVRTC's PTX differ from compile to compile by its call-sequence numbers).
+// Within a few double ulps of the host's Math.Pow, far below the float rounding the result gets.
+__device__ __forceinline__ double adam_power(double beta, int t) {
+    double r = 1.0;
+    for (; t > 0; t >>= 1) {
+        if (t & 1) r *= beta;
+        beta *= beta;
+    }
+    return r;
+}
+
+// state[0] is the group's step count t (an integer held exactly in a float up to 2^24), kept on the device so that
+// no step-dependent value comes from the host. One thread: t += 1, state[1] = lr / (1 − β1^t) and
+// state[2] = sqrt(1 − β2^t), in double from double hyper-parameters and rounded once, as the CPU backend does.
+extern "C" __global__ void adam_step_count_kernel(float* __restrict__ state, double lr, double beta1, double beta2) {
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    const float t = state[0] + 1.0f;
+    state[0] = t;
+    state[1] = (float)(lr / (1.0 - adam_power(beta1, (int)t)));
+    state[2] = (float)sqrt(1.0 - adam_power(beta2, (int)t));
+}
+
+// Every element of every tensor of the group, one thread each (grid = CEIL_DIV(total, block)). The table holds, for
+// the `tensors` tensors, the device addresses of the parameters, gradients, first and second moments (tensors
+// entries each, in that order), then the tensors + 1 element offsets of each tensor in the concatenation (the last
+// is total). A thread finds its tensor by binary search over the offsets (log2(tensors) reads of a table that stays
+// in cache), then updates its element with the corrections adam_step_count_kernel left in state[1], state[2].
+extern "C" __global__ void adam_multi_tensor_kernel(const unsigned long long* __restrict__ table, const float* __restrict__ state, int tensors, int total,
+                                                    float beta1, float beta2, float eps, float weight_decay) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    const unsigned long long* offsets = table + 4 * tensors;
+    int lo = 0, hi = tensors - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if ((long long)offsets[mid] <= i) lo = mid; else hi = mid - 1;
+    }
+    const int j = i - (int)offsets[lo];
+    float* param = (float*)table[lo];
+    const float* grad = (const float*)table[tensors + lo];
+    float* m = (float*)table[2 * tensors + lo];
+    float* v = (float*)table[3 * tensors + lo];
+    adam_element(param, m, v, grad, j, beta1, beta2, eps, weight_decay, state[1], state[2]);
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL_NO_SYNC(adam_update_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(adam_step_count_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(adam_multi_tensor_kernel)
 #endif
 
 // torch.optim.SGD, in the order of CpuBackend.Optim.cs:

@@ -1,80 +1,75 @@
 // kernels/reduce.cuh — reductions.
 #pragma once
 
-// y[r] = Σ_c x[r, c] for x[rows, cols]: one block per row (grid = rows), blockDim.x a multiple of 32.
-// Each thread sums a strided slice of the row, then the block reduces through warp shuffles and shared memory.
-extern "C" __global__ void sum_rows_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int rows, int cols) {
-    __shared__ float scratch[32];
-    const int row = blockIdx.x;
-    if (row >= rows) return; // uniform over the block, so no thread is left at a barrier
-    const float* xr = x + (long long)row * cols;
-    float s = 0.0f;
-    for (int c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c];
-    s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) y[row] = s;
-}
-
-#ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL(sum_rows_forward_kernel)
-#endif
-
 // ---- sums to a broadcast-compatible shape, broadcasts, axis slices (CpuBackend.Reduce.cs) ------------------------------
-// These use broadcast_offset, BROADCAST_MAX_RANK and BROADCAST_UNROLL from elementwise.cuh (included before this header in kernels.cu).
-// Launch (Device/GpuDevice.Shape.cs): one thread per output element, grid = CEIL_DIV(count, block).
+// These use broadcast_offsets, BROADCAST_MAX_RANK and BROADCAST_UNROLL from elementwise.cuh (included before this
+// header in kernels.cu). Launchers: GpuDevice.Shape.cs.
 
-// y = x summed over the reduced axes. x has the coalesced shape e0..e5 (left-padded with 1); bit k of reduced_mask
-// marks axis k as summed away; y is x's shape without those axes (row-major), ny elements, and each y element sums
-// nr = Π(reduced extents) x elements. One thread per y element walks its reduced indices with an odometer, in
-// row-major order: deterministic, no atomics. When the innermost axis is kept, adjacent threads read adjacent x.
-extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int ny, int nr, int reduced_mask,
-                                                 int e0, int e1, int e2, int e3, int e4, int e5) {
+// x's coalesced shape alternates kept and reduced axes, so each kind has at most half of BROADCAST_MAX_RANK.
+#define SUM_TO_MAX_AXES 3
+
+// A two-level block reduction of x over its reduced axes (no thread loops over a whole batch, no atomics):
+// block (bx, by) threads, blockIdx.x·bx + threadIdx.x is the output o, and the nr reduced elements of o are cut into
+// gridDim.y chunks of `chunk`; thread row threadIdx.y sums every by-th element of the block's chunk, then the by rows
+// are added by a fixed tree in shared memory (by a power of two), and row 0 writes out[blockIdx.y·ny + o].
+// With one chunk, out is y; with several, sum_to_chunks_kernel adds the chunks in order. The launcher picks
+// bx = 32 when the innermost axis is kept (a warp reads 32 adjacent outputs' elements) and bx = 1 when it is reduced
+// (a warp reads 32 adjacent reduced elements). Kept and reduced axes come innermost first (extent, fast_div magic
+// and shift, element stride in x), as broadcast_offsets takes them.
+extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ out, const float* __restrict__ x, int ny, int nr, int chunk,
+                                                 int kept_rank, int ke0, int ke1, int ke2, unsigned km0, unsigned km1, unsigned km2,
+                                                 unsigned ksh0, unsigned ksh1, unsigned ksh2, int kst0, int kst1, int kst2,
+                                                 int red_rank, int re0, int re1, int re2, unsigned rm0, unsigned rm1, unsigned rm2,
+                                                 unsigned rsh0, unsigned rsh1, unsigned rsh2, int rst0, int rst1, int rst2) {
+    __shared__ float rows[1024];
     const int o = blockIdx.x * blockDim.x + threadIdx.x;
-    if (o >= ny) return;
-    const int e[BROADCAST_MAX_RANK] = {e0, e1, e2, e3, e4, e5};
-    long long stride[BROADCAST_MAX_RANK];
-    long long s = 1;
-BROADCAST_UNROLL
-    for (int k = BROADCAST_MAX_RANK - 1; k >= 0; --k) {
-        stride[k] = s;
-        s *= e[k];
-    }
-    // Base offset: o decomposed over the kept axes.
-    long long base = 0, rest = o;
-BROADCAST_UNROLL
-    for (int k = BROADCAST_MAX_RANK - 1; k >= 0; --k) {
-        if ((reduced_mask >> k) & 1) continue;
-        const long long q = rest / e[k];
-        base += (rest - q * e[k]) * stride[k];
-        rest = q;
-    }
-    int count[BROADCAST_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    long long off = base;
+    const int begin = blockIdx.y * chunk;
+    const int end = min(begin + chunk, nr);
     float acc = 0.0f;
-    for (int r = 0; r < nr; ++r) {
-        acc += x[off];
-        // Advance the odometer over the reduced axes, innermost first.
-BROADCAST_UNROLL
-        for (int k = BROADCAST_MAX_RANK - 1; k >= 0; --k) {
-            if (!((reduced_mask >> k) & 1)) continue;
-            off += stride[k];
-            if (++count[k] < e[k]) break;
-            off -= (long long)e[k] * stride[k];
-            count[k] = 0;
+    if (o < ny) {
+        const int ke[SUM_TO_MAX_AXES] = {ke0, ke1, ke2}, kst[SUM_TO_MAX_AXES] = {kst0, kst1, kst2};
+        const unsigned km[SUM_TO_MAX_AXES] = {km0, km1, km2}, ksh[SUM_TO_MAX_AXES] = {ksh0, ksh1, ksh2};
+        const int re[SUM_TO_MAX_AXES] = {re0, re1, re2}, rst[SUM_TO_MAX_AXES] = {rst0, rst1, rst2};
+        const unsigned rm[SUM_TO_MAX_AXES] = {rm0, rm1, rm2}, rsh[SUM_TO_MAX_AXES] = {rsh0, rsh1, rsh2};
+        long long base, unused;
+        broadcast_offsets<SUM_TO_MAX_AXES>(o, kept_rank, ke, km, ksh, kst, kst, &base, &unused);
+        for (int r = begin + (int)threadIdx.y; r < end; r += blockDim.y) {
+            long long off;
+            broadcast_offsets<SUM_TO_MAX_AXES>(r, red_rank, re, rm, rsh, rst, rst, &off, &unused);
+            acc += x[base + off];
         }
     }
+    const int t = threadIdx.y * blockDim.x + threadIdx.x;
+    rows[t] = acc;
+    __syncthreads();
+    for (int half = blockDim.y / 2; half > 0; half >>= 1) {
+        if ((int)threadIdx.y < half) rows[t] += rows[t + half * blockDim.x];
+        __syncthreads();
+    }
+    if (threadIdx.y == 0 && o < ny) out[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
+}
+
+// The second level when sum_to_forward_kernel cut the reduction into `chunks` pieces: y[o] = Σ_c partial[c·ny + o],
+// in chunk order (deterministic); one thread per output, grid = CEIL_DIV(ny, block).
+extern "C" __global__ void sum_to_chunks_kernel(float* __restrict__ y, const float* __restrict__ partial, int ny, int chunks) {
+    const int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= ny) return;
+    float acc = 0.0f;
+    for (int c = 0; c < chunks; ++c) acc += partial[(long long)c * ny + o];
     y[o] = acc;
 }
 
-// y = x repeated along its broadcast axes: y has the coalesced shape d0..d5, x the element strides xs0..xs5
-// (0 along the axes where x has extent 1).
-extern "C" __global__ void broadcast_to_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int n,
-                                                       int d0, int d1, int d2, int d3, int d4, int d5,
+// y = x repeated along its broadcast axes: y has a coalesced shape of `rank` axes given innermost first (extent,
+// fast_div magic and shift), x the element strides xs (0 along the axes where x has extent 1).
+extern "C" __global__ void broadcast_to_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int n, BROADCAST_WALK_PARAMS,
                                                        int xs0, int xs1, int xs2, int xs3, int xs4, int xs5) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const int e[BROADCAST_MAX_RANK] = {d0, d1, d2, d3, d4, d5};
-    const long long sx[BROADCAST_MAX_RANK] = {xs0, xs1, xs2, xs3, xs4, xs5};
-    y[i] = x[broadcast_offset(i, e, sx)];
+    BROADCAST_WALK_ARRAYS;
+    const int xs[BROADCAST_MAX_RANK] = {xs0, xs1, xs2, xs3, xs4, xs5};
+    long long off, unused;
+    broadcast_offsets<BROADCAST_MAX_RANK>(i, rank, e, m, s, xs, xs, &off, &unused);
+    y[i] = x[off];
 }
 
 // Viewing dst as [outer, dst_axis, inner] and src as [outer, src_axis, inner]:
@@ -93,7 +88,8 @@ extern "C" __global__ void copy_axis_slice_kernel(float* __restrict__ dst, const
 }
 
 #ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL_NO_SYNC(sum_to_forward_kernel)
+BLURVAE_HOST_KERNEL(sum_to_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(sum_to_chunks_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(broadcast_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(copy_axis_slice_kernel)
 #endif

@@ -1,5 +1,5 @@
 // kernels/wiener.cuh — the blur model of the method (docs/method.md): the kernel's OTF embedding, the Wiener-weighted
-// reconstruction term, the complex product of the kernel-fit blur and the blur-kernel fit loss of the G_γ step (one
+// reconstruction term and the blur-kernel fit loss of the G_γ step (one
 // value per image, a block reduction per image: deterministic), forward and backward side by side.
 // Spectra are cuFFT/Rfft2 half spectra stored as interleaved (re, im) float pairs: [..., H, Wh, 2], Wh = W/2 + 1.
 // Launch geometry: BlurVae.Kernels/Device/GpuDevice.Wiener.cs.
@@ -112,49 +112,6 @@ extern "C" __global__ void wiener_weight_backward_kernel(float* __restrict__ de,
     dfk[2 * idx + 1] = s * ki;
 }
 
-// ---- complex product of the kernel-fit blur (ComplexMulFunction with F_k broadcast over channels) ----
-
-// y[i, c, f] = x[i, c, f] · fk[i, f] (complex). One thread per (image, bin), grid = CEIL_DIV(n·bins, block): the
-// kernel spectrum is read once and applied to every channel.
-extern "C" __global__ void complex_mul_forward_kernel(float* __restrict__ y, const float* __restrict__ x, const float* __restrict__ fk,
-                                                      int n, int channels, int bins) {
-    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (long long)n * bins) return;
-    const int f = (int)(idx % bins);
-    const int i = (int)(idx / bins);
-    const float br = fk[2 * idx], bi = fk[2 * idx + 1];
-    for (int c = 0; c < channels; c++) {
-        const long long o = (((long long)i * channels + c) * bins + f) * 2;
-        const float ar = x[o], ai = x[o + 1];
-        y[o] = ar * br - ai * bi;
-        y[o + 1] = ar * bi + ai * br;
-    }
-}
-
-// dx[i, c, f] = g[i, c, f] · conj(fk[i, f]);  dfk[i, f] = Σ_c g[i, c, f] · conj(x[i, c, f]). Same geometry as the
-// forward; the channel sum stays in one thread, so no atomics. Both outputs are overwritten.
-extern "C" __global__ void complex_mul_backward_kernel(float* __restrict__ dx, float* __restrict__ dfk, const float* __restrict__ dy,
-                                                       const float* __restrict__ x, const float* __restrict__ fk,
-                                                       int n, int channels, int bins) {
-    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (long long)n * bins) return;
-    const int f = (int)(idx % bins);
-    const int i = (int)(idx / bins);
-    const float br = fk[2 * idx], bi = fk[2 * idx + 1];
-    float sr = 0.0f, si = 0.0f;
-    for (int c = 0; c < channels; c++) {
-        const long long o = (((long long)i * channels + c) * bins + f) * 2;
-        const float gr = dy[o], gi = dy[o + 1];
-        const float ar = x[o], ai = x[o + 1];
-        dx[o] = gr * br + gi * bi;
-        dx[o + 1] = gi * br - gr * bi;
-        sr += gr * ar + gi * ai;
-        si += gi * ar - gr * ai;
-    }
-    dfk[2 * idx] = sr;
-    dfk[2 * idx + 1] = si;
-}
-
 // ---- blur-kernel fit (BlurKernelFitLoss.Compute), the G_γ step's loss: ‖x ∗ k − x̂‖² ----
 
 // loss[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
@@ -224,8 +181,6 @@ BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_backward_kernel)
 BLURVAE_HOST_KERNEL(wiener_weight_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(wiener_weight_backward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_backward_kernel)
 BLURVAE_HOST_KERNEL(blur_kernel_fit_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_fit_backward_kernel)
 #endif

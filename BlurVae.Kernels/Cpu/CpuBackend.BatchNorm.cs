@@ -14,10 +14,46 @@ public sealed partial class CpuBackend
         CheckBatchNorm(x, y, n, c, spatial);
         if (IsF32(x))
             BatchNorm<float>.ForwardTraining(Arr<float>(y), Arr<float>(saveMean), Arr<float>(saveInvStd), Arr<float>(x), ArrOrNull<float>(gamma), ArrOrNull<float>(beta),
-                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum);
+                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, null);
         else
             BatchNorm<double>.ForwardTraining(Arr<double>(y), Arr<double>(saveMean), Arr<double>(saveInvStd), Arr<double>(x), ArrOrNull<double>(gamma), ArrOrNull<double>(beta),
-                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum);
+                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, null);
+    }
+
+    // The fused BatchNorm → LeakyReLU: the same statistics, the activation applied in the normalising pass.
+    public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+        BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        CheckNegativeSlope(negativeSlope);
+        if (IsF32(x))
+            BatchNorm<float>.ForwardTraining(Arr<float>(y), Arr<float>(saveMean), Arr<float>(saveInvStd), Arr<float>(x), ArrOrNull<float>(gamma), ArrOrNull<float>(beta),
+                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, negativeSlope);
+        else
+            BatchNorm<double>.ForwardTraining(Arr<double>(y), Arr<double>(saveMean), Arr<double>(saveInvStd), Arr<double>(x), ArrOrNull<double>(gamma), ArrOrNull<double>(beta),
+                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, negativeSlope);
+    }
+
+    // Its backward: the LeakyReLU gradient read from the output y inside the batch-norm backward's two passes.
+    public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+        BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
+        CheckNegativeSlope(negativeSlope);
+        if (IsF32(x))
+            BatchNorm<float>.Backward(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(saveMean), Arr<float>(saveInvStd), ArrOrNull<float>(gamma), n, c, spatial,
+                Arr<float>(y), negativeSlope);
+        else
+            BatchNorm<double>.Backward(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(saveMean), Arr<double>(saveInvStd), ArrOrNull<double>(gamma), n, c, spatial,
+                Arr<double>(y), negativeSlope);
+    }
+
+    // The fused backward takes the branch from the output (y > 0 exactly where z > 0), which holds for slopes ≥ 0.
+    private static void CheckNegativeSlope(double negativeSlope)
+    {
+        if (!(negativeSlope >= 0)) throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "the fused LeakyReLU needs a negative slope ≥ 0");
     }
 
     public void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
@@ -35,9 +71,9 @@ public sealed partial class CpuBackend
     {
         CheckBatchNorm(x, dy, n, c, spatial);
         if (IsF32(x))
-            BatchNorm<float>.Backward(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(saveMean), Arr<float>(saveInvStd), ArrOrNull<float>(gamma), n, c, spatial);
+            BatchNorm<float>.Backward(Arr<float>(dx), ArrOrNull<float>(dgamma), ArrOrNull<float>(dbeta), Arr<float>(dy), Arr<float>(x), Arr<float>(saveMean), Arr<float>(saveInvStd), ArrOrNull<float>(gamma), n, c, spatial, null, 0);
         else
-            BatchNorm<double>.Backward(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(saveMean), Arr<double>(saveInvStd), ArrOrNull<double>(gamma), n, c, spatial);
+            BatchNorm<double>.Backward(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(saveMean), Arr<double>(saveInvStd), ArrOrNull<double>(gamma), n, c, spatial, null, 0);
     }
 
     public void BatchNormBackwardInference(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
@@ -58,8 +94,9 @@ public sealed partial class CpuBackend
 
     private static class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // With a negative slope, y = LeakyReLU of the normalised value, applied in the same pass (the fused op).
         public static void ForwardTraining(T[] y, T[] saveMean, T[] saveInvStd, T[] x, T[]? gamma, T[]? beta, T[]? runningMean, T[]? runningVar,
-            int n, int c, int spatial, double eps, double momentum)
+            int n, int c, int spatial, double eps, double momentum, double? negativeSlope)
         {
             int count = n * spatial;
             if (count < 2 && runningVar is not null)
@@ -107,11 +144,40 @@ public sealed partial class CpuBackend
                     {
                         int off = (i * c + ch) * spatial;
                         var dst = y.AsSpan(off, spatial);
+                        if (negativeSlope is double slope)
+                        {
+                            ScaleShiftLeakyRelu(dst, x.AsSpan(off, spatial), scales[ch - c0], shifts[ch - c0], T.CreateTruncating(slope));
+                            continue;
+                        }
                         TensorPrimitives.Multiply(x.AsSpan(off, spatial), scales[ch - c0], dst);
                         TensorPrimitives.Add(dst, shifts[ch - c0], dst);
                     }
             });
         }
+
+        // y = z for z > 0, slope·z otherwise, z = x·scale + shift: the two roundings of the unfused Multiply and Add,
+        // then CpuBackend's LeakyRelu, so the fused forward equals the unfused pair bit for bit. SIMD.
+        private static void ScaleShiftLeakyRelu(Span<T> y, ReadOnlySpan<T> x, T scale, T shift, T slope)
+        {
+            int vc = Vector<T>.Count, i = 0;
+            Vector<T> vs = new(scale), vb = new(shift), vl = new(slope);
+            for (; i + vc <= x.Length; i += vc)
+            {
+                var z = new Vector<T>(x.Slice(i)) * vs + vb;
+                Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), z, z * vl).CopyTo(y.Slice(i));
+            }
+            for (; i < x.Length; i++)
+            {
+                T z = x[i] * scale + shift;
+                y[i] = z > T.Zero ? z : slope * z;
+            }
+        }
+
+        // The gradient at the normalised value: dy, or for the fused op the LeakyReLU gradient read from its output y.
+        private static Vector<T> Gradient(Vector<T> dy, ReadOnlySpan<T> y, int i, Vector<T> slope) =>
+            y.IsEmpty ? dy : Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(y.Slice(i)), Vector<T>.Zero), dy, dy * slope);
+
+        private static T Gradient(T dy, ReadOnlySpan<T> y, int i, T slope) => y.IsEmpty || y[i] > T.Zero ? dy : slope * dy;
 
         // Channels per core's range: every core when the op is large, inline when it is too small to split.
         private static int ChannelGrain(int c, int count) => (int)Math.Max(1, Math.Min(c, 32_768L / Math.Max(1L, 3L * count)));
@@ -136,35 +202,36 @@ public sealed partial class CpuBackend
             return sum;
         }
 
-        // (Σ dy, Σ dy·(x − mean)), SIMD.
-        private static (T SumDy, T SumDyCentred) SumAndCentredDot(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, T mean)
+        // (Σ g, Σ g·(x − mean)) with g = Gradient(dy, y), SIMD.
+        private static (T SumDy, T SumDyCentred) SumAndCentredDot(ReadOnlySpan<T> dy, ReadOnlySpan<T> y, T slope, ReadOnlySpan<T> x, T mean)
         {
             int vc = Vector<T>.Count, i = 0;
-            var vm = new Vector<T>(mean);
+            Vector<T> vm = new(mean), vl = new(slope);
             Vector<T> a = Vector<T>.Zero, b = Vector<T>.Zero;
             for (; i + vc <= x.Length; i += vc)
             {
-                var g = new Vector<T>(dy.Slice(i));
+                var g = Gradient(new Vector<T>(dy.Slice(i)), y, i, vl);
                 a += g;
                 b += g * (new Vector<T>(x.Slice(i)) - vm);
             }
             T sa = Vector.Sum(a), sb = Vector.Sum(b);
             for (; i < x.Length; i++)
             {
-                sa += dy[i];
-                sb += dy[i] * (x[i] - mean);
+                T g = Gradient(dy[i], y, i, slope);
+                sa += g;
+                sb += g * (x[i] - mean);
             }
             return (sa, sb);
         }
 
-        // dx = a1·dy + a2·(x − mean) + a0, SIMD.
-        private static void Combine(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, T a1, T a2, T mean, T a0)
+        // dx = a1·g + a2·(x − mean) + a0 with g = Gradient(dy, y), SIMD.
+        private static void Combine(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> y, T slope, ReadOnlySpan<T> x, T a1, T a2, T mean, T a0)
         {
             int vc = Vector<T>.Count, i = 0;
-            Vector<T> v1 = new(a1), v2 = new(a2), vm = new(mean), v0 = new(a0);
+            Vector<T> v1 = new(a1), v2 = new(a2), vm = new(mean), v0 = new(a0), vl = new(slope);
             for (; i + vc <= x.Length; i += vc)
-                (v1 * new Vector<T>(dy.Slice(i)) + v2 * (new Vector<T>(x.Slice(i)) - vm) + v0).CopyTo(dx.Slice(i));
-            for (; i < x.Length; i++) dx[i] = a1 * dy[i] + a2 * (x[i] - mean) + a0;
+                (v1 * Gradient(new Vector<T>(dy.Slice(i)), y, i, vl) + v2 * (new Vector<T>(x.Slice(i)) - vm) + v0).CopyTo(dx.Slice(i));
+            for (; i < x.Length; i++) dx[i] = a1 * Gradient(dy[i], y, i, slope) + a2 * (x[i] - mean) + a0;
         }
 
         public static void ForwardInference(T[] y, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, T[]? beta, int n, int c, int spatial, double eps)
@@ -185,9 +252,12 @@ public sealed partial class CpuBackend
         }
 
         // With x̂ = (x − μ)·s, s = 1/σ, M = n·spatial: dβ = Σdy, dγ = Σdy·x̂, dx = γ·s/M · (M·dy − dβ − x̂·dγ).
-        public static void Backward(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] saveMean, T[] saveInvStd, T[]? gamma, int n, int c, int spatial)
+        // With y (the fused op's output), dy first goes through the LeakyReLU gradient of that slope.
+        public static void Backward(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] saveMean, T[] saveInvStd, T[]? gamma, int n, int c, int spatial,
+            T[]? y, double negativeSlope)
         {
             int count = n * spatial;
+            T slope = T.CreateTruncating(negativeSlope);
             // Channel ranges swept image by image, as in ForwardTraining; per-channel sums in the same order.
             Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
@@ -198,7 +268,7 @@ public sealed partial class CpuBackend
                     for (int ch = c0; ch < c1; ch++)
                     {
                         int off = (i * c + ch) * spatial;
-                        var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), x.AsSpan(off, spatial), saveMean[ch]);
+                        var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), saveMean[ch]);
                         sumDy[ch - c0] += a;
                         sumDyCentred[ch - c0] += b;
                     }
@@ -219,10 +289,12 @@ public sealed partial class CpuBackend
                     {
                         int off = (i * c + ch) * spatial;
                         var (a1, a2, a0) = coef[ch - c0];
-                        Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), x.AsSpan(off, spatial), a1, a2, saveMean[ch], a0);
+                        Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), a1, a2, saveMean[ch], a0);
                     }
             });
         }
+
+        private static ReadOnlySpan<T> YSlice(T[]? y, int offset, int length) => y is null ? default : y.AsSpan(offset, length);
 
         public static void BackwardInference(T[] dx, T[]? dgamma, T[]? dbeta, T[] dy, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, int n, int c, int spatial, double eps)
         {

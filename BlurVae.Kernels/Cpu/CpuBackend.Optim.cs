@@ -15,6 +15,22 @@ public sealed partial class CpuBackend
         else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
     }
 
+    // The group tensor by tensor: the same SIMD update, so bit-identical to AdamStep on each.
+    public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+    {
+        CheckGroup(param, grad, m, v);
+        for (int i = 0; i < param.Count; i++) AdamStep(param[i], grad[i], m[i], v[i], p);
+    }
+
+    /// <summary>Four lists of one length; shared with DeviceBackend.</summary>
+    internal static void CheckGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v)
+    {
+        ArgumentNullException.ThrowIfNull(param);
+        if (param.Count == 0) throw new ArgumentException("An Adam group needs at least one tensor.", nameof(param));
+        if (grad.Count != param.Count || m.Count != param.Count || v.Count != param.Count)
+            throw new ArgumentException($"An Adam group needs as many gradients ({grad.Count}) and moments ({m.Count}, {v.Count}) as parameters ({param.Count}).", nameof(grad));
+    }
+
     public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
         ShapeRules.Length(grad, param.Length, nameof(grad));

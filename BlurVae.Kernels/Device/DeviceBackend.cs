@@ -223,6 +223,26 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dgamma, dbeta, dy, x, runningMean, runningVar, gamma);
     }
 
+    public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
+        BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+    {
+        CheckBatchNorm(x, y, n, c, spatial);
+        Device.BatchNormLeakyReluForward(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
+            MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
+            n, c, spatial, eps, momentum, negativeSlope);
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+    }
+
+    public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+        BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
+    {
+        CheckBatchNorm(x, dy, n, c, spatial);
+        Device.BatchNormLeakyReluBackward(Mem(dx, nameof(dx)), MemOrNull(dgamma, nameof(dgamma)), MemOrNull(dbeta, nameof(dbeta)), Mem(dy, nameof(dy)), Mem(y, nameof(y)),
+            Mem(x, nameof(x)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), MemOrNull(gamma, nameof(gamma)), n, c, spatial, negativeSlope);
+        KeepAlive(dx, dgamma, dbeta, dy, y, x, saveMean, saveInvStd, gamma);
+    }
+
     // ---- softmax (kernels/softmax.cuh) ----
 
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
@@ -326,6 +346,32 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(weight, spectrum);
     }
 
+    // ---- the VAE's latent pieces (kernels/vae.cuh); the launchers check the sizes ----
+
+    public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Device.ReparameterizeForward(Mem(z, nameof(z)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), Mem(eps, nameof(eps)), z.Length);
+        KeepAlive(z, mu, logVar, eps);
+    }
+
+    public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Device.ReparameterizeBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dz, nameof(dz)), Mem(logVar, nameof(logVar)), Mem(eps, nameof(eps)), dz.Length);
+        KeepAlive(dMu, dLogVar, dz, logVar, eps);
+    }
+
+    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Device.KlForward(Mem(kl, nameof(kl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
+        KeepAlive(kl, mu, logVar);
+    }
+
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Device.KlBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dKl, nameof(dKl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
+        KeepAlive(dMu, dLogVar, dKl, mu, logVar);
+    }
+
     // ---- optimisers (kernels/optim.cuh) ----
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
@@ -335,6 +381,32 @@ public abstract class DeviceBackend : IBackend
         ShapeRules.Length(v, param.Length, nameof(v));
         Device.AdamUpdate(Mem(param, nameof(param)), Mem(m, nameof(m)), Mem(v, nameof(v)), Mem(grad, nameof(grad)), param.Length, p);
         KeepAlive(param, grad, m, v);
+    }
+
+    // One table per optimiser group, found by the group's first parameter (alive as long as the group is).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BackendBuffer, AdamGroupTable> _adamGroups = new();
+
+    public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+    {
+        CpuBackend.CheckGroup(param, grad, m, v);
+        for (int i = 0; i < param.Count; i++)
+        {
+            ShapeRules.Length(grad[i], param[i].Length, $"grad[{i}]");
+            ShapeRules.Length(m[i], param[i].Length, $"m[{i}]");
+            ShapeRules.Length(v[i], param[i].Length, $"v[{i}]");
+        }
+        if (!_adamGroups.TryGetValue(param[0], out var table) || table.Tensors != param.Count)
+        {
+            table?.Dispose();
+            table = new AdamGroupTable(Device, param.Count);
+            _adamGroups.AddOrUpdate(param[0], table);
+        }
+        List<DeviceMemory> Mems(IReadOnlyList<BackendBuffer> buffers, string name) => buffers.Select((b, i) => Mem(b, $"{name}[{i}]")).ToList();
+        table.Step(Mems(param, nameof(param)), Mems(grad, nameof(grad)), Mems(m, nameof(m)), Mems(v, nameof(v)), p);
+        GC.KeepAlive(param);
+        GC.KeepAlive(grad);
+        GC.KeepAlive(m);
+        GC.KeepAlive(v);
     }
 
     public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)

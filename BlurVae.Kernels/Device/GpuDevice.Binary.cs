@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BlurVae.Native;
 using BlurVae.Kernels.Cpu;
 
@@ -26,10 +27,10 @@ public abstract partial class GpuDevice
         if (n == 0) return;
         // Coalescing also checks that a and b broadcast to y.
         var (shape, broadA, broadB) = Shapes.Coalesce(yShape, aShape, bShape);
-        int[] d = PadExtents(shape);
-        int[] sa = PadStrides(shape, broadA), sb = PadStrides(shape, broadB);
-        Launch("binary_forward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), y, a, b, (int)n, (int)op,
-               d[0], d[1], d[2], d[3], d[4], d[5], sa[0], sa[1], sa[2], sa[3], sa[4], sa[5], sb[0], sb[1], sb[2], sb[3], sb[4], sb[5]);
+        var walk = new BroadcastWalk(MaxBroadcastRank, shape, Shapes.Strides(shape, broadA), Shapes.Strides(shape, broadB));
+        var args = new List<LaunchArg>(40) { y, a, b, (int)n, (int)op };
+        walk.WriteArgs(args);
+        Launch("binary_forward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), CollectionsMarshal.AsSpan(args));
     }
 
     /// <summary>y = alpha·x + beta·y over the first n elements (as CpuBackend.Axpby; beta = 0 ignores y).</summary>
@@ -54,25 +55,5 @@ public abstract partial class GpuDevice
         }
         if (p > int.MaxValue) throw new ArgumentException($"{name} [{string.Join(",", shape)}] has more than int.MaxValue elements.", name);
         return p;
-    }
-
-    /// <summary>The coalesced extents left-padded with 1 to <see cref="MaxBroadcastRank"/> axes.</summary>
-    private static int[] PadExtents(int[] shape)
-    {
-        if (shape.Length > MaxBroadcastRank)
-            throw new ArgumentException($"The broadcast needs {shape.Length} axes after coalescing [{string.Join(",", shape)}]; the kernels take at most {MaxBroadcastRank}.");
-        var d = new int[MaxBroadcastRank];
-        Array.Fill(d, 1);
-        shape.CopyTo(d, MaxBroadcastRank - shape.Length);
-        return d;
-    }
-
-    /// <summary>An operand's element strides over the coalesced shape (0 where broadcast), left-padded with 0.</summary>
-    private static int[] PadStrides(int[] shape, bool[] broadcast)
-    {
-        long[] strides = Shapes.Strides(shape, broadcast);
-        var s = new int[MaxBroadcastRank];
-        for (int i = 0; i < strides.Length; i++) s[MaxBroadcastRank - strides.Length + i] = checked((int)strides[i]);
-        return s;
     }
 }

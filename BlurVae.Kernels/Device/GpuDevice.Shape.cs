@@ -1,37 +1,64 @@
+using System.Runtime.InteropServices;
 using BlurVae.Native;
 using BlurVae.Kernels.Cpu;
 
 namespace BlurVae.Kernels.Device;
 
-// Launchers of sum_to_forward_kernel, broadcast_to_forward_kernel and copy_axis_slice_kernel (kernels/reduce.cuh):
-// one thread per output element.
+// Launchers of sum_to_forward_kernel (+ sum_to_chunks_kernel), broadcast_to_forward_kernel and copy_axis_slice_kernel
+// (kernels/reduce.cuh).
 public abstract partial class GpuDevice
 {
-    /// <summary>y = x summed over every axis where yShape has 1 and xShape not; same rank (as CpuBackend.SumTo).</summary>
+    /// <summary>Blocks a reduction aims for: two waves of an H100's 132 SMs, so no SM idles for want of work.</summary>
+    private const int ReductionTargetBlocks = 264;
+
+    /// <summary>
+    /// y = x summed over every axis where yShape has 1 and xShape not; same rank (as CpuBackend.SumTo). A two-level
+    /// block reduction (kernels/reduce.cuh): <paramref name="blockSize"/> threads (a power of two ≥ 32) per block, the
+    /// reduced elements cut into chunks until the grid has about <see cref="ReductionTargetBlocks"/> blocks, and the
+    /// chunks added in order by a second launch; deterministic.
+    /// </summary>
     public void SumToForward(DeviceMemory y, int[] yShape, DeviceMemory x, int[] xShape, int blockSize = 256)
     {
         ArgumentNullException.ThrowIfNull(yShape);
         ArgumentNullException.ThrowIfNull(xShape);
         if (xShape.Length != yShape.Length) throw new ArgumentException($"xShape has rank {xShape.Length}, yShape {yShape.Length}.", nameof(xShape));
-        CheckBlockSize(blockSize);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        if ((blockSize & (blockSize - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "the reduction's block size must be a power of two");
         long ny = ShapeLength(yShape, nameof(yShape)), nx = ShapeLength(xShape, nameof(xShape));
         CheckBuffer(y, ny, nameof(y));
         CheckBuffer(x, nx, nameof(x));
         if (ny == 0) return;
         // x is the full shape; y's "broadcast" axes are the reduced ones (the check that y broadcasts to x included).
         var (shape, reduced, _) = Shapes.Coalesce(xShape, yShape, yShape);
-        int[] e = PadExtents(shape);
-        int mask = 0;
-        long nr = 1;
-        for (int i = 0; i < shape.Length; i++)
-        {
-            if (!reduced[i]) continue;
-            mask |= 1 << (MaxBroadcastRank - shape.Length + i);
-            nr *= shape[i];
-        }
-        Launch("sum_to_forward_kernel", GridFor((int)ny, blockSize), new Dim3((uint)blockSize), y, x, (int)ny, (int)nr, mask,
-               e[0], e[1], e[2], e[3], e[4], e[5]);
+        if (shape.Length > MaxBroadcastRank)
+            throw new ArgumentException($"The reduction needs {shape.Length} axes after coalescing [{string.Join(",", shape)}]; the kernels take at most {MaxBroadcastRank}.");
+        long[] xStrides = Shapes.Strides(shape, new bool[shape.Length]);
+        var kept = Enumerable.Range(0, shape.Length).Where(i => !reduced[i] && shape[i] > 1).ToArray();
+        var summed = Enumerable.Range(0, shape.Length).Where(i => reduced[i]).ToArray();
+        var keptWalk = new BroadcastWalk(SumToMaxAxes, kept.Select(i => shape[i]).ToArray(), kept.Select(i => xStrides[i]).ToArray());
+        var summedWalk = new BroadcastWalk(SumToMaxAxes, summed.Select(i => shape[i]).ToArray(), summed.Select(i => xStrides[i]).ToArray());
+        int nr = (int)(nx / ny);
+
+        // A warp reads 32 adjacent elements either way: 32 outputs side by side when the innermost axis is kept,
+        // 32 reduced elements of one output when it is reduced.
+        int bx = reduced[^1] || ny == 1 ? 1 : 32, by = blockSize / bx;
+        int outputBlocks = (int)((ny + bx - 1) / bx);
+        // Chunks so that the grid reaches the target, each thread still summing several elements (≥ 4 per row).
+        int chunks = Math.Clamp(Math.Min((ReductionTargetBlocks + outputBlocks - 1) / outputBlocks, (nr + 4 * by - 1) / (4 * by)), 1, 65_535);
+        int chunk = (nr + chunks - 1) / Math.Max(1, chunks);
+        chunks = nr == 0 ? 1 : (nr + chunk - 1) / chunk;
+
+        using var partial = chunks > 1 ? Allocate(checked(chunks * (int)ny)) : null;
+        var args = new List<LaunchArg>(40) { partial ?? y, x, (int)ny, nr, chunk };
+        keptWalk.WriteArgs(args);
+        summedWalk.WriteArgs(args);
+        Launch("sum_to_forward_kernel", new Dim3((uint)outputBlocks, (uint)chunks), new Dim3((uint)bx, (uint)by), CollectionsMarshal.AsSpan(args));
+        if (partial is not null)
+            Launch("sum_to_chunks_kernel", GridFor((int)ny, 256), new Dim3(256), y, partial, (int)ny, chunks);
     }
+
+    /// <summary>Kept or reduced axes sum_to_forward_kernel takes (SUM_TO_MAX_AXES): they alternate after coalescing.</summary>
+    private const int SumToMaxAxes = MaxBroadcastRank / 2;
 
     /// <summary>y = x repeated along every axis where xShape has 1 and yShape not; same rank (as CpuBackend.BroadcastTo).</summary>
     public void BroadcastToForward(DeviceMemory y, int[] yShape, DeviceMemory x, int[] xShape, int blockSize = 256)
@@ -45,10 +72,10 @@ public abstract partial class GpuDevice
         CheckBuffer(x, ShapeLength(xShape, nameof(xShape)), nameof(x));
         if (n == 0) return;
         var (shape, broadcast, _) = Shapes.Coalesce(yShape, xShape, xShape);
-        int[] d = PadExtents(shape);
-        int[] s = PadStrides(shape, broadcast);
-        Launch("broadcast_to_forward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), y, x, (int)n,
-               d[0], d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5]);
+        var walk = new BroadcastWalk(MaxBroadcastRank, shape, Shapes.Strides(shape, broadcast));
+        var args = new List<LaunchArg>(32) { y, x, (int)n };
+        walk.WriteArgs(args);
+        Launch("broadcast_to_forward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), CollectionsMarshal.AsSpan(args));
     }
 
     /// <summary>

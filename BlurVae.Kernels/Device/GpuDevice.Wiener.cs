@@ -107,40 +107,4 @@ public abstract partial class GpuDevice
         if (threads == 0) return;
         Launch("blur_kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
     }
-
-    /// <summary>y[N, C, bins, 2] = x[N, C, bins, 2] · fk[N, bins, 2] (complex, broadcast over channels); one thread per (image, bin).</summary>
-    public void ComplexMulForward(DeviceMemory y, DeviceMemory x, DeviceMemory fk, int n, int channels, int bins, int blockSize = 256)
-    {
-        int threads = CheckComplexMulSizes(n, channels, bins);
-        CheckBlockSize(blockSize);
-        CheckBuffer(y, 2L * threads * channels, nameof(y));
-        CheckBuffer(x, 2L * threads * channels, nameof(x));
-        CheckBuffer(fk, 2L * threads, nameof(fk));
-        if (threads == 0) return;
-        Launch("complex_mul_forward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), y, x, fk, n, channels, bins);
-    }
-
-    /// <summary>dx = dy·conj(fk); dfk = Σ_c dy·conj(x); both overwritten. One thread per (image, bin).</summary>
-    public void ComplexMulBackward(DeviceMemory dx, DeviceMemory dfk, DeviceMemory dy, DeviceMemory x, DeviceMemory fk,
-                                   int n, int channels, int bins, int blockSize = 256)
-    {
-        int threads = CheckComplexMulSizes(n, channels, bins);
-        CheckBlockSize(blockSize);
-        CheckBuffer(dx, 2L * threads * channels, nameof(dx));
-        CheckBuffer(dfk, 2L * threads, nameof(dfk));
-        CheckBuffer(dy, 2L * threads * channels, nameof(dy));
-        CheckBuffer(x, 2L * threads * channels, nameof(x));
-        CheckBuffer(fk, 2L * threads, nameof(fk));
-        if (threads == 0) return;
-        Launch("complex_mul_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dx, dfk, dy, x, fk, n, channels, bins);
-    }
-
-    private static int CheckComplexMulSizes(int n, int channels, int bins)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(bins);
-        _ = checked(2 * n * channels * bins);
-        return n * bins;
-    }
 }

@@ -1,7 +1,7 @@
 namespace BlurVae.Kernels.Device;
 
 /// <summary>
-/// One kernel argument by value: a device pointer, an int or a float, stored in 8 bytes the way cuLaunchKernel's
+/// One kernel argument by value: a device pointer, an int, a float or a double, stored in 8 bytes the way cuLaunchKernel's
 /// kernelParams[i] points at it (little-endian, so an int's or float's bytes are the first 4). <see cref="Size"/>
 /// is checked against the kernel's parameter type by the emulated device.
 /// </summary>
@@ -25,4 +25,5 @@ public readonly struct LaunchArg
     public static LaunchArg PointerOrNull(DeviceMemory? buffer) => buffer is null ? NullPointer : buffer;
     public static implicit operator LaunchArg(int value) => new((uint)value, sizeof(int));
     public static implicit operator LaunchArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
+    public static implicit operator LaunchArg(double value) => new(BitConverter.DoubleToUInt64Bits(value), sizeof(double));
 }

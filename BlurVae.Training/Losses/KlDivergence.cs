@@ -1,3 +1,4 @@
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
@@ -15,10 +16,7 @@ public static class KlDivergence
     {
         ArgumentNullException.ThrowIfNull(mu);
         ArgumentNullException.ThrowIfNull(logVar);
-        if (mu.Rank < 2 || mu.Shape[0] < 1)
-            throw new ArgumentException($"KlDivergence: mu must be [N, Z] with N >= 1, got {Tensor.ShapeString(mu.Shape)}.", nameof(mu));
-        if (!mu.Shape.AsSpan().SequenceEqual(logVar.Shape) || mu.DType != logVar.DType)
-            throw new ArgumentException($"KlDivergence: logVar is {Tensor.ShapeString(logVar.Shape)} {logVar.DType} but mu is {Tensor.ShapeString(mu.Shape)} {mu.DType}.", nameof(logVar));
-        return (1.0 + logVar - mu.Square() - logVar.Exp()).Sum() * (-0.5 / mu.Shape[0]);
+        // Per sample in one op (KlFunction), then the batch mean.
+        return KlFunction.Forward(mu, logVar).Sum() * (1.0 / mu.Shape[0]);
     }
 }

@@ -1,4 +1,5 @@
 using BlurVae.Kernels;
+using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Nn;
 using BlurVae.Training.Engine.Tensors;
 
@@ -31,8 +32,8 @@ public abstract class VaeModel : Module
     /// <summary>z[N, latent] → x̂[N, C, side, side] in [−1, 1].</summary>
     public abstract Tensor Decode(Tensor z);
 
-    /// <summary>z = μ + exp(½ log σ²)·ε with ε supplied by the caller (so runs are reproducible).</summary>
-    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Tensor eps) => mu + (logVar * 0.5).Exp() * eps;
+    /// <summary>z = μ + exp(½ log σ²)·ε with ε supplied by the caller (so runs are reproducible); one op (ReparameterizeFunction).</summary>
+    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Tensor eps) => ReparameterizeFunction.Forward(mu, logVar, eps);
 
     public VaeOutput Run(Tensor x, Tensor eps)
     {

@@ -2,7 +2,7 @@ namespace BlurVae.Training.SelfTest;
 
 public static partial class BackendParity
 {
-    private const double BnEps = 1e-5, BnMomentum = 0.1;
+    private const double BnEps = 1e-5, BnMomentum = 0.1, LeakySlope = 0.2;
 
     // Batch statistics are sums over n·spatial values (tree reductions on a GPU), the variance possibly as
     // E[x²] − E[x]² (inputs have mean ~0.5 and variance ~1.3, so that cancellation costs little); the normalised
@@ -54,6 +54,17 @@ public static partial class BackendParity
             [Out("dx", Garbage(h, len), BnDxTol), .. affine ? new[] { Out("dgamma", Garbage(h, c), BnSumTol(count)), Out("dbeta", Garbage(h, c), BnSumTol(count)) } : [],
              In("dy", dy), In("x", x), In("saveMean", saveMean), In("saveInvStd", saveInvStd), .. affine ? new[] { In("gamma", gamma!) } : []],
             (b, o) => b.BatchNormBackward(o["dx"], o.Optional("dgamma"), o.Optional("dbeta"), o["dy"], o["x"], o["saveMean"], o["saveInvStd"], o.Optional("gamma"), n, c, s));
+
+        // The fused BatchNorm → LeakyReLU of architectures A and B; its backward gets the reference's output and statistics.
+        void FusedForward(Kernels.IBackend b, OperandBuffers o) => b.BatchNormLeakyReluForwardTraining(o["y"], o["saveMean"], o["saveInvStd"], o["x"],
+            o.Optional("gamma"), o.Optional("beta"), o.Optional("runningMean"), o.Optional("runningVar"), n, c, s, BnEps, BnMomentum, LeakySlope);
+        h.Check("batchnorm_leaky_relu.forward_training", sizes, fwd, FusedForward);
+        var fusedY = h.OnReference(fwd, FusedForward, "y")[0];
+        h.Check("batchnorm_leaky_relu.backward_training", sizes,
+            [Out("dx", Garbage(h, len), BnDxTol), .. affine ? new[] { Out("dgamma", Garbage(h, c), BnSumTol(count)), Out("dbeta", Garbage(h, c), BnSumTol(count)) } : [],
+             In("dy", dy), In("y", fusedY), In("x", x), In("saveMean", saveMean), In("saveInvStd", saveInvStd), .. affine ? new[] { In("gamma", gamma!) } : []],
+            (b, o) => b.BatchNormLeakyReluBackward(o["dx"], o.Optional("dgamma"), o.Optional("dbeta"), o["dy"], o["y"], o["x"], o["saveMean"], o["saveInvStd"],
+                o.Optional("gamma"), n, c, s, LeakySlope));
 
         // Inference mode normalises with the running statistics, which are then constants.
         h.Check("batchnorm.forward_inference", sizes,

@@ -21,6 +21,14 @@ public static partial class BackendParity
                     [Out("param", h.Uniform(n), ParamTol), In("grad", h.Uniform(n)), Out("m", h.Uniform(n, -0.1, 0.1), FirstMomentTol), Out("v", h.Uniform(n, 1e-4, 1e-2), SecondMomentTol)],
                     (b, o) => b.AdamStep(o["param"], o["grad"], o["m"], o["v"], p));
             }
+            // A group of tensors of the lengths above in one step (one multi-tensor launch on a device).
+            int[] lengths = Lengths(h);
+            string Name(string what, int i) => $"{what}{i}";
+            Operand[] group = [.. lengths.SelectMany((n, i) => new[] { Out(Name("param", i), h.Uniform(n), ParamTol), In(Name("grad", i), h.Uniform(n)),
+                Out(Name("m", i), h.Uniform(n, -0.1, 0.1), FirstMomentTol), Out(Name("v", i), h.Uniform(n, 1e-4, 1e-2), SecondMomentTol) })];
+            h.Check("adam_group", $"lengths={string.Join(",", lengths)} lr={p.LearningRate} wd={p.WeightDecay} step={p.Step}", group,
+                (b, o) => b.AdamStepGroup([.. lengths.Select((_, i) => o[Name("param", i)])], [.. lengths.Select((_, i) => o[Name("grad", i)])],
+                    [.. lengths.Select((_, i) => o[Name("m", i)])], [.. lengths.Select((_, i) => o[Name("v", i)])], p));
         }
     }
 

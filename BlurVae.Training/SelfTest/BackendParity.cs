@@ -39,6 +39,7 @@ public static partial class BackendParity
         Upsample(h);
         Fft(h);
         Wiener(h);
+        Vae(h);
         Adam(h);
         Sgd(h);
         if (options.TrainingStep)

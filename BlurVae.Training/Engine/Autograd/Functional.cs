@@ -15,4 +15,14 @@ public static class Functional
 
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training, double momentum = 0.1, double eps = 1e-5) =>
         BatchNormFunction.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
+
+    /// <summary>
+    /// leaky_relu(batch_norm(x)): in training one fused op (BatchNormLeakyReluFunction); in evaluation, with the
+    /// running statistics, the two ops in a row.
+    /// </summary>
+    public static Tensor BatchNormLeakyRelu(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training,
+                                            double negativeSlope, double momentum = 0.1, double eps = 1e-5) =>
+        training
+            ? BatchNormLeakyReluFunction.Forward(x, gamma, beta, runningMean, runningVar, momentum, eps, negativeSlope)
+            : BatchNorm(x, runningMean, runningVar, gamma, beta, training: false, momentum, eps).LeakyRelu(negativeSlope);
 }

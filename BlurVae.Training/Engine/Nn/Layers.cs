@@ -95,11 +95,26 @@ public class BatchNorm : Module
 
     public override Tensor Forward(Tensor x)
     {
-        if (x.Rank != _expectedRank && !(_expectedRank == 2 && x.Rank == 3))
-            throw new ArgumentException($"{GetType().Name} expects rank-{_expectedRank} input, got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        CheckRank(x);
         if (Training && Sync is { WorldSize: > 1 } sync)
             return SyncBatchNorm.Forward(x, Weight, Bias, RunningMean, RunningVar, Momentum, Eps, sync);
         return Functional.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+    }
+
+    /// <summary>LeakyReLU(Forward(x)): one fused op in training (Functional.BatchNormLeakyRelu); Sequential calls it for
+    /// the pair. Synchronised batch norm (--sync-bn) has no fused form: it runs the two ops one after the other.</summary>
+    public Tensor ForwardLeakyRelu(Tensor x, double negativeSlope)
+    {
+        CheckRank(x);
+        if (Training && Sync is { WorldSize: > 1 })
+            return Forward(x).LeakyRelu(negativeSlope);
+        return Functional.BatchNormLeakyRelu(x, RunningMean, RunningVar, Weight, Bias, Training, negativeSlope, Momentum, Eps);
+    }
+
+    private void CheckRank(Tensor x)
+    {
+        if (x.Rank != _expectedRank && !(_expectedRank == 2 && x.Rank == 3))
+            throw new ArgumentException($"{GetType().Name} expects rank-{_expectedRank} input, got {Tensor.ShapeString(x.Shape)}.", nameof(x));
     }
 }
 
@@ -111,7 +126,9 @@ public sealed class BatchNorm2d(int channels, double eps = 1e-5, double momentum
 
 public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
 {
-    public override Tensor Forward(Tensor x) => x.LeakyRelu(negativeSlope);
+    public double NegativeSlope { get; } = negativeSlope;
+
+    public override Tensor Forward(Tensor x) => x.LeakyRelu(NegativeSlope);
 }
 
 public sealed class ReLU : Module
@@ -144,7 +161,11 @@ public sealed class Flatten(int startAxis = 1) : Module
     public override Tensor Forward(Tensor x) => x.Flatten(startAxis);
 }
 
-/// <summary>Children applied in order; parameter names are their indices ("0.weight").</summary>
+/// <summary>
+/// Children applied in order; parameter names are their indices ("0.weight"). A BatchNorm directly followed by a
+/// LeakyReLU (slope ≥ 0; the blocks of architectures A and B) runs as one fused op (BatchNorm.ForwardLeakyRelu),
+/// both layers keeping their places and names; <see cref="FuseBatchNormLeakyRelu"/> = false runs them one by one.
+/// </summary>
 public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = [];
@@ -163,9 +184,20 @@ public sealed class Sequential : Module
         return this;
     }
 
+    public bool FuseBatchNormLeakyRelu { get; set; } = true;
+
     public override Tensor Forward(Tensor x)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (FuseBatchNormLeakyRelu && _layers[i] is BatchNorm bn && i + 1 < _layers.Count && _layers[i + 1] is LeakyReLU act && act.NegativeSlope >= 0)
+            {
+                x = bn.ForwardLeakyRelu(x, act.NegativeSlope);
+                i++;
+                continue;
+            }
+            x = _layers[i].Forward(x);
+        }
         return x;
     }
 }

@@ -68,16 +68,33 @@ public sealed class Adam : Optimizer
     public override void Step()
     {
         StepCount++;
+        var stepped = new List<Tensor>(Parameters.Count);
         foreach (var p in Parameters)
         {
             if (p.Grad is null) continue;
             if (!_state.TryGetValue(p, out var s)) s = (p.ZerosLike(), p.ZerosLike(), 0);
             s.Steps++;
             _state[p] = s;
-            p.Backend.AdamStep(p.Buffer, p.Grad.Buffer, s.M.Buffer, s.V.Buffer,
-                new AdamStepParameters(LearningRate, Beta1, Beta2, Eps, WeightDecay, s.Steps));
+            stepped.Add(p);
+        }
+        if (stepped.Count == 0) return;
+        // The usual case, every parameter of one backend at the same step: one group update (a single multi-tensor
+        // launch on a device); otherwise tensor by tensor, each at its own step count.
+        var first = _state[stepped[0]];
+        if (stepped.All(p => _state[p].Steps == first.Steps && ReferenceEquals(p.Backend, stepped[0].Backend)))
+        {
+            stepped[0].Backend.AdamStepGroup([.. stepped.Select(p => p.Buffer)], [.. stepped.Select(p => p.Grad!.Buffer)],
+                [.. stepped.Select(p => _state[p].M.Buffer)], [.. stepped.Select(p => _state[p].V.Buffer)], Hyper(first.Steps));
+            return;
+        }
+        foreach (var p in stepped)
+        {
+            var s = _state[p];
+            p.Backend.AdamStep(p.Buffer, p.Grad!.Buffer, s.M.Buffer, s.V.Buffer, Hyper(s.Steps));
         }
     }
+
+    private AdamStepParameters Hyper(int step) => new(LearningRate, Beta1, Beta2, Eps, WeightDecay, step);
 }
 
 /// <summary>torch.optim.SGD with momentum and dampening (no Nesterov).</summary>

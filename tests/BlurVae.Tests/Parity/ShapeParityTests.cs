@@ -1,4 +1,5 @@
 using BlurVae.Kernels.Cpu;
+using BlurVae.Kernels.Device;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
@@ -19,6 +20,11 @@ public class ShapeParityTests
         new object[] { new[] { 3, 4, 1, 5, 2 }, new[] { 1, 4, 1, 1, 2 } },
         new object[] { new[] { 2, 3, 2, 3, 2, 3 }, new[] { 2, 1, 2, 1, 2, 1 } },
         new object[] { new[] { 2, 3, 2, 3, 2, 3 }, new[] { 1, 3, 1, 3, 1, 3 } },
+        // Bias gradients: a transposed convolution's [N, C, H, W] → [1, C, 1, 1] (reduced innermost, cut into chunks)
+        // and a linear layer's [N, F] → [1, F] over a long batch (kept innermost, chunked); a whole-tensor sum.
+        new object[] { new[] { 5, 7, 9, 11 }, new[] { 1, 7, 1, 1 } },
+        new object[] { new[] { 700, 33 }, new[] { 1, 33 } },
+        new object[] { new[] { 3, 2999 }, new[] { 1, 1 } },
     ];
 
     private static int Count(int[] shape) => shape.Aggregate(1, (p, d) => p * d);
@@ -36,6 +42,29 @@ public class ShapeParityTests
         using var by = Device.Allocate(ny);
         Device.SumToForward(by, yShape, bx, xShape, block);
         AssertClose(expected, Device.Download(by), Math.Pow(2, -20) * (nx / ny), 1e-5, "y");
+    }
+
+    // The reduction's block must be a power of two, so that its rows add up in a fixed tree.
+    [Test]
+    public void SumToRejectsABlockThatIsNotAPowerOfTwo()
+    {
+        using var x = Device.Allocate(24);
+        using var y = Device.Allocate(4);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.SumToForward(y, [1, 4], x, [6, 4], 96));
+    }
+
+    // fast_div's magic numbers against integer division, at the edges of its range.
+    [Test]
+    public void FastDividerDividesExactly()
+    {
+        var rng = new Random(5);
+        int[] divisors = [1, 2, 3, 7, 32, 33, 1000, 4097, 65_536, 1 << 30, int.MaxValue];
+        foreach (int d in divisors)
+        {
+            var f = FastDivider.For(d);
+            foreach (int n in new[] { 0, 1, d - 1, d, int.MaxValue, int.MaxValue - 1 }.Concat(Enumerable.Range(0, 200).Select(_ => rng.Next())))
+                Assert.That(f.Divide(n), Is.EqualTo(n / d), $"{n} / {d}");
+        }
     }
 
     // A pure copy: exact.

@@ -151,54 +151,6 @@ public class WienerParityTests
         AssertClose(expectedDk, Device.Download(bdk), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
     }
 
-    // ---- the kernel-fit blur's complex product ----
-
-    [TestCaseSource(nameof(Cases))]
-    public void ComplexMulMatchesComplexMulFunction(int n, int channels, int h, int w, int ks)
-    {
-        _ = ks;
-        int bins = h * (w / 2 + 1);
-        float[] x = Uniform(h * 10 + channels, 2 * n * channels * bins), fk = Uniform(w * 10 + n, 2 * n * bins), g = Uniform(h * w + 5, x.Length);
-        var xLeaf = Leaf(x, n, channels, h, w / 2 + 1, 2);
-        var fkLeaf = Leaf(fk, n, 1, h, w / 2 + 1, 2);
-        var y = ComplexMulFunction.Forward(xLeaf, fkLeaf);
-        float[] expectedY = y.ToFloatArray();
-        y.Backward(Float64(g, n, channels, h, w / 2 + 1, 2));
-        float[] expectedDx = xLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
-        using var bx = Upload(x);
-        using var bfk = Upload(fk);
-        using var bg = Upload(g);
-        foreach (int block in ElementBlocks)
-        {
-            using var by = Device.Allocate(x.Length);
-            using var bdx = Device.Allocate(x.Length);
-            using var bdfk = Device.Allocate(fk.Length);
-            Device.ComplexMulForward(by, bx, bfk, n, channels, bins, block);
-            Device.ComplexMulBackward(bdx, bdfk, bg, bx, bfk, n, channels, bins, block);
-            // Two products and a sum per component (and up to 3 channels summed) of values in [−1, 1].
-            AssertClose(expectedY, Device.Download(by), 1e-6, 1e-6, $"y (block {block})");
-            AssertClose(expectedDx, Device.Download(bdx), 1e-6, 1e-6, $"dX (block {block})");
-            AssertClose(expectedDfk, Device.Download(bdfk), 4e-6, 1e-6, $"dF_k (block {block})");
-        }
-    }
-
-    [TestCaseSource(nameof(Cases))]
-    public void ComplexMulGivesBlurKernelFitLossBlur(int n, int channels, int h, int w, int ks)
-    {
-        // The blur path of BlurKernelFitLoss: irfft2(rfft2(x)·F_k) with the product on the device.
-        var (x, _, k) = Inputs(n, channels, h, w, ks);
-        float[] spectrum = Float64(x, n, channels, h, w).Rfft2(FftNorm.Backward).ToFloatArray();
-        float[] fk = BlurKernelOtf.Compute(Float64(k, n, ks, ks), h, w).ToFloatArray();
-        float[] expected = BlurKernelFitLoss.Blur(Float64(x, n, channels, h, w), Float64(k, n, ks, ks)).ToFloatArray();
-        using var bx = Upload(spectrum);
-        using var bfk = Upload(fk);
-        using var by = Device.Allocate(spectrum.Length);
-        Device.ComplexMulForward(by, bx, bfk, n, channels, h * (w / 2 + 1));
-        float[] blurred = Float64(Device.Download(by), n, channels, h, w / 2 + 1, 2).Irfft2(w, FftNorm.Backward).ToFloatArray();
-        // The unnormalised spectrum grows to ~H·W; float32 products of it, then a float64 inverse transform.
-        AssertClose(expected, blurred, 1e-5, 1e-5, "x ∗ k");
-    }
-
     [Test]
     public void LauncherRejectsBadSizes()
     {

@@ -164,6 +164,45 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(BatchNormBackwardInference), dx);
     }
 
+    public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x, BackendBuffer? gamma, BackendBuffer? beta,
+                                                  BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+    {
+        Cpu.BatchNormLeakyReluForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar),
+            n, c, spatial, eps, momentum, negativeSlope);
+        After(nameof(BatchNormLeakyReluForwardTraining), y);
+    }
+
+    public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
+                                           BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer? gamma, int n, int c, int spatial, double negativeSlope)
+    {
+        Cpu.BatchNormLeakyReluBackward(In(dx), InOrNull(dgamma), InOrNull(dbeta), In(dy), In(y), In(x), In(saveMean), In(saveInvStd), InOrNull(gamma), n, c, spatial, negativeSlope);
+        After(nameof(BatchNormLeakyReluBackward), dx);
+    }
+
+    public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Cpu.ReparameterizeForward(In(z), In(mu), In(logVar), In(eps));
+        After(nameof(ReparameterizeForward), z);
+    }
+
+    public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
+    {
+        Cpu.ReparameterizeBackward(In(dMu), In(dLogVar), In(dz), In(logVar), In(eps));
+        After(nameof(ReparameterizeBackward), dLogVar);
+    }
+
+    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Cpu.KlForward(In(kl), In(mu), In(logVar), n, latent);
+        After(nameof(KlForward), kl);
+    }
+
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent);
+        After(nameof(KlBackward), dMu);
+    }
+
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         Cpu.SoftmaxForward(In(y), In(x), rows, cols);
@@ -240,6 +279,12 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     {
         Cpu.BlurKernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
         After(nameof(BlurKernelFitBackward), dXHat);
+    }
+
+    public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+    {
+        Cpu.AdamStepGroup(param.Select(In).ToList(), grad.Select(In).ToList(), m.Select(In).ToList(), v.Select(In).ToList(), p);
+        After(nameof(AdamStepGroup), param[^1]);
     }
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)

@@ -16,12 +16,7 @@ public sealed class BatchNormFunction : Function
 
     public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
     {
-        if (x.Rank < 2) throw new ArgumentException($"BatchNorm expects [N, C, ...], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
-        if ((gamma is null) != (beta is null)) throw new ArgumentException("BatchNorm needs both gamma and beta, or neither.");
-        int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running mean"), (runningVar, "running variance") })
-            if (t is not null && (t.Rank != 1 || t.Shape[0] != c))
-                throw new ArgumentException($"BatchNorm {name} must be [{c}], got {Tensor.ShapeString(t.Shape)}.");
+        var (n, c, spatial) = CheckShapes(x, gamma, beta, runningMean, runningVar);
         var y = x.EmptyLike();
         var fn = new BatchNormFunction { _training = training, _eps = eps, _affine = gamma is not null };
         if (training)
@@ -41,6 +36,18 @@ public sealed class BatchNormFunction : Function
             x.Backend.BatchNormForwardInference(y.Buffer, x.Buffer, runningMean.Buffer, runningVar.Buffer, gamma?.Buffer, beta?.Buffer, n, c, spatial, eps);
         }
         return gamma is null ? fn.Record(y, x) : fn.Record(y, x, gamma, beta!);
+    }
+
+    /// <summary>x viewed as [n, c, spatial], after checking that the per-channel tensors are [c] (shared with the fused op).</summary>
+    internal static (int N, int C, int Spatial) CheckShapes(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar)
+    {
+        if (x.Rank < 2) throw new ArgumentException($"BatchNorm expects [N, C, ...], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
+        if ((gamma is null) != (beta is null)) throw new ArgumentException("BatchNorm needs both gamma and beta, or neither.");
+        int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running mean"), (runningVar, "running variance") })
+            if (t is not null && (t.Rank != 1 || t.Shape[0] != c))
+                throw new ArgumentException($"BatchNorm {name} must be [{c}], got {Tensor.ShapeString(t.Shape)}.");
+        return (n, c, spatial);
     }
 
     public override Tensor?[] Backward(Tensor g)

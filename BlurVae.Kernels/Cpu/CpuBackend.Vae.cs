@@ -1,0 +1,96 @@
+using System.Numerics;
+
+namespace BlurVae.Kernels.Cpu;
+
+// The VAE's latent pieces (kernels/vae.cuh): the reparameterisation and the KL term per sample, forward and backward.
+// Latent tensors are small ([batch, latent]), so plain loops; the formulas are the kernels'.
+public sealed partial class CpuBackend
+{
+    public void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps)
+    {
+        ShapeRules.Length(mu, z.Length, nameof(mu));
+        ShapeRules.Length(logVar, z.Length, nameof(logVar));
+        ShapeRules.Length(eps, z.Length, nameof(eps));
+        if (IsF32(z)) Vae<float>.ReparameterizeForward(Arr<float>(z), Arr<float>(mu), Arr<float>(logVar), Arr<float>(eps));
+        else Vae<double>.ReparameterizeForward(Arr<double>(z), Arr<double>(mu), Arr<double>(logVar), Arr<double>(eps));
+    }
+
+    public void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps)
+    {
+        ShapeRules.Length(dMu, dz.Length, nameof(dMu));
+        ShapeRules.Length(dLogVar, dz.Length, nameof(dLogVar));
+        ShapeRules.Length(logVar, dz.Length, nameof(logVar));
+        ShapeRules.Length(eps, dz.Length, nameof(eps));
+        if (IsF32(dz)) Vae<float>.ReparameterizeBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dz), Arr<float>(logVar), Arr<float>(eps));
+        else Vae<double>.ReparameterizeBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dz), Arr<double>(logVar), Arr<double>(eps));
+    }
+
+    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        CheckKl(mu, logVar, n, latent);
+        ShapeRules.Length(kl, n, nameof(kl));
+        if (IsF32(mu)) Vae<float>.KlForward(Arr<float>(kl), Arr<float>(mu), Arr<float>(logVar), n, latent);
+        else Vae<double>.KlForward(Arr<double>(kl), Arr<double>(mu), Arr<double>(logVar), n, latent);
+    }
+
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        CheckKl(mu, logVar, n, latent);
+        ShapeRules.Length(dMu, mu.Length, nameof(dMu));
+        ShapeRules.Length(dLogVar, mu.Length, nameof(dLogVar));
+        ShapeRules.Length(dKl, n, nameof(dKl));
+        if (IsF32(mu)) Vae<float>.KlBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dKl), Arr<float>(mu), Arr<float>(logVar), n, latent);
+        else Vae<double>.KlBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dKl), Arr<double>(mu), Arr<double>(logVar), n, latent);
+    }
+
+    private static void CheckKl(BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
+        ShapeRules.Length(mu, (long)n * latent, nameof(mu));
+        ShapeRules.Length(logVar, (long)n * latent, nameof(logVar));
+    }
+
+    private static class Vae<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static readonly T Half = T.CreateTruncating(0.5);
+
+        // z = μ + exp(½ log σ²)·ε
+        public static void ReparameterizeForward(T[] z, T[] mu, T[] logVar, T[] eps)
+        {
+            for (int i = 0; i < z.Length; i++) z[i] = mu[i] + T.Exp(Half * logVar[i]) * eps[i];
+        }
+
+        // dμ = dz, d log σ² = dz·ε·½exp(½ log σ²)
+        public static void ReparameterizeBackward(T[] dMu, T[] dLogVar, T[] dz, T[] logVar, T[] eps)
+        {
+            for (int i = 0; i < dz.Length; i++)
+            {
+                dMu[i] = dz[i];
+                dLogVar[i] = dz[i] * eps[i] * Half * T.Exp(Half * logVar[i]);
+            }
+        }
+
+        // kl[i] = −½ Σ_j (1 + log σ² − μ² − σ²)
+        public static void KlForward(T[] kl, T[] mu, T[] logVar, int n, int latent)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                T s = T.Zero;
+                for (int j = i * latent; j < (i + 1) * latent; j++) s += T.One + logVar[j] - mu[j] * mu[j] - T.Exp(logVar[j]);
+                kl[i] = -Half * s;
+            }
+        }
+
+        // dμ = dkl[i]·μ, d log σ² = dkl[i]·½(σ² − 1)
+        public static void KlBackward(T[] dMu, T[] dLogVar, T[] dKl, T[] mu, T[] logVar, int n, int latent)
+        {
+            for (int i = 0; i < n; i++)
+                for (int j = i * latent; j < (i + 1) * latent; j++)
+                {
+                    dMu[j] = dKl[i] * mu[j];
+                    dLogVar[j] = dKl[i] * Half * (T.Exp(logVar[j]) - T.One);
+                }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace BlurVae.Training.SelfTest;
+
+public static partial class BackendParity
+{
+    // expf within 2 ulp on a GPU, and each output a few roundings more: relative to each output.
+    private static readonly Tolerance VaeTol = new(1e-7, 2e-6);
+    // kl[i] sums `latent` terms of magnitude ≤ ~e² (log σ² ≤ 2): float32 rounding of either summation order.
+    private static Tolerance KlSumTol(int latent) => new(Math.Pow(2, -18) * latent, 1e-5);
+
+    private static void Vae(ParityHarness h)
+    {
+        // (n, latent): one sample, a latent below a warp, one not a multiple of any block, one past a block.
+        (int N, int Latent)[] shapes = h.Options.Quick ? [(3, 31), (2, 300)] : [(1, 1), (3, 31), (5, 257), (2, 1500)];
+        foreach (var (n, latent) in shapes)
+        {
+            int len = n * latent;
+            string sizes = $"n={n} latent={latent}";
+            var mu = h.Uniform(len, -2, 2);
+            var logVar = h.Uniform(len, -4, 2);
+            var eps = h.Uniform(len, -3, 3);
+            h.Check("reparameterize.forward", sizes, [Out("z", Garbage(h, len), VaeTol), In("mu", mu), In("logVar", logVar), In("eps", eps)],
+                (b, o) => b.ReparameterizeForward(o["z"], o["mu"], o["logVar"], o["eps"]));
+            h.Check("reparameterize.backward", sizes,
+                [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dz", h.Uniform(len)), In("logVar", logVar), In("eps", eps)],
+                (b, o) => b.ReparameterizeBackward(o["dMu"], o["dLogVar"], o["dz"], o["logVar"], o["eps"]));
+            h.Check("kl.forward", sizes, [Out("kl", Garbage(h, n), KlSumTol(latent)), In("mu", mu), In("logVar", logVar)],
+                (b, o) => b.KlForward(o["kl"], o["mu"], o["logVar"], n, latent));
+            h.Check("kl.backward", sizes,
+                [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dKl", h.Uniform(n)), In("mu", mu), In("logVar", logVar)],
+                (b, o) => b.KlBackward(o["dMu"], o["dLogVar"], o["dKl"], o["mu"], o["logVar"], n, latent));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using BlurVae.Training.Engine.Autograd;
+using BlurVae.Training.Engine.Tensors;
+using static BlurVae.Tests.GradCheck.GradChecker;
+
+namespace BlurVae.Tests.GradCheck;
+
+/// <summary>ReparameterizeFunction and KlFunction (IBackend.Reparameterize*, Kl*) against finite differences and their definitions.</summary>
+[TestFixture, Category("GradCheck")]
+public class VaeLatentGradTests
+{
+    [TestCase(1, 1), TestCase(3, 5), TestCase(2, 33)]
+    public void Reparameterize(int n, int latent)
+    {
+        var eps = Randn(1, n, latent);
+        AssertGradients(x => ReparameterizeFunction.Forward(x[0], x[1], eps), Randn(2, n, latent), Randn(3, n, latent));
+    }
+
+    [TestCase(1, 1), TestCase(3, 5), TestCase(2, 3, 4)]
+    public void Kl(params int[] shape) => AssertGradients(x => KlFunction.Forward(x[0], x[1]), Randn(4, shape), Randn(5, shape));
+
+    // The fused ops equal the chains of elementwise ops they replace, in float64.
+    [Test]
+    public void FusedOpsEqualTheirDefinitions()
+    {
+        Tensor mu = Randn(6, 3, 7), logVar = Randn(7, 3, 7), eps = Randn(8, 3, 7);
+        Assert.That(ReparameterizeFunction.Forward(mu, logVar, eps).ToDoubleArray(),
+            Is.EqualTo((mu + (logVar * 0.5).Exp() * eps).ToDoubleArray()).Within(1e-12));
+        Assert.That(KlFunction.Forward(mu, logVar).ToDoubleArray(),
+            Is.EqualTo(((1.0 + logVar - mu.Square() - logVar.Exp()).Sum([1]) * -0.5).ToDoubleArray()).Within(1e-12));
+    }
+
+    [Test]
+    public void NoiseThatWantsAGradientIsRejected()
+    {
+        var eps = Randn(9, 2, 3);
+        eps.RequiresGrad = true;
+        Assert.Throws<ArgumentException>(() => ReparameterizeFunction.Forward(Randn(1, 2, 3), Randn(2, 2, 3), eps));
+    }
+}
