@@ -62,8 +62,8 @@ internal sealed class TrainFlags
         var o = new TrainOptions();
         if (r.GetValue(Config) is FileInfo file)
         {
-            if (!file.Exists) throw new FileNotFoundException($"--config: '{file.FullName}' does not exist.");
-            o = TrainOptions.FromJson(File.ReadAllText(file.FullName), file.FullName);
+            if (!file.Exists) throw new FileNotFoundException($"--config: '{file.FullName}' does not exist; pass the path of a JSON file of options.");
+            o = TrainOptions.FromJson(File.ReadAllText(file.FullName), $"--config '{file.FullName}'");
         }
         T Pick<T>(Option<T> option, T current) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : current;
         // A flag whose text becomes another type (enums, lists, "large"/"none" or a number), parsed only when given.
@@ -99,6 +99,19 @@ internal sealed class TrainFlags
             Out = Pick(Out, o.Out),
             GridImages = Pick(GridImages, o.GridImages),
         };
+    }
+
+    /// <summary>
+    /// The options the user set, by their kebab-case names: flags given on the command line and keys of the --config
+    /// file (what `--resume` compares with the saved run).
+    /// </summary>
+    public IReadOnlySet<string> GivenNames(ParseResult r)
+    {
+        var names = All().Where(o => o != Config && o != Resume && r.GetResult(o) is { Implicit: false })
+            .Select(o => o.Name.TrimStart('-')).ToHashSet();
+        if (r.GetValue(Config) is FileInfo file && System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file.FullName)) is System.Text.Json.Nodes.JsonObject json)
+            names.UnionWith(json.Select(kv => kv.Key));
+        return names;
     }
 
     internal static int[] ParseChannels(string text)
