@@ -21,7 +21,7 @@ public static class RunCommands
     }
 
     /// <summary>A trainer restored from a run folder's checkpoint, with the run's data.</summary>
-    private static (Trainer Trainer, TrainingRun.Loaded Data) Restore(DirectoryInfo run, string? data, TextWriter log)
+    internal static (Trainer Trainer, TrainingRun.Loaded Data) Restore(DirectoryInfo run, string? data, TextWriter log)
     {
         string checkpoint = Path.Combine(run.FullName, TrainingCheckpoint.FileName);
         if (!File.Exists(checkpoint))
