@@ -39,8 +39,8 @@ internal sealed class TrainFlags
     public readonly Option<string> Device = new("--device") { Description = "auto (the GPU when usable, else the CPU), cpu, cuda (without a usable GPU it says so and trains on the CPU) or emulated (the CUDA kernels on the host emulation: slow, for testing)", DefaultValueFactory = _ => D.Device };
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
-    public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure", DefaultValueFactory = _ => D.GridImages };
-    public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint (its saved options apply; --epochs may extend it)" };
+    public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure (at most the test images)", DefaultValueFactory = _ => D.GridImages };
+    public readonly Option<bool> Resume = new("--resume") { Description = $"Continue the run in --out from its checkpoint with its saved options; {string.Join(", ", ResumeChanges.Changeable.Where(n => n != "out").Order(StringComparer.Ordinal).Select(n => "--" + n))} may change (recorded in the log and metrics.jsonl), any other changed option is refused" };
 
     public TrainFlags()
     {
