@@ -1,6 +1,6 @@
 // kernels/batchnorm.cuh — batch normalisation over x viewed as [n, c, spatial], statistics per channel over the
 // n·spatial values of that channel, in the arithmetic of CpuBackend.BatchNorm.cs (two-pass variance, running
-// statistics with PyTorch's momentum and the unbiased variance). Launch geometry (EmulatedDevice.BatchNorm.cs):
+// statistics with PyTorch's momentum and the unbiased variance). Launch geometry (Device/GpuDevice.BatchNorm.cs):
 // the training forward and both backwards run one block per channel (grid = c, blockDim.x a multiple of 32);
 // the inference forward is elementwise (grid = CEIL_DIV(n·c·spatial, block)).
 // gamma/beta null mean the identity affine (γ = 1, β = 0); dgamma, dbeta and the running statistics are

@@ -12,7 +12,7 @@
 // the K-loop it stages a CONV_TILE_K-deep slice of A and B in shared memory, and each thread accumulates a
 // (32 / blockDim.y) × (32 / blockDim.x) register sub-tile (rows strided by blockDim.y, columns by blockDim.x, so
 // neighbouring threads write neighbouring columns). blockDim.x and blockDim.y must each be 8, 16 or 32.
-// The launchers are in BlurVae.Kernels/Emulated/EmulatedDevice.Conv.cs.
+// The launchers are in BlurVae.Kernels/Device/GpuDevice.Conv.cs.
 #pragma once
 
 #define CONV_TILE 32

@@ -1,5 +1,5 @@
 // kernels/elementwise.cuh — elementwise activations, forward and backward side by side.
-// Launch: one thread per element, grid = CEIL_DIV(n, block) (BlurVae.Kernels/Emulated/EmulatedDevice.Elementwise.cs).
+// Launch: one thread per element, grid = CEIL_DIV(n, block) (BlurVae.Kernels/Device/GpuDevice.Elementwise.cs).
 #pragma once
 
 // y = x for x > 0, alpha·x otherwise (CpuBackend UnaryOp.LeakyRelu).
@@ -23,7 +23,7 @@ BLURVAE_HOST_KERNEL_NO_SYNC(leaky_relu_backward_kernel)
 #endif
 
 // ---- generic unary ops, binary ops with broadcasting, axpby ----------------------------------------------------------
-// Launch (EmulatedDevice.Unary.cs, .Binary.cs): one thread per element, grid = CEIL_DIV(n, block).
+// Launch (Device/GpuDevice.Unary.cs, GpuDevice.Binary.cs): one thread per element, grid = CEIL_DIV(n, block).
 
 // The integer values of the C# enum BlurVae.Kernels.UnaryOp (Ops.cs), in its declaration order. The launcher passes
 // (int)op; UnaryParityTests.KernelOpCodesMatchTheEnum pins the C# side to these numbers.

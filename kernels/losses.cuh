@@ -1,5 +1,5 @@
-// kernels/losses.cuh — the kernel-fit loss of the G_γ step and the baseline reconstruction losses (L1, BCE, focal
-// frequency) of BlurVae.Training/Losses, forward and backward side by side.
+// kernels/losses.cuh — the baseline reconstruction losses (L1, BCE, focal frequency) of BlurVae.Training/Losses,
+// forward and backward side by side (the blur-kernel fit of the G_γ step is in wiener.cuh).
 // Every forward writes one value per image, loss[i] = the C# loss of the one-image batch, so the batch value is
 // Σ_i loss[i] / N (one block per image and a block reduction in shared memory: deterministic, no atomics).
 // Backwards take dloss[N] (dL/dloss[i]; 1/N for the batch mean) and overwrite their outputs.
@@ -19,70 +19,6 @@ __device__ __forceinline__ float losses_block_reduce_max(float v, float* scratch
     for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
     __syncthreads(); // every warp has read scratch before a later reduction overwrites it
     return v;
-}
-
-// ---- kernel fit (BlurKernelFitLoss.Compute): ‖x ∗ k − x̂‖² ----
-
-// loss[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
-//   loss[i] = 1/(h·w) · Σ_c Σ_f m_f |X[i, c, f]·F_k[i, f] − X̂[i, c, f]|²,
-// X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2] and F_k [n, h, wh, 2] (BlurKernelOtf: one kernel per image, applied to every
-// channel), all with FftNorm.Backward. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a
-// strided set of bins (coalesced), reads F_k once per bin and loops over the channels, then the block reduces.
-extern "C" __global__ void blur_kernel_fit_forward_kernel(float* __restrict__ loss, const float* __restrict__ x, const float* __restrict__ xhat,
-                                                     const float* __restrict__ fk, int n, int channels, int h, int w) {
-    __shared__ float scratch[32];
-    const int i = blockIdx.x;
-    if (i >= n) return; // uniform over the block
-    const int wh = w / 2 + 1;
-    const int bins = h * wh;
-    const float* fki = fk + (long long)i * bins * 2;
-    const float* xi = x + (long long)i * channels * bins * 2;
-    const float* yi = xhat + (long long)i * channels * bins * 2;
-    float s = 0.0f;
-    for (int f = threadIdx.x; f < bins; f += blockDim.x) {
-        const float kr = fki[2 * f], ki = fki[2 * f + 1];
-        float err = 0.0f;
-        for (int c = 0; c < channels; c++) {
-            const long long o = ((long long)c * bins + f) * 2;
-            const float ar = xi[o], ai = xi[o + 1];
-            const float rr = ar * kr - ai * ki - yi[o];
-            const float ri = ar * ki + ai * kr - yi[o + 1];
-            err += rr * rr + ri * ri;
-        }
-        s += half_spectrum_multiplicity(f % wh, w) * err;
-    }
-    s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) loss[i] = s / ((float)h * (float)w);
-}
-
-// Gradients of loss[i] (above) given dloss[i], with R = X·F_k − X̂ and g = dloss[i]·2m_f/(h·w):
-//   dxhat[i, c, f] = −g·R[i, c, f];    dfk[i, f] = g·Σ_c R[i, c, f]·conj(X[i, c, f]).
-// (BlurKernelFitLoss differentiates through x, x̂ and k; the trainer detaches x and x̂, so x's gradient is not produced.)
-// One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block); the channel sum stays in one thread, so no atomics.
-extern "C" __global__ void blur_kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
-                                                      const float* __restrict__ x, const float* __restrict__ xhat, const float* __restrict__ fk,
-                                                      int n, int channels, int h, int w) {
-    const int wh = w / 2 + 1;
-    const int bins = h * wh;
-    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (long long)n * bins) return;
-    const int f = (int)(idx % bins);
-    const int i = (int)(idx / bins);
-    const float g = dloss[i] * 2.0f * half_spectrum_multiplicity(f % wh, w) / ((float)h * (float)w);
-    const float kr = fk[2 * idx], ki = fk[2 * idx + 1];
-    float sr = 0.0f, si = 0.0f;
-    for (int c = 0; c < channels; c++) {
-        const long long o = (((long long)i * channels + c) * bins + f) * 2;
-        const float ar = x[o], ai = x[o + 1];
-        const float rr = g * (ar * kr - ai * ki - xhat[o]);
-        const float ri = g * (ar * ki + ai * kr - xhat[o + 1]);
-        dxhat[o] = -rr;
-        dxhat[o + 1] = -ri;
-        sr += rr * ar + ri * ai;
-        si += ri * ar - rr * ai;
-    }
-    dfk[2 * idx] = sr;
-    dfk[2 * idx + 1] = si;
 }
 
 // ---- L1 (L1Loss.Compute): Σ |x − x̂| ----
@@ -219,8 +155,6 @@ extern "C" __global__ void focal_frequency_backward_kernel(float* __restrict__ d
 }
 
 #ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL(blur_kernel_fit_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_fit_backward_kernel)
 BLURVAE_HOST_KERNEL(l1_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(l1_backward_kernel)
 BLURVAE_HOST_KERNEL(bce_forward_kernel)

@@ -20,7 +20,7 @@ BLURVAE_HOST_KERNEL(sum_rows_forward_kernel)
 
 // ---- sums to a broadcast-compatible shape, broadcasts, axis slices (CpuBackend.Reduce.cs) ------------------------------
 // These use broadcast_offset, BROADCAST_MAX_RANK and BROADCAST_UNROLL from elementwise.cuh (included before this header in kernels.cu).
-// Launch (EmulatedDevice.Shape.cs): one thread per output element, grid = CEIL_DIV(count, block).
+// Launch (Device/GpuDevice.Shape.cs): one thread per output element, grid = CEIL_DIV(count, block).
 
 // y = x summed over the reduced axes. x has the coalesced shape e0..e5 (left-padded with 1); bit k of reduced_mask
 // marks axis k as summed away; y is x's shape without those axes (row-major), ny elements, and each y element sums

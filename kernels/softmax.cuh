@@ -1,5 +1,5 @@
 // kernels/softmax.cuh — row-wise softmax over x[rows, cols] (the last axis), as CpuBackend.Softmax.cs.
-// Launch (EmulatedDevice.Softmax.cs): one block per row, grid = rows, blockDim.x a multiple of 32; each thread
+// Launch (Device/GpuDevice.Softmax.cs): one block per row, grid = rows, blockDim.x a multiple of 32; each thread
 // handles a strided slice of the row, so consecutive threads touch consecutive columns.
 #pragma once
 

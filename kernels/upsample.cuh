@@ -1,6 +1,6 @@
 // kernels/upsample.cuh — bilinear 2× upsampling [planes, h, w] → [planes, 2h, 2w] with align_corners = false,
 // as CpuBackend.Upsample.cs (PyTorch's nn.Upsample(scale_factor=2, mode="bilinear")).
-// Launch (EmulatedDevice.Upsample.cs): one thread per element of the output (forward) or of the input (backward),
+// Launch (Device/GpuDevice.Upsample.cs): one thread per element of the output (forward) or of the input (backward),
 // grid = CEIL_DIV(count, block). The backward gathers instead of scattering, so it needs no atomics and every
 // dx element is summed in a fixed order: deterministic.
 #pragma once

@@ -1,5 +1,5 @@
 // kernels/vae.cuh — the VAE's latent pieces: the reparameterisation z = μ + σ·ε and the KL term, forward and backward.
-// Launch geometry: BlurVae.Kernels/Emulated/EmulatedDevice.Vae.cs.
+// Launch geometry: BlurVae.Kernels/Device/GpuDevice.Vae.cs.
 #pragma once
 
 // z = mu + exp(½ logvar)·eps (VaeModel.Reparameterize), over the first `count` elements; one thread per element.

@@ -1,10 +1,12 @@
 // kernels/wiener.cuh — the blur model of the method (docs/method.md): the kernel's OTF embedding, the Wiener-weighted
-// reconstruction term and the complex product of the kernel-fit blur, forward and backward side by side.
+// reconstruction term, the complex product of the kernel-fit blur and the blur-kernel fit loss of the G_γ step (one
+// value per image, a block reduction per image: deterministic), forward and backward side by side.
 // Spectra are cuFFT/Rfft2 half spectra stored as interleaved (re, im) float pairs: [..., H, Wh, 2], Wh = W/2 + 1.
-// Launch geometry: BlurVae.Kernels/Emulated/EmulatedDevice.Wiener.cs.
+// Launch geometry: BlurVae.Kernels/Device/GpuDevice.Wiener.cs.
 #pragma once
 
-// Multiplicity of half-spectrum column v of a width-w signal in the full spectrum (HalfSpectrum.IsInterior):
+// Multiplicity of half-spectrum column v of a width-w signal in the full spectrum (the device twin of
+// BlurVae.Kernels/ShapeRules.cs ColumnMultiplicity):
 // 1 for column 0 and, for even w, column w/2 (self-conjugate); 2 for the interior columns, which stand for their mirrors.
 __device__ __forceinline__ float half_spectrum_multiplicity(int v, int w) {
     return (v == 0 || ((w & 1) == 0 && v == w / 2)) ? 1.0f : 2.0f;
@@ -153,6 +155,70 @@ extern "C" __global__ void complex_mul_backward_kernel(float* __restrict__ dx, f
     dfk[2 * idx + 1] = si;
 }
 
+// ---- blur-kernel fit (BlurKernelFitLoss.Compute), the G_γ step's loss: ‖x ∗ k − x̂‖² ----
+
+// loss[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
+//   loss[i] = 1/(h·w) · Σ_c Σ_f m_f |X[i, c, f]·F_k[i, f] − X̂[i, c, f]|²,
+// X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2] and F_k [n, h, wh, 2] (BlurKernelOtf: one kernel per image, applied to every
+// channel), all with FftNorm.Backward. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a
+// strided set of bins (coalesced), reads F_k once per bin and loops over the channels, then the block reduces.
+extern "C" __global__ void blur_kernel_fit_forward_kernel(float* __restrict__ loss, const float* __restrict__ x, const float* __restrict__ xhat,
+                                                     const float* __restrict__ fk, int n, int channels, int h, int w) {
+    __shared__ float scratch[32];
+    const int i = blockIdx.x;
+    if (i >= n) return; // uniform over the block
+    const int wh = w / 2 + 1;
+    const int bins = h * wh;
+    const float* fki = fk + (long long)i * bins * 2;
+    const float* xi = x + (long long)i * channels * bins * 2;
+    const float* yi = xhat + (long long)i * channels * bins * 2;
+    float s = 0.0f;
+    for (int f = threadIdx.x; f < bins; f += blockDim.x) {
+        const float kr = fki[2 * f], ki = fki[2 * f + 1];
+        float err = 0.0f;
+        for (int c = 0; c < channels; c++) {
+            const long long o = ((long long)c * bins + f) * 2;
+            const float ar = xi[o], ai = xi[o + 1];
+            const float rr = ar * kr - ai * ki - yi[o];
+            const float ri = ar * ki + ai * kr - yi[o + 1];
+            err += rr * rr + ri * ri;
+        }
+        s += half_spectrum_multiplicity(f % wh, w) * err;
+    }
+    s = block_reduce_sum(s, scratch);
+    if (threadIdx.x == 0) loss[i] = s / ((float)h * (float)w);
+}
+
+// Gradients of loss[i] (above) given dloss[i], with R = X·F_k − X̂ and g = dloss[i]·2m_f/(h·w):
+//   dxhat[i, c, f] = −g·R[i, c, f];    dfk[i, f] = g·Σ_c R[i, c, f]·conj(X[i, c, f]).
+// (BlurKernelFitLoss differentiates through x, x̂ and k; the trainer detaches x and x̂, so x's gradient is not produced.)
+// One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block); the channel sum stays in one thread, so no atomics.
+extern "C" __global__ void blur_kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
+                                                      const float* __restrict__ x, const float* __restrict__ xhat, const float* __restrict__ fk,
+                                                      int n, int channels, int h, int w) {
+    const int wh = w / 2 + 1;
+    const int bins = h * wh;
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * bins) return;
+    const int f = (int)(idx % bins);
+    const int i = (int)(idx / bins);
+    const float g = dloss[i] * 2.0f * half_spectrum_multiplicity(f % wh, w) / ((float)h * (float)w);
+    const float kr = fk[2 * idx], ki = fk[2 * idx + 1];
+    float sr = 0.0f, si = 0.0f;
+    for (int c = 0; c < channels; c++) {
+        const long long o = (((long long)i * channels + c) * bins + f) * 2;
+        const float ar = x[o], ai = x[o + 1];
+        const float rr = g * (ar * kr - ai * ki - xhat[o]);
+        const float ri = g * (ar * ki + ai * kr - xhat[o + 1]);
+        dxhat[o] = -rr;
+        dxhat[o + 1] = -ri;
+        sr += rr * ar + ri * ai;
+        si += ri * ar - rr * ai;
+    }
+    dfk[2 * idx] = sr;
+    dfk[2 * idx + 1] = si;
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_to_otf_backward_kernel)
@@ -160,4 +226,6 @@ BLURVAE_HOST_KERNEL(wiener_weight_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(wiener_weight_backward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(complex_mul_backward_kernel)
+BLURVAE_HOST_KERNEL(blur_kernel_fit_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(blur_kernel_fit_backward_kernel)
 #endif

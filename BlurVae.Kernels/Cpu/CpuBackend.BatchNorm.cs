@@ -52,8 +52,8 @@ public sealed partial class CpuBackend
 
     private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
     {
-        CheckLength(x, (long)n * c * spatial, nameof(x));
-        CheckLength(y, (long)n * c * spatial, nameof(y));
+        ShapeRules.Length(x, (long)n * c * spatial, nameof(x));
+        ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
     }
 
     private static class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -14,21 +14,21 @@ public sealed partial class CpuBackend
 {
     public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
     {
-        CheckConv(g, x, w, y, bias);
+        ShapeRules.Conv(g, x, w, y, bias);
         if (IsF32(x)) Conv<float>.Forward(Arr<float>(y), Arr<float>(x), Arr<float>(w), ArrOrNull<float>(bias), g);
         else Conv<double>.Forward(Arr<double>(y), Arr<double>(x), Arr<double>(w), ArrOrNull<double>(bias), g);
     }
 
     public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
     {
-        CheckConv(g, dx, w, dy, null);
+        ShapeRules.Conv(g, dx, w, dy, null);
         if (IsF32(dy)) Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g);
         else Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g);
     }
 
     public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
     {
-        CheckConv(g, x, dw, dy, dbias);
+        ShapeRules.Conv(g, x, dw, dy, dbias);
         if (IsF32(dy)) Conv<float>.BackwardWeight(Arr<float>(dw), ArrOrNull<float>(dbias), Arr<float>(dy), Arr<float>(x), g);
         else Conv<double>.BackwardWeight(Arr<double>(dw), ArrOrNull<double>(dbias), Arr<double>(dy), Arr<double>(x), g);
     }
@@ -38,14 +38,6 @@ public sealed partial class CpuBackend
     // im2col from a phase split: measured faster only for wide output rows (OutW ≥ 16); shorter rows make the
     // copies too short to beat the strided gather.
     internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.Stride > 1 && g.OutW >= 16;
-
-    private static void CheckConv(ConvGeometry g, BackendBuffer x, BackendBuffer w, BackendBuffer y, BackendBuffer? bias)
-    {
-        CheckLength(x, g.InputLength, "input");
-        CheckLength(w, g.WeightLength, "weight");
-        CheckLength(y, g.OutputLength, "output");
-        if (bias is not null) CheckLength(bias, g.OutChannels, "bias");
-    }
 
     private static class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -11,32 +11,32 @@ public sealed partial class CpuBackend
 
     public void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha)
     {
-        CheckLength(y, x.Length, nameof(y));
+        ShapeRules.Length(y, x.Length, nameof(y));
         if (IsF32(x)) Elementwise<float>.UnaryForward(op, Arr<float>(y), Arr<float>(x), (float)alpha);
         else Elementwise<double>.UnaryForward(op, Arr<double>(y), Arr<double>(x), alpha);
     }
 
     public void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha)
     {
-        CheckLength(dx, dy.Length, nameof(dx));
-        CheckLength(x, dy.Length, nameof(x));
-        CheckLength(y, dy.Length, nameof(y));
+        ShapeRules.Length(dx, dy.Length, nameof(dx));
+        ShapeRules.Length(x, dy.Length, nameof(x));
+        ShapeRules.Length(y, dy.Length, nameof(y));
         if (IsF32(dy)) Elementwise<float>.UnaryBackward(op, Arr<float>(dx), Arr<float>(dy), Arr<float>(x), Arr<float>(y), (float)alpha);
         else Elementwise<double>.UnaryBackward(op, Arr<double>(dx), Arr<double>(dy), Arr<double>(x), Arr<double>(y), alpha);
     }
 
     public void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(a, Shapes.Product(aShape), nameof(a));
-        CheckLength(b, Shapes.Product(bShape), nameof(b));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(a, Shapes.Product(aShape), nameof(a));
+        ShapeRules.Length(b, Shapes.Product(bShape), nameof(b));
         if (IsF32(y)) Elementwise<float>.Binary(op, Arr<float>(y), yShape, Arr<float>(a), aShape, Arr<float>(b), bShape);
         else Elementwise<double>.Binary(op, Arr<double>(y), yShape, Arr<double>(a), aShape, Arr<double>(b), bShape);
     }
 
     public void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta)
     {
-        CheckLength(y, x.Length, nameof(y));
+        ShapeRules.Length(y, x.Length, nameof(y));
         if (IsF32(y)) Elementwise<float>.Axpby(Arr<float>(y), (float)alpha, Arr<float>(x), (float)beta);
         else Elementwise<double>.Axpby(Arr<double>(y), alpha, Arr<double>(x), beta);
     }

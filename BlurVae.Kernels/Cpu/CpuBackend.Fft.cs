@@ -5,16 +5,16 @@ public sealed partial class CpuBackend
 {
     public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
     {
-        CheckLength(x, (long)batch * h * w, nameof(x));
-        CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        ShapeRules.Length(x, (long)batch * h * w, nameof(x));
+        ShapeRules.Length(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
         if (IsF32(x)) Cpu.Fft.Rfft2<float>(Arr<float>(y), Arr<float>(x), batch, h, w);
         else Cpu.Fft.Rfft2<double>(Arr<double>(y), Arr<double>(x), batch, h, w);
     }
 
     public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
     {
-        CheckLength(x, (long)batch * h * w, nameof(x));
-        CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
+        ShapeRules.Length(x, (long)batch * h * w, nameof(x));
+        ShapeRules.Length(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
         if (IsF32(x)) Cpu.Fft.Irfft2<float>(Arr<float>(x), Arr<float>(c), batch, h, w);
         else Cpu.Fft.Irfft2<double>(Arr<double>(x), Arr<double>(c), batch, h, w);
     }

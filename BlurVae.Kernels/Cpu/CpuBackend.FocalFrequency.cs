@@ -12,8 +12,8 @@ public sealed partial class CpuBackend
         if (!(alpha >= 0) || double.IsInfinity(alpha))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the focal exponent alpha must be finite and >= 0.");
         int cols = width / 2 + 1, bins = height * cols;
-        CheckLength(weight, (long)planes * bins, nameof(weight));
-        CheckLength(spectrum, 2L * planes * bins, nameof(spectrum));
+        ShapeRules.Length(weight, (long)planes * bins, nameof(weight));
+        ShapeRules.Length(spectrum, 2L * planes * bins, nameof(spectrum));
         if (IsF32(spectrum)) FocalWeight(Arr<float>(weight), Arr<float>(spectrum), planes, bins, cols, width, alpha);
         else FocalWeight(Arr<double>(weight), Arr<double>(spectrum), planes, bins, cols, width, alpha);
     }
@@ -21,8 +21,7 @@ public sealed partial class CpuBackend
     private static void FocalWeight<T>(T[] weight, T[] spectrum, int planes, int bins, int cols, int width, double alpha)
         where T : unmanaged, System.Numerics.IFloatingPoint<T>
     {
-        // Column v is interior (its conjugate −v is not stored) unless it is 0, or W/2 for an even W.
-        bool Interior(int v) => v != 0 && !(width % 2 == 0 && v == width / 2);
+        bool Interior(int v) => ShapeRules.IsInteriorColumn(v, width);
         var magnitudes = new double[bins];
         for (int p = 0; p < planes; p++)
         {

@@ -7,9 +7,9 @@ public sealed partial class CpuBackend
 {
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
-        CheckLength(grad, param.Length, nameof(grad));
-        CheckLength(m, param.Length, nameof(m));
-        CheckLength(v, param.Length, nameof(v));
+        ShapeRules.Length(grad, param.Length, nameof(grad));
+        ShapeRules.Length(m, param.Length, nameof(m));
+        ShapeRules.Length(v, param.Length, nameof(v));
         if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
         if (IsF32(param)) Optim<float>.Adam(Arr<float>(param), Arr<float>(grad), Arr<float>(m), Arr<float>(v), p);
         else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
@@ -17,8 +17,8 @@ public sealed partial class CpuBackend
 
     public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
-        CheckLength(grad, param.Length, nameof(grad));
-        if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));
+        ShapeRules.Length(grad, param.Length, nameof(grad));
+        if (momentumBuffer is not null) ShapeRules.Length(momentumBuffer, param.Length, nameof(momentumBuffer));
         if (IsF32(param)) Optim<float>.Sgd(Arr<float>(param), Arr<float>(grad), ArrOrNull<float>(momentumBuffer), learningRate, momentum, dampening, weightDecay, firstStep);
         else Optim<double>.Sgd(Arr<double>(param), Arr<double>(grad), ArrOrNull<double>(momentumBuffer), learningRate, momentum, dampening, weightDecay, firstStep);
     }

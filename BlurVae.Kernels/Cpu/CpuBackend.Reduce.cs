@@ -8,16 +8,16 @@ public sealed partial class CpuBackend
 {
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(x, Shapes.Product(xShape), nameof(x));
         if (IsF32(x)) Reduce<float>.SumTo(Arr<float>(y), yShape, Arr<float>(x), xShape);
         else Reduce<double>.SumTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
     }
 
     public void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(x, Shapes.Product(xShape), nameof(x));
         if (IsF32(x)) Reduce<float>.BroadcastTo(Arr<float>(y), yShape, Arr<float>(x), xShape);
         else Reduce<double>.BroadcastTo(Arr<double>(y), yShape, Arr<double>(x), xShape);
     }
@@ -26,8 +26,8 @@ public sealed partial class CpuBackend
     {
         if (dstStart < 0 || dstStart + length > dstAxis) throw new ArgumentOutOfRangeException(nameof(dstStart), "slice outside the destination axis");
         if (srcStart < 0 || srcStart + length > srcAxis) throw new ArgumentOutOfRangeException(nameof(srcStart), "slice outside the source axis");
-        CheckLength(dst, (long)outer * dstAxis * inner, nameof(dst));
-        CheckLength(src, (long)outer * srcAxis * inner, nameof(src));
+        ShapeRules.Length(dst, (long)outer * dstAxis * inner, nameof(dst));
+        ShapeRules.Length(src, (long)outer * srcAxis * inner, nameof(src));
         if (IsF32(dst)) Reduce<float>.CopyAxisSlice(Arr<float>(dst), dstAxis, dstStart, Arr<float>(src), srcAxis, srcStart, outer, length, inner, accumulate);
         else Reduce<double>.CopyAxisSlice(Arr<double>(dst), dstAxis, dstStart, Arr<double>(src), srcAxis, srcStart, outer, length, inner, accumulate);
     }

@@ -8,16 +8,16 @@ public sealed partial class CpuBackend
 {
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
-        CheckLength(x, (long)rows * cols, nameof(x));
-        CheckLength(y, (long)rows * cols, nameof(y));
+        ShapeRules.Length(x, (long)rows * cols, nameof(x));
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
         if (IsF32(x)) Softmax<float>.Forward(Arr<float>(y), Arr<float>(x), rows, cols);
         else Softmax<double>.Forward(Arr<double>(y), Arr<double>(x), rows, cols);
     }
 
     public void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols)
     {
-        CheckLength(dy, (long)rows * cols, nameof(dy));
-        CheckLength(dx, (long)rows * cols, nameof(dx));
+        ShapeRules.Length(dy, (long)rows * cols, nameof(dy));
+        ShapeRules.Length(dx, (long)rows * cols, nameof(dx));
         if (IsF32(y)) Softmax<float>.Backward(Arr<float>(dx), Arr<float>(dy), Arr<float>(y), rows, cols);
         else Softmax<double>.Backward(Arr<double>(dx), Arr<double>(dy), Arr<double>(y), rows, cols);
     }

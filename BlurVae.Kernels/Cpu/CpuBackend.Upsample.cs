@@ -8,16 +8,16 @@ public sealed partial class CpuBackend
 {
     public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
     {
-        CheckLength(x, (long)planes * h * w, nameof(x));
-        CheckLength(y, (long)planes * 4 * h * w, nameof(y));
+        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
+        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
         if (IsF32(x)) Upsample<float>.Forward(Arr<float>(y), Arr<float>(x), planes, h, w);
         else Upsample<double>.Forward(Arr<double>(y), Arr<double>(x), planes, h, w);
     }
 
     public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
     {
-        CheckLength(dx, (long)planes * h * w, nameof(dx));
-        CheckLength(dy, (long)planes * 4 * h * w, nameof(dy));
+        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
+        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
         if (IsF32(dy)) Upsample<float>.Backward(Arr<float>(dx), Arr<float>(dy), planes, h, w);
         else Upsample<double>.Backward(Arr<double>(dx), Arr<double>(dy), planes, h, w);
     }

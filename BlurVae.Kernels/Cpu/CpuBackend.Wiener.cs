@@ -10,29 +10,29 @@ public sealed partial class CpuBackend
 {
     public void BlurKernelToOtfForward(BackendBuffer output, BackendBuffer kernel, int n, int kernelSize, int height, int width)
     {
-        CheckOtf(n, kernelSize, height, width);
-        CheckLength(output, (long)n * height * width, nameof(output));
-        CheckLength(kernel, (long)n * kernelSize * kernelSize, nameof(kernel));
+        ShapeRules.BlurKernelGrid(n, kernelSize, height, width);
+        ShapeRules.Length(output, (long)n * height * width, nameof(output));
+        ShapeRules.Length(kernel, (long)n * kernelSize * kernelSize, nameof(kernel));
         if (IsF32(kernel)) Wiener<float>.Embed(Arr<float>(output), Arr<float>(kernel), n, kernelSize, height, width);
         else Wiener<double>.Embed(Arr<double>(output), Arr<double>(kernel), n, kernelSize, height, width);
     }
 
     public void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width)
     {
-        CheckOtf(n, kernelSize, height, width);
-        CheckLength(dKernel, (long)n * kernelSize * kernelSize, nameof(dKernel));
-        CheckLength(dOutput, (long)n * height * width, nameof(dOutput));
+        ShapeRules.BlurKernelGrid(n, kernelSize, height, width);
+        ShapeRules.Length(dKernel, (long)n * kernelSize * kernelSize, nameof(dKernel));
+        ShapeRules.Length(dOutput, (long)n * height * width, nameof(dOutput));
         if (IsF32(dOutput)) Wiener<float>.Gather(Arr<float>(dKernel), Arr<float>(dOutput), n, kernelSize, height, width);
         else Wiener<double>.Gather(Arr<double>(dKernel), Arr<double>(dOutput), n, kernelSize, height, width);
     }
 
     public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
     {
-        int bins = CheckSpectra(n, channels, height, width);
-        CheckConstant(constant);
-        CheckLength(loss, n, nameof(loss));
-        CheckLength(fk, 2L * n * bins, nameof(fk));
-        CheckLength(e, 2L * n * channels * bins, nameof(e));
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        ShapeRules.WienerConstant(constant);
+        ShapeRules.Length(loss, n, nameof(loss));
+        ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
+        ShapeRules.Length(e, 2L * n * channels * bins, nameof(e));
         if (IsF32(fk)) Wiener<float>.WeightForward(Arr<float>(loss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
         else Wiener<double>.WeightForward(Arr<double>(loss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
@@ -40,24 +40,24 @@ public sealed partial class CpuBackend
     public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
                                      int n, int channels, int height, int width, double constant)
     {
-        int bins = CheckSpectra(n, channels, height, width);
-        CheckConstant(constant);
-        CheckLength(de, 2L * n * channels * bins, nameof(de));
-        CheckLength(dfk, 2L * n * bins, nameof(dfk));
-        CheckLength(dLoss, n, nameof(dLoss));
-        CheckLength(fk, 2L * n * bins, nameof(fk));
-        CheckLength(e, 2L * n * channels * bins, nameof(e));
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        ShapeRules.WienerConstant(constant);
+        ShapeRules.Length(de, 2L * n * channels * bins, nameof(de));
+        ShapeRules.Length(dfk, 2L * n * bins, nameof(dfk));
+        ShapeRules.Length(dLoss, n, nameof(dLoss));
+        ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
+        ShapeRules.Length(e, 2L * n * channels * bins, nameof(e));
         if (IsF32(fk)) Wiener<float>.WeightBackward(Arr<float>(de), Arr<float>(dfk), Arr<float>(dLoss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
         else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), Arr<double>(dLoss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
 
     public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
     {
-        int bins = CheckSpectra(n, channels, height, width);
-        CheckLength(loss, n, nameof(loss));
-        CheckLength(x, 2L * n * channels * bins, nameof(x));
-        CheckLength(xHat, 2L * n * channels * bins, nameof(xHat));
-        CheckLength(fk, 2L * n * bins, nameof(fk));
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        ShapeRules.Length(loss, n, nameof(loss));
+        ShapeRules.Length(x, 2L * n * channels * bins, nameof(x));
+        ShapeRules.Length(xHat, 2L * n * channels * bins, nameof(xHat));
+        ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
         if (IsF32(fk)) Wiener<float>.FitForward(Arr<float>(loss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
         else Wiener<double>.FitForward(Arr<double>(loss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
@@ -65,50 +65,20 @@ public sealed partial class CpuBackend
     public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
                                   int n, int channels, int height, int width)
     {
-        int bins = CheckSpectra(n, channels, height, width);
-        CheckLength(dXHat, 2L * n * channels * bins, nameof(dXHat));
-        CheckLength(dFk, 2L * n * bins, nameof(dFk));
-        CheckLength(dLoss, n, nameof(dLoss));
-        CheckLength(x, 2L * n * channels * bins, nameof(x));
-        CheckLength(xHat, 2L * n * channels * bins, nameof(xHat));
-        CheckLength(fk, 2L * n * bins, nameof(fk));
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        ShapeRules.Length(dXHat, 2L * n * channels * bins, nameof(dXHat));
+        ShapeRules.Length(dFk, 2L * n * bins, nameof(dFk));
+        ShapeRules.Length(dLoss, n, nameof(dLoss));
+        ShapeRules.Length(x, 2L * n * channels * bins, nameof(x));
+        ShapeRules.Length(xHat, 2L * n * channels * bins, nameof(xHat));
+        ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
         if (IsF32(fk)) Wiener<float>.FitBackward(Arr<float>(dXHat), Arr<float>(dFk), Arr<float>(dLoss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
         else Wiener<double>.FitBackward(Arr<double>(dXHat), Arr<double>(dFk), Arr<double>(dLoss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
 
-    // The rules of BlurKernelOtf: ks odd (a centre pixel) and no larger than the grid (the roll is then one-to-one).
-    private static void CheckOtf(int n, int kernelSize, int height, int width)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
-        if (kernelSize % 2 == 0)
-            throw new ArgumentException($"kernelSize must be odd so the kernel has a centre pixel, got {kernelSize}.", nameof(kernelSize));
-        if (height < kernelSize || width < kernelSize)
-            throw new ArgumentException($"a {kernelSize}x{kernelSize} kernel does not fit a {height}x{width} grid.", height < kernelSize ? nameof(height) : nameof(width));
-        _ = checked(n * height * width);
-    }
-
-    // h·(w/2+1) bins of one half spectrum; the element counts must fit an int.
-    private static int CheckSpectra(int n, int channels, int height, int width)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        int bins = checked(height * (width / 2 + 1));
-        _ = checked(2 * n * channels * bins);
-        return bins;
-    }
-
-    private static void CheckConstant(double constant)
-    {
-        if (!(constant >= 0) || double.IsInfinity(constant))
-            throw new ArgumentOutOfRangeException(nameof(constant), constant, "the Wiener constant C must be finite and >= 0.");
-    }
-
     private static class Wiener<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private static T Multiplicity(int v, int w) => v == 0 || (w % 2 == 0 && v == w / 2) ? T.One : T.One + T.One;
+        private static T Multiplicity(int v, int w) => T.CreateTruncating(ShapeRules.ColumnMultiplicity(v, w));
 
         // Per-image work in multiply-adds, for Parallelism.ForEach's grain decision.
         private static long Cost(int channels, int bins) => 8L * channels * bins;

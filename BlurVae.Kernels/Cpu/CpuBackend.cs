@@ -30,43 +30,37 @@ public sealed partial class CpuBackend : IBackend
 
     private static bool IsF32(BackendBuffer b) => b.DType == DType.Float32;
 
-    private static void CheckLength(BackendBuffer b, long expected, string name)
-    {
-        if (b.Length != expected)
-            throw new ArgumentException($"{name} has {b.Length} elements, expected {expected}.", name);
-    }
-
     public void Upload(BackendBuffer dst, ReadOnlySpan<float> src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         if (IsF32(dst)) src.CopyTo(Arr<float>(dst));
         else TensorPrimitives.ConvertChecked<float, double>(src, Arr<double>(dst));
     }
 
     public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         if (IsF32(dst)) TensorPrimitives.ConvertTruncating<double, float>(src, Arr<float>(dst));
         else src.CopyTo(Arr<double>(dst));
     }
 
     public void Download(BackendBuffer src, Span<float> dst)
     {
-        CheckLength(src, dst.Length, nameof(src));
+        ShapeRules.Length(src, dst.Length, nameof(src));
         if (IsF32(src)) Arr<float>(src).CopyTo(dst);
         else TensorPrimitives.ConvertTruncating<double, float>(Arr<double>(src), dst);
     }
 
     public void Download(BackendBuffer src, Span<double> dst)
     {
-        CheckLength(src, dst.Length, nameof(src));
+        ShapeRules.Length(src, dst.Length, nameof(src));
         if (IsF32(src)) TensorPrimitives.ConvertChecked<float, double>(Arr<float>(src), dst);
         else Arr<double>(src).CopyTo(dst);
     }
 
     public void Copy(BackendBuffer dst, BackendBuffer src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         if (dst.DType != src.DType) throw new ArgumentException("Copy between buffers of different dtypes.");
         Array.Copy(((CpuBuffer)src).Data, ((CpuBuffer)dst).Data, src.Length);
     }

@@ -32,14 +32,14 @@ public abstract class DeviceBackend : IBackend
 
     public void Upload(BackendBuffer dst, ReadOnlySpan<float> src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         Device.Upload(Mem(dst, nameof(dst)), src);
         GC.KeepAlive(dst);
     }
 
     public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         var narrowed = new float[src.Length];
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
         Device.Upload(Mem(dst, nameof(dst)), narrowed);
@@ -48,14 +48,14 @@ public abstract class DeviceBackend : IBackend
 
     public void Download(BackendBuffer src, Span<float> dst)
     {
-        CheckLength(src, dst.Length, nameof(src));
+        ShapeRules.Length(src, dst.Length, nameof(src));
         Device.Download(Mem(src, nameof(src)), dst);
         GC.KeepAlive(src);
     }
 
     public void Download(BackendBuffer src, Span<double> dst)
     {
-        CheckLength(src, dst.Length, nameof(src));
+        ShapeRules.Length(src, dst.Length, nameof(src));
         var single = new float[dst.Length];
         Device.Download(Mem(src, nameof(src)), single);
         System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
@@ -64,7 +64,7 @@ public abstract class DeviceBackend : IBackend
 
     public void Copy(BackendBuffer dst, BackendBuffer src)
     {
-        CheckLength(dst, src.Length, nameof(dst));
+        ShapeRules.Length(dst, src.Length, nameof(dst));
         Device.Copy(Mem(dst, nameof(dst)), 0, Mem(src, nameof(src)), 0, src.Length);
         KeepAlive(dst, src);
     }
@@ -79,32 +79,32 @@ public abstract class DeviceBackend : IBackend
 
     public void UnaryForward(UnaryOp op, BackendBuffer y, BackendBuffer x, double alpha)
     {
-        CheckLength(y, x.Length, nameof(y));
+        ShapeRules.Length(y, x.Length, nameof(y));
         Device.UnaryForward(op, Mem(y, nameof(y)), Mem(x, nameof(x)), x.Length, alpha);
         KeepAlive(y, x);
     }
 
     public void UnaryBackward(UnaryOp op, BackendBuffer dx, BackendBuffer dy, BackendBuffer x, BackendBuffer y, double alpha)
     {
-        CheckLength(dx, dy.Length, nameof(dx));
-        CheckLength(x, dy.Length, nameof(x));
-        CheckLength(y, dy.Length, nameof(y));
+        ShapeRules.Length(dx, dy.Length, nameof(dx));
+        ShapeRules.Length(x, dy.Length, nameof(x));
+        ShapeRules.Length(y, dy.Length, nameof(y));
         Device.UnaryBackward(op, Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), Mem(y, nameof(y)), dy.Length, alpha);
         KeepAlive(dx, dy, x, y);
     }
 
     public void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(a, Shapes.Product(aShape), nameof(a));
-        CheckLength(b, Shapes.Product(bShape), nameof(b));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(a, Shapes.Product(aShape), nameof(a));
+        ShapeRules.Length(b, Shapes.Product(bShape), nameof(b));
         Device.BinaryForward(op, Mem(y, nameof(y)), yShape, Mem(a, nameof(a)), aShape, Mem(b, nameof(b)), bShape);
         KeepAlive(y, a, b);
     }
 
     public void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta)
     {
-        CheckLength(y, x.Length, nameof(y));
+        ShapeRules.Length(y, x.Length, nameof(y));
         Device.Axpby(Mem(y, nameof(y)), alpha, Mem(x, nameof(x)), beta, x.Length);
         KeepAlive(y, x);
     }
@@ -113,24 +113,24 @@ public abstract class DeviceBackend : IBackend
 
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(x, Shapes.Product(xShape), nameof(x));
         Device.SumToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
         KeepAlive(y, x);
     }
 
     public void BroadcastTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
-        CheckLength(y, Shapes.Product(yShape), nameof(y));
-        CheckLength(x, Shapes.Product(xShape), nameof(x));
+        ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));
+        ShapeRules.Length(x, Shapes.Product(xShape), nameof(x));
         Device.BroadcastToForward(Mem(y, nameof(y)), yShape, Mem(x, nameof(x)), xShape);
         KeepAlive(y, x);
     }
 
     public void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate)
     {
-        CheckLength(dst, (long)outer * dstAxis * inner, nameof(dst));
-        CheckLength(src, (long)outer * srcAxis * inner, nameof(src));
+        ShapeRules.Length(dst, (long)outer * dstAxis * inner, nameof(dst));
+        ShapeRules.Length(src, (long)outer * srcAxis * inner, nameof(src));
         Device.CopyAxisSlice(Mem(dst, nameof(dst)), dstAxis, dstStart, Mem(src, nameof(src)), srcAxis, srcStart, outer, length, inner, accumulate);
         KeepAlive(dst, src);
     }
@@ -151,21 +151,21 @@ public abstract class DeviceBackend : IBackend
 
     public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
     {
-        CheckConv(g, x, w, y, bias);
+        ShapeRules.Conv(g, x, w, y, bias);
         Device.Conv2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(w, nameof(w)), MemOrNull(bias, nameof(bias)), g);
         KeepAlive(y, x, w, bias);
     }
 
     public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
     {
-        CheckConv(g, dx, w, dy, null);
+        ShapeRules.Conv(g, dx, w, dy, null);
         Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g);
         KeepAlive(dx, dy, w);
     }
 
     public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
     {
-        CheckConv(g, x, dw, dy, dbias);
+        ShapeRules.Conv(g, x, dw, dy, dbias);
         // The weight and bias gradients are separate kernels on the device: two launches.
         Device.Conv2dBackwardWeight(Mem(dw, nameof(dw)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), g);
         if (dbias is not null) Device.Conv2dBackwardBias(Mem(dbias, nameof(dbias)), Mem(dy, nameof(dy)), g);
@@ -216,17 +216,17 @@ public abstract class DeviceBackend : IBackend
 
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
-        CheckLength(x, (long)rows * cols, nameof(x));
-        CheckLength(y, (long)rows * cols, nameof(y));
+        ShapeRules.Length(x, (long)rows * cols, nameof(x));
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
         Device.SoftmaxForward(Mem(y, nameof(y)), Mem(x, nameof(x)), rows, cols);
         KeepAlive(y, x);
     }
 
     public void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols)
     {
-        CheckLength(dy, (long)rows * cols, nameof(dy));
-        CheckLength(dx, (long)rows * cols, nameof(dx));
-        CheckLength(y, (long)rows * cols, nameof(y));
+        ShapeRules.Length(dy, (long)rows * cols, nameof(dy));
+        ShapeRules.Length(dx, (long)rows * cols, nameof(dx));
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
         Device.SoftmaxBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols);
         KeepAlive(dx, dy, y);
     }
@@ -235,16 +235,16 @@ public abstract class DeviceBackend : IBackend
 
     public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
     {
-        CheckLength(x, (long)planes * h * w, nameof(x));
-        CheckLength(y, (long)planes * 4 * h * w, nameof(y));
+        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
+        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
         Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
         KeepAlive(y, x);
     }
 
     public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
     {
-        CheckLength(dx, (long)planes * h * w, nameof(dx));
-        CheckLength(dy, (long)planes * 4 * h * w, nameof(dy));
+        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
+        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
         Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
         KeepAlive(dx, dy);
     }
@@ -253,16 +253,16 @@ public abstract class DeviceBackend : IBackend
 
     public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
     {
-        CheckLength(x, (long)batch * h * w, nameof(x));
-        CheckLength(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
+        ShapeRules.Length(x, (long)batch * h * w, nameof(x));
+        ShapeRules.Length(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
         Device.Rfft2(Mem(y, nameof(y)), Mem(x, nameof(x)), batch, h, w);
         KeepAlive(y, x);
     }
 
     public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
     {
-        CheckLength(x, (long)batch * h * w, nameof(x));
-        CheckLength(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
+        ShapeRules.Length(x, (long)batch * h * w, nameof(x));
+        ShapeRules.Length(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
         Device.Irfft2(Mem(x, nameof(x)), Mem(c, nameof(c)), batch, h, w);
         KeepAlive(x, c);
     }
@@ -319,17 +319,17 @@ public abstract class DeviceBackend : IBackend
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
-        CheckLength(grad, param.Length, nameof(grad));
-        CheckLength(m, param.Length, nameof(m));
-        CheckLength(v, param.Length, nameof(v));
+        ShapeRules.Length(grad, param.Length, nameof(grad));
+        ShapeRules.Length(m, param.Length, nameof(m));
+        ShapeRules.Length(v, param.Length, nameof(v));
         Device.AdamUpdate(Mem(param, nameof(param)), Mem(m, nameof(m)), Mem(v, nameof(v)), Mem(grad, nameof(grad)), param.Length, p);
         KeepAlive(param, grad, m, v);
     }
 
     public void SgdStep(BackendBuffer param, BackendBuffer grad, BackendBuffer? momentumBuffer, double learningRate, double momentum, double dampening, double weightDecay, bool firstStep)
     {
-        CheckLength(grad, param.Length, nameof(grad));
-        if (momentumBuffer is not null) CheckLength(momentumBuffer, param.Length, nameof(momentumBuffer));
+        ShapeRules.Length(grad, param.Length, nameof(grad));
+        if (momentumBuffer is not null) ShapeRules.Length(momentumBuffer, param.Length, nameof(momentumBuffer));
         Device.SgdUpdate(Mem(param, nameof(param)), MemOrNull(momentumBuffer, nameof(momentumBuffer)), Mem(grad, nameof(grad)), param.Length,
             learningRate, momentum, dampening, weightDecay, firstStep);
         KeepAlive(param, grad, momentumBuffer);
@@ -353,23 +353,9 @@ public abstract class DeviceBackend : IBackend
     /// </summary>
     private static void KeepAlive(params BackendBuffer?[] buffers) => GC.KeepAlive(buffers);
 
-    private static void CheckLength(BackendBuffer b, long expected, string name)
-    {
-        if (b.Length != expected)
-            throw new ArgumentException($"{name} has {b.Length} elements, expected {expected}.", name);
-    }
-
-    private static void CheckConv(ConvGeometry g, BackendBuffer x, BackendBuffer w, BackendBuffer y, BackendBuffer? bias)
-    {
-        CheckLength(x, g.InputLength, "input");
-        CheckLength(w, g.WeightLength, "weight");
-        CheckLength(y, g.OutputLength, "output");
-        if (bias is not null) CheckLength(bias, g.OutChannels, "bias");
-    }
-
     private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
     {
-        CheckLength(x, (long)n * c * spatial, nameof(x));
-        CheckLength(y, (long)n * c * spatial, nameof(y));
+        ShapeRules.Length(x, (long)n * c * spatial, nameof(x));
+        ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
     }
 }

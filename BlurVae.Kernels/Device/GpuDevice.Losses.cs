@@ -1,52 +1,11 @@
 using BlurVae.Native;
 namespace BlurVae.Kernels.Device;
 
-// Launchers of kernels/losses.cuh: the kernel-fit loss and the baseline reconstruction losses. Every forward writes
+// Launchers of kernels/losses.cuh: the baseline reconstruction losses (the blur-kernel fit is in GpuDevice.Wiener.cs). Every forward writes
 // loss[N], the loss of each one-image batch, so the C# batch loss is Σ_i loss[i] / N; the backwards take dLoss[N]
 // and overwrite their outputs. Spectra are half spectra [.., H, W/2+1, 2] of interleaved (re, im) floats.
 public abstract partial class GpuDevice
 {
-    /// <summary>
-    /// loss[i] = Σ_c,p (x ∗ k − x̂)² of image i (BlurKernelFitLoss of the one-image batch), by Parseval from the
-    /// unnormalised (FftNorm.Backward) half spectra: x = rfft2(x), xHat = rfft2(x̂) [N, C, H, W/2+1, 2] and the
-    /// kernels' OTF fk [N, H, W/2+1, 2] (BlurKernelOtf.Compute, broadcast over channels). One block of
-    /// <paramref name="blockSize"/> (a multiple of 32) per image.
-    /// </summary>
-    public void BlurKernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
-                                 int n, int channels, int height, int width, int blockSize = 256)
-    {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
-        CheckBlockSize(blockSize, multipleOf32: true);
-        CheckBuffer(loss, n, nameof(loss));
-        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
-        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
-        CheckBuffer(fk, 2L * n * bins, nameof(fk));
-        if (n == 0) return;
-        Launch("blur_kernel_fit_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), loss, x, xHat, fk, n, channels, height, width);
-    }
-
-    /// <summary>
-    /// Gradients of <see cref="BlurKernelFitForward"/>'s loss[i] given dLoss[N], with R = X·F_k − X̂ and
-    /// g = dLoss·2m_f/(H·W): dXHat = −g·R [N, C, H, W/2+1, 2] and dFk = g·Σ_c R·conj(X) [N, H, W/2+1, 2]. Pulled back
-    /// through the rfft2 adjoints they are BlurKernelFitLoss's gradients w.r.t. x̂ and k (x's is not produced: the
-    /// trainer passes x detached). One thread per (image, bin).
-    /// </summary>
-    public void BlurKernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
-                                  int n, int channels, int height, int width, int blockSize = 256)
-    {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
-        CheckBlockSize(blockSize);
-        CheckBuffer(dXHat, 2L * n * channels * bins, nameof(dXHat));
-        CheckBuffer(dFk, 2L * n * bins, nameof(dFk));
-        CheckBuffer(dLoss, n, nameof(dLoss));
-        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
-        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
-        CheckBuffer(fk, 2L * n * bins, nameof(fk));
-        int threads = checked(n * bins);
-        if (threads == 0) return;
-        Launch("blur_kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
-    }
-
     /// <summary>loss[i] = Σ_j |x − x̂| over the <paramref name="size"/> = C·H·W elements of image i (L1Loss); one block per image.</summary>
     public void L1Forward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, int n, int size, int blockSize = 256)
     {
@@ -109,7 +68,7 @@ public abstract partial class GpuDevice
     /// </summary>
     public void FocalFrequencyWeight(DeviceMemory weight, DeviceMemory d, int n, int channels, int height, int width, float alpha = 1f, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         if (!(alpha >= 0) || float.IsInfinity(alpha))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the focal exponent alpha must be finite and >= 0.");
         CheckBlockSize(blockSize, multipleOf32: true);
@@ -126,7 +85,7 @@ public abstract partial class GpuDevice
     /// </summary>
     public void FocalFrequencyForward(DeviceMemory loss, DeviceMemory weight, DeviceMemory d, int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffer(loss, n, nameof(loss));
         CheckBuffer(weight, (long)n * channels * bins, nameof(weight));
@@ -142,7 +101,7 @@ public abstract partial class GpuDevice
     public void FocalFrequencyBackward(DeviceMemory dD, DeviceMemory dLoss, DeviceMemory weight, DeviceMemory d,
                                        int n, int channels, int height, int width, int blockSize = 256)
     {
-        int bins = CheckLossSpectrumSizes(n, channels, height, width);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize);
         int count = checked(n * channels * bins);
         CheckBuffer(dD, 2L * count, nameof(dD));
@@ -151,18 +110,6 @@ public abstract partial class GpuDevice
         CheckBuffer(d, 2L * count, nameof(d));
         if (count == 0) return;
         Launch("focal_frequency_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dD, dLoss, weight, d, n, channels, height, width);
-    }
-
-    // h·(w/2+1) bins of one half spectrum; the element counts must fit an int.
-    private static int CheckLossSpectrumSizes(int n, int channels, int height, int width)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        int bins = checked(height * (width / 2 + 1));
-        _ = checked(2 * n * channels * bins);
-        return bins;
     }
 
     // n images of `size` elements each; the total must fit an int.

@@ -10,7 +10,7 @@ public abstract partial class GpuDevice
     /// </summary>
     public void BlurKernelToOtfForward(DeviceMemory output, DeviceMemory kernel, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
-        int total = CheckOtfSizes(n, kernelSize, height, width);
+        int total = ShapeRules.BlurKernelGrid(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
         CheckBuffer(output, total, nameof(output));
         CheckBuffer(kernel, (long)n * kernelSize * kernelSize, nameof(kernel));
@@ -21,7 +21,7 @@ public abstract partial class GpuDevice
     /// <summary>The adjoint of <see cref="BlurKernelToOtfForward"/>: dk[N, ks, ks] gathered from dout[N, H, W]; one thread per kernel element.</summary>
     public void BlurKernelToOtfBackward(DeviceMemory dKernel, DeviceMemory dOutput, int n, int kernelSize, int height, int width, int blockSize = 256)
     {
-        int total = CheckOtfSizes(n, kernelSize, height, width);
+        int total = ShapeRules.BlurKernelGrid(n, kernelSize, height, width);
         CheckBlockSize(blockSize);
         int count = checked(n * kernelSize * kernelSize);
         CheckBuffer(dKernel, count, nameof(dKernel));
@@ -37,7 +37,8 @@ public abstract partial class GpuDevice
     /// </summary>
     public void WienerWeightForward(DeviceMemory loss, DeviceMemory fk, DeviceMemory e, int n, int channels, int height, int width, float constant, int blockSize = 256)
     {
-        int bins = CheckSpectrumSizes(n, channels, height, width, constant);
+        ShapeRules.WienerConstant(constant);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffer(loss, n, nameof(loss));
         CheckBuffer(fk, 2L * n * bins, nameof(fk));
@@ -53,7 +54,8 @@ public abstract partial class GpuDevice
     public void WienerWeightBackward(DeviceMemory de, DeviceMemory dfk, DeviceMemory dLoss, DeviceMemory fk, DeviceMemory e,
                                      int n, int channels, int height, int width, float constant, int blockSize = 256)
     {
-        int bins = CheckSpectrumSizes(n, channels, height, width, constant);
+        ShapeRules.WienerConstant(constant);
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         CheckBlockSize(blockSize);
         CheckBuffer(de, 2L * n * channels * bins, nameof(de));
         CheckBuffer(dfk, 2L * n * bins, nameof(dfk));
@@ -63,6 +65,47 @@ public abstract partial class GpuDevice
         int threads = checked(n * bins);
         if (threads == 0) return;
         Launch("wiener_weight_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), de, dfk, dLoss, fk, e, n, channels, height, width, constant);
+    }
+
+    /// <summary>
+    /// loss[i] = Σ_c,p (x ∗ k − x̂)² of image i (BlurKernelFitLoss of the one-image batch), by Parseval from the
+    /// unnormalised (FftNorm.Backward) half spectra: x = rfft2(x), xHat = rfft2(x̂) [N, C, H, W/2+1, 2] and the
+    /// kernels' OTF fk [N, H, W/2+1, 2] (BlurKernelOtf.Compute, broadcast over channels). One block of
+    /// <paramref name="blockSize"/> (a multiple of 32) per image.
+    /// </summary>
+    public void BlurKernelFitForward(DeviceMemory loss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+                                 int n, int channels, int height, int width, int blockSize = 256)
+    {
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        CheckBlockSize(blockSize, multipleOf32: true);
+        CheckBuffer(loss, n, nameof(loss));
+        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
+        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckBuffer(fk, 2L * n * bins, nameof(fk));
+        if (n == 0) return;
+        Launch("blur_kernel_fit_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), loss, x, xHat, fk, n, channels, height, width);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="BlurKernelFitForward"/>'s loss[i] given dLoss[N], with R = X·F_k − X̂ and
+    /// g = dLoss·2m_f/(H·W): dXHat = −g·R [N, C, H, W/2+1, 2] and dFk = g·Σ_c R·conj(X) [N, H, W/2+1, 2]. Pulled back
+    /// through the rfft2 adjoints they are BlurKernelFitLoss's gradients w.r.t. x̂ and k (x's is not produced: the
+    /// trainer passes x detached). One thread per (image, bin).
+    /// </summary>
+    public void BlurKernelFitBackward(DeviceMemory dXHat, DeviceMemory dFk, DeviceMemory dLoss, DeviceMemory x, DeviceMemory xHat, DeviceMemory fk,
+                                  int n, int channels, int height, int width, int blockSize = 256)
+    {
+        int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
+        CheckBlockSize(blockSize);
+        CheckBuffer(dXHat, 2L * n * channels * bins, nameof(dXHat));
+        CheckBuffer(dFk, 2L * n * bins, nameof(dFk));
+        CheckBuffer(dLoss, n, nameof(dLoss));
+        CheckBuffer(x, 2L * n * channels * bins, nameof(x));
+        CheckBuffer(xHat, 2L * n * channels * bins, nameof(xHat));
+        CheckBuffer(fk, 2L * n * bins, nameof(fk));
+        int threads = checked(n * bins);
+        if (threads == 0) return;
+        Launch("blur_kernel_fit_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dXHat, dFk, dLoss, x, xHat, fk, n, channels, height, width);
     }
 
     /// <summary>y[N, C, bins, 2] = x[N, C, bins, 2] · fk[N, bins, 2] (complex, broadcast over channels); one thread per (image, bin).</summary>
@@ -90,32 +133,6 @@ public abstract partial class GpuDevice
         CheckBuffer(fk, 2L * threads, nameof(fk));
         if (threads == 0) return;
         Launch("complex_mul_backward_kernel", GridFor(threads, blockSize), new Dim3((uint)blockSize), dx, dfk, dy, x, fk, n, channels, bins);
-    }
-
-    // n·h·w elements of the embedded kernels; the same rules as BlurKernelOtf (ks odd, ks <= h, w).
-    private static int CheckOtfSizes(int n, int kernelSize, int height, int width)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
-        if (kernelSize % 2 == 0)
-            throw new ArgumentException($"kernelSize must be odd so the kernel has a centre pixel, got {kernelSize}.", nameof(kernelSize));
-        if (height < kernelSize || width < kernelSize)
-            throw new ArgumentException($"a {kernelSize}x{kernelSize} kernel does not fit a {height}x{width} grid.", height < kernelSize ? nameof(height) : nameof(width));
-        return checked(n * height * width);
-    }
-
-    // h·(w/2+1) bins of one half spectrum; the element counts must fit an int.
-    private static int CheckSpectrumSizes(int n, int channels, int height, int width, float constant)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        if (!(constant >= 0) || float.IsInfinity(constant))
-            throw new ArgumentOutOfRangeException(nameof(constant), constant, "the Wiener constant C must be finite and >= 0.");
-        int bins = checked(height * (width / 2 + 1));
-        _ = checked(2 * n * channels * bins);
-        return bins;
     }
 
     private static int CheckComplexMulSizes(int n, int channels, int bins)

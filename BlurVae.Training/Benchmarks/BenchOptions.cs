@@ -19,13 +19,9 @@ public sealed record BenchOptions
     public LossKind Loss { get; init; } = LossKind.Wiener;
     /// <summary>The machine's SGEMM rate to compare the step's GFLOP/s with (e.g. OpenBLAS at 1024³), or null.</summary>
     public double? SgemmGflops { get; init; }
-    public string Python { get; init; } = DefaultPython;
-
-    /// <summary>
-    /// Debian's interpreter when it exists (python3-torch installs into it; a pyenv or venv python3 earlier on PATH
-    /// usually lacks torch), else whatever python3 is on PATH.
-    /// </summary>
-    public static string DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    /// <summary>The interpreter for the PyTorch side; null = the one TorchPython finds (the rule shared with the
+    /// cross-checks), probed only when PyTorch is actually run.</summary>
+    public string? Python { get; init; }
     /// <summary>Path of reference/pytorch/bench.py; null = found above the working directory.</summary>
     public string? Reference { get; init; }
     public int Seed { get; init; } = 1;

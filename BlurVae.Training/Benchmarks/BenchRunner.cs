@@ -21,7 +21,7 @@ public static class BenchRunner
         if (options.Against == "pytorch")
         {
             var script = PyTorchRunner.FindScript(options.Reference, out var searched);
-            reference = new PyTorchRunner(options.Python, script);
+            reference = new PyTorchRunner(options.Python ?? TorchPython.Path ?? "python3", script);
             if (script is null) referenceMissing = $"{PyTorchRunner.RelativeScript} not found (looked at {searched})";
         }
 

@@ -22,7 +22,7 @@ internal static class BenchCommand
         var part = new Option<string>("--part") { Description = "step (ELBO + Adam, then the G_γ step), loss (Wiener + kernel fit forward and backward alone), or all", DefaultValueFactory = _ => "all" };
         var loss = new Option<string>("--loss") { Description = "Reconstruction term of the step and of the loss part: wiener (active, i.e. after warm-up) or l2", DefaultValueFactory = _ => "wiener" };
         var sgemm = new Option<double?>("--sgemm-gflops") { Description = "The machine's SGEMM GFLOP/s (e.g. OpenBLAS at 1024³ from `BlurVae.Bench gemm`): prints our GFLOP/s as a share of it" };
-        var python = new Option<string>("--python") { Description = "Python interpreter for the PyTorch side (default: Debian's /usr/bin/python3, where python3-torch installs, if present)", DefaultValueFactory = _ => D.Python };
+        var python = new Option<string?>("--python") { Description = "Python interpreter for the PyTorch side (default: the first of BLURVAE_PYTHON, $VIRTUAL_ENV, /opt/torch/.venv, python3, /usr/bin/python3 that can import torch)" };
         var reference = new Option<string?>("--reference") { Description = $"Path of bench.py (default: {PyTorchRunner.RelativeScript} above the working directory)" };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and data", DefaultValueFactory = _ => D.Seed };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results, machine and commands as JSON here" };
@@ -52,7 +52,7 @@ internal static class BenchCommand
                     var other => throw new ArgumentException($"--loss must be wiener or l2 (got '{other}')."),
                 },
                 SgemmGflops = r.GetValue(sgemm),
-                Python = r.GetValue(python)!,
+                Python = r.GetValue(python),
                 Reference = r.GetValue(reference),
                 Seed = r.GetValue(seed),
             };

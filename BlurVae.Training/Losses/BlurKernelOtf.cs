@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Tensors;
 
@@ -40,10 +41,7 @@ public static class BlurKernelOtf
         if (kernel.Rank != 3 || kernel.Shape[1] != kernel.Shape[2])
             throw new ArgumentException($"BlurKernelOtf: the kernel must be a square batch [N, ks, ks], got {Tensor.ShapeString(kernel.Shape)}.", nameof(kernel));
         int ks = kernel.Shape[1];
-        if (ks % 2 == 0)
-            throw new ArgumentException($"BlurKernelOtf: the kernel size must be odd so it has a centre pixel, got {ks}x{ks}.", nameof(kernel));
-        if (height < ks || width < ks)
-            throw new ArgumentException($"BlurKernelOtf: a {ks}x{ks} kernel does not fit a {height}x{width} image; the circular model needs H, W >= ks.", height < ks ? nameof(height) : nameof(width));
+        ShapeRules.BlurKernelGrid(kernel.Shape[0], ks, height, width);
         return ks;
     }
 }

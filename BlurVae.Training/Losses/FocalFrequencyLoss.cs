@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Tensors;
 
@@ -71,7 +72,7 @@ public static class FocalFrequencyLoss
                 for (int v = 0; v < cols; v++)
                 {
                     double value = m[(p * h + u) * w + v];
-                    if (HalfSpectrum.IsInterior(v, w)) value += m[(p * h + (h - u) % h) * w + (w - v)];
+                    if (ShapeRules.IsInteriorColumn(v, w)) value += m[(p * h + (h - u) % h) * w + (w - v)];
                     folded[(p * h + u) * cols + v] = value;
                 }
         return Tensor.FromArray(folded, [x.Shape[0], x.Shape[1], h, cols], x.DType, x.Backend);

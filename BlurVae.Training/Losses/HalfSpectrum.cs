@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
@@ -10,14 +11,11 @@ namespace BlurVae.Training.Losses;
 /// </summary>
 internal static class HalfSpectrum
 {
-    /// <summary>Whether column v of the half spectrum of a width-w signal stands for two full-spectrum columns.</summary>
-    public static bool IsInterior(int v, int w) => Engine.Autograd.FftScale.IsInteriorColumn(v, w);
-
     /// <summary>The multiplicities m_v as a [W/2+1] tensor, broadcasting over [..., H, W/2+1].</summary>
     public static Tensor ColumnMultiplicity(int w, Tensor like)
     {
         var m = new double[w / 2 + 1];
-        for (int v = 0; v < m.Length; v++) m[v] = IsInterior(v, w) ? 2.0 : 1.0;
+        for (int v = 0; v < m.Length; v++) m[v] = ShapeRules.ColumnMultiplicity(v, w);
         return Tensor.FromArray(m, [m.Length], like.DType, like.Backend);
     }
 

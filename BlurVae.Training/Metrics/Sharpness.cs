@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Engine.Tensors;
 
@@ -62,8 +63,7 @@ public static class Sharpness
             {
                 double fx = (double)l / w;
                 if (Math.Sqrt(fy * fy + fx * fx) <= fc) continue;
-                bool selfConjugate = l == 0 || (w % 2 == 0 && l == w / 2);
-                weights[k * wh + l] = selfConjugate ? 1 : 2;
+                weights[k * wh + l] = ShapeRules.ColumnMultiplicity(l, w);
             }
         }
         return weights;

@@ -34,7 +34,7 @@ public unsafe class CudaDeviceTests
 
         const int n = 1000;
         var host = Enumerable.Range(0, n).Select(i => (float)i).ToArray();
-        using var memory = DeviceMemory.Allocate(n * sizeof(float));
+        using var memory = CudaMemory.Allocate(n * sizeof(float));
         memory.CopyFrom<float>(host);
         using var module = CudaModule.Load(ptx);
         var kernel = module.GetFunction("axpb_kernel");

@@ -19,15 +19,6 @@ internal static class NvrtcSupport
         Assert.Ignore(reason);
     }
 
-    /// <summary>The folder holding BlurVae.sln, found by walking up from the test assembly.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "BlurVae.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException($"No BlurVae.sln above {TestContext.CurrentContext.TestDirectory}.");
-    }
-
     /// <summary>The options the CUDA backend compiles kernels.cu with, for one virtual architecture.</summary>
     public static string[] KernelOptions(int architecture, string root)
     {

@@ -31,7 +31,7 @@ public class NvrtcTests
         // NVRTC older than 11.8 cannot target Hopper: then compile for the newest it can, and say so instead of passing.
         var target = archs.Contains(architecture) ? architecture : archs.Where(a => a <= architecture).Max();
 
-        var root = NvrtcSupport.RepositoryRoot();
+        var root = Repository.Root();
         var path = Path.Combine(root, "kernels.cu");
         var source = File.ReadAllText(path);
         var (ptx, log) = NvrtcCompiler.Compile(source, path, NvrtcSupport.KernelOptions(target, root));

@@ -105,7 +105,7 @@ public class PtxCacheTests
     [Test]
     public void TheEmbeddedSourceIsTheRepositorysKernels()
     {
-        var root = NvrtcSupport.RepositoryRoot();
+        var root = Repository.Root();
         var source = KernelSource.Embedded;
         Assert.That(source.Main, Is.EqualTo(File.ReadAllText(Path.Combine(root, "kernels.cu"))), "kernels.cu");
 

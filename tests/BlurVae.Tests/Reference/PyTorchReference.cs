@@ -1,5 +1,6 @@
 using BlurVae.Training.Io;
 using System.Diagnostics;
+using BlurVae.Training.Benchmarks;
 using BlurVae.Training.Checkpoints;
 
 namespace BlurVae.Tests.Reference;
@@ -10,17 +11,13 @@ namespace BlurVae.Tests.Reference;
 /// </summary>
 internal static class PyTorchReference
 {
-    // Interpreters tried in order: an explicit choice, the PATH's python3, and Debian's own (python3-torch installs
-    // into /usr/bin/python3's site-packages, which a pyenv or venv python3 on the PATH does not see).
-    private static readonly Lazy<(string? Python, string Report)> Found = new(FindPython);
-
     /// <summary>
     /// The interpreter to use, or stops the test: failed in CI (CI=true), where .ci/run installs python3-torch so a
     /// missing PyTorch is a broken set-up, and ignored elsewhere with the reason (never a silent pass).
     /// </summary>
     public static string RequirePython()
     {
-        var (python, report) = Found.Value;
+        var (python, report) = (TorchPython.Path, TorchPython.Report);
         if (python is not null) return python;
         var reason = $"PyTorch is not available, so the PyTorch cross-checks cannot run ({report}). On Debian: " +
                      "`apt-get install python3-torch libopenblas0-pthread` (.ci/run does this as root), or set " +
@@ -31,19 +28,10 @@ internal static class PyTorchReference
         return null!;
     }
 
-    /// <summary>The folder holding BlurVae.sln, found by walking up from the test assembly.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "BlurVae.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException($"No BlurVae.sln above {TestContext.CurrentContext.TestDirectory}.");
-    }
-
     /// <summary>Runs crosscheck.py on a case file and reads what it wrote; the seconds it took go to the test log.</summary>
     public static Dictionary<string, SafeTensors.Entry> Run(string python, string casePath, string outPath)
     {
-        var script = Path.Combine(RepositoryRoot(), "reference", "pytorch", "crosscheck.py");
+        var script = Path.Combine(Repository.Root(), "reference", "pytorch", "crosscheck.py");
         if (!File.Exists(script)) Assert.Fail($"The reference script {script} is missing.");
         var watch = Stopwatch.StartNew();
         var (code, stdout, stderr) = Execute(python, [script, casePath, outPath], TimeSpan.FromMinutes(5));
@@ -54,31 +42,6 @@ internal static class PyTorchReference
         TestContext.Out.WriteLine($"crosscheck.py: {watch.Elapsed.TotalSeconds:F2} s wall (torch {metadata.GetValueOrDefault("torch", "?")}, " +
                                   $"{metadata.GetValueOrDefault("seconds", "?")} s inside the script)");
         return tensors;
-    }
-
-    private static (string? Python, string Report) FindPython()
-    {
-        var candidates = new List<string>();
-        var chosen = Environment.GetEnvironmentVariable("BLURVAE_PYTHON");
-        if (!string.IsNullOrWhiteSpace(chosen)) candidates.Add(chosen);
-        candidates.Add("python3");
-        if (File.Exists("/usr/bin/python3")) candidates.Add("/usr/bin/python3");
-        var tried = new List<string>();
-        foreach (var python in candidates.Distinct())
-        {
-            try
-            {
-                var (code, stdout, stderr) = Execute(python, ["-c", "import torch; print(torch.__version__)"], TimeSpan.FromMinutes(2));
-                if (code == 0) return (python, $"{python}: torch {stdout.Trim()}");
-                var lastLine = stderr.Trim().Split('\n').LastOrDefault() ?? "";
-                tried.Add($"{python}: {lastLine.Trim()}");
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                tried.Add($"{python}: {e.Message}");
-            }
-        }
-        return (null, "tried " + string.Join("; ", tried));
     }
 
     private static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, TimeSpan timeout)

@@ -105,12 +105,6 @@ internal static class FftScale
     };
 
     /// <summary>
-    /// Whether column v of the half spectrum of a width-w signal stands for two full-spectrum columns: all but column 0
-    /// and, for even w, column w/2 (the self-conjugate ones).
-    /// </summary>
-    public static bool IsInteriorColumn(int v, int w) => v != 0 && !(w % 2 == 0 && v == w / 2);
-
-    /// <summary>
     /// Multiplies the interior columns of a half spectrum [..., W/2+1, 2] by a weight: those with a dropped
     /// conjugate partner, i.e. all but column 0 and, for even W, column W/2.
     /// </summary>
@@ -119,7 +113,7 @@ internal static class FftScale
         int cols = w / 2 + 1;
         var weights = new double[cols];
         for (int k = 0; k < cols; k++)
-            weights[k] = IsInteriorColumn(k, w) ? interiorWeight : 1.0;
+            weights[k] = ShapeRules.IsInteriorColumn(k, w) ? interiorWeight : 1.0;
         var wt = Tensor.FromArray(weights, [cols, 1], spectrum.DType, spectrum.Backend);
         var y = spectrum.ZerosLike();
         var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);

@@ -1,9 +1,9 @@
 namespace BlurVae.Native;
 
 /// <summary>One device allocation (cuMemAlloc_v2 / cuMemFree_v2) with copies to and from host spans.</summary>
-public sealed unsafe class DeviceMemory : IDisposable
+public sealed unsafe class CudaMemory : IDisposable
 {
-    private DeviceMemory(ulong pointer, long bytes)
+    private CudaMemory(ulong pointer, long bytes)
     {
         Pointer = pointer;
         Bytes = bytes;
@@ -14,12 +14,12 @@ public sealed unsafe class DeviceMemory : IDisposable
 
     public long Bytes { get; }
 
-    public static DeviceMemory Allocate(long bytes)
+    public static CudaMemory Allocate(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         ulong pointer;
         Driver.Check(Driver.cuMemAlloc_v2(&pointer, (nuint)bytes), $"cuMemAlloc_v2({bytes} bytes)");
-        return new DeviceMemory(pointer, bytes);
+        return new CudaMemory(pointer, bytes);
     }
 
     /// <summary>Copies <paramref name="source"/> to the start of this allocation (synchronous).</summary>
@@ -39,7 +39,7 @@ public sealed unsafe class DeviceMemory : IDisposable
     }
 
     /// <summary>Copies <paramref name="bytes"/> bytes from another allocation, ordered on <paramref name="stream"/>.</summary>
-    public void CopyFrom(DeviceMemory source, long bytes, CudaStream? stream = null)
+    public void CopyFrom(CudaMemory source, long bytes, CudaStream? stream = null)
     {
         if (bytes < 0 || bytes > Bytes || bytes > source.Bytes)
             throw new ArgumentOutOfRangeException(nameof(bytes), bytes, $"Copy of {bytes} bytes between allocations of {source.Bytes} and {Bytes} bytes.");
@@ -61,7 +61,7 @@ public sealed unsafe class DeviceMemory : IDisposable
             Driver.Check(Driver.cuMemsetD32Async(Live, value, words, stream.Handle), "cuMemsetD32Async");
     }
 
-    private ulong Live => Pointer != 0 ? Pointer : throw new ObjectDisposedException(nameof(DeviceMemory));
+    private ulong Live => Pointer != 0 ? Pointer : throw new ObjectDisposedException(nameof(CudaMemory));
 
     private nuint CheckedBytes<T>(int length, string argument) where T : unmanaged
     {

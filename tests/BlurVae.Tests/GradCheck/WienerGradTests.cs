@@ -8,7 +8,7 @@ namespace BlurVae.Tests.GradCheck;
 // (the self-conjugate column exists only for even W), one and three channels, batch 3 (the per-image outputs are
 // contracted with distinct weights, so a gradient sent to the wrong image shows), ks = 1 and a kernel filling the grid.
 [TestFixture, Category("GradCheck")]
-public class FusedLossGradTests
+public class WienerGradTests
 {
     [TestCase(1, 1, 1), TestCase(3, 5, 7), TestCase(5, 8, 6), TestCase(7, 7, 7)]
     public void BlurKernelToOtf(int ks, int h, int w) => AssertGradients(t => BlurKernelToOtfFunction.Forward(t[0], h, w), Randn(ks, 3, ks, ks));

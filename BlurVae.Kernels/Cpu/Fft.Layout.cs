@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace BlurVae.Kernels.Cpu;
+
+// Data movement between layouts: lane padding, transposes (AVX tiles), complex interleave/deinterleave.
+public static partial class Fft
+{
+    private static partial class Engine<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static ref Vector<T> AsVectors(Span<T> s) => ref Unsafe.As<T, Vector<T>>(ref MemoryMarshal.GetReference(s));
+
+        /// <summary>
+        /// Zeroes lanes [used, lanes) of every element. The padding lanes are transformed along with the real ones;
+        /// left stale they would grow by the transform gain on every call until they overflowed, and arithmetic on
+        /// infinities, NaNs or subnormals can be far slower than on ordinary numbers.
+        /// </summary>
+        private static void ZeroPadLanes(Span<T> re, Span<T> im, int count, int used, int lanes)
+        {
+            if (used == lanes) return;
+            for (int k = 0; k < count; k++)
+            {
+                re.Slice(k * lanes + used, lanes - used).Clear();
+                im.Slice(k * lanes + used, lanes - used).Clear();
+            }
+        }
+
+        private static void ZeroLane(Span<T> dst, int count, int lane, int lanes)
+        {
+            for (int n = 0; n < count; n++) dst[n * lanes + lane] = T.Zero;
+        }
+
+        /// <summary>dst[c·dstStride + r] = src[r·srcStride + c] for r &lt; rows, c &lt; cols.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Transpose(ReadOnlySpan<T> src, int srcStride, Span<T> dst, int dstStride, int rows, int cols)
+        {
+            if (rows == 0 || cols == 0) return;
+            // The tile kernels index without bounds checks; these two checks cover every access.
+            if (src.Length < (long)(rows - 1) * srcStride + cols || dst.Length < (long)(cols - 1) * dstStride + rows)
+                throw new InvalidOperationException("Transpose out of range.");
+            ref T s = ref MemoryMarshal.GetReference(src);
+            ref T d = ref MemoryMarshal.GetReference(dst);
+            // Tiles of b×b go through registers (8×8 floats or 4×4 doubles with AVX); edge tiles use masked loads and
+            // stores so odd sizes stay vectorised. Scalar transposes cost a load and a store per element and were the
+            // largest single cost of the 2-D transform.
+            if (Avx.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+            {
+                int b = typeof(T) == typeof(float) ? 8 : 4;
+                // Walk the side with the longer rows sequentially: that is the caller's tensor, the one least likely to
+                // be in cache, and writing it in scattered 32-byte pieces cost ~40% of the inverse at 256×256.
+                bool dstMajor = dstStride > srcStride;
+                int outer = dstMajor ? cols : rows, inner = dstMajor ? rows : cols;
+                for (int o0 = 0; o0 < outer; o0 += b)
+                {
+                    for (int i0 = 0; i0 < inner; i0 += b)
+                    {
+                        int r0 = dstMajor ? i0 : o0, c0 = dstMajor ? o0 : i0;
+                        int nr = Math.Min(b, rows - r0), nc = Math.Min(b, cols - c0);
+                        ref T ts = ref Unsafe.Add(ref s, r0 * srcStride + c0);
+                        ref T td = ref Unsafe.Add(ref d, c0 * dstStride + r0);
+                        if (typeof(T) == typeof(float))
+                        {
+                            if ((nr & nc) == 8) Tile8x8(ref Unsafe.As<T, float>(ref ts), srcStride, ref Unsafe.As<T, float>(ref td), dstStride);
+                            else Tile8x8Masked(ref Unsafe.As<T, float>(ref ts), srcStride, ref Unsafe.As<T, float>(ref td), dstStride, nr, nc);
+                        }
+                        else
+                        {
+                            if ((nr & nc) == 4) Tile4x4(ref Unsafe.As<T, double>(ref ts), srcStride, ref Unsafe.As<T, double>(ref td), dstStride);
+                            else Tile4x4Masked(ref Unsafe.As<T, double>(ref ts), srcStride, ref Unsafe.As<T, double>(ref td), dstStride, nr, nc);
+                        }
+                    }
+                }
+                return;
+            }
+            // Without AVX: blocks of 8 rows so both sides stay in a few cache lines.
+            for (int r0 = 0; r0 < rows; r0 += 8)
+            {
+                int r1 = Math.Min(rows, r0 + 8);
+                for (int c = 0; c < cols; c++)
+                    for (int r = r0; r < r1; r++)
+                        Unsafe.Add(ref d, c * dstStride + r) = Unsafe.Add(ref s, r * srcStride + c);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> MaskF(int n) =>
+            Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n)).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> MaskD(int n) =>
+            Vector256.LessThan(Vector256.Create(0L, 1L, 2L, 3L), Vector256.Create((long)n)).AsDouble();
+
+        /// <summary>Edge tile: nr ≤ 8 source rows of nc ≤ 8 columns. Masked loads never touch memory past the valid
+        /// columns (vmaskmov does not fault on masked-off elements); missing rows are zeros, and masked stores write
+        /// only the nr valid lanes of each of the nc destination rows.</summary>
+        private static unsafe void Tile8x8Masked(ref float s, int ss, ref float d, int ds, int nr, int nc)
+        {
+            Vector256<float> cm = MaskF(nc), rm = MaskF(nr);
+            Span<Vector256<float>> r = stackalloc Vector256<float>[8];
+            // Pinned because the masked intrinsics take raw pointers and the workspace arrays can move.
+            fixed (float* ps = &s)
+            {
+                for (int i = 0; i < 8; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<float>.Zero;
+            }
+            Vector256<float> t0 = Avx.UnpackLow(r[0], r[1]), t1 = Avx.UnpackHigh(r[0], r[1]);
+            Vector256<float> t2 = Avx.UnpackLow(r[2], r[3]), t3 = Avx.UnpackHigh(r[2], r[3]);
+            Vector256<float> t4 = Avx.UnpackLow(r[4], r[5]), t5 = Avx.UnpackHigh(r[4], r[5]);
+            Vector256<float> t6 = Avx.UnpackLow(r[6], r[7]), t7 = Avx.UnpackHigh(r[6], r[7]);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+            r[0] = Avx.Permute2x128(u0, u4, 0x20); r[1] = Avx.Permute2x128(u1, u5, 0x20);
+            r[2] = Avx.Permute2x128(u2, u6, 0x20); r[3] = Avx.Permute2x128(u3, u7, 0x20);
+            r[4] = Avx.Permute2x128(u0, u4, 0x31); r[5] = Avx.Permute2x128(u1, u5, 0x31);
+            r[6] = Avx.Permute2x128(u2, u6, 0x31); r[7] = Avx.Permute2x128(u3, u7, 0x31);
+            fixed (float* pd = &d)
+            {
+                for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
+            }
+        }
+
+        private static unsafe void Tile4x4Masked(ref double s, int ss, ref double d, int ds, int nr, int nc)
+        {
+            Vector256<double> cm = MaskD(nc), rm = MaskD(nr);
+            Span<Vector256<double>> r = stackalloc Vector256<double>[4];
+            fixed (double* ps = &s)
+            {
+                for (int i = 0; i < 4; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<double>.Zero;
+            }
+            Vector256<double> t0 = Avx.UnpackLow(r[0], r[1]), t1 = Avx.UnpackHigh(r[0], r[1]);
+            Vector256<double> t2 = Avx.UnpackLow(r[2], r[3]), t3 = Avx.UnpackHigh(r[2], r[3]);
+            r[0] = Avx.Permute2x128(t0, t2, 0x20); r[1] = Avx.Permute2x128(t1, t3, 0x20);
+            r[2] = Avx.Permute2x128(t0, t2, 0x31); r[3] = Avx.Permute2x128(t1, t3, 0x31);
+            fixed (double* pd = &d)
+            {
+                for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile8x8(ref float s, int ss, ref float d, int ds)
+        {
+            Vector256<float> r0 = Vector256.LoadUnsafe(ref s), r1 = Vector256.LoadUnsafe(ref s, (nuint)ss);
+            Vector256<float> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
+            Vector256<float> r4 = Vector256.LoadUnsafe(ref s, (nuint)(4 * ss)), r5 = Vector256.LoadUnsafe(ref s, (nuint)(5 * ss));
+            Vector256<float> r6 = Vector256.LoadUnsafe(ref s, (nuint)(6 * ss)), r7 = Vector256.LoadUnsafe(ref s, (nuint)(7 * ss));
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d);
+            Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref d, (nuint)ds);
+            Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref d, (nuint)(2 * ds));
+            Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref d, (nuint)(3 * ds));
+            Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref d, (nuint)(4 * ds));
+            Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref d, (nuint)(5 * ds));
+            Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref d, (nuint)(6 * ds));
+            Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref d, (nuint)(7 * ds));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile4x4(ref double s, int ss, ref double d, int ds)
+        {
+            Vector256<double> r0 = Vector256.LoadUnsafe(ref s), r1 = Vector256.LoadUnsafe(ref s, (nuint)ss);
+            Vector256<double> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
+            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+            Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref d);
+            Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref d, (nuint)ds);
+            Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref d, (nuint)(2 * ds));
+            Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref d, (nuint)(3 * ds));
+        }
+
+        /// <summary>dst = (re[0], im[0], re[1], im[1], ...).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Interleave(Span<T> dst, ReadOnlySpan<T> re, ReadOnlySpan<T> im)
+        {
+            int n = re.Length;
+            if (im.Length < n || dst.Length < 2 * n) throw new InvalidOperationException("Interleave out of range.");
+            ref T d = ref MemoryMarshal.GetReference(dst);
+            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
+            int k = 0;
+            if (Avx.IsSupported && typeof(T) == typeof(float))
+            {
+                for (; k + 8 <= n; k += 8)
+                {
+                    var vr = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref a), (nuint)k);
+                    var vi = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref b), (nuint)k);
+                    Vector256<float> lo = Avx.UnpackLow(vr, vi), hi = Avx.UnpackHigh(vr, vi);
+                    Avx.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref Unsafe.As<T, float>(ref d), (nuint)(2 * k));
+                    Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref Unsafe.As<T, float>(ref d), (nuint)(2 * k + 8));
+                }
+            }
+            else if (Avx.IsSupported && typeof(T) == typeof(double))
+            {
+                for (; k + 4 <= n; k += 4)
+                {
+                    var vr = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref a), (nuint)k);
+                    var vi = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref b), (nuint)k);
+                    Vector256<double> lo = Avx.UnpackLow(vr, vi), hi = Avx.UnpackHigh(vr, vi);
+                    Avx.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref Unsafe.As<T, double>(ref d), (nuint)(2 * k));
+                    Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref Unsafe.As<T, double>(ref d), (nuint)(2 * k + 4));
+                }
+            }
+            for (; k < n; k++)
+            {
+                Unsafe.Add(ref d, 2 * k) = Unsafe.Add(ref a, k);
+                Unsafe.Add(ref d, 2 * k + 1) = Unsafe.Add(ref b, k);
+            }
+        }
+
+        /// <summary>(re[k], im[k]) = (src[2k], src[2k+1]).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Deinterleave(Span<T> re, Span<T> im, ReadOnlySpan<T> src)
+        {
+            int n = re.Length;
+            if (im.Length < n || src.Length < 2 * n) throw new InvalidOperationException("Deinterleave out of range.");
+            ref T s = ref MemoryMarshal.GetReference(src);
+            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
+            int k = 0;
+            if (Avx.IsSupported && typeof(T) == typeof(float))
+            {
+                for (; k + 8 <= n; k += 8)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref s), (nuint)(2 * k));
+                    var v1 = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref s), (nuint)(2 * k + 8));
+                    Vector256<float> p = Avx.Permute2x128(v0, v1, 0x20), q = Avx.Permute2x128(v0, v1, 0x31);
+                    Avx.Shuffle(p, q, 0x88).StoreUnsafe(ref Unsafe.As<T, float>(ref a), (nuint)k);
+                    Avx.Shuffle(p, q, 0xDD).StoreUnsafe(ref Unsafe.As<T, float>(ref b), (nuint)k);
+                }
+            }
+            else if (Avx.IsSupported && typeof(T) == typeof(double))
+            {
+                for (; k + 4 <= n; k += 4)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref s), (nuint)(2 * k));
+                    var v1 = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref s), (nuint)(2 * k + 4));
+                    Vector256<double> p = Avx.Permute2x128(v0, v1, 0x20), q = Avx.Permute2x128(v0, v1, 0x31);
+                    Avx.UnpackLow(p, q).StoreUnsafe(ref Unsafe.As<T, double>(ref a), (nuint)k);
+                    Avx.UnpackHigh(p, q).StoreUnsafe(ref Unsafe.As<T, double>(ref b), (nuint)k);
+                }
+            }
+            for (; k < n; k++)
+            {
+                Unsafe.Add(ref a, k) = Unsafe.Add(ref s, 2 * k);
+                Unsafe.Add(ref b, k) = Unsafe.Add(ref s, 2 * k + 1);
+            }
+        }
+    }
+}
