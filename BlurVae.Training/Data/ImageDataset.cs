@@ -221,8 +221,9 @@ public sealed class ImageDataset
         double values = (double)Count * Channels * side * side;
         string what = $"Padding the {Count} images of {Name} to {side}×{side}";
         const string Fix = "choose a smaller --side, or fewer images (--max-images) or a smaller dataset.";
-        MemoryBudget.RequireArray(values, what, Fix);
-        MemoryBudget.Require(values * (_bytes is not null ? 1 : 4), what, Fix);
+        int elementBytes = _bytes is not null ? 1 : 4;
+        MemoryBudget.RequireArray(values, elementBytes, what, Fix);
+        MemoryBudget.Require(values * elementBytes, what, Fix);
         int top = (side - Height) / 2, left = (side - Width) / 2;
         int planeIn = Height * Width, planeOut = side * side;
         string name = $"{Name}, padded to {side}×{side}";

@@ -24,12 +24,15 @@ public static class MemoryBudget
             $"{what} needs about {Format(bytes)} of memory but only {Format(available)} is available; {fix}"));
     }
 
-    /// <summary>Throws a UserError when one array of <paramref name="elements"/> would exceed .NET's array length limit.</summary>
-    public static void RequireArray(double elements, string what, string fix)
+    /// <summary>
+    /// Throws a UserError when one array of <paramref name="elements"/> (of <paramref name="elementBytes"/> each) would
+    /// exceed .NET's array length limit, whatever the memory.
+    /// </summary>
+    public static void RequireArray(double elements, int elementBytes, string what, string fix)
     {
         if (elements <= Array.MaxLength) return;
         throw new UserError(string.Create(CultureInfo.InvariantCulture,
-            $"{what} needs one array of {elements:G4} elements, more than the {Array.MaxLength:N0} a .NET array can hold; {fix}"));
+            $"{what} needs one array of {elements:G4} elements ({Format(elements * elementBytes)}; {Format(AvailableBytes)} of memory is available), more than the {Array.MaxLength:N0} a .NET array can hold; {fix}"));
     }
 
     public static string Format(double bytes) =>

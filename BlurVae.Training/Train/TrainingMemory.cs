@@ -22,17 +22,17 @@ public static class TrainingMemory
     {
         const string Fix = "lower --latent, --mlp-hidden, --channels/--width, --side or --batch-size.";
         var (parameters, largest) = Parameters(o, channels, side);
-        MemoryBudget.RequireArray(largest, $"The largest weight of this model (--latent {o.Latent}, --mlp-hidden {o.MlpHidden}, side {side})", Fix);
-        double elem = o.Dtype == "f64" ? 8 : 4;
-        double bytes = elem * (ParameterCopies * parameters + ActivationCopies * o.BatchSize * ActivationsPerImage(o, channels, side));
+        int elem = o.Dtype == "f64" ? 8 : 4;
+        MemoryBudget.RequireArray(largest, elem, $"The largest weight of this model (--latent {o.Latent}, --mlp-hidden {o.MlpHidden}, side {side})", Fix);
+        double bytes = (double)elem * (ParameterCopies * parameters + ActivationCopies * o.BatchSize * ActivationsPerImage(o, channels, side));
         MemoryBudget.Require(bytes, $"Training {parameters:G3} parameters on {side}×{side} images in batches of {o.BatchSize}", Fix);
     }
 
     /// <summary>Throws a UserError when decoding or encoding <paramref name="images"/> images at once cannot fit into memory.</summary>
     public static void CheckInference(TrainOptions o, int channels, int side, int images, string flag)
     {
-        double elem = o.Dtype == "f64" ? 8 : 4;
-        MemoryBudget.Require(elem * 2 * images * ActivationsPerImage(o, channels, side), $"{flag} {images} on {side}×{side} images", $"lower {flag}.");
+        int elem = o.Dtype == "f64" ? 8 : 4;
+        MemoryBudget.Require(elem * 2.0 * images * ActivationsPerImage(o, channels, side), $"{flag} {images} on {side}×{side} images", $"lower {flag}.");
     }
 
     /// <summary>The parameter count and the element count of the largest single weight.</summary>

@@ -100,7 +100,7 @@ public class HardeningTests
     public void OversizedRequestsAreRefusedBeforeWork(string flag, string value, string named)
     {
         string run = Path.Combine(_dir, "huge" + flag);
-        AssertUserError(Invoke(["train", .. TinyWithout(flag), flag, value, "--out", run]), named);
+        AssertUserError(Invoke(["train", .. TinyWithout(flag), flag, value, "--out", run]), named, "GiB", "available");
         Assert.That(Directory.Exists(run), Is.False);
     }
 
