@@ -68,7 +68,8 @@ public sealed unsafe class CudaDevice : GpuDevice
             module = CudaModule.Load(ptx.Ptx);
             cublas = CublasHandle.Create();
             cublas.SetStream(stream);
-            // Plain FP32 GEMMs (no TF32): the parity suite compares with the CPU backend at float32 tolerances.
+            // Plain FP32 GEMMs (no TF32) until Precision says otherwise: the parity suite compares with the CPU
+            // backend at float32 tolerances; the application sets --precision (tf32 by default).
             cublas.SetMathMode(Cublas.DefaultMath);
             return new CudaDevice(context, stream, module, cublas, ptx, architecture);
         }
@@ -93,6 +94,42 @@ public sealed unsafe class CudaDevice : GpuDevice
     }
 
     public override string Name => _context.Name;
+
+    public override int SmCount => _context.MultiprocessorCount;
+
+    /// <summary>Also cuBLAS's math mode: TF32 tensor ops for <see cref="MathPrecision.Tf32"/>, plain FP32 otherwise.</summary>
+    public override MathPrecision Precision
+    {
+        get => base.Precision;
+        set
+        {
+            EnsureCurrent();
+            _cublas.SetMathMode(value == MathPrecision.Tf32 ? Cublas.Tf32TensorOpMath : Cublas.DefaultMath);
+            base.Precision = value;
+        }
+    }
+
+    /// <summary>cudnn.benchmark's rule: each candidate runs once to warm up, then is timed over a few runs with events.</summary>
+    protected override ConvAlgorithm? TimeCandidates(IReadOnlyList<ConvAlgorithm> candidates, Action<ConvAlgorithm> run)
+    {
+        const int repeats = 3;
+        EnsureCurrent();
+        using var start = CudaEvent.Create();
+        using var end = CudaEvent.Create();
+        ConvAlgorithm? best = null;
+        float bestMs = float.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            run(candidate);
+            start.Record(_stream);
+            for (int i = 0; i < repeats; i++) run(candidate);
+            end.Record(_stream);
+            end.Synchronize();
+            float ms = CudaEvent.ElapsedMilliseconds(start, end);
+            if (ms < bestMs) (best, bestMs) = (candidate, ms);
+        }
+        return best;
+    }
 
     public CudaContext Context => _context;
 

@@ -1,51 +1,65 @@
 using BlurVae.Native;
 namespace BlurVae.Kernels.Device;
 
-// Launchers of kernels/conv.cuh. The three GEMM-shaped kernels compute 32×32 tiles of their output matrix with a
-// block of blockX × blockY threads (each 8, 16 or 32); the bias gradient runs one block per output channel.
+// Launchers of kernels/conv.cuh. Each pass is one implicit-GEMM launch of the kernel ConvAlgorithm names (tile ×
+// maths), grid (⌈P/BN⌉, ⌈M/BM⌉, phases·splits); with split-K a second launch sums the partial slices in a fixed order.
+// The algorithm per shape comes from Plan: ConvPlanner's heuristic, or on a GPU the fastest candidate, timed once.
 public abstract partial class GpuDevice
 {
-    private const int ConvTile = 32; // CONV_TILE in kernels/conv.cuh
+    private readonly Dictionary<(ConvPass, ConvGeometry, MathPrecision), ConvAlgorithm> _convPlans = new();
+    private readonly Lock _convPlansLock = new();
+
+    /// <summary>
+    /// The maths of convolutions (and, on a GPU, of cuBLAS GEMMs): <see cref="MathPrecision.Fp32"/> unless the
+    /// application sets it (--precision; its default on GPUs is tf32).
+    /// </summary>
+    public virtual MathPrecision Precision { get; set; } = MathPrecision.Fp32;
+
+    /// <summary>Receives one line per new convolution plan (shape → algorithm), e.g. for --verbose; null: silent.</summary>
+    public Action<string>? PlanLog { get; set; }
+
+    /// <summary>The SM count the convolution planner fills (the GPU's; <see cref="ConvPlanner.DefaultSmCount"/> under emulation).</summary>
+    public virtual int SmCount => ConvPlanner.DefaultSmCount;
+
+    /// <summary>
+    /// Times <paramref name="candidates"/> (each run writes the pass's real output) and returns the fastest; null
+    /// where the device cannot time (the emulation: its timings say nothing about a GPU).
+    /// </summary>
+    protected virtual ConvAlgorithm? TimeCandidates(IReadOnlyList<ConvAlgorithm> candidates, Action<ConvAlgorithm> run) => null;
 
     /// <summary>y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none.</summary>
-    public void Conv2dForward(DeviceMemory y, DeviceMemory x, DeviceMemory w, DeviceMemory? bias, ConvGeometry g,
-                              int blockX = 16, int blockY = 16)
+    /// <param name="algorithm">Forces an algorithm (tests); null: the planned one.</param>
+    public void Conv2dForward(DeviceMemory y, DeviceMemory x, DeviceMemory w, DeviceMemory? bias, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
         CheckConvGeometry(g);
-        CheckConvBlock(blockX, blockY);
         CheckBuffer(y, g.OutputLength, nameof(y));
         CheckBuffer(x, g.InputLength, nameof(x));
         CheckBuffer(w, g.WeightLength, nameof(w));
         if (bias is not null) CheckBuffer(bias, g.OutChannels, nameof(bias));
         if (g.OutputLength == 0) return;
-        Launch("conv2d_forward_kernel", ConvGrid(g.N * g.OutH * g.OutW, g.OutChannels), new Dim3((uint)blockX, (uint)blockY),
-            [y, x, w, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g)]);
+        RunConv(ConvPass.Forward, g, y, w, x, bias, algorithm);
     }
 
     /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
-    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, int blockX = 16, int blockY = 16)
+    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
         CheckConvGeometry(g);
-        CheckConvBlock(blockX, blockY);
         CheckBuffer(dx, g.InputLength, nameof(dx));
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         CheckBuffer(w, g.WeightLength, nameof(w));
         if (g.InputLength == 0) return;
-        Launch("conv2d_backward_input_kernel", ConvGrid(g.N * g.InH * g.InW, g.InChannels), new Dim3((uint)blockX, (uint)blockY),
-            [dx, dy, w, .. GeometryArgs(g)]);
+        RunConv(ConvPass.BackwardInput, g, dx, w, dy, null, algorithm);
     }
 
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
-    public void Conv2dBackwardWeight(DeviceMemory dw, DeviceMemory dy, DeviceMemory x, ConvGeometry g, int blockX = 16, int blockY = 16)
+    public void Conv2dBackwardWeight(DeviceMemory dw, DeviceMemory dy, DeviceMemory x, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
         CheckConvGeometry(g);
-        CheckConvBlock(blockX, blockY);
         CheckBuffer(dw, g.WeightLength, nameof(dw));
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         CheckBuffer(x, g.InputLength, nameof(x));
         if (g.WeightLength == 0) return;
-        Launch("conv2d_backward_weight_kernel", ConvGrid(g.InChannels * g.KernelH * g.KernelW, g.OutChannels),
-            new Dim3((uint)blockX, (uint)blockY), [dw, dy, x, .. GeometryArgs(g)]);
+        RunConv(ConvPass.BackwardWeight, g, dw, dy, x, null, algorithm);
     }
 
     /// <summary>db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight); one block of <paramref name="blockSize"/> (a multiple of 32) per channel.</summary>
@@ -57,6 +71,74 @@ public abstract partial class GpuDevice
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         if (g.OutChannels == 0) return;
         Launch("conv2d_backward_bias_kernel", new Dim3((uint)g.OutChannels), new Dim3((uint)blockSize), db, dy, g.N, g.OutChannels, g.OutH * g.OutW);
+    }
+
+    /// <summary>The algorithm of a pass at the current precision: cached per shape; the first call plans (and on a GPU times).</summary>
+    public ConvAlgorithm PlanConv(ConvPass pass, ConvGeometry g) => PlanConv(pass, g, null);
+
+    private ConvAlgorithm PlanConv(ConvPass pass, ConvGeometry g, Action<ConvAlgorithm>? run)
+    {
+        var key = (pass, g, Precision);
+        lock (_convPlansLock)
+            if (_convPlans.TryGetValue(key, out var known)) return known;
+        var chosen = ConvPlanner.Heuristic(pass, g, Precision, SmCount);
+        string how = "heuristic";
+        if (run is not null && TimeCandidates(ConvPlanner.Candidates(pass, g, Precision, SmCount), run) is { } fastest)
+        {
+            chosen = fastest;
+            how = "timed";
+        }
+        lock (_convPlansLock) _convPlans[key] = chosen;
+        PlanLog?.Invoke($"conv2d {ConvShapes.PassName(pass)} N={g.N} {g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} " +
+                        $"k{g.KernelH}x{g.KernelW} s{g.Stride} p{g.Padding}: {chosen} ({how}; {ConvLaunchSummary(pass, g, chosen)})");
+        return chosen;
+    }
+
+    private void RunConv(ConvPass pass, ConvGeometry g, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias, ConvAlgorithm? forced)
+    {
+        void Run(ConvAlgorithm alg) => LaunchConv(pass, g, alg, output, a, b, bias);
+        var algorithm = forced ?? PlanConv(pass, g, Run);
+        Run(algorithm); // also after timing, so the output is the chosen algorithm's (deterministic run to run)
+    }
+
+    /// <summary>The launch geometry of a pass: the GEMM grid (x, y, z) and the split-K reduction's blocks (0 without split-K).</summary>
+    public static (Dim3 Grid, int Threads, int Splits, int KPerSplit, int ReduceBlocks) ConvLaunch(ConvPass pass, ConvGeometry g, ConvAlgorithm a)
+    {
+        if (a.Splits < 1) throw new ArgumentOutOfRangeException(nameof(a), a, "splits must be >= 1");
+        var (m, p, k, phases) = ConvShapes.Gemm(pass, g);
+        var (bm, bn) = ConvShapes.TileSize(a.Tile);
+        int kPerSplit = ConvPlanner.KPerSplit(k, a.Splits, a.Math);
+        int splits = Math.Max(1, (k + kPerSplit - 1) / kPerSplit); // slices that hold some K
+        var grid = new Dim3((uint)((p + bn - 1) / bn), (uint)((m + bm - 1) / bm), (uint)(phases * splits));
+        int reduce = splits > 1 ? (int)(((long)m * p + ConvReduceThreads - 1) / ConvReduceThreads) * phases : 0;
+        return (grid, ConvShapes.Threads(a.Tile, a.Math), splits, kPerSplit, reduce);
+    }
+
+    private const int ConvReduceThreads = 256; // __launch_bounds__ of conv2d_*_reduce_kernel
+
+    private static string ConvLaunchSummary(ConvPass pass, ConvGeometry g, ConvAlgorithm a)
+    {
+        var (grid, threads, splits, _, reduce) = ConvLaunch(pass, g, a);
+        long blocks = (long)grid.X * grid.Y * grid.Z;
+        return $"grid {grid.X}x{grid.Y}x{grid.Z} = {blocks} blocks of {threads}" + (splits > 1 ? $", reduce {reduce} blocks" : "");
+    }
+
+    private void LaunchConv(ConvPass pass, ConvGeometry g, ConvAlgorithm alg, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias)
+    {
+        var (grid, threads, splits, kPerSplit, _) = ConvLaunch(pass, g, alg);
+        var (m, p, _, phases) = ConvShapes.Gemm(pass, g);
+        string kernel = ConvShapes.KernelName(pass, alg);
+        if (splits == 1)
+        {
+            Launch(kernel, grid, new Dim3((uint)threads), [output, a, b, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), 1, kPerSplit, p]);
+            return;
+        }
+        // Partial sums [phase][split][M][P], then the deterministic reduction into the tensor (bias added there).
+        using var partial = Allocate(checked(phases * splits * m * p));
+        Launch(kernel, grid, new Dim3((uint)threads), [partial, a, b, LaunchArg.PointerOrNull(null), .. GeometryArgs(g), splits, kPerSplit, p]);
+        var reduceGrid = new Dim3((uint)(((long)m * p + ConvReduceThreads - 1) / ConvReduceThreads), (uint)phases);
+        Launch($"conv2d_{ConvShapes.PassName(pass)}_reduce_kernel", reduceGrid, new Dim3(ConvReduceThreads),
+            [output, partial, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), splits, p]);
     }
 
     private static void CheckConvGeometry(ConvGeometry g)
@@ -72,16 +154,7 @@ public abstract partial class GpuDevice
             throw new ArgumentException($"Output {g.OutH}x{g.OutW} does not fit a {g.InH}x{g.InW} input with a {g.KernelH}x{g.KernelW} kernel (stride {g.Stride}, padding {g.Padding}).", nameof(g));
     }
 
-    private static void CheckConvBlock(int blockX, int blockY)
-    {
-        if (blockX is not (8 or 16 or 32)) throw new ArgumentOutOfRangeException(nameof(blockX), blockX, "block side must be 8, 16 or 32");
-        if (blockY is not (8 or 16 or 32)) throw new ArgumentOutOfRangeException(nameof(blockY), blockY, "block side must be 8, 16 or 32");
-    }
-
-    /// <summary>One block per 32×32 tile of a [rows, cols] output matrix: x over the columns, y over the rows.</summary>
-    private static Dim3 ConvGrid(int cols, int rows) => new((uint)((cols + ConvTile - 1) / ConvTile), (uint)((rows + ConvTile - 1) / ConvTile));
-
-    /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, oh, ow: the trailing parameters of the GEMM-shaped kernels.</summary>
+    /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, oh, ow: the geometry parameters of the conv kernels.</summary>
     private static LaunchArg[] GeometryArgs(ConvGeometry g) =>
         [g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, g.OutH, g.OutW];
 }

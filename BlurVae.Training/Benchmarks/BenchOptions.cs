@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
@@ -7,6 +8,8 @@ public sealed record BenchOptions
 {
     public IReadOnlyList<BenchConfig> Configs { get; init; } = [BenchConfig.Fashion32];
     public string Device { get; init; } = "cpu";
+    /// <summary>--precision of our GPU backends' convolutions and GEMMs: "tf32" or "fp32".</summary>
+    public string Precision { get; init; } = "tf32";
     public int Threads { get; init; } = 2;
     public int Repeats { get; init; } = 3;
     public int Steps { get; init; } = 3;
@@ -36,6 +39,7 @@ public sealed record BenchOptions
         }
         Require(Configs.Count > 0, "--config names no configuration.");
         Require(Device is "cpu" or "cuda" or "emulated", $"--device must be cpu, cuda or emulated (got '{Device}').");
+        Require(MathPrecisions.Names.Contains(Precision), $"--precision must be tf32 or fp32 (got '{Precision}').");
         Require(Threads >= 1, $"--threads must be at least 1 (got {Threads}).");
         Require(Repeats >= 1, $"--repeats must be at least 1 (got {Repeats}).");
         Require(Steps >= 1, $"--steps must be at least 1 (got {Steps}).");

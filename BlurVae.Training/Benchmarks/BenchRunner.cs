@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using System.Globalization;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Train;
@@ -15,7 +16,7 @@ public static class BenchRunner
     public static BenchReport Run(BenchOptions options, string command, TextWriter log)
     {
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, "f32", log);
+        var backend = BackendSelection.Select(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
         PyTorchRunner? reference = null;
         string? referenceMissing = null;
         if (options.Against == "pytorch")

@@ -13,6 +13,8 @@ internal static class BenchCommand
     {
         var config = new Option<string>("--config") { Description = "Model and batch: fashion32 (1×32×32, A [32,64,128,256], latent 32), celeba64 (3×64×64, A [64,128,256,512], latent 256), or all; batch 64, kernel 11", DefaultValueFactory = _ => "fashion32" };
         var device = new Option<string>("--device") { Description = "Our backend: cpu, cuda or emulated (PyTorch runs on cuda for cuda, else on the CPU)", DefaultValueFactory = _ => D.Device };
+        var precision = new Option<string>("--precision") { Description = "Maths of our GPU backend's convolutions and GEMMs: tf32 (tensor cores; PyTorch's default for convolutions) or fp32", DefaultValueFactory = _ => D.Precision };
+        precision.AcceptOnlyFromAmong(BlurVae.Kernels.MathPrecisions.Names);
         var threads = new Option<int>("--threads") { Description = "CPU threads for both engines", DefaultValueFactory = _ => D.Threads };
         var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median and min–max are over repeats", DefaultValueFactory = _ => D.Repeats };
         var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => D.Steps };
@@ -29,7 +31,7 @@ internal static class BenchCommand
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the markdown table here" };
 
         var command = new Command("bench", "Time the full training step (and the loss alone) of fashion32/celeba64 in BlurVae and in PyTorch, interleaved; print ms/step, images/s, GFLOP/s and the speed-up.");
-        foreach (var o in new Option[] { config, device, threads, repeats, steps, warmup, against, compile, part, loss, sgemm, python, reference, seed, json, markdown })
+        foreach (var o in new Option[] { config, device, precision, threads, repeats, steps, warmup, against, compile, part, loss, sgemm, python, reference, seed, json, markdown })
             command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
@@ -38,6 +40,7 @@ internal static class BenchCommand
             {
                 Configs = BenchConfig.Select(r.GetValue(config)!),
                 Device = r.GetValue(device)!,
+                Precision = r.GetValue(precision)!,
                 Threads = r.GetValue(threads),
                 Repeats = r.GetValue(repeats),
                 Steps = r.GetValue(steps),

@@ -7,7 +7,8 @@ namespace BlurVae.Training.Cli;
 public static class BlurVaeCli
 {
     /// <summary>Shows the stack trace of a user error too (internal errors always show it).</summary>
-    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show the stack trace of an error", Recursive = true };
+    /// <summary>The flag that adds the stack trace to a user error; every command has it (train's also prints the GPU's convolution choices).</summary>
+    public const string VerboseFlag = "--verbose";
 
     /// <summary>
     /// Parses and runs a command line: the one place that maps failures to exit codes (see <see cref="CliErrors"/>):
@@ -27,14 +28,14 @@ public static class BlurVaeCli
         }
         catch (Exception e)
         {
-            return CliErrors.Report(e, error, parsed.GetValue(Verbose));
+            bool verbose = parsed.CommandResult.Command.Options.OfType<Option<bool>>().Any(o => o.Name == VerboseFlag && parsed.GetValue(o));
+            return CliErrors.Report(e, error, verbose);
         }
     }
 
     public static RootCommand Build()
     {
         var root = new RootCommand("BlurVae: VAEs trained with the blur-minimising Wiener reconstruction term (Explicitly minimizing the blur error of VAEs, ICLR 2023).");
-        root.Options.Add(Verbose);
 
         var flags = new TrainFlags();
         var train = new Command("train", "Train a VAE (and its kernel generator G_γ) and write checkpoint, metrics.jsonl, grids and plots into --out.");
@@ -72,6 +73,9 @@ public static class BlurVaeCli
 
         root.Subcommands.Add(BenchCommand.Create(Guard));
         root.Subcommands.Add(SelfTestCommand.Create());
+        var verbose = new Option<bool>(VerboseFlag) { Description = "Show the stack trace of an error" };
+        foreach (var command in root.Subcommands)
+            if (!command.Options.Any(o => o.Name == VerboseFlag)) command.Options.Add(verbose);
         return root;
     }
 

@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Metrics;
@@ -29,7 +30,7 @@ public static class RunCommands
         var (options, channels, side) = TrainingCheckpoint.ReadHeader(checkpoint);
         if (data is not null) options = options with { Data = data };
         TrainingMemory.Check(options, channels, side);
-        var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log));
+        var trainer = new Trainer(options, channels, side, BackendSelection.Select(options.Device, options.Dtype, log, MathPrecisions.Parse(options.Precision), options.Verbose));
         TrainingCheckpoint.Load(trainer, checkpoint);
         return (trainer, new TrainingRun.Loaded(options, side));
     }

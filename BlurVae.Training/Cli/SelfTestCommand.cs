@@ -29,17 +29,25 @@ public static class SelfTestCommand
         };
         device.AcceptOnlyFromAmong("cuda", "emulated");
         var quick = new Option<bool>("--quick") { Description = "Fewer and smaller cases per op (every op and direction is still checked) and a smaller training step" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "tf32 (default): also check the GPU's tensor-core convolutions, at TF32 tolerances; fp32: strict FP32 only. Every other check runs in FP32",
+            DefaultValueFactory = _ => "tf32",
+        };
+        precision.AcceptOnlyFromAmong(MathPrecisions.Names);
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs", DefaultValueFactory = _ => new ParityOptions().Seed };
         var command = new Command("selftest",
             $"Compare every backend op, and one training step, with the CPU backend. Exit code {ExitPassed}: all passed; {ExitFailed}: a check failed; {ExitUnavailable}: the backend cannot run here.");
         command.Options.Add(device);
         command.Options.Add(quick);
         command.Options.Add(seed);
-        command.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(seed), Console.Out, Console.Error));
+        command.Options.Add(precision);
+        command.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(seed), Console.Out, Console.Error,
+                                   MathPrecisions.Parse(r.GetValue(precision)!)));
         return command;
     }
 
-    public static int Run(string device, bool quick, int seed, TextWriter output, TextWriter error)
+    public static int Run(string device, bool quick, int seed, TextWriter output, TextWriter error, MathPrecision precision = MathPrecision.Tf32)
     {
         var candidate = Resolve(device, output, out string? unavailable);
         if (candidate is null)
@@ -47,13 +55,15 @@ public static class SelfTestCommand
             error.WriteLine($"blurvae selftest: {unavailable}");
             return ExitUnavailable;
         }
-        return RunAgainstCpu(candidate, quick, seed, output);
+        // Strict FP32 for every check; the conv checks add their TF32 pass themselves (ParityOptions.Precision).
+        BackendSelection.Configure(candidate, MathPrecision.Fp32, null);
+        return RunAgainstCpu(candidate, quick, seed, output, precision);
     }
 
     /// <summary>The suite of <paramref name="candidate"/> against the CPU backend, a summary, and the exit code.</summary>
-    internal static int RunAgainstCpu(IBackend candidate, bool quick, int seed, TextWriter output)
+    internal static int RunAgainstCpu(IBackend candidate, bool quick, int seed, TextWriter output, MathPrecision precision = MathPrecision.Tf32)
     {
-        var result = BackendParity.Run(candidate, CpuBackend.Instance, new ParityOptions { Quick = quick, Seed = seed }, output);
+        var result = BackendParity.Run(candidate, CpuBackend.Instance, new ParityOptions { Quick = quick, Seed = seed, Precision = precision }, output);
         output.WriteLine(result.AllPassed ? $"selftest PASSED: {result.Summary}" : $"selftest FAILED: {result.Summary}");
         foreach (var failure in result.Failures) output.WriteLine("  " + failure.Line);
         return result.AllPassed ? ExitPassed : ExitFailed;

@@ -38,6 +38,8 @@ internal sealed class TrainFlags
     public readonly Option<int> MaxTestImages = new("--max-test-images") { Description = "Evaluate on at most this many test images (0 = all)", DefaultValueFactory = _ => D.MaxTestImages };
     public readonly Option<string> Device = new("--device") { Description = "auto (the GPU when usable, else the CPU), cpu, cuda (without a usable GPU it says so and trains on the CPU) or emulated (the CUDA kernels on the host emulation: slow, for testing)", DefaultValueFactory = _ => D.Device };
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
+    public readonly Option<string> Precision = new("--precision") { Description = "Maths of the GPU's convolutions and matrix products: tf32 (tensor cores, FP32 accumulation; PyTorch's default for convolutions) or fp32 (strict FP32); the CPU always computes in FP32/FP64", DefaultValueFactory = _ => D.Precision };
+    public readonly Option<bool> Verbose = new("--verbose") { Description = "Print the convolution algorithm (tile, maths, split-K, grid) the GPU chooses for each layer shape, and the stack trace of an error" };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
     public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure (at most the test images)", DefaultValueFactory = _ => D.GridImages };
     public readonly Option<bool> Resume = new("--resume") { Description = $"Continue the run in --out from its checkpoint with its saved options; {string.Join(", ", ResumeChanges.Changeable.Where(n => n != "out").Order(StringComparer.Ordinal).Select(n => "--" + n))} may change (recorded in the log and metrics.jsonl), any other changed option is refused" };
@@ -48,12 +50,13 @@ internal sealed class TrainFlags
         Loss.AcceptOnlyFromAmong("wiener", "l2", "l1", "bce", "ffl", "watson");
         Device.AcceptOnlyFromAmong(BackendSelection.Devices);
         Dtype.AcceptOnlyFromAmong("f32", "f64");
+        Precision.AcceptOnlyFromAmong(BlurVae.Kernels.MathPrecisions.Names);
     }
 
     public IEnumerable<Option> All() =>
     [
         Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
-        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Out, GridImages, Resume,
+        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, Out, GridImages, Resume,
     ];
 
     /// <summary>The options: defaults, then the config file, then every flag given explicitly.</summary>
@@ -96,6 +99,8 @@ internal sealed class TrainFlags
             MaxTestImages = Pick(MaxTestImages, o.MaxTestImages),
             Device = Pick(Device, o.Device),
             Dtype = Pick(Dtype, o.Dtype),
+            Precision = Pick(Precision, o.Precision),
+            Verbose = Pick(Verbose, o.Verbose),
             Out = Pick(Out, o.Out),
             GridImages = Pick(GridImages, o.GridImages),
         };

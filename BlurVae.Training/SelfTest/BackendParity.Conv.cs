@@ -1,4 +1,5 @@
 using BlurVae.Kernels;
+using BlurVae.Kernels.Device;
 
 namespace BlurVae.Training.SelfTest;
 
@@ -6,6 +7,10 @@ public static partial class BackendParity
 {
     // Each output is a sum of `terms` products of values in [-1, 1] (implicit GEMM tiles or im2col + GEMM, in any order).
     private static Tolerance ConvTol(int terms) => new(Math.Pow(2, -21) * (terms + 1), 1e-5);
+
+    // TF32 kernels round each input to a 10-bit mantissa (relative error ≤ 2^-11), so each product of values in
+    // [-1, 1] is off by at most ~2^-10: a worst-case bound of 2^-10 per term, plus the FP32 accumulation.
+    private static Tolerance ConvTf32Tol(int terms) => new(Math.Pow(2, -10) * (terms + 1), 1e-3);
 
     private static void Conv(ParityHarness h)
     {
@@ -26,27 +31,44 @@ public static partial class BackendParity
             transposed.Add(ConvGeometry.ForTransposed(1, 5, 3, 3, 7, 3, 3, 2, 1, 1));
             transposed.Add(ConvGeometry.ForTransposed(2, 16, 4, 4, 9, 4, 4, 2, 1, 0));
         }
-        foreach (var g in forward)
-            ConvChecks(h, g, $"n={g.N} {g.InChannels}×{g.InH}×{g.InW} → {g.OutChannels}×{g.OutH}×{g.OutW} k{g.KernelH} s{g.Stride} p{g.Padding}");
-        foreach (var g in transposed)
-            ConvChecks(h, g, $"transposed n={g.N} {g.OutChannels}×{g.OutH}×{g.OutW} → {g.InChannels}×{g.InH}×{g.InW} k{g.KernelH} s{g.Stride} p{g.Padding}");
+        // A GPU candidate runs fp32 first (its SIMT kernels), then, under --precision tf32, its tensor-core kernels.
+        var gpu = h.Candidate as DeviceBackend;
+        var maths = gpu is not null && h.Options.Precision == MathPrecision.Tf32 ? new[] { MathPrecision.Fp32, MathPrecision.Tf32 } : [MathPrecision.Fp32];
+        foreach (var math in maths)
+        {
+            var saved = gpu?.Device.Precision;
+            if (gpu is not null) gpu.Device.Precision = math;
+            try
+            {
+                string tag = math == MathPrecision.Tf32 ? " [tf32]" : "";
+                Func<int, Tolerance> tol = math == MathPrecision.Tf32 ? ConvTf32Tol : ConvTol;
+                foreach (var g in forward)
+                    ConvChecks(h, g, $"n={g.N} {g.InChannels}×{g.InH}×{g.InW} → {g.OutChannels}×{g.OutH}×{g.OutW} k{g.KernelH} s{g.Stride} p{g.Padding}{tag}", tol);
+                foreach (var g in transposed)
+                    ConvChecks(h, g, $"transposed n={g.N} {g.OutChannels}×{g.OutH}×{g.OutW} → {g.InChannels}×{g.InH}×{g.InW} k{g.KernelH} s{g.Stride} p{g.Padding}{tag}", tol);
+            }
+            finally
+            {
+                if (gpu is not null) gpu.Device.Precision = saved!.Value;
+            }
+        }
     }
 
-    private static void ConvChecks(ParityHarness h, ConvGeometry g, string sizes)
+    private static void ConvChecks(ParityHarness h, ConvGeometry g, string sizes, Func<int, Tolerance> convTol)
     {
         int xLen = g.InputLength, yLen = g.OutputLength, wLen = g.WeightLength;
         var x = h.Uniform(xLen);
         var w = h.Uniform(wLen);
         var dy = h.Uniform(yLen);
-        var forwardTol = ConvTol(g.InChannels * g.KernelH * g.KernelW);
+        var forwardTol = convTol(g.InChannels * g.KernelH * g.KernelW);
         h.Check("conv2d.forward", sizes, [Out("y", Garbage(h, yLen), forwardTol), In("x", x), In("w", w)],
             (b, o) => b.Conv2dForward(o["y"], o["x"], o["w"], null, g));
         h.Check("conv2d.forward+bias", sizes, [Out("y", Garbage(h, yLen), forwardTol), In("x", x), In("w", w), In("bias", h.Uniform(g.OutChannels))],
             (b, o) => b.Conv2dForward(o["y"], o["x"], o["w"], o["bias"], g));
         h.Check("conv2d.backward_input", sizes,
-            [Out("dx", Garbage(h, xLen), ConvTol(g.OutChannels * g.KernelH * g.KernelW)), In("dy", dy), In("w", w)],
+            [Out("dx", Garbage(h, xLen), convTol(g.OutChannels * g.KernelH * g.KernelW)), In("dy", dy), In("w", w)],
             (b, o) => b.Conv2dBackwardInput(o["dx"], o["dy"], o["w"], g));
-        var weightTol = ConvTol(g.N * g.OutH * g.OutW);
+        var weightTol = convTol(g.N * g.OutH * g.OutW);
         h.Check("conv2d.backward_weight", sizes, [Out("dw", Garbage(h, wLen), weightTol), In("dy", dy), In("x", x)],
             (b, o) => b.Conv2dBackwardWeight(o["dw"], null, o["dy"], o["x"], g));
         h.Check("conv2d.backward_weight+bias", sizes,

@@ -28,4 +28,10 @@ public sealed record ParityOptions
 
     /// <summary>Also run one full alternating training step of a small VAE on both backends (<see cref="TrainingStepParity"/>).</summary>
     public bool TrainingStep { get; init; } = true;
+
+    /// <summary>
+    /// --precision: with <see cref="MathPrecision.Tf32"/> the convolution checks also run on a GPU candidate's
+    /// tensor-core kernels, at TF32 tolerances. Every other check runs the candidate in strict FP32.
+    /// </summary>
+    public MathPrecision Precision { get; init; } = MathPrecision.Fp32;
 }

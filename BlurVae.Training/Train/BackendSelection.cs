@@ -1,5 +1,6 @@
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cuda;
+using BlurVae.Kernels.Device;
 using BlurVae.Kernels.Emulated;
 using BlurVae.Training.Engine.Tensors;
 
@@ -19,7 +20,23 @@ public static class BackendSelection
     private static string? _cudaReason;
 
     /// <param name="dtype">"f32" or "f64": the GPU backends hold float32 only.</param>
-    public static IBackend Select(string device, string dtype, TextWriter log)
+    /// <param name="precision">--precision of the GPU backends' convolutions and GEMMs (the CPU ignores it).</param>
+    /// <param name="verbose">--verbose: print each convolution algorithm the GPU backends choose.</param>
+    public static IBackend Select(string device, string dtype, TextWriter log, MathPrecision precision = MathPrecision.Tf32, bool verbose = false) =>
+        Configure(SelectBackend(device, dtype, log), precision, verbose ? log : null);
+
+    /// <summary>Sets a GPU backend's <paramref name="precision"/> and where its convolution plans are printed; other backends pass through.</summary>
+    public static IBackend Configure(IBackend backend, MathPrecision precision, TextWriter? planLog)
+    {
+        if (backend is DeviceBackend gpu)
+        {
+            gpu.Device.Precision = precision;
+            gpu.Device.PlanLog = planLog is null ? null : line => planLog.WriteLine(line);
+        }
+        return backend;
+    }
+
+    private static IBackend SelectBackend(string device, string dtype, TextWriter log)
     {
         bool f64 = dtype == "f64";
         switch (device)

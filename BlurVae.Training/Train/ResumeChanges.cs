@@ -14,8 +14,11 @@ public static class ResumeChanges
 {
     public static readonly IReadOnlySet<string> Changeable = new HashSet<string>
     {
-        "epochs", "out", "lr", "lr-kernel", "batch-size", "grid-images", "max-test-images", "device",
+        "epochs", "out", "lr", "lr-kernel", "batch-size", "grid-images", "max-test-images", "device", "precision",
     };
+
+    /// <summary>Options that describe this invocation rather than the run: always taken from the command line (and Verbose, which is not saved).</summary>
+    private static readonly string[] Always = ["epochs", "out"];
 
     /// <summary>
     /// The saved options with the changeable ones of <paramref name="asked"/> applied, and "--lr 0.0001 → 0.001"-style
@@ -28,7 +31,7 @@ public static class ResumeChanges
         var askedJson = JsonSerializer.SerializeToNode(asked, TrainOptions.Json)!.AsObject();
         var defaults = JsonSerializer.SerializeToNode(new TrainOptions(), TrainOptions.Json)!.AsObject();
         var names = given?.ToHashSet() ?? askedJson.Where(kv => !JsonNode.DeepEquals(kv.Value, defaults[kv.Key])).Select(kv => kv.Key).ToHashSet();
-        names.UnionWith(["epochs", "out"]);
+        names.UnionWith(Always);
         var changes = new List<string>();
         var refused = new List<string>();
         foreach (var name in names.Where(askedJson.ContainsKey).Order(StringComparer.Ordinal))
@@ -40,7 +43,7 @@ public static class ResumeChanges
             if (Changeable.Contains(name))
             {
                 savedJson[name] = now?.DeepClone();
-                if (name is not ("epochs" or "out")) changes.Add(text);
+                if (!Always.Contains(name)) changes.Add(text);
             }
             else refused.Add(text);
         }
@@ -48,7 +51,7 @@ public static class ResumeChanges
             throw new UserError($"--resume: the run in '{folder}' cannot continue with {string.Join(", ", refused)}: the checkpoint was trained " +
                                 $"with the saved values. Drop {(refused.Count == 1 ? "that flag" : "those flags")} to resume, or start a new run with another --out. " +
                                 $"Only {string.Join(", ", Changeable.Order(StringComparer.Ordinal).Select(n => "--" + n))} may change on resume.");
-        return (savedJson.Deserialize<TrainOptions>(TrainOptions.Json)!, changes);
+        return (savedJson.Deserialize<TrainOptions>(TrainOptions.Json)! with { Verbose = asked.Verbose }, changes);
     }
 
     private static string Show(JsonNode? value) => value switch

@@ -1,3 +1,4 @@
+using BlurVae.Kernels;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BlurVae.Training.Errors;
@@ -51,6 +52,10 @@ public sealed record TrainOptions
     public int MaxTestImages { get; init; }
     public string Device { get; init; } = "auto";
     public string Dtype { get; init; } = "f32";
+    /// <summary>--precision of the GPU's convolutions and GEMMs: "tf32" (tensor cores, PyTorch's default) or "fp32".</summary>
+    public string Precision { get; init; } = "tf32";
+    /// <summary>--verbose: print the convolution algorithm chosen per layer shape. Not saved with the run.</summary>
+    [JsonIgnore] public bool Verbose { get; init; }
     public string Out { get; init; } = "runs/latest";
     /// <summary>Images shown in grids and whose kernels are tracked per epoch (Figure 2).</summary>
     public int GridImages { get; init; } = 8;
@@ -86,7 +91,7 @@ public sealed record TrainOptions
         }
         if (node is not JsonObject obj)
             throw new UserError($"{source} holds {(node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant())}, not an object; {Fix}.");
-        var known = typeof(TrainOptions).GetProperties().ToDictionary(p => Json.PropertyNamingPolicy!.ConvertName(p.Name), p => p.PropertyType);
+        var known = typeof(TrainOptions).GetProperties().Where(p => !p.IsDefined(typeof(JsonIgnoreAttribute), inherit: false)).ToDictionary(p => Json.PropertyNamingPolicy!.ConvertName(p.Name), p => p.PropertyType);
         foreach (var (key, _) in obj)
             if (!known.ContainsKey(key))
                 throw new UserError($"{source}: unknown key '{key}'; the keys are {string.Join(", ", known.Keys)}.");
@@ -146,6 +151,7 @@ public sealed record TrainOptions
         Require(Channels.All(c => c >= 1), "--channels must list positive channel counts.");
         Require(BackendSelection.Devices.Contains(Device), $"--device must be one of {string.Join(", ", BackendSelection.Devices)} (got '{Device}').");
         Require(Dtype is "f32" or "f64", $"--dtype must be f32 or f64 (got '{Dtype}').");
+        Require(MathPrecisions.Names.Contains(Precision), $"--precision must be tf32 or fp32 (got '{Precision}').");
         Require(!(Dtype == "f64" && Device is "cuda" or "emulated"), $"--dtype f64 needs --device cpu or auto: the CUDA kernels behind --device {Device} are float32.");
         Require(GridImages >= 1, $"--grid-images must be positive (got {GridImages}).");
         // Contradictions: options of the method only make sense with the method's loss.

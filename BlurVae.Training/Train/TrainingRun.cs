@@ -94,7 +94,7 @@ public sealed class TrainingRun
             resumed.Validate();
             TrainingMemory.Check(resumed, channels, side);
             var (data, _) = LoadData(resumed, side);
-            var trainer = new Trainer(resumed, channels, side, BackendSelection.Select(resumed.Device, resumed.Dtype, log));
+            var trainer = new Trainer(resumed, channels, side, BackendSelection.Select(resumed.Device, resumed.Dtype, log, MathPrecisions.Parse(resumed.Precision), resumed.Verbose));
             TrainingCheckpoint.Load(trainer, checkpoint);
             RemoveStaleTemporaries(folder, log);
             log.WriteLine($"Resuming '{folder}' after epoch {trainer.Epoch} of {resumed.Epochs}{(changes.Count > 0 ? " with " + string.Join(", ", changes) : "")}.");
@@ -107,7 +107,7 @@ public sealed class TrainingRun
         if (File.Exists(checkpoint))
             throw new UserError($"--out '{folder}' already holds a run; pass --resume to continue it or choose another --out.");
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, options.Dtype, log);
+        var backend = BackendSelection.Select(options.Device, options.Dtype, log, MathPrecisions.Parse(options.Precision), options.Verbose);
         var (split, s) = LoadData(options);
         TrainingMemory.Check(options, split.Train.Channels, s);
         var run = new TrainingRun(new Trainer(options, split.Train.Channels, s, backend), split, folder, log);

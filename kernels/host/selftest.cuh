@@ -48,9 +48,49 @@ extern "C" __global__ void emu_sync_in_plain_kernel(float* y) {
     y[threadIdx.x] = 1.0f;
 }
 
+// One 16 × 16 tile per warp: d = alpha · (a · b) + c0 with a [16 × 16] and b [16 × 16] (two k-steps of 8), each
+// stored row- or column-major with leading dimension 16 + 4 (warp w reads a + w·320, b + w·320, writes d + w·320);
+// round = 1 rounds the fragments with __float_to_tf32 first (elementwise over num_elements, the only allowed access).
+extern "C" __global__ void emu_wmma_kernel(float* d, const float* a, const float* b, float c0, float alpha,
+                                           int a_col_major, int b_col_major, int d_col_major, int round) {
+    using namespace nvcuda;
+    const int warp = threadIdx.x / 32, ld = 20, tile = 16 * ld;
+    a += warp * tile; b += warp * tile; d += warp * tile;
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc;
+    wmma::fill_fragment(acc, c0);
+    for (int k = 0; k < 16; k += 8) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> ar;
+        wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::col_major> ac;
+        wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> br;
+        wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major> bc;
+        wmma::load_matrix_sync(ar, a + k, ld);
+        wmma::load_matrix_sync(ac, a + k * ld, ld);
+        wmma::load_matrix_sync(br, b + k * ld, ld);
+        wmma::load_matrix_sync(bc, b + k, ld);
+        if (round) {
+            for (int i = 0; i < ar.num_elements; i++) { ar.x[i] = wmma::__float_to_tf32(ar.x[i]); ac.x[i] = wmma::__float_to_tf32(ac.x[i]); }
+            for (int i = 0; i < br.num_elements; i++) { br.x[i] = wmma::__float_to_tf32(br.x[i]); bc.x[i] = wmma::__float_to_tf32(bc.x[i]); }
+        }
+        if (a_col_major && b_col_major) wmma::mma_sync(acc, ac, bc, acc);
+        else if (a_col_major) wmma::mma_sync(acc, ac, br, acc);
+        else if (b_col_major) wmma::mma_sync(acc, ar, bc, acc);
+        else wmma::mma_sync(acc, ar, br, acc);
+    }
+    for (int i = 0; i < acc.num_elements; i++) acc.x[i] = alpha * (acc.x[i] - c0) + c0;
+    wmma::store_matrix_sync(d, acc, ld, d_col_major ? wmma::mem_col_major : wmma::mem_row_major);
+}
+
+// y[i] = __float_to_tf32(x[i]).
+extern "C" __global__ void emu_float_to_tf32_kernel(float* y, const float* x, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = nvcuda::wmma::__float_to_tf32(x[i]);
+}
+
 BLURVAE_HOST_KERNEL(emu_barrier_mismatch_kernel)
 BLURVAE_HOST_KERNEL(emu_shuffle_mismatch_kernel)
 BLURVAE_HOST_KERNEL(emu_shuffle_kernel)
 BLURVAE_HOST_KERNEL(emu_shared_reverse_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(emu_atomic_add_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(emu_sync_in_plain_kernel)
+BLURVAE_HOST_KERNEL(emu_wmma_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(emu_float_to_tf32_kernel)

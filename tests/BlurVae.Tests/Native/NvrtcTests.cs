@@ -45,6 +45,13 @@ public class NvrtcTests
         TestContext.Out.WriteLine($"kernels.cu → compute_{target}: {source.Length} chars, {kernels} __global__, {entries} .entry, {ptx.Length} chars of PTX");
         // Templates only reach the PTX when instantiated, so the counts need not be equal; any kernel must yield one.
         if (kernels > 0) Assert.That(entries, Is.GreaterThan(0), "kernels.cu declares __global__ functions but the PTX has no .entry");
+        // The tensor-core convolutions reach WMMA through kernels/wmma.cuh (NVRTC's builtins where <mma.h> is absent):
+        // the layouts the kernels ask for (A column-major, B row-major, D stored row-major) and TF32 rounding.
+        Assert.That(ptx, Does.Contain("wmma.load.a.sync.aligned.col.m16n16k8.tf32"));
+        Assert.That(ptx, Does.Contain("wmma.load.b.sync.aligned.row.m16n16k8.tf32"));
+        Assert.That(ptx, Does.Contain("wmma.mma.sync.aligned.col.row.m16n16k8.f32.tf32.tf32.f32"));
+        Assert.That(ptx, Does.Contain("wmma.store.d.sync.aligned.row.m16n16k8.f32"));
+        Assert.That(ptx, Does.Contain("cvt.rna.tf32.f32"));
 
         if (target != architecture)
         {

@@ -34,7 +34,7 @@ public class PtxCacheTests
         Assert.That(Path.GetDirectoryName(first.FilePath), Is.EqualTo(_directory));
         Assert.That(Path.GetFileName(first.FilePath), Does.Contain(KernelSource.Embedded.Sha256).And.Contain("compute_80"));
         Assert.That(first.Ptx, Does.Contain(".target sm_80"));
-        Assert.That(first.Ptx, Does.Contain(".entry conv2d_forward_kernel("));
+        Assert.That(first.Ptx, Does.Contain(".entry conv2d_forward_tf32_128x64_kernel("));
 
         var second = PtxCache.Lookup(8, 0, _directory);
         Assert.That(second.CacheHit, Is.True);
