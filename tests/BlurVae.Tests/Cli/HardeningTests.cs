@@ -160,16 +160,17 @@ public class HardeningTests
         return Encoding.Latin1.GetBytes(text.Replace(from, to));
     }
 
-    // Same header length (padded with spaces), so only the edited field is wrong.
+    // A new header (with its length) before the same data section, so only the edited field is wrong.
     private static byte[] RewriteHeader(byte[] file, Action<JsonObject> edit)
     {
         int length = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
         var header = JsonNode.Parse(Encoding.UTF8.GetString(file, 8, length))!.AsObject();
         edit(header);
-        var json = Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(length));
-        Assert.That(json, Has.Length.EqualTo(length));
-        var copy = (byte[])file.Clone();
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        var copy = new byte[8 + json.Length + file.Length - 8 - length];
+        BinaryPrimitives.WriteUInt64LittleEndian(copy, (ulong)json.Length);
         json.CopyTo(copy, 8);
+        file.AsSpan(8 + length).CopyTo(copy.AsSpan(8 + json.Length));
         return copy;
     }
 
