@@ -14,7 +14,8 @@
 #                    -Celeba adds the celeba64 configuration (--config all); -Micro also runs the BenchmarkDotNet
 #                    micro-benchmarks of the CPU ops.
 #   publish          The self-contained, trimmed, single-file `blurvae` for linux-x64 (no .NET needed where it runs,
-#                    e.g. the lent GPU machine) in artifacts/publish/linux-x64/; fails when the folder exceeds 64 MiB.
+#                    e.g. the lent GPU machine) in artifacts/publish/linux-x64/, with tools/gpu-check.sh and
+#                    reference/pytorch/*.py; fails when the folder exceeds 64 MiB.
 #   ptx              Compiles kernels.cu to PTX with NVRTC (the test that CI runs), and also with nvcc when nvcc is on
 #                    PATH or in $CUDA_PATH/bin, into artifacts/ptx/ (-Arch 90 by default).
 #   deps             Installs the Debian packages the benchmarks use (apt-get; only when run as root).
@@ -77,10 +78,10 @@ function Invoke-Bench {
     $gemmExit = $LASTEXITCODE
     $gemm | ForEach-Object { Write-Host $_ }
     if ($gemmExit -ne 0) { throw "GEMM benchmark failed with exit code $gemmExit" }
-    # OpenBLAS's single-precision figure from the table row "| single | ours | OpenBLAS | ..." is the step's yardstick.
+    # OpenBLAS's single-precision figure from the table row "| 1024³ | single | ours | OpenBLAS | ..." is the step's yardstick.
     $sgemm = $null
     foreach ($line in $gemm) {
-        if ($line -match '^\|\s*single\s*\|\s*[\d.]+\s*\|\s*([\d.]+)\s*\|') { $sgemm = $Matches[1]; break }
+        if ($line -match '^\|\s*\d+³\s*\|\s*single\s*\|\s*[\d.]+\s*\|\s*([\d.]+)\s*\|') { $sgemm = $Matches[1]; break }
     }
     if (-not $sgemm) { throw 'GEMM benchmark: no "single" row with an OpenBLAS GFLOP/s figure in its output' }
     Invoke-Checked 'convolution benchmark' { dotnet $exe conv }
@@ -105,6 +106,12 @@ function Invoke-Publish {
     }
     # Debug symbols are not needed to run; they would count against the device tool's 64 MiB.
     Get-ChildItem -Path $out -Filter '*.pdb' -Recurse | Remove-Item -Force
+    # The GPU-machine check (tools/gpu-check.sh) and the PyTorch side of `bench --against pytorch`, which bench finds
+    # as reference/pytorch/bench.py above the executable.
+    New-Item -ItemType Directory -Force -Path (Join-Path $out 'tools'), (Join-Path $out 'reference/pytorch') | Out-Null
+    Copy-Item (Join-Path $Root 'tools/gpu-check.sh') (Join-Path $out 'tools/gpu-check.sh')
+    Copy-Item (Join-Path $Root 'reference/pytorch/*.py') (Join-Path $out 'reference/pytorch/')
+    if (-not $IsWindows) { & chmod +x (Join-Path $out 'tools/gpu-check.sh') }
     $bytes = (Get-ChildItem -Path $out -Recurse -File | Measure-Object -Property Length -Sum).Sum
     $mib = [math]::Round($bytes / 1MB, 1)
     Get-ChildItem -Path $out -File | ForEach-Object { Write-Host ('{0,10:N0}  {1}' -f $_.Length, $_.Name) }

@@ -66,6 +66,18 @@ public readonly unsafe record struct CudaFunction(nint Handle, string Name)
     /// Launches the kernel. <paramref name="arguments"/> points to one pointer per kernel parameter, each to that
     /// parameter's value (cuLaunchKernel's convention); callers build it on the stack so a launch allocates nothing.
     /// </summary>
+    /// <summary>
+    /// The most threads per block this function can be launched with on its device (cuFuncGetAttribute
+    /// MAX_THREADS_PER_BLOCK: below 1024 when its registers per thread do not fit), and its registers per thread.
+    /// </summary>
+    public (int MaxThreadsPerBlock, int Registers) Limits()
+    {
+        int maxThreads, registers;
+        Driver.Check(Driver.cuFuncGetAttribute(&maxThreads, Driver.FuncAttributeMaxThreadsPerBlock, Handle), $"cuFuncGetAttribute({Name}, MAX_THREADS_PER_BLOCK)");
+        Driver.Check(Driver.cuFuncGetAttribute(&registers, Driver.FuncAttributeNumRegs, Handle), $"cuFuncGetAttribute({Name}, NUM_REGS)");
+        return (maxThreads, registers);
+    }
+
     public void Launch(Dim3 grid, Dim3 block, uint sharedMemoryBytes, CudaStream? stream, void** arguments) =>
         Driver.Check(Driver.cuLaunchKernel(Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedMemoryBytes,
             stream?.Handle ?? 0, arguments, null), Name);

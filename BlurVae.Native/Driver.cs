@@ -19,6 +19,10 @@ public static unsafe partial class Driver
     public const int AttributeComputeCapabilityMajor = 75;
     public const int AttributeComputeCapabilityMinor = 76;
 
+    // CUfunction_attribute values (cuda.h) for cuFuncGetAttribute.
+    public const int FuncAttributeMaxThreadsPerBlock = 0;
+    public const int FuncAttributeNumRegs = 4;
+
     // CUjit_option values (cuda.h) for cuModuleLoadDataEx.
     public const int JitInfoLogBuffer = 3;
     public const int JitInfoLogBufferSizeBytes = 4;
@@ -33,6 +37,8 @@ public static unsafe partial class Driver
     public const uint EventDisableTiming = 2;
 
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuInit(uint flags);
+    /// <summary>The CUDA version the driver supports, 1000·major + 10·minor (12040 for 12.4); needs no cuInit.</summary>
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuDriverGetVersion(int* version);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuDeviceGetCount(int* count);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuDeviceGet(int* device, int ordinal);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuDeviceGetName(byte* name, int length, int device);
@@ -59,6 +65,7 @@ public static unsafe partial class Driver
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuModuleLoadDataEx(nint* module, void* image, uint optionCount, int* options, void** optionValues);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuModuleUnload(nint module);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuModuleGetFunction(nint* function, nint module, byte* name);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuFuncGetAttribute(int* value, int attribute, nint function);
     [LibraryImport(NativeLibraries.Cuda)]
     public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedMemoryBytes, nint stream, void** kernelParameters, void** extra);

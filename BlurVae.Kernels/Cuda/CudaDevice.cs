@@ -19,20 +19,18 @@ public sealed unsafe class CudaDevice : GpuDevice
     /// <summary>Set to 1 to synchronise after every launch, so an asynchronous kernel fault names its kernel.</summary>
     public const string SyncVariable = "BLURVAE_CUDA_SYNC";
 
-    private const long Granule = 512; // cudaMalloc's own alignment; sizes are rounded up to it so blocks are reusable
     private const int OutOfMemory = 2; // CUDA_ERROR_OUT_OF_MEMORY
 
     private readonly CudaContext _context;
     private readonly CudaStream _stream;
     private readonly CudaModule _module;
     private readonly CublasHandle _cublas;
-    private readonly Dictionary<string, CudaFunction> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CudaFunction Function, int MaxThreads, int Registers)> _functions = new(StringComparer.Ordinal);
     private readonly Dictionary<(int Batch, int H, int W, CufftType Type), CufftPlan> _plans = new();
-    private readonly Dictionary<long, Stack<ulong>> _freeBlocks = new();
+    private readonly BlockCache _cache = new();
     private readonly HashSet<ulong> _allBlocks = [];
     private readonly Lock _allocatorLock = new();
     private readonly bool _syncEveryLaunch;
-    private long _cachedBytes;
     private bool _disposed;
 
     private CudaDevice(CudaContext context, CudaStream stream, CudaModule module, CublasHandle cublas, PtxCacheEntry ptx, int architecture)
@@ -52,6 +50,7 @@ public sealed unsafe class CudaDevice : GpuDevice
     /// targets, which the driver JIT-compiles forward — and loads it.
     /// </summary>
     /// <exception cref="CudaException">Any driver, NVRTC, cuBLAS or JIT failure, with the library's own message.</exception>
+    /// <exception cref="NotSupportedException">The driver is too old to JIT the PTX NVRTC wrote (<see cref="PtxIsa"/>).</exception>
     /// <exception cref="DllNotFoundException">libnvrtc, libcublas or libcufft could not be found.</exception>
     public static CudaDevice Create(int ordinal = 0)
     {
@@ -64,6 +63,8 @@ public sealed unsafe class CudaDevice : GpuDevice
             var (major, minor) = context.ComputeCapability;
             int architecture = PickArchitecture(major * 10 + minor, Nvrtc.SupportedArchitectures());
             var ptx = PtxCache.Lookup(architecture / 10, architecture % 10);
+            var (nvrtcMajor, nvrtcMinor) = Nvrtc.Version();
+            PtxIsa.EnsureDriverCanJit(ptx.Ptx, PtxIsa.DriverVersion(), $"{nvrtcMajor}.{nvrtcMinor}");
             stream = CudaStream.Create(Driver.StreamNonBlocking);
             module = CudaModule.Load(ptx.Ptx);
             cublas = CublasHandle.Create();
@@ -140,7 +141,7 @@ public sealed unsafe class CudaDevice : GpuDevice
     public int PtxArchitecture { get; }
 
     /// <summary>Bytes held by the caching allocator in free blocks.</summary>
-    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
+    public long CachedBytes => _cache.CachedBytes;
 
     // The context must be current on the calling thread; NUnit and the finalizer-free design mean calls can come
     // from different threads, and cuCtxSetCurrent is cheap but not free, so it is done once per thread.
@@ -156,19 +157,10 @@ public sealed unsafe class CudaDevice : GpuDevice
 
     // ---- memory: a caching allocator ----
 
-    private static long Rounded(long bytes) => (bytes + Granule - 1) / Granule * Granule;
-
     protected override ulong AllocateBytes(long bytes)
     {
-        long rounded = Rounded(bytes);
-        lock (_allocatorLock)
-        {
-            if (_freeBlocks.TryGetValue(rounded, out var stack) && stack.Count > 0)
-            {
-                Interlocked.Add(ref _cachedBytes, -rounded);
-                return stack.Pop();
-            }
-        }
+        long rounded = BlockCache.Rounded(bytes);
+        if (_cache.TryTake(rounded, out ulong cached)) return cached;
         EnsureCurrent();
         ulong pointer;
         int status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
@@ -179,37 +171,24 @@ public sealed unsafe class CudaDevice : GpuDevice
             status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
         }
         Driver.Check(status, $"cuMemAlloc_v2({rounded} bytes)");
+        CountAllocation();
         lock (_allocatorLock) _allBlocks.Add(pointer);
         return pointer;
     }
 
-    protected override void FreeBytes(ulong pointer, long bytes)
-    {
-        long rounded = Rounded(bytes);
-        lock (_allocatorLock)
-        {
-            if (!_freeBlocks.TryGetValue(rounded, out var stack)) _freeBlocks[rounded] = stack = new Stack<ulong>();
-            stack.Push(pointer);
-        }
-        Interlocked.Add(ref _cachedBytes, rounded);
-    }
+    protected override void FreeBytes(ulong pointer, long bytes) => _cache.Return(pointer, BlockCache.Rounded(bytes));
 
     /// <summary>Synchronises and returns every cached free block to the driver.</summary>
     public void ReleaseCache()
     {
         EnsureCurrent();
+        CountHostSync();
         _stream.Synchronize();
-        lock (_allocatorLock)
+        _cache.Drain(pointer =>
         {
-            foreach (var (size, stack) in _freeBlocks)
-                while (stack.Count > 0)
-                {
-                    var pointer = stack.Pop();
-                    Driver.Check(Driver.cuMemFree_v2(pointer), "cuMemFree_v2");
-                    _allBlocks.Remove(pointer);
-                    Interlocked.Add(ref _cachedBytes, -size);
-                }
-        }
+            Driver.Check(Driver.cuMemFree_v2(pointer), "cuMemFree_v2");
+            lock (_allocatorLock) _allBlocks.Remove(pointer);
+        });
     }
 
     protected override void CopyHostToDevice(ulong destination, void* source, long bytes)
@@ -244,11 +223,20 @@ public sealed unsafe class CudaDevice : GpuDevice
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
         EnsureCurrent();
-        if (!_functions.TryGetValue(kernel, out var function))
-            _functions[kernel] = function = _module.GetFunction(kernel);
+        if (!_functions.TryGetValue(kernel, out var f))
+        {
+            var function = _module.GetFunction(kernel);
+            var (maxThreads, registers) = function.Limits();
+            _functions[kernel] = f = (function, maxThreads, registers);
+        }
+        LaunchLimits.Check(kernel, block, f.MaxThreads, f.Registers, Name);
         // The driver knows each parameter's size from the PTX; the sizes are the emulation's check only.
-        function.Launch(grid, block, 0, _stream, args);
-        if (_syncEveryLaunch) Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
+        f.Function.Launch(grid, block, 0, _stream, args);
+        if (_syncEveryLaunch)
+        {
+            CountHostSync();
+            Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
+        }
     }
 
     protected override void SgemmColumnMajor(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -275,7 +263,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         return plan;
     }
 
-    public override void Synchronize()
+    protected override void WaitForStream()
     {
         EnsureCurrent();
         _stream.Synchronize();
@@ -290,6 +278,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         start.Record(_stream);
         work();
         end.Record(_stream);
+        CountHostSync();
         end.Synchronize();
         return CudaEvent.ElapsedMilliseconds(start, end);
     }
@@ -308,7 +297,7 @@ public sealed unsafe class CudaDevice : GpuDevice
             // Live buffers' memory goes with the context too; free everything this allocator ever obtained.
             foreach (var pointer in _allBlocks) Driver.cuMemFree_v2(pointer);
             _allBlocks.Clear();
-            _freeBlocks.Clear();
+            _cache.Clear();
         }
         _stream.Dispose();
         _context.Dispose();

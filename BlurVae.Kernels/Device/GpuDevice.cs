@@ -9,10 +9,12 @@ namespace BlurVae.Kernels.Device;
 /// written once here, so CI exercises on the emulated device exactly the code that drives a real GPU. Matrix
 /// products and FFTs are cuBLAS/cuFFT calls on a GPU and the CPU backend's GEMM/FFT on the emulated device; the
 /// row-major-to-cuBLAS mapping and the cuFFT conventions live here too, so they are tested without a GPU.
-/// Live allocations are counted, so tests can assert that nothing leaks.
+/// Live allocations are counted, so tests can assert that nothing leaks; so is every stream operation and host
+/// wait (<see cref="Counts"/>), here and nowhere else, which is what `blurvae profile` reports per step.
 /// </summary>
 public abstract partial class GpuDevice : IDisposable
 {
+    private readonly StreamCounter _counter = new();
     private long _liveAllocations;
     private long _liveBytes;
 
@@ -23,6 +25,15 @@ public abstract partial class GpuDevice : IDisposable
     public long LiveAllocations => Interlocked.Read(ref _liveAllocations);
 
     public long LiveBytes => Interlocked.Read(ref _liveBytes);
+
+    /// <summary>The stream operations, host waits and allocations so far; subtract two snapshots (<see cref="DeviceCounts.Minus"/>) for an interval.</summary>
+    public DeviceCounts Counts => _counter.Snapshot();
+
+    /// <summary>A device reports each real allocation (not a cache hit) of its <see cref="AllocateBytes"/>.</summary>
+    protected void CountAllocation() => _counter.Allocation();
+
+    /// <summary>A device reports each wait of the host for the stream that is not one of GpuDevice's own (cache release, timing events).</summary>
+    protected void CountHostSync() => _counter.HostSync();
 
     // ---- what each device provides ----
 
@@ -58,7 +69,9 @@ public abstract partial class GpuDevice : IDisposable
             pointers[i] = &values[i];
             sizes[i] = args[i].Size;
         }
+        KernelSignatures.CheckNoRestrictAlias(kernel, new ReadOnlySpan<ulong>(values, n), KernelSignatures.Of(kernel));
         Launch(kernel, grid, block, pointers, sizes, n);
+        _counter.Launch(kernel); // after: a launch the device refused was never queued
     }
 
     /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
@@ -77,8 +90,15 @@ public abstract partial class GpuDevice : IDisposable
     /// <summary>cuFFT C2R: complex [batch, h, w/2+1] → real [batch, h, w], unnormalised; like cuFFT it may overwrite its input.</summary>
     protected abstract void FftComplexToRealDestroyingInput(ulong output, ulong input, int batch, int h, int w);
 
-    /// <summary>Waits for every queued operation (launches are asynchronous on a GPU).</summary>
-    public abstract void Synchronize();
+    /// <summary>Waits for every queued operation of the stream.</summary>
+    protected abstract void WaitForStream();
+
+    /// <summary>Waits for every queued operation (launches are asynchronous on a GPU): a host sync.</summary>
+    public void Synchronize()
+    {
+        _counter.HostSync();
+        WaitForStream();
+    }
 
     // ---- memory ----
 
@@ -88,8 +108,9 @@ public abstract partial class GpuDevice : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ReleaseDeferred();
         long bytes = BytesOf(length);
+        _counter.BufferRequest();
         ulong pointer = AllocateBytes(bytes);
-        Memset32(pointer, 0, bytes / sizeof(float));
+        Memset(pointer, 0, bytes / sizeof(float));
         Interlocked.Increment(ref _liveAllocations);
         Interlocked.Add(ref _liveBytes, bytes);
         return new DeviceMemory(this, pointer, length);
@@ -118,6 +139,9 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(dst, nameof(dst));
         if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
+        // Synchronous: the host span may move or be reused once this returns.
+        _counter.CopyHostToDevice();
+        _counter.HostSync();
         fixed (float* p = src) CopyHostToDevice(dst.Pointer, p, (long)src.Length * sizeof(float));
     }
 
@@ -125,6 +149,8 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(src, nameof(src));
         if (src.Length != dst.Length) throw new ArgumentException($"src has {src.Length} elements, the destination {dst.Length}.", nameof(src));
+        _counter.CopyDeviceToHost();
+        _counter.HostSync();
         fixed (float* p = dst) CopyDeviceToHost(p, src.Pointer, (long)dst.Length * sizeof(float));
     }
 
@@ -143,6 +169,7 @@ public abstract partial class GpuDevice : IDisposable
         CheckRange(dst, dstOffset, count, nameof(dst));
         CheckRange(src, srcOffset, count, nameof(src));
         if (count == 0) return;
+        _counter.CopyDeviceToDevice();
         CopyDeviceToDevice(dst.PointerAt(dstOffset), src.PointerAt(srcOffset), count * sizeof(float));
     }
 
@@ -151,7 +178,13 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(dst, nameof(dst));
         if (dst.Length == 0) return;
-        Memset32(dst.Pointer, BitConverter.SingleToUInt32Bits(value), dst.Length);
+        Memset(dst.Pointer, BitConverter.SingleToUInt32Bits(value), dst.Length);
+    }
+
+    private void Memset(ulong destination, uint value, long words)
+    {
+        _counter.Memset();
+        Memset32(destination, value, words);
     }
 
     // ---- cuBLAS ----
@@ -174,6 +207,7 @@ public abstract partial class GpuDevice : IDisposable
         CheckMatrix(b, bOffset, strideB, batch, transB ? n : k, transB ? k : n, ldb, nameof(b));
         CheckMatrix(c, cOffset, strideC, batch, m, n, ldc, nameof(c));
         if (m == 0 || n == 0) return;
+        _counter.Cublas();
         SgemmColumnMajor(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
             beta, c.PointerAt(cOffset), ldc, strideC, batch);
     }
@@ -187,6 +221,7 @@ public abstract partial class GpuDevice : IDisposable
         CheckBuffer(x, (long)batch * h * w, nameof(x));
         CheckBuffer(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
         if (batch == 0) return;
+        _counter.Cufft();
         FftRealToComplex(y.Pointer, x.Pointer, batch, h, w);
     }
 
@@ -203,6 +238,7 @@ public abstract partial class GpuDevice : IDisposable
         if (batch == 0) return;
         using var scratch = Allocate(checked((int)spectrum));
         Copy(scratch, 0, c, 0, spectrum);
+        _counter.Cufft();
         FftComplexToRealDestroyingInput(x.Pointer, scratch.Pointer, batch, h, w);
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using BlurVae.Kernels.Device;
 using BlurVae.Native;
 
@@ -28,7 +27,11 @@ public sealed unsafe class EmulatedDevice : GpuDevice
     /// <summary>Every kernel the library registers, self-test kernels included.</summary>
     public IReadOnlyList<string> KernelNames => _library.KernelNames();
 
-    protected override ulong AllocateBytes(long bytes) => (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+    protected override ulong AllocateBytes(long bytes)
+    {
+        CountAllocation();
+        return (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+    }
 
     protected override void FreeBytes(ulong pointer, long bytes) => NativeMemory.AlignedFree((void*)pointer);
 
@@ -47,11 +50,7 @@ public sealed unsafe class EmulatedDevice : GpuDevice
     /// <exception cref="EmulatedLaunchException">Unknown kernel, bad configuration or arguments, or a barrier/shuffle mismatch.</exception>
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
-        byte[] name = Encoding.UTF8.GetBytes(kernel + "\0");
-        int rc;
-        fixed (byte* namePtr = name)
-            rc = _library.Launch(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, args, (uint)count, sizes);
-        if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, _library.LastErrorMessage());
+        _library.Launch(kernel, grid, block, args, sizes, count);
     }
 
     // Column-major cuBLAS on a row-major GEMM: a column-major matrix is its transpose row-major, so the call is the
@@ -86,5 +85,5 @@ public sealed unsafe class EmulatedDevice : GpuDevice
         spectrum.Fill(float.NaN);
     }
 
-    public override void Synchronize() { }
+    protected override void WaitForStream() { }
 }

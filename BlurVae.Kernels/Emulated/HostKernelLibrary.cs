@@ -12,14 +12,16 @@ internal sealed unsafe class HostKernelLibrary
 
     private static readonly Dictionary<string, HostKernelLibrary> Loaded = new(StringComparer.Ordinal);
 
-    public readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int> Launch;
+    private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int> _launch;
+    private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int> _checkLaunch;
     public readonly delegate* unmanaged<byte*> LastError;
     private readonly delegate* unmanaged<int> _kernelCount;
     private readonly delegate* unmanaged<int, byte*> _kernelName;
 
     private HostKernelLibrary(nint handle)
     {
-        Launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int>)NativeLibrary.GetExport(handle, "blurvae_launch");
+        _launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int>)NativeLibrary.GetExport(handle, "blurvae_launch");
+        _checkLaunch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, uint, void**, uint, uint*, int>)NativeLibrary.GetExport(handle, "blurvae_check_launch");
         LastError = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "blurvae_last_error");
         _kernelCount = (delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "blurvae_kernel_count");
         _kernelName = (delegate* unmanaged<int, byte*>)NativeLibrary.GetExport(handle, "blurvae_kernel_name");
@@ -40,6 +42,20 @@ internal sealed unsafe class HostKernelLibrary
             Loaded.Add(full, lib);
             return lib;
         }
+    }
+
+    /// <summary>
+    /// blurvae_launch (<paramref name="checkOnly"/> false: runs the kernel) or blurvae_check_launch (its checks alone:
+    /// kernel, geometry, arguments), with cuLaunchKernel's argument array.
+    /// </summary>
+    /// <exception cref="EmulatedLaunchException">Unknown kernel, bad configuration or arguments, or (running) a barrier/shuffle mismatch.</exception>
+    public void Launch(string kernel, Native.Dim3 grid, Native.Dim3 block, void** args, uint* sizes, int count, bool checkOnly = false)
+    {
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(kernel + "\0");
+        int rc;
+        fixed (byte* namePtr = name)
+            rc = (checkOnly ? _checkLaunch : _launch)(namePtr, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, args, (uint)count, sizes);
+        if (rc != 0) throw new EmulatedLaunchException(kernel, (HostLaunchError)rc, LastErrorMessage());
     }
 
     public string LastErrorMessage() => Marshal.PtrToStringUTF8((nint)LastError()) ?? "";

@@ -15,6 +15,8 @@ public enum HostLaunchError
     ShuffleMismatch = 5,
     /// <summary>A kernel registered with BLURVAE_HOST_KERNEL_NO_SYNC called __syncthreads or a shuffle.</summary>
     SyncInPlainKernel = 6,
+    /// <summary>A lane called a shuffle or __syncwarp whose mask does not include it (undefined on a GPU).</summary>
+    ShuffleMaskExcludesLane = 7,
 }
 
 /// <summary>A launch on the emulated device failed; <see cref="Error"/> says how.</summary>

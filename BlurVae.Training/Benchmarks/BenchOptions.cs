@@ -3,7 +3,7 @@ using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;
 
-/// <summary>The settings of one `blurvae bench` run; defaults keep fashion32 on 2 CPU cores well under two minutes.</summary>
+/// <summary>The settings of one `blurvae bench` run; defaults keep fashion32 on 2 CPU cores to about two minutes.</summary>
 public sealed record BenchOptions
 {
     public IReadOnlyList<BenchConfig> Configs { get; init; } = [BenchConfig.Fashion32];
@@ -11,9 +11,11 @@ public sealed record BenchOptions
     /// <summary>--precision of our GPU backends' convolutions and GEMMs: "tf32" or "fp32".</summary>
     public string Precision { get; init; } = "tf32";
     public int Threads { get; init; } = 2;
-    public int Repeats { get; init; } = 3;
-    public int Steps { get; init; } = 3;
-    public int Warmup { get; init; } = 1;
+    public int Repeats { get; init; } = 2;
+    /// <summary>Timed steps per repeat: enough for a steady-state median and p10/p90.</summary>
+    public int Steps { get; init; } = 20;
+    /// <summary>Untimed steps before each repeat's timed ones (first-touched memory, JIT tiers, caches).</summary>
+    public int Warmup { get; init; } = 5;
     /// <summary>"pytorch" or "none".</summary>
     public string Against { get; init; } = "pytorch";
     public bool Compile { get; init; }

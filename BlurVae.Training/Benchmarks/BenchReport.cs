@@ -47,7 +47,9 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     private string SgemmShare(PartResult r, Measurement m) =>
         Options.SgemmGflops is double s && m.Available ? (100 * r.GflopsOf(m) / s).ToString("F1", Inv) + " %" : "–";
 
-    private static string Spread(Measurement m) => m.Available ? $"{F(m.Min)}–{F(m.Max)}" : "–";
+    private static string Percentiles(Measurement m) => m.Available ? $"{F(m.P10)}–{F(m.P90)}" : "–";
+
+    private static string Peak(Measurement m) => m.PeakWorkingSetMib is double p ? p.ToString("F0", Inv) : "–";
 
     private static string F(double v) => v.ToString(v >= 100 ? "F0" : v >= 10 ? "F1" : "F2", Inv);
 
@@ -57,17 +59,18 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     private static string[] Cells(PartResult r, Measurement m, string sgemm)
     {
         if (!m.Available)
-            return [r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), $"unavailable: {m.Reason}", "", "", "", "", "", ""];
+            return [r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), $"unavailable: {m.Reason}", "", "", "", "", "", "", "", ""];
         return
         [
-            r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), F(m.Median), Spread(m),
+            r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), F(m.Median), Percentiles(m),
+            m.Spread.ToString("F2", Inv), Peak(m),
             F(PartResult.ImagesPerSecond(r.Config, m)), (r.Flops.Total.Total / 1e9).ToString("F2", Inv), F(r.GflopsOf(m)), sgemm,
             m.Engine == "blurvae" && r.SpeedUp is double s ? s.ToString("F2", Inv) + "×" : "",
         ];
     }
 
     private static readonly string[] Headers =
-        ["config", "part", "engine", "device", "threads", "ms/step (median)", "min–max ms", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
+        ["config", "part", "engine", "device", "threads", "ms/step (median)", "p10–p90 ms", "p90/p10", "peak WS MiB", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
 
     /// <summary>The Spectre.Console table, then the loss shares and the conventions.</summary>
     public void WriteTable(TextWriter writer, bool ansi = false)
@@ -98,7 +101,9 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             yield return $"{config}: the loss part (Wiener + kernel fit, forward and backward) takes {share * 100:F1} % of {engine}'s step time.";
         if (Options.SgemmGflops is double s)
             yield return $"% of SGEMM: achieved GFLOP/s over {s.ToString("F1", Inv)} GFLOP/s (the machine's SGEMM figure passed with --sgemm-gflops).";
-        yield return $"Machine: {Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.Os}, {Machine.Dotnet}{(TorchVersion is { } v ? $", torch {v}" : "")}.";
+        yield return "Statistics over every timed step of every repeat (steady state: warm-up steps are not timed); peak WS = the " +
+                     "process's peak resident set during the timed steps (Linux VmHWM, reset after the warm-up), the largest over the repeats.";
+        yield return $"Machine: {Machine.Describe()}{(TorchVersion is { } v ? $", torch {v}" : "")}.";
         yield return "FLOPs: " + FlopConvention;
     }
 
@@ -106,7 +111,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"Machine: {Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.Os}, {Machine.Dotnet}" +
+        sb.AppendLine($"Machine: {Machine.Describe()}" +
                       $"{(TorchVersion is { } v ? $", PyTorch {v}" : "")}; {Date.ToString("yyyy-MM-dd HH:mm", Inv)} UTC.");
         sb.AppendLine();
         sb.AppendLine($"Command: `{Command}`");
@@ -162,6 +167,8 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             ["machine"] = new JsonObject
             {
                 ["cpu"] = Machine.Cpu,
+                ["isa"] = Machine.Isa,
+                ["gemm_kernel"] = Machine.GemmKernel,
                 ["logical_cores"] = Machine.LogicalCores,
                 ["os"] = Machine.Os,
                 ["dotnet"] = Machine.Dotnet,
@@ -204,14 +211,16 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             ["command"] = m.Command,
             ["repeat_ms"] = new JsonArray(m.RepeatMs.Select(v => (JsonNode)v).ToArray()),
             ["step_ms"] = new JsonArray(m.StepMs.Select(v => (JsonNode)v).ToArray()),
+            ["peak_working_set_mib"] = m.PeakWorkingSetMib,
         };
         if (m.Available)
         {
             o["median_ms"] = m.Median;
-            o["min_ms"] = m.Min;
-            o["max_ms"] = m.Max;
-            o["q1_ms"] = Stats.Quantile(m.RepeatMs, 0.25);
-            o["q3_ms"] = Stats.Quantile(m.RepeatMs, 0.75);
+            o["p10_ms"] = m.P10;
+            o["p90_ms"] = m.P90;
+            o["spread_p90_p10"] = m.Spread;
+            o["min_ms"] = m.StepMs.Min();
+            o["max_ms"] = m.StepMs.Max();
             o["images_per_second"] = PartResult.ImagesPerSecond(r.Config, m);
             o["gflops"] = r.GflopsOf(m);
             o["sgemm_percent"] = Options.SgemmGflops is double s ? 100 * r.GflopsOf(m) / s : null;

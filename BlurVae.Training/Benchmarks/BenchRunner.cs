@@ -9,14 +9,14 @@ namespace BlurVae.Training.Benchmarks;
 /// Runs the benchmark: per configuration and part, the FLOP count, then R repeats interleaved ours, PyTorch, ours,
 /// PyTorch… so both engines see the same machine state (a build on a shared machine slows both, not one). Each of our
 /// repeats runs W untimed and S timed passes in this process; each PyTorch repeat is a fresh bench.py process doing
-/// the same W and S.
+/// the same W and S. Both sides reset the kernel's peak-RSS mark after the warm-up and read it after the timed passes.
 /// </summary>
 public static class BenchRunner
 {
     public static BenchReport Run(BenchOptions options, string command, TextWriter log)
     {
         options.Validate();
-        var backend = BackendSelection.Select(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
+        var backend = BackendSelection.SelectStrict(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
         PyTorchRunner? reference = null;
         string? referenceMissing = null;
         if (options.Against == "pytorch")
@@ -56,9 +56,8 @@ public static class BenchRunner
                     }
                     for (int r = 0; r < options.Repeats; r++)
                     {
-                        var steps = ours.Repeat(part, options.Warmup, options.Steps);
-                        ourTimes.StepMs.AddRange(steps);
-                        ourTimes.RepeatMs.Add(steps.Average());
+                        var (steps, peak) = ours.Repeat(part, options.Warmup, options.Steps);
+                        ourTimes.AddRepeat(steps, peak);
                         string line = $"  repeat {r + 1}/{options.Repeats}: blurvae {steps.Average():F1} ms";
                         if (theirs is { Available: true } && reference is not null && args is not null)
                         {
@@ -70,8 +69,7 @@ public static class BenchRunner
                             }
                             else
                             {
-                                theirs.StepMs.AddRange(outcome.StepMs!);
-                                theirs.RepeatMs.Add(outcome.StepMs!.Average());
+                                theirs.AddRepeat(outcome.StepMs!, outcome.Info?["peak_working_set_mib"]?.GetValue<double>());
                                 theirs = theirs with
                                 {
                                     Version = Text(outcome.Info, "torch") ?? theirs.Version,

@@ -1,8 +1,10 @@
 namespace BlurVae.Training.Benchmarks;
 
 /// <summary>
-/// One engine's timings of one part: milliseconds per step of each repeat (the mean of that repeat's timed steps),
-/// or the reason it could not run. Never filled with made-up numbers: an unavailable engine has no timings.
+/// One engine's timings of one part: the time of every timed step (after the warm-up steps of each repeat), each
+/// repeat's mean, and the peak working set of the timed steps, or the reason it could not run. Never filled with
+/// made-up numbers: an unavailable engine has no timings. The summary is steady-state: median, p10 and p90 over
+/// all timed steps of all repeats.
 /// </summary>
 public sealed record Measurement(string Engine, string Device, int Threads)
 {
@@ -16,15 +18,28 @@ public sealed record Measurement(string Engine, string Device, int Threads)
     public List<double> RepeatMs { get; init; } = [];
     /// <summary>Every timed step of every repeat, in order.</summary>
     public List<double> StepMs { get; init; } = [];
+    /// <summary>The largest resident set (MiB) any repeat reached during its timed steps, or null when unknown.</summary>
+    public double? PeakWorkingSetMib { get; set; }
     /// <summary>The exact command of one repeat.</summary>
     public string? Command { get; init; }
 
     public static Measurement Unavailable(string engine, string device, int threads, string reason, string? command = null) =>
         new(engine, device, threads) { Reason = reason, Command = command };
 
-    public double Median => Stats.Quantile(RepeatMs, 0.5);
-    public double Min => RepeatMs.Min();
-    public double Max => RepeatMs.Max();
+    /// <summary>Median ms over all timed steps.</summary>
+    public double Median => Stats.Quantile(StepMs, 0.5);
+    public double P10 => Stats.Quantile(StepMs, 0.1);
+    public double P90 => Stats.Quantile(StepMs, 0.9);
+    /// <summary>p90 / p10: the step-to-step spread (1 = every step equally long).</summary>
+    public double Spread => P90 / P10;
+
+    /// <summary>Records one repeat's timed steps and the peak working set it reached (null = unknown).</summary>
+    public void AddRepeat(IReadOnlyList<double> stepMs, double? peakWorkingSetMib)
+    {
+        StepMs.AddRange(stepMs);
+        RepeatMs.Add(stepMs.Average());
+        if (peakWorkingSetMib is double p) PeakWorkingSetMib = Math.Max(PeakWorkingSetMib ?? 0, p);
+    }
 }
 
 /// <summary>One configuration and part, both engines, and the FLOPs every engine is credited with.</summary>

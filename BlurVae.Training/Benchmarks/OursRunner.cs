@@ -33,17 +33,24 @@ public sealed class OursRunner
     /// <summary>The FLOPs of the part, counted from the graphs it builds.</summary>
     public PartFlops CountFlops(string part) => part == "step" ? StepFlops.Step(Trainer, _x, _eps) : StepFlops.Loss(_loss);
 
-    /// <summary>One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each.</summary>
-    public List<double> Repeat(string part, int warmup, int steps)
+    /// <summary>One alternating training step on the fixed batch and noise (the "step" part, untimed).</summary>
+    public void Step() => Trainer.Step(_x, _eps, epoch: 0);
+
+    /// <summary>
+    /// One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each, and
+    /// the process's peak working set (MiB) during the timed ones (null where the OS cannot tell).
+    /// </summary>
+    public (List<double> StepMs, double? PeakWorkingSetMib) Repeat(string part, int warmup, int steps)
     {
         Action pass = part switch
         {
-            "step" => () => Trainer.Step(_x, _eps, epoch: 0),
+            "step" => Step,
             "loss" => () => _loss.Run(),
             _ => throw new ArgumentException($"--part must be step, loss or all (got '{part}')."),
         };
         for (int i = 0; i < warmup; i++) pass();
         Synchronize();
+        bool peakReset = PeakMemory.Reset();
         var times = new List<double>(steps);
         for (int i = 0; i < steps; i++)
         {
@@ -54,7 +61,7 @@ public sealed class OursRunner
             Synchronize();
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        return times;
+        return (times, peakReset ? PeakMemory.ReadMib() : null);
     }
 
     /// <summary>Reads one value of the last-updated parameters back to the host, which waits for queued device work.</summary>

@@ -16,9 +16,9 @@ internal static class BenchCommand
         var precision = new Option<string>("--precision") { Description = "Maths of our GPU backend's convolutions and GEMMs: tf32 (tensor cores; PyTorch's default for convolutions) or fp32", DefaultValueFactory = _ => D.Precision };
         precision.AcceptOnlyFromAmong(BlurVae.Kernels.MathPrecisions.Names);
         var threads = new Option<int>("--threads") { Description = "CPU threads for both engines", DefaultValueFactory = _ => D.Threads };
-        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median and min–max are over repeats", DefaultValueFactory = _ => D.Repeats };
-        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => D.Steps };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed steps before each repeat", DefaultValueFactory = _ => D.Warmup };
+        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median, p10 and p90 are over every timed step of every repeat", DefaultValueFactory = _ => D.Repeats };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat (the peak working set is read over them)", DefaultValueFactory = _ => D.Steps };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps before each repeat's timed steps", DefaultValueFactory = _ => D.Warmup };
         var against = new Option<string>("--against") { Description = "pytorch (runs reference/pytorch/bench.py with python3) or none", DefaultValueFactory = _ => D.Against };
         var compile = new Option<bool>("--compile") { Description = "PyTorch with torch.compile (torch 2.x)" };
         var part = new Option<string>("--part") { Description = "step (ELBO + Adam, then the G_γ step), loss (Wiener + kernel fit forward and backward alone), or all", DefaultValueFactory = _ => "all" };

@@ -3,7 +3,7 @@ using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;
 
-/// <summary>`blurvae train | eval | sample | reconstruct | bench`.</summary>
+/// <summary>`blurvae train | eval | sample | reconstruct | bench | profile | selftest`.</summary>
 public static class BlurVaeCli
 {
     /// <summary>Shows the stack trace of a user error too (internal errors always show it).</summary>
@@ -72,6 +72,7 @@ public static class BlurVaeCli
         root.Subcommands.Add(reconstruct);
 
         root.Subcommands.Add(BenchCommand.Create(Guard));
+        root.Subcommands.Add(ProfileCommand.Create(Guard));
         root.Subcommands.Add(SelfTestCommand.Create());
         var verbose = new Option<bool>(VerboseFlag) { Description = "Show the stack trace of an error" };
         foreach (var command in root.Subcommands)

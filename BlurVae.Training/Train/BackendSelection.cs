@@ -72,6 +72,21 @@ public static class BackendSelection
         }
     }
 
+    /// <summary>
+    /// As <see cref="Select"/>, except that an explicit --device cuda never falls back to the CPU: a benchmark or
+    /// self-test that quietly ran on the CPU would report the wrong machine. Throws <see cref="NotSupportedException"/>
+    /// (exit code 1 through the CLI's guard) with the reason instead.
+    /// </summary>
+    public static IBackend SelectStrict(string device, string dtype, TextWriter log, MathPrecision precision = MathPrecision.Tf32)
+    {
+        if (device == "cuda" && Cuda(out var reason) is null) throw new NotSupportedException(CudaUnavailable(reason));
+        return Select(device, dtype, log, precision);
+    }
+
+    /// <summary>The one line for an explicit --device cuda without a usable GPU (the probe's reason is worded for training's fallback, hence the trimmed tail).</summary>
+    public static string CudaUnavailable(string reason) =>
+        $"--device cuda needs a usable NVIDIA GPU and there is none: {reason.Replace("; using the CPU backend", "")}. Nothing was run.";
+
     /// <summary>The process's one CUDA backend (a context and a compiled module are worth keeping), or null with the reason.</summary>
     public static CudaBackend? Cuda(out string reason)
     {

@@ -13,6 +13,7 @@
 #endif
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
@@ -43,7 +44,7 @@ namespace blurvae_host {
 
 // Error codes returned by blurvae_launch; BlurVae.Kernels/Emulated/HostLaunchError.cs mirrors them.
 enum Error : int { kOk = 0, kUnknownKernel = 1, kInvalidConfiguration = 2, kBadArguments = 3,
-                   kBarrierMismatch = 4, kShuffleMismatch = 5, kSyncInPlainKernel = 6 };
+                   kBarrierMismatch = 4, kShuffleMismatch = 5, kSyncInPlainKernel = 6, kShuffleMaskExcludesLane = 7 };
 enum class State : uint8_t { Runnable, AtBarrier, AtShuffle, Done };
 
 struct Fiber { ucontext_t ctx; uint3 tid; State state; unsigned barriers; unsigned shuffles; };
@@ -96,12 +97,20 @@ inline void yield(State s) {
 
 // Every existing lane of the warp publishes v, waits for the others, then reads the lane `source(lane)` picks
 // (its own value where that lane is out of range, as CUDA does).
+// A calling lane missing from `mask` is undefined behaviour on a GPU (CUDA: "each calling thread must have its own bit
+// set in the mask"), so it fails the launch here.
 template <typename T, typename F>
-T warp_exchange(T v, F source) {
+T warp_exchange(unsigned mask, T v, F source) {
     static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
     Runner& r = t_runner;
     if (!r.fiberMode) { fail(kSyncInPlainKernel, "warp shuffle in a kernel registered with BLURVAE_HOST_KERNEL_NO_SYNC"); return v; }
     const unsigned lin = linear(r.current->tid), warp = lin / 32, lane = lin % 32;
+    if ((mask >> lane & 1u) == 0) {
+        char hex[16];
+        snprintf(hex, sizeof hex, "0x%08x", mask);
+        fail(kShuffleMaskExcludesLane, "thread " + std::to_string(lin) + " (lane " + std::to_string(lane) + ") calls a warp shuffle or __syncwarp whose mask " + hex + " does not include it");
+        return v;
+    }
     const unsigned buf = r.current->shuffles++ & 1;
     uint64_t raw = 0;
     memcpy(&raw, &v, sizeof(T));
@@ -200,19 +209,20 @@ inline void __syncthreads() {
     r.current->barriers++;
     blurvae_host::yield(blurvae_host::State::AtBarrier);
 }
-inline void __syncwarp(unsigned = 0xffffffffu) { blurvae_host::warp_exchange(0, [](int lane) { return lane; }); }
-// The mask is not checked: every existing lane of the warp must take part, as in all our kernels.
-template <typename T> T __shfl_sync(unsigned, T v, int src, int width = warpSize) {
-    return blurvae_host::warp_exchange(v, [=](int lane) { return lane / width * width + src % width; });
+inline void __syncwarp(unsigned mask = 0xffffffffu) { blurvae_host::warp_exchange(mask, 0, [](int lane) { return lane; }); }
+// The calling lane must be in the mask (checked); beyond that, every existing lane of the warp must take part, as in
+// all our kernels: partial masks are not emulated.
+template <typename T> T __shfl_sync(unsigned mask, T v, int src, int width = warpSize) {
+    return blurvae_host::warp_exchange(mask, v, [=](int lane) { return lane / width * width + src % width; });
 }
-template <typename T> T __shfl_down_sync(unsigned, T v, unsigned delta, int width = warpSize) {
-    return blurvae_host::warp_exchange(v, [=](int lane) { return lane % width + static_cast<int>(delta) < width ? lane + static_cast<int>(delta) : lane; });
+template <typename T> T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = warpSize) {
+    return blurvae_host::warp_exchange(mask, v, [=](int lane) { return lane % width + static_cast<int>(delta) < width ? lane + static_cast<int>(delta) : lane; });
 }
-template <typename T> T __shfl_up_sync(unsigned, T v, unsigned delta, int width = warpSize) {
-    return blurvae_host::warp_exchange(v, [=](int lane) { return lane % width >= static_cast<int>(delta) ? lane - static_cast<int>(delta) : lane; });
+template <typename T> T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = warpSize) {
+    return blurvae_host::warp_exchange(mask, v, [=](int lane) { return lane % width >= static_cast<int>(delta) ? lane - static_cast<int>(delta) : lane; });
 }
-template <typename T> T __shfl_xor_sync(unsigned, T v, int laneMask, int width = warpSize) {
-    return blurvae_host::warp_exchange(v, [=](int lane) { int s = lane ^ laneMask; return s >= (lane / width + 1) * width ? lane : s; });
+template <typename T> T __shfl_xor_sync(unsigned mask, T v, int laneMask, int width = warpSize) {
+    return blurvae_host::warp_exchange(mask, v, [=](int lane) { int s = lane ^ laneMask; return s >= (lane / width + 1) * width ? lane : s; });
 }
 
 inline float atomicAdd(float* address, float val) {

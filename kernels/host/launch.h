@@ -1,6 +1,7 @@
 // kernels/host/launch.h — the C ABI of the host kernels library (libblurvae_kernels_host.so), included once at the
 // end of kernels.cu in the host build. BlurVae.Kernels/Emulated/HostKernelLibrary.cs binds these functions.
 //
+//   int blurvae_check_launch(...same parameters...);  // the checks alone; runs nothing
 //   int blurvae_launch(const char* kernel, unsigned gridX, gridY, gridZ, unsigned blockX, blockY, blockZ,
 //                      unsigned sharedBytes, void** args, unsigned argCount, const unsigned* argSizes);
 //
@@ -22,7 +23,10 @@ inline unsigned worker_count(uint64_t blocks) {
     return static_cast<unsigned>(std::min<uint64_t>(n, blocks));
 }
 
-inline int launch(const char* name, dim3 grid, dim3 block, unsigned sharedBytes, void** args, unsigned argCount, const unsigned* argSizes) {
+// Everything a launch checks before it runs a thread: the kernel exists, the geometry is within CUDA's limits, the
+// arguments match the parameter list. Shared by launch and by blurvae_check_launch (the recording device's check).
+inline int validate(const char* name, dim3 grid, dim3 block, unsigned sharedBytes, void** args, unsigned argCount,
+                    const unsigned* argSizes, const KernelInfo*& found) {
     if (name == nullptr) return report(kUnknownKernel, "kernel name is null");
     const KernelInfo* k = nullptr;
     for (const KernelInfo& info : registry()) if (strcmp(info.name, name) == 0) { k = &info; break; }
@@ -45,6 +49,14 @@ inline int launch(const char* name, dim3 grid, dim3 block, unsigned sharedBytes,
             return report(kBadArguments, kn + "argument " + std::to_string(i) + " has " + std::to_string(argSizes[i]) +
                           " bytes, the parameter " + std::to_string(k->sizes[i]));
     }
+    found = k;
+    return kOk;
+}
+
+inline int launch(const char* name, dim3 grid, dim3 block, unsigned sharedBytes, void** args, unsigned argCount, const unsigned* argSizes) {
+    const KernelInfo* k = nullptr;
+    if (int rc = validate(name, grid, block, sharedBytes, args, argCount, argSizes, k); rc != kOk) return rc;
+    const std::string kn = std::string("kernel '") + name + "': ";
 
     const uint64_t blocks = uint64_t(grid.x) * grid.y * grid.z;
     std::atomic<uint64_t> next{0};
@@ -92,6 +104,15 @@ BLURVAE_EXPORT int blurvae_launch(const char* kernel, unsigned gridX, unsigned g
                                   unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,
                                   void** args, unsigned argCount, const unsigned* argSizes) {
     return blurvae_host::launch(kernel, dim3{gridX, gridY, gridZ}, dim3{blockX, blockY, blockZ}, sharedBytes, args, argCount, argSizes);
+}
+// The checks of blurvae_launch without running the kernel: 0 or a blurvae_host::Error, as blurvae_launch returns.
+BLURVAE_EXPORT int blurvae_check_launch(const char* kernel, unsigned gridX, unsigned gridY, unsigned gridZ,
+                                        unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,
+                                        void** args, unsigned argCount, const unsigned* argSizes) {
+    const blurvae_host::KernelInfo* k = nullptr;
+    int rc = blurvae_host::validate(kernel, dim3{gridX, gridY, gridZ}, dim3{blockX, blockY, blockZ}, sharedBytes, args, argCount, argSizes, k);
+    if (rc == blurvae_host::kOk) blurvae_host::t_last_error.clear();
+    return rc;
 }
 BLURVAE_EXPORT const char* blurvae_last_error() { return blurvae_host::t_last_error.c_str(); }
 BLURVAE_EXPORT int blurvae_kernel_count() { return static_cast<int>(blurvae_host::registry().size()); }

@@ -16,6 +16,11 @@ extern "C" __global__ void emu_shuffle_mismatch_kernel(float* y) {
     y[threadIdx.x] = v;
 }
 
+// Every lane shuffles with the mask `mask`: a lane outside it must fail the launch (ShuffleMaskExcludesLane).
+extern "C" __global__ void emu_shuffle_mask_kernel(float* y, unsigned mask) {
+    y[threadIdx.x] = __shfl_down_sync(mask, (float)threadIdx.x, 1);
+}
+
 // Four ints per thread: shfl_down(delta), shfl_xor(lane_mask), shfl_up(delta), shfl(src_lane), all over segments of `width` lanes.
 // The value shuffled is 1000·blockIdx.x + threadIdx.x.
 extern "C" __global__ void emu_shuffle_kernel(int* out, int delta, int lane_mask, int src_lane, int width) {
@@ -89,6 +94,7 @@ extern "C" __global__ void emu_float_to_tf32_kernel(float* y, const float* x, in
 BLURVAE_HOST_KERNEL(emu_barrier_mismatch_kernel)
 BLURVAE_HOST_KERNEL(emu_shuffle_mismatch_kernel)
 BLURVAE_HOST_KERNEL(emu_shuffle_kernel)
+BLURVAE_HOST_KERNEL(emu_shuffle_mask_kernel)
 BLURVAE_HOST_KERNEL(emu_shared_reverse_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(emu_atomic_add_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(emu_sync_in_plain_kernel)

@@ -3,12 +3,18 @@
 
 python3 reference/pytorch/bench.py --arch A|B --image-channels C --side S --channels 32,64,128,256 --latent L
     --kernel K --batch N --loss wiener|l2 --device cpu|cuda --threads T --warmup W --steps S --part step|loss
-    [--compile] [--dtype float32] [--mlp-hidden 512] [--seed 1]
+    [--compile] [--dtype float32] [--mlp-hidden 512] [--seed 1] [--count-ops PATH]
 
 Prints exactly one JSON object on stdout:
 {"engine": "pytorch", "torch": ..., "device": ..., "device_name": ..., "threads": T, "part": ..., "compiled": bool,
- "step_ms": [one float per timed step]}
+ "step_ms": [one float per timed step], "peak_working_set_mib": peak resident set of the timed steps (null if unknown),
+ "cpu_isa": "AVX-512" | "AVX2" | "SSE" | null}
 Everything else (warnings, compiler chatter) goes to stderr: file descriptor 1 points at stderr until the JSON is written.
+
+--count-ops PATH: after the timed steps, one more step under torch.profiler, and its structure written to PATH as JSON
+(the counterpart of `blurvae profile`): aten operator calls (top-level, as the Python code calls them, and in total,
+nested ones included), per name; on CUDA also the GPU kernels run, cudaLaunchKernel calls, memcpys, memsets and
+synchronisations of that step. Profiling does not touch the timed steps.
 
 --part step: the full alternating step (ELBO forward+backward+Adam, then the G_γ step forward+backward+Adam) on seeded
 random data, as crosscheck.py and BlurVae's Trainer.Step do it. --loss wiener is the Wiener term with k = G_γ(z) (after
@@ -45,6 +51,7 @@ def parse(argv):
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--mlp-hidden", type=int, default=512, help="architecture A's MLP width (BlurVae's --mlp-hidden)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--count-ops", metavar="PATH", help="write the operator and kernel counts of one profiled step here (JSON)")
     a = p.parse_args(argv)
     try:
         a.channel_list = [int(c) for c in a.channels.split(",") if c.strip()]
@@ -77,6 +84,41 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def cpu_isa():
+    """The widest x86 vector ISA /proc/cpuinfo reports (what BlurVae's MachineInfo reports), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "AVX-512" if "avx512f" in flags else "AVX2" if {"avx2", "fma"} <= flags else "SSE"
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss():
+    """Resets the kernel's peak-RSS mark (VmHWM) so the next reading covers only what follows (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib():
+    """VmHWM of /proc/self/status in MiB, or None where there is no such file."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def try_compile(torch, fn, what):
@@ -182,6 +224,7 @@ def run(a):
     for _ in range(a.warmup):
         one()
     sync()
+    peak_resettable = reset_peak_rss()
     times = []
     for _ in range(a.steps):
         sync()
@@ -189,8 +232,62 @@ def run(a):
         one()
         sync()
         times.append((time.perf_counter() - t0) * 1000.0)
+    if a.count_ops:
+        counts = count_ops(torch, one, sync, device.type == "cuda")
+        counts.update({"engine": "pytorch", "torch": torch.__version__, "device": a.device, "device_name": device_name,
+                       "part": a.part, "compiled": compiled, "steps": 1})
+        with open(a.count_ops, "w") as f:
+            json.dump(counts, f, indent=2, sort_keys=True)
+            f.write("\n")
     return {"engine": "pytorch", "torch": torch.__version__, "device": a.device, "device_name": device_name,
-            "threads": a.threads, "part": a.part, "compiled": compiled, "step_ms": times}
+            "threads": a.threads, "part": a.part, "compiled": compiled, "step_ms": times,
+            "peak_working_set_mib": peak_rss_mib() if peak_resettable else None, "cpu_isa": cpu_isa()}
+
+
+# CUDA runtime calls of a step, by the prefix of their names in the profiler's trace.
+CUDA_RUNTIME = {"cuda_launch_kernel": ("cudaLaunchKernel", "cuLaunchKernel"), "cuda_memcpy": ("cudaMemcpy",),
+                "cuda_memset": ("cudaMemset",), "cuda_synchronize": ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize")}
+
+
+def count_ops(torch, one, sync, cuda):
+    """The operator calls (and on CUDA the kernels and runtime calls) of one step, from torch.profiler."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    sync()
+    with profile(activities=activities) as prof:
+        one()
+        sync()
+    events = list(prof.events())
+
+    def is_aten(e):
+        return e.name.startswith("aten::")
+
+    def top_level(e):
+        parent = e.cpu_parent
+        while parent is not None:
+            if is_aten(parent):
+                return False
+            parent = parent.cpu_parent
+        return True
+
+    aten = [e for e in events if is_aten(e)]
+    top = [e for e in aten if top_level(e)]
+    by_name = {}
+    for e in top:
+        by_name[e.name] = by_name.get(e.name, 0) + 1
+    result = {"aten_ops_top_level": len(top), "aten_ops_total": len(aten),
+              "aten_top_level_by_name": dict(sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0])))}
+    if cuda:
+        kernels = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+        result["cuda_kernels"] = len(kernels)
+        kernel_names = {}
+        for e in kernels:
+            kernel_names[e.name] = kernel_names.get(e.name, 0) + 1
+        result["cuda_kernels_by_name"] = dict(sorted(kernel_names.items(), key=lambda kv: (-kv[1], kv[0])))
+        for key, prefixes in CUDA_RUNTIME.items():
+            result[key] = sum(1 for e in events if e.name.startswith(prefixes))
+    return result
 
 
 def run_eager_fallback(a):

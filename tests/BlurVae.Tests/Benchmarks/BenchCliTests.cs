@@ -27,6 +27,16 @@ public class BenchCliTests
     }
 
     [Test]
+    public void ExplicitCudaWithoutAGpuExitsNonZeroInsteadOfTimingTheCpu()
+    {
+        if (BlurVae.Native.CudaAvailability.Probe().IsAvailable) Assert.Ignore("A GPU is usable here: bench --device cuda would time it.");
+        var (code, output, err) = Invoke("bench", "--device", "cuda", "--against", "none", "--part", "loss", "--repeats", "1", "--steps", "1", "--warmup", "0");
+        Assert.That(code, Is.EqualTo(1), output + err);
+        Assert.That(err, Does.Contain("--device cuda needs a usable NVIDIA GPU").And.Contain("Nothing was run"));
+        Assert.That(output, Does.Not.Contain("ms/step"));
+    }
+
+    [Test]
     public void HelpListsTheFlags()
     {
         var (code, output, _) = Invoke("bench", "--help");

@@ -12,7 +12,7 @@ public class BenchReportTests
         var config = FlopCountTests.Tiny;
         var stepFlops = new PartFlops("step", new FlopCount(1e9, 0.5e9), new FlopCount(2e9, 0.5e9));   // 4 GFLOP
         var lossFlops = new PartFlops("loss", new FlopCount(0, 1e8), new FlopCount(0, 1e8));
-        var ours = new Measurement("blurvae", "cpu", 2) { RepeatMs = [30, 10, 20], StepMs = [30, 10, 20], Command = "blurvae bench" };
+        var ours = new Measurement("blurvae", "cpu", 2) { RepeatMs = [30, 10, 20], StepMs = [30, 10, 20], Command = "blurvae bench", PeakWorkingSetMib = 512 };
         var oursLoss = new Measurement("blurvae", "cpu", 2) { RepeatMs = [2, 2], StepMs = [2, 2] };
         Measurement theirs = pytorchAvailable
             ? new Measurement("pytorch", "cpu", 2) { RepeatMs = [200, 400], StepMs = [200, 400], Version = "1.13.1", Command = "python3 bench.py --part step" }
@@ -21,7 +21,7 @@ public class BenchReportTests
             ? new Measurement("pytorch", "cpu", 2) { RepeatMs = [30], StepMs = [30], Version = "1.13.1" }
             : Measurement.Unavailable("pytorch", "cpu", 2, "no torch");
         var options = new BenchOptions { Configs = [config], SgemmGflops = 200 };
-        var machine = new MachineInfo("Test CPU", 2, "Linux", ".NET 10.0.0", "x64");
+        var machine = new MachineInfo("Test CPU", 2, "Linux", ".NET 10.0.0", "x64") { Isa = "AVX2", GemmKernel = "Avx2" };
         return new BenchReport(options, machine, new DateTimeOffset(2026, 1, 2, 3, 4, 0, TimeSpan.Zero), "blurvae bench --config tiny",
             [new PartResult(config, "step", stepFlops, ours, theirs), new PartResult(config, "loss", lossFlops, oursLoss, theirsLoss)]);
     }
@@ -38,7 +38,13 @@ public class BenchReportTests
             Assert.That(ours["median_ms"]!.GetValue<double>(), Is.EqualTo(20));
             Assert.That(ours["min_ms"]!.GetValue<double>(), Is.EqualTo(10));
             Assert.That(ours["max_ms"]!.GetValue<double>(), Is.EqualTo(30));
-            Assert.That(ours["q1_ms"]!.GetValue<double>(), Is.EqualTo(15));
+            Assert.That(ours["p10_ms"]!.GetValue<double>(), Is.EqualTo(12).Within(1e-12));
+            Assert.That(ours["p90_ms"]!.GetValue<double>(), Is.EqualTo(28).Within(1e-12));
+            Assert.That(ours["spread_p90_p10"]!.GetValue<double>(), Is.EqualTo(28.0 / 12).Within(1e-12));
+            Assert.That(ours["peak_working_set_mib"]!.GetValue<double>(), Is.EqualTo(512));
+            Assert.That(theirs["peak_working_set_mib"], Is.Null);
+            Assert.That(json["machine"]!["isa"]!.GetValue<string>(), Is.EqualTo("AVX2"));
+            Assert.That(json["machine"]!["gemm_kernel"]!.GetValue<string>(), Is.EqualTo("Avx2"));
             Assert.That(ours["images_per_second"]!.GetValue<double>(), Is.EqualTo(2 / 0.020).Within(1e-9));
             Assert.That(ours["gflops"]!.GetValue<double>(), Is.EqualTo(4 / 0.020).Within(1e-9));
             Assert.That(ours["sgemm_percent"]!.GetValue<double>(), Is.EqualTo(100).Within(1e-9));
@@ -70,10 +76,10 @@ public class BenchReportTests
         var md = Report(true).ToMarkdown();
         var rows = md.Split('\n').Where(l => l.StartsWith("| tiny", StringComparison.Ordinal)).ToList();
         Assert.That(rows, Has.Count.EqualTo(4));
-        Assert.That(rows[0], Does.Contain("BlurVae").And.Contain("| 20.0 |").And.Contain("10.0–30.0").And.Contain("15.00×").And.Contain("100.0 %"));
+        Assert.That(rows[0], Does.Contain("BlurVae").And.Contain("| 20.0 |").And.Contain("12.0–28.0").And.Contain("| 2.33 |").And.Contain("| 512 |").And.Contain("15.00×").And.Contain("100.0 %"));
         Assert.That(rows[1], Does.Contain("PyTorch 1.13.1").And.Contain("| 300 |"));
         Assert.That(md, Does.Contain("Command: `blurvae bench --config tiny`"));
-        Assert.That(md, Does.Contain("Test CPU, 2 logical cores"));
+        Assert.That(md, Does.Contain("Test CPU (AVX2), 2 logical cores, GEMM kernel Avx2"));
         Assert.That(md, Does.Contain("10.0 % of blurvae's step time"));
     }
 

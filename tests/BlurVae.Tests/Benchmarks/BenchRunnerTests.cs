@@ -37,7 +37,8 @@ public class BenchRunnerTests
             Assert.That(r.Ours.RepeatMs, Has.Count.EqualTo(2));
             Assert.That(r.Ours.StepMs, Has.Count.EqualTo(4));
             Assert.That(r.Ours.StepMs, Has.All.GreaterThan(0));
-            Assert.That(r.Ours.Median, Is.EqualTo(r.Ours.RepeatMs.Average()).Within(1e-9), "median of two repeats");
+            Assert.That(r.Ours.Median, Is.EqualTo(Stats.Quantile(r.Ours.StepMs, 0.5)).Within(1e-9), "median of every timed step");
+            if (OperatingSystem.IsLinux()) Assert.That(r.Ours.PeakWorkingSetMib, Is.GreaterThan(0), "VmHWM after the timed steps");
         }
         Assert.That(log.ToString(), Does.Contain("tiny step").And.Contain("GFLOP per pass").And.Contain("repeat 2/2"));
     }
@@ -69,7 +70,8 @@ public class BenchRunnerTests
             steps = int(args[args.index("--steps") + 1])
             print("some warning on stdout first")
             print(json.dumps({"engine": "pytorch", "torch": "9.9.9", "device": "cpu", "device_name": "fake cpu", "threads": 1,
-                              "part": part, "compiled": False, "step_ms": [100.0 if part == "step" else 10.0] * steps}))
+                              "part": part, "compiled": False, "step_ms": [100.0 if part == "step" else 10.0] * steps,
+                              "peak_working_set_mib": 300.0 if part == "step" else None}))
             """);
         var report = BenchRunner.Run(Tiny("pytorch") with { Reference = script }, "cmd", TextWriter.Null);
         var calls = File.ReadAllLines(logFile);
@@ -80,6 +82,8 @@ public class BenchRunnerTests
         Assert.That(step.Reference!.Available, Is.True);
         Assert.That(step.Reference.Median, Is.EqualTo(100));
         Assert.That(step.Reference.Version, Is.EqualTo("9.9.9"));
+        Assert.That(step.Reference.PeakWorkingSetMib, Is.EqualTo(300));
+        Assert.That(report.Results[1].Reference!.PeakWorkingSetMib, Is.Null, "bench.py could not tell");
         Assert.That(step.Reference.DeviceName, Is.EqualTo("fake cpu"));
         Assert.That(step.SpeedUp, Is.EqualTo(100 / step.Ours.Median).Within(1e-9));
         Assert.That(report.Results[1].Reference!.Median, Is.EqualTo(10));

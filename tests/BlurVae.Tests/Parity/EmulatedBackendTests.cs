@@ -135,8 +135,8 @@ public class EmulatedBackendTests
         }
         // Ops allocate nothing on the device behind the caller's back.
         backend.Fill(buffers[0], 2.5);
-        backend.UnaryForward(UnaryOp.Square, buffers[0], buffers[0], 1);
-        backend.Copy(buffers[1], buffers[0]);
+        backend.UnaryForward(UnaryOp.Square, buffers[2], buffers[0], 1);
+        backend.Copy(buffers[1], buffers[2]);
         var squared = new float[100];
         backend.Download(buffers[1], squared);
         Assert.That(squared, Is.All.EqualTo(6.25f));

@@ -30,6 +30,19 @@ public class EmulatorTests
     }
 
     [Test]
+    public void AShuffleWhoseMaskExcludesTheCallingLaneIsReported()
+    {
+        using var y = Device.Allocate(32);
+        var e = Assert.Throws<EmulatedLaunchException>(() => Device.Launch("emu_shuffle_mask_kernel", new Dim3(1), new Dim3(32), y, unchecked((int)0x0000ffffu)));
+        Assert.That(e!.Error, Is.EqualTo(HostLaunchError.ShuffleMaskExcludesLane));
+        Assert.That(e.Message, Does.Contain("lane 16").And.Contain("0x0000ffff"));
+        // The full mask is fine, and so is one covering exactly the existing lanes.
+        Device.Launch("emu_shuffle_mask_kernel", new Dim3(1), new Dim3(32), y, unchecked((int)0xffffffffu));
+        using var z = Device.Allocate(16);
+        Device.Launch("emu_shuffle_mask_kernel", new Dim3(1), new Dim3(16), z, 0x0000ffff);
+    }
+
+    [Test]
     public void SyncInAKernelRegisteredWithoutBarriersIsReported()
     {
         using var y = Device.Allocate(32);
@@ -89,14 +102,15 @@ public class EmulatorTests
     public void UnknownKernelsWrongArgumentsAndBadGeometryAreRejected()
     {
         using var y = Device.Allocate(32);
+        using var x = Device.Allocate(32); // y, x: one buffer as both is refused before the launch (RestrictAliasTests)
         Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("no_such_kernel", new Dim3(1), new Dim3(32), y))!.Error,
                     Is.EqualTo(HostLaunchError.UnknownKernel));
-        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(32), y, y, 32))!.Error,
+        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(32), y, x, 32))!.Error,
                     Is.EqualTo(HostLaunchError.BadArguments), "one argument missing");
-        var e = Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(32), y, y, y, 0.2f));
+        var e = Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(32), y, x, y, 0.2f));
         Assert.That(e!.Error, Is.EqualTo(HostLaunchError.BadArguments), "a pointer where the int n goes");
         Assert.That(e.Message, Does.Contain("argument 2"));
-        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(2048), y, y, 32, 0.2f))!.Error,
+        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("leaky_relu_forward_kernel", new Dim3(1), new Dim3(2048), y, x, 32, 0.2f))!.Error,
                     Is.EqualTo(HostLaunchError.InvalidConfiguration));
     }
 

@@ -32,7 +32,7 @@ public class SelfTestCommandTests
             return;
         }
         Assert.That(code, Is.EqualTo(SelfTestCommand.ExitUnavailable), output + error);
-        Assert.That(error, Does.Contain("--device cuda needs a usable NVIDIA GPU").And.Contain("Nothing was tested"));
+        Assert.That(error, Does.Contain("--device cuda needs a usable NVIDIA GPU").And.Contain("Nothing was run"));
         Assert.That(output, Does.Not.Contain("PASS"));
     }
 

@@ -69,7 +69,12 @@ public sealed class ConvTranspose2dFunction : Function
         var y = Tensor.Zeros(yShape, x.DType, x.Backend);
         x.Backend.Conv2dBackwardInput(y.Buffer, x.Buffer, weight.Buffer, g);
         if (bias is not null)
-            x.Backend.BinaryForward(BinaryOp.Add, y.Buffer, yShape, y.Buffer, yShape, bias.Buffer, [1, g.InChannels, 1, 1]);
+        {
+            // Into a new buffer: the kernels' arguments are __restrict__, so y may not be both input and output.
+            var withBias = Tensor.Zeros(yShape, x.DType, x.Backend);
+            x.Backend.BinaryForward(BinaryOp.Add, withBias.Buffer, yShape, y.Buffer, yShape, bias.Buffer, [1, g.InChannels, 1, 1]);
+            y = withBias;
+        }
         var fn = new ConvTranspose2dFunction { _g = g };
         return bias is null ? fn.Record(y, x, weight) : fn.Record(y, x, weight, bias);
     }

@@ -34,7 +34,7 @@ public sealed class Rfft2Function : Function
         var y = Tensor.Zeros(shape, x.DType, x.Backend);
         x.Backend.Rfft2(y.Buffer, x.Buffer, batch, h, w);
         double scale = FftScale.Forward(norm, h, w);
-        if (scale != 1.0) x.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, y.Buffer, scale);
+        y = FftScale.Scaled(y, scale);
         return new Rfft2Function { _norm = norm }.Record(y, x);
     }
 
@@ -46,8 +46,7 @@ public sealed class Rfft2Function : Function
         var dx = x.ZerosLike();
         g.Backend.Irfft2(dx.Buffer, halved.Buffer, batch, h, w);
         double scale = FftScale.Forward(_norm, h, w);
-        if (scale != 1.0) g.Backend.UnaryForward(UnaryOp.Scale, dx.Buffer, dx.Buffer, scale);
-        return [dx];
+        return [FftScale.Scaled(dx, scale)];
     }
 }
 
@@ -72,7 +71,7 @@ public sealed class Irfft2Function : Function
         var x = Tensor.Zeros(shape, c.DType, c.Backend);
         c.Backend.Irfft2(x.Buffer, c.Buffer, batch, h, w);
         double scale = FftScale.Inverse(norm, h, w);
-        if (scale != 1.0) c.Backend.UnaryForward(UnaryOp.Scale, x.Buffer, x.Buffer, scale);
+        x = FftScale.Scaled(x, scale);
         return new Irfft2Function { _norm = norm, _w = w }.Record(x, c);
     }
 
@@ -83,13 +82,24 @@ public sealed class Irfft2Function : Function
         g.Backend.Rfft2(spec.Buffer, g.Buffer, batch, h, w);
         var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0);
         double scale = FftScale.Inverse(_norm, h, w);
-        if (scale != 1.0) g.Backend.UnaryForward(UnaryOp.Scale, dc.Buffer, dc.Buffer, scale);
-        return [dc];
+        return [FftScale.Scaled(dc, scale)];
     }
 }
 
 internal static class FftScale
 {
+    /// <summary>
+    /// <paramref name="t"/>·<paramref name="scale"/> in a new tensor (t itself for 1): never in place, since the
+    /// device kernels take __restrict__ input and output pointers.
+    /// </summary>
+    public static Tensor Scaled(Tensor t, double scale)
+    {
+        if (scale == 1.0) return t;
+        var y = t.ZerosLike();
+        t.Backend.UnaryForward(UnaryOp.Scale, y.Buffer, t.Buffer, scale);
+        return y;
+    }
+
     public static double Forward(FftNorm norm, int h, int w) => norm switch
     {
         FftNorm.Backward => 1.0,

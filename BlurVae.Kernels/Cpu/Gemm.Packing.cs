@@ -1,0 +1,190 @@
+// Gemm.Packing.cs - packing op(A) and op(B) into the micro-panels the micro-kernels read (see Gemm.cs).
+
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace BlurVae.Kernels.Cpu;
+
+internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
+{
+    // ------------------------------------------------------------------ packing
+    //
+    // Both operands are packed into "panels" of R interleaved vectors (R = MR for A, NR for B): element (q, i) of a
+    // panel, q along k and i across the panel, lives at [q*R + i]. Depending on the transpose flag the R source
+    // vectors are either contiguous for each q (a plain strided copy) or each source vector is contiguous along q
+    // (a transpose, done in 4x4 register blocks). Lanes past the matrix edge are zero-filled so the micro-kernel
+    // can always compute full tiles.
+
+    /// <summary>Packs alpha * op(A)[row0.., col0..] (mc x kc) into MR-tall micro-panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(bool transA, T* a, nint lda, int row0, int col0, int mc, int kc, T alpha, T* dst)
+    {
+        int mr = MR;
+        bool scale = alpha != T.One;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            if (!transA) TransposePanel(a + (row0 + ir) * lda + col0, lda, rows, kc, dst, mr, alpha, scale); // A is m x k
+            else CopyPanel(a + col0 * lda + row0 + ir, lda, rows, kc, dst, mr, alpha, scale);               // A is k x m
+            dst += mr * kc;
+        }
+    }
+
+    /// <summary>Packs op(B)[row0.., col0..] (kc x nc) into NR-wide micro-panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB(bool transB, T* b, nint ldb, int row0, int col0, int kc, int nc, T* dst)
+    {
+        int nr = NR;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            if (!transB) CopyPanel(b + row0 * ldb + col0 + jr, ldb, cols, kc, dst, nr, T.One, false);     // B is k x n
+            else TransposePanel(b + (col0 + jr) * ldb + row0, ldb, cols, kc, dst, nr, T.One, false);     // B is n x k
+            dst += nr * kc;
+        }
+    }
+
+    /// <summary>dst[q*R + i] = s * src[q*ld + i] for i &lt; count (zero for count &lt;= i &lt; R), q &lt; kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyPanel(T* src, nint ld, int count, int kc, T* dst, int r, T alpha, bool scale)
+    {
+        if (count == r && !scale)
+        {
+            for (int q = 0; q < kc; q++) CopyFull(src + q * ld, dst + q * r, r);
+            return;
+        }
+
+        for (int q = 0; q < kc; q++)
+        {
+            T* s = src + q * ld;
+            T* d = dst + q * r;
+            int i = 0;
+            if (scale) for (; i < count; i++) d[i] = alpha * s[i];
+            else for (; i < count; i++) d[i] = s[i];
+            for (; i < r; i++) d[i] = T.Zero;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyFull(T* s, T* d, int r)
+    {
+        int i = 0;
+        if (TTile.UsesVector512)
+        {
+            for (; i + Vector512<T>.Count <= r; i += Vector512<T>.Count) Vector512.Load(s + i).Store(d + i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<T>.Count <= r; i += Vector256<T>.Count) Vector256.Load(s + i).Store(d + i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + Vector128<T>.Count <= r; i += Vector128<T>.Count) Vector128.Load(s + i).Store(d + i);
+        }
+        for (; i < r; i++) d[i] = s[i];
+    }
+
+    /// <summary>dst[q*R + i] = s * src[i*ld + q] for i &lt; count (zero for count &lt;= i &lt; R), q &lt; kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposePanel(T* src, nint ld, int count, int kc, T* dst, int r, T alpha, bool scale)
+    {
+        int i = 0;
+        if (CanTranspose4)
+        {
+            // Four source vectors at a time, 4 k steps per register transpose: reads stay sequential in four
+            // streams and each store writes 4 consecutive panel lanes.
+            for (; i + 4 <= count; i += 4)
+            {
+                T* s = src + i * ld;
+                T* d = dst + i;
+                int q = 0;
+                for (; q + 4 <= kc; q += 4) Transpose4(s + q, ld, d + q * r, r, alpha, scale);
+                for (; q < kc; q++)
+                {
+                    T* dq = d + q * r;
+                    if (scale)
+                    {
+                        dq[0] = alpha * s[q]; dq[1] = alpha * s[ld + q]; dq[2] = alpha * s[2 * ld + q]; dq[3] = alpha * s[3 * ld + q];
+                    }
+                    else
+                    {
+                        dq[0] = s[q]; dq[1] = s[ld + q]; dq[2] = s[2 * ld + q]; dq[3] = s[3 * ld + q];
+                    }
+                }
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            T* s = src + i * ld;
+            if (scale) for (int q = 0; q < kc; q++) dst[q * r + i] = alpha * s[q];
+            else for (int q = 0; q < kc; q++) dst[q * r + i] = s[q];
+        }
+
+        if (count < r)
+        {
+            for (int q = 0; q < kc; q++)
+                for (int z = count; z < r; z++) dst[q * r + z] = T.Zero;
+        }
+    }
+
+    private static bool CanTranspose4 => typeof(T) == typeof(float) ? Sse.IsSupported : typeof(T) == typeof(double) && Avx.IsSupported;
+
+    /// <summary>Transposes the 4x4 block s[i*ld + q] (i, q &lt; 4) into d[q*dstride + i], optionally scaled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(T* s, nint ld, T* d, nint dstride, T alpha, bool scale)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* fs = (float*)s, fd = (float*)d;
+            var r0 = Sse.LoadVector128(fs);
+            var r1 = Sse.LoadVector128(fs + ld);
+            var r2 = Sse.LoadVector128(fs + 2 * ld);
+            var r3 = Sse.LoadVector128(fs + 3 * ld);
+            var t0 = Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
+            var t1 = Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
+            var t2 = Sse.UnpackLow(r2, r3);
+            var t3 = Sse.UnpackHigh(r2, r3);
+            var o0 = Sse.MoveLowToHigh(t0, t2);  // r0[0] r1[0] r2[0] r3[0]
+            var o1 = Sse.MoveHighToLow(t2, t0);  // r0[1] r1[1] r2[1] r3[1]
+            var o2 = Sse.MoveLowToHigh(t1, t3);
+            var o3 = Sse.MoveHighToLow(t3, t1);
+            if (scale)
+            {
+                var va = Vector128.Create(Unsafe.As<T, float>(ref alpha));
+                o0 *= va; o1 *= va; o2 *= va; o3 *= va;
+            }
+            o0.Store(fd);
+            o1.Store(fd + dstride);
+            o2.Store(fd + 2 * dstride);
+            o3.Store(fd + 3 * dstride);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            double* ds = (double*)s, dd = (double*)d;
+            var r0 = Avx.LoadVector256(ds);
+            var r1 = Avx.LoadVector256(ds + ld);
+            var r2 = Avx.LoadVector256(ds + 2 * ld);
+            var r3 = Avx.LoadVector256(ds + 3 * ld);
+            var t0 = Avx.UnpackLow(r0, r1);   // r0[0] r1[0] r0[2] r1[2]
+            var t1 = Avx.UnpackHigh(r0, r1);  // r0[1] r1[1] r0[3] r1[3]
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var o0 = Avx.Permute2x128(t0, t2, 0x20);  // r0[0] r1[0] r2[0] r3[0]
+            var o1 = Avx.Permute2x128(t1, t3, 0x20);  // r0[1] r1[1] r2[1] r3[1]
+            var o2 = Avx.Permute2x128(t0, t2, 0x31);
+            var o3 = Avx.Permute2x128(t1, t3, 0x31);
+            if (scale)
+            {
+                var va = Vector256.Create(Unsafe.As<T, double>(ref alpha));
+                o0 *= va; o1 *= va; o2 *= va; o3 *= va;
+            }
+            o0.Store(dd);
+            o1.Store(dd + dstride);
+            o2.Store(dd + 2 * dstride);
+            o3.Store(dd + 3 * dstride);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using BlurVae.Kernels.Device;
+
+namespace BlurVae.Training.Benchmarks;
+
+/// <summary>
+/// Counts the structure of a training step without a GPU (`blurvae profile`): the step runs on a
+/// <see cref="RecordingDevice"/>, which checks every launch as the real launchers make it and counts it but computes
+/// nothing, for some warm-up steps, then for measured steps whose counts (<see cref="DeviceCounts"/>) and stream
+/// operations (<see cref="StreamRecord"/>) are kept one step at a time.
+/// <para>
+/// Before every step the garbage collector runs and its finalizers return the previous step's buffers to the caching
+/// allocator: device memory goes back only when tensors are finalised today, so without this the allocation count
+/// would depend on when the GC happens to run. The counts are therefore the best case of today's design.
+/// </para>
+/// </summary>
+public static class StepProfile
+{
+    /// <summary>The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>.</summary>
+    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1)
+    {
+        var device = new RecordingDevice(gpu);
+        var runner = new OursRunner(config, new RecordingBackend(device), seed);
+        return Measure(device, runner.Step, warmup, steps, config.Name, config.Describe());
+    }
+
+    /// <summary>Runs <paramref name="step"/> <paramref name="warmup"/> times uncounted, then <paramref name="steps"/> times counted.</summary>
+    public static ProfileReport Measure(RecordingDevice device, Action step, int warmup, int steps, string name, string description)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(warmup);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        for (int i = 0; i < warmup; i++)
+        {
+            Settle(device);
+            step();
+        }
+        var measured = new List<ProfiledStep>(steps);
+        for (int i = 0; i < steps; i++)
+        {
+            Settle(device);
+            var before = device.Counts;
+            int first = device.RecordCount;
+            long start = Stopwatch.GetTimestamp();
+            step();
+            double hostMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            measured.Add(new ProfiledStep(device.Counts.Minus(before), device.RecordsSince(first), hostMs));
+        }
+        return new ProfileReport(name, description, device.Target, warmup, measured);
+    }
+
+    // The previous step's unreachable tensors finalised and their memory back in the cache (see the class comment).
+    private static void Settle(GpuDevice device)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        device.ReleaseDeferred();
+    }
+}
+
+/// <summary>One measured step: its counts, its stream operations in order, and how long the recording took on the host.</summary>
+public sealed record ProfiledStep(DeviceCounts Counts, IReadOnlyList<StreamRecord> Records, double HostMs);
