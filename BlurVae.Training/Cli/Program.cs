@@ -1,4 +1,3 @@
-using System.CommandLine;
 using BlurVae.Training.Cli;
 
-return BlurVaeCli.Build().Parse(args).Invoke();
+return BlurVaeCli.Run(args);

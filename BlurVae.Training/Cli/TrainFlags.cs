@@ -40,10 +40,10 @@ internal sealed class TrainFlags
     public readonly Option<string> Device = new("--device") { Description = "auto (the GPU when usable, else the CPU), cpu, cuda (without a usable GPU it says so and trains on the CPU) or emulated (the CUDA kernels on the host emulation: slow, for testing)", DefaultValueFactory = _ => D.Device };
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
     public readonly Option<string> Precision = new("--precision") { Description = "Maths of the GPU's convolutions and matrix products: tf32 (tensor cores, FP32 accumulation; PyTorch's default for convolutions) or fp32 (strict FP32); the CPU always computes in FP32/FP64", DefaultValueFactory = _ => D.Precision };
-    public readonly Option<bool> Verbose = new("--verbose") { Description = "Print the convolution algorithm (tile, maths, split-K, grid) the GPU chooses for each layer shape" };
+    public readonly Option<bool> Verbose = new("--verbose") { Description = "Print the convolution algorithm (tile, maths, split-K, grid) the GPU chooses for each layer shape, and the stack trace of an error" };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
-    public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure", DefaultValueFactory = _ => D.GridImages };
-    public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint (its saved options apply; --epochs may extend it)" };
+    public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure (at most the test images)", DefaultValueFactory = _ => D.GridImages };
+    public readonly Option<bool> Resume = new("--resume") { Description = $"Continue the run in --out from its checkpoint with its saved options; {string.Join(", ", ResumeChanges.Changeable.Where(n => n != "out").Order(StringComparer.Ordinal).Select(n => "--" + n))} may change (recorded in the log and metrics.jsonl), any other changed option is refused" };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads of this process (per rank with --distributed); 0 = the cores divided among the ranks on this machine", DefaultValueFactory = _ => 0 };
     public readonly Option<bool> Distributed = new("--distributed") { Description = "Data-parallel training as one rank of an MPI job: mpirun -np N blurvae train --distributed …; --batch-size is the global batch, split evenly over the ranks" };
     public readonly Option<bool> SyncBn = new("--sync-bn") { Description = "With --distributed: batch normalisation with the global batch's statistics (default: each rank's own)" };
@@ -79,8 +79,8 @@ internal sealed class TrainFlags
         var o = new TrainOptions();
         if (r.GetValue(Config) is FileInfo file)
         {
-            if (!file.Exists) throw new FileNotFoundException($"--config: '{file.FullName}' does not exist.");
-            o = TrainOptions.FromJson(File.ReadAllText(file.FullName), file.FullName);
+            if (!file.Exists) throw new FileNotFoundException($"--config: '{file.FullName}' does not exist; pass the path of a JSON file of options.");
+            o = TrainOptions.FromJson(File.ReadAllText(file.FullName), $"--config '{file.FullName}'");
         }
         T Pick<T>(Option<T> option, T current) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : current;
         // A flag whose text becomes another type (enums, lists, "large"/"none" or a number), parsed only when given.
@@ -118,6 +118,19 @@ internal sealed class TrainFlags
             Out = Pick(Out, o.Out),
             GridImages = Pick(GridImages, o.GridImages),
         };
+    }
+
+    /// <summary>
+    /// The options the user set, by their kebab-case names: flags given on the command line and keys of the --config
+    /// file (what `--resume` compares with the saved run).
+    /// </summary>
+    public IReadOnlySet<string> GivenNames(ParseResult r)
+    {
+        var names = All().Where(o => o != Config && o != Resume && r.GetResult(o) is { Implicit: false })
+            .Select(o => o.Name.TrimStart('-')).ToHashSet();
+        if (r.GetValue(Config) is FileInfo file && System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file.FullName)) is System.Text.Json.Nodes.JsonObject json)
+            names.UnionWith(json.Select(kv => kv.Key));
+        return names;
     }
 
     internal static int[] ParseChannels(string text)

@@ -1,5 +1,7 @@
 using System.Reflection;
 
+using BlurVae.Training.Errors;
+
 namespace BlurVae.Training.Data;
 
 /// <summary>
@@ -132,12 +134,19 @@ public static class DatasetCatalog
             if (options.Side is { } side)
             {
                 if (side < d.Height || side < d.Width)
-                    throw new ArgumentOutOfRangeException(nameof(options), side, $"{d.Name} has {d.Height}×{d.Width} images; they can be padded to a larger side but not shrunk to {side}.");
+                    throw new UserError($"--side {side} is smaller than the {d.Height}×{d.Width} images of {d.Name}: images are padded, never shrunk; pass --side {NextPowerOfTwo(Math.Max(d.Height, d.Width))} or more, or --side 0 (the default) for the smallest that fits.");
                 d = d.PadTo(side);
             }
             return options.Channels is { } c ? d.WithChannels(c) : d;
         }
         return new DatasetSplit(Fix(split.Train), Fix(split.Test));
+    }
+
+    private static int NextPowerOfTwo(int n)
+    {
+        int p = 4;
+        while (p < n) p *= 2;
+        return p;
     }
 
     private static bool IsNifti(string path) =>

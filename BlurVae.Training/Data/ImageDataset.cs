@@ -1,6 +1,8 @@
 using BlurVae.Kernels;
 using BlurVae.Training.Engine.Tensors;
 
+using BlurVae.Training.Errors;
+
 namespace BlurVae.Training.Data;
 
 /// <summary>
@@ -216,6 +218,12 @@ public sealed class ImageDataset
         if (side < Height || side < Width)
             throw new ArgumentOutOfRangeException(nameof(side), side, $"Cannot pad {Height}×{Width} images of {Name} to a smaller {side}×{side}.");
         if (side == Height && side == Width) return this;
+        double values = (double)Count * Channels * side * side;
+        string what = $"Padding the {Count} images of {Name} to {side}×{side}";
+        const string Fix = "choose a smaller --side, or fewer images (--max-images) or a smaller dataset.";
+        int elementBytes = _bytes is not null ? 1 : 4;
+        MemoryBudget.RequireArray(values, elementBytes, what, Fix);
+        MemoryBudget.Require(values * elementBytes, what, Fix);
         int top = (side - Height) / 2, left = (side - Width) / 2;
         int planeIn = Height * Width, planeOut = side * side;
         string name = $"{Name}, padded to {side}×{side}";

@@ -64,7 +64,7 @@ public static class ImageFolderReader
             }
         }
         if (images.Count == 0)
-            throw new InvalidDataException($"{directory}: no readable images ({files.Length} file(s), {skipped} skipped).");
+            throw new InvalidDataException($"--data '{directory}': no readable images ({files.Length} file(s), {skipped} skipped); put PNG or JPEG images into it, or pass another --data.");
         if ((long)images.Count * imageSize > Array.MaxLength)
             throw new InvalidDataException($"{directory}: {images.Count} images of {channels}×{side}×{side} do not fit in memory as one array; set a maximum image count.");
         var pixels = new byte[images.Count * imageSize];

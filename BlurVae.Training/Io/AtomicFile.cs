@@ -13,7 +13,7 @@ public static class AtomicFile
         string full = CheckPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + TempSuffix);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -28,6 +28,28 @@ public static class AtomicFile
             TryDelete(temp);
             throw;
         }
+    }
+
+    private const string TempSuffix = ".tmp";
+
+    /// <summary>
+    /// Deletes the temporary files a killed process left in <paramref name="directory"/> (".NAME.&lt;32 hex&gt;.tmp",
+    /// which only <see cref="Write"/> creates) and returns their names. Call it only where no other process writes.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string directory)
+    {
+        if (!Directory.Exists(directory)) return [];
+        var removed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(directory, ".*" + TempSuffix))
+        {
+            string name = Path.GetFileName(file);
+            string stem = name[..^TempSuffix.Length];
+            int dot = stem.LastIndexOf('.');
+            if (dot < 1 || stem.Length - dot - 1 != 32 || !Guid.TryParseExact(stem[(dot + 1)..], "N", out _)) continue;
+            File.Delete(file);
+            removed.Add(name);
+        }
+        return removed;
     }
 
     public static void WriteAllBytes(string path, byte[] bytes)

@@ -61,23 +61,35 @@ public static class SafeTensors
         });
     }
 
+    /// <summary>
+    /// Reads a whole file. Every way a file can be wrong — truncated, a header length beyond the file, invalid JSON,
+    /// fields of the wrong type, unsupported dtypes, shapes that do not match their byte ranges — is an
+    /// InvalidDataException naming the file and the tensor or field, never another exception type.
+    /// </summary>
     public static (Dictionary<string, Entry> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
         byte[] file = File.ReadAllBytes(path);
-        if (file.Length < 8) throw new InvalidDataException($"Checkpoint '{path}' is truncated: {file.Length} bytes, not even the header length.");
+        string damaged = "the file is damaged or not a safetensors file: restore it from a copy or train again";
+        InvalidDataException Bad(string problem) => new($"Checkpoint '{path}': {problem}; {damaged}.");
+        if (file.Length < 8) throw Bad($"only {file.Length} bytes, not even the 8-byte header length");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLen > (ulong)(file.Length - 8))
-            throw new InvalidDataException($"Checkpoint '{path}' claims a {headerLen}-byte header but the file has only {file.Length - 8} bytes after the length.");
+            throw Bad($"the header length field says {headerLen} bytes but only {file.Length - 8} follow it (truncated?)");
         JsonObject header;
         try
         {
             header = JsonNode.Parse(Encoding.UTF8.GetString(file, 8, (int)headerLen)) as JsonObject
-                     ?? throw new InvalidDataException($"Checkpoint '{path}': the header is not a JSON object.");
+                     ?? throw Bad("the header is not a JSON object");
+            _ = header.Count;   // JsonObject builds its dictionary lazily: a repeated key throws here, not mid-loop
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Checkpoint '{path}': the header is not valid JSON ({e.Message}).", e);
+            throw Bad($"the header is not valid JSON ({e.Message})");
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad($"the header repeats a key ({e.Message})");
         }
         long dataStart = 8 + (long)headerLen;
         long dataLength = file.Length - dataStart;
@@ -87,32 +99,40 @@ public static class SafeTensors
         {
             if (name == "__metadata__")
             {
-                if (node is JsonObject meta)
-                    foreach (var (k, v) in meta) metadata[k] = v?.GetValue<string>() ?? "";
+                if (node is not JsonObject meta) throw Bad("'__metadata__' is not an object");
+                foreach (var (k, v) in meta)
+                    metadata[k] = v is JsonValue s && s.TryGetValue<string>(out var text) ? text : throw Bad($"metadata '{k}' is not a string");
                 continue;
             }
-            if (node is not JsonObject obj)
-                throw new InvalidDataException($"Checkpoint '{path}': entry '{name}' is not an object.");
-            string dtypeName = obj["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' has no dtype.");
+            if (node is not JsonObject obj) throw Bad($"entry '{name}' is not an object");
+            string dtypeName = obj["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var d) ? d : throw Bad($"tensor '{name}' has no dtype string");
             DType dtype = dtypeName switch
             {
                 "F32" => DType.Float32,
                 "F64" => DType.Float64,
-                _ => throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' has dtype {dtypeName}; only F32 and F64 are supported."),
+                _ => throw Bad($"tensor '{name}' has dtype {dtypeName}, but only F32 and F64 are supported"),
             };
-            int[] shape = (obj["shape"] as JsonArray ?? throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' has no shape."))
-                .Select(n => n!.GetValue<int>()).ToArray();
-            var offsets = obj["data_offsets"] as JsonArray ?? throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' has no data_offsets.");
-            long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
-            long count = shape.Aggregate(1L, (a, d) => a * d);
+            if (obj["shape"] is not JsonArray shapeNode) throw Bad($"tensor '{name}' has no shape list");
+            var shape = new int[shapeNode.Count];
+            double count = 1;
+            for (int i = 0; i < shape.Length; i++)
+            {
+                shape[i] = shapeNode[i] is JsonValue sv && sv.TryGetValue<int>(out int extent) && extent >= 0 ? extent
+                    : throw Bad($"tensor '{name}' has shape entry {i} = {shapeNode[i]?.ToJsonString() ?? "null"}, not a non-negative integer");
+                count *= extent;
+            }
+            if (obj["data_offsets"] is not JsonArray { Count: 2 } offsets
+                || offsets[0] is not JsonValue bv || !bv.TryGetValue<long>(out long begin)
+                || offsets[1] is not JsonValue ev || !ev.TryGetValue<long>(out long end))
+                throw Bad($"tensor '{name}' has no data_offsets pair of integers");
             int elem = dtype.SizeInBytes();
             if (begin < 0 || end < begin || end > dataLength)
-                throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' spans bytes [{begin}, {end}) but the data section has {dataLength} bytes (truncated file?).");
+                throw Bad($"tensor '{name}' spans bytes [{begin}, {end}) but the data section has {dataLength} bytes (truncated file?)");
             if (end - begin != count * elem)
-                throw new InvalidDataException($"Checkpoint '{path}': tensor '{name}' of shape {Tensor.ShapeString(shape)} needs {count * elem} bytes but its offsets give {end - begin}.");
-            var values = new double[count];
+                throw Bad($"tensor '{name}' of shape {Tensor.ShapeString(shape)} needs {count * elem} bytes but its offsets give {end - begin}");
+            var values = new double[(long)count];
             var span = file.AsSpan((int)(dataStart + begin), (int)(end - begin));
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < values.Length; i++)
                 values[i] = dtype == DType.Float32
                     ? BinaryPrimitives.ReadSingleLittleEndian(span.Slice(i * 4, 4))
                     : BinaryPrimitives.ReadDoubleLittleEndian(span.Slice(i * 8, 8));

@@ -12,6 +12,20 @@ namespace BlurVae.Training.Reports;
 /// </summary>
 public static class BlurKernelGrid
 {
+    /// <summary>Rows of the kernel figure at most; with more epochs <see cref="SampleEpochs"/> picks which to show.</summary>
+    public const int MaxEpochRows = 12;
+
+    /// <summary>
+    /// The 1-based epochs shown out of <paramref name="epochs"/>: all of them up to <paramref name="rows"/>, otherwise
+    /// the first, the last and evenly spaced ones between, so the figure keeps a bounded height however long the run.
+    /// </summary>
+    public static IReadOnlyList<int> SampleEpochs(int epochs, int rows = MaxEpochRows)
+    {
+        if (rows < 2) throw new ArgumentOutOfRangeException(nameof(rows), rows, "At least the first and the last epoch are shown.");
+        if (epochs <= rows) return Enumerable.Range(1, epochs).ToArray();
+        return Enumerable.Range(0, rows).Select(i => 1 + (int)Math.Round(i * (epochs - 1.0) / (rows - 1), MidpointRounding.AwayFromZero)).Distinct().ToArray();
+    }
+
     /// <param name="path">The PNG to write (atomically; directories are created).</param>
     /// <param name="kernelsPerEpoch">One tensor per epoch, each [N, k, k] or [N, 1, k, k] with the same N and k, non-negative.</param>
     /// <param name="epochLabels">One label per epoch row, e.g. "epoch 10".</param>

@@ -16,7 +16,11 @@ internal static class GridRenderer
     // Far above any useful figure; guards against a wrong scale factor allocating gigabytes.
     private const long MaxPixels = 1L << 26;
 
-    public static byte[] RenderPng(IReadOnlyList<IReadOnlyList<RgbImage>> rows, IReadOnlyList<string>? rowLabels, int gap, SKColor background)
+    public static byte[] RenderPng(IReadOnlyList<IReadOnlyList<RgbImage>> rows, IReadOnlyList<string>? rowLabels, int gap, SKColor background) =>
+        Render(rows, rowLabels, gap, background, SKEncodedImageFormat.Png);
+
+    /// <summary>The grid encoded as PNG or JPEG (quality 95).</summary>
+    public static byte[] Render(IReadOnlyList<IReadOnlyList<RgbImage>> rows, IReadOnlyList<string>? rowLabels, int gap, SKColor background, SKEncodedImageFormat format)
     {
         if (rows.Count == 0) throw new ArgumentException("A grid needs at least one row.", nameof(rows));
         if (gap < 0) throw new ArgumentOutOfRangeException(nameof(gap), gap, "The gap must be non-negative.");
@@ -88,7 +92,7 @@ internal static class GridRenderer
             canvas.Flush();
         }
 
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+        using var data = bitmap.Encode(format, format == SKEncodedImageFormat.Jpeg ? 95 : 100)
             ?? throw new InvalidOperationException("SkiaSharp could not encode the grid as PNG.");
         return data.ToArray();
     }

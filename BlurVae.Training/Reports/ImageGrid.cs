@@ -30,7 +30,10 @@ public static class ImageGrid
         AtomicFile.WriteAllBytes(path, GridRenderer.RenderPng(cells, rowLabels, gap, background ?? DefaultBackground));
     }
 
-    /// <summary>A batch [N, C, H, W] wrapped into rows of <paramref name="columns"/> images (the last row may be short).</summary>
+    /// <summary>
+    /// A batch [N, C, H, W] wrapped into rows of <paramref name="columns"/> images (the last row may be short), as PNG,
+    /// or as JPEG where the path ends in .jpg or .jpeg.
+    /// </summary>
     public static void SaveSamples(string path, Tensor images, int columns, int scale = 1, int gap = 2, SKColor? background = null)
     {
         AtomicFile.CheckPath(path);
@@ -38,8 +41,44 @@ public static class ImageGrid
         CheckScale(scale);
         var all = RgbImage.FromImageBatch(images, nameof(images)).Select(c => c.ScaleUp(scale)).ToArray();
         var cells = all.Chunk(columns).Select(r => (IReadOnlyList<RgbImage>)r).ToList();
-        AtomicFile.WriteAllBytes(path, GridRenderer.RenderPng(cells, null, gap, background ?? DefaultBackground));
+        AtomicFile.WriteAllBytes(path, GridRenderer.Render(cells, null, gap, background ?? DefaultBackground, FormatOf(path)));
     }
+
+    /// <summary>
+    /// Two batches of the same images (e.g. inputs and their reconstructions) wrapped into bands of
+    /// <paramref name="columns"/>: each band is a row of <paramref name="top"/> above the matching row of
+    /// <paramref name="bottom"/>, so a long batch becomes a near-square picture instead of one very wide row.
+    /// </summary>
+    public static void SavePairs(string path, Tensor top, Tensor bottom, int columns, (string Top, string Bottom) labels, int scale = 1, int gap = 2)
+    {
+        AtomicFile.CheckPath(path);
+        if (columns < 1) throw new ArgumentOutOfRangeException(nameof(columns), columns, "The number of columns must be positive.");
+        CheckScale(scale);
+        var a = RgbImage.FromImageBatch(top, nameof(top)).Select(c => c.ScaleUp(scale)).Chunk(columns).ToArray();
+        var b = RgbImage.FromImageBatch(bottom, nameof(bottom)).Select(c => c.ScaleUp(scale)).Chunk(columns).ToArray();
+        if (a.Length != b.Length) throw new ArgumentException($"{top.Shape[0]} top images but {bottom.Shape[0]} bottom images.", nameof(bottom));
+        var cells = new List<IReadOnlyList<RgbImage>>();
+        var rowLabels = new List<string>();
+        for (int i = 0; i < a.Length; i++)
+        {
+            cells.Add(a[i]);
+            cells.Add(b[i]);
+            rowLabels.Add(labels.Top);
+            rowLabels.Add(labels.Bottom);
+        }
+        AtomicFile.WriteAllBytes(path, GridRenderer.Render(cells, rowLabels, gap, DefaultBackground, FormatOf(path)));
+    }
+
+    /// <summary>The extensions a grid can be written as.</summary>
+    public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg"];
+
+    /// <summary>JPEG for .jpg/.jpeg, PNG for .png; any other extension is refused rather than given mislabelled bytes.</summary>
+    public static SKEncodedImageFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".png" => SKEncodedImageFormat.Png,
+        ".jpg" or ".jpeg" => SKEncodedImageFormat.Jpeg,
+        var other => throw new ArgumentException($"'{path}' ends in '{other}'; pictures are written as {string.Join(", ", Extensions)}: choose one of these extensions.", nameof(path)),
+    };
 
     internal static void CheckScale(int scale, string name = "scale")
     {

@@ -7,15 +7,22 @@ namespace BlurVae.Training.Reports;
 /// <summary>One named line of a <see cref="LossPlot"/>: points (x = epoch or step, y = value) in drawing order.</summary>
 public sealed record PlotSeries(string Name, IReadOnlyList<(double X, double Y)> Points);
 
-/// <summary>Training curves as a PNG line plot (ScottPlot 5): labelled axes, a legend, optional log-scale y axis.</summary>
+/// <summary>A dashed vertical line at <paramref name="X"/> with a legend entry, e.g. where the warm-up ends.</summary>
+public sealed record PlotMarker(double X, string Label);
+
+/// <summary>
+/// Training curves as a PNG line plot (ScottPlot 5): labelled axes, a legend beside the data (never over it), whole
+/// numbers on the x axis when every x is one (epochs), optional log-scale y axis and vertical markers.
+/// </summary>
 public static class LossPlot
 {
     /// <summary>Series in the dictionary's enumeration order (insertion order for a Dictionary without removals).</summary>
     public static void Save(string path, IReadOnlyDictionary<string, IReadOnlyList<(double X, double Y)>> series,
-        string xLabel = "epoch", string yLabel = "loss", string? title = null, bool logY = false, int width = 800, int height = 500)
+        string xLabel = "epoch", string yLabel = "loss", string? title = null, bool logY = false, int width = 800, int height = 500,
+        IReadOnlyList<PlotMarker>? markers = null)
     {
         ArgumentNullException.ThrowIfNull(series);
-        Save(path, series.Select(kv => new PlotSeries(kv.Key, kv.Value)).ToList(), xLabel, yLabel, title, logY, width, height);
+        Save(path, series.Select(kv => new PlotSeries(kv.Key, kv.Value)).ToList(), xLabel, yLabel, title, logY, width, height, markers);
     }
 
     /// <summary>
@@ -23,7 +30,8 @@ public static class LossPlot
     /// with <paramref name="logY"/> every y must be positive (the axis then shows log10 y with 10^k tick labels).
     /// </summary>
     public static void Save(string path, IReadOnlyList<PlotSeries> series,
-        string xLabel = "epoch", string yLabel = "loss", string? title = null, bool logY = false, int width = 800, int height = 500)
+        string xLabel = "epoch", string yLabel = "loss", string? title = null, bool logY = false, int width = 800, int height = 500,
+        IReadOnlyList<PlotMarker>? markers = null)
     {
         AtomicFile.CheckPath(path);
         ArgumentNullException.ThrowIfNull(series);
@@ -37,6 +45,7 @@ public static class LossPlot
         try
         {
             double yMin = double.PositiveInfinity, yMax = double.NegativeInfinity;
+            bool wholeX = true;
             var names = new HashSet<string>();
             foreach (var s in series)
             {
@@ -55,6 +64,7 @@ public static class LossPlot
                     if (logY && y <= 0)
                         throw new ArgumentException($"Series '{s.Name}' has y = {y} at index {i}; a log-scale plot needs positive values.", nameof(series));
                     xs[i] = x;
+                    wholeX &= x == Math.Round(x);
                     ys[i] = logY ? Math.Log10(y) : y;
                     yMin = Math.Min(yMin, ys[i]);
                     yMax = Math.Max(yMax, ys[i]);
@@ -65,12 +75,21 @@ public static class LossPlot
                 line.MarkerSize = xs.Length <= 50 ? 5 : 0;
             }
 
+            foreach (var m in markers ?? [])
+            {
+                if (!double.IsFinite(m.X)) throw new ArgumentException($"Marker '{m.Label}' is at x = {m.X}.", nameof(markers));
+                var line = plot.Add.VerticalLine(m.X);
+                line.LinePattern = LinePattern.Dashed;
+                line.Color = Colors.Gray;
+                line.LegendText = m.Label;
+            }
+            if (wholeX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             plot.XLabel(xLabel);
             plot.YLabel(logY ? yLabel + " (log scale)" : yLabel);
             if (title is not null) plot.Title(title);
             if (logY) UseLogTicks(plot, decades: yMax - yMin);
-            // Loss curves fall, so the upper right is usually empty.
-            plot.ShowLegend(Alignment.UpperRight);
+            // Beside the data area, so that no curve is ever hidden behind it.
+            plot.ShowLegend(Edge.Right);
             var bytes = plot.GetImage(width, height).GetImageBytes(ImageFormat.Png);
             AtomicFile.WriteAllBytes(path, bytes);
         }

@@ -28,6 +28,10 @@ internal sealed class LossSums(IBackend backend, DType dtype, int count)
         Steps++;
     }
 
+    /// <summary>Sum <paramref name="index"/> so far, without starting over: a host read, which only a live progress display
+    /// makes (at most once a second).</summary>
+    public double Peek(int index) => _sums is null ? 0 : _sums[index].Item();
+
     /// <summary>The sums since the last call (the host reads them here, once), and the number of steps they cover; then zero.</summary>
     public (double[] Sums, int Steps) Take()
     {

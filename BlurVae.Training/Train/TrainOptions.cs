@@ -1,5 +1,7 @@
 using BlurVae.Kernels;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using BlurVae.Training.Errors;
 using System.Text.Json.Serialization;
 
 namespace BlurVae.Training.Train;
@@ -71,40 +73,79 @@ public sealed record TrainOptions
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Reads a JSON config; unknown keys and bad values are errors naming the file and key.</summary>
+    /// <summary>
+    /// Reads a JSON config; invalid JSON, a non-object, unknown keys and values of the wrong type are UserErrors naming
+    /// <paramref name="source"/> and the key, with what would fix them.
+    /// </summary>
     public static TrainOptions FromJson(string json, string source)
     {
+        const string Fix = "the file must be one JSON object of `blurvae train` options by their kebab-case names, e.g. {\"epochs\": 5, \"loss\": \"l2\"}";
+        JsonNode? node;
         try
         {
-            return JsonSerializer.Deserialize<TrainOptions>(json, Json) ?? throw new InvalidDataException($"{source}: the config is empty.");
+            node = JsonNode.Parse(json);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: {e.Message}", e);
+            throw new UserError($"{source} is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}); {Fix}.", e);
+        }
+        if (node is not JsonObject obj)
+            throw new UserError($"{source} holds {(node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant())}, not an object; {Fix}.");
+        var known = typeof(TrainOptions).GetProperties().Where(p => !p.IsDefined(typeof(JsonIgnoreAttribute), inherit: false)).ToDictionary(p => Json.PropertyNamingPolicy!.ConvertName(p.Name), p => p.PropertyType);
+        foreach (var (key, _) in obj)
+            if (!known.ContainsKey(key))
+                throw new UserError($"{source}: unknown key '{key}'; the keys are {string.Join(", ", known.Keys)}.");
+        try
+        {
+            return obj.Deserialize<TrainOptions>(Json)!;
+        }
+        catch (JsonException e)
+        {
+            string key = e.Path is { } path ? path.TrimStart('$', '.') : "";
+            string expected = known.TryGetValue(key, out var type) ? Describe(type) : "another type";
+            throw new UserError($"{source}: key '{key}' has the value {obj[key]?.ToJsonString() ?? "null"}, but it must be {expected}.", e);
         }
     }
+
+    private static string Describe(Type type) =>
+        Nullable.GetUnderlyingType(type) is { } inner ? Describe(inner) + " or null"
+        : type == typeof(int) ? "an integer"
+        : type == typeof(double) ? "a number"
+        : type == typeof(bool) ? "true or false"
+        : type == typeof(string) ? "a string"
+        : type == typeof(int[]) ? "a list of integers like [32, 64]"
+        : type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type).Select(n => $"\"{n.ToLowerInvariant()}\""))
+        : type.Name;
 
     /// <summary>Checks ranges and contradictions; messages name the flag.</summary>
     public void Validate()
     {
         void Require(bool ok, string message)
         {
-            if (!ok) throw new ArgumentException(message);
+            if (!ok) throw new UserError(message);
         }
+        // NaN fails every comparison, so "v > 0" alone would let it through; infinities are refused by name too.
+        void RequireFinite(double value, string flag, bool allowZero = false) =>
+            Require(double.IsFinite(value) && (value > 0 || (allowZero && value == 0)),
+                $"{flag} must be a finite number {(allowZero ? "≥ 0" : "> 0")} (got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
         Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");
         Require(WarmupEpochs >= 0, $"--warmup-epochs must be ≥ 0 (got {WarmupEpochs}).");
         Require(BatchSize >= 2, $"--batch-size must be at least 2 for batch normalisation (got {BatchSize}).");
         Require(Latent >= 1, $"--latent must be positive (got {Latent}).");
         Require(MlpHidden >= 1, $"--mlp-hidden must be positive (got {MlpHidden}).");
         Require(KernelSize == 0 || (KernelSize >= 1 && KernelSize % 2 == 1), $"--kernel-size must be a positive odd number, or 0 for the default (got {KernelSize}).");
-        Require(Width > 0, $"--width must be positive (got {Width}).");
+        RequireFinite(Width, "--width");
         Require(Side == 0 || (Side >= 4 && (Side & (Side - 1)) == 0), $"--side must be a power of two ≥ 4 (got {Side}).");
-        Require(Side == 0 || EffectiveKernelSize(Side) <= Side, $"--kernel-size {KernelSize} is larger than --side {Side}.");
-        Require(WienerC > 0, $"--wiener-c must be positive (got {WienerC}).");
-        Require(Eps is null || Eps > 0, $"--eps must be positive (got {Eps}).");
-        Require(FixedSigma is null || FixedSigma > 0, $"--fixed-sigma must be positive (got {FixedSigma}).");
-        Require(Beta >= 0, $"--beta must be ≥ 0 (got {Beta}).");
-        Require(Lr > 0 && LrKernel > 0, "--lr and --lr-kernel must be positive.");
+        Require(Side == 0 || EffectiveKernelSize(Side) <= Side, KernelSize > 0
+            ? $"--kernel-size {KernelSize} is larger than --side {Side}; pass an odd --kernel-size of at most {Side - 1} or a larger --side."
+            : $"--side {Side} is smaller than the default blur kernel ({EffectiveKernelSize(Side)}×{EffectiveKernelSize(Side)}); pass --side 16 or more, or an odd --kernel-size of at most {Side - 1}.");
+        RequireFinite(WienerC, "--wiener-c");
+        if (Eps is { } eps) RequireFinite(eps, "--eps");
+        if (FixedSigma is { } sigma) RequireFinite(sigma, "--fixed-sigma");
+        RequireFinite(FflWeight, "--ffl-weight", allowZero: true);
+        RequireFinite(Beta, "--beta", allowZero: true);
+        RequireFinite(Lr, "--lr");
+        RequireFinite(LrKernel, "--lr-kernel");
         Require(MaxImages >= 0, $"--max-images must be ≥ 0 (got {MaxImages}).");
         Require(MaxTestImages >= 0, $"--max-test-images must be ≥ 0 (got {MaxTestImages}).");
         Require(Channels.All(c => c >= 1), "--channels must list positive channel counts.");

@@ -150,6 +150,10 @@ public sealed class Trainer
         foreach (var t in (ReadOnlySpan<Tensor>)[z, reconstructionData, elbo, reconstruction, kl, fit]) t.Release();
     }
 
+    /// <summary>The mean ELBO loss of the steps since the last <see cref="TakeLossSums"/> (a host read, for a live
+    /// progress display only); NaN before the first step.</summary>
+    public double RunningLoss() => _lossSums.Steps == 0 ? double.NaN : _lossSums.Peek(0) / _lossSums.Steps;
+
     /// <summary>
     /// The sums of (ELBO loss, reconstruction, KL, kernel fit) over the steps since the last call, read from the backend
     /// here (one read per logging interval), and the number of steps. A non-finite sum stops training: it throws

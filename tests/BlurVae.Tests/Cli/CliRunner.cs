@@ -1,9 +1,8 @@
-using System.CommandLine;
 using BlurVae.Training.Cli;
 
 namespace BlurVae.Tests.Cli;
 
-/// <summary>Runs the `blurvae` command in-process and captures what it writes (its own writers and the Console).</summary>
+/// <summary>Runs the `blurvae` command in-process, through the same entry point and error path as Program, and captures what it writes (its own writers and the Console).</summary>
 internal static class CliRunner
 {
     public static (int Code, string Out, string Err) Invoke(params string[] args)
@@ -16,7 +15,7 @@ internal static class CliRunner
         Console.SetError(error);
         try
         {
-            int code = BlurVaeCli.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+            int code = BlurVaeCli.Run(args, output, error);
             return (code, output.ToString(), error.ToString());
         }
         finally

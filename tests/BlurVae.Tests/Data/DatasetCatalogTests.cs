@@ -32,7 +32,7 @@ public class DatasetCatalogTests : TempDirectoryTest
         var again = DatasetCatalog.Open("EMBEDDED", new DatasetOptions { Side = 32, Seed = 1 });
         Assert.That(again.Test.Labels, Is.EqualTo(test.Labels));
         Assert.That(() => DatasetCatalog.Open("embedded", new DatasetOptions { Side = 16 }),
-            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("not shrunk"));
+            Throws.TypeOf<BlurVae.Training.Errors.UserError>().With.Message.Contains("never shrunk").And.Message.Contains("--side 32"));
         var rgb = DatasetCatalog.Open("embedded", new DatasetOptions { Channels = 3 }).Test;
         Assert.That(rgb.Channels, Is.EqualTo(3));
     }

@@ -64,7 +64,7 @@ public class TrainingRunTests
     public void ExistingRunIsNotOverwrittenWithoutResume()
     {
         TrainingRun.Open(Options("a", 1), false, TextWriter.Null).Train();
-        var ex = Assert.Throws<ArgumentException>(() => TrainingRun.Open(Options("a", 1), false, TextWriter.Null));
+        var ex = Assert.Throws<BlurVae.Training.Errors.UserError>(() => TrainingRun.Open(Options("a", 1), false, TextWriter.Null));
         Assert.That(ex!.Message, Does.Contain("--resume"));
     }
 

@@ -24,8 +24,8 @@ public sealed class KlFunction : Function
     {
         Tensor mu = Inputs[0], logVar = Inputs[1];
         int n = mu.Shape[0];
-        var dMu = mu.ZerosLike();
-        var dLogVar = logVar.ZerosLike();
+        var dMu = mu.EmptyLike();
+        var dLogVar = logVar.EmptyLike();
         g.Backend.KlBackward(dMu.Buffer, dLogVar.Buffer, g.Buffer, mu.Buffer, logVar.Buffer, n, mu.Length / n);
         return [dMu, dLogVar];
     }

@@ -16,7 +16,7 @@ public sealed class ReparameterizeFunction : Function
             if (!t.Shape.AsSpan().SequenceEqual(mu.Shape) || t.DType != mu.DType)
                 throw new ArgumentException($"Reparameterize: {name} is {Tensor.ShapeString(t.Shape)} {t.DType} but mu is {Tensor.ShapeString(mu.Shape)} {mu.DType}.", name);
         if (eps.RequiresGrad) throw new ArgumentException("Reparameterize: eps is noise and takes no gradient; pass it detached.", nameof(eps));
-        var z = mu.ZerosLike();
+        var z = mu.EmptyLike();
         mu.Backend.ReparameterizeForward(z.Buffer, mu.Buffer, logVar.Buffer, eps.Buffer);
         return new ReparameterizeFunction { _eps = eps }.Record(z, mu, logVar);
     }
@@ -24,8 +24,8 @@ public sealed class ReparameterizeFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         Tensor mu = Inputs[0], logVar = Inputs[1];
-        var dMu = mu.ZerosLike();
-        var dLogVar = logVar.ZerosLike();
+        var dMu = mu.EmptyLike();
+        var dLogVar = logVar.EmptyLike();
         g.Backend.ReparameterizeBackward(dMu.Buffer, dLogVar.Buffer, g.Buffer, logVar.Buffer, _eps.Buffer);
         return [dMu, dLogVar];
     }
