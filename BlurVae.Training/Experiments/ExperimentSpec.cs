@@ -147,9 +147,9 @@ public sealed record ExperimentSpec
         {
             options.Validate();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or Errors.UserError)
         {
-            throw new ArgumentException($"{Source}: method '{method.Name}': {e.Message}", e);
+            throw new Errors.UserError($"{Source}: method '{method.Name}': {e.Message}", e);
         }
         return options;
     }

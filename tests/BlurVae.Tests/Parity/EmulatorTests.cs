@@ -105,12 +105,12 @@ public class EmulatorTests
         using var x = Device.Allocate(32); // y, x: one buffer as both is refused before the launch (RestrictAliasTests)
         Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("no_such_kernel", new Dim3(1), new Dim3(32), y))!.Error,
                     Is.EqualTo(HostLaunchError.UnknownKernel));
-        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(32), y, y, 32, 0.2f))!.Error,
+        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(32), y, x, 32, 0.2f))!.Error,
                     Is.EqualTo(HostLaunchError.BadArguments), "one argument missing");
-        var e = Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(32), y, y, y, 0.2f, 1f));
+        var e = Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(32), y, x, y, 0.2f, 1f));
         Assert.That(e!.Error, Is.EqualTo(HostLaunchError.BadArguments), "a pointer where the int n goes");
         Assert.That(e.Message, Does.Contain("argument 2"));
-        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(2048), y, y, 32, 0.2f, 1f))!.Error,
+        Assert.That(Assert.Throws<EmulatedLaunchException>(() => Device.Launch("axpby_kernel", new Dim3(1), new Dim3(2048), y, x, 32, 0.2f, 1f))!.Error,
                     Is.EqualTo(HostLaunchError.InvalidConfiguration));
     }
 

@@ -17,13 +17,10 @@ public sealed class BatchNormLeakyReluFunction : Function
         var (n, c, spatial) = BatchNormFunction.CheckShapes(x, gamma, beta, runningMean, runningVar);
         if (!(negativeSlope >= 0)) throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "the fused BatchNorm → LeakyReLU needs a negative slope ≥ 0");
         var y = x.EmptyLike();
-        var fn = new BatchNormLeakyReluFunction
-        {
-            _negativeSlope = negativeSlope,
-            _y = y,
-            _saveMean = Tensor.Zeros([c], x.DType, x.Backend),
-            _saveInvStd = Tensor.Zeros([c], x.DType, x.Backend),
-        };
+        var fn = new BatchNormLeakyReluFunction { _negativeSlope = negativeSlope, _y = y };
+        // Saved privately: the node owns them, so backward returns them to the cache when it completes.
+        fn._saveMean = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
+        fn._saveInvStd = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
         x.Backend.BatchNormLeakyReluForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
             runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum, negativeSlope);
         return gamma is null ? fn.Record(y, x) : fn.Record(y, x, gamma, beta!);
