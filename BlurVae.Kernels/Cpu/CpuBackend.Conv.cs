@@ -1,8 +1,5 @@
 using System.Buffers;
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace BlurVae.Kernels.Cpu;
 
 // Fused optimiser updates, following PyTorch's arithmetic order so that results match it closely.

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace BlurVae.Kernels.Cpu;
 
 // Bilinear 2× upsampling with align_corners = false (PyTorch's nn.Upsample(scale_factor=2, mode="bilinear")):

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace BlurVae.Kernels.Cpu;
 
 // The VAE's latent pieces (kernels/vae.cuh): the reparameterisation and the KL term per sample, forward and backward.

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace BlurVae.Kernels.Cpu;
 
 // The blur model's fused loss pieces (the CPU twins of kernels/wiener.cuh and kernels/losses.cuh): the kernel's OTF

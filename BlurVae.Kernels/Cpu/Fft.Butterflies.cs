@@ -1,10 +1,3 @@
-using System.Collections.Concurrent;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace BlurVae.Kernels.Cpu;
 
 // The radix butterflies of a plan's Stockham stages (2, 3, 4, 5, 7, 8 and generic odd primes).

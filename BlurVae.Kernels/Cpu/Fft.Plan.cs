@@ -1,10 +1,3 @@
-using System.Collections.Concurrent;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace BlurVae.Kernels.Cpu;
 
 // A plan: the factorisation of one length, its twiddles, the Stockham stage loop and Bluestein.

@@ -1,9 +1,5 @@
 // Gemm.Avx2.cs - the AVX2+FMA micro-kernel of the GEMM (see Gemm.cs).
 
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BlurVae.Kernels.Cpu;
 

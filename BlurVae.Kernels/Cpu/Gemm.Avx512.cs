@@ -1,9 +1,5 @@
 // Gemm.Avx512.cs - the AVX-512 micro-kernel of the GEMM (see Gemm.cs).
 
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BlurVae.Kernels.Cpu;
 

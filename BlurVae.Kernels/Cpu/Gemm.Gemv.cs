@@ -1,8 +1,6 @@
 // Gemm.Gemv.cs - the streaming matrix-vector path of the GEMM (m == 1 or n == 1; see Gemm.cs).
 
 using System.Buffers;
-using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,9 +1,5 @@
 // Gemm.Packing.cs - packing op(A) and op(B) into the micro-panels the micro-kernels read (see Gemm.cs).
 
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,7 +1,5 @@
 // Gemm.Scalar.cs - the portable scalar micro-kernel of the GEMM (see Gemm.cs).
 
-using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -1,8 +1,6 @@
 // Gemm.Threading.cs - how a GEMM is split over the calling thread and the persistent helper threads (see Gemm.cs).
 
 using System.Diagnostics;
-using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace BlurVae.Kernels.Cpu;
 

@@ -28,9 +28,6 @@
 // Gemm.Threading.cs (the multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs
 // (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels).
 
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace BlurVae.Kernels.Cpu;
 

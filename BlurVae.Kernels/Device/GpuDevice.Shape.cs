@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BlurVae.Native;
 using BlurVae.Kernels.Cpu;
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BlurVae.Kernels.Device;
 using BlurVae.Native;
 

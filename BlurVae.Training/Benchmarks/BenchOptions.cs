@@ -1,4 +1,3 @@
-using BlurVae.Kernels;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;

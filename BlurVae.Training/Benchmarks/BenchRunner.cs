@@ -1,4 +1,3 @@
-using BlurVae.Kernels;
 using System.Globalization;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Train;

@@ -1,6 +1,4 @@
-using BlurVae.Kernels;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Benchmarks;
 

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;

@@ -1,6 +1,4 @@
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Benchmarks;

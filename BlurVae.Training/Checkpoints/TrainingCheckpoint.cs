@@ -1,7 +1,5 @@
-using BlurVae.Training.Io;
 using System.Globalization;
 using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Checkpoints;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BlurVae.Training.Data;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Classifier;

@@ -1,7 +1,4 @@
 using System.Globalization;
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Io;
 
 namespace BlurVae.Training.Classifier;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BlurVae.Training.Errors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Cli;

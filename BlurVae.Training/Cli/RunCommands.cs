@@ -1,13 +1,8 @@
-using BlurVae.Training.Io;
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
-using BlurVae.Training.Errors;
 
 namespace BlurVae.Training.Cli;
 

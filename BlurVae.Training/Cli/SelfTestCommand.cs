@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
 using BlurVae.Training.SelfTest;
 using BlurVae.Training.Train;

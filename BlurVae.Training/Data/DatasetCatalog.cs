@@ -1,6 +1,5 @@
 using System.Reflection;
 
-using BlurVae.Training.Errors;
 
 namespace BlurVae.Training.Data;
 

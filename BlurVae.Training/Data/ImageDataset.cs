@@ -1,7 +1,4 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
 
-using BlurVae.Training.Errors;
 
 namespace BlurVae.Training.Data;
 

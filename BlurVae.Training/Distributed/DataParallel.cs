@@ -1,9 +1,7 @@
-using BlurVae.Kernels;
 using BlurVae.Kernels.Cuda;
 using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Distributed;

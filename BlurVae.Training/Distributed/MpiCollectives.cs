@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Numerics;
-using BlurVae.Kernels;
 using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Distributed;
 

@@ -3,7 +3,6 @@ using BlurVae.Kernels.Cuda;
 using BlurVae.Kernels.Device;
 using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Distributed;
 

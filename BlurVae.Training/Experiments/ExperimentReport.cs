@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using BlurVae.Training.Io;
 using BlurVae.Training.Metrics;
 
 namespace BlurVae.Training.Experiments;

@@ -3,7 +3,6 @@ using System.Globalization;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Classifier;
 using BlurVae.Training.Data;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Train;
 

@@ -2,9 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BlurVae.Kernels;
-using BlurVae.Training.Io;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Io;
 

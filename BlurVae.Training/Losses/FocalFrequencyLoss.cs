@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Losses;
 

@@ -1,6 +1,4 @@
 using BlurVae.Training.Classifier;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Metrics;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Io;
 using System.Globalization;
 using System.Text;
 using BlurVae.Training.Reports;

@@ -1,4 +1,3 @@
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Losses;
 
 namespace BlurVae.Training.Metrics;

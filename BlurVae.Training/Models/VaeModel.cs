@@ -1,7 +1,4 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Models;
 

@@ -1,7 +1,4 @@
-using BlurVae.Kernels;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Io;
 
 namespace BlurVae.Training.Perceptual;
 

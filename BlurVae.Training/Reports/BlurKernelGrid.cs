@@ -1,5 +1,3 @@
-using BlurVae.Training.Io;
-using BlurVae.Training.Engine.Tensors;
 using SkiaSharp;
 
 namespace BlurVae.Training.Reports;

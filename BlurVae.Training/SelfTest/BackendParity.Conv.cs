@@ -1,4 +1,3 @@
-using BlurVae.Kernels;
 using BlurVae.Kernels.Device;
 
 namespace BlurVae.Training.SelfTest;

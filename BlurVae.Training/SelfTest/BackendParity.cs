@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using BlurVae.Kernels;
 
 namespace BlurVae.Training.SelfTest;
 

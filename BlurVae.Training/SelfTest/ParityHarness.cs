@@ -1,4 +1,3 @@
-using BlurVae.Kernels;
 
 namespace BlurVae.Training.SelfTest;
 

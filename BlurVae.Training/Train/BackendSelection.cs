@@ -1,8 +1,6 @@
-using BlurVae.Kernels;
 using BlurVae.Kernels.Cuda;
 using BlurVae.Kernels.Device;
 using BlurVae.Kernels.Emulated;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Train;
 

@@ -1,8 +1,6 @@
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Data;
 using BlurVae.Training.Metrics;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Train;
 

@@ -1,7 +1,5 @@
 using BlurVae.Training.Classifier;
 using BlurVae.Training.Data;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Models;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BlurVae.Training.Errors;
 
 namespace BlurVae.Training.Train;
 

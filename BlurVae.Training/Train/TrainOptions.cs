@@ -1,7 +1,5 @@
-using BlurVae.Kernels;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BlurVae.Training.Errors;
 using System.Text.Json.Serialization;
 
 namespace BlurVae.Training.Train;

@@ -1,11 +1,8 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Data;
 using BlurVae.Training.Losses;
 using BlurVae.Training.Models;
 using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Train;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Errors;
 using BlurVae.Training.Models;
 
 namespace BlurVae.Training.Train;

@@ -1,16 +1,11 @@
-using BlurVae.Training.Io;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Data;
 using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Errors;
 using Spectre.Console;
 
 namespace BlurVae.Training.Train;

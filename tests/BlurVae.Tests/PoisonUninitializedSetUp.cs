@@ -1,4 +1,3 @@
-using BlurVae.Kernels.Cpu;
 
 /// <summary>
 /// For the whole test run, the CPU backend fills uninitialised buffers with NaN (the emulated device always does),

@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 
 namespace BlurVae.Training.Engine.Tensors;
 

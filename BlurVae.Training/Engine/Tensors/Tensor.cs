@@ -1,6 +1,4 @@
-using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Engine.Autograd;
 
 namespace BlurVae.Training.Engine.Tensors;
 

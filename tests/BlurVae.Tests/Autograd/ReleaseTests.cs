@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Autograd;
 

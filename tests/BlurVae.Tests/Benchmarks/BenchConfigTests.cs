@@ -1,7 +1,5 @@
-using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Benchmarks;
 using BlurVae.Training.Models;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Benchmarks;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Benchmarks;
 
 namespace BlurVae.Tests.Benchmarks;

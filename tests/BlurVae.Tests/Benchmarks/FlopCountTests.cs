@@ -1,7 +1,4 @@
-using BlurVae.Kernels.Cpu;
 using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Benchmarks;
 

@@ -1,9 +1,5 @@
 using System.Text.Json.Nodes;
-using BlurVae.Kernels;
-using BlurVae.Kernels.Device;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Engine.Autograd;
 using static BlurVae.Tests.Cli.CliRunner;
 
 namespace BlurVae.Tests.Benchmarks;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using static BlurVae.Tests.Cli.CliRunner;
 using BlurVae.Training.Cli;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Cli;
 

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Cli;
 using BlurVae.Training.Errors;
-using BlurVae.Training.Train;
 using SkiaSharp;
 using static BlurVae.Tests.Cli.CliRunner;
 

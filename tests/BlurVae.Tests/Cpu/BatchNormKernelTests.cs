@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
 
 namespace BlurVae.Tests.Cpu;
 

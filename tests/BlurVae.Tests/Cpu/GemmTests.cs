@@ -1,4 +1,3 @@
-using BlurVae.Kernels.Cpu;
 
 namespace BlurVae.Tests.Cpu;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Data;
 
 namespace BlurVae.Tests.Data;
 

@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Data;
 
 namespace BlurVae.Tests.Data;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Data;
 using SkiaSharp;
 
 namespace BlurVae.Tests.Data;

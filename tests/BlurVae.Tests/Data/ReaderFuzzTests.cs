@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Cli;
-using BlurVae.Training.Data;
-using BlurVae.Training.Train;
 using SkiaSharp;
 
 namespace BlurVae.Tests.Data;

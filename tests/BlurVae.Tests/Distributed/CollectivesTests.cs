@@ -1,9 +1,6 @@
-using BlurVae.Kernels;
 using BlurVae.Native;
 using BlurVae.Training.Distributed;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Distributed;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.Distributed;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Distributed;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Io;
-using BlurVae.Training.Train;
 using static BlurVae.Tests.Distributed.MpiLauncher;
 
 namespace BlurVae.Tests.Distributed;

@@ -1,7 +1,5 @@
 using System.Globalization;
 using BlurVae.Training.Classifier;
-using BlurVae.Training.Data;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Tests.Cli;
 
 namespace BlurVae.Tests.Evaluation;

@@ -1,7 +1,4 @@
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Kernels;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

@@ -1,4 +1,3 @@
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

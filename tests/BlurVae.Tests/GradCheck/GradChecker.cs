@@ -1,8 +1,4 @@
 using System.Text;
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.GradCheck;
 

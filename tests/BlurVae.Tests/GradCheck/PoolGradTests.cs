@@ -1,5 +1,4 @@
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

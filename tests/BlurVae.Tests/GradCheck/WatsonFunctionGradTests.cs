@@ -1,5 +1,3 @@
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

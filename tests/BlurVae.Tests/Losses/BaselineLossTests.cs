@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Losses.LossReference;
 
 namespace BlurVae.Tests.Losses;

@@ -1,5 +1,3 @@
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Losses.LossReference;
 
 namespace BlurVae.Tests.Losses;

@@ -1,7 +1,4 @@
 using System.Numerics;
-using BlurVae.Kernels;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Losses.LossReference;
 
 namespace BlurVae.Tests.Losses;

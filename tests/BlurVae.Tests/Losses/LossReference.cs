@@ -1,6 +1,4 @@
 using System.Numerics;
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Losses;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Metrics;
 
 namespace BlurVae.Tests.Metrics;
 

@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Metrics;
 
 namespace BlurVae.Tests.Metrics;
 

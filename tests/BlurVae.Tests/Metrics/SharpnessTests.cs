@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Metrics;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Metrics;
 

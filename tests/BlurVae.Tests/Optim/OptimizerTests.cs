@@ -1,6 +1,4 @@
-using BlurVae.Kernels;
 using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Optim;
 

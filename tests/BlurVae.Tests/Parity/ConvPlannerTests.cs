@@ -1,6 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Kernels.Device;
-using BlurVae.Kernels.Emulated;
 
 namespace BlurVae.Tests.Parity;
 

@@ -1,5 +1,3 @@
-using BlurVae.Kernels.Emulated;
-using BlurVae.Kernels.Device;
 using BlurVae.Native;
 using static BlurVae.Tests.Parity.KernelParity;
 

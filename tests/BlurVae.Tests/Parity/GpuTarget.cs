@@ -1,6 +1,4 @@
 using BlurVae.Kernels.Cuda;
-using BlurVae.Kernels.Emulated;
-using BlurVae.Kernels.Device;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;

@@ -1,7 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
-using BlurVae.Kernels.Emulated;
-using BlurVae.Kernels.Device;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;

@@ -1,7 +1,4 @@
 using System.Reflection;
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Parity.KernelParity;
 using static BlurVae.Tests.Parity.WienerParityTests;
 

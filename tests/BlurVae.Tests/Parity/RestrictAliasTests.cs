@@ -1,5 +1,3 @@
-using BlurVae.Kernels.Device;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Native;
 
 namespace BlurVae.Tests.Parity;

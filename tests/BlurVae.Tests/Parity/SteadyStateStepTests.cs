@@ -1,8 +1,4 @@
 using System.Runtime;
-using BlurVae.Kernels.Device;
-using BlurVae.Kernels.Emulated;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Parity;
 

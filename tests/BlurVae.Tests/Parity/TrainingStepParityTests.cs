@@ -1,8 +1,4 @@
-using BlurVae.Kernels.Cpu;
-using BlurVae.Kernels.Emulated;
-using BlurVae.Training.Data;
 using BlurVae.Training.SelfTest;
-using BlurVae.Training.Train;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;

@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.

@@ -1,6 +1,3 @@
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.

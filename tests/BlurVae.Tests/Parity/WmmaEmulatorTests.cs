@@ -1,5 +1,3 @@
-using BlurVae.Kernels.Device;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Native;
 using static BlurVae.Tests.Parity.KernelParity;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Io;
 using System.Diagnostics;
 using BlurVae.Training.Benchmarks;
 using BlurVae.Training.Checkpoints;

@@ -1,12 +1,5 @@
-using BlurVae.Training.Io;
 using System.Text.Json;
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Reference;
 

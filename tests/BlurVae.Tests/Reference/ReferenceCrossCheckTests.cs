@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Reference;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Io;
 using System.Text;
 using BlurVae.Training.Checkpoints;
 

@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
 using BlurVae.Training.Perceptual;
 
 namespace BlurVae.Tests.Reference;

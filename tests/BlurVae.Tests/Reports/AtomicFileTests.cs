@@ -1,4 +1,3 @@
-using BlurVae.Training.Io;
 using BlurVae.Training.Reports;
 
 namespace BlurVae.Tests.Reports;

@@ -1,5 +1,3 @@
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Io;
 using BlurVae.Training.Reports;
 using static BlurVae.Tests.Reports.ReportTestFiles;
 

@@ -1,6 +1,4 @@
-using BlurVae.Kernels;
 using BlurVae.Training.Reports;
-using BlurVae.Training.Engine.Tensors;
 using SkiaSharp;
 using static BlurVae.Tests.Reports.ReportTestFiles;
 

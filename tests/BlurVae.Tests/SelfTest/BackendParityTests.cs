@@ -1,7 +1,4 @@
 using System.Text.RegularExpressions;
-using BlurVae.Kernels;
-using BlurVae.Kernels.Cpu;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Training.SelfTest;
 
 namespace BlurVae.Tests.SelfTest;

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using BlurVae.Kernels.Emulated;
 using BlurVae.Training.Engine.Nn;
 using BlurVae.Training.Engine.Optim;
 using BlurVae.Training.SelfTest;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.SelfTest;
 

@@ -1,8 +1,4 @@
-using BlurVae.Training.Data;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Train;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Train;
 

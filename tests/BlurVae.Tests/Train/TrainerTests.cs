@@ -1,11 +1,5 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Autograd;
 using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Data;
-using BlurVae.Training.Losses;
 using BlurVae.Training.Models;
-using BlurVae.Training.Engine.Tensors;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Train;
 

@@ -1,6 +1,4 @@
-using BlurVae.Training.Io;
 using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Tests.Train;
 

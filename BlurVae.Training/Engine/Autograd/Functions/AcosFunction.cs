@@ -1,5 +1,4 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Engine.Autograd;
 

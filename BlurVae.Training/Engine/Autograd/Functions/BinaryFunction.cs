@@ -1,5 +1,3 @@
-using BlurVae.Kernels;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Engine.Autograd;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Training.Engine.Autograd;
 

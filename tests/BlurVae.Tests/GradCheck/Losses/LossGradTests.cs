@@ -1,6 +1,3 @@
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Losses;
-using BlurVae.Training.Engine.Tensors;
 using static BlurVae.Tests.GradCheck.GradChecker;
 using static BlurVae.Tests.Losses.LossReference;
 

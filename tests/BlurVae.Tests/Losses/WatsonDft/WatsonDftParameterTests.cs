@@ -1,4 +1,3 @@
-using BlurVae.Training.Losses;
 
 namespace BlurVae.Tests.Losses.WatsonDft;
 

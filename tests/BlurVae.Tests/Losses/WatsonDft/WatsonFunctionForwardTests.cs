@@ -1,5 +1,3 @@
-using BlurVae.Training.Engine.Autograd;
-using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Tests.Losses.WatsonDft;
 
