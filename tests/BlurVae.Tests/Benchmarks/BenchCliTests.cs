@@ -1,7 +1,5 @@
 using System.CommandLine;
 using static BlurVae.Tests.Cli.CliRunner;
-using System.Text.Json.Nodes;
-using BlurVae.Training.Cli;
 
 namespace BlurVae.Tests.Benchmarks;
 

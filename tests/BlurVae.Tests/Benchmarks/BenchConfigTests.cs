@@ -1,6 +1,3 @@
-using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Models;
-
 namespace BlurVae.Tests.Benchmarks;
 
 [TestFixture, Category("Benchmarks")]

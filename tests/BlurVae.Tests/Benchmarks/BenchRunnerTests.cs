@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using BlurVae.Training.Benchmarks;
-
 namespace BlurVae.Tests.Benchmarks;
 
 [TestFixture, Category("Benchmarks")]

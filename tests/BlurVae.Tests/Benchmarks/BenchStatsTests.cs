@@ -1,5 +1,3 @@
-using BlurVae.Training.Benchmarks;
-
 namespace BlurVae.Tests.Benchmarks;
 
 /// <summary>The statistics of a measurement (percentiles, spread, per-repeat bookkeeping, peak memory parsing);

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using BlurVae.Training.Benchmarks;
 using static BlurVae.Tests.Cli.CliRunner;
 
 namespace BlurVae.Tests.Benchmarks;

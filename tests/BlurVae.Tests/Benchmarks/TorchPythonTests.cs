@@ -1,5 +1,3 @@
-using BlurVae.Training.Benchmarks;
-
 namespace BlurVae.Tests.Benchmarks;
 
 [TestFixture]

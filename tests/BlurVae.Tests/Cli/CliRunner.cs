@@ -1,5 +1,3 @@
-using BlurVae.Training.Cli;
-
 namespace BlurVae.Tests.Cli;
 
 /// <summary>Runs the `blurvae` command in-process, through the same entry point and error path as Program, and captures what it writes (its own writers and the Console).</summary>

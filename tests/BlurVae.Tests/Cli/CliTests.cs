@@ -1,6 +1,5 @@
 using System.CommandLine;
 using static BlurVae.Tests.Cli.CliRunner;
-using BlurVae.Training.Cli;
 
 namespace BlurVae.Tests.Cli;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-
 namespace BlurVae.Tests.Cli;
 
 /// <summary>tools/gpu-check.sh, the one command for a GPU machine, in its dry-run mode (what it would run) and its argument checks.</summary>

@@ -1,10 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json.Nodes;
-using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Cli;
-using BlurVae.Training.Errors;
-using SkiaSharp;
 using static BlurVae.Tests.Cli.CliRunner;
 
 namespace BlurVae.Tests.Cli;

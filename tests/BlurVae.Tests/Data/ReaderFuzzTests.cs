@@ -1,9 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Cli;
-using SkiaSharp;
 
 namespace BlurVae.Tests.Data;
 

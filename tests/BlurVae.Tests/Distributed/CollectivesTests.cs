@@ -1,4 +1,3 @@
-using BlurVae.Native;
 using BlurVae.Training.Distributed;
 using BlurVae.Training.Engine.Distributed;
 using static BlurVae.Tests.GradCheck.GradChecker;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Distributed;
 using static BlurVae.Tests.Distributed.MpiLauncher;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace BlurVae.Tests.Distributed;
 
 /// <summary>

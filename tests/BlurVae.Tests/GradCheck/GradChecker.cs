@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace BlurVae.Tests.GradCheck;
 
 /// <summary>

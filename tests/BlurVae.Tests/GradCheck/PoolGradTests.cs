@@ -1,4 +1,3 @@
-using BlurVae.Training.Engine.Nn;
 using static BlurVae.Tests.GradCheck.GradChecker;
 
 namespace BlurVae.Tests.GradCheck;

@@ -1,5 +1,3 @@
-using BlurVae.Native;
-
 namespace BlurVae.Tests.Native;
 
 /// <summary>

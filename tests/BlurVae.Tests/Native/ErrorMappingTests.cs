@@ -1,5 +1,3 @@
-using BlurVae.Native;
-
 namespace BlurVae.Tests.Native;
 
 /// <summary>Status codes become CudaExceptions that name library, call, status and its text.</summary>

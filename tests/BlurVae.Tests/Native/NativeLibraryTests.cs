@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BlurVae.Native;
 
 namespace BlurVae.Tests.Native;
 

@@ -1,5 +1,3 @@
-using BlurVae.Native;
-
 namespace BlurVae.Tests.Native;
 
 /// <summary>Shared set-up of the NVRTC and device tests: loading NVRTC, finding the repository.</summary>

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using BlurVae.Native;
 
 namespace BlurVae.Tests.Native;
 

@@ -1,5 +1,4 @@
 using BlurVae.Kernels.Cuda;
-using BlurVae.Native;
 
 namespace BlurVae.Tests.Native;
 

@@ -1,5 +1,3 @@
-using BlurVae.Training.Engine.Optim;
-
 namespace BlurVae.Tests.Optim;
 
 [TestFixture, Category("Optim")]

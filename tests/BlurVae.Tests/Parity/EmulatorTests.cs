@@ -1,4 +1,3 @@
-using BlurVae.Native;
 using static BlurVae.Tests.Parity.KernelParity;
 
 namespace BlurVae.Tests.Parity;

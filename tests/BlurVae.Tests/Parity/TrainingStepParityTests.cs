@@ -1,5 +1,3 @@
-using BlurVae.Training.SelfTest;
-
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
 

@@ -1,4 +1,3 @@
-using BlurVae.Training.Models;
 using static BlurVae.Tests.Parity.KernelParity;
 using static BlurVae.Tests.Parity.WienerParityTests;
 

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using BlurVae.Training.Benchmarks;
-using BlurVae.Training.Checkpoints;
-
 namespace BlurVae.Tests.Reference;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BlurVae.Training.Checkpoints;
 
 namespace BlurVae.Tests.Reference;
 

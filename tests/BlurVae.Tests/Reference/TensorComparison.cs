@@ -1,6 +1,3 @@
-using System.Text;
-using BlurVae.Training.Checkpoints;
-
 namespace BlurVae.Tests.Reference;
 
 /// <summary>

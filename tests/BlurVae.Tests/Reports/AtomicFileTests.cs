@@ -1,5 +1,3 @@
-using BlurVae.Training.Reports;
-
 namespace BlurVae.Tests.Reports;
 
 [TestFixture, Category("Reports")]

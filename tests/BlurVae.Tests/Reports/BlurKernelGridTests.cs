@@ -1,5 +1,3 @@
-using BlurVae.Training.Reports;
-using SkiaSharp;
 using static BlurVae.Tests.Reports.ReportTestFiles;
 
 namespace BlurVae.Tests.Reports;

@@ -1,4 +1,3 @@
-using BlurVae.Training.Reports;
 using static BlurVae.Tests.Reports.ReportTestFiles;
 
 namespace BlurVae.Tests.Reports;

@@ -1,5 +1,3 @@
-using SkiaSharp;
-
 namespace BlurVae.Tests.Reports;
 
 /// <summary>

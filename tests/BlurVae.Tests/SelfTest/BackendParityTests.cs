@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using BlurVae.Training.SelfTest;
 
 namespace BlurVae.Tests.SelfTest;
 

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.SelfTest;
-
 namespace BlurVae.Tests.SelfTest;
 
 /// <summary>

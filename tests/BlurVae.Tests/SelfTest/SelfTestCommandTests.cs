@@ -1,7 +1,5 @@
 using System.CommandLine;
 using static BlurVae.Tests.Cli.CliRunner;
-using BlurVae.Native;
-using BlurVae.Training.Cli;
 
 namespace BlurVae.Tests.SelfTest;
 

@@ -1,5 +1,3 @@
-using BlurVae.Training.Engine.Nn;
-
 namespace BlurVae.Tests.Train;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using BlurVae.Training.Checkpoints;
-using BlurVae.Training.Models;
-
 namespace BlurVae.Tests.Train;
 
 [TestFixture, Category("Training")]

@@ -1,5 +1,3 @@
-using BlurVae.Training.Checkpoints;
-
 namespace BlurVae.Tests.Train;
 
 /// <summary>Whole runs in a temporary folder: artifacts, bit-exact resume, and a diverged run keeping its checkpoint.</summary>
