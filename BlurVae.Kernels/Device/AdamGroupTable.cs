@@ -3,9 +3,12 @@ namespace BlurVae.Kernels.Device;
 /// <summary>
 /// What the device keeps for one optimiser's multi-tensor Adam (adam_multi_tensor_kernel): the table of parameter,
 /// gradient and moment addresses with the tensors' offsets, and the step state (count, step size, bias correction)
-/// that adam_step_count_kernel advances. The table is uploaded again only when an address changed (gradients are
-/// fresh tensors each step; a caching allocator hands back the same addresses), and the count only when the host's
-/// count is not the device's next one (the first step, a restored checkpoint).
+/// that adam_step_count_kernel advances. The table is uploaded again only when an address changed, and the count
+/// only when the host's count is not the device's next one (the first step, a restored checkpoint). Gradients are
+/// fresh tensors each step and, since the autograd returns buffers to the cache as soon as backward is done with
+/// them, the cache hands them out at different addresses from step to step (no period either): today the table is
+/// re-uploaded every step, one synchronous upload per optimiser. Passing the addresses as kernel parameters (as
+/// PyTorch's multi_tensor_apply does) or keeping gradient buffers at stable addresses would remove it.
 /// </summary>
 internal sealed class AdamGroupTable : IDisposable
 {
