@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -64,37 +62,12 @@ public sealed class PyTorchRunner(string python, string? script)
     public Outcome Run(IReadOnlyList<string> args, TimeSpan timeout)
     {
         if (Script is null) return Outcome.Failed($"{RelativeScript} not found");
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new Win32Exception($"could not start {Python}");
-        }
-        catch (Win32Exception e)
-        {
-            return Outcome.Failed($"{Python} could not be started ({e.Message})");
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                return Outcome.Failed($"bench.py did not finish within {timeout.TotalSeconds:F0} s");
-            }
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                return Outcome.Failed($"bench.py exited with code {process.ExitCode}: {LastLine(stderr.Result) ?? LastLine(stdout.Result) ?? "no output"}");
-            return Parse(stdout.Result);
-        }
+        var r = ChildProcess.Run(Python, new[] { Script }.Concat(args), timeout);
+        if (r.StartError is not null) return Outcome.Failed($"{Python} could not be started ({r.StartError})");
+        if (r.TimedOut) return Outcome.Failed($"bench.py did not finish within {timeout.TotalSeconds:F0} s");
+        if (r.ExitCode != 0)
+            return Outcome.Failed($"bench.py exited with code {r.ExitCode}: {LastLine(r.Stderr) ?? LastLine(r.Stdout) ?? "no output"}");
+        return Parse(r.Stdout);
     }
 
     /// <summary>Reads bench.py's JSON object (the last non-empty line of its output).</summary>

@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
-
 namespace BlurVae.Training.Benchmarks;
 
 /// <summary>
@@ -49,32 +46,9 @@ public static class TorchPython
 
     private static (bool Ok, string Output) Probe(string python)
     {
-        var info = new ProcessStartInfo(python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("import torch; print(torch.__version__)");
-        try
-        {
-            using var process = Process.Start(info);
-            if (process is null) return (false, "could not be started");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-            {
-                process.Kill(entireProcessTree: true);
-                return (false, "did not answer within 2 minutes");
-            }
-            process.WaitForExit();
-            if (process.ExitCode == 0) return (true, stdout.Result.Trim());
-            return (false, (stderr.Result.Trim().Split('\n').LastOrDefault() ?? "").Trim());
-        }
-        catch (Win32Exception e)
-        {
-            return (false, e.Message);
-        }
+        var r = ChildProcess.Run(python, ["-c", "import torch; print(torch.__version__)"], TimeSpan.FromMinutes(2));
+        if (r.StartError is not null) return (false, r.StartError);
+        if (r.TimedOut) return (false, "did not answer within 2 minutes");
+        return r.ExitCode == 0 ? (true, r.Stdout.Trim()) : (false, r.LastErrorLine);
     }
 }
