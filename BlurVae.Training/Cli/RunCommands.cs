@@ -1,4 +1,3 @@
-using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
 using BlurVae.Training.Reports;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Classifier;
 using BlurVae.Training.Data;
 using BlurVae.Training.Metrics;

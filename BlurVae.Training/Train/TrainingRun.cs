@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using BlurVae.Training.Checkpoints;
 using BlurVae.Training.Data;
 using BlurVae.Training.Distributed;
 using BlurVae.Training.Metrics;
