@@ -52,71 +52,51 @@ public static partial class Fft
             Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
         }
 
-        public static unsafe void Rfft2(Span<T> y, ReadOnlySpan<T> x, int batch, int h, int w)
+        public static void Rfft2(Span<T> y, ReadOnlySpan<T> x, int batch, int h, int w)
         {
             Plan rows = Plan.Get(w), cols = Plan.Get(h);
-            int inLen = h * w, outLen = h * (w / 2 + 1) * 2;
             int g = GroupSize(batch, Math.Max((h + 1) / 2, w / 2 + 1), (long)h * w);
-            int groups = (batch + g - 1) / g;
-            fixed (T* px = x)
-            fixed (T* py = y)
-            {
-                // Spans cannot be captured by the parallel body; the pinned addresses can.
-                nint ax = (nint)px, ay = (nint)py;
-                ForGroups(groups, (long)batch * inLen, gi =>
-                {
-                    int b0 = gi * g, count = Math.Min(g, batch - b0);
-                    Workspace ws = Scratch;
-                    ForwardGroup(
-                        new Span<T>((T*)ay + (long)b0 * outLen, count * outLen),
-                        new ReadOnlySpan<T>((T*)ax + (long)b0 * inLen, count * inLen),
-                        count, h, w, rows, cols, ws);
-                    ReleaseIfHuge(ws);
-                });
-            }
+            ForBatchGroups(y, x, batch, g, h * w, h * (w / 2 + 1) * 2, h * w,
+                (dst, src, count, ws) => ForwardGroup(dst, src, count, h, w, rows, cols, ws));
         }
 
-        public static unsafe void Irfft2(Span<T> x, ReadOnlySpan<T> c, int batch, int h, int w)
+        public static void Irfft2(Span<T> x, ReadOnlySpan<T> c, int batch, int h, int w)
         {
             Plan rows = Plan.Get(w), cols = Plan.Get(h);
-            int outLen = h * w, inLen = h * (w / 2 + 1) * 2;
             int g = GroupSize(batch, Math.Max((h + 1) / 2, w / 2 + 1), (long)h * w);
-            int groups = (batch + g - 1) / g;
-            fixed (T* px = x)
-            fixed (T* pc = c)
-            {
-                nint ax = (nint)px, ac = (nint)pc;
-                ForGroups(groups, (long)batch * outLen, gi =>
-                {
-                    int b0 = gi * g, count = Math.Min(g, batch - b0);
-                    Workspace ws = Scratch;
-                    InverseGroup(
-                        new Span<T>((T*)ax + (long)b0 * outLen, count * outLen),
-                        new ReadOnlySpan<T>((T*)ac + (long)b0 * inLen, count * inLen),
-                        count, h, w, rows, cols, ws);
-                    ReleaseIfHuge(ws);
-                });
-            }
+            ForBatchGroups(x, c, batch, g, h * (w / 2 + 1) * 2, h * w, h * w,
+                (dst, src, count, ws) => InverseGroup(dst, src, count, h, w, rows, cols, ws));
         }
 
-        public static unsafe void Complex1D(Span<T> y, ReadOnlySpan<T> x, int batch, int n, bool inverse)
+        public static void Complex1D(Span<T> y, ReadOnlySpan<T> x, int batch, int n, bool inverse)
         {
             Plan plan = Plan.Get(n);
-            int len = n * 2;
-            int g = GroupSize(batch, 1, n);
+            ForBatchGroups(y, x, batch, GroupSize(batch, 1, n), n * 2, n * 2, n,
+                (dst, src, count, ws) => ComplexGroup(dst, src, count, n, inverse, plan, ws));
+        }
+
+        /// <summary>Transforms <paramref name="count"/> consecutive items of a batch from src into dst with a workspace.</summary>
+        private delegate void GroupTransform(Span<T> dst, ReadOnlySpan<T> src, int count, Workspace ws);
+
+        /// <summary>
+        /// Runs a batch as groups of <paramref name="g"/> items (the last one shorter), in parallel where the batch is
+        /// large enough: each group on its slice of src (srcLen per item) and dst (dstLen per item), with this thread's
+        /// workspace.
+        /// </summary>
+        private static unsafe void ForBatchGroups(Span<T> dst, ReadOnlySpan<T> src, int batch, int g, int srcLen, int dstLen, long pointsPerItem, GroupTransform transform)
+        {
             int groups = (batch + g - 1) / g;
-            fixed (T* px = x)
-            fixed (T* py = y)
+            fixed (T* ps = src)
+            fixed (T* pd = dst)
             {
-                nint ax = (nint)px, ay = (nint)py;
-                ForGroups(groups, (long)batch * n, gi =>
+                // Spans cannot be captured by the parallel body; the pinned addresses can.
+                nint addressSrc = (nint)ps, addressDst = (nint)pd;
+                ForGroups(groups, batch * pointsPerItem, gi =>
                 {
                     int b0 = gi * g, count = Math.Min(g, batch - b0);
                     Workspace ws = Scratch;
-                    ComplexGroup(
-                        new Span<T>((T*)ay + (long)b0 * len, count * len),
-                        new ReadOnlySpan<T>((T*)ax + (long)b0 * len, count * len),
-                        count, n, inverse, plan, ws);
+                    transform(new Span<T>((T*)addressDst + (long)b0 * dstLen, count * dstLen),
+                              new ReadOnlySpan<T>((T*)addressSrc + (long)b0 * srcLen, count * srcLen), count, ws);
                     ReleaseIfHuge(ws);
                 });
             }

@@ -94,12 +94,7 @@ public static class Gemm
         ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads = 0)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        switch (Isa)
-        {
-            case GemmIsa.Avx512: GemmCore<float, Avx512Tile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
-            case GemmIsa.Avx2: GemmCore<float, Avx2Tile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
-            default: GemmCore<float, ScalarTile<float>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
-        }
+        Dispatch(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
     }
 
     /// <summary>Double-precision counterpart of <see cref="Sgemm"/>.</summary>
@@ -107,11 +102,18 @@ public static class Gemm
         ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc, int maxThreads = 0)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Dispatch(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
+    }
+
+    /// <summary>The micro-kernel of this machine's ISA (<see cref="Isa"/>), one generic instantiation per element type.</summary>
+    private static void Dispatch<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
+        ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int maxThreads) where T : unmanaged, INumber<T>
+    {
         switch (Isa)
         {
-            case GemmIsa.Avx512: GemmCore<double, Avx512Tile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
-            case GemmIsa.Avx2: GemmCore<double, Avx2Tile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
-            default: GemmCore<double, ScalarTile<double>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
+            default: GemmCore<T, ScalarTile<T>>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads); break;
         }
     }
 

@@ -48,13 +48,13 @@ public abstract class DeviceBackend : IBackend
         GC.KeepAlive(dst);
     }
 
+    // The buffers hold float32: doubles are narrowed on the host, then moved as floats.
     public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
     {
         ShapeRules.Length(dst, src.Length, nameof(dst));
         var narrowed = new float[src.Length];
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
-        Device.Upload(Mem(dst, nameof(dst)), narrowed);
-        GC.KeepAlive(dst);
+        Upload(dst, narrowed);
     }
 
     public void Download(BackendBuffer src, Span<float> dst)
@@ -68,9 +68,8 @@ public abstract class DeviceBackend : IBackend
     {
         ShapeRules.Length(src, dst.Length, nameof(src));
         var single = new float[dst.Length];
-        Device.Download(Mem(src, nameof(src)), single);
+        Download(src, single);
         System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
-        GC.KeepAlive(src);
     }
 
     public void Copy(BackendBuffer dst, BackendBuffer src)

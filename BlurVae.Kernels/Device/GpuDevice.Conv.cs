@@ -27,14 +27,23 @@ public abstract partial class GpuDevice
     /// </summary>
     protected virtual ConvAlgorithm? TimeCandidates(IReadOnlyList<ConvAlgorithm> candidates, Action<ConvAlgorithm> run) => null;
 
+    /// <summary>
+    /// Every pass of a convolution touches an input-shaped, an output-shaped and a weight-shaped buffer (x or dx, y or
+    /// dy, w or dw): the geometry must be valid and each buffer must hold its length, or a kernel would read past it.
+    /// </summary>
+    private void CheckConvOperands(ConvGeometry g, DeviceMemory input, string inputName, DeviceMemory output, string outputName, DeviceMemory weight, string weightName)
+    {
+        CheckConvGeometry(g);
+        CheckBuffer(input, g.InputLength, inputName);
+        CheckBuffer(output, g.OutputLength, outputName);
+        CheckBuffer(weight, g.WeightLength, weightName);
+    }
+
     /// <summary>y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none.</summary>
     /// <param name="algorithm">Forces an algorithm (tests); null: the planned one.</param>
     public void Conv2dForward(DeviceMemory y, DeviceMemory x, DeviceMemory w, DeviceMemory? bias, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
-        CheckConvGeometry(g);
-        CheckBuffer(y, g.OutputLength, nameof(y));
-        CheckBuffer(x, g.InputLength, nameof(x));
-        CheckBuffer(w, g.WeightLength, nameof(w));
+        CheckConvOperands(g, x, nameof(x), y, nameof(y), w, nameof(w));
         if (bias is not null) CheckBuffer(bias, g.OutChannels, nameof(bias));
         if (g.OutputLength == 0) return;
         RunConv(ConvPass.Forward, g, y, w, x, bias, algorithm);
@@ -43,10 +52,7 @@ public abstract partial class GpuDevice
     /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
     public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
-        CheckConvGeometry(g);
-        CheckBuffer(dx, g.InputLength, nameof(dx));
-        CheckBuffer(dy, g.OutputLength, nameof(dy));
-        CheckBuffer(w, g.WeightLength, nameof(w));
+        CheckConvOperands(g, dx, nameof(dx), dy, nameof(dy), w, nameof(w));
         if (g.InputLength == 0) return;
         RunConv(ConvPass.BackwardInput, g, dx, w, dy, null, algorithm);
     }
@@ -54,10 +60,7 @@ public abstract partial class GpuDevice
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
     public void Conv2dBackwardWeight(DeviceMemory dw, DeviceMemory dy, DeviceMemory x, ConvGeometry g, ConvAlgorithm? algorithm = null)
     {
-        CheckConvGeometry(g);
-        CheckBuffer(dw, g.WeightLength, nameof(dw));
-        CheckBuffer(dy, g.OutputLength, nameof(dy));
-        CheckBuffer(x, g.InputLength, nameof(x));
+        CheckConvOperands(g, x, nameof(x), dy, nameof(dy), dw, nameof(dw));
         if (g.WeightLength == 0) return;
         RunConv(ConvPass.BackwardWeight, g, dw, dy, x, null, algorithm);
     }

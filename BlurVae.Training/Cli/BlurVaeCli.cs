@@ -33,6 +33,15 @@ public static class BlurVaeCli
         }
     }
 
+    /// <summary>A verb on a finished run (eval, sample, reconstruct): its options and its action, which returns the exit code.</summary>
+    private static Command RunCommand(string name, string description, Option[] options, Func<ParseResult, int> action)
+    {
+        var command = new Command(name, description);
+        foreach (var o in options) command.Options.Add(o);
+        command.SetAction(r => Guard(() => action(r)));
+        return command;
+    }
+
     public static RootCommand Build()
     {
         var root = new RootCommand("BlurVae: VAEs trained with the blur-minimising Wiener reconstruction term (Explicitly minimizing the blur error of VAEs, ICLR 2023).");
@@ -51,31 +60,16 @@ public static class BlurVaeCli
 
         var classifierOption = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped fmnist-classifier.safetensors; see train-classifier)" };
         var elboEpsOption = new Option<double>("--elbo-eps") { Description = "ε of K + εI in the log-determinant of our likelihood's negative ELBO (the paper's Table 6: 0.5)", DefaultValueFactory = _ => new PaperEvaluationOptions().ElboEps };
-        var eval = new Command("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), and the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps; also written to eval.md in the run folder.");
-        eval.Options.Add(runOption);
-        eval.Options.Add(dataOption);
-        eval.Options.Add(classifierOption);
-        eval.Options.Add(elboEpsOption);
-        eval.Options.Add(seedOption);
-        eval.SetAction(r => Guard(() => RunCommands.Eval(r.GetValue(runOption)!, r.GetValue(dataOption),
-            new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption) }, Console.Out)));
-        root.Subcommands.Add(eval);
-
-        var sample = new Command("sample", "Decode random draws from the prior N(0, I) into a PNG grid.");
-        sample.Options.Add(runOption);
-        sample.Options.Add(countOption);
-        sample.Options.Add(outOption);
-        sample.Options.Add(seedOption);
-        sample.SetAction(r => Guard(() => RunCommands.Sample(r.GetValue(runOption)!, r.GetValue(countOption), r.GetValue(outOption), r.GetValue(seedOption), Console.Out)));
-        root.Subcommands.Add(sample);
-
-        var reconstruct = new Command("reconstruct", "Write test images above their reconstructions (bands of up to 16 columns) and their predicted kernels into PNG grids.");
-        reconstruct.Options.Add(runOption);
-        reconstruct.Options.Add(dataOption);
-        reconstruct.Options.Add(countOption);
-        reconstruct.Options.Add(outOption);
-        reconstruct.SetAction(r => Guard(() => RunCommands.Reconstruct(r.GetValue(runOption)!, r.GetValue(dataOption), r.GetValue(countOption), r.GetValue(outOption), Console.Out)));
-        root.Subcommands.Add(reconstruct);
+        root.Subcommands.Add(RunCommand("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), and the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps; also written to eval.md in the run folder.",
+            [runOption, dataOption, classifierOption, elboEpsOption, seedOption],
+            r => RunCommands.Eval(r.GetValue(runOption)!, r.GetValue(dataOption),
+                new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption) }, Console.Out)));
+        root.Subcommands.Add(RunCommand("sample", "Decode random draws from the prior N(0, I) into a PNG grid.",
+            [runOption, countOption, outOption, seedOption],
+            r => RunCommands.Sample(r.GetValue(runOption)!, r.GetValue(countOption), r.GetValue(outOption), r.GetValue(seedOption), Console.Out)));
+        root.Subcommands.Add(RunCommand("reconstruct", "Write test images above their reconstructions (bands of up to 16 columns) and their predicted kernels into PNG grids.",
+            [runOption, dataOption, countOption, outOption],
+            r => RunCommands.Reconstruct(r.GetValue(runOption)!, r.GetValue(dataOption), r.GetValue(countOption), r.GetValue(outOption), Console.Out)));
 
         root.Subcommands.Add(BenchCommand.Create(Guard));
         root.Subcommands.Add(ProfileCommand.Create(Guard));

@@ -24,22 +24,8 @@ public sealed record TrainingStepSetup
         $"{Side}×{Side} batch={Batch} channels={string.Join(",", Channels)} latent={Latent} kernel={KernelSize}{(Images is null ? " synthetic" : "")}";
 
     /// <summary>The options both trainers are built from: identical, so both start from the same weights.</summary>
-    public TrainOptions ToOptions() => new()
-    {
-        Data = "embedded",
-        Side = Side,
-        Channels = Channels,
-        Latent = Latent,
-        MlpHidden = MlpHidden,
-        KernelSize = KernelSize,
-        Loss = Loss,
-        WarmupEpochs = 0,
-        BatchSize = Batch,
-        Lr = Lr,
-        LrKernel = Lr,
-        Epochs = 1,
-        Seed = Seed,
-    };
+    public TrainOptions ToOptions() =>
+        TrainOptions.SteadyStateModel(Side, Channels, Latent, MlpHidden, KernelSize, Loss, Batch, Seed) with { Data = "embedded", Lr = Lr, LrKernel = Lr, Epochs = 1 };
 
     /// <summary>The training steps a parity run does: the Wiener step (the method) always, the L2 step (the warm-up and baseline) unless quick.</summary>
     public static IEnumerable<TrainingStepSetup> For(ParityOptions options)

@@ -61,6 +61,24 @@ public sealed record TrainOptions
     /// <summary>The kernel side for images of this side: --kernel-size, or by default 11 up to 64×64 and 41 above (the paper's settings).</summary>
     public int EffectiveKernelSize(int side) => KernelSize > 0 ? KernelSize : side <= 64 ? 11 : 41;
 
+    /// <summary>
+    /// Options for exactly one small model that trains in the steady state from its first step (no warm-up epochs, so
+    /// the Wiener term with k = G_γ(z) is on at once), the paper's defaults for everything else: what the step
+    /// benchmark and the selftest's training-step check both build their trainers from.
+    /// </summary>
+    public static TrainOptions SteadyStateModel(int side, int[] channels, int latent, int mlpHidden, int kernelSize, LossKind loss, int batch, int seed) => new()
+    {
+        Side = side,
+        Channels = channels,
+        Latent = latent,
+        MlpHidden = mlpHidden,
+        KernelSize = kernelSize,
+        Loss = loss,
+        WarmupEpochs = 0,
+        BatchSize = batch,
+        Seed = seed,
+    };
+
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,

@@ -20,6 +20,18 @@ public abstract class Function
     /// <summary>Whether input i wants a gradient; Backward may skip work for the others.</summary>
     protected bool NeedsGrad(int i) => Inputs[i].RequiresGrad;
 
+    /// <summary>
+    /// The gradient of input i when it wants one: a new tensor shaped like the input, filled by
+    /// <paramref name="fill"/> (a backend op writing into the buffer); null, and no work, when it does not.
+    /// </summary>
+    protected Tensor? GradOf(int i, Action<BackendBuffer> fill)
+    {
+        if (!NeedsGrad(i)) return null;
+        var grad = Inputs[i].EmptyLike();
+        fill(grad.Buffer);
+        return grad;
+    }
+
     /// <summary>Gradients of the loss with respect to each input (null where not needed), given the output's gradient.</summary>
     public abstract Tensor?[] Backward(Tensor gradOutput);
 

@@ -7,8 +7,12 @@ namespace BlurVae.Training.Engine.Optim;
 /// </summary>
 public abstract class Optimizer
 {
-    protected Optimizer(IEnumerable<Tensor> parameters)
+    /// <summary>Every optimiser has a learning rate (≥ 0; the run may change it between steps) and L2 weight decay.</summary>
+    protected Optimizer(IEnumerable<Tensor> parameters, double lr, double weightDecay)
     {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be >= 0");
+        LearningRate = lr;
+        WeightDecay = weightDecay;
         Parameters = parameters.ToArray();
         if (Parameters.Count == 0) throw new ArgumentException("An optimiser needs at least one parameter.", nameof(parameters));
         foreach (var p in Parameters)
@@ -17,6 +21,11 @@ public abstract class Optimizer
     }
 
     public IReadOnlyList<Tensor> Parameters { get; }
+
+    public double LearningRate { get; set; }
+
+    /// <summary>L2 weight decay, added to the gradient (PyTorch's weight_decay).</summary>
+    public double WeightDecay { get; }
 
     /// <summary>Steps taken so far.</summary>
     public int StepCount { get; protected set; }
@@ -39,24 +48,19 @@ public sealed class Adam : Optimizer
     private readonly Dictionary<Tensor, (Tensor M, Tensor V, int Steps)> _state = new(ReferenceEqualityComparer.Instance);
 
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
-        : base(parameters)
+        : base(parameters, lr, weightDecay)
     {
-        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be >= 0");
         if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1)");
         if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1)");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be >= 0");
-        LearningRate = lr;
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;
-        WeightDecay = weightDecay;
     }
 
-    public double LearningRate { get; set; }
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Eps { get; }
-    public double WeightDecay { get; }
 
     /// <summary>First and second moment of a parameter (null before its first update); for checkpoints.</summary>
     public (Tensor M, Tensor V, int Steps)? StateOf(Tensor p) => _state.TryGetValue(p, out var s) ? s : null;
@@ -101,20 +105,15 @@ public sealed class Sgd : Optimizer
     private readonly Dictionary<Tensor, Tensor> _momentum = new(ReferenceEqualityComparer.Instance);
 
     public Sgd(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0)
-        : base(parameters)
+        : base(parameters, lr, weightDecay)
     {
-        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be >= 0");
         if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be >= 0");
-        LearningRate = lr;
         Momentum = momentum;
         Dampening = dampening;
-        WeightDecay = weightDecay;
     }
 
-    public double LearningRate { get; set; }
     public double Momentum { get; }
     public double Dampening { get; }
-    public double WeightDecay { get; }
 
     public override void Step()
     {

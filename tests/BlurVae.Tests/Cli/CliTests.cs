@@ -4,7 +4,7 @@ using static BlurVae.Tests.Cli.CliRunner;
 namespace BlurVae.Tests.Cli;
 
 [TestFixture, Category("Cli")]
-public class CliTests
+public class CliTests : Data.TempDirectoryTest
 {
     [Test]
     public void HelpListsEveryTrainFlagWithItsDefault()
@@ -120,51 +120,35 @@ public class CliTests
     [Test]
     public void TrainOnTheEmulatedCudaBackendRunsTheGpuCodePath()
     {
-        var dir = Directory.CreateTempSubdirectory("blurvae-cli-").FullName;
-        try
-        {
-            string run = Path.Combine(dir, "run");
-            var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "4,8", "--latent", "4", "--mlp-hidden", "16",
-                "--kernel-size", "3", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "8", "--max-images", "16",
-                "--max-test-images", "8", "--grid-images", "2", "--device", "emulated", "--out", run);
-            Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(output, Does.Contain("--device emulated").And.Contain("psnr"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        string run = PathOf("run");
+        var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "4,8", "--latent", "4", "--mlp-hidden", "16",
+            "--kernel-size", "3", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "8", "--max-images", "16",
+            "--max-test-images", "8", "--grid-images", "2", "--device", "emulated", "--out", run);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output, Does.Contain("--device emulated").And.Contain("psnr"));
     }
 
     [Test]
     public void TrainThenEvalSampleAndReconstruct()
     {
-        var dir = Directory.CreateTempSubdirectory("blurvae-cli-").FullName;
-        try
-        {
-            string run = Path.Combine(dir, "run");
-            var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "8,16", "--latent", "8", "--mlp-hidden", "32",
-                "--kernel-size", "5", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "16", "--max-images", "48",
-                "--grid-images", "4", "--device", "cuda", "--out", run);
-            Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(output, Does.Contain("--device cuda:").And.Contain("psnr"));
-            // Without a GPU (as on CI) one line says why, and the run trains on the CPU.
-            if (!BlurVae.Native.CudaAvailability.Probe().IsAvailable)
-                Assert.That(output, Does.Contain("using the CPU backend"));
-            (code, output, err) = Invoke("eval", "--run", run);
-            Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(output, Does.Contain("ssim").And.Contain("hf_energy_ratio").And.Contain("kernel_width"));
-            (code, _, err) = Invoke("sample", "--run", run, "--count", "5");
-            Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(File.Exists(Path.Combine(run, "samples-prior.png")), Is.True);
-            (code, _, err) = Invoke("reconstruct", "--run", run, "--count", "3");
-            Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(File.Exists(Path.Combine(run, "reconstruct.png")), Is.True);
-            Assert.That(File.Exists(Path.Combine(run, "reconstruct-kernels.png")), Is.True);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        string run = PathOf("run");
+        var (code, output, err) = Invoke("train", "--data", "embedded", "--channels", "8,16", "--latent", "8", "--mlp-hidden", "32",
+            "--kernel-size", "5", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "16", "--max-images", "48",
+            "--grid-images", "4", "--device", "cuda", "--out", run);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output, Does.Contain("--device cuda:").And.Contain("psnr"));
+        // Without a GPU (as on CI) one line says why, and the run trains on the CPU.
+        if (!BlurVae.Native.CudaAvailability.Probe().IsAvailable)
+            Assert.That(output, Does.Contain("using the CPU backend"));
+        (code, output, err) = Invoke("eval", "--run", run);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output, Does.Contain("ssim").And.Contain("hf_energy_ratio").And.Contain("kernel_width"));
+        (code, _, err) = Invoke("sample", "--run", run, "--count", "5");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(File.Exists(Path.Combine(run, "samples-prior.png")), Is.True);
+        (code, _, err) = Invoke("reconstruct", "--run", run, "--count", "3");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(File.Exists(Path.Combine(run, "reconstruct.png")), Is.True);
+        Assert.That(File.Exists(Path.Combine(run, "reconstruct-kernels.png")), Is.True);
     }
 }

@@ -37,22 +37,11 @@ public class BatchNormKernelTests
         var rng = new Random(5);
         double[] x = DirectConvTests.Random(rng, n * c * spatial), dy = DirectConvTests.Random(rng, n * c * spatial);
         double[] gamma = DirectConvTests.Random(rng, c), beta = DirectConvTests.Random(rng, c);
-        int saved = CpuBackend.Threads;
-        try
-        {
-            CpuBackend.Threads = 1;
-            var one = Run(DType.Float32, x, dy, gamma, beta, n, c, spatial);
-            CpuBackend.Threads = 3;
-            var three = Run(DType.Float32, x, dy, gamma, beta, n, c, spatial);
-            Assert.That(three.Y, Is.EqualTo(one.Y));
-            Assert.That(three.Dx, Is.EqualTo(one.Dx));
-            Assert.That(three.Dgamma, Is.EqualTo(one.Dgamma));
-            Assert.That(three.Dbeta, Is.EqualTo(one.Dbeta));
-        }
-        finally
-        {
-            CpuBackend.Threads = saved;
-        }
+        var (one, three) = ThreadCount.OneAndThree(() => Run(DType.Float32, x, dy, gamma, beta, n, c, spatial));
+        Assert.That(three.Y, Is.EqualTo(one.Y));
+        Assert.That(three.Dx, Is.EqualTo(one.Dx));
+        Assert.That(three.Dgamma, Is.EqualTo(one.Dgamma));
+        Assert.That(three.Dbeta, Is.EqualTo(one.Dbeta));
     }
 
     private static (double[] Y, double[] Dx, double[] Dgamma, double[] Dbeta) Run(DType dtype, double[] x, double[] dy, double[] gamma, double[] beta, int n, int c, int spatial)

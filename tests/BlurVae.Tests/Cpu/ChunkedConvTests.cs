@@ -54,22 +54,11 @@ public class ChunkedConvTests
         var rng = new Random(3);
         double[] x = DirectConvTests.Random(rng, g.InputLength), wt = DirectConvTests.Random(rng, g.WeightLength);
         double[] b = DirectConvTests.Random(rng, 12), dy = DirectConvTests.Random(rng, g.OutputLength);
-        int saved = CpuBackend.Threads;
-        try
-        {
-            CpuBackend.Threads = 1;
-            var one = Run(g, DType.Float32, x, wt, b, dy);
-            CpuBackend.Threads = 3;
-            var three = Run(g, DType.Float32, x, wt, b, dy);
-            Assert.That(three.Y, Is.EqualTo(one.Y));
-            Assert.That(three.Dx, Is.EqualTo(one.Dx));
-            Assert.That(three.Dw, Is.EqualTo(one.Dw));
-            Assert.That(three.Db, Is.EqualTo(one.Db));
-        }
-        finally
-        {
-            CpuBackend.Threads = saved;
-        }
+        var (one, three) = ThreadCount.OneAndThree(() => Run(g, DType.Float32, x, wt, b, dy));
+        Assert.That(three.Y, Is.EqualTo(one.Y));
+        Assert.That(three.Dx, Is.EqualTo(one.Dx));
+        Assert.That(three.Dw, Is.EqualTo(one.Dw));
+        Assert.That(three.Db, Is.EqualTo(one.Db));
     }
 
     private static (double[] Y, double[] Dx, double[] Dw, double[] Db) Run(ConvGeometry g, DType dtype, double[] x, double[] wt, double[] b, double[] dy)

@@ -17,8 +17,8 @@ public class BatchNormLeakyReluParityTests
 
     private static readonly int[] Blocks = [32, 96, 256];
 
-    // As BatchNormParityTests: sums in another order, outputs of O(1).
-    private static double SumAtol(int count) => Math.Pow(2, -20) * count;
+    // As BatchNormParityTests: sums in another order (its SumAtol), outputs of O(1).
+    private static double SumAtol(int count) => BatchNormParityTests.SumAtol(count);
     private const double StatAtol = 1e-6, StatRtol = 1e-5, OutAtol = 1e-5, OutRtol = 1e-5;
 
     [Test, Combinatorial]
@@ -26,8 +26,8 @@ public class BatchNormLeakyReluParityTests
     {
         int n = shape[0], c = shape[1], spatial = shape[2], total = n * c * spatial, count = n * spatial;
         int seed = 29 * total + block + (affine ? 1 : 0);
-        float[] x = Uniform(seed, total, -1.5f, 2.5f), gamma = Uniform(seed + 1, c, 0.5f, 1.5f), beta = Uniform(seed + 2, c);
-        float[] runMean = Uniform(seed + 3, c), runVar = Uniform(seed + 4, c, 0.5f, 2f), dy = Uniform(seed + 5, total);
+        var inputs = BatchNormInputs.Seeded(seed, Uniform(seed, total, -1.5f, 2.5f), c);
+        var (x, gamma, beta, runMean, runVar, dy) = inputs;
 
         // CPU: 0 y, 1 saveMean, 2 saveInvStd, 3 x, 4 gamma, 5 beta, 6 runningMean, 7 runningVar, 8 dx, 9 dgamma, 10 dbeta, 11 dy.
         var cpu = OnCpu(b =>
@@ -37,20 +37,9 @@ public class BatchNormLeakyReluParityTests
             backend.BatchNormLeakyReluBackward(b[8], affine ? b[9] : null, affine ? b[10] : null, b[11], b[0], b[3], b[1], b[2], affine ? b[4] : null, n, c, spatial, Slope);
         }, new float[total], new float[c], new float[c], x, gamma, beta, runMean, runVar, new float[total], new float[c], new float[c], dy);
 
-        using var ey = Device.Allocate(total);
-        using var eMean = Device.Allocate(c);
-        using var eInvStd = Device.Allocate(c);
-        using var ex = Upload(x);
-        using var eGamma = Upload(gamma);
-        using var eBeta = Upload(beta);
-        using var eRunMean = Upload(runMean);
-        using var eRunVar = Upload(runVar);
-        Device.BatchNormLeakyReluForward(ey, eMean, eInvStd, ex, affine ? eGamma : null, affine ? eBeta : null, eRunMean, eRunVar, n, c, spatial, Eps, Momentum, Slope, block);
-        AssertClose(cpu[1], Device.Download(eMean), StatAtol, StatRtol, "saveMean");
-        AssertClose(cpu[2], Device.Download(eInvStd), StatAtol, StatRtol, "saveInvStd");
-        AssertClose(cpu[6], Device.Download(eRunMean), StatAtol, StatRtol, "runningMean");
-        AssertClose(cpu[7], Device.Download(eRunVar), StatAtol, StatRtol, "runningVar");
-        AssertClose(cpu[0], Device.Download(ey), OutAtol, OutRtol, "y");
+        using var e = new TrainingForwardBuffers(inputs);
+        Device.BatchNormLeakyReluForward(e.Y, e.Mean, e.InvStd, e.X, affine ? e.Gamma : null, affine ? e.Beta : null, e.RunMean, e.RunVar, n, c, spatial, Eps, Momentum, Slope, block);
+        e.AssertForwardMatches(cpu, StatAtol, StatRtol, OutAtol, OutRtol);
 
         // The backward reads its branch from y: both sides get the CPU's y and statistics, so that a value rounding
         // to the other side of the kink cannot flip one element's slope.
@@ -61,7 +50,7 @@ public class BatchNormLeakyReluParityTests
         using var edGamma = Device.Allocate(c);
         using var edBeta = Device.Allocate(c);
         using var edy = Upload(dy);
-        Device.BatchNormLeakyReluBackward(edx, affine ? edGamma : null, affine ? edBeta : null, edy, cy, ex, cMean, cInvStd, affine ? eGamma : null, n, c, spatial, Slope, block);
+        Device.BatchNormLeakyReluBackward(edx, affine ? edGamma : null, affine ? edBeta : null, edy, cy, e.X, cMean, cInvStd, affine ? e.Gamma : null, n, c, spatial, Slope, block);
         AssertClose(cpu[9], Device.Download(edGamma), SumAtol(count), OutRtol, "dgamma");
         AssertClose(cpu[10], Device.Download(edBeta), SumAtol(count), OutRtol, "dbeta");
         AssertClose(cpu[8], Device.Download(edx), OutAtol, OutRtol, "dx");

@@ -1,3 +1,4 @@
+using BlurVae.Training.SelfTest;
 using static BlurVae.Tests.Parity.KernelParity;
 using static BlurVae.Tests.Parity.WienerParityTests;
 
@@ -31,24 +32,13 @@ public class BlurKernelFitParityTests
     {
         var (x, xHat, k) = FitInputs(n, channels, h, w, ks);
         var (sx, sxHat, fk) = FitSpectra(x, xHat, k, n, channels, h, w, ks);
-        var perImage = new float[n];
-        for (int i = 0; i < n; i++)
-            perImage[i] = (float)BlurKernelFitLoss.Compute(Float64(x, n, channels, h, w).Narrow(0, i, 1), Float64(xHat, n, channels, h, w).Narrow(0, i, 1),
-                                                       Float64(k, n, ks, ks).Narrow(0, i, 1)).Item();
-        double batch = BlurKernelFitLoss.Compute(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks)).Item();
         using var bx = Upload(sx);
         using var bxh = Upload(sxHat);
         using var bfk = Upload(fk);
-        foreach (int block in ReduceBlocks)
-        {
-            using var bloss = Device.Allocate(n);
-            Device.BlurKernelFitForward(bloss, bx, bxh, bfk, n, channels, h, w, block);
-            float[] loss = Device.Download(bloss);
-            // float32 spectra (~√(HW) in size, rounded once), a float32 residual and a float32 sum of C·H·(W/2+1)
-            // positive terms: a relative error of a few 1e-6 of a loss of ~C·H·W/2.
-            AssertClose(perImage, loss, 1e-6, 2e-5, $"per-image loss (block {block})");
-            Assert.That(loss.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(2e-5 * batch + 1e-6), $"batch loss (block {block})");
-        }
+        // float32 spectra (~√(HW) in size, rounded once), a float32 residual and a float32 sum of C·H·(W/2+1)
+        // positive terms: a relative error of a few 1e-6 of a loss of ~C·H·W/2.
+        AssertPerImageLosses(BlurKernelFitLoss.Compute, x, xHat, k, n, channels, h, w, ks,
+            ReduceBlocks, (bloss, block) => Device.BlurKernelFitForward(bloss, bx, bxh, bfk, n, channels, h, w, block), new(1e-6, 2e-5));
     }
 
     [TestCaseSource(nameof(SpectrumCases))]

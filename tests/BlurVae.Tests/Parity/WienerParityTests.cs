@@ -1,3 +1,4 @@
+using BlurVae.Training.SelfTest;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
@@ -70,23 +71,32 @@ public class WienerParityTests
     {
         var (x, xHat, k) = Inputs(n, channels, h, w, ks);
         var (fk, e) = Spectra(x, xHat, k, n, channels, h, w, ks);
-        // Per image: the loss of the one-image batch; together: Σ_i loss[i] / n is the batch loss.
-        var perImage = new float[n];
-        for (int i = 0; i < n; i++)
-            perImage[i] = (float)WienerBlurLoss.Compute(Float64(x, n, channels, h, w).Narrow(0, i, 1), Float64(xHat, n, channels, h, w).Narrow(0, i, 1),
-                                                        Float64(k, n, ks, ks).Narrow(0, i, 1), WienerC).Item();
-        double batch = WienerBlurLoss.Compute(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks), WienerC).Item();
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        foreach (int block in ReduceBlocks)
+        // float32 inputs (E, F_k rounded once) and a float32 sum of C·H·(W/2+1) positive terms in another order:
+        // a relative error far below 1e-5.
+        AssertPerImageLosses((xs, xHats, kernels) => WienerBlurLoss.Compute(xs, xHats, kernels, WienerC), x, xHat, k, n, channels, h, w, ks,
+            ReduceBlocks, (bloss, block) => Device.WienerWeightForward(bloss, bfk, be, n, channels, h, w, WienerC, block), new(1e-7, 1e-5));
+    }
+
+    /// <summary>
+    /// A loss kernel's per-image output against the loss of each image's one-image batch, and Σ_i loss[i] / n against
+    /// the batch loss (<paramref name="loss"/> in float64 on the CPU backend), at every block size.
+    /// </summary>
+    internal static void AssertPerImageLosses(Func<Tensor, Tensor, Tensor, Tensor> loss, float[] x, float[] xHat, float[] k, int n, int channels, int h, int w, int ks,
+        int[] blocks, Action<DeviceMemory, int> launch, Tolerance tolerance)
+    {
+        var perImage = new float[n];
+        for (int i = 0; i < n; i++)
+            perImage[i] = (float)loss(Float64(x, n, channels, h, w).Narrow(0, i, 1), Float64(xHat, n, channels, h, w).Narrow(0, i, 1), Float64(k, n, ks, ks).Narrow(0, i, 1)).Item();
+        double batch = loss(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks)).Item();
+        foreach (int block in blocks)
         {
             using var bloss = Device.Allocate(n);
-            Device.WienerWeightForward(bloss, bfk, be, n, channels, h, w, WienerC, block);
-            float[] loss = Device.Download(bloss);
-            // float32 inputs (E, F_k rounded once) and a float32 sum of C·H·(W/2+1) positive terms in another order:
-            // a relative error far below 1e-5.
-            AssertClose(perImage, loss, 1e-7, 1e-5, $"per-image loss (block {block})");
-            Assert.That(loss.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(1e-5 * batch + 1e-7), $"batch loss (block {block})");
+            launch(bloss, block);
+            float[] values = Device.Download(bloss);
+            AssertClose(perImage, values, tolerance, $"per-image loss (block {block})");
+            Assert.That(values.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(tolerance.Rtol * batch + tolerance.Atol), $"batch loss (block {block})");
         }
     }
 

@@ -6,22 +6,14 @@ namespace BlurVae.Training.Engine.Autograd;
 /// acos(x) elementwise on [−1, 1] (NaN outside, as Math.Acos); backward −1/√(1 − x²), infinite at ±1, which is why
 /// the Watson-DFT phase term shrinks its argument by a factor just below 1. Host-side in double precision.
 /// </summary>
-public sealed class AcosFunction : Function
+public sealed class AcosFunction : HostElementwiseFunction
 {
-    private double[] _x = null!;
+    public static Tensor Forward(Tensor x) => Apply(new AcosFunction(), x);
 
-    public static Tensor Forward(Tensor x)
-    {
-        var xv = x.ToDoubleArray();
-        var y = new double[xv.Length];
-        TensorPrimitives.Acos<double>(xv, y);
-        return new AcosFunction { _x = xv }.Record(Tensor.FromArray(y, x.Shape, x.DType, x.Backend), x);
-    }
+    protected override void Map(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Acos<double>(x, y);
 
-    public override Tensor?[] Backward(Tensor g)
+    protected override void MultiplyByDerivative(ReadOnlySpan<double> x, Span<double> g)
     {
-        var gv = g.ToDoubleArray();
-        for (int i = 0; i < gv.Length; i++) gv[i] *= -1.0 / Math.Sqrt(1.0 - _x[i] * _x[i]);
-        return [Tensor.FromArray(gv, g.Shape, g.DType, g.Backend)];
+        for (int i = 0; i < g.Length; i++) g[i] *= -1.0 / Math.Sqrt(1.0 - x[i] * x[i]);
     }
 }

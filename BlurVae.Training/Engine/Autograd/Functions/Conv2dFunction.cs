@@ -27,12 +27,7 @@ public sealed class Conv2dFunction : Function
     {
         var grads = new Tensor?[Inputs.Length];
         Tensor x = Inputs[0], w = Inputs[1];
-        if (NeedsGrad(0))
-        {
-            var dx = x.EmptyLike();
-            gy.Backend.Conv2dBackwardInput(dx.Buffer, gy.Buffer, w.Buffer, _g);
-            grads[0] = dx;
-        }
+        grads[0] = GradOf(0, dx => gy.Backend.Conv2dBackwardInput(dx, gy.Buffer, w.Buffer, _g));
         bool wantBias = Inputs.Length > 2 && NeedsGrad(2);
         if (NeedsGrad(1) || wantBias)
         {
@@ -82,24 +77,9 @@ public sealed class ConvTranspose2dFunction : Function
     {
         var grads = new Tensor?[Inputs.Length];
         Tensor x = Inputs[0], w = Inputs[1];
-        if (NeedsGrad(0))
-        {
-            var dx = x.EmptyLike();
-            gy.Backend.Conv2dForward(dx.Buffer, gy.Buffer, w.Buffer, null, _g);
-            grads[0] = dx;
-        }
-        if (NeedsGrad(1))
-        {
-            var dw = w.EmptyLike();
-            gy.Backend.Conv2dBackwardWeight(dw.Buffer, null, x.Buffer, gy.Buffer, _g);
-            grads[1] = dw;
-        }
-        if (Inputs.Length > 2 && NeedsGrad(2))
-        {
-            var db = Inputs[2].EmptyLike();
-            gy.Backend.SumTo(db.Buffer, [1, _g.InChannels, 1, 1], gy.Buffer, gy.Shape);
-            grads[2] = db;
-        }
+        grads[0] = GradOf(0, dx => gy.Backend.Conv2dForward(dx, gy.Buffer, w.Buffer, null, _g));
+        grads[1] = GradOf(1, dw => gy.Backend.Conv2dBackwardWeight(dw, null, x.Buffer, gy.Buffer, _g));
+        if (Inputs.Length > 2) grads[2] = GradOf(2, db => gy.Backend.SumTo(db, [1, _g.InChannels, 1, 1], gy.Buffer, gy.Shape));
         return grads;
     }
 }
