@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Device;
 public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryFirstArg = 4;         // out, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
+    private const int ConvGeometryFirstArg = 6;         // out, workspace, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
