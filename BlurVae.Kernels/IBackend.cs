@@ -55,7 +55,11 @@ public interface IBackend
 
     // ---- convolution (Cpu/Conv) ----
     void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g);
-    void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g);
+    /// <summary>
+    /// dx = the backward-input pass of the convolution (the forward of a transposed convolution), plus bias[ci] on
+    /// every plane of input channel ci when <paramref name="bias"/> is given (ConvTranspose2d's bias, in the epilogue).
+    /// </summary>
+    void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null);
     /// <summary>dw (and dbias when given) from dy and x; overwrites.</summary>
     void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g);
 

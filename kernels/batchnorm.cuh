@@ -1,8 +1,12 @@
 // kernels/batchnorm.cuh — batch normalisation over x viewed as [n, c, spatial], statistics per channel over the
 // n·spatial values of that channel, in the arithmetic of CpuBackend.BatchNorm.cs (two-pass variance, running
 // statistics with PyTorch's momentum and the unbiased variance). Launch geometry (Device/GpuDevice.BatchNorm.cs):
-// the training forward and both backwards run one block per channel (grid = c, blockDim.x a multiple of 32);
-// the inference forward is elementwise (grid = CEIL_DIV(n·c·spatial, block)).
+// training runs two-level, two launches each way, grid (chunks, c) both times (blockDim.x a multiple of 32): each
+// channel's M = n·spatial values are cut into `chunks` chunks of `chunk` (the launcher's reduction rule, so that
+// c·chunks reaches two waves of SMs); the *_statistics_kernel writes one partial per (channel, chunk), and the
+// apply kernel merges its channel's partials in chunk order (deterministic, no atomics) and writes its chunk.
+// The inference forward is elementwise (grid = CEIL_DIV(n·c·spatial, block)); the inference backward (evaluation
+// only) still runs one block per channel (grid = c).
 // gamma/beta null mean the identity affine (γ = 1, β = 0); dgamma, dbeta and the running statistics are
 // written only when their pointers are non-null.
 #pragma once
@@ -23,33 +27,63 @@ __device__ __forceinline__ long long batchnorm_offset(int j, int ch, int c, int 
     return ((long long)b * c + ch) * spatial + (j - b * spatial);
 }
 
-// The batch statistics of channel ch, computed by its whole block: the mean, then the centred sum of squares (two
-// passes keep float32 variance accurate). Thread 0 writes save_mean and save_inv_std = 1/sqrt(var + eps) (biased
-// variance) and, when both running pointers are non-null, running = (1 − momentum)·running + momentum·batch
-// (unbiased variance; the launcher rejects n·spatial < 2 in that case, as the CPU backend does). Every thread gets
-// the per-channel affine map z = x·scale + shift that normalises and applies γ, β.
-__device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, float* save_inv_std, const float* x,
-                                                             const float* gamma, const float* beta, float* running_mean,
-                                                             float* running_var, int ch, int n, int c, int spatial, float eps,
-                                                             float momentum, float* scale, float* shift) {
+// The chunk [begin, end) of channel ch's M = n·spatial values that block (blockIdx.x, ch) owns.
+__device__ __forceinline__ void batchnorm_chunk(int count, int chunk, int* begin, int* end) {
+    *begin = blockIdx.x * chunk;
+    *end = min(*begin + chunk, count);
+}
+
+// Forward statistics, first level: block (q, ch) writes its chunk's mean and centred sum of squares (two passes
+// over the chunk keep float32 variance accurate) to partial[(ch·chunks + q)·2 + {0, 1}].
+extern "C" __global__ void __launch_bounds__(1024) batchnorm_forward_statistics_kernel(float* __restrict__ partial, const float* __restrict__ x,
+                                                                                        int n, int c, int spatial, int chunk) {
     __shared__ float scratch[32];
     __shared__ float total;
-    const int count = n * spatial;
+    const int ch = blockIdx.y;
+    int begin, end;
+    batchnorm_chunk(n * spatial, chunk, &begin, &end);
     float s = 0.0f;
-    for (int j = threadIdx.x; j < count; j += blockDim.x) s += x[batchnorm_offset(j, ch, c, spatial)];
-    const float mean = batchnorm_block_sum_all(s, scratch, &total) / (float)count;
-
+    for (int j = begin + threadIdx.x; j < end; j += blockDim.x) s += x[batchnorm_offset(j, ch, c, spatial)];
+    const float mean = batchnorm_block_sum_all(s, scratch, &total) / (float)max(end - begin, 1);
     float sq = 0.0f;
-    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+    for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
         const float d = x[batchnorm_offset(j, ch, c, spatial)] - mean;
         sq += d * d;
     }
-    sq = batchnorm_block_sum_all(sq, scratch, &total);
+    sq = block_reduce_sum(sq, scratch);
+    if (threadIdx.x == 0) {
+        float* out = partial + ((long long)ch * gridDim.x + blockIdx.x) * 2;
+        out[0] = mean;
+        out[1] = sq;
+    }
+}
+
+// Second level of the forward statistics for channel ch, by every thread alike (the partials are few and read as
+// broadcasts): the chunks' (mean, centred sum of squares) merged in chunk order by Chan et al.'s pairwise update
+// (exact for the two-pass statistics of the union, up to rounding). Block (0, ch)'s thread 0 writes save_mean,
+// save_inv_std = 1/sqrt(var + eps) (biased variance) and, when both running pointers are non-null, running =
+// (1 − momentum)·running + momentum·batch (unbiased variance; the launcher rejects M < 2 then, as the CPU backend
+// does). Returns the per-channel affine map z = x·scale + shift that normalises and applies γ, β.
+__device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, float* save_inv_std, const float* partial,
+                                                             const float* gamma, const float* beta, float* running_mean,
+                                                             float* running_var, int ch, int count, int chunk, float eps,
+                                                             float momentum, float* scale, float* shift) {
+    const float* p = partial + (long long)ch * gridDim.x * 2;
+    float mean = 0.0f, sq = 0.0f;
+    int seen = 0;
+    for (int q = 0; q < (int)gridDim.x; q++) {
+        const int len = min(chunk, count - q * chunk);
+        const float delta = p[2 * q] - mean;
+        const int merged = seen + len;
+        mean += delta * ((float)len / (float)merged);
+        sq += p[2 * q + 1] + delta * delta * ((float)seen * (float)len / (float)merged);
+        seen = merged;
+    }
     const float variance = sq / (float)count;
     const float inv_std = 1.0f / sqrtf(variance + eps);
     *scale = gamma == nullptr ? inv_std : gamma[ch] * inv_std;
     *shift = (beta == nullptr ? 0.0f : beta[ch]) - mean * *scale;
-    if (threadIdx.x == 0) {
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
         save_mean[ch] = mean;
         save_inv_std[ch] = inv_std;
         if (running_mean != nullptr && running_var != nullptr) {
@@ -60,30 +94,32 @@ __device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, f
     }
 }
 
-// Training forward of channel ch by its whole block: the batch statistics (batchnorm_channel_statistics), then
+// Training forward of block (q, ch)'s chunk: the channel's statistics (batchnorm_channel_statistics), then
 // z = x·scale + shift, written as y = z or, with LEAKY, y = z for z > 0 and negative_slope·z otherwise.
 template <bool LEAKY>
-__device__ __forceinline__ void batchnorm_forward_channel(float* y, float* save_mean, float* save_inv_std, const float* x,
-                                                          const float* gamma, const float* beta, float* running_mean, float* running_var,
-                                                          int ch, int n, int c, int spatial, float eps, float momentum, float negative_slope) {
+__device__ __forceinline__ void batchnorm_forward_chunk(float* y, float* save_mean, float* save_inv_std, const float* x, const float* partial,
+                                                        const float* gamma, const float* beta, float* running_mean, float* running_var,
+                                                        int n, int c, int spatial, int chunk, float eps, float momentum, float negative_slope) {
+    const int ch = blockIdx.y, count = n * spatial;
     float scale, shift;
-    batchnorm_channel_statistics(save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, &scale, &shift);
-    for (int j = threadIdx.x; j < n * spatial; j += blockDim.x) {
+    batchnorm_channel_statistics(save_mean, save_inv_std, partial, gamma, beta, running_mean, running_var, ch, count, chunk, eps, momentum, &scale, &shift);
+    int begin, end;
+    batchnorm_chunk(count, chunk, &begin, &end);
+    for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
         const long long o = batchnorm_offset(j, ch, c, spatial);
         const float z = x[o] * scale + shift;
         y[o] = !LEAKY || z > 0.0f ? z : negative_slope * z;
     }
 }
 
-// Training forward, one block per channel (batchnorm_forward_channel).
+// Training forward, second launch (batchnorm_forward_chunk), after batchnorm_forward_statistics_kernel.
 extern "C" __global__ void batchnorm_forward_training_kernel(float* __restrict__ y, float* __restrict__ save_mean,
                                                              float* __restrict__ save_inv_std, const float* __restrict__ x,
-                                                             const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                             float* __restrict__ running_mean, float* __restrict__ running_var,
-                                                             int n, int c, int spatial, float eps, float momentum) {
-    const int ch = blockIdx.x;
-    if (ch >= c) return; // uniform over the block
-    batchnorm_forward_channel<false>(y, save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, 0.0f);
+                                                             const float* __restrict__ partial, const float* __restrict__ gamma,
+                                                             const float* __restrict__ beta, float* __restrict__ running_mean,
+                                                             float* __restrict__ running_var, int n, int c, int spatial, int chunk,
+                                                             float eps, float momentum) {
+    batchnorm_forward_chunk<false>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, eps, momentum, 0.0f);
 }
 
 // Inference forward, one thread per element: y = x·scale + shift from the running statistics.
@@ -106,35 +142,58 @@ __device__ __forceinline__ float leaky_relu_gradient(float dy, float y, float ne
     return y > 0.0f ? dy : negative_slope * dy;
 }
 
-// Training backward of channel ch by its whole block. With x̂ = (x − μ)·s, s = save_inv_std, M = n·spatial and
-// g the gradient at the normalised output (dy, or with LEAKY the LeakyReLU gradient of dy at the output y):
-// dβ = Σg, dγ = Σg·x̂, dx = γ·s/M · (M·g − dβ − x̂·dγ). g is recomputed in the second pass instead of stored.
-template <bool LEAKY>
-__device__ __forceinline__ void batchnorm_backward_channel(float* dx, float* dgamma, float* dbeta, const float* dy, const float* y,
-                                                           const float* x, const float* save_mean, const float* save_inv_std,
-                                                           const float* gamma, int ch, int n, int c, int spatial, float negative_slope) {
+// Backward statistics, first level: with x̂ = (x − μ)·s, s = save_inv_std, and g the gradient at the normalised
+// output (dy, or when y is non-null the LeakyReLU gradient of dy at the fused output y), block (q, ch) writes its
+// chunk's Σg and Σg·x̂ to partial[(ch·chunks + q)·2 + {0, 1}].
+extern "C" __global__ void batchnorm_backward_statistics_kernel(float* __restrict__ partial, const float* __restrict__ dy,
+                                                                const float* __restrict__ y, const float* __restrict__ x,
+                                                                const float* __restrict__ save_mean, const float* __restrict__ save_inv_std,
+                                                                int n, int c, int spatial, int chunk, float negative_slope) {
     __shared__ float scratch[32];
     __shared__ float total;
-    const int count = n * spatial;
+    const int ch = blockIdx.y;
     const float mean = save_mean[ch], inv_std = save_inv_std[ch];
-
+    int begin, end;
+    batchnorm_chunk(n * spatial, chunk, &begin, &end);
     float sdy = 0.0f, sdyx = 0.0f;
-    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+    for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
         const long long o = batchnorm_offset(j, ch, c, spatial);
-        const float g = LEAKY ? leaky_relu_gradient(dy[o], y[o], negative_slope) : dy[o];
+        const float g = y != nullptr ? leaky_relu_gradient(dy[o], y[o], negative_slope) : dy[o];
         sdy += g;
         sdyx += g * (x[o] - mean) * inv_std;
     }
     sdy = batchnorm_block_sum_all(sdy, scratch, &total);
-    sdyx = batchnorm_block_sum_all(sdyx, scratch, &total);
+    sdyx = block_reduce_sum(sdyx, scratch);
     if (threadIdx.x == 0) {
+        float* out = partial + ((long long)ch * gridDim.x + blockIdx.x) * 2;
+        out[0] = sdy;
+        out[1] = sdyx;
+    }
+}
+
+// Training backward of block (q, ch)'s chunk: dβ = Σg and dγ = Σg·x̂ from the channel's partials in chunk order
+// (block (0, ch) writes them), then dx = γ·s/M · (M·g − dβ − x̂·dγ), g recomputed instead of stored.
+template <bool LEAKY>
+__device__ __forceinline__ void batchnorm_backward_chunk(float* dx, float* dgamma, float* dbeta, const float* dy, const float* y,
+                                                         const float* x, const float* partial, const float* save_mean, const float* save_inv_std,
+                                                         const float* gamma, int n, int c, int spatial, int chunk, float negative_slope) {
+    const int ch = blockIdx.y, count = n * spatial;
+    const float mean = save_mean[ch], inv_std = save_inv_std[ch];
+    const float* p = partial + (long long)ch * gridDim.x * 2;
+    float sdy = 0.0f, sdyx = 0.0f;
+    for (int q = 0; q < (int)gridDim.x; q++) {
+        sdy += p[2 * q];
+        sdyx += p[2 * q + 1];
+    }
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
         if (dgamma != nullptr) dgamma[ch] = sdyx;
         if (dbeta != nullptr) dbeta[ch] = sdy;
     }
-
     const float m = (float)count;
     const float k = (gamma == nullptr ? 1.0f : gamma[ch]) * inv_std / m;
-    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+    int begin, end;
+    batchnorm_chunk(count, chunk, &begin, &end);
+    for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
         const long long o = batchnorm_offset(j, ch, c, spatial);
         const float g = LEAKY ? leaky_relu_gradient(dy[o], y[o], negative_slope) : dy[o];
         const float xhat = (x[o] - mean) * inv_std;
@@ -142,38 +201,35 @@ __device__ __forceinline__ void batchnorm_backward_channel(float* dx, float* dga
     }
 }
 
-// Training backward, one block per channel (batchnorm_backward_channel).
+// Training backward, second launch (batchnorm_backward_chunk), after batchnorm_backward_statistics_kernel with y null.
 extern "C" __global__ void batchnorm_backward_kernel(float* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta,
-                                                     const float* __restrict__ dy, const float* __restrict__ x,
+                                                     const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ partial,
                                                      const float* __restrict__ save_mean, const float* __restrict__ save_inv_std,
-                                                     const float* __restrict__ gamma, int n, int c, int spatial) {
-    const int ch = blockIdx.x;
-    if (ch >= c) return; // uniform over the block
-    batchnorm_backward_channel<false>(dx, dgamma, dbeta, dy, nullptr, x, save_mean, save_inv_std, gamma, ch, n, c, spatial, 0.0f);
+                                                     const float* __restrict__ gamma, int n, int c, int spatial, int chunk) {
+    batchnorm_backward_chunk<false>(dx, dgamma, dbeta, dy, nullptr, x, partial, save_mean, save_inv_std, gamma, n, c, spatial, chunk, 0.0f);
 }
 
 // ---- BatchNorm → LeakyReLU fused (IBackend.BatchNormLeakyRelu*): the layer pair of architectures A and B -----------
-// in one pass each way, so the normalised value z never goes through memory. Launch as the unfused training kernels.
+// with the normalised value z never in memory. Launched as the unfused training kernels, after the same statistics kernels.
 
-// y = leaky(x·scale + shift) with the batch statistics of batchnorm_forward_training_kernel (saved and running the same).
+// y = leaky(x·scale + shift), after batchnorm_forward_statistics_kernel (saved and running statistics the same).
 extern "C" __global__ void batchnorm_leaky_relu_forward_kernel(float* __restrict__ y, float* __restrict__ save_mean,
                                                                float* __restrict__ save_inv_std, const float* __restrict__ x,
-                                                               const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                               float* __restrict__ running_mean, float* __restrict__ running_var,
-                                                               int n, int c, int spatial, float eps, float momentum, float negative_slope) {
-    const int ch = blockIdx.x;
-    if (ch >= c) return; // uniform over the block
-    batchnorm_forward_channel<true>(y, save_mean, save_inv_std, x, gamma, beta, running_mean, running_var, ch, n, c, spatial, eps, momentum, negative_slope);
+                                                               const float* __restrict__ partial, const float* __restrict__ gamma,
+                                                               const float* __restrict__ beta, float* __restrict__ running_mean,
+                                                               float* __restrict__ running_var, int n, int c, int spatial, int chunk,
+                                                               float eps, float momentum, float negative_slope) {
+    batchnorm_forward_chunk<true>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, eps, momentum, negative_slope);
 }
 
-// The LeakyReLU gradient taken from the forward's output y, then the training backward (batchnorm_backward_channel).
+// The LeakyReLU gradient taken from the forward's output y, then the training backward (batchnorm_backward_chunk),
+// after batchnorm_backward_statistics_kernel with the same y.
 extern "C" __global__ void batchnorm_leaky_relu_backward_kernel(float* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta,
                                                                 const float* __restrict__ dy, const float* __restrict__ y, const float* __restrict__ x,
-                                                                const float* __restrict__ save_mean, const float* __restrict__ save_inv_std,
-                                                                const float* __restrict__ gamma, int n, int c, int spatial, float negative_slope) {
-    const int ch = blockIdx.x;
-    if (ch >= c) return; // uniform over the block
-    batchnorm_backward_channel<true>(dx, dgamma, dbeta, dy, y, x, save_mean, save_inv_std, gamma, ch, n, c, spatial, negative_slope);
+                                                                const float* __restrict__ partial, const float* __restrict__ save_mean,
+                                                                const float* __restrict__ save_inv_std, const float* __restrict__ gamma,
+                                                                int n, int c, int spatial, int chunk, float negative_slope) {
+    batchnorm_backward_chunk<true>(dx, dgamma, dbeta, dy, y, x, partial, save_mean, save_inv_std, gamma, n, c, spatial, chunk, negative_slope);
 }
 
 // Inference backward, one block per channel: the running statistics are constants, so dx = dy·γ·s, and
@@ -209,10 +265,12 @@ extern "C" __global__ void batchnorm_backward_inference_kernel(float* __restrict
 }
 
 #ifdef BLURVAE_HOST_EMULATION
-BLURVAE_HOST_KERNEL(batchnorm_forward_training_kernel)
+BLURVAE_HOST_KERNEL(batchnorm_forward_statistics_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(batchnorm_forward_training_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(batchnorm_forward_inference_kernel)
-BLURVAE_HOST_KERNEL(batchnorm_backward_kernel)
+BLURVAE_HOST_KERNEL(batchnorm_backward_statistics_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(batchnorm_backward_kernel)
 BLURVAE_HOST_KERNEL(batchnorm_backward_inference_kernel)
-BLURVAE_HOST_KERNEL(batchnorm_leaky_relu_forward_kernel)
-BLURVAE_HOST_KERNEL(batchnorm_leaky_relu_backward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(batchnorm_leaky_relu_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(batchnorm_leaky_relu_backward_kernel)
 #endif

@@ -21,6 +21,25 @@ __device__ __forceinline__ float block_reduce_sum(float v, float* scratch) {
     return v;
 }
 
+// Whether this block is the last of `arrivals` blocks to reach this call with the same `counter` (CUDA's
+// threadfence-reduction pattern; how two-level reductions finish in one launch, deterministically): every thread's
+// earlier global writes are fenced before thread 0 draws the block's ticket, and the last block fences again before it
+// reads what the others wrote (through volatile pointers, so not from a stale read-only cache). The last block resets
+// the counter to 0 for the next launch in the stream. Every thread of the block must call it once; the result is
+// uniform over the block.
+__device__ __forceinline__ bool block_is_last_arrival(unsigned* counter, unsigned arrivals) {
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0) {
+        last = atomicAdd(counter, 1u) == arrivals - 1u;
+        if (last) *counter = 0u;
+    }
+    __syncthreads();
+    if (last) __threadfence();
+    return last;
+}
+
 // n / d for a divisor d fixed over a whole launch, as a multiply-high and a shift instead of a divide instruction
 // (Granlund–Montgomery; PyTorch's IntDivider does the same). The launcher precomputes `magic` and `shift`
 // (GpuDevice.FastDivider); exact for 0 ≤ n < 2^31 and 1 ≤ d < 2^31.

@@ -12,8 +12,9 @@
 //   16x128  thin M: 3 output channels (the image head), 1 input channel of a backward input, …
 //   64x32   small M or P: the weight gradient of a 3-channel input (P = Cin·k² = 27), small late layers
 // The launcher (BlurVae.Kernels/Device/GpuDevice.Conv.cs, ConvPlanner.cs) picks tile, maths and split-K per shape.
-// Kernel arguments: out, a, b, bias (forward only, else null), the geometry (n, cin, h, w, cout, kh, kw, stride, pad,
-// oh, ow), splits (1: write the tensor; > 1: write partials, then the *_reduce_kernel), k_per_split, p_stride.
+// Kernel arguments: out, workspace and counters (split-K only, else null), a, b, bias (forward and backward input,
+// else null), the geometry (n, cin, h, w, cout, kh, kw, stride, pad, oh, ow), splits (1: write the tensor; > 1: write
+// partials to the workspace, the tile's last block sums them into the tensor), k_per_split, p_stride.
 // Grid (CEIL_DIV(P, BN), CEIL_DIV(M, BM), phases · splits) with the pass's M and P (backward input: the largest
 // phase's P = N·⌈H/s⌉·⌈W/s⌉, phases = s²); blockDim.x = the tile's THREADS.
 #pragma once
@@ -32,9 +33,10 @@ __device__ __forceinline__ ConvDims conv_dims(int n, int cin, int h, int w, int 
 // forward: out = y, a = w, b = x; backward input: out = dx, a = w, b = dy; backward weight: out = dw, a = dy, b = x.
 #define CONV_GEMM_KERNEL(name, MODE, TILE)                                                                           \
     extern "C" __global__ void __launch_bounds__(TILE::THREADS)                                                    \
-    name(float* __restrict__ out, const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias, \
+    name(float* __restrict__ out, float* __restrict__ workspace, unsigned* __restrict__ counters,                  \
+         const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,                 \
          CONV_GEOMETRY_PARAMS, int splits, int k_per_split, int p_stride) {                                        \
-        conv_gemm<MODE, TILE>(out, a, b, bias, CONV_GEOMETRY, splits, k_per_split, p_stride);                      \
+        conv_gemm<MODE, TILE>(out, workspace, counters, a, b, bias, CONV_GEOMETRY, splits, k_per_split, p_stride); \
     }
 
 typedef ConvSimt<128, 64, 8, 8, 8> ConvFp32Large;
@@ -50,12 +52,7 @@ typedef ConvWmma<64, 32, 16, 2, 2> ConvTf32Small;
     CONV_GEMM_KERNEL(conv2d_##pass##_fp32_64x32_kernel, MODE, ConvFp32Small)  \
     CONV_GEMM_KERNEL(conv2d_##pass##_tf32_128x64_kernel, MODE, ConvTf32Large) \
     CONV_GEMM_KERNEL(conv2d_##pass##_tf32_16x128_kernel, MODE, ConvTf32ThinM) \
-    CONV_GEMM_KERNEL(conv2d_##pass##_tf32_64x32_kernel, MODE, ConvTf32Small)  \
-    extern "C" __global__ void __launch_bounds__(256)                                                              \
-    conv2d_##pass##_reduce_kernel(float* __restrict__ out, const float* __restrict__ partial, const float* __restrict__ bias, \
-                                  CONV_GEOMETRY_PARAMS, int splits, int p_stride) {                                \
-        conv_split_k_reduce<MODE>(out, partial, bias, CONV_GEOMETRY, splits, p_stride);                            \
-    }
+    CONV_GEMM_KERNEL(conv2d_##pass##_tf32_64x32_kernel, MODE, ConvTf32Small)
 
 // y = conv(x, w) + bias: M = Cout, P = N·OH·OW, K = KH·KW·Cin.
 CONV_GEMM_KERNELS(forward, CONV_MODE_FORWARD)
@@ -65,21 +62,6 @@ CONV_GEMM_KERNELS(backward_input, CONV_MODE_BACKWARD_INPUT)
 // K = N·OH·OW (huge while M × P is tiny: the launcher splits K).
 CONV_GEMM_KERNELS(backward_weight, CONV_MODE_BACKWARD_WEIGHT)
 
-// db[co] = Σ_{n, s} dy[n, co, s] for dy[N, Cout, spatial]: one block per channel (grid = Cout), blockDim.x a
-// multiple of 32; each thread walks a strided slice of every image's plane, then the block reduces.
-extern "C" __global__ void __launch_bounds__(1024) conv2d_backward_bias_kernel(float* __restrict__ db, const float* __restrict__ dy, int n, int cout, int spatial) {
-    __shared__ float scratch[32];
-    const int co = blockIdx.x;
-    if (co >= cout) return; // uniform over the block
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) {
-        const float* plane = dy + (i * cout + co) * spatial;
-        for (int q = threadIdx.x; q < spatial; q += blockDim.x) s += plane[q];
-    }
-    s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) db[co] = s;
-}
-
 #ifdef BLURVAE_HOST_EMULATION
 #define CONV_HOST_KERNELS(pass)                              \
     BLURVAE_HOST_KERNEL(conv2d_##pass##_fp32_128x64_kernel)  \
@@ -87,10 +69,8 @@ extern "C" __global__ void __launch_bounds__(1024) conv2d_backward_bias_kernel(f
     BLURVAE_HOST_KERNEL(conv2d_##pass##_fp32_64x32_kernel)   \
     BLURVAE_HOST_KERNEL(conv2d_##pass##_tf32_128x64_kernel)  \
     BLURVAE_HOST_KERNEL(conv2d_##pass##_tf32_16x128_kernel)  \
-    BLURVAE_HOST_KERNEL(conv2d_##pass##_tf32_64x32_kernel)   \
-    BLURVAE_HOST_KERNEL_NO_SYNC(conv2d_##pass##_reduce_kernel)
+    BLURVAE_HOST_KERNEL(conv2d_##pass##_tf32_64x32_kernel)
 CONV_HOST_KERNELS(forward)
 CONV_HOST_KERNELS(backward_input)
 CONV_HOST_KERNELS(backward_weight)
-BLURVAE_HOST_KERNEL(conv2d_backward_bias_kernel)
 #endif

@@ -20,9 +20,11 @@
 // - two maths on the same loaders: SIMT FP32 (each thread a TM × TN register tile) and TF32 tensor cores via WMMA
 //   m16n16k8 (each warp a WM × WN tile of 16 × 16 fragments); tiles are rounded to TF32 once, when staged in shared
 //   memory, so the tensor cores' truncation of the low mantissa bits is a no-op, as in PyTorch/cuDNN's TF32 mode;
-// - split-K: with splits > 1 a block sums only its slice of K and writes a raw partial tile to a workspace
-//   [phase][split][M][p_stride]; conv_split_k_reduce sums the splits in a fixed order (deterministic, no atomics)
-//   and applies the epilogue (scatter, bias). The launcher (GpuDevice.Conv.cs) decides tiles and splits.
+// - split-K in one launch: with splits > 1 a block sums only its slice of K and writes a raw partial tile to a
+//   workspace [phase][split][M][p_stride]; the last of a tile's `splits` blocks to finish (an integer ticket per
+//   tile, CUDA's threadfence-reduction pattern) sums the slices in split order and applies the epilogue (scatter,
+//   bias): the same bits whichever block comes last, no float atomics, no second launch (conv_split_k_fixup).
+//   The launcher (GpuDevice.Conv.cs) decides tiles and splits.
 #pragma once
 
 
@@ -300,11 +302,35 @@ CONV_UNROLL
 template <class C, bool TF32 = C::TF32> struct ConvMathOf { typedef ConvSimtMath<C> type; };
 template <class C> struct ConvMathOf<C, true> { typedef ConvWmmaMath<C> type; };
 
-// One block's tile of C for phase·splits + split = blockIdx.z; every thread of the block must call it (barriers).
-// k_per_split is a multiple of BK (the launcher's split rule).
+// Split-K's reduction, inside the GEMM launch: after a block has written its partial tile, the last of the tile's
+// `splits` blocks (block_is_last_arrival on counters[tile], tile = (phase, blockIdx.y, blockIdx.x)) reads the
+// partial tiles, sums them in split order and writes C[m, p] through the epilogue of MODE (scatter, bias): the same
+// bits whichever block arrives last. Every thread of the block must call it.
 template <int MODE, class C>
-__device__ __forceinline__ void conv_gemm(float* __restrict__ out, const float* __restrict__ a, const float* __restrict__ b,
-                                          const float* __restrict__ bias, const ConvDims& d, int splits, int k_per_split, int p_stride) {
+__device__ __forceinline__ void conv_split_k_fixup(float* __restrict__ out, const float* workspace, unsigned* __restrict__ counters,
+                                                   const float* __restrict__ bias, const ConvGemm& g, int phase, int splits, int p_stride,
+                                                   int m0, int p0) {
+    const unsigned tile = ((unsigned)phase * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;
+    if (!block_is_last_arrival(&counters[tile], (unsigned)splits)) return; // uniform over the block
+    const long long slice = static_cast<long long>(g.M) * p_stride;
+    const volatile float* src = workspace + static_cast<long long>(phase) * splits * slice;
+    for (int e = threadIdx.x; e < C::BM * C::BN; e += C::THREADS) {
+        const int m = m0 + e / C::BN, p = p0 + e % C::BN;
+        if (m >= g.M || p >= g.P) continue;
+        const long long at = static_cast<long long>(m) * p_stride + p;
+        float s = 0.0f;
+        for (int k = 0; k < splits; k++) s += src[k * slice + at];
+        conv_store<MODE>(out, bias, g, m, p, s);
+    }
+}
+
+// One block's tile of C for phase·splits + split = blockIdx.z; every thread of the block must call it (barriers).
+// k_per_split is a multiple of BK (the launcher's split rule); with splits > 1, workspace and counters are
+// conv_split_k_fixup's.
+template <int MODE, class C>
+__device__ __forceinline__ void conv_gemm(float* __restrict__ out, float* __restrict__ workspace, unsigned* __restrict__ counters,
+                                          const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
+                                          const ConvDims& d, int splits, int k_per_split, int p_stride) {
     typedef ConvLoads<MODE, C> L;
     __shared__ __align__(32) ConvShared<C> sm;
     const int phase = blockIdx.z / splits, split = blockIdx.z - phase * splits;
@@ -358,22 +384,6 @@ CONV_UNROLL
     }
 #undef CONV_FETCH
 #undef CONV_STAGE
-    math.template finish<MODE>(out, bias, g, splits, p_stride, m0, p0);
-}
-
-// The second pass of split-K: out = Σ_split partial[phase][split] in split order (deterministic), through the
-// epilogue of MODE (scatter to the tensor, bias). Grid (CEIL_DIV(M·p_stride, blockDim.x), phases).
-template <int MODE>
-__device__ __forceinline__ void conv_split_k_reduce(float* __restrict__ out, const float* __restrict__ partial, const float* __restrict__ bias,
-                                                    const ConvDims& d, int splits, int p_stride) {
-    const ConvGemm g = conv_gemm_setup<MODE>(d, blockIdx.y);
-    const long long idx = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (idx >= static_cast<long long>(g.M) * p_stride) return;
-    const int m = static_cast<int>(idx / p_stride), p = static_cast<int>(idx - static_cast<long long>(m) * p_stride);
-    if (p >= g.P) return;
-    const long long slice = static_cast<long long>(g.M) * p_stride;
-    const float* src = partial + static_cast<long long>(blockIdx.y) * splits * slice + idx;
-    float s = 0.0f;
-    for (int k = 0; k < splits; k++) s += src[k * slice];
-    conv_store<MODE>(out, bias, g, m, p, s);
+    math.template finish<MODE>(splits > 1 ? workspace : out, bias, g, splits, p_stride, m0, p0);
+    if (splits > 1) conv_split_k_fixup<MODE, C>(out, workspace, counters, bias, g, phase, splits, p_stride, m0, p0);
 }

@@ -11,12 +11,15 @@
 // A two-level block reduction of x over its reduced axes (no thread loops over a whole batch, no atomics):
 // block (bx, by) threads, blockIdx.x·bx + threadIdx.x is the output o, and the nr reduced elements of o are cut into
 // gridDim.y chunks of `chunk`; thread row threadIdx.y sums every by-th element of the block's chunk, then the by rows
-// are added by a fixed tree in shared memory (by a power of two), and row 0 writes out[blockIdx.y·ny + o].
-// With one chunk, out is y; with several, sum_to_chunks_kernel adds the chunks in order. The launcher picks
+// are added by a fixed tree in shared memory (by a power of two). With one chunk, row 0 writes y[o]; with several it
+// writes partial[blockIdx.y·ny + o], and the last of the gridDim.y blocks of column blockIdx.x to finish
+// (block_is_last_arrival on counters[blockIdx.x]) adds its outputs' chunks in chunk order into y: one launch,
+// the same bits whichever block arrives last, no float atomics. The launcher picks
 // bx = 32 when the innermost axis is kept (a warp reads 32 adjacent outputs' elements) and bx = 1 when it is reduced
 // (a warp reads 32 adjacent reduced elements). Kept and reduced axes come innermost first (extent, fast_div magic
 // and shift, element stride in x), as broadcast_offsets takes them.
-extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ out, const float* __restrict__ x, int ny, int nr, int chunk,
+extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ y, float* __restrict__ partial, unsigned* __restrict__ counters,
+                                                 const float* __restrict__ x, int ny, int nr, int chunk,
                                                  int kept_rank, int ke0, int ke1, int ke2, unsigned km0, unsigned km1, unsigned km2,
                                                  unsigned ksh0, unsigned ksh1, unsigned ksh2, int kst0, int kst1, int kst2,
                                                  int red_rank, int re0, int re1, int re2, unsigned rm0, unsigned rm1, unsigned rm2,
@@ -46,17 +49,17 @@ extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ out, const 
         if ((int)threadIdx.y < half) rows[t] += rows[t + half * blockDim.x];
         __syncthreads();
     }
-    if (threadIdx.y == 0 && o < ny) out[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
-}
-
-// The second level when sum_to_forward_kernel cut the reduction into `chunks` pieces: y[o] = Σ_c partial[c·ny + o],
-// in chunk order (deterministic); one thread per output, grid = CEIL_DIV(ny, block).
-extern "C" __global__ void sum_to_chunks_kernel(float* __restrict__ y, const float* __restrict__ partial, int ny, int chunks) {
-    const int o = blockIdx.x * blockDim.x + threadIdx.x;
-    if (o >= ny) return;
-    float acc = 0.0f;
-    for (int c = 0; c < chunks; ++c) acc += partial[(long long)c * ny + o];
-    y[o] = acc;
+    const bool writes = threadIdx.y == 0 && o < ny;
+    if (gridDim.y == 1) { // uniform over the grid
+        if (writes) y[o] = rows[threadIdx.x];
+        return;
+    }
+    if (writes) partial[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
+    if (!block_is_last_arrival(&counters[blockIdx.x], gridDim.y) || !writes) return;
+    const volatile float* chunks = partial;
+    float total = 0.0f;
+    for (int c = 0; c < (int)gridDim.y; ++c) total += chunks[(long long)c * ny + o];
+    y[o] = total;
 }
 
 // y = x repeated along its broadcast axes: y has a coalesced shape of `rank` axes given innermost first (extent,
@@ -89,7 +92,6 @@ extern "C" __global__ void copy_axis_slice_kernel(float* __restrict__ dst, const
 
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL(sum_to_forward_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(sum_to_chunks_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(broadcast_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(copy_axis_slice_kernel)
 #endif

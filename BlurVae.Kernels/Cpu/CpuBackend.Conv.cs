@@ -16,11 +16,20 @@ public sealed partial class CpuBackend
         else Conv<double>.Forward(Arr<double>(y), Arr<double>(x), Arr<double>(w), ArrOrNull<double>(bias), g);
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
     {
         ShapeRules.Conv(g, dx, w, dy, null);
-        if (IsF32(dy)) Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g);
-        else Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g);
+        if (bias is not null) ShapeRules.Length(bias, g.InChannels, "bias");
+        if (IsF32(dy))
+        {
+            Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g);
+            if (bias is not null) Conv<float>.AddChannelBias(Arr<float>(dx), Arr<float>(bias), g.N, g.InChannels, g.InH * g.InW);
+        }
+        else
+        {
+            Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g);
+            if (bias is not null) Conv<double>.AddChannelBias(Arr<double>(dx), Arr<double>(bias), g.N, g.InChannels, g.InH * g.InW);
+        }
     }
 
     public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
@@ -253,6 +262,16 @@ public sealed partial class CpuBackend
             var d = y.AsSpan(yOff, length);
             if (bias is null) s.CopyTo(d);
             else TensorPrimitives.Add(s, bias[co], d);
+        }
+
+        // y[n, c, s] += bias[c]: one rounding per element, the same as the device epilogue's v + bias[c].
+        public static void AddChannelBias(T[] y, T[] bias, int n, int c, int spatial)
+        {
+            for (int plane = 0; plane < n * c; plane++)
+            {
+                var span = y.AsSpan(plane * spatial, spatial);
+                TensorPrimitives.Add(span, bias[plane % c], span);
+            }
         }
 
         // dbias[co] = Σ_n Σ_s dy[n, co, s], in a fixed order.

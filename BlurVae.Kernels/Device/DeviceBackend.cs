@@ -166,11 +166,12 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(y, x, w, bias);
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
     {
         ShapeRules.Conv(g, dx, w, dy, null);
-        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g);
-        KeepAlive(dx, dy, w);
+        if (bias is not null) ShapeRules.Length(bias, g.InChannels, "bias");
+        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g, bias: MemOrNull(bias, nameof(bias)));
+        KeepAlive(dx, dy, w, bias);
     }
 
     public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)

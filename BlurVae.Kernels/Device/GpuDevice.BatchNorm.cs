@@ -1,8 +1,10 @@
 using BlurVae.Native;
 namespace BlurVae.Kernels.Device;
 
-// Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: one block per channel for the training
-// forward and both backwards (block size a multiple of 32), one thread per element for the inference forward.
+// Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: training forward and backward are two-level,
+// two launches each over grid (chunks, c) (block size a multiple of 32; chunks by ReductionChunks, so the grid
+// reaches two waves), with the per-(channel, chunk) partials in an uninitialised cached buffer (every one written);
+// one thread per element for the inference forward, one block per channel for the inference backward.
 // Optional buffers (gamma, beta, running statistics, dgamma, dbeta) travel as null device pointers when absent.
 public abstract partial class GpuDevice
 {
@@ -13,9 +15,8 @@ public abstract partial class GpuDevice
     {
         CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize);
         if (c == 0) return;
-        Launch("batchnorm_forward_training_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               y, saveMean, saveInvStd, x, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta), LaunchArg.PointerOrNull(runningMean), LaunchArg.PointerOrNull(runningVar),
-               n, c, spatial, (float)eps, (float)momentum);
+        BatchNormForwardLaunches("batchnorm_forward_training_kernel", y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar,
+                                 n, c, spatial, eps, momentum, null, blockSize);
     }
 
     /// <summary>y = LeakyReLU(BatchNorm(x)) with batch statistics, one launch (as <see cref="BatchNormForwardTraining"/>, then the activation).</summary>
@@ -26,9 +27,41 @@ public abstract partial class GpuDevice
         CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize);
         CheckNegativeSlope(negativeSlope);
         if (c == 0) return;
-        Launch("batchnorm_leaky_relu_forward_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               y, saveMean, saveInvStd, x, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta), LaunchArg.PointerOrNull(runningMean), LaunchArg.PointerOrNull(runningVar),
-               n, c, spatial, (float)eps, (float)momentum, (float)negativeSlope);
+        BatchNormForwardLaunches("batchnorm_leaky_relu_forward_kernel", y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar,
+                                 n, c, spatial, eps, momentum, negativeSlope, blockSize);
+    }
+
+    // The statistics launch, then `apply` (the plain or the fused forward; negativeSlope given for the fused one).
+    private void BatchNormForwardLaunches(string apply, DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
+        DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar,
+        int n, int c, int spatial, double eps, double momentum, double? negativeSlope, int blockSize)
+    {
+        var (grid, chunk) = BatchNormGrid(n, c, spatial, blockSize);
+        using var partial = Allocate(checked(2 * (int)grid.X * c), zeroed: false);
+        Launch("batchnorm_forward_statistics_kernel", grid, new Dim3((uint)blockSize), partial, x, n, c, spatial, chunk);
+        LaunchArg[] args = [y, saveMean, saveInvStd, x, partial, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta),
+                            LaunchArg.PointerOrNull(runningMean), LaunchArg.PointerOrNull(runningVar), n, c, spatial, chunk, (float)eps, (float)momentum];
+        Launch(apply, grid, new Dim3((uint)blockSize), negativeSlope is double slope ? [.. args, (float)slope] : args);
+    }
+
+    // The statistics launch with y (fused: the LeakyReLU gradient from the output) or without, then `apply`.
+    private void BatchNormBackwardLaunches(string apply, DeviceMemory dx, DeviceMemory? dgamma, DeviceMemory? dbeta, DeviceMemory dy, DeviceMemory? y,
+        DeviceMemory x, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory? gamma, int n, int c, int spatial, double negativeSlope, int blockSize)
+    {
+        var (grid, chunk) = BatchNormGrid(n, c, spatial, blockSize);
+        using var partial = Allocate(checked(2 * (int)grid.X * c), zeroed: false);
+        Launch("batchnorm_backward_statistics_kernel", grid, new Dim3((uint)blockSize),
+               partial, dy, LaunchArg.PointerOrNull(y), x, saveMean, saveInvStd, n, c, spatial, chunk, (float)negativeSlope);
+        LaunchArg[] head = [dx, LaunchArg.PointerOrNull(dgamma), LaunchArg.PointerOrNull(dbeta), dy];
+        LaunchArg[] tail = [x, partial, saveMean, saveInvStd, LaunchArg.PointerOrNull(gamma), n, c, spatial, chunk];
+        Launch(apply, grid, new Dim3((uint)blockSize), y is null ? [.. head, .. tail] : [.. head, y, .. tail, (float)negativeSlope]);
+    }
+
+    // Grid (chunks, c) of the two-level training kernels and the chunk length (ReductionChunks over M = n·spatial).
+    private static (Dim3 Grid, int Chunk) BatchNormGrid(int n, int c, int spatial, int blockSize)
+    {
+        var (chunks, chunk) = ReductionChunks(c, n * spatial, blockSize);
+        return (new Dim3((uint)chunks, (uint)c), chunk);
     }
 
     /// <summary>Backward of <see cref="BatchNormLeakyReluForward"/> from its output y and saved statistics; dgamma and dbeta are written when given.</summary>
@@ -39,8 +72,8 @@ public abstract partial class GpuDevice
         CheckBuffer(y, (long)n * c * spatial, nameof(y));
         CheckNegativeSlope(negativeSlope);
         if (c == 0) return;
-        Launch("batchnorm_leaky_relu_backward_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               dx, LaunchArg.PointerOrNull(dgamma), LaunchArg.PointerOrNull(dbeta), dy, y, x, saveMean, saveInvStd, LaunchArg.PointerOrNull(gamma), n, c, spatial, (float)negativeSlope);
+        BatchNormBackwardLaunches("batchnorm_leaky_relu_backward_kernel", dx, dgamma, dbeta, dy, y, x, saveMean, saveInvStd, gamma,
+                                  n, c, spatial, negativeSlope, blockSize);
     }
 
     private void CheckBatchNormTraining(DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
@@ -91,8 +124,8 @@ public abstract partial class GpuDevice
     {
         CheckBatchNormBackward(dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, n, c, spatial, blockSize);
         if (c == 0) return;
-        Launch("batchnorm_backward_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
-               dx, LaunchArg.PointerOrNull(dgamma), LaunchArg.PointerOrNull(dbeta), dy, x, saveMean, saveInvStd, LaunchArg.PointerOrNull(gamma), n, c, spatial);
+        BatchNormBackwardLaunches("batchnorm_backward_kernel", dx, dgamma, dbeta, dy, null, x, saveMean, saveInvStd, gamma,
+                                  n, c, spatial, 0, blockSize);
     }
 
     private void CheckBatchNormBackward(DeviceMemory dx, DeviceMemory? dgamma, DeviceMemory? dbeta, DeviceMemory dy, DeviceMemory x,

@@ -2,7 +2,8 @@ using BlurVae.Native;
 namespace BlurVae.Kernels.Device;
 
 // Launchers of kernels/conv.cuh. Each pass is one implicit-GEMM launch of the kernel ConvAlgorithm names (tile ×
-// maths), grid (⌈P/BN⌉, ⌈M/BM⌉, phases·splits); with split-K a second launch sums the partial slices in a fixed order.
+// maths), grid (⌈P/BN⌉, ⌈M/BM⌉, phases·splits); with split-K the last block of each tile sums the partial slices in
+// a fixed order inside the same launch (a workspace from the cache, a persistent ticket counter per tile).
 // The algorithm per shape comes from Plan: ConvPlanner's heuristic, or on a GPU the fastest candidate, timed once.
 public abstract partial class GpuDevice
 {
@@ -49,12 +50,16 @@ public abstract partial class GpuDevice
         RunConv(ConvPass.Forward, g, y, w, x, bias, algorithm);
     }
 
-    /// <summary>dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput); overwrites dx.</summary>
-    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null)
+    /// <summary>
+    /// dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput), + bias[ci]
+    /// in the epilogue when given (ConvTranspose2d's forward); overwrites dx.
+    /// </summary>
+    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null, DeviceMemory? bias = null)
     {
         CheckConvOperands(g, dx, nameof(dx), dy, nameof(dy), w, nameof(w));
+        if (bias is not null) CheckBuffer(bias, g.InChannels, nameof(bias));
         if (g.InputLength == 0) return;
-        RunConv(ConvPass.BackwardInput, g, dx, w, dy, null, algorithm);
+        RunConv(ConvPass.BackwardInput, g, dx, w, dy, bias, algorithm);
     }
 
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
@@ -65,15 +70,17 @@ public abstract partial class GpuDevice
         RunConv(ConvPass.BackwardWeight, g, dw, dy, x, null, algorithm);
     }
 
-    /// <summary>db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight); one block of <paramref name="blockSize"/> (a multiple of 32) per channel.</summary>
+    /// <summary>
+    /// db[co] = Σ dy[n, co, ·, ·] (the bias part of CpuBackend.Conv2dBackwardWeight): the two-level reduction of
+    /// <see cref="SumToForward"/> over [n, cout, spatial] → [1, cout, 1], so it fills the GPU like every reduction.
+    /// </summary>
     public void Conv2dBackwardBias(DeviceMemory db, DeviceMemory dy, ConvGeometry g, int blockSize = 256)
     {
         CheckConvGeometry(g);
-        CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffer(db, g.OutChannels, nameof(db));
         CheckBuffer(dy, g.OutputLength, nameof(dy));
         if (g.OutChannels == 0) return;
-        Launch("conv2d_backward_bias_kernel", new Dim3((uint)g.OutChannels), new Dim3((uint)blockSize), db, dy, g.N, g.OutChannels, g.OutH * g.OutW);
+        SumToForward(db, [1, g.OutChannels, 1], dy, [g.N, g.OutChannels, g.OutH * g.OutW], blockSize);
     }
 
     /// <summary>The algorithm of a pass at the current precision: cached per shape; the first call plans (and on a GPU times).</summary>
@@ -104,8 +111,8 @@ public abstract partial class GpuDevice
         Run(algorithm); // also after timing, so the output is the chosen algorithm's (deterministic run to run)
     }
 
-    /// <summary>The launch geometry of a pass: the GEMM grid (x, y, z) and the split-K reduction's blocks (0 without split-K).</summary>
-    public static (Dim3 Grid, int Threads, int Splits, int KPerSplit, int ReduceBlocks) ConvLaunch(ConvPass pass, ConvGeometry g, ConvAlgorithm a)
+    /// <summary>The launch geometry of a pass: the GEMM grid (x, y, z), threads per block, split-K slices and K per slice.</summary>
+    public static (Dim3 Grid, int Threads, int Splits, int KPerSplit) ConvLaunch(ConvPass pass, ConvGeometry g, ConvAlgorithm a)
     {
         if (a.Splits < 1) throw new ArgumentOutOfRangeException(nameof(a), a, "splits must be >= 1");
         var (m, p, k, phases) = ConvShapes.Gemm(pass, g);
@@ -113,35 +120,32 @@ public abstract partial class GpuDevice
         int kPerSplit = ConvPlanner.KPerSplit(k, a.Splits, a.Math);
         int splits = Math.Max(1, (k + kPerSplit - 1) / kPerSplit); // slices that hold some K
         var grid = new Dim3((uint)((p + bn - 1) / bn), (uint)((m + bm - 1) / bm), (uint)(phases * splits));
-        int reduce = splits > 1 ? (int)(((long)m * p + ConvReduceThreads - 1) / ConvReduceThreads) * phases : 0;
-        return (grid, ConvShapes.Threads(a.Tile, a.Math), splits, kPerSplit, reduce);
+        return (grid, ConvShapes.Threads(a.Tile, a.Math), splits, kPerSplit);
     }
-
-    private const int ConvReduceThreads = 256; // __launch_bounds__ of conv2d_*_reduce_kernel
 
     private static string ConvLaunchSummary(ConvPass pass, ConvGeometry g, ConvAlgorithm a)
     {
-        var (grid, threads, splits, _, reduce) = ConvLaunch(pass, g, a);
+        var (grid, threads, splits, _) = ConvLaunch(pass, g, a);
         long blocks = (long)grid.X * grid.Y * grid.Z;
-        return $"grid {grid.X}x{grid.Y}x{grid.Z} = {blocks} blocks of {threads}" + (splits > 1 ? $", reduce {reduce} blocks" : "");
+        return $"grid {grid.X}x{grid.Y}x{grid.Z} = {blocks} blocks of {threads}" + (splits > 1 ? $", split-K {splits}" : "");
     }
 
     private void LaunchConv(ConvPass pass, ConvGeometry g, ConvAlgorithm alg, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias)
     {
-        var (grid, threads, splits, kPerSplit, _) = ConvLaunch(pass, g, alg);
+        var (grid, threads, splits, kPerSplit) = ConvLaunch(pass, g, alg);
         var (m, p, _, phases) = ConvShapes.Gemm(pass, g);
         string kernel = ConvShapes.KernelName(pass, alg);
         if (splits == 1)
         {
-            Launch(kernel, grid, new Dim3((uint)threads), [output, a, b, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), 1, kPerSplit, p]);
+            Launch(kernel, grid, new Dim3((uint)threads), [output, LaunchArg.PointerOrNull(null), LaunchArg.PointerOrNull(null), a, b,
+                                                           LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), 1, kPerSplit, p]);
             return;
         }
-        // Partial sums [phase][split][M][P], then the deterministic reduction into the tensor (bias added there).
-        using var partial = Allocate(checked(phases * splits * m * p));
-        Launch(kernel, grid, new Dim3((uint)threads), [partial, a, b, LaunchArg.PointerOrNull(null), .. GeometryArgs(g), splits, kPerSplit, p]);
-        var reduceGrid = new Dim3((uint)(((long)m * p + ConvReduceThreads - 1) / ConvReduceThreads), (uint)phases);
-        Launch($"conv2d_{ConvShapes.PassName(pass)}_reduce_kernel", reduceGrid, new Dim3(ConvReduceThreads),
-            [output, partial, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), splits, p]);
+        // Partial sums [phase][split][M][P]: every (m < M, p < P) of every slice is written before the tile's last
+        // block reads them, so no zero-fill; one ticket counter per output tile of every phase.
+        using var workspace = Allocate(checked(phases * splits * m * p), zeroed: false);
+        var counters = TicketCounters(checked(phases * (int)grid.X * (int)grid.Y));
+        Launch(kernel, grid, new Dim3((uint)threads), [output, workspace, counters, a, b, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), splits, kPerSplit, p]);
     }
 
     private static void CheckConvGeometry(ConvGeometry g)

@@ -3,7 +3,7 @@ using BlurVae.Kernels.Cpu;
 
 namespace BlurVae.Kernels.Device;
 
-// Launchers of sum_to_forward_kernel (+ sum_to_chunks_kernel), broadcast_to_forward_kernel and copy_axis_slice_kernel
+// Launchers of sum_to_forward_kernel, broadcast_to_forward_kernel and copy_axis_slice_kernel
 // (kernels/reduce.cuh).
 public abstract partial class GpuDevice
 {
@@ -14,7 +14,7 @@ public abstract partial class GpuDevice
     /// y = x summed over every axis where yShape has 1 and xShape not; same rank (as CpuBackend.SumTo). A two-level
     /// block reduction (kernels/reduce.cuh): <paramref name="blockSize"/> threads (a power of two ≥ 32) per block, the
     /// reduced elements cut into chunks until the grid has about <see cref="ReductionTargetBlocks"/> blocks, and the
-    /// chunks added in order by a second launch; deterministic.
+    /// chunks added in order by the last block of each column, in the same launch; deterministic.
     /// </summary>
     public void SumToForward(DeviceMemory y, int[] yShape, DeviceMemory x, int[] xShape, int blockSize = 256)
     {
@@ -42,18 +42,28 @@ public abstract partial class GpuDevice
         // 32 reduced elements of one output when it is reduced.
         int bx = reduced[^1] || ny == 1 ? 1 : 32, by = blockSize / bx;
         int outputBlocks = (int)((ny + bx - 1) / bx);
-        // Chunks so that the grid reaches the target, each thread still summing several elements (≥ 4 per row).
-        int chunks = Math.Clamp(Math.Min((ReductionTargetBlocks + outputBlocks - 1) / outputBlocks, (nr + 4 * by - 1) / (4 * by)), 1, 65_535);
-        int chunk = (nr + chunks - 1) / Math.Max(1, chunks);
-        chunks = nr == 0 ? 1 : (nr + chunk - 1) / chunk;
+        var (chunks, chunk) = ReductionChunks(outputBlocks, nr, by);
 
-        using var partial = chunks > 1 ? Allocate(checked(chunks * (int)ny)) : null;
-        var args = new List<LaunchArg>(40) { partial ?? y, x, (int)ny, nr, chunk };
+        // With several chunks: partial sums (every chunk writes all ny outputs, so no zero-fill) and a ticket counter per
+        // block column; the column's last block adds the chunks into y in the same launch.
+        using var partial = chunks > 1 ? Allocate(checked(chunks * (int)ny), zeroed: false) : null;
+        var args = new List<LaunchArg>(40) { y, LaunchArg.PointerOrNull(partial), chunks > 1 ? TicketCounters(outputBlocks) : LaunchArg.NullPointer, x, (int)ny, nr, chunk };
         keptWalk.WriteArgs(args);
         summedWalk.WriteArgs(args);
         Launch("sum_to_forward_kernel", new Dim3((uint)outputBlocks, (uint)chunks), new Dim3((uint)bx, (uint)by), CollectionsMarshal.AsSpan(args));
-        if (partial is not null)
-            Launch("sum_to_chunks_kernel", GridFor((int)ny, 256), new Dim3(256), y, partial, (int)ny, chunks);
+    }
+
+    /// <summary>
+    /// The two-level reduction rule (sum_to, batch norm): the <paramref name="perOutput"/> reduced elements of each of
+    /// <paramref name="outputBlocks"/> blocks' outputs cut into chunks until the grid reaches
+    /// <see cref="ReductionTargetBlocks"/>, each of <paramref name="threads"/> threads per chunk still summing ≥ 4
+    /// elements; returns the chunk count (every chunk non-empty) and the chunk length.
+    /// </summary>
+    private static (int Chunks, int Chunk) ReductionChunks(int outputBlocks, int perOutput, int threads)
+    {
+        int chunks = Math.Clamp(Math.Min((ReductionTargetBlocks + outputBlocks - 1) / outputBlocks, (perOutput + 4 * threads - 1) / (4 * threads)), 1, 65_535);
+        int chunk = (perOutput + chunks - 1) / chunks;
+        return (perOutput == 0 ? 1 : (perOutput + chunk - 1) / chunk, chunk);
     }
 
     /// <summary>Kept or reduced axes sum_to_forward_kernel takes (SUM_TO_MAX_AXES): they alternate after coalescing.</summary>

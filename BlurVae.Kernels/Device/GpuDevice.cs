@@ -246,7 +246,7 @@ public abstract partial class GpuDevice : IDisposable
         CheckBuffer(x, (long)batch * h * w, nameof(x));
         CheckBuffer(c, spectrum, nameof(c));
         if (batch == 0) return;
-        using var scratch = Allocate(checked((int)spectrum));
+        using var scratch = Allocate(checked((int)spectrum), zeroed: false); // overwritten by the copy
         Copy(scratch, 0, c, 0, spectrum);
         _counter.Cufft();
         FftComplexToRealDestroyingInput(x.Pointer, scratch.Pointer, batch, h, w);
@@ -300,5 +300,9 @@ public abstract partial class GpuDevice : IDisposable
             throw new ArgumentException($"{name}: {batch} matrices of {rows}×{cols} (ld {ld}, stride {stride}) from element {offset} need {end} elements; the buffer has {buffer.Length}.", name);
     }
 
-    public virtual void Dispose() => GC.SuppressFinalize(this);
+    public virtual void Dispose()
+    {
+        ReleaseTicketCounters();
+        GC.SuppressFinalize(this);
+    }
 }

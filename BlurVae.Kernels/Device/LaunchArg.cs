@@ -21,6 +21,9 @@ public readonly struct LaunchArg
     /// <summary>A null device pointer: what a kernel takes for an absent optional buffer (no bias, no running statistics).</summary>
     public static LaunchArg NullPointer => new(0, sizeof(ulong));
 
+    /// <summary>A raw device address (a device's own workspace, not a <see cref="DeviceMemory"/>).</summary>
+    internal static LaunchArg Pointer(ulong address) => new(address, sizeof(ulong));
+
     /// <summary>The buffer's device pointer, or <see cref="NullPointer"/> when the buffer is absent.</summary>
     public static LaunchArg PointerOrNull(DeviceMemory? buffer) => buffer is null ? NullPointer : buffer;
     public static implicit operator LaunchArg(int value) => new((uint)value, sizeof(int));

@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Device;
 public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryFirstArg = 4;         // out, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
+    private const int ConvGeometryFirstArg = 6;         // out, workspace, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
@@ -99,8 +99,13 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
     {
         _library.Launch(kernel, grid, block, args, sizes, count, checkOnly: true);
-        Record(new StreamRecord(StreamOpKind.Launch, kernel, grid, block, ConvFlops(kernel, args, count), BytesReferenced(args, sizes, count)));
+        Record(new StreamRecord(StreamOpKind.Launch, kernel, grid, block, ConvFlops(kernel, args, count), BytesReferenced(args, sizes, count),
+            ConvSplits(kernel, args, count)));
     }
+
+    // The `splits` argument of a convolution GEMM (after out, a, b, bias and the 11 geometry values); 1 for other kernels.
+    private static int ConvSplits(string kernel, void** args, int count) =>
+        ConvGemmKernel().IsMatch(kernel) && count > ConvGeometryFirstArg + 11 ? *(int*)args[ConvGeometryFirstArg + 11] : 1;
 
     /// <summary>
     /// 2·N·Cout·OH·OW·Cin·KH·KW, the useful multiply-adds of a convolution pass (structural zeros and split-K slices

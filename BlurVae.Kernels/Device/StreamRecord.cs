@@ -6,9 +6,10 @@ public enum StreamOpKind { Launch, Cublas, Cufft, Memset, Copy }
 
 /// <summary>
 /// One operation a <see cref="RecordingDevice"/> saw: its kind, name (the kernel's, or the library call's), launch
-/// geometry (kernels only) and an estimate of its FLOPs and the bytes it moves to or from device memory.
+/// geometry (kernels only), an estimate of its FLOPs and the bytes it moves to or from device memory, and its split-K
+/// slices (a convolution GEMM writing partial sums that a second, deterministic pass adds; 1 for everything else).
 /// </summary>
-public readonly record struct StreamRecord(StreamOpKind Kind, string Name, Dim3 Grid, Dim3 Block, double Flops, double Bytes)
+public readonly record struct StreamRecord(StreamOpKind Kind, string Name, Dim3 Grid, Dim3 Block, double Flops, double Bytes, int Splits = 1)
 {
     /// <summary>Blocks of a kernel launch; 0 for library calls, memsets and copies (their geometry is the library's).</summary>
     public long Blocks => Kind == StreamOpKind.Launch ? (long)Grid.X * Grid.Y * Grid.Z : 0;

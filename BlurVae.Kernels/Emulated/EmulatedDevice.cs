@@ -51,8 +51,8 @@ public sealed unsafe class EmulatedDevice : GpuDevice
 
     public override void Dispose()
     {
+        base.Dispose(); // returns the device's workspaces to the cache first
         ReleaseCache();
-        base.Dispose();
     }
 
     protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using BlurVae.Kernels;
 using BlurVae.Kernels.Device;
 
 namespace BlurVae.Training.Benchmarks;
@@ -8,8 +9,12 @@ namespace BlurVae.Training.Benchmarks;
 /// What `blurvae profile` prints and writes: the per-step structure of the last measured step (every measured step
 /// is kept in the JSON, with whether they agree), launches by kernel, the launches with fewer than two waves of
 /// blocks on the target GPU, and a roofline lower bound of the step's time there, labelled as the estimate it is.
+/// Every launch gets its own estimate (<see cref="EstimateMicroseconds"/>, at the convolutions' <paramref name="precision"/>);
+/// a launch of at least <see cref="LongLaunchMicroseconds"/> is "long", and a long launch should fill two waves or
+/// split K (<see cref="LongUnderTwoWavesLaunches"/>, the structure target of docs/benchmarks.md).
 /// </summary>
-public sealed class ProfileReport(string name, string description, GpuSpec gpu, int warmup, IReadOnlyList<ProfiledStep> steps)
+public sealed class ProfileReport(string name, string description, GpuSpec gpu, int warmup, IReadOnlyList<ProfiledStep> steps,
+                                  MathPrecision precision = MathPrecision.Tf32)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -18,6 +23,21 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
     public GpuSpec Gpu { get; } = gpu;
     public int Warmup { get; } = warmup;
     public IReadOnlyList<ProfiledStep> Steps { get; } = steps;
+    public MathPrecision Precision { get; } = precision;
+
+    /// <summary>
+    /// Where a launch stops being "a few microseconds": a kernel launch costs ≈ 2–4 µs of issue and ramp on a GPU
+    /// whatever its grid, so a launch whose roofline estimate is under this is bound by that overhead, not by how many
+    /// SMs its grid fills, and a wider grid would not shorten it.
+    /// </summary>
+    public const double LongLaunchMicroseconds = 5.0;
+
+    /// <summary>The roofline estimate of one operation on the target GPU, in µs (a lower bound; FLOPs at the precision's peak).</summary>
+    public double EstimateMicroseconds(StreamRecord r) => r.RooflineSeconds(Gpu, Precision == MathPrecision.Tf32) * 1e6;
+
+    /// <summary>Long launches (≥ <see cref="LongLaunchMicroseconds"/>) under two waves that do not split K: the ones the target forbids.</summary>
+    public IReadOnlyList<StreamRecord> LongUnderTwoWavesLaunches =>
+        Step.Records.Where(r => UnderTwoWaves(r) && r.Splits == 1 && EstimateMicroseconds(r) >= LongLaunchMicroseconds).ToList();
 
     /// <summary>The last measured step: after the most warm-up, so the steady state.</summary>
     public ProfiledStep Step => Steps[^1];
@@ -78,10 +98,12 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
         }
         var few = UnderTwoWavesLaunches;
         o.WriteLine();
-        o.WriteLine($"launches under two waves (< {Gpu.TwoWaves} blocks on {Gpu.Sms} SMs): {few.Count} of {c.Launches}");
-        foreach (var r in few.OrderByDescending(r => r.Flops).ThenByDescending(r => r.Bytes).Take(15))
-            o.WriteLine(string.Create(Inv, $"  {r.Name,-40} grid {r.Grid.X}×{r.Grid.Y}×{r.Grid.Z} block {r.Block.X}×{r.Block.Y}×{r.Block.Z}: {r.Blocks} blocks, {r.Flops / 1e9:F3} GFLOP, {r.Bytes / 1e6:F1} MB"));
-        if (few.Count > 15) o.WriteLine($"  … {few.Count - 15} more (all in the JSON)");
+        var longFew = LongUnderTwoWavesLaunches;
+        o.WriteLine($"launches under two waves (< {Gpu.TwoWaves} blocks on {Gpu.Sms} SMs): {few.Count} of {c.Launches}; " +
+                    string.Create(Inv, $"of them estimated at ≥ {LongLaunchMicroseconds} µs ({Precision.Name()}) and not split-K: {longFew.Count}"));
+        foreach (var r in few.OrderByDescending(EstimateMicroseconds).Take(15))
+            o.WriteLine(string.Create(Inv, $"  {r.Name,-40} grid {r.Grid.X}×{r.Grid.Y}×{r.Grid.Z} block {r.Block.X}×{r.Block.Y}×{r.Block.Z}: {r.Blocks} blocks{(r.Splits > 1 ? $" (split-K {r.Splits})" : "")}, {r.Flops / 1e9:F3} GFLOP, {r.Bytes / 1e6:F1} MB, ≈ {EstimateMicroseconds(r):F1} µs"));
+        if (few.Count > 15) o.WriteLine($"  … {few.Count - 15} more (all in the JSON, with every operation of the step in order)");
         o.WriteLine();
         o.WriteLine(string.Create(Inv, $"roofline lower bound on {Gpu.Name}: {RooflineMs(true):F3} ms per step with TF32 tensor cores ({Gpu.Tf32TensorTflops} TFLOP/s), {RooflineMs(false):F3} ms in FP32 SIMT ({Gpu.Fp32Tflops} TFLOP/s), {Gpu.MemoryTBps} TB/s; {Flops / 1e9:F2} GFLOP, {Bytes / 1e9:F3} GB"));
         o.WriteLine($"  ({EstimateLabel})");
@@ -104,18 +126,18 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
         json["steps"] = Steps.Count;
         json["stable"] = Stable;
         json["host_ms_per_step"] = Step.HostMs;
+        json["precision"] = Precision.Name();
         json["launches_under_two_waves"] = UnderTwoWavesLaunches.Count;
+        json["long_launch_us"] = LongLaunchMicroseconds;
+        json["long_launches_under_two_waves"] = LongUnderTwoWavesLaunches.Count;
         json["operations"] = new JsonArray(ByName.Select(s => (JsonNode)new JsonObject
         {
             ["name"] = s.Name, ["kind"] = s.Kind.ToString().ToLowerInvariant(), ["count"] = s.Count,
             ["blocks_min"] = s.BlocksMin, ["blocks_max"] = s.BlocksMax, ["threads_per_block"] = s.ThreadsPerBlock,
             ["flops"] = s.Flops, ["bytes"] = s.Bytes, ["under_two_waves"] = s.UnderTwoWaves,
         }).ToArray());
-        json["under_two_waves"] = new JsonArray(UnderTwoWavesLaunches.Select(r => (JsonNode)new JsonObject
-        {
-            ["name"] = r.Name, ["grid"] = new JsonArray(r.Grid.X, r.Grid.Y, r.Grid.Z), ["block"] = new JsonArray(r.Block.X, r.Block.Y, r.Block.Z),
-            ["blocks"] = r.Blocks, ["flops"] = r.Flops, ["bytes"] = r.Bytes,
-        }).ToArray());
+        json["under_two_waves"] = new JsonArray(UnderTwoWavesLaunches.Select(RecordJson).ToArray());
+        json["records"] = new JsonArray(Step.Records.Select(RecordJson).ToArray());
         json["roofline"] = new JsonObject
         {
             ["estimate"] = true, ["label"] = EstimateLabel, ["tf32_tensor_ms"] = RooflineMs(true), ["fp32_simt_ms"] = RooflineMs(false),
@@ -124,6 +146,13 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
         json["per_step"] = new JsonArray(Steps.Select(s => (JsonNode)CountsJson(s.Counts)).ToArray());
         return json;
     }
+
+    private JsonNode RecordJson(StreamRecord r) => new JsonObject
+    {
+        ["name"] = r.Name, ["kind"] = r.Kind.ToString().ToLowerInvariant(), ["grid"] = new JsonArray(r.Grid.X, r.Grid.Y, r.Grid.Z),
+        ["block"] = new JsonArray(r.Block.X, r.Block.Y, r.Block.Z), ["blocks"] = r.Blocks, ["splits"] = r.Splits,
+        ["flops"] = r.Flops, ["bytes"] = r.Bytes, ["estimate_us"] = EstimateMicroseconds(r),
+    };
 
     private static JsonObject CountsJson(DeviceCounts c)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlurVae.Kernels;
 using BlurVae.Kernels.Device;
 
 namespace BlurVae.Training.Benchmarks;
@@ -15,10 +16,13 @@ namespace BlurVae.Training.Benchmarks;
 /// </summary>
 public static class StepProfile
 {
-    /// <summary>The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>.</summary>
-    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1)
+    /// <summary>
+    /// The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>, with the
+    /// convolutions at <paramref name="precision"/> (tf32 by default, as `train` and `bench` run on a GPU).
+    /// </summary>
+    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1, MathPrecision precision = MathPrecision.Tf32)
     {
-        var device = new RecordingDevice(gpu);
+        var device = new RecordingDevice(gpu) { Precision = precision };
         var runner = new OursRunner(config, new RecordingBackend(device), seed);
         return Measure(device, runner.Step, warmup, steps, config.Name, config.Describe());
     }
@@ -44,7 +48,7 @@ public static class StepProfile
             double hostMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             measured.Add(new ProfiledStep(device.Counts.Minus(before), device.RecordsSince(first), hostMs));
         }
-        return new ProfileReport(name, description, device.Target, warmup, measured);
+        return new ProfileReport(name, description, device.Target, warmup, measured, device.Precision);
     }
 
     // Frees a device's deferred releases (a GPU queues frees from finalizer threads); no collection is forced.

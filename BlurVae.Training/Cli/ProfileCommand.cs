@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BlurVae.Kernels;
 using BlurVae.Kernels.Device;
 using BlurVae.Training.Benchmarks;
 
@@ -19,11 +20,13 @@ internal static class ProfileCommand
         var warmup = new Option<int>("--warmup") { Description = "Uncounted steps first (the first step allocates what later steps reuse)", DefaultValueFactory = _ => 2 };
         var steps = new Option<int>("--steps") { Description = "Counted steps; the last is reported, every one is in the JSON", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and data", DefaultValueFactory = _ => 1 };
+        var precision = new Option<string>("--precision") { Description = "Maths of the convolutions counted: tf32 (tensor cores, the default on GPUs) or fp32 (SIMT)", DefaultValueFactory = _ => MathPrecisions.Names[0] };
+        precision.AcceptOnlyFromAmong(MathPrecisions.Names);
         var json = new Option<FileInfo?>("--json") { Description = "Write the counts, per-kernel detail and estimate as JSON here (with --config all: one file per configuration, the name suffixed)" };
 
         var command = new Command("profile",
             "Count the stream operations of one training step on the CUDA code path without a GPU: every launch checked as on the device, nothing computed. Per step after warm-up: launches by kernel, cuBLAS and cuFFT calls, memsets, copies, host syncs, device allocations, launches under two waves of SMs, and a roofline lower bound (an estimate).");
-        foreach (var o in new Option[] { config, gpu, warmup, steps, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { config, gpu, warmup, steps, seed, precision, json }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
             var configs = BenchConfig.Select(r.GetValue(config)!);
@@ -33,7 +36,7 @@ internal static class ProfileCommand
             if (s < 1) throw new ArgumentException($"--steps must be >= 1 (got {s}).");
             foreach (var c in configs)
             {
-                var report = StepProfile.Run(c, target, w, s, r.GetValue(seed));
+                var report = StepProfile.Run(c, target, w, s, r.GetValue(seed), MathPrecisions.Parse(r.GetValue(precision)!));
                 report.WriteText(Console.Out);
                 if (r.GetValue(json) is FileInfo j)
                 {

@@ -63,6 +63,9 @@ public static partial class BackendParity
         h.Check("conv2d.backward_input", sizes,
             [Out("dx", Garbage(h, xLen), convTol(g.OutChannels * g.KernelH * g.KernelW)), In("dy", dy), In("w", w)],
             (b, o) => b.Conv2dBackwardInput(o["dx"], o["dy"], o["w"], g));
+        h.Check("conv2d.backward_input+bias", sizes,
+            [Out("dx", Garbage(h, xLen), convTol(g.OutChannels * g.KernelH * g.KernelW)), In("dy", dy), In("w", w), In("bias", h.Uniform(g.InChannels))],
+            (b, o) => b.Conv2dBackwardInput(o["dx"], o["dy"], o["w"], g, o["bias"]));
         var weightTol = convTol(g.N * g.OutH * g.OutW);
         h.Check("conv2d.backward_weight", sizes, [Out("dw", Garbage(h, wLen), weightTol), In("dy", dy), In("x", x)],
             (b, o) => b.Conv2dBackwardWeight(o["dw"], null, o["dy"], o["x"], g));

@@ -236,6 +236,9 @@ inline float atomicAdd(float* address, float val) {
 inline int atomicAdd(int* address, int val) { return __atomic_fetch_add(address, val, __ATOMIC_RELAXED); }
 inline unsigned atomicAdd(unsigned* address, unsigned val) { return __atomic_fetch_add(address, val, __ATOMIC_RELAXED); }
 
+// A full fence: the host threads that run blocks see each other's writes in CUDA's __threadfence order.
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
 inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 inline float __expf(float x) { return expf(x); }
 inline float __logf(float x) { return logf(x); }

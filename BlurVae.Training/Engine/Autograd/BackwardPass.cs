@@ -110,7 +110,8 @@ public static class BackwardPass
 
     /// <summary>
     /// grad += g. The first gradient is kept as given, and it may be shared with another tensor (Add passes its
-    /// gradient through to both inputs), so the first accumulation copies before writing; later ones add in place.
+    /// gradient through to both inputs), so the first accumulation writes grad + g to a new buffer (one add, not a
+    /// copy and then an in-place add: the same sum bit for bit); later ones add in place.
     /// A gradient buffer this pass made is held by whoever keeps it and released when the last holder lets go.
     /// </summary>
     private static void AddInto(ref Held grad, Tensor g, Pass pass)
@@ -125,10 +126,13 @@ public static class BackwardPass
         }
         if (!grad.Owned)
         {
-            var copy = grad.Grad.Clone();
+            var sum = grad.Grad.EmptyLike();
+            int[] shape = grad.Grad.Shape;
+            sum.Backend.BinaryForward(BinaryOp.Add, sum.Buffer, shape, grad.Grad.Buffer, shape, g.Buffer, shape);
             if (grad.IsHeld) grad.Grad.Buffer.Drop();
-            copy.Buffer.Hold();
-            grad = new Held { Grad = copy, Owned = true, IsHeld = true };
+            sum.Buffer.Hold();
+            grad = new Held { Grad = sum, Owned = true, IsHeld = true };
+            return;
         }
         grad.Grad.Backend.Axpby(grad.Grad.Buffer, 1.0, g.Buffer, 1.0);
     }

@@ -12,8 +12,9 @@ public class BatchNormLeakyReluParityTests
 {
     private const double Eps = 1e-5, Momentum = 0.1, Slope = 0.2;
 
-    // (n, c, spatial): one value per image and channel, odd sizes, and one image with a long spatial axis.
-    private static readonly int[][] Shapes = [[2, 3, 1], [3, 5, 7], [3, 17, 33], [1, 4, 1000]];
+    // (n, c, spatial): one value per image and channel, odd sizes, and one image with a long spatial axis; [1, 4, 1000]
+    // and [5, 3, 61] cut each channel into several chunks (a short last one) at the smaller block sizes.
+    private static readonly int[][] Shapes = [[2, 3, 1], [3, 5, 7], [3, 17, 33], [1, 4, 1000], [5, 3, 61]];
 
     private static readonly int[] Blocks = [32, 96, 256];
 

@@ -10,8 +10,9 @@ public class BatchNormParityTests
     private const double Eps = 1e-5, Momentum = 0.1;
 
     // (n, c, spatial): one value per image per channel, odd sizes, channels not a multiple of anything, and n = 1
-    // with a long spatial axis (training statistics from a single image).
-    private static readonly int[][] Shapes = [[2, 3, 1], [3, 5, 7], [3, 17, 33], [1, 4, 1000]];
+    // with a long spatial axis (training statistics from a single image); [1, 4, 1000] and [5, 3, 61] cut each channel
+    // into several chunks (a short last one) at the smaller block sizes, so the partials are merged.
+    private static readonly int[][] Shapes = [[2, 3, 1], [3, 5, 7], [3, 17, 33], [1, 4, 1000], [5, 3, 61]];
 
     // 96: a block of three warps, so the second stage of the block reduction sees a count of warps that is not a power
     // of two. 1024 (32 warps, the most a block holds) is slow to emulate, so FullBlocksMatchTheCpuBackend runs it on two shapes.

@@ -64,14 +64,16 @@ public class Conv2dParityTests
     [Test, Combinatorial]
     public void BackwardInput([ValueSource(nameof(Geometries))] ConvGeometry g, [ValueSource(nameof(Algorithms))] ConvAlgorithm a)
     {
+        bool withBias = a.Splits == 1 ^ g.N % 2 == 1; // ConvTranspose2d's bias through both epilogues, the other half of the cases
         int seed = g.GetHashCode() ^ a.GetHashCode() * 37;
-        float[] dy = Uniform(seed, g.OutputLength), w = Uniform(seed + 1, g.WeightLength);
-        float[] expected = OnCpu(b => CpuBackend.Instance.Conv2dBackwardInput(b[0], b[1], b[2], g),
-                                 Uniform(seed + 2, g.InputLength), dy, w)[0];
+        float[] dy = Uniform(seed, g.OutputLength), w = Uniform(seed + 1, g.WeightLength), bias = Uniform(seed + 4, g.InChannels);
+        float[] expected = OnCpu(b => CpuBackend.Instance.Conv2dBackwardInput(b[0], b[1], b[2], g, withBias ? b[3] : null),
+                                 Uniform(seed + 2, g.InputLength), dy, w, bias)[0];
         using var bdx = Upload(Uniform(seed + 3, g.InputLength)); // every phase must overwrite its pixels
         using var bdy = Upload(dy);
         using var bw = Upload(w);
-        Device.Conv2dBackwardInput(bdx, bdy, bw, g, a);
+        using var bb = Upload(bias);
+        Device.Conv2dBackwardInput(bdx, bdy, bw, g, a, withBias ? bb : null);
         AssertClose(expected, Device.Download(bdx), Tol(a.Math, g.OutChannels * g.KernelH * g.KernelW), $"dx ({a})");
     }
 
@@ -119,6 +121,28 @@ public class Conv2dParityTests
         AssertClose(cpu[1], Device.Download(bdb), Tol(MathPrecision.Fp32, g.N * g.OutH * g.OutW), "db");
     }
 
+    // Split-K finishes in the launch by tickets (block_is_last_arrival) that the last block resets: a second launch of
+    // the same shape must find them at zero, and the last block's sum in split order gives the same bits every time.
+    [Test]
+    public void SplitKTicketsAreResetForTheNextLaunch()
+    {
+        var g = ConvGeometry.ForConv(4, 5, 15, 13, 6, 3, 3, 1, 1);
+        var a = new ConvAlgorithm(ConvTile.Small, MathPrecision.Fp32, 3);
+        Assert.That(GpuDevice.ConvLaunch(ConvPass.BackwardWeight, g, a).Splits, Is.GreaterThan(1));
+        float[] dy = Uniform(11, g.OutputLength), x = Uniform(12, g.InputLength);
+        using var bdy = Upload(dy);
+        using var bx = Upload(x);
+        float[]? first = null;
+        for (int run = 0; run < 3; run++)
+        {
+            using var bdw = Upload(Uniform(13 + run, g.WeightLength));
+            Device.Conv2dBackwardWeight(bdw, bdy, bx, g, a);
+            float[] dw = Device.Download(bdw);
+            if (first is null) first = dw;
+            else Assert.That(dw, Is.EqualTo(first), $"run {run}");
+        }
+    }
+
     [Test]
     public void RejectsBadAlgorithmsAndShortBuffers()
     {
@@ -129,7 +153,7 @@ public class Conv2dParityTests
         using var shortW = Device.Allocate(g.WeightLength - 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.Conv2dForward(y, x, w, null, g, new ConvAlgorithm(ConvTile.Small, MathPrecision.Fp32, 0)));
         Assert.Throws<ArgumentException>(() => Device.Conv2dBackwardWeight(shortW, y, x, g));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.Conv2dBackwardBias(w, y, g, 48));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.Conv2dBackwardBias(w, y, g, 48)); // the reduction's blocks are powers of two
         // An output size that the input does not produce would make the kernels read past x.
         Assert.Throws<ArgumentException>(() => Device.Conv2dForward(y, x, w, null, g with { OutH = 6 }));
     }

@@ -26,12 +26,12 @@ public class ConvPlannerTests
                 foreach (var math in new[] { MathPrecision.Tf32, MathPrecision.Fp32 })
                 {
                     var a = ConvPlanner.Heuristic(pass, g, math, sms);
-                    var (grid, threads, splits, kPerSplit, reduce) = GpuDevice.ConvLaunch(pass, g, a);
+                    var (grid, threads, splits, kPerSplit) = GpuDevice.ConvLaunch(pass, g, a);
                     long blocks = (long)grid.X * grid.Y * grid.Z;
                     var (m, p, k, phases) = ConvShapes.Gemm(pass, g);
                     if (math == MathPrecision.Tf32)
                         TestContext.Out.WriteLine($"{name,-22} {pass,-14} M={m,4} P={p,7} K={k,6} x{phases}: {a,-24} grid {grid.X}x{grid.Y}x{grid.Z} = {blocks,5} blocks" +
-                                                  $"{(reduce > 0 ? $" + reduce {reduce}" : "")}, {2.0 * ConvShapes.MultiplyAdds(g) / 1e9:F2} GFLOP");
+                                                  $"{(splits > 1 ? $" (split-K {splits})" : "")}, {2.0 * ConvShapes.MultiplyAdds(g) / 1e9:F2} GFLOP");
                     Assert.That(blocks >= 2 * sms || splits > 1 || (long)k <= MinKForSplit(math), Is.True,
                         $"{name} {pass} {a}: {blocks} blocks, K = {k}");
                     Assert.That(kPerSplit % ConvShapes.TileK(math), Is.Zero);

@@ -19,7 +19,7 @@ public class RestrictAliasTests
         Assert.That(axpby[0], Is.EqualTo(new KernelSignatures.Parameter("y", IsPointer: true, IsRestrict: true, IsConst: false)));
         Assert.That(axpby[1], Is.EqualTo(new KernelSignatures.Parameter("x", IsPointer: true, IsRestrict: true, IsConst: true)));
         Assert.That(axpby[2].IsPointer, Is.False);
-        Assert.That(KernelSignatures.Of("conv2d_backward_bias_kernel")!.Select(p => p.Name), Is.EqualTo(new[] { "db", "dy", "n", "cout", "spatial" }),
+        Assert.That(KernelSignatures.Of("batchnorm_forward_statistics_kernel")!.Select(p => p.Name), Is.EqualTo(new[] { "partial", "x", "n", "c", "spatial", "chunk" }),
             "declared with __launch_bounds__ before the name");
     }
 

@@ -29,7 +29,7 @@ public class BackendParityTests
         [nameof(IBackend.CopyAxisSlice)] = new(@"^copy_axis_slice"),
         [nameof(IBackend.Gemm)] = new(@"^gemm$"),
         [nameof(IBackend.Conv2dForward)] = new(@"^conv2d\.forward"),
-        [nameof(IBackend.Conv2dBackwardInput)] = new(@"^conv2d\.backward_input$"),
+        [nameof(IBackend.Conv2dBackwardInput)] = new(@"^conv2d\.backward_input"),
         [nameof(IBackend.Conv2dBackwardWeight)] = new(@"^conv2d\.backward_weight"),
         [nameof(IBackend.BatchNormForwardTraining)] = new(@"^batchnorm\.forward_training$"),
         [nameof(IBackend.BatchNormForwardInference)] = new(@"^batchnorm\.forward_inference$"),

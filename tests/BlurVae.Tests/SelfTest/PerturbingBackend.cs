@@ -122,9 +122,9 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Conv2dForward), y);
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
     {
-        Cpu.Conv2dBackwardInput(In(dx), In(dy), In(w), g);
+        Cpu.Conv2dBackwardInput(In(dx), In(dy), In(w), g, InOrNull(bias));
         After(nameof(Conv2dBackwardInput), dx);
     }
 

@@ -60,15 +60,7 @@ public sealed class ConvTranspose2dFunction : Function
         var g = ConvGeometry.ForTransposed(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[1], weight.Shape[2], weight.Shape[3], stride, padding, outputPadding);
         int[] yShape = [g.N, g.InChannels, g.InH, g.InW];
         var y = Tensor.Empty(yShape, x.DType, x.Backend);
-        x.Backend.Conv2dBackwardInput(y.Buffer, x.Buffer, weight.Buffer, g);
-        if (bias is not null)
-        {
-            // Into a new buffer: the kernels' arguments are __restrict__, so y may not be both input and output.
-            var withBias = Tensor.Empty(yShape, x.DType, x.Backend);
-            x.Backend.BinaryForward(BinaryOp.Add, withBias.Buffer, yShape, y.Buffer, yShape, bias.Buffer, [1, g.InChannels, 1, 1]);
-            y.Release(); // a forward's temporary: the autograd tracks only what a node records, so return it now
-            y = withBias;
-        }
+        x.Backend.Conv2dBackwardInput(y.Buffer, x.Buffer, weight.Buffer, g, bias?.Buffer); // the bias in the epilogue, as Conv2d's
         var fn = new ConvTranspose2dFunction { _g = g };
         return bias is null ? fn.Record(y, x, weight) : fn.Record(y, x, weight, bias);
     }
