@@ -36,6 +36,7 @@ public static partial class BackendParity
         BatchNorm(h);
         Softmax(h);
         Upsample(h);
+        Pool(h);
         Fft(h);
         Wiener(h);
         Vae(h);
