@@ -17,7 +17,6 @@ public static partial class BackendParity
             h.Check("upsample_bilinear2x.backward", sizes, [Out("dx", Garbage(h, small), UpsampleGradTol), In("dy", h.Uniform(large))],
                 (b, o) => b.UpsampleBilinear2xBackward(o["dx"], o["dy"], planes, ht, wd));
         }
-        Resize(h);
     }
 
     // A device computes the source coordinate (o + ½)·in/out − ½ in float (as PyTorch does for float tensors), the
