@@ -6,16 +6,22 @@
 // dx element is summed in a fixed order: deterministic.
 #pragma once
 
-// Output coordinate o of an axis of input length len reads source (o + 0.5)/2 − 0.5, clamped at 0, between
-// i0 = min(⌊src⌋, len − 1) and i1 = min(i0 + 1, len − 1) with weights (1 − w1, w1). All values are multiples of
-// 1/4, so float computes them exactly, as the CPU backend does in double.
-__device__ __forceinline__ void upsample_tap(int o, int len, int* i0, int* i1, float* w0, float* w1) {
-    const float src = fmaxf(0.0f, ((float)o + 0.5f) * 0.5f - 0.5f);
-    const int a = min((int)src, len - 1);
+// PyTorch's source-index rule for F.interpolate(size=…) (CpuBackend.ResizeTap): src = max((o + ½)·n/m − ½, 0),
+// i0 = ⌊src⌋, i1 = i0 + 1 unless i0 is the last pixel, weights (1 − λ, λ), λ = src − i0. Computed in float, as
+// PyTorch does for float tensors; the CPU backend's double differs by float rounding only.
+__device__ __forceinline__ void resize_tap(int o, int n, int m, int* i0, int* i1, float* w0, float* w1) {
+    const float src = fmaxf(((float)o + 0.5f) * ((float)n / (float)m) - 0.5f, 0.0f);
+    const int a = min((int)src, n - 1);
     *i0 = a;
-    *i1 = min(a + 1, len - 1);
+    *i1 = a < n - 1 ? a + 1 : a;
     *w1 = src - (float)a;
     *w0 = 1.0f - *w1;
+}
+
+// The 2× upsample's taps are the resize's with m = 2n: the coordinate (o + ½)/2 − ½ and its weights are multiples of
+// 1/4, so float computes them exactly, as the CPU backend does in double.
+__device__ __forceinline__ void upsample_tap(int o, int len, int* i0, int* i1, float* w0, float* w1) {
+    resize_tap(o, len, 2 * len, i0, i1, w0, w1);
 }
 
 extern "C" __global__ void upsample_bilinear2x_forward_kernel(float* __restrict__ y, const float* __restrict__ x, int planes, int h, int w) {
@@ -78,18 +84,6 @@ extern "C" __global__ void upsample_bilinear2x_backward_kernel(float* __restrict
 }
 
 // ---- bilinear resize to any size [planes, in_h, in_w] → [planes, out_h, out_w], align_corners = false ----
-// PyTorch's source-index rule for F.interpolate(size=…) (CpuBackend.ResizeTap): src = max((o + ½)·n/m − ½, 0),
-// i0 = ⌊src⌋, i1 = i0 + 1 unless i0 is the last pixel, weights (1 − λ, λ), λ = src − i0. Computed in float, as
-// PyTorch does for float tensors; the CPU backend's double differs by float rounding only.
-__device__ __forceinline__ void resize_tap(int o, int n, int m, int* i0, int* i1, float* w0, float* w1) {
-    const float src = fmaxf(((float)o + 0.5f) * ((float)n / (float)m) - 0.5f, 0.0f);
-    const int a = min((int)src, n - 1);
-    *i0 = a;
-    *i1 = a < n - 1 ? a + 1 : a;
-    *w1 = src - (float)a;
-    *w0 = 1.0f - *w1;
-}
-
 // The weight output o of an axis gives input pixel i (0 when it does not read it; both taps when they coincide).
 __device__ __forceinline__ float resize_weight(int o, int i, int n, int m) {
     int i0, i1;

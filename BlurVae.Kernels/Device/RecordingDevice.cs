@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Device;
 public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryFirstArg = 4;         // out, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
+    private const int ConvGeometryFirstArg = 4;         // out, a, b, bias, then the geometry (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
@@ -109,9 +109,10 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
     /// </summary>
     private static double ConvFlops(string kernel, void** args, int count)
     {
-        if (!ConvGemmKernel().IsMatch(kernel) || count < ConvGeometryFirstArg + 11) return 0;
+        // Geometry (GpuDevice.Conv.GeometryArgs): n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow.
+        if (!ConvGemmKernel().IsMatch(kernel) || count < ConvGeometryFirstArg + 13) return 0;
         int Arg(int i) => *(int*)args[ConvGeometryFirstArg + i];
-        return 2.0 * Arg(0) * Arg(4) * Arg(9) * Arg(10) * Arg(1) * Arg(5) * Arg(6);
+        return 2.0 * Arg(0) * Arg(4) * Arg(11) * Arg(12) * Arg(1) * Arg(5) * Arg(6);
     }
 
     [GeneratedRegex(@"^conv2d_(forward|backward_input|backward_weight)_(fp32|tf32)_\d+x\d+_kernel$")]
