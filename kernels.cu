@@ -25,6 +25,7 @@
 #include "kernels/batchnorm.cuh"
 #include "kernels/softmax.cuh"
 #include "kernels/upsample.cuh"
+#include "kernels/pool.cuh"
 #include "kernels/losses.cuh"
 
 #ifdef BLURVAE_HOST_EMULATION

@@ -99,6 +99,19 @@ public interface IBackend
     void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w);
     void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w);
 
+    /// <summary>
+    /// Bilinear resize [planes, inH, inW] → [planes, outH, outW] with align_corners = false, PyTorch's source-index rule
+    /// for F.interpolate(size=…) (CpuBackend.ResizeTap): Inception's resize to 299 × 299.
+    /// </summary>
+    void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW);
+    /// <summary>dx = the adjoint of <see cref="ResizeBilinearForward"/> applied to dy; overwrites.</summary>
+    void ResizeBilinearBackward(BackendBuffer dx, BackendBuffer dy, int planes, int inH, int inW, int outH, int outW);
+
+    // ---- 2-D max and average pooling, fixed or adaptive windows (Cpu/Pool; kernels/pool.cuh) ----
+    void Pool2dForward(BackendBuffer y, BackendBuffer x, PoolGeometry g);
+    /// <summary>dx from dy; x is read by max pooling (the gradient goes to each window's first maximum); overwrites.</summary>
+    void Pool2dBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer x, PoolGeometry g);
+
     // ---- FFT over the last two axes, unnormalised (Cpu/Fft) ----
     /// <summary>y[batch, h, w/2+1, 2] = DFT(x[batch, h, w]), sign −.</summary>
     void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w);

@@ -33,24 +33,30 @@ public enum BinaryOp
 }
 
 /// <summary>
-/// Geometry of a 2-D convolution x[n, cin, h, w] * w[cout, cin, kh, kw] → y[n, cout, outH, outW].
+/// Geometry of a 2-D convolution x[n, cin, h, w] * w[cout, cin, kh, kw] → y[n, cout, outH, outW], with a stride and
+/// zero padding per axis (Inception's 1×7 and 7×1 layers pad one axis only).
 /// A transposed convolution is the same geometry read backwards (its input is this geometry's y).
 /// </summary>
 public readonly record struct ConvGeometry(
     int N, int InChannels, int InH, int InW,
     int OutChannels, int KernelH, int KernelW,
-    int Stride, int Padding, int OutH, int OutW)
+    int StrideH, int StrideW, int PaddingH, int PaddingW, int OutH, int OutW)
 {
     /// <summary>The geometry of a forward convolution; output size follows PyTorch's floor formula.</summary>
-    public static ConvGeometry ForConv(int n, int inChannels, int inH, int inW, int outChannels, int kernelH, int kernelW, int stride, int padding)
+    public static ConvGeometry ForConv(int n, int inChannels, int inH, int inW, int outChannels, int kernelH, int kernelW, int stride, int padding) =>
+        ForConv(n, inChannels, inH, inW, outChannels, kernelH, kernelW, stride, stride, padding, padding);
+
+    /// <summary>The geometry of a forward convolution with a stride and padding per axis (PyTorch's tuple arguments).</summary>
+    public static ConvGeometry ForConv(int n, int inChannels, int inH, int inW, int outChannels, int kernelH, int kernelW,
+                                       int strideH, int strideW, int paddingH, int paddingW)
     {
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "stride must be >= 1");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be >= 0");
-        int outH = (inH + 2 * padding - kernelH) / stride + 1;
-        int outW = (inW + 2 * padding - kernelW) / stride + 1;
+        CheckStrideAndPadding(strideH, paddingH);
+        CheckStrideAndPadding(strideW, paddingW);
+        int outH = (inH + 2 * paddingH - kernelH) / strideH + 1;
+        int outW = (inW + 2 * paddingW - kernelW) / strideW + 1;
         if (outH < 1 || outW < 1)
-            throw new ArgumentException($"Convolution of a {inH}x{inW} input with a {kernelH}x{kernelW} kernel (stride {stride}, padding {padding}) has no output.");
-        return new ConvGeometry(n, inChannels, inH, inW, outChannels, kernelH, kernelW, stride, padding, outH, outW);
+            throw new ArgumentException($"Convolution of a {inH}x{inW} input with a {kernelH}x{kernelW} kernel (stride {strideH},{strideW}, padding {paddingH},{paddingW}) has no output.");
+        return new ConvGeometry(n, inChannels, inH, inW, outChannels, kernelH, kernelW, strideH, strideW, paddingH, paddingW, outH, outW);
     }
 
     /// <summary>
@@ -60,20 +66,48 @@ public readonly record struct ConvGeometry(
     /// </summary>
     public static ConvGeometry ForTransposed(int n, int inChannels, int inH, int inW, int outChannels, int kernelH, int kernelW, int stride, int padding, int outputPadding)
     {
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "stride must be >= 1");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be >= 0");
+        CheckStrideAndPadding(stride, padding);
         if (outputPadding < 0 || outputPadding >= stride)
             throw new ArgumentOutOfRangeException(nameof(outputPadding), outputPadding, "output padding must be >= 0 and smaller than the stride");
         int outH = (inH - 1) * stride - 2 * padding + kernelH + outputPadding;
         int outW = (inW - 1) * stride - 2 * padding + kernelW + outputPadding;
         if (outH < 1 || outW < 1)
             throw new ArgumentException($"Transposed convolution of a {inH}x{inW} input has no output.");
-        return new ConvGeometry(n, outChannels, outH, outW, inChannels, kernelH, kernelW, stride, padding, inH, inW);
+        return new ConvGeometry(n, outChannels, outH, outW, inChannels, kernelH, kernelW, stride, stride, padding, padding, inH, inW);
     }
+
+    private static void CheckStrideAndPadding(int stride, int padding)
+    {
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "stride must be >= 1");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be >= 0");
+    }
+
+    /// <summary>Whether both axes share one stride and one padding: the CPU's phase-split fast paths assume it.</summary>
+    public bool IsUniform => StrideH == StrideW && PaddingH == PaddingW;
+
+    /// <summary>The stride of a uniform geometry (<see cref="IsUniform"/>); per-axis code reads StrideH/StrideW.</summary>
+    public int Stride => IsUniform ? StrideH : throw new InvalidOperationException($"A {KernelStridePadding} convolution has a stride per axis; read StrideH and StrideW.");
+
+    /// <summary>The padding of a uniform geometry (<see cref="IsUniform"/>); per-axis code reads PaddingH/PaddingW.</summary>
+    public int Padding => IsUniform ? PaddingH : throw new InvalidOperationException($"A {KernelStridePadding} convolution has a padding per axis; read PaddingH and PaddingW.");
+
+    /// <summary>"k3x3 s2 p1", or "k1x7 s1,1 p0,3" per axis: for logs and check names.</summary>
+    public string KernelStridePadding => IsUniform
+        ? $"k{KernelH}x{KernelW} s{StrideH} p{PaddingH}"
+        : $"k{KernelH}x{KernelW} s{StrideH},{StrideW} p{PaddingH},{PaddingW}";
 
     public int InputLength => N * InChannels * InH * InW;
     public int OutputLength => N * OutChannels * OutH * OutW;
     public int WeightLength => OutChannels * InChannels * KernelH * KernelW;
+
+    // ToString prints the fields only: the record's default would also read Stride and Padding, which throw per axis.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"N = {N}, InChannels = {InChannels}, InH = {InH}, InW = {InW}, OutChannels = {OutChannels}, ")
+               .Append($"KernelH = {KernelH}, KernelW = {KernelW}, StrideH = {StrideH}, StrideW = {StrideW}, ")
+               .Append($"PaddingH = {PaddingH}, PaddingW = {PaddingW}, OutH = {OutH}, OutW = {OutW}");
+        return true;
+    }
 }
 
 /// <summary>Adam hyper-parameters for one step (PyTorch semantics: L2 weight decay added to the gradient).</summary>

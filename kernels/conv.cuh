@@ -1,7 +1,7 @@
 // kernels/conv.cuh — 2-D convolution (CpuBackend.Conv.cs), forward and backward side by side.
 //
-// Layouts: x[N, Cin, H, W], w[Cout, Cin, KH, KW], y[N, Cout, OH, OW], stride s, zero padding p on every side,
-// y[n, co, oh, ow] = Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] (+ bias[co]).
+// Layouts: x[N, Cin, H, W], w[Cout, Cin, KH, KW], y[N, Cout, OH, OW], strides (sh, sw), zero padding (ph, pw) per axis,
+// y[n, co, oh, ow] = Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[n, ci, oh·sh − ph + kh, ow·sw − pw + kw] (+ bias[co]).
 // ConvTranspose2d runs on the same kernels (its forward is the backward input, its backward input the forward).
 //
 // Every pass is an implicit GEMM (conv_gemm.cuh explains the design), compiled for a few tile shapes and two maths:
@@ -13,22 +13,24 @@
 //   64x32   small M or P: the weight gradient of a 3-channel input (P = Cin·k² = 27), small late layers
 // The launcher (BlurVae.Kernels/Device/GpuDevice.Conv.cs, ConvPlanner.cs) picks tile, maths and split-K per shape.
 // Kernel arguments: out, workspace and counters (split-K only, else null), a, b, bias (forward and backward input,
-// else null), the geometry (n, cin, h, w, cout, kh, kw, stride, pad, oh, ow), splits (1: write the tensor; > 1: write
-// partials to the workspace, the tile's last block sums them into the tensor), k_per_split, p_stride.
+// else null), the geometry (n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow), splits (1: write
+// the tensor; > 1: write partials to the workspace, the tile's last block sums them into the tensor), k_per_split, p_stride.
 // Grid (CEIL_DIV(P, BN), CEIL_DIV(M, BM), phases · splits) with the pass's M and P (backward input: the largest
-// phase's P = N·⌈H/s⌉·⌈W/s⌉, phases = s²); blockDim.x = the tile's THREADS.
+// phase's P = N·⌈H/sh⌉·⌈W/sw⌉, phases = sh·sw); blockDim.x = the tile's THREADS.
 #pragma once
 // Needs kernels/wmma.cuh and kernels/conv_gemm.cuh, included before it by kernels.cu (NVRTC resolves the embedded
 // headers by their kernels/… names only).
 
-__device__ __forceinline__ ConvDims conv_dims(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad, int oh, int ow) {
+__device__ __forceinline__ ConvDims conv_dims(int n, int cin, int h, int w, int cout, int kh, int kw, int stride_h, int stride_w,
+                                              int pad_h, int pad_w, int oh, int ow) {
     ConvDims d;
-    d.n = n; d.cin = cin; d.h = h; d.w = w; d.cout = cout; d.kh = kh; d.kw = kw; d.stride = stride; d.pad = pad; d.oh = oh; d.ow = ow;
+    d.n = n; d.cin = cin; d.h = h; d.w = w; d.cout = cout; d.kh = kh; d.kw = kw;
+    d.stride_h = stride_h; d.stride_w = stride_w; d.pad_h = pad_h; d.pad_w = pad_w; d.oh = oh; d.ow = ow;
     return d;
 }
 
-#define CONV_GEOMETRY_PARAMS int n, int cin, int h, int wd, int cout, int kh, int kw, int stride, int pad, int oh, int ow
-#define CONV_GEOMETRY conv_dims(n, cin, h, wd, cout, kh, kw, stride, pad, oh, ow)
+#define CONV_GEOMETRY_PARAMS int n, int cin, int h, int wd, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int oh, int ow
+#define CONV_GEOMETRY conv_dims(n, cin, h, wd, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow)
 
 // forward: out = y, a = w, b = x; backward input: out = dx, a = w, b = dy; backward weight: out = dw, a = dy, b = x.
 #define CONV_GEMM_KERNEL(name, MODE, TILE)                                                                           \
@@ -58,7 +60,7 @@ typedef ConvWmma<64, 32, 16, 2, 2> ConvTf32Small;
 CONV_GEMM_KERNELS(forward, CONV_MODE_FORWARD)
 // dx = the transposed convolution of dy with w, by phases: M = Cin, P = N·|phase rows|·|phase cols|, K = taps·Cout.
 CONV_GEMM_KERNELS(backward_input, CONV_MODE_BACKWARD_INPUT)
-// dw[co, ci, i, j] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, ci, oh·s − p + i, ow·s − p + j]: M = Cout, P = Cin·KH·KW,
+// dw[co, ci, i, j] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, ci, oh·sh − ph + i, ow·sw − pw + j]: M = Cout, P = Cin·KH·KW,
 // K = N·OH·OW (huge while M × P is tiny: the launcher splits K).
 CONV_GEMM_KERNELS(backward_weight, CONV_MODE_BACKWARD_WEIGHT)
 

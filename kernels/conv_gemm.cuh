@@ -1,14 +1,16 @@
 // kernels/conv_gemm.cuh — the implicit GEMM behind every convolution kernel of conv.cuh (included by kernels.cu just before conv.cuh).
 //
 // Each pass is one matrix product C[M, P] = A[M, K] · B[K, P] whose operands are gathered from the tensors on the fly:
-//   forward          C = y[co, (n, oh, ow)]    A = w[co, (tap, ci)]     B = x at (oh·s − p + i, ow·s − p + j)
+//   forward          C = y[co, (n, oh, ow)]    A = w[co, (tap, ci)]     B = x at (oh·sh − ph + i, ow·sw − pw + j)
 //   backward input   C = dx[ci, (n, uh, uw)]   A = w[co→ci, (tap, co)]  B = dy at (base + u − t)      (one phase)
-//   backward weight  C = dw[co, (ci, i, j)]    A = dy[co, (n, oh, ow)]  B = x at (oh·s − p + i, ow·s − p + j)
+//   backward weight  C = dw[co, (ci, i, j)]    A = dy[co, (n, oh, ow)]  B = x at (oh·sh − ph + i, ow·sw − pw + j)
 // Forward and backward input are the same "correlation" GEMM with different constants (ConvGemm): the backward
 // input of a stride-s convolution is split into s² phases (sub-pixel decomposition): the input pixels ih with
 // (ih + p) mod s = φ are reached only by the taps i ≡ φ (mod s), through output row oh = base_φ + u − t. Each phase is a
 // dense stride-1 correlation with ⌈KH/s⌉·⌈KW/s⌉ taps, so no multiply-add ever meets a structural zero (the old kernel
-// spent 75 % of its k3/k4 stride-2 work on them). blockIdx.z enumerates phase × split.
+// spent 75 % of its k3/k4 stride-2 work on them). Strides and paddings are per axis (sh, sw, ph, pw), so there are
+// sh·sw phases and each axis has its own; the text above reads s and p for the axis at hand. blockIdx.z enumerates
+// phase × split.
 //
 // Why it is shaped this way (CUTLASS's "implicit GEMM" recipe, written for NVRTC without CUTLASS):
 // - compile-time tiles BM × BN × BK, so the accumulators live in registers and every loop unrolls;
@@ -42,7 +44,7 @@
 #define CONV_SMEM_PAD 8 // floats: keeps every 16-row WMMA fragment pointer 32-byte aligned and spreads banks
 
 struct ConvDims {
-    int n, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
+    int n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow;
 };
 
 // The GEMM of one pass (and phase). K and P are mixed-radix indices: k = (k_outer, k_mid, k_inner), p = (p_outer,
@@ -50,21 +52,22 @@ struct ConvDims {
 struct ConvGemm {
     int M, P, K;
     int k_mid_n, k_inner_n, p_mid_n, p_inner_n;
-    // correlation passes: B = src[n, k_inner, row, col], row = p_mid·col_mul + row0 + tap_sign·k_outer (col likewise)
-    int src_c, src_h, src_w, col_mul, row0, col0, tap_sign;
-    // A = w[m·w_m + k_inner·w_c + (tap0_h + tap_step·k_outer)·kw + tap0_w + tap_step·k_mid]
-    int w_m, w_c, tap0_h, tap0_w, tap_step;
-    // C lands at out[(n·M + m)·dst_h·dst_w + (dst0_h + dst_step·p_mid)·dst_w + dst0_w + dst_step·p_inner]
-    int dst_h, dst_w, dst0_h, dst0_w, dst_step;
+    // correlation passes: B = src[n, k_inner, row, col], row = p_mid·row_mul + row0 + tap_sign·k_outer,
+    // col = p_inner·col_mul + col0 + tap_sign·k_mid
+    int src_c, src_h, src_w, row_mul, col_mul, row0, col0, tap_sign;
+    // A = w[m·w_m + k_inner·w_c + (tap0_h + tap_step_h·k_outer)·kw + tap0_w + tap_step_w·k_mid]
+    int w_m, w_c, tap0_h, tap0_w, tap_step_h, tap_step_w;
+    // C lands at out[(n·M + m)·dst_h·dst_w + (dst0_h + dst_step_h·p_mid)·dst_w + dst0_w + dst_step_w·p_inner]
+    int dst_h, dst_w, dst0_h, dst0_w, dst_step_h, dst_step_w;
 };
 
 __device__ __forceinline__ int conv_ceil_div(int a, int b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
-// The GEMM of MODE; `phase` (< stride²) only matters for the backward input.
+// The GEMM of MODE; `phase` (< stride_h·stride_w) only matters for the backward input.
 template <int MODE>
 __device__ __forceinline__ ConvGemm conv_gemm_setup(const ConvDims& d, int phase) {
     ConvGemm g;
-    const int s = d.stride;
+    const int sh = d.stride_h, sw = d.stride_w;
     if (MODE == CONV_MODE_BACKWARD_WEIGHT) {
         g.M = d.cout; g.P = d.cin * d.kh * d.kw; g.K = d.n * d.oh * d.ow;
         g.k_mid_n = d.oh; g.k_inner_n = d.ow; g.p_mid_n = d.kh; g.p_inner_n = d.kw;
@@ -73,19 +76,19 @@ __device__ __forceinline__ ConvGemm conv_gemm_setup(const ConvDims& d, int phase
     if (MODE == CONV_MODE_FORWARD) {
         g.M = d.cout; g.k_inner_n = d.cin; g.k_mid_n = d.kw; g.p_mid_n = d.oh; g.p_inner_n = d.ow;
         g.K = d.kh * d.kw * d.cin;
-        g.src_c = d.cin; g.src_h = d.h; g.src_w = d.w; g.col_mul = s; g.row0 = -d.pad; g.col0 = -d.pad; g.tap_sign = 1;
-        g.w_m = d.cin * d.kh * d.kw; g.w_c = d.kh * d.kw; g.tap0_h = 0; g.tap0_w = 0; g.tap_step = 1;
-        g.dst_h = d.oh; g.dst_w = d.ow; g.dst0_h = 0; g.dst0_w = 0; g.dst_step = 1;
-    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + s·u with (ih + pad) mod s = ph
-        const int ph = phase / s, pw = phase - ph * s;
-        const int ih0 = ((ph - d.pad) % s + s) % s, iw0 = ((pw - d.pad) % s + s) % s;
-        const int th = conv_ceil_div(d.kh - ph, s), tw = conv_ceil_div(d.kw - pw, s);
-        g.M = d.cin; g.k_inner_n = d.cout; g.k_mid_n = tw; g.p_mid_n = conv_ceil_div(d.h - ih0, s); g.p_inner_n = conv_ceil_div(d.w - iw0, s);
+        g.src_c = d.cin; g.src_h = d.h; g.src_w = d.w; g.row_mul = sh; g.col_mul = sw; g.row0 = -d.pad_h; g.col0 = -d.pad_w; g.tap_sign = 1;
+        g.w_m = d.cin * d.kh * d.kw; g.w_c = d.kh * d.kw; g.tap0_h = 0; g.tap0_w = 0; g.tap_step_h = 1; g.tap_step_w = 1;
+        g.dst_h = d.oh; g.dst_w = d.ow; g.dst0_h = 0; g.dst0_w = 0; g.dst_step_h = 1; g.dst_step_w = 1;
+    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + sh·u with (ih + pad_h) mod sh = ph (columns likewise)
+        const int ph = phase / sw, pw = phase - ph * sw;
+        const int ih0 = ((ph - d.pad_h) % sh + sh) % sh, iw0 = ((pw - d.pad_w) % sw + sw) % sw;
+        const int th = conv_ceil_div(d.kh - ph, sh), tw = conv_ceil_div(d.kw - pw, sw);
+        g.M = d.cin; g.k_inner_n = d.cout; g.k_mid_n = tw; g.p_mid_n = conv_ceil_div(d.h - ih0, sh); g.p_inner_n = conv_ceil_div(d.w - iw0, sw);
         g.K = th * tw * d.cout;
-        g.src_c = d.cout; g.src_h = d.oh; g.src_w = d.ow; g.col_mul = 1;
-        g.row0 = (ih0 + d.pad - ph) / s; g.col0 = (iw0 + d.pad - pw) / s; g.tap_sign = -1; // oh = row0 + u − t
-        g.w_m = d.kh * d.kw; g.w_c = d.cin * d.kh * d.kw; g.tap0_h = ph; g.tap0_w = pw; g.tap_step = s;
-        g.dst_h = d.h; g.dst_w = d.w; g.dst0_h = ih0; g.dst0_w = iw0; g.dst_step = s;
+        g.src_c = d.cout; g.src_h = d.oh; g.src_w = d.ow; g.row_mul = 1; g.col_mul = 1;
+        g.row0 = (ih0 + d.pad_h - ph) / sh; g.col0 = (iw0 + d.pad_w - pw) / sw; g.tap_sign = -1; // oh = row0 + u − t
+        g.w_m = d.kh * d.kw; g.w_c = d.cin * d.kh * d.kw; g.tap0_h = ph; g.tap0_w = pw; g.tap_step_h = sh; g.tap_step_w = sw;
+        g.dst_h = d.h; g.dst_w = d.w; g.dst0_h = ih0; g.dst0_w = iw0; g.dst_step_h = sh; g.dst_step_w = sw;
     }
     g.P = d.n * g.p_mid_n * g.p_inner_n;
     return g;
@@ -124,9 +127,9 @@ __device__ __forceinline__ Column conv_column(const ConvDims& d, const ConvGemm&
     if (!c.valid) { c.base = c.row = c.col = 0; return c; }
     const int per = g.p_mid_n * g.p_inner_n, outer = p / per, q = p - outer * per, mid = q / g.p_inner_n, inner = q - mid * g.p_inner_n;
     if (MODE == CONV_MODE_BACKWARD_WEIGHT) { // p = (ci, i, j)
-        c.base = outer * d.h * d.w; c.row = mid - d.pad; c.col = inner - d.pad;
+        c.base = outer * d.h * d.w; c.row = mid - d.pad_h; c.col = inner - d.pad_w;
     } else { // p = (n, u_h, u_w)
-        c.base = outer * g.src_c * g.src_h * g.src_w; c.row = mid * g.col_mul + g.row0; c.col = inner * g.col_mul + g.col0;
+        c.base = outer * g.src_c * g.src_h * g.src_w; c.row = mid * g.row_mul + g.row0; c.col = inner * g.col_mul + g.col0;
     }
     return c;
 }
@@ -136,15 +139,15 @@ template <int MODE>
 __device__ __forceinline__ float conv_fetch_a(const float* __restrict__ a, const ConvDims& d, const ConvGemm& g, int m, const KCounter& k, int k_end) {
     if (m >= g.M || k.k >= k_end) return 0.0f;
     if (MODE == CONV_MODE_BACKWARD_WEIGHT) return a[(k.outer * d.cout + m) * d.oh * d.ow + k.mid * d.ow + k.inner]; // dy
-    return a[m * g.w_m + k.inner * g.w_c + (g.tap0_h + g.tap_step * k.outer) * d.kw + g.tap0_w + g.tap_step * k.mid]; // w
+    return a[m * g.w_m + k.inner * g.w_c + (g.tap0_h + g.tap_step_h * k.outer) * d.kw + g.tap0_w + g.tap_step_w * k.mid]; // w
 }
 
 // B[k, p] (0 outside [k_end) × [P) and in the zero padding).
 template <int MODE>
 __device__ __forceinline__ float conv_fetch_b(const float* __restrict__ b, const ConvDims& d, const ConvGemm& g, const KCounter& k, const Column& c, int k_end) {
     if (!c.valid || k.k >= k_end) return 0.0f;
-    if (MODE == CONV_MODE_BACKWARD_WEIGHT) { // x[n, ci, oh·s + i − p, ow·s + j − p]
-        const int row = c.row + k.mid * d.stride, col = c.col + k.inner * d.stride;
+    if (MODE == CONV_MODE_BACKWARD_WEIGHT) { // x[n, ci, oh·sh + i − ph, ow·sw + j − pw]
+        const int row = c.row + k.mid * d.stride_h, col = c.col + k.inner * d.stride_w;
         if (row < 0 || row >= d.h || col < 0 || col >= d.w) return 0.0f;
         return b[k.outer * d.cin * d.h * d.w + c.base + row * d.w + col];
     }
@@ -158,7 +161,7 @@ template <int MODE>
 __device__ __forceinline__ void conv_store(float* __restrict__ out, const float* __restrict__ bias, const ConvGemm& g, int m, int p, float v) {
     if (MODE == CONV_MODE_BACKWARD_WEIGHT) { out[m * g.P + p] = v; return; }
     const int per = g.p_mid_n * g.p_inner_n, n = p / per, q = p - n * per, u = q / g.p_inner_n, v2 = q - u * g.p_inner_n;
-    out[(n * g.M + m) * g.dst_h * g.dst_w + (g.dst0_h + g.dst_step * u) * g.dst_w + g.dst0_w + g.dst_step * v2] = bias != nullptr ? v + bias[m] : v;
+    out[(n * g.M + m) * g.dst_h * g.dst_w + (g.dst0_h + g.dst_step_h * u) * g.dst_w + g.dst0_w + g.dst_step_w * v2] = bias != nullptr ? v + bias[m] : v;
 }
 
 // The epilogue of one finished element: the final tensor, or with splits > 1 the raw partial of this split.

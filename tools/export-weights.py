@@ -4,7 +4,8 @@
 Run it where torchvision can download ImageNet weights (BlurVae's machines cannot):
     python3 tools/export-weights.py vgg16 vgg16.safetensors
 BlurVae reads the file with `Vgg16Features.Load` (torchvision's parameter names: features.0.weight, …), float32.
-Implemented today: vgg16 (torchvision IMAGENET1K_V1). AlexNet, the FID Inception-v3 and the LPIPS heads are not yet.
+Implemented today: vgg16 (torchvision IMAGENET1K_V1) and fid-inception (pytorch-fid's FID Inception-v3, for
+`blurvae eval --inception-weights FILE`: python3 tools/export-weights.py fid-inception pt_inception.safetensors).
 """
 import os
 import sys
@@ -21,7 +22,18 @@ def vgg16():
     return {f"features.{k}": v.float() for k, v in model.features.state_dict().items()}
 
 
-NETWORKS = {"vgg16": vgg16}
+def fid_inception():
+    """pytorch-fid's FID Inception-v3 (pt_inception-2015-12-05), which `blurvae eval --inception-weights` reads.
+
+    pytorch-fid's parameter names are torchvision's (Mixed_5b.branch1x1.conv.weight, …); the 1008-class fc head and
+    the batch norms' num_batches_tracked are not used for pool3 and are dropped. Needs `pip install pytorch-fid`.
+    """
+    from pytorch_fid.inception import fid_inception_v3
+    state = fid_inception_v3().state_dict()
+    return {k: v.float() for k, v in state.items() if not k.startswith("fc.") and not k.endswith("num_batches_tracked")}
+
+
+NETWORKS = {"vgg16": vgg16, "fid-inception": fid_inception}
 
 
 def main():

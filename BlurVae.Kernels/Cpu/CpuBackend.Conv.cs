@@ -39,11 +39,12 @@ public sealed partial class CpuBackend
         else Conv<double>.BackwardWeight(Arr<double>(dw), ArrOrNull<double>(dbias), Arr<double>(dy), Arr<double>(x), g);
     }
 
-    internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
+    internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
 
     // im2col from a phase split: measured faster only for wide output rows (OutW ≥ 16); shorter rows make the
-    // copies too short to beat the strided gather.
-    internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.Stride > 1 && g.OutW >= 16;
+    // copies too short to beat the strided gather. Both phase splits assume one stride and padding for both axes;
+    // a per-axis geometry (Inception's 1×7, 7×1) takes the direct gathers and scatters.
+    internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 16;
 
     private static class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -313,7 +314,7 @@ public sealed partial class CpuBackend
         }
 
         // One row of the column matrix of images n0 … n0+nb−1:
-        // col[colOff + row·(nb·S) + (n − n0)·S + oh·OW + ow] = x[n, ci, oh·s − p + i, ow·s − p + j] (0 outside), row = (ci·kh + i)·kw + j.
+        // col[colOff + row·(nb·S) + (n − n0)·S + oh·OW + ow] = x[n, ci, oh·sh − ph + i, ow·sw − pw + j] (0 outside), row = (ci·kh + i)·kw + j.
         // Where im2col reads from: the input itself at stride 1, or at stride s > 1 a zero-padded, phase-split copy of
         // it (DirectConv.SplitPhases), made once per op, in which every tap of every output row is one contiguous run,
         // so a column row is a series of plain copies instead of a strided gather. The columns are the same values.
@@ -371,7 +372,7 @@ public sealed partial class CpuBackend
             int spatial = g.OutH * g.OutW;
             int cols = nb * spatial;
             int ci = row / kk, i = row % kk / g.KernelW, j = row % g.KernelW;
-            int s = g.Stride, iw0 = j - g.Padding;
+            int s = g.StrideW, iw0 = j - g.PaddingW;
             var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
             var dstRow = col.AsSpan(colOff + row * cols, cols);
             if (hi <= lo)
@@ -385,7 +386,7 @@ public sealed partial class CpuBackend
                 for (int oh = 0; oh < g.OutH; oh++)
                 {
                     var dst = dstRow.Slice(ni * spatial + oh * g.OutW, g.OutW);
-                    int ih = oh * s - g.Padding + i;
+                    int ih = oh * g.StrideH - g.PaddingH + i;
                     if ((uint)ih >= (uint)g.InH)
                     {
                         dst.Clear();
@@ -488,19 +489,19 @@ public sealed partial class CpuBackend
             int spatial = g.OutH * g.OutW;
             int cols = nb * spatial;
             int n = nc / g.InChannels, ci = nc % g.InChannels;
-            int s = g.Stride;
+            int s = g.StrideW;
             var plane = dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW);
             plane.Clear();
             for (int r = 0; r < kk; r++)
             {
                 int i = r / g.KernelW, j = r % g.KernelW;
-                int iw0 = j - g.Padding;
+                int iw0 = j - g.PaddingW;
                 var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
                 if (hi <= lo) continue;
                 int srcBase = (ci * kk + r) * cols + (n - n0) * spatial;
                 for (int oh = 0; oh < g.OutH; oh++)
                 {
-                    int ih = oh * s - g.Padding + i;
+                    int ih = oh * g.StrideH - g.PaddingH + i;
                     if ((uint)ih >= (uint)g.InH) continue;
                     int dstStart = ih * g.InW + iw0 + lo * s;
                     var srcRow = col.AsSpan(srcBase + oh * g.OutW + lo, hi - lo);

@@ -1,77 +1,84 @@
 namespace BlurVae.Kernels.Cpu;
 
 // Bilinear 2× upsampling with align_corners = false (PyTorch's nn.Upsample(scale_factor=2, mode="bilinear")):
-// output pixel o reads source coordinate (o + 0.5)/2 − 0.5, clamped at 0, between the two nearest rows/columns.
+// output pixel o reads source coordinate (o + 0.5)/2 − 0.5, clamped at 0, between the two nearest rows/columns —
+// the resize to 2h × 2w (F.interpolate(size=…)), whose rule (ResizeTap) gives exactly these multiples of 1/4.
 public sealed partial class CpuBackend
 {
     public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
     {
         ShapeRules.Length(x, (long)planes * h * w, nameof(x));
         ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
-        if (IsF32(x)) Upsample<float>.Forward(Arr<float>(y), Arr<float>(x), planes, h, w);
-        else Upsample<double>.Forward(Arr<double>(y), Arr<double>(x), planes, h, w);
+        if (IsF32(x)) Resize<float>.Run(Arr<float>(y), Arr<float>(x), planes, h, w, 2 * h, 2 * w, adjoint: false);
+        else Resize<double>.Run(Arr<double>(y), Arr<double>(x), planes, h, w, 2 * h, 2 * w, adjoint: false);
     }
 
     public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
     {
         ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
         ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
-        if (IsF32(dy)) Upsample<float>.Backward(Arr<float>(dx), Arr<float>(dy), planes, h, w);
-        else Upsample<double>.Backward(Arr<double>(dx), Arr<double>(dy), planes, h, w);
+        if (IsF32(dy)) Resize<float>.Run(Arr<float>(dy), Arr<float>(dx), planes, h, w, 2 * h, 2 * w, adjoint: true);
+        else Resize<double>.Run(Arr<double>(dy), Arr<double>(dx), planes, h, w, 2 * h, 2 * w, adjoint: true);
     }
 
-    /// <summary>Source index pair and weights for output coordinate o of a 2× upsample of an axis of length n.</summary>
-    internal static (int I0, int I1, double W0, double W1) UpsampleTap(int o, int n)
+    public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {
-        double src = Math.Max(0.0, (o + 0.5) / 2.0 - 0.5);
+        ShapeRules.Length(x, (long)planes * inH * inW, nameof(x));
+        ShapeRules.Length(y, (long)planes * outH * outW, nameof(y));
+        if (IsF32(x)) Resize<float>.Run(Arr<float>(y), Arr<float>(x), planes, inH, inW, outH, outW, adjoint: false);
+        else Resize<double>.Run(Arr<double>(y), Arr<double>(x), planes, inH, inW, outH, outW, adjoint: false);
+    }
+
+    public void ResizeBilinearBackward(BackendBuffer dx, BackendBuffer dy, int planes, int inH, int inW, int outH, int outW)
+    {
+        ShapeRules.Length(dx, (long)planes * inH * inW, nameof(dx));
+        ShapeRules.Length(dy, (long)planes * outH * outW, nameof(dy));
+        if (IsF32(dy)) Resize<float>.Run(Arr<float>(dy), Arr<float>(dx), planes, inH, inW, outH, outW, adjoint: true);
+        else Resize<double>.Run(Arr<double>(dy), Arr<double>(dx), planes, inH, inW, outH, outW, adjoint: true);
+    }
+
+    /// <summary>
+    /// PyTorch's source-index rule for F.interpolate(size=…, mode="bilinear", align_corners=False) along an axis of
+    /// input length n and output length m: src = max((o + ½)·n/m − ½, 0), i0 = ⌊src⌋, i1 = i0 + 1 unless i0 is the
+    /// last pixel (then i1 = i0), weights (1 − λ, λ) with λ = src − i0.
+    /// </summary>
+    internal static (int I0, int I1, double W0, double W1) ResizeTap(int o, int n, int m)
+    {
+        double src = Math.Max((o + 0.5) * ((double)n / m) - 0.5, 0.0);
         int i0 = Math.Min((int)src, n - 1);
-        int i1 = Math.Min(i0 + 1, n - 1);
+        int i1 = i0 < n - 1 ? i0 + 1 : i0;
         double w1 = src - i0;
         return (i0, i1, 1.0 - w1, w1);
     }
 
-    private static class Upsample<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private static class Resize<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Forward(T[] y, T[] x, int planes, int h, int w)
+        // y = R·x per plane, R = rows ⊗ cols of taps; the adjoint (backward) scatters dy through the same taps into dx.
+        public static void Run(T[] y, T[] x, int planes, int inH, int inW, int outH, int outW, bool adjoint)
         {
-            int oh = 2 * h, ow = 2 * w;
-            var (rows, cols) = (Taps(oh, h), Taps(ow, w));
-            Parallelism.ForEach(planes, (long)oh * ow * 4, p =>
+            var rows = Taps(outH, inH);
+            var cols = Taps(outW, inW);
+            Parallelism.ForEach(planes, (long)outH * outW * 4, p =>
             {
-                var src = x.AsSpan(p * h * w, h * w);
-                var dst = y.AsSpan(p * oh * ow, oh * ow);
-                for (int r = 0; r < oh; r++)
+                var src = x.AsSpan(p * inH * inW, inH * inW);
+                var dst = y.AsSpan(p * outH * outW, outH * outW);
+                if (adjoint) src.Clear();
+                for (int r = 0; r < outH; r++)
                 {
                     var (r0, r1, a0, a1) = rows[r];
-                    for (int c = 0; c < ow; c++)
+                    for (int c = 0; c < outW; c++)
                     {
                         var (c0, c1, b0, b1) = cols[c];
-                        dst[r * ow + c] = a0 * (b0 * src[r0 * w + c0] + b1 * src[r0 * w + c1]) + a1 * (b0 * src[r1 * w + c0] + b1 * src[r1 * w + c1]);
-                    }
-                }
-            });
-        }
-
-        public static void Backward(T[] dx, T[] dy, int planes, int h, int w)
-        {
-            int oh = 2 * h, ow = 2 * w;
-            var (rows, cols) = (Taps(oh, h), Taps(ow, w));
-            Parallelism.ForEach(planes, (long)oh * ow * 4, p =>
-            {
-                var dst = dx.AsSpan(p * h * w, h * w);
-                var src = dy.AsSpan(p * oh * ow, oh * ow);
-                dst.Clear();
-                for (int r = 0; r < oh; r++)
-                {
-                    var (r0, r1, a0, a1) = rows[r];
-                    for (int c = 0; c < ow; c++)
-                    {
-                        var (c0, c1, b0, b1) = cols[c];
-                        T g = src[r * ow + c];
-                        dst[r0 * w + c0] += a0 * b0 * g;
-                        dst[r0 * w + c1] += a0 * b1 * g;
-                        dst[r1 * w + c0] += a1 * b0 * g;
-                        dst[r1 * w + c1] += a1 * b1 * g;
+                        if (!adjoint)
+                        {
+                            dst[r * outW + c] = a0 * (b0 * src[r0 * inW + c0] + b1 * src[r0 * inW + c1]) + a1 * (b0 * src[r1 * inW + c0] + b1 * src[r1 * inW + c1]);
+                            continue;
+                        }
+                        T g = dst[r * outW + c];
+                        src[r0 * inW + c0] += a0 * b0 * g;
+                        src[r0 * inW + c1] += a0 * b1 * g;
+                        src[r1 * inW + c0] += a1 * b0 * g;
+                        src[r1 * inW + c1] += a1 * b1 * g;
                     }
                 }
             });
@@ -82,7 +89,7 @@ public sealed partial class CpuBackend
             var taps = new (int, int, T, T)[outLen];
             for (int o = 0; o < outLen; o++)
             {
-                var (i0, i1, w0, w1) = UpsampleTap(o, inLen);
+                var (i0, i1, w0, w1) = ResizeTap(o, inLen, outLen);
                 taps[o] = (i0, i1, T.CreateTruncating(w0), T.CreateTruncating(w1));
             }
             return taps;

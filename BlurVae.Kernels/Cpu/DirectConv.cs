@@ -15,15 +15,18 @@ namespace BlurVae.Kernels.Cpu;
 /// </summary>
 internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Whether the forward pass (and, for weights, the backward-weight pass) of g goes the direct way.</summary>
-    public static bool Suits(ConvGeometry g) => g.OutChannels <= 4 || g.InChannels * g.KernelH * g.KernelW <= 32;
+    /// <summary>
+    /// Whether the forward pass (and, for weights, the backward-weight pass) of g goes the direct way; the phase
+    /// split assumes one stride and padding for both axes, so a per-axis geometry goes through im2col.
+    /// </summary>
+    public static bool Suits(ConvGeometry g) => g.IsUniform && (g.OutChannels <= 4 || g.InChannels * g.KernelH * g.KernelW <= 32);
 
     /// <summary>
     /// Whether the backward-input pass does: at stride 1 (square kernel) it is the forward convolution of dy with the
     /// flipped, transposed kernel (padding k−1−p), so it suits when that convolution does.
     /// </summary>
     public static bool SuitsBackwardInput(ConvGeometry g) =>
-        g.Stride == 1 && g.KernelH == g.KernelW && g.Padding <= g.KernelH - 1 && Suits(Transposed(g));
+        g.IsUniform && g.Stride == 1 && g.KernelH == g.KernelW && g.Padding <= g.KernelH - 1 && Suits(Transposed(g));
 
     // Layout of the phase-split input of one (image, channel): s² planes of ph × pw.
     internal readonly record struct Phases(int S, int Ph, int Pw)
@@ -230,5 +233,5 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
 
     // The stride-1 convolution dy → dx that is g's backward-input pass.
     private static ConvGeometry Transposed(ConvGeometry g) =>
-        new(g.N, g.OutChannels, g.OutH, g.OutW, g.InChannels, g.KernelH, g.KernelW, 1, g.KernelH - 1 - g.Padding, g.InH, g.InW);
+        new(g.N, g.OutChannels, g.OutH, g.OutW, g.InChannels, g.KernelH, g.KernelW, 1, 1, g.KernelH - 1 - g.Padding, g.KernelH - 1 - g.Padding, g.InH, g.InW);
 }

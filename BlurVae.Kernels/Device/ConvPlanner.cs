@@ -59,7 +59,7 @@ public static class ConvShapes
     public static string KernelName(ConvPass pass, ConvAlgorithm a) => $"conv2d_{PassName(pass)}_{a.Math.Name()}_{TileName(a.Tile)}_kernel";
 
     /// <summary>
-    /// M, the largest phase's P and K, and the phase count of a pass. The backward input runs stride² phases
+    /// M, the largest phase's P and K, and the phase count of a pass. The backward input runs StrideH·StrideW phases
     /// (sub-pixel decomposition): phase (φh, φw) covers the input rows with (ih + pad) mod s = φh and the taps
     /// i ≡ φh (mod s); the bounds here are the largest phase's (⌈H/s⌉ rows, ⌈KH/s⌉ taps).
     /// </summary>
@@ -69,8 +69,8 @@ public static class ConvShapes
         return pass switch
         {
             ConvPass.Forward => (g.OutChannels, g.N * g.OutH * g.OutW, g.InChannels * g.KernelH * g.KernelW, 1),
-            ConvPass.BackwardInput => (g.InChannels, g.N * Ceil(g.InH, g.Stride) * Ceil(g.InW, g.Stride),
-                                       g.OutChannels * Ceil(g.KernelH, g.Stride) * Ceil(g.KernelW, g.Stride), g.Stride * g.Stride),
+            ConvPass.BackwardInput => (g.InChannels, g.N * Ceil(g.InH, g.StrideH) * Ceil(g.InW, g.StrideW),
+                                       g.OutChannels * Ceil(g.KernelH, g.StrideH) * Ceil(g.KernelW, g.StrideW), g.StrideH * g.StrideW),
             _ => (g.OutChannels, g.InChannels * g.KernelH * g.KernelW, g.N * g.OutH * g.OutW, 1),
         };
     }

@@ -280,6 +280,41 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dy);
     }
 
+    public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
+    {
+        ShapeRules.Length(x, (long)planes * inH * inW, nameof(x));
+        ShapeRules.Length(y, (long)planes * outH * outW, nameof(y));
+        Device.ResizeBilinearForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, inH, inW, outH, outW);
+        KeepAlive(y, x);
+    }
+
+    public void ResizeBilinearBackward(BackendBuffer dx, BackendBuffer dy, int planes, int inH, int inW, int outH, int outW)
+    {
+        ShapeRules.Length(dx, (long)planes * inH * inW, nameof(dx));
+        ShapeRules.Length(dy, (long)planes * outH * outW, nameof(dy));
+        Device.ResizeBilinearBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, inH, inW, outH, outW);
+        KeepAlive(dx, dy);
+    }
+
+    // ---- pooling (kernels/pool.cuh) ----
+
+    public void Pool2dForward(BackendBuffer y, BackendBuffer x, PoolGeometry g)
+    {
+        ShapeRules.Length(x, g.InputLength, nameof(x));
+        ShapeRules.Length(y, g.OutputLength, nameof(y));
+        Device.Pool2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), g);
+        KeepAlive(y, x);
+    }
+
+    public void Pool2dBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer x, PoolGeometry g)
+    {
+        ShapeRules.Length(dx, g.InputLength, nameof(dx));
+        ShapeRules.Length(dy, g.OutputLength, nameof(dy));
+        ShapeRules.Length(x, g.InputLength, nameof(x));
+        Device.Pool2dBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(x, nameof(x)), g);
+        KeepAlive(dx, dy, x);
+    }
+
     // ---- FFT: cuFFT (the CPU FFT on the emulated device) ----
 
     public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)

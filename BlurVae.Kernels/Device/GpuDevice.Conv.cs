@@ -100,7 +100,7 @@ public abstract partial class GpuDevice
         }
         lock (_convPlansLock) _convPlans[key] = chosen;
         PlanLog?.Invoke($"conv2d {ConvShapes.PassName(pass)} N={g.N} {g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} " +
-                        $"k{g.KernelH}x{g.KernelW} s{g.Stride} p{g.Padding}: {chosen} ({how}; {ConvLaunchSummary(pass, g, chosen)})");
+                        $"{g.KernelStridePadding}: {chosen} ({how}; {ConvLaunchSummary(pass, g, chosen)})");
         return chosen;
     }
 
@@ -154,14 +154,14 @@ public abstract partial class GpuDevice
             throw new ArgumentOutOfRangeException(nameof(g), g, "batch and channel counts must be >= 0");
         if (g.InH < 1 || g.InW < 1 || g.KernelH < 1 || g.KernelW < 1 || g.OutH < 1 || g.OutW < 1)
             throw new ArgumentOutOfRangeException(nameof(g), g, "spatial and kernel sizes must be >= 1");
-        if (g.Stride < 1 || g.Padding < 0)
-            throw new ArgumentOutOfRangeException(nameof(g), g, "stride must be >= 1 and padding >= 0");
+        if (g.StrideH < 1 || g.StrideW < 1 || g.PaddingH < 0 || g.PaddingW < 0)
+            throw new ArgumentOutOfRangeException(nameof(g), g, "strides must be >= 1 and paddings >= 0");
         // The output size must be the one the input maps to (ConvGeometry.ForConv), or the kernels would read past x.
-        if ((g.OutH - 1) * g.Stride + g.KernelH > g.InH + 2 * g.Padding || (g.OutW - 1) * g.Stride + g.KernelW > g.InW + 2 * g.Padding)
-            throw new ArgumentException($"Output {g.OutH}x{g.OutW} does not fit a {g.InH}x{g.InW} input with a {g.KernelH}x{g.KernelW} kernel (stride {g.Stride}, padding {g.Padding}).", nameof(g));
+        if ((g.OutH - 1) * g.StrideH + g.KernelH > g.InH + 2 * g.PaddingH || (g.OutW - 1) * g.StrideW + g.KernelW > g.InW + 2 * g.PaddingW)
+            throw new ArgumentException($"Output {g.OutH}x{g.OutW} does not fit a {g.InH}x{g.InW} input ({g.KernelStridePadding}).", nameof(g));
     }
 
-    /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, oh, ow: the geometry parameters of the conv kernels.</summary>
+    /// <summary>n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow: the geometry parameters of the conv kernels.</summary>
     private static LaunchArg[] GeometryArgs(ConvGeometry g) =>
-        [g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, g.OutH, g.OutW];
+        [g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PaddingH, g.PaddingW, g.OutH, g.OutW];
 }

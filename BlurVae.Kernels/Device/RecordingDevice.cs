@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Device;
 public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryFirstArg = 6;         // out, workspace, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride, pad, oh, ow (kernels/conv.cuh)
+    private const int ConvGeometryFirstArg = 6;         // out, workspace, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, splits (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
@@ -103,9 +103,9 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
             ConvSplits(kernel, args, count)));
     }
 
-    // The `splits` argument of a convolution GEMM (after out, a, b, bias and the 11 geometry values); 1 for other kernels.
+    // The `splits` argument of a convolution GEMM (after out, workspace, counters, a, b, bias and the 13 geometry values); 1 for other kernels.
     private static int ConvSplits(string kernel, void** args, int count) =>
-        ConvGemmKernel().IsMatch(kernel) && count > ConvGeometryFirstArg + 11 ? *(int*)args[ConvGeometryFirstArg + 11] : 1;
+        ConvGemmKernel().IsMatch(kernel) && count > ConvGeometryFirstArg + 13 ? *(int*)args[ConvGeometryFirstArg + 13] : 1;
 
     /// <summary>
     /// 2·N·Cout·OH·OW·Cin·KH·KW, the useful multiply-adds of a convolution pass (structural zeros and split-K slices
@@ -114,9 +114,10 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
     /// </summary>
     private static double ConvFlops(string kernel, void** args, int count)
     {
-        if (!ConvGemmKernel().IsMatch(kernel) || count < ConvGeometryFirstArg + 11) return 0;
+        // Geometry (GpuDevice.Conv.GeometryArgs): n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow.
+        if (!ConvGemmKernel().IsMatch(kernel) || count < ConvGeometryFirstArg + 13) return 0;
         int Arg(int i) => *(int*)args[ConvGeometryFirstArg + i];
-        return 2.0 * Arg(0) * Arg(4) * Arg(9) * Arg(10) * Arg(1) * Arg(5) * Arg(6);
+        return 2.0 * Arg(0) * Arg(4) * Arg(11) * Arg(12) * Arg(1) * Arg(5) * Arg(6);
     }
 
     [GeneratedRegex(@"^conv2d_(forward|backward_input|backward_weight)_(fp32|tf32)_\d+x\d+_kernel$")]

@@ -16,9 +16,10 @@ internal static class ExperimentCommand
         var set = new Option<string[]>("--set") { Description = "Override a train option of every run: --set epochs=1 --set max-images=64 (values in JSON: numbers, strings, [lists])", AllowMultipleArgumentsPerToken = false };
         var classifier = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped ones)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads of this process (0 = every core); runs are trained one after another", DefaultValueFactory = _ => 0 };
-        var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FD-FMNIST of samples, and write results.md, results.csv and report.html.");
+        var inception = new Option<string?>("--inception-weights") { Description = "pytorch-fid's Inception-v3 weights (tools/export-weights.py fid-inception): FID columns, and β selected by validation FID of samples instead of FD-FMNIST" };
+        var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FID of samples (with --inception-weights) or FD-FMNIST, and write results.md, results.csv and report.html.");
         command.Arguments.Add(specArgument);
-        foreach (var o in new Option[] { output, data, set, classifier, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, set, classifier, threads, inception }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
             int n = r.GetValue(threads);
@@ -27,7 +28,7 @@ internal static class ExperimentCommand
             var file = r.GetValue(specArgument)!;
             var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []));
             string folder = r.GetValue(output) ?? Path.Combine("runs", "experiments", spec.Name);
-            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier)).Run();
+            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier), r.GetValue(inception)).Run();
             return 0;
         }));
         return command;

@@ -6,9 +6,9 @@ using BlurVae.Training.Metrics;
 namespace BlurVae.Training.Experiments;
 
 /// <summary>
-/// The paper-style tables of an experiment: per method the β with the lowest mean validation generation FD-FMNIST
-/// (the paper's selection rule, with FD-FMNIST in place of FID), and mean ± std over seeds of PSNR, SSIM,
-/// FD-FMNIST of reconstructions and samples and the negative ELBO; then the whole grid. Written as results.md,
+/// The paper-style tables of an experiment: per method the β with the lowest mean validation generation FID (the
+/// paper's selection rule) when the runs were evaluated with --inception-weights, else FD-FMNIST in its place, and
+/// mean ± std over seeds of PSNR, SSIM, FD-FMNIST (and FID when given) of reconstructions and samples and the negative ELBO; then the whole grid. Written as results.md,
 /// results.csv and a static report.html that also shows every run's reconstructions, samples, kernels and losses.
 /// </summary>
 public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOnlyList<RunResult> results)
@@ -30,6 +30,7 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
             new("SSIM", "ssim", 4),
             new("FD-FMNIST rec", "fd-fmnist-rec", 3),
             new("FD-FMNIST gen", "fd-fmnist-gen", 3),
+            .. results.Any(r => r.Metric("fid-rec") is not null) ? new Column[] { new("FID rec", "fid-rec", 2), new("FID gen", "fid-gen", 2) } : [],
             new("−ELBO Σ=I (bits/dim)", "neg_elbo_identity_bpd", 4),
             new($"−ELBO ours ε={eps} (bits/dim)", $"neg_elbo_wiener_eps{eps}_bpd", 4),
         ];
@@ -43,10 +44,22 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
         where runs.Count > 0
         select (m.Name, b, runs);
 
-    /// <summary>Per method the β of the lowest mean validation FD-FMNIST-gen (the only β when FD does not apply).</summary>
+    /// <summary>Whether validation FID-gen selects β: every run has it (--inception-weights); else FD-FMNIST-gen does.</summary>
+    private bool ByFid => results.Count > 0 && results.All(r => r.ValidationFidGen is not null);
+
+    private string Selection => ByFid ? "FID gen" : "FD-FMNIST gen";
+
+    /// <summary>The mean over seeds of the validation metric that selects β, or null when a run lacks it.</summary>
+    private double? Validation(List<RunResult> runs)
+    {
+        var values = runs.Select(r => ByFid ? r.ValidationFidGen : r.ValidationFdGen).ToList();
+        return values.All(v => v is not null) ? values.Average(v => v!.Value) : null;
+    }
+
+    /// <summary>Per method the β of the lowest mean validation FID-gen or FD-FMNIST-gen (the only β when neither applies).</summary>
     public IReadOnlyDictionary<string, double> SelectedBetas() =>
         Cells().GroupBy(c => c.Method).ToDictionary(g => g.Key, g => g
-            .OrderBy(c => c.Runs.All(r => r.ValidationFdGen is not null) ? c.Runs.Average(r => r.ValidationFdGen!.Value) : double.PositiveInfinity)
+            .OrderBy(c => Validation(c.Runs) ?? double.PositiveInfinity)
             .First().Beta);
 
     private static MeanStd? Over(List<RunResult> runs, string metric)
@@ -64,17 +77,18 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
         var columns = Columns();
         var selected = SelectedBetas();
         var sb = new StringBuilder();
-        sb.Append($"### {spec.Name}: β per method by the lowest validation FD-FMNIST gen; mean ± std over {spec.Seeds.Count} seed(s) on the test split\n\n");
+        sb.Append($"### {spec.Name}: β per method by the lowest validation {Selection}; mean ± std over {spec.Seeds.Count} seed(s) on the test split\n\n");
         sb.Append("| Method | β | ").AppendJoin(" | ", columns.Select(c => c.Header)).Append(" |\n");
         sb.Append("|:--|--:|").Append(string.Concat(columns.Select(_ => "--:|"))).Append('\n');
         foreach (var (method, beta, runs) in Cells().Where(c => selected[c.Method] == c.Beta))
             sb.Append($"| {method} | {B(beta)} | ").AppendJoin(" | ", columns.Select(c => Cell(Over(runs, c.Metric), c.Decimals))).Append(" |\n");
-        sb.Append("\n### Every β (validation FD-FMNIST gen selects β)\n\n");
-        sb.Append("| Method | β | validation FD-FMNIST gen | ").AppendJoin(" | ", columns.Select(c => c.Header)).Append(" |\n");
+        sb.Append($"\n### Every β (validation {Selection} selects β)\n\n");
+        sb.Append($"| Method | β | validation {Selection} | ").AppendJoin(" | ", columns.Select(c => c.Header)).Append(" |\n");
         sb.Append("|:--|--:|--:|").Append(string.Concat(columns.Select(_ => "--:|"))).Append('\n');
         foreach (var (method, beta, runs) in Cells())
         {
-            var validation = runs.All(r => r.ValidationFdGen is not null) ? MeanStd.Of(runs.Select(r => r.ValidationFdGen!.Value).ToList()) : (MeanStd?)null;
+            var values = runs.Select(r => ByFid ? r.ValidationFidGen : r.ValidationFdGen).ToList();
+            var validation = values.All(v => v is not null) ? MeanStd.Of(values.Select(v => v!.Value).ToList()) : (MeanStd?)null;
             sb.Append($"| {method} | {B(beta)}{(selected[method] == beta ? " (selected)" : "")} | {Cell(validation, 3)} | ")
               .AppendJoin(" | ", columns.Select(c => Cell(Over(runs, c.Metric), c.Decimals))).Append(" |\n");
         }
@@ -85,13 +99,13 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
     {
         var columns = Columns();
         var selected = SelectedBetas();
-        var sb = new StringBuilder("method,beta,selected,seeds,validation_fd_fmnist_gen");
+        var sb = new StringBuilder($"method,beta,selected,seeds,{(ByFid ? "validation_fid_gen" : "validation_fd_fmnist_gen")}");
         foreach (var c in columns) sb.Append(',').Append(c.Metric).Append("_mean,").Append(c.Metric).Append("_std");
         sb.Append('\n');
         string N(double? v) => v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
         foreach (var (method, beta, runs) in Cells())
         {
-            double? validation = runs.All(r => r.ValidationFdGen is not null) ? runs.Average(r => r.ValidationFdGen!.Value) : null;
+            double? validation = Validation(runs);
             sb.Append($"\"{method.Replace("\"", "\"\"")}\",{N(beta)},{(selected[method] == beta ? "true" : "false")},{runs.Count},{N(validation)}");
             foreach (var c in columns)
             {

@@ -13,7 +13,8 @@ namespace BlurVae.Training.Experiments;
 /// evaluated once (result.json). So the experiment as a whole resumes: run the same command again after a stop.
 /// Progress goes to the log per run with an ETA from the epochs still to train at the measured seconds per epoch.
 /// </summary>
-public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null)
+/// With Inception weights every run also gets FID rows, and the validation FID of samples selects β (the paper's rule).
+public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null, string? inceptionWeights = null)
 {
     public string Folder { get; } = Path.GetFullPath(outDirectory);
 
@@ -24,9 +25,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                      select (Method: m, Beta: b, Seed: s, Options: spec.OptionsFor(m, b, s, RunFolder(m.Name, b, s)))).ToList();
         var first = cells[0].Options;
         bool fdApplies = FdApplies(first, out string? why);
-        if (spec.Betas.Count > 1 && !fdApplies)
-            throw new ArgumentException($"{spec.Source}: selecting β among {spec.Betas.Count} values needs the generation FD-FMNIST, which does not apply: {why}. " +
-                                        "FID (Inception weights) is not available yet; list one β in 'betas'.");
+        // Loaded before any training, so that a wrong --inception-weights stops the experiment at once.
+        var fid = inceptionWeights is null ? null : Fid.Load(inceptionWeights);
+        if (spec.Betas.Count > 1 && !fdApplies && fid is null)
+            throw new ArgumentException($"{spec.Source}: selecting β among {spec.Betas.Count} values needs the generation FID (pass --inception-weights FILE) " +
+                                        $"or FD-FMNIST, which does not apply: {why}. Or list one β in 'betas'.");
         var fd = fdApplies ? new FdFmnist(ClassifierWeights.Load(classifier).Model) : null;
         log.WriteLine($"Experiment '{spec.Name}': {spec.Methods.Count} methods × {spec.Betas.Count} β × {spec.Seeds.Count} seeds = {cells.Count} runs in {Folder}.");
 
@@ -45,7 +48,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                 log.WriteLine($"{label}: training epochs {before + 1}–{options.Epochs} in {options.Out}");
                 run.Train();
             }
-            var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) ?? Evaluate(run, method.Name, beta, seed, fd);
+            // A result evaluated without FID is evaluated again once Inception weights are given.
+            var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) is { } saved && (fid is null || saved.ValidationFidGen is not null)
+                ? saved : Evaluate(run, method.Name, beta, seed, fd, fid);
             results.Add(result);
             // The ETA counts evaluation into the seconds per trained epoch: small runs spend much of their time there.
             double seconds = clock.Elapsed.TotalSeconds;
@@ -59,7 +64,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
             string eta = trainedEpochs > 0 ? Duration(remainingEpochs * trainedSeconds / trainedEpochs) : "unknown";
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: {(trained > 0 ? $"trained {trained} epoch(s) and evaluated in {Duration(seconds)}" : "already trained")}; " +
-                $"psnr {result.Metric("psnr"):F2}, ssim {result.Metric("ssim"):F4}{(result.ValidationFdGen is double v ? $", validation FD-FMNIST-gen {v:F3}" : "")}. " +
+                $"psnr {result.Metric("psnr"):F2}, ssim {result.Metric("ssim"):F4}{(result.ValidationFdGen is double v ? $", validation FD-FMNIST-gen {v:F3}" : "")}" +
+                $"{(result.ValidationFidGen is double f ? $", validation FID-gen {f:F2}" : "")}. " +
                 $"{i + 1}/{cells.Count} runs done, {remainingEpochs} epoch(s) left, ETA {eta}."));
         }
         var report = new ExperimentReport(spec, Folder, results);
@@ -99,29 +105,31 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
         return split.Train.Subset(Enumerable.Range(start, v).ToArray(), $"validation images {start}..{start + v - 1} of {split.Train.Name}");
     }
 
-    private RunResult Evaluate(TrainingRun run, string method, double beta, int seed, FdFmnist? fd)
+    private RunResult Evaluate(TrainingRun run, string method, double beta, int seed, FdFmnist? fd, Fid? fid)
     {
         var trainer = run.Trainer;
         var o = trainer.Options;
         var table = Evaluation.Run(trainer, run.Data.Test, o.BatchSize);
-        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, ElboEps = spec.ElboEps, Seed = seed });
+        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, InceptionWeights = inceptionWeights, ElboEps = spec.ElboEps, Seed = seed });
         foreach (var note in notes.Where(n => n.Contains("skipped"))) log.WriteLine($"  {note}");
-        double? validation = null;
-        if (fd is not null)
+        double? validation = null, validationFid = null;
+        if (fd is not null || fid is not null)
         {
             trainer.Vae.Eval();
             try
             {
                 using var _ = GradMode.NoGrad();
-                // A seed apart from the test samples', so selection and the reported FD-gen use different draws.
-                validation = PaperEvaluation.FdFmnistOf(trainer, Validation(o, trainer.Side), o.BatchSize, fd, seed + 1_000_003).Samples;
+                // A seed apart from the test samples', so selection and the reported FD-/FID-gen use different draws.
+                var images = Validation(o, trainer.Side);
+                if (fd is not null) validation = PaperEvaluation.FrechetOf(trainer, images, o.BatchSize, fd.Statistics, seed + 1_000_003).Samples;
+                if (fid is not null) validationFid = PaperEvaluation.FrechetOf(trainer, images, o.BatchSize, fid.Statistics, seed + 1_000_003).Samples;
             }
             finally
             {
                 trainer.Vae.Train();
             }
         }
-        var result = new RunResult(method, beta, seed, run.Folder, trainer.Epoch, table.Rows.ToDictionary(r => r.Name, r => r.Value.Mean), validation);
+        var result = new RunResult(method, beta, seed, run.Folder, trainer.Epoch, table.Rows.ToDictionary(r => r.Name, r => r.Value.Mean), validation, validationFid);
         result.Save();
         return result;
     }

@@ -6,9 +6,11 @@ namespace BlurVae.Training.Experiments;
 /// <summary>
 /// The evaluated metrics of one grid cell, saved as result.json in its run folder so a resumed experiment does not
 /// evaluate a finished run again. Metrics are the test-split means by their `blurvae eval` names; ValidationFdGen is
-/// the generation FD on the held-out validation images that selects β (null where FD-FMNIST does not apply).
+/// the generation FD on the held-out validation images that selects β (null where FD-FMNIST does not apply);
+/// ValidationFidGen the generation FID there, which selects β instead when every run has it (--inception-weights).
 /// </summary>
-public sealed record RunResult(string Method, double Beta, int Seed, string Folder, int Epoch, Dictionary<string, double> Metrics, double? ValidationFdGen)
+public sealed record RunResult(string Method, double Beta, int Seed, string Folder, int Epoch, Dictionary<string, double> Metrics, double? ValidationFdGen,
+                               double? ValidationFidGen = null)
 {
     public const string FileName = "result.json";
 

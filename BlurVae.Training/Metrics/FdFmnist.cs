@@ -17,22 +17,8 @@ public sealed class FdFmnist(FashionClassifier classifier)
         : $"{Name} needs grey {FashionClassifier.Side}×{FashionClassifier.Side} images (Fashion-MNIST); this run has {channels}×{side}×{side}";
 
     /// <summary>Feature statistics of images produced batch by batch ([B, 1, 32, 32] each, any dtype/backend).</summary>
-    public FeatureStatistics Statistics(IEnumerable<Tensor> batches)
-    {
-        var features = new List<double>();
-        using (GradMode.NoGrad())
-            foreach (var batch in batches)
-                features.AddRange(classifier.Features(ToClassifierInput(batch)).ToDoubleArray());
-        return FeatureStatistics.Of(features.ToArray(), FashionClassifier.FeatureCount);
-    }
+    public FeatureStatistics Statistics(IEnumerable<Tensor> batches) =>
+        FeatureExtraction.Statistics(batches, classifier.Features, FashionClassifier.FeatureCount, chunk: int.MaxValue);
 
     public static double Distance(FeatureStatistics real, FeatureStatistics generated) => FrechetDistance.Compute(real, generated);
-
-    // The classifier is float32 on the CPU; images from a float64 or device run are brought there, clamped to the data range.
-    private static Tensor ToClassifierInput(Tensor images)
-    {
-        var values = images.ToFloatArray();
-        for (int i = 0; i < values.Length; i++) values[i] = Math.Clamp(values[i], -1f, 1f);
-        return Tensor.FromArray(values, images.Shape);
-    }
 }

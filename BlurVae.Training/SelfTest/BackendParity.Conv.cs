@@ -14,6 +14,8 @@ public static partial class BackendParity
         {
             ConvGeometry.ForConv(3, 3, 9, 11, 5, 3, 3, 1, 1),
             ConvGeometry.ForConv(1, 4, 10, 7, 6, 4, 4, 2, 1),
+            // Inception's 1×7 with padding on one axis only.
+            ConvGeometry.ForConv(2, 5, 9, 8, 6, 1, 7, 1, 1, 0, 3),
         };
         // Transposed convolutions (the decoders' upsampling), whose forward pass is this geometry's backward-input.
         var transposed = new List<ConvGeometry> { ConvGeometry.ForTransposed(3, 6, 5, 4, 4, 4, 4, 2, 1, 0) };
@@ -23,6 +25,10 @@ public static partial class BackendParity
             forward.Add(ConvGeometry.ForConv(3, 17, 5, 5, 33, 3, 3, 2, 1));
             forward.Add(ConvGeometry.ForConv(1, 1, 1, 1, 1, 1, 1, 1, 0));
             forward.Add(ConvGeometry.ForConv(2, 7, 18, 16, 3, 4, 4, 2, 1));
+            // Per-axis geometries: 7×1 (Inception), a stride per axis with its own phases, a 2×3 kernel at stride (1, 3).
+            forward.Add(ConvGeometry.ForConv(1, 4, 11, 6, 5, 7, 1, 1, 1, 3, 0));
+            forward.Add(ConvGeometry.ForConv(2, 3, 10, 9, 4, 3, 1, 2, 1, 1, 0));
+            forward.Add(ConvGeometry.ForConv(1, 6, 7, 12, 3, 2, 3, 1, 3, 0, 1));
             transposed.Add(ConvGeometry.ForTransposed(1, 5, 3, 3, 7, 3, 3, 2, 1, 1));
             transposed.Add(ConvGeometry.ForTransposed(2, 16, 4, 4, 9, 4, 4, 2, 1, 0));
         }
@@ -38,9 +44,9 @@ public static partial class BackendParity
                 string tag = math == MathPrecision.Tf32 ? " [tf32]" : "";
                 Func<int, Tolerance> tol = terms => Tolerance.OfConv(terms, math);
                 foreach (var g in forward)
-                    ConvChecks(h, g, $"n={g.N} {g.InChannels}×{g.InH}×{g.InW} → {g.OutChannels}×{g.OutH}×{g.OutW} k{g.KernelH} s{g.Stride} p{g.Padding}{tag}", tol);
+                    ConvChecks(h, g, $"n={g.N} {g.InChannels}×{g.InH}×{g.InW} → {g.OutChannels}×{g.OutH}×{g.OutW} {g.KernelStridePadding}{tag}", tol);
                 foreach (var g in transposed)
-                    ConvChecks(h, g, $"transposed n={g.N} {g.OutChannels}×{g.OutH}×{g.OutW} → {g.InChannels}×{g.InH}×{g.InW} k{g.KernelH} s{g.Stride} p{g.Padding}{tag}", tol);
+                    ConvChecks(h, g, $"transposed n={g.N} {g.OutChannels}×{g.OutH}×{g.OutW} → {g.InChannels}×{g.InH}×{g.InW} {g.KernelStridePadding}{tag}", tol);
             }
             finally
             {

@@ -54,6 +54,8 @@ public static partial class BackendParity
         new("batchnorm", BatchNorm),
         new("softmax", Softmax),
         new("upsample_bilinear2x", Upsample),
+        new("resize_bilinear", Resize),
+        new("pool2d", Pool),
         new("fft", Fft),
         new("wiener", Wiener),
         new("vae", Vae),

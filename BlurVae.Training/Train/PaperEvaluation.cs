@@ -5,11 +5,13 @@ using BlurVae.Training.Models;
 
 namespace BlurVae.Training.Train;
 
-/// <summary>What `blurvae eval` adds to <see cref="Evaluation"/>: FD-FMNIST and the ELBO table's settings.</summary>
+/// <summary>What `blurvae eval` adds to <see cref="Evaluation"/>: FD-FMNIST, FID and the ELBO table's settings.</summary>
 public sealed record PaperEvaluationOptions
 {
     /// <summary>Classifier weights for FD-FMNIST; null = the shipped file beside the program.</summary>
     public string? Classifier { get; init; }
+    /// <summary>pytorch-fid's Inception weights (tools/export-weights.py fid-inception) for FID; null = no FID rows.</summary>
+    public string? InceptionWeights { get; init; }
     /// <summary>ε of K + εI in the log-determinant of our likelihood's ELBO (the paper's Table 6 uses 0.5).</summary>
     public double ElboEps { get; init; } = 0.5;
     /// <summary>Seed of the prior samples (FD-FMNIST-gen) and of the posterior draw z ~ q(z|x) of the ELBO.</summary>
@@ -24,7 +26,8 @@ public sealed record PaperEvaluationOptions
 /// <summary>
 /// The paper's generative metrics of a trained VAE on a test split, as rows of a <see cref="MetricTable"/>:
 /// fd-fmnist-rec (test images against their reconstructions at z = μ), fd-fmnist-gen (test images against as many
-/// decoded prior samples), and the per-image negative ELBO in nats and bits/dim under Σ = I and under ours at ε
+/// decoded prior samples), fid-rec and fid-gen likewise in pytorch-fid's Inception pool3 features when
+/// --inception-weights is given, and the per-image negative ELBO in nats and bits/dim under Σ = I and under ours at ε
 /// (one posterior draw per image, seeded). Notes say what was skipped and why (weights missing, wrong image shape).
 /// </summary>
 public static class PaperEvaluation
@@ -50,6 +53,15 @@ public static class PaperEvaluation
                 table.Add("fd-fmnist-rec", new MeanStd(rec, 0, data.Count)).Add("fd-fmnist-gen", new MeanStd(gen, 0, data.Count));
                 notes.Add($"{FdFmnist.Name}: Fréchet distance in the 128-d features of our Fashion-MNIST classifier ({ClassifierWeights.Describe(metadata)}); not FID.");
             }
+            if (options.InceptionWeights is null)
+                notes.Add(Fid.Missing);
+            else
+            {
+                var fid = Fid.Load(options.InceptionWeights, trainer.Backend);
+                var (rec, gen) = FrechetOf(trainer, data, batchSize, fid.Statistics, options.Seed);
+                table.Add("fid-rec", new MeanStd(rec, 0, data.Count)).Add("fid-gen", new MeanStd(gen, 0, data.Count));
+                notes.Add($"{Fid.Name}: Fréchet distance in the 2048-d pool3 features of pytorch-fid's Inception-v3 ('{options.InceptionWeights}'), images resized to 299×299.");
+            }
         }
         finally
         {
@@ -60,15 +72,22 @@ public static class PaperEvaluation
     }
 
     /// <summary>(FD-FMNIST of reconstructions, FD-FMNIST of prior samples), both against the real images of data.</summary>
-    public static (double Reconstructions, double Samples) FdFmnistOf(Trainer trainer, ImageDataset data, int batchSize, FdFmnist fd, int seed)
+    public static (double Reconstructions, double Samples) FdFmnistOf(Trainer trainer, ImageDataset data, int batchSize, FdFmnist fd, int seed) =>
+        FrechetOf(trainer, data, batchSize, fd.Statistics, seed);
+
+    /// <summary>
+    /// The Fréchet distances, in the features <paramref name="statistics"/> extracts, of the reconstructions at z = μ
+    /// and of as many decoded prior draws (seeded), both against the real images of data.
+    /// </summary>
+    public static (double Reconstructions, double Samples) FrechetOf(Trainer trainer, ImageDataset data, int batchSize, Func<IEnumerable<Tensor>, FeatureStatistics> statistics, int seed)
     {
         IEnumerable<Tensor> Real() => data.Batches(batchSize, 0, 0, shuffle: false, dtype: trainer.DType, backend: trainer.Backend);
-        var real = fd.Statistics(Real());
-        var reconstructions = fd.Statistics(Real().Select(x => trainer.Vae.Decode(trainer.Vae.Encode(x).Mu)));
+        var real = statistics(Real());
+        var reconstructions = statistics(Real().Select(x => trainer.Vae.Decode(trainer.Vae.Encode(x).Mu)));
         var rng = new Random(seed);
-        var samples = fd.Statistics(Enumerable.Range(0, (data.Count + batchSize - 1) / batchSize).Select(b =>
+        var samples = statistics(Enumerable.Range(0, (data.Count + batchSize - 1) / batchSize).Select(b =>
             trainer.Vae.Decode(Tensor.Randn([Math.Min(batchSize, data.Count - b * batchSize), trainer.Options.Latent], rng, trainer.DType, trainer.Backend))));
-        return (FdFmnist.Distance(real, reconstructions), FdFmnist.Distance(real, samples));
+        return (FrechetDistance.Compute(real, reconstructions), FrechetDistance.Compute(real, samples));
     }
 
     private static void AddElbo(MetricTable table, Trainer trainer, ImageDataset data, int batchSize, PaperEvaluationOptions options)

@@ -9,6 +9,10 @@ public static class Functional
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0) =>
         Conv2dFunction.Forward(x, weight, bias, stride, padding);
 
+    /// <summary>Conv2d with a stride and zero padding per axis (H, W): Inception's 1×7 layers pad (0, 3).</summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding) =>
+        Conv2dFunction.Forward(x, weight, bias, stride, padding);
+
     public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0) =>
         ConvTranspose2dFunction.Forward(x, weight, bias, stride, padding, outputPadding);
 

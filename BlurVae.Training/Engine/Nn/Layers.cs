@@ -18,13 +18,18 @@ public sealed class Linear : Module
     public override Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias);
 }
 
-/// <summary>2-D convolution, weight [out, in, k, k].</summary>
+/// <summary>2-D convolution, weight [out, in, kh, kw]; kernel, stride and padding square or per axis (H, W).</summary>
 public sealed class Conv2d : Module
 {
     public Conv2d(int inChannels, int outChannels, int kernelSize, Random rng, int stride = 1, int padding = 0, bool bias = true, DType dtype = DType.Float32, IBackend? backend = null)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), rng, (stride, stride), (padding, padding), bias, dtype, backend)
     {
-        int fanIn = inChannels * kernelSize * kernelSize;
-        Weight = RegisterParameter("weight", Init.Uniform([outChannels, inChannels, kernelSize, kernelSize], fanIn, rng, dtype, backend));
+    }
+
+    public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, Random rng, (int H, int W) stride, (int H, int W) padding, bool bias = true, DType dtype = DType.Float32, IBackend? backend = null)
+    {
+        int fanIn = inChannels * kernelSize.H * kernelSize.W;
+        Weight = RegisterParameter("weight", Init.Uniform([outChannels, inChannels, kernelSize.H, kernelSize.W], fanIn, rng, dtype, backend));
         Bias = bias ? RegisterParameter("bias", Init.Uniform([outChannels], fanIn, rng, dtype, backend)) : null;
         Stride = stride;
         Padding = padding;
@@ -32,8 +37,8 @@ public sealed class Conv2d : Module
 
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
-    public int Stride { get; }
-    public int Padding { get; }
+    public (int H, int W) Stride { get; }
+    public (int H, int W) Padding { get; }
 
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding);
 }

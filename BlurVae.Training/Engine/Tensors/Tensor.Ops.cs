@@ -77,6 +77,16 @@ public sealed partial class Tensor
     public Tensor MatMul(Tensor other) => MatMulFunction.Forward(this, other);
     public Tensor Softmax() => SoftmaxFunction.Forward(this);
     public Tensor UpsampleBilinear2x() => UpsampleBilinear2xFunction.Forward(this);
+    /// <summary>Bilinear resize to outH × outW, align_corners = false (F.interpolate(size=…, mode="bilinear")).</summary>
+    public Tensor ResizeBilinear(int outH, int outW) => ResizeBilinearFunction.Forward(this, outH, outW);
+    /// <summary>max_pool2d: kernel k, stride s (floor mode), padding p that never wins the maximum.</summary>
+    public Tensor MaxPool2d(int kernel, int stride, int padding = 0) =>
+        Pool2dFunction.Pool(this, PoolMode.Max, (kernel, kernel), (stride, stride), (padding, padding));
+    /// <summary>avg_pool2d: divides by the window's area with its padding (countIncludePad, PyTorch's default) or without.</summary>
+    public Tensor AvgPool2d(int kernel, int stride, int padding = 0, bool countIncludePad = true) =>
+        Pool2dFunction.Pool(this, PoolMode.Average, (kernel, kernel), (stride, stride), (padding, padding), countIncludePad);
+    /// <summary>adaptive_avg_pool2d onto outH × outW (PyTorch's start/end index rule).</summary>
+    public Tensor AdaptiveAvgPool2d(int outH, int outW) => Pool2dFunction.Adaptive(this, PoolMode.Average, outH, outW);
     public Tensor Rfft2(FftNorm norm = FftNorm.Backward) => Rfft2Function.Forward(this, norm);
     /// <summary>Inverse of Rfft2; `width` is the real signal's last extent.</summary>
     public Tensor Irfft2(int width, FftNorm norm = FftNorm.Backward) => Irfft2Function.Forward(this, width, norm);

@@ -14,6 +14,11 @@ public class Conv2dGradTests
     public void Conv2dWithoutBiasRectangularKernel() =>
         AssertGradients(x => Functional.Conv2d(x[0], x[1], null, 1, 1), Randn(4, 2, 3, 5, 6), Randn(5, 2, 3, 2, 3));
 
+    // Kernel, stride and padding per axis: Inception's 1×7 / 7×1 / 1×3 / 3×1 with one-axis padding, and strides (1, 2), (2, 1).
+    [TestCase(1, 7, 1, 1, 0, 3), TestCase(7, 1, 1, 1, 3, 0), TestCase(1, 3, 1, 1, 0, 1), TestCase(3, 1, 2, 1, 1, 0), TestCase(2, 3, 1, 2, 0, 2)]
+    public void Conv2dPerAxis(int kh, int kw, int sh, int sw, int ph, int pw) =>
+        AssertGradients(x => Functional.Conv2d(x[0], x[1], x[2], (sh, sw), (ph, pw)), Randn(1, 2, 3, 8, 9), Randn(2, 4, 3, kh, kw), Randn(3, 4));
+
     // The decoder's k4 s2 p1, plus output padding and odd sizes.
     [TestCase(4, 2, 1, 0), TestCase(3, 2, 1, 1), TestCase(3, 1, 0, 0), TestCase(3, 3, 1, 2)]
     public void ConvTranspose2d(int kernel, int stride, int padding, int outputPadding) =>

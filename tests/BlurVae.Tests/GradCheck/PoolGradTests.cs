@@ -20,3 +20,62 @@ public class PoolGradTests
         Assert.That(y.ToDoubleArray(), Is.EqualTo(new double[] { 5, 8 }));
     }
 }
+
+/// <summary>
+/// The Pool2d op (max and average, fixed and adaptive windows) and the bilinear resize, against finite differences in
+/// float64 on awkward sizes: Inception's 3×3 s2 and 3×3 s1 p1 pools, both count_include_pad settings, per-axis
+/// windows, adaptive windows that overlap (7 → 3) or repeat pixels (4 → 6), resizes up, down and from one pixel.
+/// </summary>
+[TestFixture, Category("GradCheck")]
+public class Pool2dGradTests
+{
+    [TestCase(3, 2, 0), TestCase(3, 1, 1), TestCase(2, 2, 1), TestCase(4, 3, 2)]
+    public void MaxPool2d(int k, int s, int p) => AssertGradients(x => x[0].MaxPool2d(k, s, p).Tanh(), Randn(11, 2, 3, 7, 8));
+
+    [TestCase(3, 1, 1, true), TestCase(3, 1, 1, false), TestCase(3, 2, 1, true), TestCase(3, 2, 1, false), TestCase(2, 2, 0, true)]
+    public void AvgPool2d(int k, int s, int p, bool countIncludePad) =>
+        AssertGradients(x => x[0].AvgPool2d(k, s, p, countIncludePad).Tanh(), Randn(12, 2, 3, 7, 6));
+
+    [TestCase(PoolMode.Max), TestCase(PoolMode.Average)]
+    public void PerAxisWindows(PoolMode mode) =>
+        AssertGradients(x => Pool2dFunction.Pool(x[0], mode, (2, 3), (2, 1), (1, 1), countIncludePad: false).Tanh(), Randn(13, 2, 3, 5, 7));
+
+    [TestCase(3, 4), TestCase(1, 1), TestCase(6, 5), TestCase(7, 2)]
+    public void AdaptiveAvgPool2d(int outH, int outW) => AssertGradients(x => x[0].AdaptiveAvgPool2d(outH, outW).Tanh(), Randn(14, 2, 3, 7, 4));
+
+    [TestCase(9, 4), TestCase(2, 3), TestCase(17, 11), TestCase(5, 7)]
+    public void ResizeBilinear(int outH, int outW) => AssertGradients(x => x[0].ResizeBilinear(outH, outW).Tanh(), Randn(15, 2, 3, 5, 7));
+
+    [Test] public void ResizeBilinearFromOnePixel() => AssertGradients(x => x[0].ResizeBilinear(3, 2), Randn(16, 2, 2, 1, 1));
+
+    [Test]
+    public void AvgPoolDivisorsByHand()
+    {
+        // 3×3 window, stride 1, padding 1 on a 2×2 ones image: every window holds the 4 pixels; with the padding
+        // counted the mean is 4/9, without it 1. PyTorch gives the same.
+        var x = Tensor.Ones([1, 1, 2, 2], BlurVae.Kernels.DType.Float64);
+        Assert.That(x.AvgPool2d(3, 1, 1, countIncludePad: true).ToDoubleArray(), Is.All.EqualTo(4.0 / 9).Within(1e-15));
+        Assert.That(x.AvgPool2d(3, 1, 1, countIncludePad: false).ToDoubleArray(), Is.All.EqualTo(1.0).Within(1e-15));
+    }
+
+    [Test]
+    public void AdaptiveWindowsFollowPyTorchsRule()
+    {
+        // 5 → 3: windows [0, 2), [1, 4), [3, 5) (start ⌊o·5/3⌋, end ⌈(o+1)·5/3⌉).
+        var x = Tensor.FromArray(new double[] { 1, 2, 3, 4, 5 }, [1, 1, 1, 5], BlurVae.Kernels.DType.Float64);
+        Assert.That(x.AdaptiveAvgPool2d(1, 3).ToDoubleArray(), Is.EqualTo(new[] { 1.5, 3.0, 4.5 }).Within(1e-15));
+    }
+
+    [Test]
+    public void ResizeMatchesPyTorchsSourceIndexRule()
+    {
+        // F.interpolate(torch.tensor([[[[1., 2., 4.]]]]), size=(1, 5), mode="bilinear", align_corners=False)
+        // = [1.0, 1.4, 2.0, 3.2, 4.0]: src = (o + ½)·3/5 − ½ = −0.2 (clamped to 0), 0.4, 1.0, 1.6, 2.2 (last pixel).
+        var x = Tensor.FromArray(new double[] { 1, 2, 4 }, [1, 1, 1, 3], BlurVae.Kernels.DType.Float64);
+        Assert.That(x.ResizeBilinear(1, 5).ToDoubleArray(), Is.EqualTo(new[] { 1.0, 1.4, 2.0, 3.2, 4.0 }).Within(1e-12));
+    }
+
+    [Test]
+    public void PaddingLargerThanHalfTheKernelIsRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Randn(17, 1, 1, 5, 5).MaxPool2d(3, 1, 2));
+}

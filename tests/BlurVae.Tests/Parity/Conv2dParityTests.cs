@@ -31,6 +31,10 @@ public class Conv2dParityTests
         foreach (var s in Shapes) yield return ConvGeometry.ForConv(s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[7]);
         // ConvTranspose2d(3 → 2, k3, s2, p1, output padding 1) of a 5×5 map: its forward is this geometry's backward input.
         yield return ConvGeometry.ForTransposed(1, 3, 5, 5, 2, 3, 3, 2, 1, 1);
+        // Per-axis geometries: Inception's 1×7 (padding 0, 3) and 7×1 (3, 0), and strides (2, 3) with 2·3 phases.
+        yield return ConvGeometry.ForConv(2, 4, 7, 9, 5, 1, 7, 1, 1, 0, 3);
+        yield return ConvGeometry.ForConv(1, 3, 9, 6, 6, 7, 1, 1, 1, 3, 0);
+        yield return ConvGeometry.ForConv(2, 3, 8, 10, 4, 3, 2, 2, 3, 1, 0);
     }
 
     /// <summary>Every compiled kernel without split-K, and split in 3 (the partial-writing epilogue and the reduction)

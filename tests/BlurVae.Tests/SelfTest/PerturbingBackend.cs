@@ -225,6 +225,30 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(UpsampleBilinear2xBackward), dx);
     }
 
+    public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
+    {
+        Cpu.ResizeBilinearForward(In(y), In(x), planes, inH, inW, outH, outW);
+        After(nameof(ResizeBilinearForward), y);
+    }
+
+    public void ResizeBilinearBackward(BackendBuffer dx, BackendBuffer dy, int planes, int inH, int inW, int outH, int outW)
+    {
+        Cpu.ResizeBilinearBackward(In(dx), In(dy), planes, inH, inW, outH, outW);
+        After(nameof(ResizeBilinearBackward), dx);
+    }
+
+    public void Pool2dForward(BackendBuffer y, BackendBuffer x, PoolGeometry g)
+    {
+        Cpu.Pool2dForward(In(y), In(x), g);
+        After(nameof(Pool2dForward), y);
+    }
+
+    public void Pool2dBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer x, PoolGeometry g)
+    {
+        Cpu.Pool2dBackward(In(dx), In(dy), In(x), g);
+        After(nameof(Pool2dBackward), dx);
+    }
+
     public void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w)
     {
         Cpu.Rfft2(In(y), In(x), batch, h, w);

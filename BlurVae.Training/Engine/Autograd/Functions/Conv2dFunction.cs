@@ -2,21 +2,25 @@
 namespace BlurVae.Training.Engine.Autograd;
 
 /// <summary>
-/// y = conv2d(x[N, Cin, H, W], w[Cout, Cin, kh, kw]) + b, with stride and zero padding (PyTorch's Conv2d).
+/// y = conv2d(x[N, Cin, H, W], w[Cout, Cin, kh, kw]) + b, with stride and zero padding, each per axis or one for both (PyTorch's Conv2d).
 /// Backward: ∂x by the backend's backward-input pass (a transposed convolution), ∂w and ∂b by its backward-weight pass.
 /// </summary>
 public sealed class Conv2dFunction : Function
 {
     private ConvGeometry _g;
 
-    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, int stride, int padding) =>
+        Forward(x, weight, bias, (stride, stride), (padding, padding));
+
+    /// <summary>With a stride and padding per axis (H, W), as PyTorch's tuple arguments.</summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding)
     {
         if (x.Rank != 4) throw new ArgumentException($"Conv2d expects input [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
         if (weight.Rank != 4 || weight.Shape[1] != x.Shape[1])
             throw new ArgumentException($"Conv2d weight must be [Cout, {x.Shape[1]}, kh, kw], got {Tensor.ShapeString(weight.Shape)}.", nameof(weight));
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
             throw new ArgumentException($"Conv2d bias must be [{weight.Shape[0]}], got {Tensor.ShapeString(bias.Shape)}.", nameof(bias));
-        var g = ConvGeometry.ForConv(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[0], weight.Shape[2], weight.Shape[3], stride, padding);
+        var g = ConvGeometry.ForConv(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.H, stride.W, padding.H, padding.W);
         var y = Tensor.Empty([g.N, g.OutChannels, g.OutH, g.OutW], x.DType, x.Backend);
         x.Backend.Conv2dForward(y.Buffer, x.Buffer, weight.Buffer, bias?.Buffer, g);
         var fn = new Conv2dFunction { _g = g };
