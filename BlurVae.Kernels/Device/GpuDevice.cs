@@ -56,20 +56,46 @@ public abstract partial class GpuDevice : IDisposable
     /// as cuLaunchKernel's kernelParams; the arrays live on the stack, so a launch allocates nothing. Kernels use
     /// static shared memory only.
     /// </summary>
-    public unsafe void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<LaunchArg> args)
+    public void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<LaunchArg> args) =>
+        LaunchWithStruct(kernel, grid, block, [], args);
+
+    /// <summary>The bytes of parameters every CUDA version accepts in one launch (12.1 raised it to 32764 on Volta and newer).</summary>
+    public const int MaxParameterBytes = 4096;
+
+    /// <summary>
+    /// <see cref="Launch(string, Dim3, Dim3, ReadOnlySpan{LaunchArg})"/> with a struct passed by value as the kernel's
+    /// first parameter: <paramref name="leading"/> holds its bytes in the kernel's C layout (empty: no struct). The
+    /// parameters together must fit <see cref="MaxParameterBytes"/>.
+    /// </summary>
+    public unsafe void LaunchWithStruct(string kernel, Dim3 grid, Dim3 block, ReadOnlySpan<byte> leading, params ReadOnlySpan<LaunchArg> args)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        int n = args.Length;
-        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        int first = leading.IsEmpty ? 0 : 1;
+        int n = first + args.Length;
+        // The struct at the front of an 8-byte-aligned area, as the driver lays parameters out; scalars after it.
+        int structWords = (leading.Length + 7) / 8;
+        if (8L * structWords + 8L * args.Length > MaxParameterBytes)
+            throw new ArgumentException($"kernel '{kernel}': {leading.Length} + {8 * args.Length} bytes of parameters exceed the {MaxParameterBytes} a launch may pass.", nameof(leading));
+        ulong* values = stackalloc ulong[Math.Max(1, structWords + args.Length)];
         void** pointers = stackalloc void*[Math.Max(1, n)];
         uint* sizes = stackalloc uint[Math.Max(1, n)];
-        for (int i = 0; i < n; i++)
+        Span<ulong> restrictValues = stackalloc ulong[Math.Max(1, n)];
+        if (first == 1)
         {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-            sizes[i] = args[i].Size;
+            leading.CopyTo(new Span<byte>(values, 8 * structWords));
+            pointers[0] = values;
+            sizes[0] = (uint)leading.Length;
+            restrictValues[0] = 0; // a struct is no pointer parameter
         }
-        KernelSignatures.CheckNoRestrictAlias(kernel, new ReadOnlySpan<ulong>(values, n), KernelSignatures.Of(kernel));
+        for (int i = 0; i < args.Length; i++)
+        {
+            ulong* slot = values + structWords + i;
+            *slot = args[i].Bits;
+            pointers[first + i] = slot;
+            sizes[first + i] = args[i].Size;
+            restrictValues[first + i] = args[i].Bits;
+        }
+        KernelSignatures.CheckNoRestrictAlias(kernel, restrictValues[..n], KernelSignatures.Of(kernel));
         Launch(kernel, grid, block, pointers, sizes, n);
         _counter.Launch(kernel); // after: a launch the device refused was never queued
     }
