@@ -194,13 +194,43 @@ public sealed unsafe class CudaDevice : GpuDevice
         });
     }
 
-    protected override void CopyHostToDevice(ulong destination, void* source, long bytes)
+    // The source is a pinned staging block (GpuDevice.Upload), so the copy is a DMA the host does not wait for; the
+    // block's event (below) keeps it from being reused before the copy has read it.
+    protected override void CopyHostToDeviceAsync(ulong destination, void* source, long bytes)
     {
         EnsureCurrent();
         Driver.Check(Driver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, _stream.Handle), "cuMemcpyHtoDAsync_v2");
-        // The host span may be a managed array that moves or is reused once this returns.
-        _stream.Synchronize();
     }
+
+    // ---- pinned staging memory: page-locked host blocks, an event behind each copy ----
+
+    private readonly Dictionary<nint, PinnedHostMemory> _pinned = [];
+
+    protected internal override nint AllocateStaging(long bytes)
+    {
+        EnsureCurrent();
+        var memory = PinnedHostMemory.Allocate(bytes);
+        lock (_pinned) _pinned[(nint)memory.Pointer] = memory;
+        return (nint)memory.Pointer;
+    }
+
+    protected internal override void FreeStaging(nint host, long bytes)
+    {
+        EnsureCurrent();
+        PinnedHostMemory? memory;
+        lock (_pinned) _pinned.Remove(host, out memory);
+        memory?.Dispose();
+    }
+
+    protected internal override object? CreateStagingFence()
+    {
+        EnsureCurrent();
+        return CudaEvent.Create(Driver.EventDisableTiming);
+    }
+
+    protected internal override void RecordStagingFence(object fence) => ((CudaEvent)fence).Record(_stream);
+
+    protected internal override bool StagingFenceComplete(object fence) => ((CudaEvent)fence).IsComplete;
 
     protected override void CopyDeviceToHost(void* destination, ulong source, long bytes)
     {
@@ -291,6 +321,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         if (_disposed) return;
         EnsureCurrent();
         _stream.Synchronize();
+        ReleaseStaging();
         foreach (var plan in _plans.Values) plan.Dispose();
         _plans.Clear();
         _cublas.Dispose();

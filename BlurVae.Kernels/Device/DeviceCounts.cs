@@ -26,14 +26,14 @@ public sealed record DeviceCounts
     /// <summary>Device-to-device copies (cuMemcpyDtoDAsync).</summary>
     public long CopiesDeviceToDevice { get; init; }
 
-    /// <summary>Host-to-device copies (uploads; synchronous today, so each is also a host sync).</summary>
+    /// <summary>Host-to-device copies (uploads: asynchronous, from pinned staging memory, so not a host sync).</summary>
     public long CopiesHostToDevice { get; init; }
 
     /// <summary>Device-to-host copies (downloads, Item(); each waits for the stream, so each is also a host sync).</summary>
     public long CopiesDeviceToHost { get; init; }
 
     /// <summary>
-    /// Times the host waited for the device: every download, every synchronous upload, every explicit
+    /// Times the host waited for the device: every download, every explicit
     /// <see cref="GpuDevice.Synchronize"/>, and the device's own waits (cache release, timing events, debug sync).
     /// </summary>
     public long HostSyncs { get; init; }

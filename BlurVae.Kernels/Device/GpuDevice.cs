@@ -42,7 +42,53 @@ public abstract partial class GpuDevice : IDisposable
 
     protected abstract void FreeBytes(ulong pointer, long bytes);
 
-    protected abstract unsafe void CopyHostToDevice(ulong destination, void* source, long bytes);
+    /// <summary>
+    /// Queues the copy of <paramref name="bytes"/> from pinned staging memory (<see cref="AllocateStaging"/>) to the
+    /// device, without waiting for it (cuMemcpyHtoDAsync).
+    /// </summary>
+    protected abstract unsafe void CopyHostToDeviceAsync(ulong destination, void* pinnedSource, long bytes);
+
+    // ---- pinned staging memory for uploads (StagingPool) ----
+
+    private readonly Dictionary<nint, byte[]> _managedStaging = [];
+
+    /// <summary>
+    /// Pinned host memory for staging uploads: page-locked memory on a GPU; here a pinned managed array, which is
+    /// what a device whose copies are synchronous needs (the emulated and recording devices).
+    /// </summary>
+    internal protected virtual unsafe nint AllocateStaging(long bytes)
+    {
+        var array = GC.AllocateUninitializedArray<byte>(checked((int)bytes), pinned: true);
+        nint host = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        lock (_managedStaging) _managedStaging[host] = array;
+        return host;
+    }
+
+    internal protected virtual void FreeStaging(nint host, long bytes)
+    {
+        lock (_managedStaging) _managedStaging.Remove(host);
+    }
+
+    /// <summary>A fence to record behind a staged copy (an event on a GPU); null where copies complete before they return.</summary>
+    internal protected virtual object? CreateStagingFence() => null;
+
+    internal protected virtual void RecordStagingFence(object fence) { }
+
+    /// <summary>Whether the copies before the fence's last recording are done; never waits.</summary>
+    internal protected virtual bool StagingFenceComplete(object fence) => true;
+
+    private StagingPool? _staging;
+    private StagingPool Staging => _staging ??= new StagingPool(this);
+
+    /// <summary>Pinned staging blocks made so far: constant once a run's upload sizes have been seen.</summary>
+    public int StagingBlocks => _staging?.BlockCount ?? 0;
+
+    /// <summary>Frees the staging blocks; a device calls it once its stream is idle (on disposal).</summary>
+    protected void ReleaseStaging()
+    {
+        _staging?.Dispose();
+        _staging = null;
+    }
 
     protected abstract unsafe void CopyDeviceToHost(void* destination, ulong source, long bytes);
 
@@ -175,10 +221,14 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(dst, nameof(dst));
         if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
-        // Synchronous: the host span may move or be reused once this returns.
+        // Asynchronous, from a pinned staging block the span is copied into: the caller may reuse its span at once,
+        // and the host does not wait for the device (StagingPool).
+        long bytes = (long)src.Length * sizeof(float);
+        var block = Staging.Take(bytes);
+        src.CopyTo(new Span<float>((void*)block.Host, src.Length));
         _counter.CopyHostToDevice();
-        _counter.HostSync();
-        fixed (float* p = src) CopyHostToDevice(dst.Pointer, p, (long)src.Length * sizeof(float));
+        CopyHostToDeviceAsync(dst.Pointer, (void*)block.Host, bytes);
+        Staging.Return(block);
     }
 
     public unsafe void Download(DeviceMemory src, Span<float> dst)

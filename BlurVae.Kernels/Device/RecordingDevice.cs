@@ -76,7 +76,7 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
 
     protected override void FreeBytes(ulong pointer, long bytes) => _cache.Return(pointer, BlockCache.Rounded(bytes));
 
-    protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>
+    protected override void CopyHostToDeviceAsync(ulong destination, void* source, long bytes) =>
         Record(new StreamRecord(StreamOpKind.Copy, "memcpy HtoD", default, default, 0, bytes));
 
     protected override void CopyDeviceToHost(void* destination, ulong source, long bytes)
