@@ -165,6 +165,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         long rounded = BlockCache.Rounded(bytes);
         if (_cache.TryTake(rounded, out ulong cached)) return cached;
         EnsureCurrent();
+        CountAllocation(); // before the driver call: inside a capture it throws, and nothing is allocated
         ulong pointer;
         int status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
         if (status == OutOfMemory)
@@ -174,7 +175,6 @@ public sealed unsafe class CudaDevice : GpuDevice
             status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
         }
         Driver.Check(status, $"cuMemAlloc_v2({rounded} bytes)");
-        CountAllocation();
         lock (_allocatorLock) _allBlocks.Add(pointer);
         return pointer;
     }
@@ -251,6 +251,63 @@ public sealed unsafe class CudaDevice : GpuDevice
         Driver.Check(Driver.cuMemsetD32Async(destination, value, (nuint)words, _stream.Handle), "cuMemsetD32Async");
     }
 
+    // ---- CUDA graphs: stream capture by the driver ----
+
+    protected override bool CapturesOnTheHost => false;
+
+    private DeviceMemory? _cublasWorkspace;
+
+    /// <summary>
+    /// cuBLAS gets a workspace of its own before the first capture (cublasSetWorkspace), so a captured GEMM allocates
+    /// nothing inside the capture: 32 MiB on Hopper and newer, 4 MiB before (NVIDIA's recommended sizes). Relaxed
+    /// mode: calls on other threads (a finalizer returning memory, which touches no driver API here) are not refused.
+    /// </summary>
+    protected override void BeginCaptureCore()
+    {
+        EnsureCurrent();
+        if (_cublasWorkspace is null)
+        {
+            int bytes = (SmCount > 0 && PtxArchitecture >= 90 ? 32 : 4) << 20;
+            _cublasWorkspace = Allocate(bytes / sizeof(float), zeroed: false);
+            _cublas.SetWorkspace(_cublasWorkspace.Pointer, bytes);
+        }
+        Driver.Check(Driver.cuStreamBeginCapture_v2(_stream.Handle, Driver.StreamCaptureModeRelaxed), "cuStreamBeginCapture_v2");
+    }
+
+    private protected override DeviceGraph EndCaptureCore(GraphMemoryPool pool, long operations)
+    {
+        EnsureCurrent();
+        nint graph = 0, exec = 0;
+        Driver.Check(Driver.cuStreamEndCapture(_stream.Handle, &graph), "cuStreamEndCapture");
+        int status = Driver.cuGraphInstantiateWithFlags(&exec, graph, 0);
+        if (status != 0)
+        {
+            Driver.cuGraphDestroy(graph);
+            throw Driver.Failure(status, "cuGraphInstantiateWithFlags");
+        }
+        return new CudaGraph(this, pool, operations, graph, exec);
+    }
+
+    /// <summary>Ends an abandoned capture; the driver may report it invalidated, and whatever graph it made is destroyed.</summary>
+    protected override void AbortCaptureCore()
+    {
+        EnsureCurrent();
+        nint graph = 0;
+        Driver.cuStreamEndCapture(_stream.Handle, &graph);
+        if (graph != 0) Driver.Check(Driver.cuGraphDestroy(graph), "cuGraphDestroy");
+    }
+
+    protected override void ReplayCore(DeviceGraph graph)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuGraphLaunch(((CudaGraph)graph).Exec, _stream.Handle), "cuGraphLaunch");
+        if (_syncEveryLaunch)
+        {
+            CountHostSync();
+            Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"cuGraphLaunch (synchronised by {SyncVariable}=1)");
+        }
+    }
+
     // ---- launches ----
 
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
@@ -265,7 +322,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         LaunchLimits.Check(kernel, block, f.MaxThreads, f.Registers, Name);
         // The driver knows each parameter's size from the PTX; the sizes are the emulation's check only.
         f.Function.Launch(grid, block, 0, _stream, args);
-        if (_syncEveryLaunch)
+        if (_syncEveryLaunch && !IsCapturing)
         {
             CountHostSync();
             Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
@@ -322,6 +379,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         EnsureCurrent();
         _stream.Synchronize();
         ReleaseStaging();
+        _cublasWorkspace?.Dispose();
         foreach (var plan in _plans.Values) plan.Dispose();
         _plans.Clear();
         _cublas.Dispose();

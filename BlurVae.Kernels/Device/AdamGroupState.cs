@@ -3,7 +3,8 @@ namespace BlurVae.Kernels.Device;
 /// <summary>
 /// What the device keeps for one optimiser's multi-tensor Adam: the step state (count, step size, bias correction)
 /// that adam_step_count_kernel advances, uploaded only when the host's count is not the device's next one (the first
-/// step, a restored checkpoint). The tensors' addresses travel in the launches' parameters
+/// step, a restored checkpoint, or the first eager step after replays of a CUDA graph, which advanced the device's
+/// count without this object). The tensors' addresses travel in the launches' parameters
 /// (<see cref="AdamTensorList"/>), so the gradients may come back from the cache at new addresses every step without
 /// any upload or host wait.
 /// </summary>
@@ -21,13 +22,6 @@ internal sealed class AdamGroupState : IDisposable
     }
 
     public int Tensors { get; }
-
-    /// <summary>The step count the device holds (its state[0]); a replayed CUDA graph advances it without this object.</summary>
-    public int DeviceStep
-    {
-        get => _deviceStep;
-        set => _deviceStep = value;
-    }
 
     public void Step(IReadOnlyList<DeviceMemory> param, IReadOnlyList<DeviceMemory> grad, IReadOnlyList<DeviceMemory> m, IReadOnlyList<DeviceMemory> v, AdamStepParameters p)
     {

@@ -30,10 +30,18 @@ public abstract partial class GpuDevice : IDisposable
     public DeviceCounts Counts => _counter.Snapshot();
 
     /// <summary>A device reports each real allocation (not a cache hit) of its <see cref="AllocateBytes"/>.</summary>
-    protected void CountAllocation() => _counter.Allocation();
+    protected void CountAllocation()
+    {
+        RefuseInCapture("A real device allocation (cuMemAlloc)");
+        _counter.Allocation();
+    }
 
     /// <summary>A device reports each wait of the host for the stream that is not one of GpuDevice's own (cache release, timing events).</summary>
-    protected void CountHostSync() => _counter.HostSync();
+    protected void CountHostSync()
+    {
+        RefuseInCapture("A host wait for the stream");
+        _counter.HostSync();
+    }
 
     // ---- what each device provides ----
 
@@ -142,8 +150,35 @@ public abstract partial class GpuDevice : IDisposable
             restrictValues[first + i] = args[i].Bits;
         }
         KernelSignatures.CheckNoRestrictAlias(kernel, restrictValues[..n], KernelSignatures.Of(kernel));
+        if (_capture is { HostOperations: not null })
+        {
+            // Recorded with copies of the argument values, which the replay passes again.
+            var captured = new CapturedLaunch(kernel, grid, block, new ReadOnlySpan<ulong>(values, structWords + args.Length).ToArray(),
+                new ReadOnlySpan<uint>(sizes, n).ToArray(), first == 1 ? structWords : 0);
+            Enqueue(captured, static (d, c) => c.Run(d), static c => { });
+            return;
+        }
         Launch(kernel, grid, block, pointers, sizes, n);
-        _counter.Launch(kernel); // after: a launch the device refused was never queued
+        if (_capture is { } capture) capture.Operations++;
+        else _counter.Launch(kernel); // after: a launch the device refused was never queued
+    }
+
+    /// <summary>A launch a host capture recorded: the argument values (a leading struct's words first) and their sizes.</summary>
+    private sealed record CapturedLaunch(string Kernel, Dim3 Grid, Dim3 Block, ulong[] Values, uint[] Sizes, int StructWords)
+    {
+        public unsafe void Run(GpuDevice device)
+        {
+            int n = Sizes.Length;
+            void** pointers = stackalloc void*[Math.Max(1, n)];
+            fixed (ulong* values = Values)
+            fixed (uint* sizes = Sizes)
+            {
+                int scalars = StructWords > 0 ? 1 : 0;
+                if (scalars == 1) pointers[0] = values;
+                for (int i = scalars; i < n; i++) pointers[i] = values + StructWords + (i - scalars);
+                device.Launch(Kernel, Grid, Block, pointers, sizes, n);
+            }
+        }
     }
 
     /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
@@ -168,6 +203,7 @@ public abstract partial class GpuDevice : IDisposable
     /// <summary>Waits for every queued operation (launches are asynchronous on a GPU): a host sync.</summary>
     public void Synchronize()
     {
+        RefuseInCapture("A host wait for the stream (Synchronize)");
         _counter.HostSync();
         WaitForStream();
     }
@@ -184,7 +220,7 @@ public abstract partial class GpuDevice : IDisposable
         ReleaseDeferred();
         long bytes = BytesOf(length);
         _counter.BufferRequest();
-        ulong pointer = AllocateBytes(bytes);
+        ulong pointer = AllocateForCapture(bytes);
         if (zeroed) Memset(pointer, 0, bytes / sizeof(float));
         else PoisonUninitialized(pointer, bytes);
         Interlocked.Increment(ref _liveAllocations);
@@ -200,7 +236,7 @@ public abstract partial class GpuDevice : IDisposable
 
     internal void Free(ulong pointer, int length)
     {
-        FreeBytes(pointer, BytesOf(length));
+        FreeBlock(pointer, BytesOf(length));
         Interlocked.Decrement(ref _liveAllocations);
         Interlocked.Add(ref _liveBytes, -BytesOf(length));
     }
@@ -221,6 +257,8 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(dst, nameof(dst));
         if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
+        // A capture must not bake a staging block's address into the graph: inputs are refreshed before a replay.
+        RefuseInCapture("An upload (host→device copy)");
         // Asynchronous, from a pinned staging block the span is copied into: the caller may reuse its span at once,
         // and the host does not wait for the device (StagingPool).
         long bytes = (long)src.Length * sizeof(float);
@@ -235,6 +273,7 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(src, nameof(src));
         if (src.Length != dst.Length) throw new ArgumentException($"src has {src.Length} elements, the destination {dst.Length}.", nameof(src));
+        RefuseInCapture("A download (device→host copy, a host wait)");
         _counter.CopyDeviceToHost();
         _counter.HostSync();
         fixed (float* p = dst) CopyDeviceToHost(p, src.Pointer, (long)dst.Length * sizeof(float));
@@ -255,8 +294,8 @@ public abstract partial class GpuDevice : IDisposable
         CheckRange(dst, dstOffset, count, nameof(dst));
         CheckRange(src, srcOffset, count, nameof(src));
         if (count == 0) return;
-        _counter.CopyDeviceToDevice();
-        CopyDeviceToDevice(dst.PointerAt(dstOffset), src.PointerAt(srcOffset), count * sizeof(float));
+        Enqueue((Dst: dst.PointerAt(dstOffset), Src: src.PointerAt(srcOffset), Bytes: count * sizeof(float)),
+            static (d, a) => d.CopyDeviceToDevice(a.Dst, a.Src, a.Bytes), static c => c.CopyDeviceToDevice());
     }
 
     /// <summary>Every element of <paramref name="dst"/> set to <paramref name="value"/>.</summary>
@@ -269,8 +308,8 @@ public abstract partial class GpuDevice : IDisposable
 
     private void Memset(ulong destination, uint value, long words)
     {
-        _counter.Memset();
-        Memset32(destination, value, words);
+        Enqueue((Destination: destination, Value: value, Words: words),
+            static (d, a) => d.Memset32(a.Destination, a.Value, a.Words), static c => c.Memset());
     }
 
     // ---- cuBLAS ----
@@ -293,10 +332,15 @@ public abstract partial class GpuDevice : IDisposable
         CheckMatrix(b, bOffset, strideB, batch, transB ? n : k, transB ? k : n, ldb, nameof(b));
         CheckMatrix(c, cOffset, strideC, batch, m, n, ldc, nameof(c));
         if (m == 0 || n == 0) return;
-        _counter.Cublas();
-        SgemmColumnMajor(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
+        var call = new SgemmCall(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
             beta, c.PointerAt(cOffset), ldc, strideC, batch);
+        Enqueue(call, static (d, g) => d.SgemmColumnMajor(g.TransA, g.TransB, g.M, g.N, g.K, g.Alpha, g.A, g.Lda, g.StrideA, g.B, g.Ldb, g.StrideB,
+            g.Beta, g.C, g.Ldc, g.StrideC, g.Batch), static c => c.Cublas());
     }
+
+    /// <summary>The arguments of one column-major cuBLAS call, as <see cref="SgemmColumnMajor"/> takes them.</summary>
+    private readonly record struct SgemmCall(bool TransA, bool TransB, int M, int N, int K, float Alpha, ulong A, int Lda, long StrideA,
+        ulong B, int Ldb, long StrideB, float Beta, ulong C, int Ldc, long StrideC, int Batch);
 
     // ---- cuFFT ----
 
@@ -307,8 +351,8 @@ public abstract partial class GpuDevice : IDisposable
         CheckBuffer(x, (long)batch * h * w, nameof(x));
         CheckBuffer(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
         if (batch == 0) return;
-        _counter.Cufft();
-        FftRealToComplex(y.Pointer, x.Pointer, batch, h, w);
+        Enqueue((Output: y.Pointer, Input: x.Pointer, Batch: batch, H: h, W: w),
+            static (d, a) => d.FftRealToComplex(a.Output, a.Input, a.Batch, a.H, a.W), static c => c.Cufft());
     }
 
     /// <summary>
@@ -324,8 +368,8 @@ public abstract partial class GpuDevice : IDisposable
         if (batch == 0) return;
         using var scratch = Allocate(checked((int)spectrum));
         Copy(scratch, 0, c, 0, spectrum);
-        _counter.Cufft();
-        FftComplexToRealDestroyingInput(x.Pointer, scratch.Pointer, batch, h, w);
+        Enqueue((Output: x.Pointer, Input: scratch.Pointer, Batch: batch, H: h, W: w),
+            static (d, a) => d.FftComplexToRealDestroyingInput(a.Output, a.Input, a.Batch, a.H, a.W), static c => c.Cufft());
     }
 
     private static void CheckFft(int batch, int h, int w)

@@ -62,6 +62,8 @@ public static class TrainingCheckpoint
     public static void Load(Trainer trainer, string path)
     {
         var (tensors, meta) = SafeTensors.Read(path);
+        // The Adam moments become new tensors: a captured CUDA graph would still update the old ones.
+        trainer.DropGraphs();
         void Restore(IEnumerable<(string Name, Tensor Value)> targets) =>
             NamedTensors.Restore(targets, tensors, $"Checkpoint '{path}'", "was it written by a different architecture?");
         Restore(trainer.Vae.NamedParameters("vae.").Concat(trainer.Vae.NamedBuffers("vae.")));
