@@ -30,8 +30,9 @@ public sealed record BenchConfig(string Name, int Batch, int ImageChannels, int 
     /// Training options for exactly this model: no warm-up epochs, so the first step already uses the Wiener term
     /// with k = G_γ(z) (the steady state of a run), float32, the paper's defaults for everything else.
     /// </summary>
-    public TrainOptions ToTrainOptions(int seed = 1) => new()
+    public TrainOptions ToTrainOptions(int seed = 1, bool cudaGraph = true) => new()
     {
+        NoCudaGraph = !cudaGraph,
         Arch = Architecture.A,
         Side = Side,
         Channels = Channels,

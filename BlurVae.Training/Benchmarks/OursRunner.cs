@@ -14,10 +14,11 @@ public sealed class OursRunner
     private readonly float[] _xHost, _epsHost;
     private readonly LossPart _loss;
 
-    public OursRunner(BenchConfig config, IBackend backend, int seed = 1)
+    /// <param name="cudaGraph">On a device backend, replay the step as a captured CUDA graph once warmed up (train's default).</param>
+    public OursRunner(BenchConfig config, IBackend backend, int seed = 1, bool cudaGraph = true)
     {
         Config = config;
-        var options = config.ToTrainOptions(seed);
+        var options = config.ToTrainOptions(seed, cudaGraph);
         Trainer = new Trainer(options, config.ImageChannels, config.Side, backend);
         var rng = new Random(seed + 1);
         _x = Tensor.Uniform([config.Batch, config.ImageChannels, config.Side, config.Side], -1, 1, rng, Trainer.DType, backend);

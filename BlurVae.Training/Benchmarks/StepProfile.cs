@@ -15,11 +15,15 @@ namespace BlurVae.Training.Benchmarks;
 /// </summary>
 public static class StepProfile
 {
-    /// <summary>The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>.</summary>
-    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1)
+    /// <summary>
+    /// The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>: each
+    /// operation enqueued eagerly, or (<paramref name="cudaGraph"/>) the step replayed as a captured graph once warmed
+    /// up, which shows as one graph launch (give it at least 3 warm-up steps: 2 eager, then the capture).
+    /// </summary>
+    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1, bool cudaGraph = false)
     {
         var device = new RecordingDevice(gpu);
-        var runner = new OursRunner(config, new RecordingBackend(device), seed);
+        var runner = new OursRunner(config, new RecordingBackend(device), seed, cudaGraph);
         return Measure(device, runner.Step, warmup, steps, config.Name, config.Describe());
     }
 
