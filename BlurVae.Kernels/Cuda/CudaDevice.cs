@@ -115,6 +115,8 @@ public sealed unsafe class CudaDevice : GpuDevice
     {
         const int repeats = 3;
         EnsureCurrent();
+        // The timing waits for the stream: a host sync (inside a graph capture it fails the capture cleanly).
+        CountHostSync();
         using var start = CudaEvent.Create();
         using var end = CudaEvent.Create();
         ConvAlgorithm? best = null;
