@@ -160,6 +160,7 @@ public class StepProfileTests
             // addresses travel in the launch parameters, the FFT column weights are uploaded once).
             Assert.That(plain.Counts.HostSyncs, Is.Zero, "StepOnDevice reads nothing back");
             Assert.That(plain.Counts.CopiesHostToDevice, Is.EqualTo(2), "the batch and the noise");
+            Assert.That(plain.Step.Records.Count(r => r.Name == "memcpy HtoD"), Is.EqualTo(2), "recorded as copies");
             Assert.That(withRead.Counts.HostSyncs, Is.EqualTo(plain.Counts.HostSyncs + 1));
             Assert.That(plain.Counts.Allocations, Is.Zero);
             Assert.That(plain.Counts.LaunchesByKernel.Keys, Has.Some.StartsWith("conv2d_forward_"));
