@@ -25,6 +25,8 @@ public static unsafe partial class Cublas
     [LibraryImport(NativeLibraries.Cublas)] public static partial int cublasDestroy_v2(nint handle);
     [LibraryImport(NativeLibraries.Cublas)] public static partial int cublasSetStream_v2(nint handle, nint stream);
     [LibraryImport(NativeLibraries.Cublas)] public static partial int cublasSetMathMode(nint handle, int mode);
+    /// <summary>The handle's workspace (CUDA 11.0+): set before a graph capture, so cuBLAS allocates none inside it.</summary>
+    [LibraryImport(NativeLibraries.Cublas)] public static partial int cublasSetWorkspace_v2(nint handle, ulong workspace, nuint bytes);
     [LibraryImport(NativeLibraries.Cublas)]
     public static partial int cublasSgemm_v2(nint handle, int transA, int transB, int m, int n, int k,
         float* alpha, ulong a, int lda, ulong b, int ldb, float* beta, ulong c, int ldc);

@@ -19,6 +19,10 @@ public sealed unsafe class CublasHandle : IDisposable
     /// <param name="mode"><see cref="Cublas.DefaultMath"/>, <see cref="Cublas.PedanticMath"/> or <see cref="Cublas.Tf32TensorOpMath"/>.</param>
     public void SetMathMode(int mode) => Cublas.Check(Cublas.cublasSetMathMode(Handle, mode), "cublasSetMathMode");
 
+    /// <summary>Gives the handle <paramref name="bytes"/> of device memory at <paramref name="workspace"/> as its workspace.</summary>
+    public void SetWorkspace(ulong workspace, long bytes) =>
+        Cublas.Check(Cublas.cublasSetWorkspace_v2(Handle, workspace, (nuint)bytes), "cublasSetWorkspace_v2");
+
     /// <summary>C = alpha · op(A) · op(B) + beta · C, column-major.</summary>
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, ulong b, int ldb,
         float beta, ulong c, int ldc) =>

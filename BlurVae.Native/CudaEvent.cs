@@ -22,6 +22,18 @@ public sealed unsafe class CudaEvent : IDisposable
 
     public void Synchronize() => Driver.Check(Driver.cuEventSynchronize(Handle), "cuEventSynchronize");
 
+    /// <summary>Whether the work before the last <see cref="Record"/> is done (cuEventQuery; never waits).</summary>
+    public bool IsComplete
+    {
+        get
+        {
+            int status = Driver.cuEventQuery(Handle);
+            if (status == Driver.ErrorNotReady) return false;
+            Driver.Check(status, "cuEventQuery");
+            return true;
+        }
+    }
+
     /// <summary>Milliseconds between two recorded, completed events.</summary>
     public static float ElapsedMilliseconds(CudaEvent start, CudaEvent end)
     {

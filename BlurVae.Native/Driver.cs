@@ -79,6 +79,30 @@ public static unsafe partial class Driver
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuEventSynchronize(nint @event);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuEventElapsedTime(float* milliseconds, nint start, nint end);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuEventDestroy_v2(nint @event);
+    /// <summary>0 (CUDA_SUCCESS) once the event's work is done, <see cref="ErrorNotReady"/> while it is not; never waits.</summary>
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuEventQuery(nint @event);
+
+    /// <summary>CUDA_ERROR_NOT_READY: cuEventQuery's "not yet", not a failure.</summary>
+    public const int ErrorNotReady = 600;
+
+    // Page-locked host memory (cuda.h): the source of an asynchronous upload must be pinned, or the copy is staged
+    // through a driver buffer and synchronous after all.
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuMemHostAlloc(void** pointer, nuint bytes, uint flags);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuMemFreeHost(void* pointer);
+
+    // Stream capture and graphs (cuda.h). CUstreamCaptureMode: GLOBAL 0, THREAD_LOCAL 1, RELAXED 2 (relaxed: other
+    // threads' and this thread's "potentially unsafe" calls are not refused; the capture itself still fails on a
+    // synchronising call into the capturing stream). cuda.h maps cuStreamBeginCapture to the _v2 symbol (the mode
+    // argument, CUDA 10.1+). cuGraphInstantiate changed signature in CUDA 12 (flags instead of the error-node/log
+    // arguments of 11.x, whose symbol is cuGraphInstantiate_v2); cuGraphInstantiateWithFlags is the same call in both
+    // (exported since 11.4), so that is the one bound.
+    public const int StreamCaptureModeRelaxed = 2;
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuStreamBeginCapture_v2(nint stream, int mode);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuStreamEndCapture(nint stream, nint* graph);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGraphInstantiateWithFlags(nint* graphExec, nint graph, ulong flags);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGraphLaunch(nint graphExec, nint stream);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGraphExecDestroy(nint graphExec);
+    [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGraphDestroy(nint graph);
 
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGetErrorName(int error, byte** name);
     [LibraryImport(NativeLibraries.Cuda)] public static partial int cuGetErrorString(int error, byte** text);

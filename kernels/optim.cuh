@@ -50,27 +50,37 @@ extern "C" __global__ void adam_step_count_kernel(float* __restrict__ state, dou
     state[2] = (float)sqrt(1.0 - adam_power(beta2, (int)t));
 }
 
-// Every element of every tensor of the group, one thread each (grid = CEIL_DIV(total, block)). The table holds, for
-// the `tensors` tensors, the device addresses of the parameters, gradients, first and second moments (tensors
-// entries each, in that order), then the tensors + 1 element offsets of each tensor in the concatenation (the last
-// is total). A thread finds its tensor by binary search over the offsets (log2(tensors) reads of a table that stays
-// in cache), then updates its element with the corrections adam_step_count_kernel left in state[1], state[2].
-extern "C" __global__ void adam_multi_tensor_kernel(const unsigned long long* __restrict__ table, const float* __restrict__ state, int tensors, int total,
+// The tensors of one launch of adam_multi_tensor_kernel, passed by value in the kernel's parameters, as PyTorch's
+// multi_tensor_apply does: nothing lives in device memory, so nothing is uploaded when the gradients come back from
+// the caching allocator at new addresses, step after step. 48 tensors take 4·48 addresses + 49 offsets + a count =
+// 1736 bytes, inside the 4096 bytes of parameters every CUDA version accepts (12.1 raised it to 32764 on Volta and
+// newer); a larger group is split into several launches (GpuDevice.Optim.cs). The C# launcher writes this layout
+// byte for byte (AdamTensorList.cs); the launch's size check against sizeof(adam_tensor_list) keeps the two in step.
+#define ADAM_LIST_TENSORS 48
+struct adam_tensor_list {
+    float* param[ADAM_LIST_TENSORS];
+    const float* grad[ADAM_LIST_TENSORS];
+    float* m[ADAM_LIST_TENSORS];
+    float* v[ADAM_LIST_TENSORS];
+    int offset[ADAM_LIST_TENSORS + 1]; // element offsets of the tensors in this launch's concatenation; offset[tensors] = its total
+    int tensors;
+};
+
+// Every element of the list's tensors, one thread each (grid = CEIL_DIV(list.offset[list.tensors], block)). A thread
+// finds its tensor by binary search over the offsets (log2(tensors) reads of the parameter bank, the same for
+// nearly every thread of a block), then updates its element with the corrections adam_step_count_kernel left in
+// state[1], state[2].
+extern "C" __global__ void adam_multi_tensor_kernel(adam_tensor_list list, const float* __restrict__ state,
                                                     float beta1, float beta2, float eps, float weight_decay) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= total) return;
-    const unsigned long long* offsets = table + 4 * tensors;
-    int lo = 0, hi = tensors - 1;
+    if (i >= list.offset[list.tensors]) return;
+    int lo = 0, hi = list.tensors - 1;
     while (lo < hi) {
         const int mid = (lo + hi + 1) / 2;
-        if ((long long)offsets[mid] <= i) lo = mid; else hi = mid - 1;
+        if (list.offset[mid] <= i) lo = mid; else hi = mid - 1;
     }
-    const int j = i - (int)offsets[lo];
-    float* param = (float*)table[lo];
-    const float* grad = (const float*)table[tensors + lo];
-    float* m = (float*)table[2 * tensors + lo];
-    float* v = (float*)table[3 * tensors + lo];
-    adam_element(param, m, v, grad, j, beta1, beta2, eps, weight_decay, state[1], state[2]);
+    const int j = i - list.offset[lo];
+    adam_element(list.param[lo], list.m[lo], list.v[lo], list.grad[lo], j, beta1, beta2, eps, weight_decay, state[1], state[2]);
 }
 
 #ifdef BLURVAE_HOST_EMULATION

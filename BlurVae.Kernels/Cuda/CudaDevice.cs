@@ -115,6 +115,8 @@ public sealed unsafe class CudaDevice : GpuDevice
     {
         const int repeats = 3;
         EnsureCurrent();
+        // The timing waits for the stream: a host sync (inside a graph capture it fails the capture cleanly).
+        CountHostSync();
         using var start = CudaEvent.Create();
         using var end = CudaEvent.Create();
         ConvAlgorithm? best = null;
@@ -165,6 +167,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         long rounded = BlockCache.Rounded(bytes);
         if (_cache.TryTake(rounded, out ulong cached)) return cached;
         EnsureCurrent();
+        CountAllocation(); // before the driver call: inside a capture it throws, and nothing is allocated
         ulong pointer;
         int status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
         if (status == OutOfMemory)
@@ -174,7 +177,6 @@ public sealed unsafe class CudaDevice : GpuDevice
             status = Driver.cuMemAlloc_v2(&pointer, (nuint)rounded);
         }
         Driver.Check(status, $"cuMemAlloc_v2({rounded} bytes)");
-        CountAllocation();
         lock (_allocatorLock) _allBlocks.Add(pointer);
         return pointer;
     }
@@ -194,13 +196,43 @@ public sealed unsafe class CudaDevice : GpuDevice
         });
     }
 
-    protected override void CopyHostToDevice(ulong destination, void* source, long bytes)
+    // The source is a pinned staging block (GpuDevice.Upload), so the copy is a DMA the host does not wait for; the
+    // block's event (below) keeps it from being reused before the copy has read it.
+    protected override void CopyHostToDeviceAsync(ulong destination, void* source, long bytes)
     {
         EnsureCurrent();
         Driver.Check(Driver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, _stream.Handle), "cuMemcpyHtoDAsync_v2");
-        // The host span may be a managed array that moves or is reused once this returns.
-        _stream.Synchronize();
     }
+
+    // ---- pinned staging memory: page-locked host blocks, an event behind each copy ----
+
+    private readonly Dictionary<nint, PinnedHostMemory> _pinned = [];
+
+    protected internal override nint AllocateStaging(long bytes)
+    {
+        EnsureCurrent();
+        var memory = PinnedHostMemory.Allocate(bytes);
+        lock (_pinned) _pinned[(nint)memory.Pointer] = memory;
+        return (nint)memory.Pointer;
+    }
+
+    protected internal override void FreeStaging(nint host, long bytes)
+    {
+        EnsureCurrent();
+        PinnedHostMemory? memory;
+        lock (_pinned) _pinned.Remove(host, out memory);
+        memory?.Dispose();
+    }
+
+    protected internal override object? CreateStagingFence()
+    {
+        EnsureCurrent();
+        return CudaEvent.Create(Driver.EventDisableTiming);
+    }
+
+    protected internal override void RecordStagingFence(object fence) => ((CudaEvent)fence).Record(_stream);
+
+    protected internal override bool StagingFenceComplete(object fence) => ((CudaEvent)fence).IsComplete;
 
     protected override void CopyDeviceToHost(void* destination, ulong source, long bytes)
     {
@@ -221,6 +253,63 @@ public sealed unsafe class CudaDevice : GpuDevice
         Driver.Check(Driver.cuMemsetD32Async(destination, value, (nuint)words, _stream.Handle), "cuMemsetD32Async");
     }
 
+    // ---- CUDA graphs: stream capture by the driver ----
+
+    protected override bool CapturesOnTheHost => false;
+
+    private DeviceMemory? _cublasWorkspace;
+
+    /// <summary>
+    /// cuBLAS gets a workspace of its own before the first capture (cublasSetWorkspace), so a captured GEMM allocates
+    /// nothing inside the capture: 32 MiB on Hopper and newer, 4 MiB before (NVIDIA's recommended sizes). Relaxed
+    /// mode: calls on other threads (a finalizer returning memory, which touches no driver API here) are not refused.
+    /// </summary>
+    protected override void BeginCaptureCore()
+    {
+        EnsureCurrent();
+        if (_cublasWorkspace is null)
+        {
+            int bytes = (SmCount > 0 && PtxArchitecture >= 90 ? 32 : 4) << 20;
+            _cublasWorkspace = Allocate(bytes / sizeof(float), zeroed: false);
+            _cublas.SetWorkspace(_cublasWorkspace.Pointer, bytes);
+        }
+        Driver.Check(Driver.cuStreamBeginCapture_v2(_stream.Handle, Driver.StreamCaptureModeRelaxed), "cuStreamBeginCapture_v2");
+    }
+
+    private protected override DeviceGraph EndCaptureCore(GraphMemoryPool pool, long operations)
+    {
+        EnsureCurrent();
+        nint graph = 0, exec = 0;
+        Driver.Check(Driver.cuStreamEndCapture(_stream.Handle, &graph), "cuStreamEndCapture");
+        int status = Driver.cuGraphInstantiateWithFlags(&exec, graph, 0);
+        if (status != 0)
+        {
+            Driver.cuGraphDestroy(graph);
+            throw Driver.Failure(status, "cuGraphInstantiateWithFlags");
+        }
+        return new CudaGraph(this, pool, operations, graph, exec);
+    }
+
+    /// <summary>Ends an abandoned capture; the driver may report it invalidated, and whatever graph it made is destroyed.</summary>
+    protected override void AbortCaptureCore()
+    {
+        EnsureCurrent();
+        nint graph = 0;
+        Driver.cuStreamEndCapture(_stream.Handle, &graph);
+        if (graph != 0) Driver.Check(Driver.cuGraphDestroy(graph), "cuGraphDestroy");
+    }
+
+    protected override void ReplayCore(DeviceGraph graph)
+    {
+        EnsureCurrent();
+        Driver.Check(Driver.cuGraphLaunch(((CudaGraph)graph).Exec, _stream.Handle), "cuGraphLaunch");
+        if (_syncEveryLaunch)
+        {
+            CountHostSync();
+            Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"cuGraphLaunch (synchronised by {SyncVariable}=1)");
+        }
+    }
+
     // ---- launches ----
 
     protected override void Launch(string kernel, Dim3 grid, Dim3 block, void** args, uint* sizes, int count)
@@ -235,7 +324,7 @@ public sealed unsafe class CudaDevice : GpuDevice
         LaunchLimits.Check(kernel, block, f.MaxThreads, f.Registers, Name);
         // The driver knows each parameter's size from the PTX; the sizes are the emulation's check only.
         f.Function.Launch(grid, block, 0, _stream, args);
-        if (_syncEveryLaunch)
+        if (_syncEveryLaunch && !IsCapturing)
         {
             CountHostSync();
             Driver.Check(Driver.cuStreamSynchronize(_stream.Handle), $"{kernel} (synchronised by {SyncVariable}=1)");
@@ -291,6 +380,8 @@ public sealed unsafe class CudaDevice : GpuDevice
         if (_disposed) return;
         EnsureCurrent();
         _stream.Synchronize();
+        ReleaseStaging();
+        _cublasWorkspace?.Dispose();
         foreach (var plan in _plans.Values) plan.Dispose();
         _plans.Clear();
         _cublas.Dispose();

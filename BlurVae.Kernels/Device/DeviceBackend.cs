@@ -418,8 +418,8 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(param, grad, m, v);
     }
 
-    // One table per optimiser group, found by the group's first parameter (alive as long as the group is).
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BackendBuffer, AdamGroupTable> _adamGroups = new();
+    // One step state per optimiser group, found by the group's first parameter (alive as long as the group is).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BackendBuffer, AdamGroupState> _adamGroups = new();
 
     public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
     {
@@ -430,14 +430,14 @@ public abstract class DeviceBackend : IBackend
             ShapeRules.Length(m[i], param[i].Length, $"m[{i}]");
             ShapeRules.Length(v[i], param[i].Length, $"v[{i}]");
         }
-        if (!_adamGroups.TryGetValue(param[0], out var table) || table.Tensors != param.Count)
+        if (!_adamGroups.TryGetValue(param[0], out var group) || group.Tensors != param.Count)
         {
-            table?.Dispose();
-            table = new AdamGroupTable(Device, param.Count);
-            _adamGroups.AddOrUpdate(param[0], table);
+            group?.Dispose();
+            group = new AdamGroupState(Device, param.Count);
+            _adamGroups.AddOrUpdate(param[0], group);
         }
         List<DeviceMemory> Mems(IReadOnlyList<BackendBuffer> buffers, string name) => buffers.Select((b, i) => Mem(b, $"{name}[{i}]")).ToList();
-        table.Step(Mems(param, nameof(param)), Mems(grad, nameof(grad)), Mems(m, nameof(m)), Mems(v, nameof(v)), p);
+        group.Step(Mems(param, nameof(param)), Mems(grad, nameof(grad)), Mems(m, nameof(m)), Mems(v, nameof(v)), p);
         GC.KeepAlive(param);
         GC.KeepAlive(grad);
         GC.KeepAlive(m);

@@ -26,14 +26,14 @@ public sealed record DeviceCounts
     /// <summary>Device-to-device copies (cuMemcpyDtoDAsync).</summary>
     public long CopiesDeviceToDevice { get; init; }
 
-    /// <summary>Host-to-device copies (uploads; synchronous today, so each is also a host sync).</summary>
+    /// <summary>Host-to-device copies (uploads: asynchronous, from pinned staging memory, so not a host sync).</summary>
     public long CopiesHostToDevice { get; init; }
 
     /// <summary>Device-to-host copies (downloads, Item(); each waits for the stream, so each is also a host sync).</summary>
     public long CopiesDeviceToHost { get; init; }
 
     /// <summary>
-    /// Times the host waited for the device: every download, every synchronous upload, every explicit
+    /// Times the host waited for the device: every download, every explicit
     /// <see cref="GpuDevice.Synchronize"/>, and the device's own waits (cache release, timing events, debug sync).
     /// </summary>
     public long HostSyncs { get; init; }
@@ -44,9 +44,18 @@ public sealed record DeviceCounts
     /// <summary>Buffers requested from <see cref="GpuDevice.Allocate"/>, cache hits included.</summary>
     public long BufferRequests { get; init; }
 
+    /// <summary>Captured graphs launched (cuGraphLaunch): a replayed training step is one.</summary>
+    public long GraphLaunches { get; init; }
+
+    /// <summary>The stream operations inside the launched graphs (not in <see cref="StreamOperations"/>).</summary>
+    public long GraphOperations { get; init; }
+
     public long Copies => CopiesDeviceToDevice + CopiesHostToDevice + CopiesDeviceToHost;
 
-    /// <summary>Everything queued on the stream: launches, cuBLAS and cuFFT calls, memsets and copies.</summary>
+    /// <summary>
+    /// Everything the host queued on the stream one by one (eagerly): launches, cuBLAS and cuFFT calls, memsets and
+    /// copies. Operations inside a replayed graph are counted in <see cref="GraphOperations"/> instead.
+    /// </summary>
     public long StreamOperations => Launches + CublasCalls + CufftCalls + Memsets + Copies;
 
     /// <summary>These counts less <paramref name="earlier"/>'s: what happened between the two snapshots.</summary>
@@ -71,6 +80,8 @@ public sealed record DeviceCounts
             HostSyncs = HostSyncs - earlier.HostSyncs,
             Allocations = Allocations - earlier.Allocations,
             BufferRequests = BufferRequests - earlier.BufferRequests,
+            GraphLaunches = GraphLaunches - earlier.GraphLaunches,
+            GraphOperations = GraphOperations - earlier.GraphOperations,
         };
     }
 }

@@ -24,20 +24,33 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// The group step of adam_step_count_kernel and adam_multi_tensor_kernel: state[0] += 1 on the device, the bias
-    /// corrections from it, then every element of the <paramref name="tensors"/> tensors the pointer table lists
-    /// (<see cref="AdamGroupTable"/>), <paramref name="total"/> elements in all. Two launches however many tensors.
+    /// corrections from it, then every element of the tensors, whose addresses and offsets travel in the launch's
+    /// parameters (<see cref="AdamTensorList"/>, at most 48 tensors a launch): 1 + ⌈tensors / 48⌉ launches, no upload.
     /// </summary>
-    public void AdamMultiTensor(DeviceMemory table, DeviceMemory state, int tensors, int total, AdamStepParameters p, int blockSize = 256)
+    public void AdamMultiTensor(DeviceMemory state, IReadOnlyList<DeviceMemory> param, IReadOnlyList<DeviceMemory> grad,
+                                IReadOnlyList<DeviceMemory> m, IReadOnlyList<DeviceMemory> v, AdamStepParameters p, int blockSize = 256)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(tensors, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(total);
+        ArgumentOutOfRangeException.ThrowIfLessThan(param.Count, 1);
+        if (grad.Count != param.Count || m.Count != param.Count || v.Count != param.Count)
+            throw new ArgumentException($"{param.Count} parameters but {grad.Count} gradients, {m.Count} and {v.Count} moments.", nameof(grad));
         CheckBlockSize(blockSize);
-        // 4 addresses per tensor and tensors + 1 offsets, 64-bit each: two floats per entry.
-        CheckBuffer(table, 2L * (5L * tensors + 1), nameof(table));
         CheckBuffer(state, 3, nameof(state));
+        for (int i = 0; i < param.Count; i++)
+        {
+            int n = param[i].Length;
+            CheckBuffer(param[i], n, $"param[{i}]");
+            CheckBuffer(grad[i], n, $"grad[{i}]");
+            CheckBuffer(m[i], n, $"m[{i}]");
+            CheckBuffer(v[i], n, $"v[{i}]");
+        }
         Launch("adam_step_count_kernel", new Dim3(1), new Dim3(1), state, p.LearningRate, p.Beta1, p.Beta2);
-        if (total == 0) return;
-        Launch("adam_multi_tensor_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize),
-               table, state, tensors, total, (float)p.Beta1, (float)p.Beta2, (float)p.Epsilon, (float)p.WeightDecay);
+        Span<byte> list = stackalloc byte[AdamTensorList.Bytes];
+        for (int start = 0; start < param.Count; start += AdamTensorList.Capacity)
+        {
+            int total = AdamTensorList.Write(list, start, Math.Min(AdamTensorList.Capacity, param.Count - start), param, grad, m, v);
+            if (total == 0) continue;
+            LaunchWithStruct("adam_multi_tensor_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), list,
+                             state, (float)p.Beta1, (float)p.Beta2, (float)p.Epsilon, (float)p.WeightDecay);
+        }
     }
 }

@@ -30,10 +30,18 @@ public abstract partial class GpuDevice : IDisposable
     public DeviceCounts Counts => _counter.Snapshot();
 
     /// <summary>A device reports each real allocation (not a cache hit) of its <see cref="AllocateBytes"/>.</summary>
-    protected void CountAllocation() => _counter.Allocation();
+    protected void CountAllocation()
+    {
+        RefuseInCapture("A real device allocation (cuMemAlloc)");
+        _counter.Allocation();
+    }
 
     /// <summary>A device reports each wait of the host for the stream that is not one of GpuDevice's own (cache release, timing events).</summary>
-    protected void CountHostSync() => _counter.HostSync();
+    protected void CountHostSync()
+    {
+        RefuseInCapture("A host wait for the stream");
+        _counter.HostSync();
+    }
 
     // ---- what each device provides ----
 
@@ -42,7 +50,53 @@ public abstract partial class GpuDevice : IDisposable
 
     protected abstract void FreeBytes(ulong pointer, long bytes);
 
-    protected abstract unsafe void CopyHostToDevice(ulong destination, void* source, long bytes);
+    /// <summary>
+    /// Queues the copy of <paramref name="bytes"/> from pinned staging memory (<see cref="AllocateStaging"/>) to the
+    /// device, without waiting for it (cuMemcpyHtoDAsync).
+    /// </summary>
+    protected abstract unsafe void CopyHostToDeviceAsync(ulong destination, void* pinnedSource, long bytes);
+
+    // ---- pinned staging memory for uploads (StagingPool) ----
+
+    private readonly Dictionary<nint, byte[]> _managedStaging = [];
+
+    /// <summary>
+    /// Pinned host memory for staging uploads: page-locked memory on a GPU; here a pinned managed array, which is
+    /// what a device whose copies are synchronous needs (the emulated and recording devices).
+    /// </summary>
+    internal protected virtual unsafe nint AllocateStaging(long bytes)
+    {
+        var array = GC.AllocateUninitializedArray<byte>(checked((int)bytes), pinned: true);
+        nint host = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        lock (_managedStaging) _managedStaging[host] = array;
+        return host;
+    }
+
+    internal protected virtual void FreeStaging(nint host, long bytes)
+    {
+        lock (_managedStaging) _managedStaging.Remove(host);
+    }
+
+    /// <summary>A fence to record behind a staged copy (an event on a GPU); null where copies complete before they return.</summary>
+    internal protected virtual object? CreateStagingFence() => null;
+
+    internal protected virtual void RecordStagingFence(object fence) { }
+
+    /// <summary>Whether the copies before the fence's last recording are done; never waits.</summary>
+    internal protected virtual bool StagingFenceComplete(object fence) => true;
+
+    private StagingPool? _staging;
+    private StagingPool Staging => _staging ??= new StagingPool(this);
+
+    /// <summary>Pinned staging blocks made so far: constant once a run's upload sizes have been seen.</summary>
+    public int StagingBlocks => _staging?.BlockCount ?? 0;
+
+    /// <summary>Frees the staging blocks; a device calls it once its stream is idle (on disposal).</summary>
+    protected void ReleaseStaging()
+    {
+        _staging?.Dispose();
+        _staging = null;
+    }
 
     protected abstract unsafe void CopyDeviceToHost(void* destination, ulong source, long bytes);
 
@@ -56,22 +110,75 @@ public abstract partial class GpuDevice : IDisposable
     /// as cuLaunchKernel's kernelParams; the arrays live on the stack, so a launch allocates nothing. Kernels use
     /// static shared memory only.
     /// </summary>
-    public unsafe void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<LaunchArg> args)
+    public void Launch(string kernel, Dim3 grid, Dim3 block, params ReadOnlySpan<LaunchArg> args) =>
+        LaunchWithStruct(kernel, grid, block, [], args);
+
+    /// <summary>The bytes of parameters every CUDA version accepts in one launch (12.1 raised it to 32764 on Volta and newer).</summary>
+    public const int MaxParameterBytes = 4096;
+
+    /// <summary>
+    /// <see cref="Launch(string, Dim3, Dim3, ReadOnlySpan{LaunchArg})"/> with a struct passed by value as the kernel's
+    /// first parameter: <paramref name="leading"/> holds its bytes in the kernel's C layout (empty: no struct). The
+    /// parameters together must fit <see cref="MaxParameterBytes"/>.
+    /// </summary>
+    public unsafe void LaunchWithStruct(string kernel, Dim3 grid, Dim3 block, ReadOnlySpan<byte> leading, params ReadOnlySpan<LaunchArg> args)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        int n = args.Length;
-        ulong* values = stackalloc ulong[Math.Max(1, n)];
+        int first = leading.IsEmpty ? 0 : 1;
+        int n = first + args.Length;
+        // The struct at the front of an 8-byte-aligned area, as the driver lays parameters out; scalars after it.
+        int structWords = (leading.Length + 7) / 8;
+        if (8L * structWords + 8L * args.Length > MaxParameterBytes)
+            throw new ArgumentException($"kernel '{kernel}': {leading.Length} + {8 * args.Length} bytes of parameters exceed the {MaxParameterBytes} a launch may pass.", nameof(leading));
+        ulong* values = stackalloc ulong[Math.Max(1, structWords + args.Length)];
         void** pointers = stackalloc void*[Math.Max(1, n)];
         uint* sizes = stackalloc uint[Math.Max(1, n)];
-        for (int i = 0; i < n; i++)
+        Span<ulong> restrictValues = stackalloc ulong[Math.Max(1, n)];
+        if (first == 1)
         {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-            sizes[i] = args[i].Size;
+            leading.CopyTo(new Span<byte>(values, 8 * structWords));
+            pointers[0] = values;
+            sizes[0] = (uint)leading.Length;
+            restrictValues[0] = 0; // a struct is no pointer parameter
         }
-        KernelSignatures.CheckNoRestrictAlias(kernel, new ReadOnlySpan<ulong>(values, n), KernelSignatures.Of(kernel));
+        for (int i = 0; i < args.Length; i++)
+        {
+            ulong* slot = values + structWords + i;
+            *slot = args[i].Bits;
+            pointers[first + i] = slot;
+            sizes[first + i] = args[i].Size;
+            restrictValues[first + i] = args[i].Bits;
+        }
+        KernelSignatures.CheckNoRestrictAlias(kernel, restrictValues[..n], KernelSignatures.Of(kernel));
+        if (_capture is { HostOperations: not null })
+        {
+            // Recorded with copies of the argument values, which the replay passes again.
+            var captured = new CapturedLaunch(kernel, grid, block, new ReadOnlySpan<ulong>(values, structWords + args.Length).ToArray(),
+                new ReadOnlySpan<uint>(sizes, n).ToArray(), first == 1 ? structWords : 0);
+            Enqueue(captured, static (d, c) => c.Run(d), static c => { });
+            return;
+        }
         Launch(kernel, grid, block, pointers, sizes, n);
-        _counter.Launch(kernel); // after: a launch the device refused was never queued
+        if (_capture is { } capture) capture.Operations++;
+        else _counter.Launch(kernel); // after: a launch the device refused was never queued
+    }
+
+    /// <summary>A launch a host capture recorded: the argument values (a leading struct's words first) and their sizes.</summary>
+    private sealed record CapturedLaunch(string Kernel, Dim3 Grid, Dim3 Block, ulong[] Values, uint[] Sizes, int StructWords)
+    {
+        public unsafe void Run(GpuDevice device)
+        {
+            int n = Sizes.Length;
+            void** pointers = stackalloc void*[Math.Max(1, n)];
+            fixed (ulong* values = Values)
+            fixed (uint* sizes = Sizes)
+            {
+                int scalars = StructWords > 0 ? 1 : 0;
+                if (scalars == 1) pointers[0] = values;
+                for (int i = scalars; i < n; i++) pointers[i] = values + StructWords + (i - scalars);
+                device.Launch(Kernel, Grid, Block, pointers, sizes, n);
+            }
+        }
     }
 
     /// <summary>The device's launch of <paramref name="count"/> kernelParams-style arguments and their byte sizes.</summary>
@@ -96,6 +203,7 @@ public abstract partial class GpuDevice : IDisposable
     /// <summary>Waits for every queued operation (launches are asynchronous on a GPU): a host sync.</summary>
     public void Synchronize()
     {
+        RefuseInCapture("A host wait for the stream (Synchronize)");
         _counter.HostSync();
         WaitForStream();
     }
@@ -112,7 +220,7 @@ public abstract partial class GpuDevice : IDisposable
         ReleaseDeferred();
         long bytes = BytesOf(length);
         _counter.BufferRequest();
-        ulong pointer = AllocateBytes(bytes);
+        ulong pointer = AllocateForCapture(bytes);
         if (zeroed) Memset(pointer, 0, bytes / sizeof(float));
         else PoisonUninitialized(pointer, bytes);
         Interlocked.Increment(ref _liveAllocations);
@@ -128,7 +236,7 @@ public abstract partial class GpuDevice : IDisposable
 
     internal void Free(ulong pointer, int length)
     {
-        FreeBytes(pointer, BytesOf(length));
+        FreeBlock(pointer, BytesOf(length));
         Interlocked.Decrement(ref _liveAllocations);
         Interlocked.Add(ref _liveBytes, -BytesOf(length));
     }
@@ -149,16 +257,23 @@ public abstract partial class GpuDevice : IDisposable
     {
         CheckOwned(dst, nameof(dst));
         if (src.Length != dst.Length) throw new ArgumentException($"dst has {dst.Length} elements, the source {src.Length}.", nameof(dst));
-        // Synchronous: the host span may move or be reused once this returns.
+        // A capture must not bake a staging block's address into the graph: inputs are refreshed before a replay.
+        RefuseInCapture("An upload (host→device copy)");
+        // Asynchronous, from a pinned staging block the span is copied into: the caller may reuse its span at once,
+        // and the host does not wait for the device (StagingPool).
+        long bytes = (long)src.Length * sizeof(float);
+        var block = Staging.Take(bytes);
+        src.CopyTo(new Span<float>((void*)block.Host, src.Length));
         _counter.CopyHostToDevice();
-        _counter.HostSync();
-        fixed (float* p = src) CopyHostToDevice(dst.Pointer, p, (long)src.Length * sizeof(float));
+        CopyHostToDeviceAsync(dst.Pointer, (void*)block.Host, bytes);
+        Staging.Return(block);
     }
 
     public unsafe void Download(DeviceMemory src, Span<float> dst)
     {
         CheckOwned(src, nameof(src));
         if (src.Length != dst.Length) throw new ArgumentException($"src has {src.Length} elements, the destination {dst.Length}.", nameof(src));
+        RefuseInCapture("A download (device→host copy, a host wait)");
         _counter.CopyDeviceToHost();
         _counter.HostSync();
         fixed (float* p = dst) CopyDeviceToHost(p, src.Pointer, (long)dst.Length * sizeof(float));
@@ -179,8 +294,8 @@ public abstract partial class GpuDevice : IDisposable
         CheckRange(dst, dstOffset, count, nameof(dst));
         CheckRange(src, srcOffset, count, nameof(src));
         if (count == 0) return;
-        _counter.CopyDeviceToDevice();
-        CopyDeviceToDevice(dst.PointerAt(dstOffset), src.PointerAt(srcOffset), count * sizeof(float));
+        Enqueue((Dst: dst.PointerAt(dstOffset), Src: src.PointerAt(srcOffset), Bytes: count * sizeof(float)),
+            static (d, a) => d.CopyDeviceToDevice(a.Dst, a.Src, a.Bytes), static c => c.CopyDeviceToDevice());
     }
 
     /// <summary>Every element of <paramref name="dst"/> set to <paramref name="value"/>.</summary>
@@ -193,8 +308,8 @@ public abstract partial class GpuDevice : IDisposable
 
     private void Memset(ulong destination, uint value, long words)
     {
-        _counter.Memset();
-        Memset32(destination, value, words);
+        Enqueue((Destination: destination, Value: value, Words: words),
+            static (d, a) => d.Memset32(a.Destination, a.Value, a.Words), static c => c.Memset());
     }
 
     // ---- cuBLAS ----
@@ -217,10 +332,15 @@ public abstract partial class GpuDevice : IDisposable
         CheckMatrix(b, bOffset, strideB, batch, transB ? n : k, transB ? k : n, ldb, nameof(b));
         CheckMatrix(c, cOffset, strideC, batch, m, n, ldc, nameof(c));
         if (m == 0 || n == 0) return;
-        _counter.Cublas();
-        SgemmColumnMajor(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
+        var call = new SgemmCall(transB, transA, n, m, k, alpha, b.PointerAt(bOffset), ldb, strideB, a.PointerAt(aOffset), lda, strideA,
             beta, c.PointerAt(cOffset), ldc, strideC, batch);
+        Enqueue(call, static (d, g) => d.SgemmColumnMajor(g.TransA, g.TransB, g.M, g.N, g.K, g.Alpha, g.A, g.Lda, g.StrideA, g.B, g.Ldb, g.StrideB,
+            g.Beta, g.C, g.Ldc, g.StrideC, g.Batch), static c => c.Cublas());
     }
+
+    /// <summary>The arguments of one column-major cuBLAS call, as <see cref="SgemmColumnMajor"/> takes them.</summary>
+    private readonly record struct SgemmCall(bool TransA, bool TransB, int M, int N, int K, float Alpha, ulong A, int Lda, long StrideA,
+        ulong B, int Ldb, long StrideB, float Beta, ulong C, int Ldc, long StrideC, int Batch);
 
     // ---- cuFFT ----
 
@@ -231,8 +351,8 @@ public abstract partial class GpuDevice : IDisposable
         CheckBuffer(x, (long)batch * h * w, nameof(x));
         CheckBuffer(y, (long)batch * h * (w / 2 + 1) * 2, nameof(y));
         if (batch == 0) return;
-        _counter.Cufft();
-        FftRealToComplex(y.Pointer, x.Pointer, batch, h, w);
+        Enqueue((Output: y.Pointer, Input: x.Pointer, Batch: batch, H: h, W: w),
+            static (d, a) => d.FftRealToComplex(a.Output, a.Input, a.Batch, a.H, a.W), static c => c.Cufft());
     }
 
     /// <summary>
@@ -248,8 +368,8 @@ public abstract partial class GpuDevice : IDisposable
         if (batch == 0) return;
         using var scratch = Allocate(checked((int)spectrum), zeroed: false); // overwritten by the copy
         Copy(scratch, 0, c, 0, spectrum);
-        _counter.Cufft();
-        FftComplexToRealDestroyingInput(x.Pointer, scratch.Pointer, batch, h, w);
+        Enqueue((Output: x.Pointer, Input: scratch.Pointer, Batch: batch, H: h, W: w),
+            static (d, a) => d.FftComplexToRealDestroyingInput(a.Output, a.Input, a.Batch, a.H, a.W), static c => c.Cufft());
     }
 
     private static void CheckFft(int batch, int h, int w)

@@ -76,7 +76,7 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
 
     protected override void FreeBytes(ulong pointer, long bytes) => _cache.Return(pointer, BlockCache.Rounded(bytes));
 
-    protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>
+    protected override void CopyHostToDeviceAsync(ulong destination, void* source, long bytes) =>
         Record(new StreamRecord(StreamOpKind.Copy, "memcpy HtoD", default, default, 0, bytes));
 
     protected override void CopyDeviceToHost(void* destination, ulong source, long bytes)
@@ -126,6 +126,8 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
     /// <summary>
     /// Bytes from each pointer argument to the end of its block: every buffer a kernel is given, read or written once.
     /// An estimate (a kernel may touch less of a buffer, or read some of it twice) that needs no per-kernel model.
+    /// A struct argument (the multi-tensor Adam's address list) counts every 8-byte word of it that points into a
+    /// block; its ints cannot, since fake addresses start far above them.
     /// </summary>
     private double BytesReferenced(void** args, uint* sizes, int count)
     {
@@ -133,10 +135,13 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
         lock (_lock)
             for (int i = 0; i < count; i++)
             {
-                if (sizes[i] != sizeof(ulong)) continue;
-                ulong pointer = *(ulong*)args[i];
-                int at = FindBlock(pointer);
-                if (at >= 0) total += (double)(_blocks[at].Start + (ulong)_blocks[at].Bytes - pointer);
+                if (sizes[i] < sizeof(ulong)) continue;
+                for (uint word = 0; word + sizeof(ulong) <= sizes[i]; word += sizeof(ulong))
+                {
+                    ulong pointer = *(ulong*)((byte*)args[i] + word);
+                    int at = FindBlock(pointer);
+                    if (at >= 0) total += (double)(_blocks[at].Start + (ulong)_blocks[at].Bytes - pointer);
+                }
             }
         return total;
     }

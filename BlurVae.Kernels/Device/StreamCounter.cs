@@ -8,7 +8,7 @@ internal sealed class StreamCounter
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _launchesByKernel = new(StringComparer.Ordinal);
-    private long _launches, _cublas, _cufft, _memsets, _d2d, _h2d, _d2h, _syncs, _allocations, _requests;
+    private long _launches, _cublas, _cufft, _memsets, _d2d, _h2d, _d2h, _syncs, _allocations, _requests, _graphLaunches, _graphOperations;
 
     public void Launch(string kernel)
     {
@@ -29,6 +29,15 @@ internal sealed class StreamCounter
     public void Allocation() { lock (_lock) _allocations++; }
     public void BufferRequest() { lock (_lock) _requests++; }
 
+    public void GraphLaunch(long operations)
+    {
+        lock (_lock)
+        {
+            _graphLaunches++;
+            _graphOperations += operations;
+        }
+    }
+
     public DeviceCounts Snapshot()
     {
         lock (_lock)
@@ -45,6 +54,8 @@ internal sealed class StreamCounter
                 HostSyncs = _syncs,
                 Allocations = _allocations,
                 BufferRequests = _requests,
+                GraphLaunches = _graphLaunches,
+                GraphOperations = _graphOperations,
             };
     }
 }

@@ -53,9 +53,11 @@ public sealed unsafe class EmulatedDevice : GpuDevice
     {
         base.Dispose(); // returns the device's workspaces to the cache first
         ReleaseCache();
+        ReleaseStaging();
     }
 
-    protected override void CopyHostToDevice(ulong destination, void* source, long bytes) =>
+    // Synchronous here, so the staging block is free again as soon as this returns (no fence needed).
+    protected override void CopyHostToDeviceAsync(ulong destination, void* source, long bytes) =>
         Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
 
     protected override void CopyDeviceToHost(void* destination, ulong source, long bytes) =>

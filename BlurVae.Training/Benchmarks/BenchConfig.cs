@@ -30,8 +30,8 @@ public sealed record BenchConfig(string Name, int Batch, int ImageChannels, int 
     /// Training options for exactly this model: no warm-up epochs, so the first step already uses the Wiener term
     /// with k = G_γ(z) (the steady state of a run), float32, the paper's defaults for everything else.
     /// </summary>
-    public TrainOptions ToTrainOptions(int seed = 1) =>
-        TrainOptions.SteadyStateModel(Side, Channels, Latent, MlpHidden, KernelSize, Loss, Batch, seed) with { Arch = Architecture.A, Dtype = "f32" };
+    public TrainOptions ToTrainOptions(int seed = 1, bool cudaGraph = true) =>
+        TrainOptions.SteadyStateModel(Side, Channels, Latent, MlpHidden, KernelSize, Loss, Batch, seed) with { Arch = Architecture.A, Dtype = "f32", NoCudaGraph = !cudaGraph };
 
     /// <summary>"1×32×32, A [32,64,128,256], latent 32, k 11, batch 64".</summary>
     public string Describe() =>

@@ -29,6 +29,8 @@ public sealed record BenchOptions
     /// <summary>Path of reference/pytorch/bench.py; null = found above the working directory.</summary>
     public string? Reference { get; init; }
     public int Seed { get; init; } = 1;
+    /// <summary>--no-cuda-graph: our GPU step enqueued eagerly every time, not replayed as a captured CUDA graph.</summary>
+    public bool NoCudaGraph { get; init; }
     /// <summary>The longest one PyTorch repeat may run.</summary>
     public TimeSpan ReferenceTimeout { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -33,7 +33,7 @@ public static class BenchRunner
             foreach (var baseConfig in options.Configs)
             {
                 var config = baseConfig with { Loss = options.Loss };
-                var ours = new OursRunner(config, backend, options.Seed);
+                var ours = new OursRunner(config, backend, options.Seed, cudaGraph: !options.NoCudaGraph);
                 foreach (var part in options.Parts)
                 {
                     var flops = ours.CountFlops(part);

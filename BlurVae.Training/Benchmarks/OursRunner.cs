@@ -11,16 +11,20 @@ namespace BlurVae.Training.Benchmarks;
 public sealed class OursRunner
 {
     private readonly Tensor _x, _eps;
+    private readonly float[] _xHost, _epsHost;
     private readonly LossPart _loss;
 
-    public OursRunner(BenchConfig config, IBackend backend, int seed = 1)
+    /// <param name="cudaGraph">On a device backend, replay the step as a captured CUDA graph once warmed up (train's default).</param>
+    public OursRunner(BenchConfig config, IBackend backend, int seed = 1, bool cudaGraph = true)
     {
         Config = config;
-        var options = config.ToTrainOptions(seed);
+        var options = config.ToTrainOptions(seed, cudaGraph);
         Trainer = new Trainer(options, config.ImageChannels, config.Side, backend);
         var rng = new Random(seed + 1);
         _x = Tensor.Uniform([config.Batch, config.ImageChannels, config.Side, config.Side], -1, 1, rng, Trainer.DType, backend);
         _eps = Tensor.Randn([config.Batch, config.Latent], rng, Trainer.DType, backend);
+        _xHost = _x.ToFloatArray();
+        _epsHost = _eps.ToFloatArray();
         _loss = new LossPart(config, backend, seed, options.WienerC);
     }
 
@@ -31,10 +35,16 @@ public sealed class OursRunner
     public PartFlops CountFlops(string part) => part == "step" ? StepFlops.Step(Trainer, _x, _eps) : StepFlops.Loss(_loss);
 
     /// <summary>
-    /// One alternating training step on the fixed batch and noise (the "step" part, untimed), as `train` runs it: the
+    /// One alternating training step on the fixed batch and noise, as `train` runs it: the batch and the noise are
+    /// uploaded from the host first (on a GPU an asynchronous copy from pinned memory each, not a host wait), and the
     /// losses stay summed on the backend, read once per epoch there, so the step itself never waits for a host read.
     /// </summary>
-    public void Step() => Trainer.StepOnDevice(_x, _eps, epoch: 0);
+    public void Step()
+    {
+        Trainer.Backend.Upload(_x.Buffer, _xHost);
+        Trainer.Backend.Upload(_eps.Buffer, _epsHost);
+        Trainer.StepOnDevice(_x, _eps, epoch: 0);
+    }
 
     /// <summary>
     /// One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each, and

@@ -50,6 +50,7 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
     private static bool Same(DeviceCounts a, DeviceCounts b) =>
         a.StreamOperations == b.StreamOperations && a.Launches == b.Launches && a.CublasCalls == b.CublasCalls && a.CufftCalls == b.CufftCalls &&
         a.Memsets == b.Memsets && a.Copies == b.Copies && a.HostSyncs == b.HostSyncs && a.Allocations == b.Allocations &&
+        a.GraphLaunches == b.GraphLaunches && a.GraphOperations == b.GraphOperations &&
         a.LaunchesByKernel.Count == b.LaunchesByKernel.Count && a.LaunchesByKernel.All(kv => b.LaunchesByKernel.GetValueOrDefault(kv.Key) == kv.Value);
 
     /// <summary>The step's operations grouped by name, most frequent first.</summary>
@@ -86,6 +87,8 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
         o.WriteLine($"    cuFFT calls     {c.CufftCalls,7}");
         o.WriteLine($"    memsets         {c.Memsets,7}");
         o.WriteLine($"    copies          {c.Copies,7}   (device→device {c.CopiesDeviceToDevice}, host→device {c.CopiesHostToDevice}, device→host {c.CopiesDeviceToHost})");
+        if (c.GraphLaunches > 0)
+            o.WriteLine($"  graph launches    {c.GraphLaunches,7}   ({c.GraphOperations} operations inside, not in the stream operations above)");
         o.WriteLine($"  host syncs        {c.HostSyncs,7}");
         o.WriteLine($"  allocations       {c.Allocations,7}   (real cuMemAlloc; {c.BufferRequests} buffers requested, the rest from the cache)");
         o.WriteLine();
@@ -164,6 +167,7 @@ public sealed class ProfileReport(string name, string description, GpuSpec gpu, 
             ["memsets"] = c.Memsets, ["copies"] = c.Copies, ["copies_device_to_device"] = c.CopiesDeviceToDevice,
             ["copies_host_to_device"] = c.CopiesHostToDevice, ["copies_device_to_host"] = c.CopiesDeviceToHost,
             ["host_syncs"] = c.HostSyncs, ["allocations"] = c.Allocations, ["buffer_requests"] = c.BufferRequests,
+            ["graph_launches"] = c.GraphLaunches, ["graph_operations"] = c.GraphOperations,
             ["launches_by_kernel"] = byKernel,
         };
     }

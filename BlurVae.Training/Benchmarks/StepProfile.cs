@@ -18,12 +18,14 @@ public static class StepProfile
 {
     /// <summary>
     /// The structure of <paramref name="config"/>'s full alternating step, aimed at <paramref name="gpu"/>, with the
-    /// convolutions at <paramref name="precision"/> (tf32 by default, as `train` and `bench` run on a GPU).
+    /// convolutions at <paramref name="precision"/> (tf32 by default, as `train` and `bench` run on a GPU): each
+    /// operation enqueued eagerly, or (<paramref name="cudaGraph"/>) the step replayed as a captured graph once warmed
+    /// up, which shows as one graph launch (give it at least 3 warm-up steps: 2 eager, then the capture).
     /// </summary>
-    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1, MathPrecision precision = MathPrecision.Tf32)
+    public static ProfileReport Run(BenchConfig config, GpuSpec gpu, int warmup, int steps, int seed = 1, MathPrecision precision = MathPrecision.Tf32, bool cudaGraph = false)
     {
         var device = new RecordingDevice(gpu) { Precision = precision };
-        var runner = new OursRunner(config, new RecordingBackend(device), seed);
+        var runner = new OursRunner(config, new RecordingBackend(device), seed, cudaGraph);
         return Measure(device, runner.Step, warmup, steps, config.Name, config.Describe());
     }
 

@@ -27,11 +27,12 @@ internal static class BenchCommand
         var python = new Option<string?>("--python") { Description = "Python interpreter for the PyTorch side (default: the first of BLURVAE_PYTHON, $VIRTUAL_ENV, /opt/torch/.venv, python3, /usr/bin/python3 that can import torch)" };
         var reference = new Option<string?>("--reference") { Description = $"Path of bench.py (default: {PyTorchRunner.RelativeScript} above the working directory)" };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and data", DefaultValueFactory = _ => D.Seed };
+        var noCudaGraph = new Option<bool>("--no-cuda-graph") { Description = "Our GPU step enqueued eagerly every time instead of replayed as a captured CUDA graph (the default where the capture succeeds)" };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results, machine and commands as JSON here" };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the markdown table here" };
 
         var command = new Command("bench", "Time the full training step (and the loss alone) of fashion32/celeba64 in BlurVae and in PyTorch, interleaved; print ms/step, images/s, GFLOP/s and the speed-up.");
-        foreach (var o in new Option[] { config, device, precision, threads, repeats, steps, warmup, against, compile, part, loss, sgemm, python, reference, seed, json, markdown })
+        foreach (var o in new Option[] { config, device, precision, threads, repeats, steps, warmup, against, compile, part, loss, sgemm, python, reference, seed, noCudaGraph, json, markdown })
             command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
@@ -58,6 +59,7 @@ internal static class BenchCommand
                 Python = r.GetValue(python),
                 Reference = r.GetValue(reference),
                 Seed = r.GetValue(seed),
+                NoCudaGraph = r.GetValue(noCudaGraph),
             };
             options.Validate();
             string commandLine = "blurvae " + string.Join(" ", r.Tokens.Select(t => t.Value));

@@ -22,11 +22,12 @@ internal static class ProfileCommand
         var seed = new Option<int>("--seed") { Description = "Seed of weights and data", DefaultValueFactory = _ => 1 };
         var precision = new Option<string>("--precision") { Description = "Maths of the convolutions counted: tf32 (tensor cores, the default on GPUs) or fp32 (SIMT)", DefaultValueFactory = _ => MathPrecisions.Names[0] };
         precision.AcceptOnlyFromAmong(MathPrecisions.Names);
+        var cudaGraph = new Option<bool>("--cuda-graph") { Description = "Profile the step as train and bench run it on a GPU by default: captured once, then replayed as one CUDA graph launch (graph_launches, graph_operations); default: every operation enqueued eagerly, the step's structure" };
         var json = new Option<FileInfo?>("--json") { Description = "Write the counts, per-kernel detail and estimate as JSON here (with --config all: one file per configuration, the name suffixed)" };
 
         var command = new Command("profile",
             "Count the stream operations of one training step on the CUDA code path without a GPU: every launch checked as on the device, nothing computed. Per step after warm-up: launches by kernel, cuBLAS and cuFFT calls, memsets, copies, host syncs, device allocations, launches under two waves of SMs, and a roofline lower bound (an estimate).");
-        foreach (var o in new Option[] { config, gpu, warmup, steps, seed, precision, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { config, gpu, warmup, steps, seed, precision, cudaGraph, json }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
             var configs = BenchConfig.Select(r.GetValue(config)!);
@@ -34,9 +35,11 @@ internal static class ProfileCommand
             int w = r.GetValue(warmup), s = r.GetValue(steps);
             if (w < 0) throw new ArgumentException($"--warmup must be >= 0 (got {w}).");
             if (s < 1) throw new ArgumentException($"--steps must be >= 1 (got {s}).");
+            if (r.GetValue(cudaGraph) && w < Train.StepGraphs.EagerStepsBeforeCapture + 1)
+                throw new ArgumentException($"--cuda-graph needs --warmup {Train.StepGraphs.EagerStepsBeforeCapture + 1} or more (eager steps, then the capture; got {w}).");
             foreach (var c in configs)
             {
-                var report = StepProfile.Run(c, target, w, s, r.GetValue(seed), MathPrecisions.Parse(r.GetValue(precision)!));
+                var report = StepProfile.Run(c, target, w, s, r.GetValue(seed), MathPrecisions.Parse(r.GetValue(precision)!), r.GetValue(cudaGraph));
                 report.WriteText(Console.Out);
                 if (r.GetValue(json) is FileInfo j)
                 {

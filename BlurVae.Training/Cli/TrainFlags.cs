@@ -41,6 +41,7 @@ internal sealed class TrainFlags
     public readonly Option<string> Dtype = new("--dtype") { Description = "f32 or f64", DefaultValueFactory = _ => D.Dtype };
     public readonly Option<string> Precision = new("--precision") { Description = "Maths of the GPU's convolutions and matrix products: tf32 (tensor cores, FP32 accumulation; PyTorch's default for convolutions) or fp32 (strict FP32); the CPU always computes in FP32/FP64", DefaultValueFactory = _ => D.Precision };
     public readonly Option<bool> Verbose = new("--verbose") { Description = "Print the convolution algorithm (tile, maths, split-K, grid) the GPU chooses for each layer shape, and the stack trace of an error" };
+    public readonly Option<bool> NoCudaGraph = new("--no-cuda-graph") { Description = "Run every step eagerly: no CUDA graph capture and replay of the step (on by default on a GPU where the capture succeeds)" };
     public readonly Option<string> Out = new("--out") { Description = "Run folder for checkpoint, metrics.jsonl, grids and plots", DefaultValueFactory = _ => D.Out };
     public readonly Option<int> GridImages = new("--grid-images") { Description = "Test images shown in the grids and tracked in the kernel figure (at most the test images)", DefaultValueFactory = _ => D.GridImages };
     public readonly Option<bool> Resume = new("--resume") { Description = $"Continue the run in --out from its checkpoint with its saved options; {string.Join(", ", ResumeChanges.Changeable.Where(n => n != "out").Order(StringComparer.Ordinal).Select(n => "--" + n))} may change (recorded in the log and metrics.jsonl), any other changed option is refused" };
@@ -61,7 +62,7 @@ internal sealed class TrainFlags
     public IEnumerable<Option> All() =>
     [
         Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
-        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, Out, GridImages, Resume,
+        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, NoCudaGraph, Out, GridImages, Resume,
         Threads, Distributed, SyncBn, CollectiveTimeout,
     ];
 
@@ -115,6 +116,7 @@ internal sealed class TrainFlags
             Dtype = Pick(Dtype, o.Dtype),
             Precision = Pick(Precision, o.Precision),
             Verbose = Pick(Verbose, o.Verbose),
+            NoCudaGraph = Pick(NoCudaGraph, o.NoCudaGraph),
             Out = Pick(Out, o.Out),
             GridImages = Pick(GridImages, o.GridImages),
         };

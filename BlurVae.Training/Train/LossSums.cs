@@ -26,6 +26,9 @@ internal sealed class LossSums(IBackend backend, DType dtype, int count)
         Steps++;
     }
 
+    /// <summary>Counts <paramref name="steps"/> more steps whose values a replayed CUDA graph added (or, negative, takes back ones that never ran).</summary>
+    public void AdvanceSteps(int steps) => Steps += steps;
+
     /// <summary>Sum <paramref name="index"/> so far, without starting over: a host read, which only a live progress display
     /// makes (at most once a second).</summary>
     public double Peek(int index) => _sums is null ? 0 : _sums[index].Item();

@@ -50,7 +50,7 @@ public static class ResumeChanges
             throw new UserError($"--resume: the run in '{folder}' cannot continue with {string.Join(", ", refused)}: the checkpoint was trained " +
                                 $"with the saved values. Drop {(refused.Count == 1 ? "that flag" : "those flags")} to resume, or start a new run with another --out. " +
                                 $"Only {string.Join(", ", Changeable.Order(StringComparer.Ordinal).Select(n => "--" + n))} may change on resume.");
-        return (savedJson.Deserialize<TrainOptions>(TrainOptions.Json)! with { Verbose = asked.Verbose }, changes);
+        return (savedJson.Deserialize<TrainOptions>(TrainOptions.Json)! with { Verbose = asked.Verbose, NoCudaGraph = asked.NoCudaGraph }, changes);
     }
 
     private static string Show(JsonNode? value) => value switch

@@ -54,6 +54,8 @@ public sealed record TrainOptions
     public string Precision { get; init; } = "tf32";
     /// <summary>--verbose: print the convolution algorithm chosen per layer shape. Not saved with the run.</summary>
     [JsonIgnore] public bool Verbose { get; init; }
+    /// <summary>--no-cuda-graph: every step eagerly, no CUDA graph capture and replay. Not saved with the run.</summary>
+    [JsonIgnore] public bool NoCudaGraph { get; init; }
     public string Out { get; init; } = "runs/latest";
     /// <summary>Images shown in grids and whose kernels are tracked per epoch (Figure 2).</summary>
     public int GridImages { get; init; } = 8;

@@ -24,6 +24,8 @@ public sealed class Trainer
 {
     private readonly IReconstructionLoss _baseline;
     private readonly LossSums _lossSums;
+    private StepGraphs? _graphs;
+    private bool _graphsDecided;
 
     public Trainer(TrainOptions options, int channels, int side, IBackend? backend = null)
     {
@@ -100,11 +102,59 @@ public sealed class Trainer
         return new StepResult(sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, WienerActiveAt(epoch));
     }
 
+    /// <summary>Where the one message about CUDA graphs goes (their use, or why the step runs eagerly); the log of `train`.</summary>
+    public Action<string> Log { get; set; } = _ => { };
+
     /// <summary>
     /// One alternating iteration whose losses are only added to sums on the backend: no host read inside the step,
-    /// so a GPU never waits for the host. <see cref="TakeLossSums"/> reads them (once per epoch in `train`).
+    /// so a GPU never waits for the host. <see cref="TakeLossSums"/> reads them (once per epoch in `train`). On a
+    /// device backend the step is a replayed CUDA graph once its phase's shapes are fixed (<see cref="StepGraphs"/>;
+    /// off with --no-cuda-graph), with the same results.
     /// </summary>
     public void StepOnDevice(Tensor x, Tensor eps, int epoch)
+    {
+        if (Graphs() is { } graphs) graphs.Step(x, eps, epoch);
+        else StepEagerly(x, eps, epoch);
+    }
+
+    /// <summary>Eager steps per phase before its capture (<see cref="StepGraphs.EagerStepsBeforeCapture"/>; tests lower it to make a capture fail).</summary>
+    internal int EagerStepsBeforeCapture { get; init; } = StepGraphs.EagerStepsBeforeCapture;
+
+    /// <summary>Graphs captured and alive (0 in eager mode).</summary>
+    public int CapturedGraphs => _graphs?.Captured ?? 0;
+
+    /// <summary>Discards the captured graphs (a checkpoint restore replaced tensors they point at); later steps capture again.</summary>
+    public void DropGraphs() => _graphs?.Drop();
+
+    // Decided at the first step, when the backend and the collectives are set.
+    private StepGraphs? Graphs()
+    {
+        if (_graphsDecided) return _graphs;
+        _graphsDecided = true;
+        if (Options.NoCudaGraph) return null;
+        if (StepGraphs.Unsupported(this) is { } reason)
+        {
+            if (Backend is Kernels.Device.DeviceBackend) Log($"CUDA graphs off: {reason}; the step runs eagerly.");
+            return null;
+        }
+        return _graphs = new StepGraphs(this, ((Kernels.Device.DeviceBackend)Backend).Device, Log);
+    }
+
+    /// <summary>The host's step counters (optimisers, loss sums), to restore after an abandoned capture.</summary>
+    internal (int Vae, int Kernel, int Sums) HostStepCounts() => (OptVae.StepCount, OptKernel.StepCount, _lossSums.Steps);
+
+    internal void RestoreHostStepCounts((int Vae, int Kernel, int Sums) counts)
+    {
+        OptVae.AdvanceStepCount(counts.Vae - OptVae.StepCount);
+        OptKernel.AdvanceStepCount(counts.Kernel - OptKernel.StepCount);
+        _lossSums.AdvanceSteps(counts.Sums - _lossSums.Steps);
+    }
+
+    /// <summary>Counts a step a replayed graph ran: what the eager step's host code would have counted.</summary>
+    internal void CountReplayedStep() => RestoreHostStepCounts((OptVae.StepCount + 1, OptKernel.StepCount + 1, _lossSums.Steps + 1));
+
+    /// <summary>The alternating iteration, every operation enqueued by the host (and, inside a capture, recorded).</summary>
+    internal void StepEagerly(Tensor x, Tensor eps, int epoch)
     {
         Vae.Train();
         Generator.Train();

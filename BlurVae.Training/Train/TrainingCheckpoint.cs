@@ -25,5 +25,10 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Restores every tensor and counter into a trainer built with the checkpoint's options.</summary>
-    public static void Load(Trainer trainer, string path) => trainer.Epoch = CheckpointFile.Load(path, Parts(trainer));
+    public static void Load(Trainer trainer, string path)
+    {
+        // The Adam moments become new tensors: a captured CUDA graph would still update the old ones.
+        trainer.DropGraphs();
+        trainer.Epoch = CheckpointFile.Load(path, Parts(trainer));
+    }
 }

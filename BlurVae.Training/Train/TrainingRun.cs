@@ -32,6 +32,7 @@ public sealed class TrainingRun
         _log = log;
         _parallel = parallel;
         parallel?.Attach(trainer, log);
+        trainer.Log = log.WriteLine;
     }
 
     /// <summary>Whether this process writes the run's files: always, except on the ranks other than 0 of a data-parallel run.</summary>
@@ -186,6 +187,11 @@ public sealed class TrainingRun
                     if (collectives.WorldSize > 1) eps = eps.Narrow(0, first, x.Shape[0]);
                     // The losses stay on the backend until the epoch's end: no host read inside a step.
                     Trainer.StepOnDevice(x, eps, epoch);
+                    // The batch and its noise go back to the backend's cache now, not when a collection finds them:
+                    // the next batch reuses their blocks, so steps allocate nothing and a CUDA graph capture finds
+                    // every block it needs in the cache.
+                    x.Release();
+                    eps.Release();
                     steps++;
                     progress.StepDone(stepClock.Elapsed.TotalSeconds);
                     tick?.Invoke();

@@ -40,6 +40,13 @@ public abstract class Optimizer
 
     /// <summary>Sets the step counter when a checkpoint is restored.</summary>
     public void RestoreStepCount(int steps) => StepCount = steps >= 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps));
+
+    /// <summary>
+    /// Moves the step counters by <paramref name="steps"/> without updating anything: for steps whose device work ran
+    /// without this host code (a replayed CUDA graph advances the device's own count), or, negative, to take back the
+    /// counting of a step whose work never ran (an abandoned capture).
+    /// </summary>
+    public virtual void AdvanceStepCount(int steps) => StepCount += steps;
 }
 
 /// <summary>torch.optim.Adam (amsgrad off, L2 weight decay added to the gradient).</summary>
@@ -97,6 +104,17 @@ public sealed class Adam : Optimizer
     }
 
     private AdamStepParameters Hyper(int step) => new(LearningRate, Beta1, Beta2, Eps, WeightDecay, step);
+
+    /// <summary>Also each parameter's count, which the bias corrections use (a count of 0 is a parameter not yet stepped).</summary>
+    public override void AdvanceStepCount(int steps)
+    {
+        base.AdvanceStepCount(steps);
+        foreach (var p in _state.Keys.ToList())
+        {
+            var s = _state[p];
+            _state[p] = s with { Steps = Math.Max(0, s.Steps + steps) };
+        }
+    }
 }
 
 /// <summary>torch.optim.SGD with momentum and dampening (no Nesterov).</summary>

@@ -8,15 +8,19 @@ namespace BlurVae.Tests.Parity;
 /// against the CPU backend's per-tensor AdamStep: bit for bit under the emulation (the same float operations; the
 /// bias corrections in double from the same hyper-parameters, rounded once to float: β^t by squaring on the device
 /// and Math.Pow on the host agree to a few double ulps, which could only change the float at a rounding tie), over steps whose gradients move to new
-/// buffers (the pointer table is uploaded again) and a jump of the step count (a restored checkpoint).
+/// buffers (the addresses travel in the launch parameters, nothing is uploaded) and a jump of the step count (a restored checkpoint).
 /// </summary>
 [TestFixture, Category("Parity")]
 public class AdamGroupParityTests
 {
-    [TestCase(0.0), TestCase(0.01)]
-    public void GroupStepsEqualPerTensorSteps(double weightDecay)
+    // Five tensors of awkward sizes (one launch), and 101 (three launches of at most 48 tensors each: the lists split).
+    private static readonly int[] FewTensors = [1, 31, 1000, 4097, 7];
+    private static readonly int[] ManyTensors = Enumerable.Range(0, 101).Select(i => 1 + i * 37 % 300).ToArray();
+
+    [TestCase(0.0, false), TestCase(0.01, false), TestCase(0.0, true)]
+    public void GroupStepsEqualPerTensorSteps(double weightDecay, bool many)
     {
-        int[] lengths = [1, 31, 1000, 4097, 7];
+        int[] lengths = many ? ManyTensors : FewTensors;
         var cpu = CpuBackend.Instance;
         var device = new EmulatedBackend();
         BackendBuffer[] New(IBackend b, int salt, float lo = -1, float hi = 1) => lengths.Select((n, i) =>
@@ -35,7 +39,13 @@ public class AdamGroupParityTests
             var dg = New(device, 10 + k);
             var p = new AdamStepParameters(1e-3, 0.9, 0.999, 1e-8, weightDecay, steps[k]);
             for (int i = 0; i < lengths.Length; i++) cpu.AdamStep(cp[i], cg[i], cm[i], cv[i], p);
+            var before = device.Device.Counts;
             device.AdamStepGroup(dp, dg, dm, dv, p);
+            var step = device.Device.Counts.Minus(before);
+            // The step state goes up only when the count jumps (the first step, a restored checkpoint); the addresses never.
+            bool jump = k == 0 || steps[k] != steps[k - 1] + 1;
+            Assert.That(step.CopiesHostToDevice, Is.EqualTo(jump ? 1 : 0), $"uploads of step {steps[k]}");
+            Assert.That(step.Launches, Is.EqualTo(1 + (lengths.Length + 47) / 48), "the step count, then one launch per list of 48 tensors");
             foreach (var (c, d, what) in new[] { (cp, dp, "param"), (cm, dm, "m"), (cv, dv, "v") })
                 for (int i = 0; i < lengths.Length; i++)
                 {
@@ -45,6 +55,19 @@ public class AdamGroupParityTests
                     Assert.That(actual, Is.EqualTo(expected), $"{what}[{i}] after step {steps[k]}");
                 }
         }
+    }
+
+    [Test]
+    public void ParametersBeyondFourKilobytesAreRefused()
+    {
+        var device = new EmulatedDevice();
+        using var y = device.Allocate(32);
+        var e = Assert.Throws<ArgumentException>(() => device.LaunchWithStruct("axpby_kernel", new Dim3(1), new Dim3(32), new byte[4090], y, 32, 0.5f, 1f));
+        Assert.That(e!.Message, Does.Contain("axpby_kernel").And.Contain("4096"));
+        // A list whose size is not sizeof(adam_tensor_list) (1736 bytes) is refused as the wrong argument, not misread.
+        var wrong = Assert.Throws<EmulatedLaunchException>(() => device.LaunchWithStruct("adam_multi_tensor_kernel", new Dim3(1), new Dim3(32), new byte[1728],
+            y, 0.9f, 0.999f, 1e-8f, 0f));
+        Assert.That(wrong!.Error, Is.EqualTo(HostLaunchError.BadArguments));
     }
 
     [Test]

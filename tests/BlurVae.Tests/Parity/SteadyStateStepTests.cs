@@ -4,7 +4,7 @@ namespace BlurVae.Tests.Parity;
 
 /// <summary>
 /// After the first steps, a training step on the emulated device allocates nothing new, leaves nothing behind and
-/// never makes the host wait, without any garbage collection: the autograd returns the step's buffers to the caching
+/// never makes the host wait (0 host syncs, 0 uploads), without any garbage collection: the autograd returns the step's buffers to the caching
 /// allocator itself, and the losses are summed on the device until <see cref="Trainer.TakeLossSums"/> reads them.
 /// </summary>
 [TestFixture, Category("Parity")]
@@ -50,11 +50,10 @@ public class SteadyStateStepTests
             Assert.That(steps.Allocations, Is.Zero, "real allocations in 3 steady-state steps");
             Assert.That(liveAfter, Is.EqualTo(liveBefore), "buffers left live by 3 steps");
             Assert.That(steps.BufferRequests, Is.GreaterThan(100), "the steps did request buffers (from the cache)");
-            // Known gap (issue 9): each optimiser's multi-tensor Adam re-uploads its pointer table when the gradients'
-            // cache addresses moved, which they do every step today — at most one upload (and its host wait) per
-            // optimiser and step. Anything beyond that (the FFT column weights, the losses) must stay on the device.
-            Assert.That(steps.CopiesHostToDevice, Is.LessThanOrEqualTo(2 * 3), "uploads inside a step beyond the two Adam pointer tables");
-            Assert.That(steps.HostSyncs, Is.LessThanOrEqualTo(2 * 3), "host waits inside a step beyond the two Adam pointer tables");
+            // The multi-tensor Adam passes its addresses as launch parameters, the FFT column weights are uploaded once
+            // and the losses stay on the device: nothing goes up and the host never waits.
+            Assert.That(steps.CopiesHostToDevice, Is.Zero, "uploads inside a step");
+            Assert.That(steps.HostSyncs, Is.Zero, "host waits inside a step");
             Assert.That(steps.CopiesDeviceToHost, Is.Zero, "downloads inside a step");
         });
     }
