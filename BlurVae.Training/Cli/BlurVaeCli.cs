@@ -51,14 +51,16 @@ public static class BlurVaeCli
 
         var classifierOption = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped fmnist-classifier.safetensors; see train-classifier)" };
         var elboEpsOption = new Option<double>("--elbo-eps") { Description = "ε of K + εI in the log-determinant of our likelihood's negative ELBO (the paper's Table 6: 0.5)", DefaultValueFactory = _ => new PaperEvaluationOptions().ElboEps };
-        var eval = new Command("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), and the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps; also written to eval.md in the run folder.");
+        var lpipsOption = new Option<string?>("--lpips-weights") { Description = "LPIPS weights (safetensors from `python3 tools/export-weights.py lpips-alex FILE`, or lpips-vgg): adds lpips-alex or lpips-vgg of reconstructions; without it LPIPS is skipped with a note" };
+        var eval = new Command("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps, and LPIPS with --lpips-weights; also written to eval.md in the run folder.");
         eval.Options.Add(runOption);
         eval.Options.Add(dataOption);
         eval.Options.Add(classifierOption);
         eval.Options.Add(elboEpsOption);
+        eval.Options.Add(lpipsOption);
         eval.Options.Add(seedOption);
         eval.SetAction(r => Guard(() => RunCommands.Eval(r.GetValue(runOption)!, r.GetValue(dataOption),
-            new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption) }, Console.Out)));
+            new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption), LpipsWeights = r.GetValue(lpipsOption) }, Console.Out)));
         root.Subcommands.Add(eval);
 
         var sample = new Command("sample", "Decode random draws from the prior N(0, I) into a PNG grid.");

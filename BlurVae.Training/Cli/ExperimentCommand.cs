@@ -15,15 +15,17 @@ internal static class ExperimentCommand
         var data = new Option<string?>("--data") { Description = "Dataset for every run (required when the spec's \"data\" is null, e.g. the CelebA folder)" };
         var set = new Option<string[]>("--set") { Description = "Override a train option of every run: --set epochs=1 --set max-images=64 (values in JSON: numbers, strings, [lists])", AllowMultipleArgumentsPerToken = false };
         var classifier = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped ones)" };
+        var lpips = new Option<string?>("--lpips-weights") { Description = "LPIPS weights (`python3 tools/export-weights.py lpips-alex FILE`, or lpips-vgg): adds an LPIPS column (reconstructions); without it LPIPS is skipped" };
+        var vgg = new Option<string?>("--vgg-weights") { Description = "VGG loss weights for the methods with \"loss\": \"vgg\" (`python3 tools/export-weights.py lpips-vgg FILE` or deeploss-vgg)" };
         var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FD-FMNIST of samples, and write results.md, results.csv and report.html.");
         command.Arguments.Add(specArgument);
-        foreach (var o in new Option[] { output, data, set, classifier }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, set, classifier, lpips, vgg }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
             var file = r.GetValue(specArgument)!;
-            var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []));
+            var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []), r.GetValue(vgg));
             string folder = r.GetValue(output) ?? Path.Combine("runs", "experiments", spec.Name);
-            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier)).Run();
+            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier), r.GetValue(lpips)).Run();
             return 0;
         }));
         return command;

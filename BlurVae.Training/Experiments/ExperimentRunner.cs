@@ -14,7 +14,8 @@ namespace BlurVae.Training.Experiments;
 /// evaluated once (result.json). So the experiment as a whole resumes: run the same command again after a stop.
 /// Progress goes to the log per run with an ETA from the epochs still to train at the measured seconds per epoch.
 /// </summary>
-public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null)
+/// <param name="lpipsWeights">LPIPS weights (--lpips-weights): every run gets an lpips-alex or lpips-vgg metric and the tables an LPIPS column.</param>
+public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null, string? lpipsWeights = null)
 {
     public string Folder { get; } = Path.GetFullPath(outDirectory);
 
@@ -46,7 +47,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                 log.WriteLine($"{label}: training epochs {before + 1}–{options.Epochs} in {options.Out}");
                 run.Train();
             }
-            var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) ?? Evaluate(run, method.Name, beta, seed, fd);
+            var saved = RunResult.TryLoad(options.Out, run.Trainer.Epoch);
+            // A run evaluated before --lpips-weights was given is evaluated again to get its LPIPS.
+            var result = saved is not null && (lpipsWeights is null || saved.Metrics.Keys.Any(k => k.StartsWith("lpips-", StringComparison.Ordinal)))
+                ? saved : Evaluate(run, method.Name, beta, seed, fd);
             results.Add(result);
             // The ETA counts evaluation into the seconds per trained epoch: small runs spend much of their time there.
             double seconds = clock.Elapsed.TotalSeconds;
@@ -105,7 +109,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
         var trainer = run.Trainer;
         var o = trainer.Options;
         var table = Evaluation.Run(trainer, run.Data.Test, o.BatchSize);
-        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, ElboEps = spec.ElboEps, Seed = seed });
+        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, ElboEps = spec.ElboEps, Seed = seed, LpipsWeights = lpipsWeights });
         foreach (var note in notes.Where(n => n.Contains("skipped"))) log.WriteLine($"  {note}");
         double? validation = null;
         if (fd is not null)

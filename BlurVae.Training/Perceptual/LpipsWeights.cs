@@ -4,7 +4,8 @@ namespace BlurVae.Training.Perceptual;
 /// An LPIPS weights file: safetensors with the network's `features.*` (torchvision's names) and the linear heads
 /// lin0.weight … lin4.weight ([1, C, 1, 1], non-negative, the lpips package's lin{l}.model.1.weight), as
 /// tools/export-weights.py writes them (lpips-alex, lpips-vgg, deeploss-vgg). The variant is read from the shape of
-/// features.0.weight (11×11: AlexNet, 3×3: VGG16). Every problem is an error naming the flag, the file and the fix.
+/// features.0.weight (11×11: AlexNet, 3×3: VGG16), the width from its channels (64; fewer in the tests' narrowed
+/// networks, see <see cref="FeatureNetwork"/>). Every problem is an error naming the flag, the file and the fix.
 /// </summary>
 public static class LpipsWeights
 {
@@ -31,7 +32,12 @@ public static class LpipsWeights
             throw Bad($"holds {(variant == "alex" ? "AlexNet" : "VGG16")} features, but {flag} needs {(requiredVariant == "alex" ? "AlexNet" : "VGG16")}'s");
         foreach (var (name, entry) in tensors)
             if (entry.Values.Any(v => !double.IsFinite(v))) throw Bad($"has non-finite values in '{name}'");
-        FeatureNetwork network = variant == "alex" ? new AlexNetFeatures(new Random(0), dtype, backend) : new Vgg16Features(new Random(0), dtype, backend);
+        // The first convolution's width sets the others' (64 in the real networks; narrower in test networks).
+        int firstWidth = first.Shape[0];
+        if (firstWidth < 1 || 64 % firstWidth != 0) throw Bad($"has {firstWidth} channels in features.0.weight; the networks have 64");
+        FeatureNetwork network = variant == "alex"
+            ? new AlexNetFeatures(new Random(0), dtype, backend, widthDivisor: 64 / firstWidth)
+            : new Vgg16Features(new Random(0), dtype, backend, widthDivisor: 64 / firstWidth);
         network.Load(tensors, $"{flag} '{path}'", fix + ".");
         var heads = new List<double[]>();
         for (int l = 0; l < network.TapChannels.Count; l++)

@@ -32,6 +32,7 @@ public sealed class TrainingRun
         Folder = folder;
         _log = log;
         _parallel = parallel;
+        trainer.PrepareLoss();
         parallel?.Attach(trainer, log);
     }
 
