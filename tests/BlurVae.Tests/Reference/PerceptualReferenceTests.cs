@@ -47,6 +47,28 @@ public class PerceptualReferenceTests
         AssertClose(x1.Grad!.ToDoubleArray(), tensors["input1_grad"].Values, $"{network} gradient");
     }
 
+    /// <summary>tools/export-weights.py's mapping of an lpips.LPIPS state dict (built by the script without the package) loads here.</summary>
+    [TestCase("alex"), TestCase("vgg")]
+    public void ExportedLpipsNamesLoad(string variant)
+    {
+        var python = PyTorchReference.RequirePython("torchvision", "python3-torchvision");
+        var dir = Directory.CreateTempSubdirectory("blurvae-lpips-export-");
+        try
+        {
+            string path = Path.Combine(dir.FullName, "lpips.safetensors");
+            string script = Path.Combine(Repository.Root(), "reference", "pytorch", "lpips_export_check.py");
+            var (code, stdout, stderr) = PyTorchReference.Execute(python, [script, variant, path, "7"], TimeSpan.FromMinutes(3));
+            Assert.That(code, Is.Zero, $"lpips_export_check.py failed:\n{stdout}\n{stderr}");
+            var lpips = LpipsWeights.Load(path, "--lpips-weights");
+            Assert.That(lpips.Name, Is.EqualTo($"lpips-{variant}"));
+            Assert.That(lpips.Network.TapChannels, Is.EqualTo(variant == "alex" ? new[] { 64, 192, 384, 256, 256 } : new[] { 64, 128, 256, 512, 512 }));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private static Tensor Input(Dictionary<string, SafeTensors.Entry> tensors, string name)
     {
         var x = Tensor.FromArray(tensors[name].Values, tensors[name].Shape, DType.Float64);
