@@ -17,11 +17,15 @@ internal static class ExperimentCommand
         var classifier = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped ones)" };
         var lpips = new Option<string?>("--lpips-weights") { Description = "LPIPS weights (`python3 tools/export-weights.py lpips-alex FILE`, or lpips-vgg): adds an LPIPS column (reconstructions); without it LPIPS is skipped" };
         var vgg = new Option<string?>("--vgg-weights") { Description = "VGG loss weights for the methods with \"loss\": \"vgg\" (`python3 tools/export-weights.py lpips-vgg FILE` or deeploss-vgg)" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads of this process (0 = every core); runs are trained one after another", DefaultValueFactory = _ => 0 };
         var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FD-FMNIST of samples, and write results.md, results.csv and report.html.");
         command.Arguments.Add(specArgument);
-        foreach (var o in new Option[] { output, data, set, classifier, lpips, vgg }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, set, classifier, threads, lpips, vgg }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
+            int n = r.GetValue(threads);
+            if (n < 0) throw new ArgumentException($"--threads must be ≥ 0 (0 = every core; got {n}).");
+            if (n > 0) Kernels.Cpu.CpuBackend.Threads = n;
             var file = r.GetValue(specArgument)!;
             var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []), r.GetValue(vgg));
             string folder = r.GetValue(output) ?? Path.Combine("runs", "experiments", spec.Name);
