@@ -16,9 +16,7 @@ public class PerceptualReferenceTests
     [TestCase("alexnet", 4, 67, 3)]
     public void FeaturesMatchTorchvision(string network, int seed, int side, int channels)
     {
-        var tensors = RunScript(network, seed, side, channels);
-        FeatureNetwork model = network == "vgg16" ? new Vgg16Features(new Random(0), DType.Float64) : new AlexNetFeatures(new Random(0), DType.Float64);
-        model.Load(tensors, network, "the script wrote no such tensor");
+        var (tensors, model) = Perceptual(network, seed, side, channels);
         var x = Input(tensors, "input");
         var taps = model.Taps(PerceptualInput.ImageNet(x)).Select(t => t.Keep()).ToList(); // read after Backward(): kept from the autograd's release
         Tensor loss = taps.Select(t => t.Square().Mean()).Aggregate((a, b) => a + b);
@@ -34,9 +32,7 @@ public class PerceptualReferenceTests
     [TestCase("lpips-alex", 6, 64, 3)]
     public void LpipsMatchesThePackagesFormula(string network, int seed, int side, int channels)
     {
-        var tensors = RunScript(network, seed, side, channels);
-        FeatureNetwork model = network == "lpips-vgg" ? new Vgg16Features(new Random(0), DType.Float64) : new AlexNetFeatures(new Random(0), DType.Float64);
-        model.Load(tensors, network, "the script wrote no such tensor");
+        var (tensors, model) = Perceptual(network, seed, side, channels);
         var lpips = new Lpips(model, Enumerable.Range(0, 5).Select(l => tensors[$"lin{l}.weight"].Values).ToList());
         Assert.That(lpips.Name, Is.EqualTo(network));
         var x0 = Input(tensors, "input");
@@ -51,22 +47,9 @@ public class PerceptualReferenceTests
     [TestCase("alex"), TestCase("vgg")]
     public void ExportedLpipsNamesLoad(string variant)
     {
-        var python = PyTorchReference.RequirePython("torchvision", "python3-torchvision");
-        var dir = Directory.CreateTempSubdirectory("blurvae-lpips-export-");
-        try
-        {
-            string path = Path.Combine(dir.FullName, "lpips.safetensors");
-            string script = Path.Combine(Repository.Root(), "reference", "pytorch", "lpips_export_check.py");
-            var (code, stdout, stderr) = PyTorchReference.Execute(python, [script, variant, path, "7"], TimeSpan.FromMinutes(3));
-            Assert.That(code, Is.Zero, $"lpips_export_check.py failed:\n{stdout}\n{stderr}");
-            var lpips = LpipsWeights.Load(path, "--lpips-weights");
-            Assert.That(lpips.Name, Is.EqualTo($"lpips-{variant}"));
-            Assert.That(lpips.Network.TapChannels, Is.EqualTo(variant == "alex" ? new[] { 64, 192, 384, 256, 256 } : new[] { 64, 128, 256, 512, 512 }));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        var lpips = RunScript("lpips_export_check.py", path => [variant, path, "7"], path => LpipsWeights.Load(path, "--lpips-weights"));
+        Assert.That(lpips.Name, Is.EqualTo($"lpips-{variant}"));
+        Assert.That(lpips.Network.TapChannels, Is.EqualTo(variant == "alex" ? new[] { 64, 192, 384, 256, 256 } : new[] { 64, 128, 256, 512, 512 }));
     }
 
     private static Tensor Input(Dictionary<string, SafeTensors.Entry> tensors, string name)
@@ -76,17 +59,26 @@ public class PerceptualReferenceTests
         return x;
     }
 
-    private static Dictionary<string, SafeTensors.Entry> RunScript(string network, int seed, int side, int channels)
+    /// <summary>perceptual.py's tensors for a network, and our network (float64) with its weights.</summary>
+    private static (Dictionary<string, SafeTensors.Entry> Tensors, FeatureNetwork Model) Perceptual(string network, int seed, int side, int channels)
+    {
+        var tensors = RunScript("perceptual.py", path => [network, path, seed.ToString(), side.ToString(), channels.ToString()], path => SafeTensors.Read(path).Tensors);
+        FeatureNetwork model = network.Contains("vgg") ? new Vgg16Features(new Random(0), DType.Float64) : new AlexNetFeatures(new Random(0), DType.Float64);
+        model.Load(tensors, network, "the script wrote no such tensor");
+        return (tensors, model);
+    }
+
+    /// <summary>Runs a reference/pytorch script that writes a safetensors file (its path among the arguments) and reads the file.</summary>
+    private static T RunScript<T>(string script, Func<string, string[]> arguments, Func<string, T> read)
     {
         var python = PyTorchReference.RequirePython("torchvision", "python3-torchvision");
         var dir = Directory.CreateTempSubdirectory("blurvae-perceptual-");
         try
         {
             string path = Path.Combine(dir.FullName, "reference.safetensors");
-            string script = Path.Combine(Repository.Root(), "reference", "pytorch", "perceptual.py");
-            var (code, stdout, stderr) = PyTorchReference.Execute(python, [script, network, path, seed.ToString(), side.ToString(), channels.ToString()], TimeSpan.FromMinutes(3));
-            Assert.That(code, Is.Zero, $"perceptual.py failed:\n{stdout}\n{stderr}");
-            return SafeTensors.Read(path).Tensors;
+            var (code, stdout, stderr) = PyTorchReference.Execute(python, [Path.Combine(Repository.Root(), "reference", "pytorch", script), .. arguments(path)], TimeSpan.FromMinutes(3));
+            Assert.That(code, Is.Zero, $"{script} failed:\n{stdout}\n{stderr}");
+            return read(path);
         }
         finally
         {
