@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import safetensors_io  # noqa: E402
 
-SLICES = {"alex": [2, 5, 8, 10, 12], "vgg": [4, 9, 16, 23, 30]}  # lpips/pretrained_networks.py: the slices' ends
+SLICES = {"alex": [2, 5, 8, 10, 12], "vgg": [4, 9, 16, 23, 30]}  # the slices' ends in the lpips package's pretrained_networks module
 
 
 def main():

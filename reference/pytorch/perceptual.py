@@ -8,7 +8,7 @@ Writes float64 tensors under our names (torchvision's: features.0.weight, …), 
   lpips-vgg, lpips-alex: random non-negative heads lin0 … lin4 ([1, C, 1, 1]), a second batch, the per-image LPIPS
     distance d(input, input1) and its gradient with respect to input1 (of sum(d)).
 The LPIPS reference is written from the lpips package's formula (v0.1, lpips=True, spatial=False; Zhang et al. 2018,
-eq. 1, and lpips/pretrained_networks.py + lpips/lpips.py): ScalingLayer (x - shift) / scale with
+eq. 1, and the lpips package's pretrained_networks and lpips modules): ScalingLayer (x - shift) / scale with
 shift = [-.030, -.088, -.188], scale = [.458, .448, .450]; per tap f_l, normalize_tensor(f) = f / (sqrt(sum_c f²) + 1e-10);
 d = sum_l spatial_average(lin_l((n0_l - n1_l)²)) with lin_l a bias-free 1x1 convolution to one channel.
 """
