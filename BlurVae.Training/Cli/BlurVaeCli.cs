@@ -61,10 +61,11 @@ public static class BlurVaeCli
         var classifierOption = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped fmnist-classifier.safetensors; see train-classifier)" };
         var inceptionOption = new Option<string?>("--inception-weights") { Description = "pytorch-fid's Inception-v3 weights for FID of reconstructions and samples (written by `python3 tools/export-weights.py fid-inception FILE`; without it no FID)" };
         var elboEpsOption = new Option<double>("--elbo-eps") { Description = "ε of K + εI in the log-determinant of our likelihood's negative ELBO (the paper's Table 6: 0.5)", DefaultValueFactory = _ => new PaperEvaluationOptions().ElboEps };
-        root.Subcommands.Add(RunCommand("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), FID of both with --inception-weights, and the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps; also written to eval.md in the run folder.",
-            [runOption, dataOption, classifierOption, inceptionOption, elboEpsOption, seedOption],
+        var lpipsOption = new Option<string?>("--lpips-weights") { Description = "LPIPS weights (safetensors from `python3 tools/export-weights.py lpips-alex FILE`, or lpips-vgg): adds lpips-alex or lpips-vgg of reconstructions; without it LPIPS is skipped with a note" };
+        root.Subcommands.Add(RunCommand("eval", "Print every metric on the test split: PSNR, SSIM, high-frequency energy ratio, kernel width, losses, FD-FMNIST of reconstructions and samples (grey 32×32 runs), FID of both with --inception-weights, the negative ELBO in nats and bits/dim under Σ = I and under ours at --elbo-eps, and LPIPS with --lpips-weights; also written to eval.md in the run folder.",
+            [runOption, dataOption, classifierOption, inceptionOption, lpipsOption, elboEpsOption, seedOption],
             r => RunCommands.Eval(r.GetValue(runOption)!, r.GetValue(dataOption),
-                new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), InceptionWeights = r.GetValue(inceptionOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption) }, Console.Out)));
+                new PaperEvaluationOptions { Classifier = r.GetValue(classifierOption), InceptionWeights = r.GetValue(inceptionOption), ElboEps = r.GetValue(elboEpsOption), Seed = r.GetValue(seedOption), LpipsWeights = r.GetValue(lpipsOption) }, Console.Out)));
         root.Subcommands.Add(RunCommand("sample", "Decode random draws from the prior N(0, I) into a PNG grid.",
             [runOption, countOption, outOption, seedOption],
             r => RunCommands.Sample(r.GetValue(runOption)!, r.GetValue(countOption), r.GetValue(outOption), r.GetValue(seedOption), Console.Out)));

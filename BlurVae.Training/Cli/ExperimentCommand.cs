@@ -15,20 +15,22 @@ internal static class ExperimentCommand
         var data = new Option<string?>("--data") { Description = "Dataset for every run (required when the spec's \"data\" is null, e.g. the CelebA folder)" };
         var set = new Option<string[]>("--set") { Description = "Override a train option of every run: --set epochs=1 --set max-images=64 (values in JSON: numbers, strings, [lists])", AllowMultipleArgumentsPerToken = false };
         var classifier = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped ones)" };
+        var lpips = new Option<string?>("--lpips-weights") { Description = "LPIPS weights (`python3 tools/export-weights.py lpips-alex FILE`, or lpips-vgg): adds an LPIPS column (reconstructions); without it LPIPS is skipped" };
+        var vgg = new Option<string?>("--vgg-weights") { Description = "VGG loss weights for the methods with \"loss\": \"vgg\" (`python3 tools/export-weights.py lpips-vgg FILE` or deeploss-vgg)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads of this process (0 = every core); runs are trained one after another", DefaultValueFactory = _ => 0 };
         var inception = new Option<string?>("--inception-weights") { Description = "pytorch-fid's Inception-v3 weights (tools/export-weights.py fid-inception): FID columns, and β selected by validation FID of samples instead of FD-FMNIST" };
         var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FID of samples (with --inception-weights) or FD-FMNIST, and write results.md, results.csv and report.html.");
         command.Arguments.Add(specArgument);
-        foreach (var o in new Option[] { output, data, set, classifier, threads, inception }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, set, classifier, threads, inception, lpips, vgg }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
             int n = r.GetValue(threads);
             if (n < 0) throw new ArgumentException($"--threads must be ≥ 0 (0 = every core; got {n}).");
             if (n > 0) Kernels.Cpu.CpuBackend.Threads = n;
             var file = r.GetValue(specArgument)!;
-            var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []));
+            var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []), r.GetValue(vgg));
             string folder = r.GetValue(output) ?? Path.Combine("runs", "experiments", spec.Name);
-            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier), r.GetValue(inception)).Run();
+            new ExperimentRunner(spec, folder, Console.Out, r.GetValue(classifier), r.GetValue(inception), r.GetValue(lpips)).Run();
             return 0;
         }));
         return command;

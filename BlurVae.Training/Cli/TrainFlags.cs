@@ -22,12 +22,13 @@ internal sealed class TrainFlags
     public readonly Option<int> Latent = new("--latent") { Description = "Latent dimension", DefaultValueFactory = _ => D.Latent };
     public readonly Option<int> MlpHidden = new("--mlp-hidden") { Description = "Hidden width of architecture A's encoder and decoder MLPs", DefaultValueFactory = _ => D.MlpHidden };
     public readonly Option<int> KernelSize = new("--kernel-size") { Description = "Side of the blur kernel G_γ predicts (odd); 0 = the paper's choice: 11 for sides up to 64, 41 above", DefaultValueFactory = _ => D.KernelSize };
-    public readonly Option<string> Loss = new("--loss") { Description = "Reconstruction term: wiener (the method), l2, l1, bce, ffl (MSE + focal frequency), watson (Watson-DFT)", DefaultValueFactory = _ => "wiener" };
+    public readonly Option<string> Loss = new("--loss") { Description = "Reconstruction term: wiener (the method), l2, l1, bce, ffl (MSE + focal frequency), watson (Watson-DFT), vgg (LPIPS-VGG as a loss; needs --vgg-weights)", DefaultValueFactory = _ => "wiener" };
     public readonly Option<double> WienerC = new("--wiener-c") { Description = "Wiener constant C in F*(k)/(|F(k)|² + C)", DefaultValueFactory = _ => D.WienerC };
     public readonly Option<string> Eps = new("--eps") { Description = "ε of K + εI in the log-determinant; 'large' (default, the paper's best) treats the term as constant and skips it", DefaultValueFactory = _ => "large" };
     public readonly Option<bool> DetachKernel = new("--detach-kernel") { Description = "Ablation: no ELBO gradient through k = G_γ(z) into the encoder" };
     public readonly Option<string> FixedSigma = new("--fixed-sigma") { Description = "Ablation: a fixed Gaussian kernel of this σ instead of G_γ(z) ('none' = off)", DefaultValueFactory = _ => "none" };
     public readonly Option<double> FflWeight = new("--ffl-weight") { Description = "Weight of the focal frequency term relative to MSE (official autoencoder setting)", DefaultValueFactory = _ => D.FflWeight };
+    public readonly Option<string?> VggWeights = new("--vgg-weights") { Description = "With --loss vgg: VGG16 features and LPIPS heads (safetensors from `python3 tools/export-weights.py lpips-vgg FILE` or deeploss-vgg)" };
     public readonly Option<double> Beta = new("--beta") { Description = "Weight β of the KL term", DefaultValueFactory = _ => D.Beta };
     public readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate of the VAE", DefaultValueFactory = _ => D.Lr };
     public readonly Option<double> LrKernel = new("--lr-kernel") { Description = "Adam learning rate of the kernel generator G_γ", DefaultValueFactory = _ => D.LrKernel };
@@ -53,7 +54,7 @@ internal sealed class TrainFlags
     public TrainFlags()
     {
         Arch.AcceptOnlyFromAmong("a", "b", "A", "B");
-        Loss.AcceptOnlyFromAmong("wiener", "l2", "l1", "bce", "ffl", "watson");
+        Loss.AcceptOnlyFromAmong("wiener", "l2", "l1", "bce", "ffl", "watson", "vgg");
         Device.AcceptOnlyFromAmong(BackendSelection.Devices);
         Dtype.AcceptOnlyFromAmong("f32", "f64");
         Precision.AcceptOnlyFromAmong(BlurVae.Kernels.MathPrecisions.Names);
@@ -62,7 +63,7 @@ internal sealed class TrainFlags
     public IEnumerable<Option> All() =>
     [
         Config, Data, Arch, Side, Channels, Width, Latent, MlpHidden, KernelSize, Loss, WienerC, Eps, DetachKernel, FixedSigma,
-        FflWeight, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, NoCudaGraph, Out, GridImages, Resume,
+        FflWeight, VggWeights, Beta, Lr, LrKernel, Epochs, WarmupEpochs, BatchSize, Seed, MaxImages, MaxTestImages, Device, Dtype, Precision, Verbose, NoCudaGraph, Out, GridImages, Resume,
         Threads, Distributed, SyncBn, CollectiveTimeout,
     ];
 
@@ -103,6 +104,7 @@ internal sealed class TrainFlags
             DetachKernel = Pick(DetachKernel, o.DetachKernel),
             FixedSigma = Parse(FixedSigma, v => ParseOptionalNumber(v, "none", "--fixed-sigma"), o.FixedSigma),
             FflWeight = Pick(FflWeight, o.FflWeight),
+            VggWeights = Pick(VggWeights, o.VggWeights),
             Beta = Pick(Beta, o.Beta),
             Lr = Pick(Lr, o.Lr),
             LrKernel = Pick(LrKernel, o.LrKernel),

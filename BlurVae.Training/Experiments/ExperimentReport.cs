@@ -33,8 +33,15 @@ public sealed class ExperimentReport(ExperimentSpec spec, string folder, IReadOn
             .. results.Any(r => r.Metric("fid-rec") is not null) ? new Column[] { new("FID rec", "fid-rec", 2), new("FID gen", "fid-gen", 2) } : [],
             new("−ELBO Σ=I (bits/dim)", "neg_elbo_identity_bpd", 4),
             new($"−ELBO ours ε={eps} (bits/dim)", $"neg_elbo_wiener_eps{eps}_bpd", 4),
+            .. LpipsColumns(),
         ];
     }
+
+    /// <summary>An LPIPS column per variant some run was scored with (experiment --lpips-weights).</summary>
+    private IEnumerable<Column> LpipsColumns() =>
+        from variant in new[] { ("alex", "Alex"), ("vgg", "VGG") }
+        where results.Any(r => r.Metric($"lpips-{variant.Item1}") is not null)
+        select new Column($"LPIPS-{variant.Item2}", $"lpips-{variant.Item1}", 4);
 
     /// <summary>The grid's cells (method, β) in spec order with their runs over seeds.</summary>
     private IEnumerable<(string Method, double Beta, List<RunResult> Runs)> Cells() =>

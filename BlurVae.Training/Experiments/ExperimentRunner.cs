@@ -13,8 +13,9 @@ namespace BlurVae.Training.Experiments;
 /// evaluated once (result.json). So the experiment as a whole resumes: run the same command again after a stop.
 /// Progress goes to the log per run with an ETA from the epochs still to train at the measured seconds per epoch.
 /// </summary>
+/// <param name="lpipsWeights">LPIPS weights (--lpips-weights): every run gets an lpips-alex or lpips-vgg metric and the tables an LPIPS column.</param>
 /// With Inception weights every run also gets FID rows, and the validation FID of samples selects β (the paper's rule).
-public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null, string? inceptionWeights = null)
+public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, TextWriter log, string? classifier = null, string? inceptionWeights = null, string? lpipsWeights = null)
 {
     public string Folder { get; } = Path.GetFullPath(outDirectory);
 
@@ -48,8 +49,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
                 log.WriteLine($"{label}: training epochs {before + 1}–{options.Epochs} in {options.Out}");
                 run.Train();
             }
-            // A result evaluated without FID is evaluated again once Inception weights are given.
+            // A result evaluated without FID or LPIPS is evaluated again once their weights are given.
             var result = RunResult.TryLoad(options.Out, run.Trainer.Epoch) is { } saved && (fid is null || saved.ValidationFidGen is not null)
+                         && (lpipsWeights is null || saved.Metrics.Keys.Any(k => k.StartsWith("lpips-", StringComparison.Ordinal)))
                 ? saved : Evaluate(run, method.Name, beta, seed, fd, fid);
             results.Add(result);
             // The ETA counts evaluation into the seconds per trained epoch: small runs spend much of their time there.
@@ -110,7 +112,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string outDirectory, T
         var trainer = run.Trainer;
         var o = trainer.Options;
         var table = Evaluation.Run(trainer, run.Data.Test, o.BatchSize);
-        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, InceptionWeights = inceptionWeights, ElboEps = spec.ElboEps, Seed = seed });
+        var notes = PaperEvaluation.AddTo(table, trainer, run.Data.Test, o.BatchSize, new PaperEvaluationOptions { Classifier = classifier, InceptionWeights = inceptionWeights, ElboEps = spec.ElboEps, Seed = seed, LpipsWeights = lpipsWeights });
         foreach (var note in notes.Where(n => n.Contains("skipped"))) log.WriteLine($"  {note}");
         double? validation = null, validationFid = null;
         if (fd is not null || fid is not null)

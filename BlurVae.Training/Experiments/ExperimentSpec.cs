@@ -113,8 +113,11 @@ public sealed record ExperimentSpec
         }
     }
 
-    /// <summary>This spec with train options overridden (the command line's --data and --set key=value).</summary>
-    public ExperimentSpec WithOverrides(string? data, IReadOnlyDictionary<string, JsonNode?> set)
+    /// <summary>
+    /// This spec with train options overridden (the command line's --data and --set key=value), and
+    /// <paramref name="vggWeights"/> (--vgg-weights) given to the methods trained with --loss vgg only.
+    /// </summary>
+    public ExperimentSpec WithOverrides(string? data, IReadOnlyDictionary<string, JsonNode?> set, string? vggWeights = null)
     {
         var train = (JsonObject)Train.DeepClone();
         foreach (var (k, v) in set)
@@ -127,6 +130,8 @@ public sealed record ExperimentSpec
         {
             var o = (JsonObject)m.Options.DeepClone();
             foreach (var k in set.Keys) o.Remove(k);
+            if (vggWeights is not null && (o["loss"] ?? train["loss"])?.GetValueKind() == JsonValueKind.String && (o["loss"] ?? train["loss"])!.GetValue<string>() == "vgg")
+                o["vgg-weights"] = vggWeights;
             return m with { Options = o };
         }).ToList();
         return this with { Data = data ?? Data, Train = train, Methods = methods };

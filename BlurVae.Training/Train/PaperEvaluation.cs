@@ -14,6 +14,8 @@ public sealed record PaperEvaluationOptions
     public string? InceptionWeights { get; init; }
     /// <summary>ε of K + εI in the log-determinant of our likelihood's ELBO (the paper's Table 6 uses 0.5).</summary>
     public double ElboEps { get; init; } = 0.5;
+    /// <summary>LPIPS weights (tools/export-weights.py lpips-alex or lpips-vgg); null = LPIPS is skipped with a note.</summary>
+    public string? LpipsWeights { get; init; }
     /// <summary>Seed of the prior samples (FD-FMNIST-gen) and of the posterior draw z ~ q(z|x) of the ELBO.</summary>
     public int Seed { get; init; } = 1;
 
@@ -28,7 +30,8 @@ public sealed record PaperEvaluationOptions
 /// fd-fmnist-rec (test images against their reconstructions at z = μ), fd-fmnist-gen (test images against as many
 /// decoded prior samples), fid-rec and fid-gen likewise in pytorch-fid's Inception pool3 features when
 /// --inception-weights is given, and the per-image negative ELBO in nats and bits/dim under Σ = I and under ours at ε
-/// (one posterior draw per image, seeded). Notes say what was skipped and why (weights missing, wrong image shape).
+/// (one posterior draw per image, seeded), and LPIPS of reconstructions (lpips-alex or lpips-vgg, by the weights
+/// file). Notes say what was skipped and why (weights missing, wrong image shape).
 /// </summary>
 public static class PaperEvaluation
 {
@@ -62,6 +65,7 @@ public static class PaperEvaluation
                 table.Add("fid-rec", new MeanStd(rec, 0, data.Count)).Add("fid-gen", new MeanStd(gen, 0, data.Count));
                 notes.Add($"{Fid.Name}: Fréchet distance in the 2048-d pool3 features of pytorch-fid's Inception-v3 ('{options.InceptionWeights}'), images resized to 299×299.");
             }
+            notes.Add(AddLpips(table, trainer, data, batchSize, options.LpipsWeights));
         }
         finally
         {
@@ -69,6 +73,23 @@ public static class PaperEvaluation
             trainer.Generator.Train();
         }
         return notes;
+    }
+
+    /// <summary>
+    /// LPIPS v0.1 of each test image against its reconstruction at z = μ (lpips-alex or lpips-vgg, by the weights
+    /// file; grey images repeated to RGB), and the note that says which variant, or why it was skipped.
+    /// </summary>
+    private static string AddLpips(MetricTable table, Trainer trainer, ImageDataset data, int batchSize, string? weights)
+    {
+        if (weights is null)
+            return "LPIPS skipped: no weights given; pass --lpips-weights FILE (written by `python3 tools/export-weights.py lpips-alex FILE` where torchvision and the lpips package are installed).";
+        var lpips = Perceptual.LpipsWeights.Load(weights, "--lpips-weights", trainer.DType, trainer.Backend);
+        if (lpips.NotApplicable(trainer.Side) is string why) return $"LPIPS skipped: {why}.";
+        var values = new List<double>();
+        foreach (var x in data.Batches(batchSize, 0, 0, shuffle: false, dtype: trainer.DType, backend: trainer.Backend))
+            values.AddRange(lpips.Distance(x, trainer.Vae.Decode(trainer.Vae.Encode(x).Mu)).ToDoubleArray());
+        table.Add(lpips.Name, values);
+        return $"{lpips.Name}: LPIPS v0.1 ({lpips.Network.Name} features and linear heads from '{weights}') of test images against their reconstructions at z = μ.";
     }
 
     /// <summary>(FD-FMNIST of reconstructions, FD-FMNIST of prior samples), both against the real images of data.</summary>

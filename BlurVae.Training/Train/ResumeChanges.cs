@@ -14,6 +14,7 @@ public static class ResumeChanges
     public static readonly IReadOnlySet<string> Changeable = new HashSet<string>
     {
         "epochs", "out", "lr", "lr-kernel", "batch-size", "grid-images", "max-test-images", "device", "precision",
+        "vgg-weights", // the file may move; the weights in it are the user's to keep
     };
 
     /// <summary>Options that describe this invocation rather than the run: always taken from the command line (and Verbose, which is not saved).</summary>

@@ -7,7 +7,7 @@ namespace BlurVae.Training.Train;
 public enum Architecture { A, B }
 
 /// <summary>The reconstruction term. Wiener is the paper's method; the others are its baselines.</summary>
-public enum LossKind { Wiener, L2, L1, Bce, Ffl, Watson }
+public enum LossKind { Wiener, L2, L1, Bce, Ffl, Watson, Vgg }
 
 /// <summary>
 /// Every setting of a training run. The CLI flags, the JSON config file (same names in kebab-case) and the
@@ -37,6 +37,8 @@ public sealed record TrainOptions
     public double? FixedSigma { get; init; }
     /// <summary>Weight of the focal frequency term added to MSE (the official autoencoder setting uses 100).</summary>
     public double FflWeight { get; init; } = 100;
+    /// <summary>--loss vgg: VGG16 features and LPIPS heads (safetensors, tools/export-weights.py lpips-vgg or deeploss-vgg).</summary>
+    public string? VggWeights { get; init; }
     public double Beta { get; init; } = 1.0;
     public double Lr { get; init; } = 1e-4;
     public double LrKernel { get; init; } = 1e-4;
@@ -179,6 +181,11 @@ public sealed record TrainOptions
             Require(FixedSigma is null, $"--fixed-sigma is an ablation of the Wiener loss; it contradicts --loss {Loss.ToString().ToLowerInvariant()}.");
             Require(!DetachKernel, $"--detach-kernel is an ablation of the Wiener loss; it contradicts --loss {Loss.ToString().ToLowerInvariant()}.");
         }
+        Require(Loss != LossKind.Vgg || !string.IsNullOrWhiteSpace(VggWeights),
+            "--loss vgg needs --vgg-weights FILE: VGG16's features and the LPIPS linear heads as safetensors, written by `python3 tools/export-weights.py lpips-vgg FILE` " +
+            "(or deeploss-vgg, the paper's heads) where torchvision and the lpips package are installed.");
+        Require(Loss == LossKind.Vgg || VggWeights is null,
+            $"--vgg-weights sets the weights of the VGG loss; it contradicts --loss {Loss.ToString().ToLowerInvariant()}: drop it, or pass --loss vgg.");
         Require(!(FixedSigma is not null && DetachKernel), "--fixed-sigma uses a constant kernel, so --detach-kernel has nothing to detach.");
         Require(!(FixedSigma is not null && Eps is not null), "--fixed-sigma makes the log-determinant a constant; drop --eps.");
     }

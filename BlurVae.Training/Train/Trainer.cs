@@ -22,7 +22,7 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// </summary>
 public sealed class Trainer
 {
-    private readonly IReconstructionLoss _baseline;
+    private readonly Lazy<IReconstructionLoss> _baseline;
     private readonly LossSums _lossSums;
     private StepGraphs? _graphs;
     private bool _graphsDecided;
@@ -49,15 +49,17 @@ public sealed class Trainer
         OptKernel = new Adam(Generator.Parameters(), lr: options.LrKernel);
         _lossSums = new LossSums(Backend, DType, count: 4);
         // The Wiener term needs a kernel per image, so it is not an IReconstructionLoss; L2 doubles as its warm-up loss.
-        _baseline = options.Loss switch
+        // Built on first use, so eval, sample and reconstruct of a VGG-loss run do not need its weights file.
+        _baseline = new(() => options.Loss switch
         {
             LossKind.Wiener or LossKind.L2 => ReconstructionLoss.Create(ReconstructionLossKind.L2),
             LossKind.L1 => ReconstructionLoss.Create(ReconstructionLossKind.L1),
             LossKind.Bce => ReconstructionLoss.Create(ReconstructionLossKind.Bce),
             LossKind.Ffl => ReconstructionLoss.Create(ReconstructionLossKind.FocalFrequency, focalFrequencyWeight: options.FflWeight),
             LossKind.Watson => ReconstructionLoss.Create(ReconstructionLossKind.WatsonDft, WatsonDftLoss.ForChannels(channels, randomShift: true, seed: options.Seed)),
+            LossKind.Vgg => new VggPerceptualLoss(Perceptual.LpipsWeights.Load(options.VggWeights!, "--vgg-weights", DType, Backend, requiredVariant: "vgg")),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Loss, "unknown --loss"),
-        };
+        });
     }
 
     public TrainOptions Options { get; }
@@ -83,6 +85,9 @@ public sealed class Trainer
 
     /// <summary>The noise of the reparameterisation for one batch: drawn from a generator seeded by (seed, epoch), so a resumed epoch repeats exactly.</summary>
     public static Random NoiseFor(int seed, int epoch) => new(unchecked(seed * 7919 + epoch * 104729 + 17));
+
+    /// <summary>Builds the reconstruction loss now (reading --vgg-weights), so that `train` stops on bad weights before its first step.</summary>
+    public void PrepareLoss() => _ = _baseline.Value;
 
     public bool WienerActiveAt(int epoch) => Options.Loss == LossKind.Wiener && epoch >= Options.WarmupEpochs;
 
@@ -230,7 +235,7 @@ public sealed class Trainer
 
     private Tensor ReconstructionTerm(Tensor x, VaeOutput output, bool wiener)
     {
-        if (!wiener) return _baseline.Compute(x, output.Reconstruction);
+        if (!wiener) return _baseline.Value.Compute(x, output.Reconstruction);
         var kernel = KernelFor(output.Z);
         var term = WienerBlurLoss.Compute(x, output.Reconstruction, kernel, Options.WienerC);
         // +½ log|Σ| of the Gaussian likelihood, with the paper's K + εI approximation; skipped for "large ε".

@@ -31,6 +31,7 @@ public sealed class TrainingRun
         Folder = folder;
         _log = log;
         _parallel = parallel;
+        trainer.PrepareLoss();
         parallel?.Attach(trainer, log);
         trainer.Log = log.WriteLine;
     }
