@@ -74,7 +74,7 @@ __device__ __forceinline__ ConvGemm conv_gemm_setup(const ConvDims& d, int phase
         g.src_c = d.cin; g.src_h = d.h; g.src_w = d.w; g.col_mul = s; g.row0 = -d.pad; g.col0 = -d.pad; g.tap_sign = 1;
         g.w_m = d.cin * d.kh * d.kw; g.w_c = d.kh * d.kw; g.tap0_h = 0; g.tap0_w = 0; g.tap_step = 1;
         g.dst_h = d.oh; g.dst_w = d.ow; g.dst0_h = 0; g.dst0_w = 0; g.dst_step = 1;
-    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + s·u with (ih + pad) mod s = ph
+    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + s·u with (ih + pad) mod s = ph (host twin: BlurVae.Kernels/ConvPhases.cs)
         const int ph = phase / s, pw = phase - ph * s;
         const int ih0 = ((ph - d.pad) % s + s) % s, iw0 = ((pw - d.pad) % s + s) % s;
         const int th = conv_ceil_div(d.kh - ph, s), tw = conv_ceil_div(d.kw - pw, s);

@@ -36,7 +36,7 @@ public sealed partial class CpuBackend
     // copies too short to beat the strided gather.
     internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.Stride > 1 && g.OutW >= 16;
 
-    private static class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static bool IsFloat => typeof(T) == typeof(float);
 
@@ -119,6 +119,11 @@ public sealed partial class CpuBackend
             if (DirectConv<T>.SuitsBackwardInput(g))
             {
                 DirectConv<T>.BackwardInput(dx, dy, w, g);
+                return;
+            }
+            if (UsesPhases(g))
+            {
+                BackwardInputByPhases(dx, dy, w, g);
                 return;
             }
             int kdim = g.InChannels * g.KernelH * g.KernelW;

@@ -43,7 +43,57 @@ public static class ConvThroughput
             double bwdW = flops / Median(() => cpu.Conv2dBackwardWeight(dw.Buffer, null, y.Buffer, x.Buffer, g)) / 1e9;
             output.WriteLine($"| {name} | {fwd:F1} | {bwdIn:F1} | {bwdW:F1} |");
         }
+        ComparePhases(output, rng);
         return 0;
+    }
+
+    // The stride-2 input gradients of architecture A: the encoder's backward inputs and the decoder's transposed
+    // convolutions' forward passes (their own input gradients are plain stride-2 convolutions).
+    private static readonly (string Name, ConvGeometry G)[] StridedInputGradients =
+    [
+        ("enc2 fashion32 32→64 16→8 k3 s2 (backward input)", ConvGeometry.ForConv(64, 32, 16, 16, 64, 3, 3, 2, 1)),
+        ("enc3 fashion32 64→128 8→4 k3 s2 (backward input)", ConvGeometry.ForConv(64, 64, 8, 8, 128, 3, 3, 2, 1)),
+        ("enc4 fashion32 128→256 4→2 k3 s2 (backward input)", ConvGeometry.ForConv(64, 128, 4, 4, 256, 3, 3, 2, 1)),
+        ("enc2 celeba64 64→128 32→16 k3 s2 (backward input)", ConvGeometry.ForConv(64, 64, 32, 32, 128, 3, 3, 2, 1)),
+        ("dec1 fashion32 256→128 2→4 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 256, 2, 2, 128, 4, 4, 2, 1, 0)),
+        ("dec2 fashion32 128→64 4→8 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 128, 4, 4, 64, 4, 4, 2, 1, 0)),
+        ("dec3 fashion32 64→32 8→16 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 64, 8, 8, 32, 4, 4, 2, 1, 0)),
+        ("dec4 fashion32 32→32 16→32 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)),
+        ("dec4 celeba64 64→64 32→64 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 64, 32, 32, 64, 4, 4, 2, 1, 0)),
+    ];
+
+    /// <summary>
+    /// Stride-2 input gradients (= transposed convolutions) by phases against the col2im path, interleaved in one run
+    /// (CpuBackend.StridedInputGradient switches between them).
+    /// </summary>
+    private static void ComparePhases(TextWriter output, Random rng)
+    {
+        var cpu = CpuBackend.Instance;
+        output.WriteLine();
+        output.WriteLine("| stride-2 input gradient (batch 64) | by phases ms | col2im ms | col2im / phases |");
+        output.WriteLine("|---|---:|---:|---:|");
+        var saved = CpuBackend.StridedInputGradient;
+        try
+        {
+            foreach (var (name, g) in StridedInputGradients)
+            {
+                var w = Tensor.Randn([g.OutChannels, g.InChannels, g.KernelH, g.KernelW], rng);
+                var dy = Tensor.Randn([g.N, g.OutChannels, g.OutH, g.OutW], rng);
+                var dx = Tensor.Zeros([g.N, g.InChannels, g.InH, g.InW]);
+                double Time(bool phases)
+                {
+                    CpuBackend.StridedInputGradient = phases ? StridedInputGradientPath.Phases : StridedInputGradientPath.Col2Im;
+                    return Median(() => cpu.Conv2dBackwardInput(dx.Buffer, dy.Buffer, w.Buffer, g));
+                }
+                double a = Time(true), b = Time(false), a2 = Time(true), b2 = Time(false);
+                double phased = Math.Min(a, a2), col2im = Math.Min(b, b2);
+                output.WriteLine($"| {name} | {phased * 1e3:F2} | {col2im * 1e3:F2} | {col2im / phased:F2} |");
+            }
+        }
+        finally
+        {
+            CpuBackend.StridedInputGradient = saved;
+        }
     }
 
     private static double Median(Action action)
