@@ -13,11 +13,15 @@ public static class ConvThroughput
 {
     private static readonly (string Name, int N, int Cin, int H, int Cout, int K, int Stride, int Pad)[] Layers =
     [
+        ("enc1 fashion32 1→32 32→16 k3 s2", 64, 1, 32, 32, 3, 2, 1),
+        ("enc4 fashion32 128→256 4→2 k3 s2", 64, 128, 4, 256, 3, 2, 1),
+        ("out fashion32 32→1 32² k3 s1", 64, 32, 32, 1, 3, 1, 1),
         ("enc1 32px 1→64 k3 s2", 64, 1, 32, 64, 3, 2, 1),
         ("enc2 32px 64→128 k3 s2", 64, 64, 16, 128, 3, 2, 1),
         ("enc3 32px 128→256 k3 s2", 64, 128, 8, 256, 3, 2, 1),
         ("enc2 64px 64→128 k3 s2", 64, 64, 32, 128, 3, 2, 1),
         ("out 32px 64→1 k3 s1", 64, 64, 32, 1, 3, 1, 1),
+        ("out celeba64 64→3 64² k3 s1", 64, 64, 64, 3, 3, 1, 1),
     ];
 
     public static int Run(TextWriter? output = null)
@@ -26,7 +30,7 @@ public static class ConvThroughput
         var cpu = CpuBackend.Instance;
         output.WriteLine($"CPU convolutions, float32, {CpuBackend.Threads} threads (median of 7 after 2 warm-ups)");
         output.WriteLine();
-        output.WriteLine("| layer (batch 64) | forward GFLOP/s | backward-input GFLOP/s | backward-weight GFLOP/s |");
+        output.WriteLine("| layer (batch 64) | forward GFLOP/s (ms) | backward-input GFLOP/s (ms) | backward-weight GFLOP/s (ms) |");
         output.WriteLine("|---|---:|---:|---:|");
         var rng = new Random(1);
         foreach (var (name, n, cin, h, cout, k, stride, pad) in Layers)
@@ -38,10 +42,11 @@ public static class ConvThroughput
             var dx = x.ZerosLike();
             var dw = w.ZerosLike();
             double flops = 2.0 * n * cout * g.OutH * g.OutW * cin * k * k;
-            double fwd = flops / Median(() => cpu.Conv2dForward(y.Buffer, x.Buffer, w.Buffer, null, g)) / 1e9;
-            double bwdIn = flops / Median(() => cpu.Conv2dBackwardInput(dx.Buffer, y.Buffer, w.Buffer, g)) / 1e9;
-            double bwdW = flops / Median(() => cpu.Conv2dBackwardWeight(dw.Buffer, null, y.Buffer, x.Buffer, g)) / 1e9;
-            output.WriteLine($"| {name} | {fwd:F1} | {bwdIn:F1} | {bwdW:F1} |");
+            double fwd = Median(() => cpu.Conv2dForward(y.Buffer, x.Buffer, w.Buffer, null, g));
+            double bwdIn = Median(() => cpu.Conv2dBackwardInput(dx.Buffer, y.Buffer, w.Buffer, g));
+            double bwdW = Median(() => cpu.Conv2dBackwardWeight(dw.Buffer, null, y.Buffer, x.Buffer, g));
+            string Cell(double seconds) => $"{flops / seconds / 1e9:F1} ({seconds * 1e3:F2})";
+            output.WriteLine($"| {name} | {Cell(fwd)} | {Cell(bwdIn)} | {Cell(bwdW)} |");
         }
         ComparePhases(output, rng);
         return 0;
