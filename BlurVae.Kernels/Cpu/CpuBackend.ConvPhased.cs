@@ -3,7 +3,10 @@ namespace BlurVae.Kernels.Cpu;
 /// <summary>How a stride-s (s > 1) input gradient — and so a transposed convolution — runs on the CPU.</summary>
 public enum StridedInputGradientPath
 {
-    /// <summary>By shape: phases where each phase's rows are long (≥ 16 columns), col2im elsewhere (measured, docs/benchmarks.md).</summary>
+    /// <summary>
+    /// By shape: phases where the kernel is a multiple of the stride (every phase the same taps) and each phase's rows
+    /// are long (≥ 16 columns), col2im elsewhere (measured, docs/benchmarks.md).
+    /// </summary>
     Auto,
     /// <summary>Always by phases (ConvPhases).</summary>
     Phases,
@@ -22,8 +25,9 @@ public enum StridedInputGradientPath
 // Neither path multiplies a structural zero: the col2im path's GEMM Wᵀ·dy is dense too (the zeros of a zero-inserted
 // dy never exist there); it differs in memory traffic: a column matrix Cin·k² rows tall, then k² shifted adds into
 // dx (read-modify-write), against phases' gathered B_φ (Cout·k²/s² rows per phase) and a GEMM whose M is Cin alone.
-// Measured on the step's shapes (BlurVae.Bench conv, both in one run) phases win only where the phase rows are long
-// (the last decoder layers); on the 2×2–8×8 layers the small per-phase GEMMs and short copies lose to one wide GEMM.
+// Measured on the step's shapes (BlurVae.Bench conv, both in one run) phases win only for k4 s2 with long phase rows
+// (the last decoder layers); on the 2×2–8×8 layers the small per-phase GEMMs and short copies lose to one wide GEMM,
+// and at k3 s2 the phases are uneven (4, 2, 2 and 1 taps) and lost at every size.
 public sealed partial class CpuBackend
 {
     /// <summary>The path of stride-s input gradients (Auto by default; the others for tests and BlurVae.Bench conv).</summary>
@@ -33,7 +37,7 @@ public sealed partial class CpuBackend
     {
         StridedInputGradientPath.Phases => true,
         StridedInputGradientPath.Col2Im => false,
-        _ => ConvPhases.Largest(g).Cols >= 16,
+        _ => g.KernelH % g.Stride == 0 && g.KernelW % g.Stride == 0 && ConvPhases.Largest(g).Cols >= 16,
     };
 
     private static partial class Conv<T>
