@@ -52,16 +52,3 @@ public sealed record PartResult(BenchConfig Config, string Part, PartFlops Flops
     /// <summary>PyTorch's median over ours: our speed-up (null when PyTorch did not run).</summary>
     public double? SpeedUp => Reference is { Available: true } r && Ours.Available ? r.Median / Ours.Median : null;
 }
-
-public static class Stats
-{
-    /// <summary>Linear-interpolation quantile (numpy's default) of the values.</summary>
-    public static double Quantile(IReadOnlyList<double> values, double q)
-    {
-        if (values.Count == 0) throw new InvalidOperationException("no timings to summarise");
-        var sorted = values.Order().ToArray();
-        double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-    }
-}

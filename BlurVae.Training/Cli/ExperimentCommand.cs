@@ -15,11 +15,15 @@ internal static class ExperimentCommand
         var data = new Option<string?>("--data") { Description = "Dataset for every run (required when the spec's \"data\" is null, e.g. the CelebA folder)" };
         var set = new Option<string[]>("--set") { Description = "Override a train option of every run: --set epochs=1 --set max-images=64 (values in JSON: numbers, strings, [lists])", AllowMultipleArgumentsPerToken = false };
         var classifier = new Option<string?>("--classifier") { Description = "Fashion-MNIST classifier weights for FD-FMNIST (default: the shipped ones)" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads of this process (0 = every core); runs are trained one after another", DefaultValueFactory = _ => 0 };
         var command = new Command("experiment", "Train and evaluate a grid of methods × β × seeds from a JSON spec (resumable: run it again to continue), select β per method by the lowest validation FD-FMNIST of samples, and write results.md, results.csv and report.html.");
         command.Arguments.Add(specArgument);
-        foreach (var o in new Option[] { output, data, set, classifier }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, set, classifier, threads }) command.Options.Add(o);
         command.SetAction(r => guard(() =>
         {
+            int n = r.GetValue(threads);
+            if (n < 0) throw new ArgumentException($"--threads must be ≥ 0 (0 = every core; got {n}).");
+            if (n > 0) Kernels.Cpu.CpuBackend.Threads = n;
             var file = r.GetValue(specArgument)!;
             var spec = ExperimentSpec.Load(file.FullName).WithOverrides(r.GetValue(data), ParseSets(r.GetValue(set) ?? []));
             string folder = r.GetValue(output) ?? Path.Combine("runs", "experiments", spec.Name);

@@ -11,7 +11,7 @@ public static partial class BackendParity
     // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)): two reductions and a cancellation.
     private static readonly Tolerance BnDxTol = new(1e-5, 2e-5);
     // dγ = Σ dy·x̂ and dβ = Σ dy over n·spatial terms of magnitude ≤ ~3.
-    private static Tolerance BnSumTol(int count) => new(Math.Pow(2, -19) * count, 1e-5);
+    private static Tolerance BnSumTol(int count) => Tolerance.OfSum(count, magnitude: 4);
 
     private static void BatchNorm(ParityHarness h)
     {

@@ -4,12 +4,8 @@ namespace BlurVae.Training.SelfTest;
 
 public static partial class BackendParity
 {
-    // Each output is a sum of `terms` products of values in [-1, 1] (implicit GEMM tiles or im2col + GEMM, in any order).
-    private static Tolerance ConvTol(int terms) => new(Math.Pow(2, -21) * (terms + 1), 1e-5);
-
-    // TF32 kernels round each input to a 10-bit mantissa (relative error ≤ 2^-11), so each product of values in
-    // [-1, 1] is off by at most ~2^-10: a worst-case bound of 2^-10 per term, plus the FP32 accumulation.
-    private static Tolerance ConvTf32Tol(int terms) => new(Math.Pow(2, -10) * (terms + 1), 1e-3);
+    // Each output is a sum of `terms` products of values in [-1, 1] (implicit GEMM tiles or im2col + GEMM, in any
+    // order): Tolerance.OfConv, in FP32 or, for the tensor-core kernels, TF32.
 
     private static void Conv(ParityHarness h)
     {
@@ -40,7 +36,7 @@ public static partial class BackendParity
             try
             {
                 string tag = math == MathPrecision.Tf32 ? " [tf32]" : "";
-                Func<int, Tolerance> tol = math == MathPrecision.Tf32 ? ConvTf32Tol : ConvTol;
+                Func<int, Tolerance> tol = terms => Tolerance.OfConv(terms, math);
                 foreach (var g in forward)
                     ConvChecks(h, g, $"n={g.N} {g.InChannels}×{g.InH}×{g.InW} → {g.OutChannels}×{g.OutH}×{g.OutW} k{g.KernelH} s{g.Stride} p{g.Padding}{tag}", tol);
                 foreach (var g in transposed)

@@ -2,9 +2,9 @@ namespace BlurVae.Training.SelfTest;
 
 public static partial class BackendParity
 {
-    // A dot product of k float32 terms in [-1, 1] (any order, FMA or not): the error grows with k. This is far
-    // tighter than TF32 tensor-core math (10-bit mantissa, ~1e-3 relative), which the candidate must not use here.
-    private static Tolerance GemmTol(int k) => new(Math.Pow(2, -21) * (k + 2), 1e-5);
+    // A dot product of k float32 terms in [-1, 1] plus β·c (any order, FMA or not): Tolerance.OfSum of k + 1 terms.
+    // This is far tighter than TF32 tensor-core math (10-bit mantissa, ~1e-3 relative), which the candidate must not use here.
+    private static Tolerance GemmTol(int k) => Tolerance.OfSum(k + 1);
 
     private readonly record struct GemmCase(bool TransA, bool TransB, int M, int N, int K, int Batch, double Alpha, double Beta, int Pad, int Offset);
 

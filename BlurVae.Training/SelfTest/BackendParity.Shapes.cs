@@ -2,9 +2,9 @@ namespace BlurVae.Training.SelfTest;
 
 public static partial class BackendParity
 {
-    // A sum of `count` float32 terms in [-1, 1]: rounding grows with the count (any summation order); relative
-    // to the result the same bound as one rounding where the sum is large.
-    private static Tolerance SumTol(int count) => new(Math.Pow(2, -21) * count, 1e-6);
+    // A sum of `count` float32 terms in [-1, 1] (any summation order); relative to the result the same bound as one
+    // rounding where the sum is large.
+    private static Tolerance SumTol(int count) => Tolerance.OfSum(count, rtol: 1e-6);
 
     // Broadcasts and slice copies move values: exact.
     private static readonly Tolerance MoveTol = new(0, 0);

@@ -6,7 +6,7 @@ public static partial class BackendParity
     // for outputs that cancel (z = μ + σ·ε near 0 with |μ|, |σ·ε| up to ~8 carries float32 rounding of ~1e-6).
     private static readonly Tolerance VaeTol = new(2e-6, 2e-6);
     // kl[i] sums `latent` terms of magnitude ≤ ~e² (log σ² ≤ 2): float32 rounding of either summation order.
-    private static Tolerance KlSumTol(int latent) => new(Math.Pow(2, -18) * latent, 1e-5);
+    private static Tolerance KlSumTol(int latent) => Tolerance.OfSum(latent, magnitude: 8);
 
     private static void Vae(ParityHarness h)
     {

@@ -4,6 +4,9 @@ namespace BlurVae.Training.SelfTest;
 /// <summary>An input or output of one op: its initial contents and, for an output, the tolerance it is compared with.</summary>
 internal sealed record Operand(string Name, float[] Values, Tolerance? Compare = null);
 
+/// <summary>One op family's checks in the shipped list (<see cref="BackendParity.Families"/>), by the name a test case carries.</summary>
+internal sealed record ParityFamily(string Name, Action<ParityHarness> Run);
+
 /// <summary>The buffers of one op call on one backend, by operand name.</summary>
 internal sealed class OperandBuffers(Dictionary<string, BackendBuffer> buffers)
 {
@@ -26,8 +29,27 @@ internal sealed class ParityHarness(IBackend candidate, IBackend reference, Pari
     public IBackend Candidate { get; } = candidate;
     public IBackend Reference { get; } = reference;
     public ParityOptions Options { get; } = options;
-    public Random Rng { get; } = new(options.Seed);
+    /// <summary>The random inputs of the family now running, seeded by <see cref="ParityOptions.Seed"/> and the family's name.</summary>
+    public Random Rng { get; private set; } = new(options.Seed);
     public IReadOnlyList<ParityCheck> Checks => _checks;
+
+    /// <summary>
+    /// Runs one family's checks with inputs of its own (seeded by the options' seed and the family's name, not by
+    /// the families before it), so that one family alone, as a test case, sees the same inputs as in the whole run.
+    /// </summary>
+    public void RunFamily(ParityFamily family)
+    {
+        Rng = new Random(Options.Seed ^ StableHash(family.Name));
+        family.Run(this);
+    }
+
+    // FNV-1a: string.GetHashCode differs from process to process.
+    private static int StableHash(string s)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in s) hash = (hash ^ ch) * 16777619;
+        return (int)hash;
+    }
 
     /// <summary>n values uniform in [lo, hi).</summary>
     public float[] Uniform(int n, double lo = -1, double hi = 1)

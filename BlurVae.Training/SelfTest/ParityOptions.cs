@@ -1,14 +1,6 @@
 
 namespace BlurVae.Training.SelfTest;
 
-/// <summary>A check passes where |candidate − reference| ≤ Atol + Rtol·|reference| for every element.</summary>
-public readonly record struct Tolerance(double Atol, double Rtol)
-{
-    public double For(double reference) => Atol + Rtol * Math.Abs(reference);
-
-    public override string ToString() => $"atol {Atol:G2} + rtol {Rtol:G2}·|ref|";
-}
-
 /// <summary>What <see cref="BackendParity.Run"/> checks.</summary>
 public sealed record ParityOptions
 {

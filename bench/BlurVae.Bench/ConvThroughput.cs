@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BlurVae.Kernels;
 using BlurVae.Kernels.Cpu;
+using BlurVae.Training.Benchmarks;
 using BlurVae.Training.Engine.Tensors;
 
 namespace BlurVae.Bench;
@@ -112,7 +113,6 @@ public static class ConvThroughput
             action();
             times[i] = sw.Elapsed.TotalSeconds;
         }
-        Array.Sort(times);
-        return times[times.Length / 2];
+        return Stats.Median(times);
     }
 }

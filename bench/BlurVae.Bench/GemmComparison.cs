@@ -6,16 +6,13 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using BlurVae.Kernels.Cpu;
+using BlurVae.Training.Benchmarks;
 
 namespace BlurVae.Bench;
 
 /// <summary>Side-by-side GEMM throughput of <see cref="Gemm"/> and OpenBLAS.</summary>
 public static class GemmComparison
 {
-    /// <summary>
-    /// Runs the comparison and prints a table (GFLOP/s = 2*n^3 / median seconds) to <paramref name="output"/>
-    /// (Console.Out by default). Returns 0, or 1 when OpenBLAS cannot be loaded.
-    /// </summary>
     /// <summary>Conv-shaped products of the fashion32 step (batch 64): im2col forward [Cout, Cin·9]·[Cin·9, N·S],
     /// backward-input [Cin·9, Cout]ᵀ·[Cout, N·S] and backward-weight [Cout, N·S]·[Cin·9, N·S]ᵀ, and a deep 2×2 layer.</summary>
     private static readonly Shape[] ConvShapes =
@@ -114,7 +111,7 @@ public static class GemmComparison
             }
         }
 
-        return new Result(s.Flops / Median(oursTimes) / 1e9, s.Flops / Median(blasTimes) / 1e9, maxRel);
+        return new Result(s.Flops / Stats.Median(oursTimes) / 1e9, s.Flops / Stats.Median(blasTimes) / 1e9, maxRel);
     }
 
     private static void Call<T>(Shape s, T[] a, T[] b, T[] c, int threads, bool ours) where T : unmanaged
@@ -150,14 +147,6 @@ public static class GemmComparison
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
     }
 
     private static double MaxRelativeDifference<T>(T[] x, T[] reference) where T : unmanaged

@@ -22,6 +22,14 @@ public class BenchStatsTests
     }
 
     [Test]
+    public void TheMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo()
+    {
+        // The micro-benchmarks of bench/BlurVae.Bench report this median too.
+        Assert.That(Stats.Median([4.0, 1, 3, 2]), Is.EqualTo(2.5));
+        Assert.That(Stats.Median([3.0, 1, 2]), Is.EqualTo(2));
+    }
+
+    [Test]
     public void RepeatsPoolTheirStepsAndKeepTheLargestPeak()
     {
         var m = new Measurement("blurvae", "cpu", 2);

@@ -15,6 +15,14 @@ public class ExperimentTests
         """;
 
     [Test]
+    public void NegativeThreadsIsAUserError()
+    {
+        var (code, _, err) = CliRunner.Invoke("experiment", "experiments/fashion-mnist.json", "--threads", "-1");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain("--threads must be ≥ 0"));
+    }
+
+    [Test]
     public void TinyGridEndToEndThenResumes()
     {
         var dir = Directory.CreateTempSubdirectory("blurvae-experiment-");

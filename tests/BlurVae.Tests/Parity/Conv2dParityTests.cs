@@ -1,3 +1,4 @@
+using BlurVae.Training.SelfTest;
 using static BlurVae.Tests.Parity.KernelParity;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
@@ -11,13 +12,9 @@ namespace BlurVae.Tests.Parity;
 [TestFixture, Category("Parity")]
 public class Conv2dParityTests
 {
-    // FP32: both sides sum the same products in a different order; with |inputs| ≤ 1 the float32 rounding error of a
-    // sum of `terms` products stays far below 1e-4·sqrt(terms).
-    // TF32: each input is rounded to a 10-bit mantissa (relative error ≤ 2^-11), so each product is off by up to
-    // ~2^-10 and the errors of a sum grow like sqrt(terms): 2e-3·sqrt(terms) is ~4 standard deviations, while a wrong
-    // gather or a dropped tap is off by O(1).
-    private static double Atol(MathPrecision math, int terms) => (math == MathPrecision.Tf32 ? 2e-3 : 1e-4) * Math.Sqrt(terms);
-    private static double Rtol(MathPrecision math) => math == MathPrecision.Tf32 ? 2e-3 : 1e-4;
+    // Each output sums `terms` products of values in [-1, 1]: the parity suites' one rule for sums,
+    // Tolerance.OfConv (BlurVae.Training/SelfTest/Tolerance.cs), in FP32 or, for the tensor-core kernels, TF32.
+    private static Tolerance Tol(MathPrecision math, int terms) => Tolerance.OfConv(terms, math);
 
     /// <summary>(N, Cin, H, W, Cout, K, stride, pad).</summary>
     private static readonly int[][] Shapes =
@@ -61,7 +58,7 @@ public class Conv2dParityTests
         using var bw = Upload(w);
         using var bb = Upload(bias);
         Device.Conv2dForward(by, bx, bw, withBias ? bb : null, g, a);
-        AssertClose(expected, Device.Download(by), Atol(a.Math, g.InChannels * g.KernelH * g.KernelW), Rtol(a.Math), $"y ({a})");
+        AssertClose(expected, Device.Download(by), Tol(a.Math, g.InChannels * g.KernelH * g.KernelW), $"y ({a})");
     }
 
     [Test, Combinatorial]
@@ -75,7 +72,7 @@ public class Conv2dParityTests
         using var bdy = Upload(dy);
         using var bw = Upload(w);
         Device.Conv2dBackwardInput(bdx, bdy, bw, g, a);
-        AssertClose(expected, Device.Download(bdx), Atol(a.Math, g.OutChannels * g.KernelH * g.KernelW), Rtol(a.Math), $"dx ({a})");
+        AssertClose(expected, Device.Download(bdx), Tol(a.Math, g.OutChannels * g.KernelH * g.KernelW), $"dx ({a})");
     }
 
     [Test, Combinatorial]
@@ -89,7 +86,7 @@ public class Conv2dParityTests
         using var bdy = Upload(dy);
         using var bx = Upload(x);
         Device.Conv2dBackwardWeight(bdw, bdy, bx, g, a);
-        AssertClose(expected, Device.Download(bdw), Atol(a.Math, g.N * g.OutH * g.OutW), Rtol(a.Math), $"dw ({a})");
+        AssertClose(expected, Device.Download(bdw), Tol(a.Math, g.N * g.OutH * g.OutW), $"dw ({a})");
     }
 
     [Test]
@@ -106,7 +103,7 @@ public class Conv2dParityTests
         Device.Conv2dForward(y19, bx, bw, null, g, new ConvAlgorithm(ConvTile.Small, MathPrecision.Tf32, 1));
         float[] a = Device.Download(y32), b = Device.Download(y19);
         double worst = a.Zip(b, (p, q) => Math.Abs(p - q)).Max();
-        Assert.That(worst, Is.GreaterThan(1e-4).And.LessThan(Atol(MathPrecision.Tf32, g.InChannels * 9)));
+        Assert.That(worst, Is.GreaterThan(1e-4).And.LessThan(Tol(MathPrecision.Tf32, g.InChannels * 9).Atol));
     }
 
     [Test, Combinatorial]
@@ -119,7 +116,7 @@ public class Conv2dParityTests
         using var bdb = Upload(Uniform(seed + 2, g.OutChannels));
         using var bdy = Upload(dy);
         Device.Conv2dBackwardBias(bdb, bdy, g, block);
-        AssertClose(cpu[1], Device.Download(bdb), Atol(MathPrecision.Fp32, g.N * g.OutH * g.OutW), Rtol(MathPrecision.Fp32), "db");
+        AssertClose(cpu[1], Device.Download(bdb), Tol(MathPrecision.Fp32, g.N * g.OutH * g.OutW), "db");
     }
 
     [Test]

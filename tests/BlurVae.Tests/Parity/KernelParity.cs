@@ -1,3 +1,4 @@
+using BlurVae.Training.SelfTest;
 
 // Not BlurVae.Tests.Kernels: that namespace would capture `Kernels.DType` in Losses/BlurKernelOtfTests.cs.
 namespace BlurVae.Tests.Parity;
@@ -49,7 +50,11 @@ internal static class KernelParity
         }).ToArray();
     }
 
-    /// <summary>|actual − expected| ≤ atol + rtol·|expected| elementwise, naming the first element that is not.</summary>
+    /// <summary>|actual − expected| ≤ atol + rtol·|expected| elementwise (the parity suites' one model), naming the first element that is not.</summary>
+    public static void AssertClose(float[] expected, float[] actual, Tolerance tolerance, string what) =>
+        AssertClose(expected, actual, tolerance.Atol, tolerance.Rtol, what);
+
+    /// <summary><see cref="AssertClose(float[], float[], Tolerance, string)"/> with the tolerance's two terms spelled out.</summary>
     public static void AssertClose(float[] expected, float[] actual, double atol, double rtol, string what)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
