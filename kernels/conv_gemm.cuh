@@ -79,7 +79,7 @@ __device__ __forceinline__ ConvGemm conv_gemm_setup(const ConvDims& d, int phase
         g.src_c = d.cin; g.src_h = d.h; g.src_w = d.w; g.row_mul = sh; g.col_mul = sw; g.row0 = -d.pad_h; g.col0 = -d.pad_w; g.tap_sign = 1;
         g.w_m = d.cin * d.kh * d.kw; g.w_c = d.kh * d.kw; g.tap0_h = 0; g.tap0_w = 0; g.tap_step_h = 1; g.tap_step_w = 1;
         g.dst_h = d.oh; g.dst_w = d.ow; g.dst0_h = 0; g.dst0_w = 0; g.dst_step_h = 1; g.dst_step_w = 1;
-    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + sh·u with (ih + pad_h) mod sh = ph (columns likewise)
+    } else { // backward input, phase (ph, pw): input pixels ih = ih0 + sh·u with (ih + pad_h) mod sh = ph (columns likewise; host twin: BlurVae.Kernels/ConvPhases.cs)
         const int ph = phase / sw, pw = phase - ph * sw;
         const int ih0 = ((ph - d.pad_h) % sh + sh) % sh, iw0 = ((pw - d.pad_w) % sw + sw) % sw;
         const int th = conv_ceil_div(d.kh - ph, sh), tw = conv_ceil_div(d.kw - pw, sw);

@@ -35,7 +35,12 @@ internal sealed class ArrayRecycler
     private long _freshBytes;
     private int _lastGcCount;
 
+    private static long _freshTotal;
+
     public static ArrayRecycler Current => _current ??= new ArrayRecycler();
+
+    /// <summary>Bytes of fresh (not recycled) large arrays rented so far, all threads: first-touched memory, which steady-state steps should not need.</summary>
+    public static long FreshBytesTotal => Interlocked.Read(ref _freshTotal);
 
     /// <summary>An array of the given length, recycled when one is idle; zero-filled, or left as it was when not <paramref name="zeroed"/>.</summary>
     public T[] Rent<T>(int length, bool zeroed, out Lease? lease) where T : unmanaged
@@ -68,6 +73,7 @@ internal sealed class ArrayRecycler
                 _freshBytes = 0;
             }
             _freshBytes += bytes;
+            Interlocked.Add(ref _freshTotal, bytes);
             if (_freshBytes > CollectAfterBytes)
             {
                 // The dead buffers of the last steps wait for a collection to be found, and buffers that lived

@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
     // a per-axis geometry (Inception's 1×7, 7×1) takes the direct gathers and scatters.
     internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 16;
 
-    private static class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static bool IsFloat => typeof(T) == typeof(float);
 
@@ -129,6 +129,11 @@ public sealed partial class CpuBackend
             if (DirectConv<T>.SuitsBackwardInput(g))
             {
                 DirectConv<T>.BackwardInput(dx, dy, w, g);
+                return;
+            }
+            if (UsesPhases(g))
+            {
+                BackwardInputByPhases(dx, dy, w, g);
                 return;
             }
             int kdim = g.InChannels * g.KernelH * g.KernelW;

@@ -20,6 +20,9 @@ public sealed partial class CpuBackend : IBackend
         set => Parallelism.MaxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least one thread");
     }
 
+    /// <summary>Bytes of large arrays the buffers had to take fresh (not recycled) so far: first-touched memory (BlurVae.Bench phases).</summary>
+    public static long FreshBufferBytes => ArrayRecycler.FreshBytesTotal;
+
     public BackendBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: true);
 
     public BackendBuffer AllocateUninitialized(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: false);

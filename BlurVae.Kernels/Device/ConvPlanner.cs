@@ -60,19 +60,21 @@ public static class ConvShapes
 
     /// <summary>
     /// M, the largest phase's P and K, and the phase count of a pass. The backward input runs StrideH·StrideW phases
-    /// (sub-pixel decomposition): phase (φh, φw) covers the input rows with (ih + pad) mod s = φh and the taps
-    /// i ≡ φh (mod s); the bounds here are the largest phase's (⌈H/s⌉ rows, ⌈KH/s⌉ taps).
+    /// (sub-pixel decomposition, <see cref="ConvPhases"/>, the rule the CPU backend runs too); the bounds here are
+    /// the largest phase's (⌈H/s⌉ rows, ⌈KH/s⌉ taps).
     /// </summary>
     public static (int M, int P, int K, int Phases) Gemm(ConvPass pass, ConvGeometry g)
     {
-        int Ceil(int a, int b) => (a + b - 1) / b;
-        return pass switch
+        switch (pass)
         {
-            ConvPass.Forward => (g.OutChannels, g.N * g.OutH * g.OutW, g.InChannels * g.KernelH * g.KernelW, 1),
-            ConvPass.BackwardInput => (g.InChannels, g.N * Ceil(g.InH, g.StrideH) * Ceil(g.InW, g.StrideW),
-                                       g.OutChannels * Ceil(g.KernelH, g.StrideH) * Ceil(g.KernelW, g.StrideW), g.StrideH * g.StrideW),
-            _ => (g.OutChannels, g.InChannels * g.KernelH * g.KernelW, g.N * g.OutH * g.OutW, 1),
-        };
+            case ConvPass.Forward:
+                return (g.OutChannels, g.N * g.OutH * g.OutW, g.InChannels * g.KernelH * g.KernelW, 1);
+            case ConvPass.BackwardInput:
+                var (rows, cols, tapRows, tapCols) = ConvPhases.Largest(g);
+                return (g.InChannels, g.N * rows * cols, g.OutChannels * tapRows * tapCols, ConvPhases.Count(g));
+            default:
+                return (g.OutChannels, g.InChannels * g.KernelH * g.KernelW, g.N * g.OutH * g.OutW, 1);
+        }
     }
 
     /// <summary>Multiply-adds of any pass, N·Cout·OH·OW·Cin·KH·KW (the backward input's phases skip the structural zeros).</summary>

