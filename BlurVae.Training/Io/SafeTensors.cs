@@ -65,10 +65,10 @@ public static class SafeTensors
     /// </summary>
     public static (Dictionary<string, Entry> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The safetensors file '{path}' does not exist.", path);
         byte[] file = File.ReadAllBytes(path);
-        string damaged = "the file is damaged or not a safetensors file: restore it from a copy or train again";
-        InvalidDataException Bad(string problem) => new($"Checkpoint '{path}': {problem}; {damaged}.");
+        string damaged = "the file is damaged or not a safetensors file: restore it from a copy, or write it again (train, or the command that exported it)";
+        InvalidDataException Bad(string problem) => new($"The safetensors file '{path}': {problem}; {damaged}.");
         if (file.Length < 8) throw Bad($"only {file.Length} bytes, not even the 8-byte header length");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLen > (ulong)(file.Length - 8))
