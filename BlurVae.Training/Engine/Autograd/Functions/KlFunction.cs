@@ -14,7 +14,7 @@ public sealed class KlFunction : Function
         if (!mu.Shape.AsSpan().SequenceEqual(logVar.Shape) || mu.DType != logVar.DType)
             throw new ArgumentException($"Kl: logVar is {Tensor.ShapeString(logVar.Shape)} {logVar.DType} but mu is {Tensor.ShapeString(mu.Shape)} {mu.DType}.", nameof(logVar));
         int n = mu.Shape[0];
-        var kl = Tensor.Zeros([n], mu.DType, mu.Backend);
+        var kl = Tensor.Empty([n], mu.DType, mu.Backend); // kl_forward writes every row
         mu.Backend.KlForward(kl.Buffer, mu.Buffer, logVar.Buffer, n, mu.Length / n);
         return new KlFunction().Record(kl, mu, logVar);
     }
