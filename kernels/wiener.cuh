@@ -22,9 +22,8 @@ extern "C" __global__ void blur_kernel_to_otf_forward_kernel(float* __restrict__
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * h * w;
     if (idx >= total) return;
-    const int q = (int)(idx % w);
-    const int p = (int)((idx / w) % h);
-    const int i = (int)(idx / ((long long)h * w));
+    int p, q;
+    const long long i = plane_row_col(idx, h, w, &p, &q);
     const int r = ks / 2;
     int a = p + r; if (a >= h) a -= h;
     int b = q + r; if (b >= w) b -= w;
@@ -37,9 +36,8 @@ extern "C" __global__ void blur_kernel_to_otf_backward_kernel(float* __restrict_
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * ks * ks;
     if (idx >= total) return;
-    const int b = (int)(idx % ks);
-    const int a = (int)((idx / ks) % ks);
-    const int i = (int)(idx / ((long long)ks * ks));
+    int a, b;
+    const long long i = plane_row_col(idx, ks, ks, &a, &b);
     const int r = ks / 2;
     int p = a - r; if (p < 0) p += h;
     int q = b - r; if (q < 0) q += w;
