@@ -403,6 +403,18 @@ public abstract partial class GpuDevice : IDisposable
         if (buffer.Length < atLeast) throw new ArgumentException($"{name} has {buffer.Length} elements, needs {atLeast}.", name);
     }
 
+    /// <summary>
+    /// The checks of an elementwise launch (one thread per element): count ≥ 0, the block size, and every buffer of this
+    /// device holding count elements. Returns whether there is anything to launch.
+    /// </summary>
+    private bool CheckElementwise(int count, int blockSize, params ReadOnlySpan<(DeviceMemory Buffer, string Name)> buffers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        CheckBlockSize(blockSize);
+        foreach (var (buffer, name) in buffers) CheckBuffer(buffer, count, name);
+        return count > 0;
+    }
+
     private static void CheckRange(DeviceMemory buffer, long offset, long count, string name)
     {
         if (offset < 0 || count < 0 || offset + count > buffer.Length)
