@@ -411,8 +411,14 @@ public abstract partial class GpuDevice : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         CheckBlockSize(blockSize);
-        foreach (var (buffer, name) in buffers) CheckBuffer(buffer, count, name);
+        CheckBuffers(count, buffers);
         return count > 0;
+    }
+
+    /// <summary>Every buffer belongs to this device and holds at least <paramref name="atLeast"/> elements.</summary>
+    private void CheckBuffers(long atLeast, params ReadOnlySpan<(DeviceMemory Buffer, string Name)> buffers)
+    {
+        foreach (var (buffer, name) in buffers) CheckBuffer(buffer, atLeast, name);
     }
 
     private static void CheckRange(DeviceMemory buffer, long offset, long count, string name)
