@@ -117,7 +117,7 @@ public class WienerParityTests
         float[] expectedDe = eLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray()); // d(mean)/d loss[i]
+        using var bdl = UploadMeanGrad(n);
         foreach (int block in ElementBlocks)
         {
             using var bde = Device.Allocate(e.Length);
@@ -143,7 +143,7 @@ public class WienerParityTests
 
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray());
+        using var bdl = UploadMeanGrad(n);
         using var bde = Device.Allocate(e.Length);
         using var bdfk = Device.Allocate(fk.Length);
         Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC);
