@@ -47,3 +47,12 @@ __device__ __forceinline__ int fast_div(int n, unsigned magic, unsigned shift) {
     const unsigned long long hi = ((unsigned long long)(unsigned)n * magic) >> 32;
     return (int)((hi + (unsigned)n) >> shift);
 }
+
+// The flat index idx of a [planes, rows, cols] stack split into (plane, row, col); returns the plane. One rule for
+// every kernel that runs one thread per element of an image stack (pool, resize, the blur kernel's OTF embedding).
+__device__ __forceinline__ long long plane_row_col(long long idx, int rows, int cols, int* row, int* col) {
+    *col = (int)(idx % cols);
+    const long long plane_row = idx / cols;
+    *row = (int)(plane_row % rows);
+    return plane_row / rows;
+}

@@ -55,10 +55,8 @@ extern "C" __global__ void pool2d_forward_kernel(float* __restrict__ y, const fl
                                                       int mode, int count_include_pad, int adaptive) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)planes * out_h * out_w) return;
-    const int ow = (int)(idx % out_w);
-    const long long pr = idx / out_w;
-    const int oh = (int)(pr % out_h);
-    const long long p = pr / out_h;
+    int oh, ow;
+    const long long p = plane_row_col(idx, out_h, out_w, &oh, &ow);
     int r0, r1, er, c0, c1, ec;
     pool_window(oh, in_h, out_h, k_h, s_h, p_h, adaptive, &r0, &r1, &er);
     pool_window(ow, in_w, out_w, k_w, s_w, p_w, adaptive, &c0, &c1, &ec);
@@ -78,10 +76,8 @@ extern "C" __global__ void pool2d_backward_kernel(float* __restrict__ dx, const 
                                                       int mode, int count_include_pad, int adaptive) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)planes * in_h * in_w) return;
-    const int j = (int)(idx % in_w);
-    const long long pi = idx / in_w;
-    const int i = (int)(pi % in_h);
-    const long long p = pi / in_h;
+    int i, j;
+    const long long p = plane_row_col(idx, in_h, in_w, &i, &j);
     const float* plane = x + p * in_h * in_w;
     const float* g = dy + p * out_h * out_w;
     int oh_lo, oh_hi, ow_lo, ow_hi;

@@ -14,6 +14,11 @@ __device__ __forceinline__ float half_spectrum_multiplicity(int v, int w) {
 
 // ---- kernel → OTF embedding (BlurKernelOtf.Embed) ----
 
+// i mod len for i in [−len, 2·len): the centre roll of the embedding and of its adjoint, (p ± r) mod len with p, r < len.
+__device__ __forceinline__ int otf_wrap(int i, int len) {
+    return i < 0 ? i + len : (i >= len ? i - len : i);
+}
+
 // out[i, p, q] = k[i, (p + r) mod h, (q + r) mod w] where that index is inside the ks×ks kernel, else 0 (r = ks/2):
 // the kernel zero-padded to h×w with its centre rolled to (0, 0), i.e. k[a, b] lands on ((a − r) mod h, (b − r) mod w).
 // One thread per output element (grid = CEIL_DIV(n·h·w, block)), so the writes are coalesced and every element of
@@ -22,12 +27,10 @@ extern "C" __global__ void blur_kernel_to_otf_forward_kernel(float* __restrict__
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * h * w;
     if (idx >= total) return;
-    const int q = (int)(idx % w);
-    const int p = (int)((idx / w) % h);
-    const int i = (int)(idx / ((long long)h * w));
+    int p, q;
+    const long long i = plane_row_col(idx, h, w, &p, &q);
     const int r = ks / 2;
-    int a = p + r; if (a >= h) a -= h;
-    int b = q + r; if (b >= w) b -= w;
+    const int a = otf_wrap(p + r, h), b = otf_wrap(q + r, w);
     out[idx] = (a < ks && b < ks) ? k[((long long)i * ks + a) * ks + b] : 0.0f;
 }
 
@@ -37,12 +40,10 @@ extern "C" __global__ void blur_kernel_to_otf_backward_kernel(float* __restrict_
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const long long total = (long long)n * ks * ks;
     if (idx >= total) return;
-    const int b = (int)(idx % ks);
-    const int a = (int)((idx / ks) % ks);
-    const int i = (int)(idx / ((long long)ks * ks));
+    int a, b;
+    const long long i = plane_row_col(idx, ks, ks, &a, &b);
     const int r = ks / 2;
-    int p = a - r; if (p < 0) p += h;
-    int q = b - r; if (q < 0) q += w;
+    const int p = otf_wrap(a - r, h), q = otf_wrap(b - r, w);
     dk[idx] = dout[((long long)i * h + p) * w + q];
 }
 

@@ -5,21 +5,11 @@ namespace BlurVae.Kernels.Cpu;
 // the resize to 2h × 2w (F.interpolate(size=…)), whose rule (ResizeTap) gives exactly these multiples of 1/4.
 public sealed partial class CpuBackend
 {
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
-        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
-        if (IsF32(x)) Resize<float>.Run(Arr<float>(y), Arr<float>(x), planes, h, w, 2 * h, 2 * w, adjoint: false);
-        else Resize<double>.Run(Arr<double>(y), Arr<double>(x), planes, h, w, 2 * h, 2 * w, adjoint: false);
-    }
+    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w) =>
+        ResizeBilinearForward(y, x, planes, h, w, 2 * h, 2 * w);
 
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
-        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
-        if (IsF32(dy)) Resize<float>.Run(Arr<float>(dy), Arr<float>(dx), planes, h, w, 2 * h, 2 * w, adjoint: true);
-        else Resize<double>.Run(Arr<double>(dy), Arr<double>(dx), planes, h, w, 2 * h, 2 * w, adjoint: true);
-    }
+    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w) =>
+        ResizeBilinearBackward(dx, dy, planes, h, w, 2 * h, 2 * w);
 
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {

@@ -116,32 +116,44 @@ public sealed partial class CpuBackend
             });
         }
 
+        // Σ_f m_f·term(f, F_k[i, f]) over the half-spectrum bins f of image i (m_f the column multiplicity), summed per
+        // row in T and the rows in double: the reduction order both spectral losses (Wiener weight, blur-kernel fit) share.
+        // m_f is 1 or 2, so applying it after the term rounds exactly as before it.
+        private static double SpectrumSum(T[] fk, int i, int h, int w, Func<int, T, T, T> term)
+        {
+            int wh = w / 2 + 1, bins = h * wh;
+            double s = 0;
+            for (int u = 0; u < h; u++)
+            {
+                T row = T.Zero;
+                for (int v = 0; v < wh; v++)
+                {
+                    int f = u * wh + v;
+                    long kf = 2L * (i * bins + f);
+                    row += Multiplicity(v, w) * term(f, fk[kf], fk[kf + 1]);
+                }
+                s += double.CreateTruncating(row);
+            }
+            return s;
+        }
+
         public static void WeightForward(T[] loss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
         {
             int wh = w / 2 + 1, bins = h * wh;
             T cst = T.CreateTruncating(constant);
             Parallelism.ForEach(n, Cost(channels, bins), i =>
             {
-                double s = 0;
-                for (int u = 0; u < h; u++)
+                double s = SpectrumSum(fk, i, h, w, (f, kr, ki) =>
                 {
-                    T row = T.Zero;
-                    for (int v = 0; v < wh; v++)
+                    T p = kr * kr + ki * ki, d = p + cst;
+                    T err = T.Zero;
+                    for (int c = 0; c < channels; c++)
                     {
-                        int f = u * wh + v;
-                        long kf = 2L * (i * bins + f);
-                        T kr = fk[kf], ki = fk[kf + 1];
-                        T p = kr * kr + ki * ki, d = p + cst;
-                        T err = T.Zero;
-                        for (int c = 0; c < channels; c++)
-                        {
-                            long o = 2L * ((i * channels + c) * (long)bins + f);
-                            err += e[o] * e[o] + e[o + 1] * e[o + 1];
-                        }
-                        row += Multiplicity(v, w) * (p / (d * d)) * err;
+                        long o = 2L * ((i * channels + c) * (long)bins + f);
+                        err += e[o] * e[o] + e[o + 1] * e[o + 1];
                     }
-                    s += double.CreateTruncating(row);
-                }
+                    return p / (d * d) * err;
+                });
                 loss[i] = T.CreateTruncating(0.5 * s);
             });
         }
@@ -181,28 +193,19 @@ public sealed partial class CpuBackend
             int wh = w / 2 + 1, bins = h * wh;
             Parallelism.ForEach(n, Cost(channels, bins), i =>
             {
-                double s = 0;
-                for (int u = 0; u < h; u++)
+                double s = SpectrumSum(fk, i, h, w, (f, kr, ki) =>
                 {
-                    T row = T.Zero;
-                    for (int v = 0; v < wh; v++)
+                    T err = T.Zero;
+                    for (int c = 0; c < channels; c++)
                     {
-                        int f = u * wh + v;
-                        long kf = 2L * (i * bins + f);
-                        T kr = fk[kf], ki = fk[kf + 1];
-                        T err = T.Zero;
-                        for (int c = 0; c < channels; c++)
-                        {
-                            long o = 2L * ((i * channels + c) * (long)bins + f);
-                            T ar = x[o], ai = x[o + 1];
-                            T rr = ar * kr - ai * ki - xHat[o];
-                            T ri = ar * ki + ai * kr - xHat[o + 1];
-                            err += rr * rr + ri * ri;
-                        }
-                        row += Multiplicity(v, w) * err;
+                        long o = 2L * ((i * channels + c) * (long)bins + f);
+                        T ar = x[o], ai = x[o + 1];
+                        T rr = ar * kr - ai * ki - xHat[o];
+                        T ri = ar * ki + ai * kr - xHat[o + 1];
+                        err += rr * rr + ri * ri;
                     }
-                    s += double.CreateTruncating(row);
-                }
+                    return err;
+                });
                 loss[i] = T.CreateTruncating(s / ((double)h * w));
             });
         }

@@ -81,14 +81,9 @@ public abstract partial class GpuDevice
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
-        CheckBuffer(y, total, nameof(y));
-        CheckBuffer(x, total, nameof(x));
-        CheckBuffer(saveMean, c, nameof(saveMean));
-        CheckBuffer(saveInvStd, c, nameof(saveInvStd));
-        CheckOptional(gamma, c, nameof(gamma));
-        CheckOptional(beta, c, nameof(beta));
-        CheckOptional(runningMean, c, nameof(runningMean));
-        CheckOptional(runningVar, c, nameof(runningVar));
+        CheckBuffers(total, (y, nameof(y)), (x, nameof(x)));
+        CheckBuffers(c, (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)));
+        CheckOptional(c, (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
         if ((runningMean is null) != (runningVar is null))
             throw new ArgumentException("runningMean and runningVar must be given together.", runningMean is null ? nameof(runningMean) : nameof(runningVar));
         if (runningVar is not null && total / Math.Max(1, c) < 2)
@@ -107,12 +102,9 @@ public abstract partial class GpuDevice
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize);
-        CheckBuffer(y, total, nameof(y));
-        CheckBuffer(x, total, nameof(x));
-        CheckBuffer(runningMean, c, nameof(runningMean));
-        CheckBuffer(runningVar, c, nameof(runningVar));
-        CheckOptional(gamma, c, nameof(gamma));
-        CheckOptional(beta, c, nameof(beta));
+        CheckBuffers(total, (y, nameof(y)), (x, nameof(x)));
+        CheckBuffers(c, (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
+        CheckOptional(c, (gamma, nameof(gamma)), (beta, nameof(beta)));
         if (total == 0) return;
         Launch("batchnorm_forward_inference_kernel", GridFor((int)total, blockSize), new Dim3((uint)blockSize),
                y, x, runningMean, runningVar, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta), n, c, spatial, (float)eps);
@@ -133,14 +125,9 @@ public abstract partial class GpuDevice
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
-        CheckBuffer(dx, total, nameof(dx));
-        CheckBuffer(dy, total, nameof(dy));
-        CheckBuffer(x, total, nameof(x));
-        CheckBuffer(saveMean, c, nameof(saveMean));
-        CheckBuffer(saveInvStd, c, nameof(saveInvStd));
-        CheckOptional(dgamma, c, nameof(dgamma));
-        CheckOptional(dbeta, c, nameof(dbeta));
-        CheckOptional(gamma, c, nameof(gamma));
+        CheckBuffers(total, (dx, nameof(dx)), (dy, nameof(dy)), (x, nameof(x)));
+        CheckBuffers(c, (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)));
+        CheckOptional(c, (dgamma, nameof(dgamma)), (dbeta, nameof(dbeta)), (gamma, nameof(gamma)));
     }
 
     /// <summary>Backward of the inference forward (running statistics are constants); dgamma and dbeta are written when given.</summary>
@@ -149,14 +136,9 @@ public abstract partial class GpuDevice
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
-        CheckBuffer(dx, total, nameof(dx));
-        CheckBuffer(dy, total, nameof(dy));
-        CheckBuffer(x, total, nameof(x));
-        CheckBuffer(runningMean, c, nameof(runningMean));
-        CheckBuffer(runningVar, c, nameof(runningVar));
-        CheckOptional(dgamma, c, nameof(dgamma));
-        CheckOptional(dbeta, c, nameof(dbeta));
-        CheckOptional(gamma, c, nameof(gamma));
+        CheckBuffers(total, (dx, nameof(dx)), (dy, nameof(dy)), (x, nameof(x)));
+        CheckBuffers(c, (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
+        CheckOptional(c, (dgamma, nameof(dgamma)), (dbeta, nameof(dbeta)), (gamma, nameof(gamma)));
         if (c == 0) return;
         Launch("batchnorm_backward_inference_kernel", new Dim3((uint)c), new Dim3((uint)blockSize),
                dx, LaunchArg.PointerOrNull(dgamma), LaunchArg.PointerOrNull(dbeta), dy, x, runningMean, runningVar, LaunchArg.PointerOrNull(gamma), n, c, spatial, (float)eps);
@@ -173,8 +155,10 @@ public abstract partial class GpuDevice
         return total;
     }
 
-    private void CheckOptional(DeviceMemory? buffer, long atLeast, string name)
+    /// <summary>The optional operands (gamma, beta, running statistics, their gradients): checked when given.</summary>
+    private void CheckOptional(long atLeast, params ReadOnlySpan<(DeviceMemory? Buffer, string Name)> buffers)
     {
-        if (buffer is not null) CheckBuffer(buffer, atLeast, name);
+        foreach (var (buffer, name) in buffers)
+            if (buffer is not null) CheckBuffer(buffer, atLeast, name);
     }
 }

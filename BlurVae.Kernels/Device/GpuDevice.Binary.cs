@@ -35,11 +35,7 @@ public abstract partial class GpuDevice
     /// <summary>y = alpha·x + beta·y over the first n elements (as CpuBackend.Axpby; beta = 0 ignores y).</summary>
     public void Axpby(DeviceMemory y, double alpha, DeviceMemory x, double beta, int n, int blockSize = 256)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        CheckBlockSize(blockSize);
-        CheckBuffer(y, n, nameof(y));
-        CheckBuffer(x, n, nameof(x));
-        if (n == 0) return;
+        if (!CheckElementwise(n, blockSize, (y, nameof(y)), (x, nameof(x)))) return;
         Launch("axpby_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), y, x, n, (float)alpha, (float)beta);
     }
 

@@ -8,11 +8,7 @@ public abstract partial class GpuDevice
     public void UnaryForward(UnaryOp op, DeviceMemory y, DeviceMemory x, int n, double alpha, int blockSize = 256)
     {
         CheckUnaryOp(op);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        CheckBlockSize(blockSize);
-        CheckBuffer(y, n, nameof(y));
-        CheckBuffer(x, n, nameof(x));
-        if (n == 0) return;
+        if (!CheckElementwise(n, blockSize, (y, nameof(y)), (x, nameof(x)))) return;
         Launch("unary_forward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), y, x, n, (int)op, (float)alpha);
     }
 
@@ -20,13 +16,7 @@ public abstract partial class GpuDevice
     public void UnaryBackward(UnaryOp op, DeviceMemory dx, DeviceMemory dy, DeviceMemory x, DeviceMemory y, int n, double alpha, int blockSize = 256)
     {
         CheckUnaryOp(op);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        CheckBlockSize(blockSize);
-        CheckBuffer(dx, n, nameof(dx));
-        CheckBuffer(dy, n, nameof(dy));
-        CheckBuffer(x, n, nameof(x));
-        CheckBuffer(y, n, nameof(y));
-        if (n == 0) return;
+        if (!CheckElementwise(n, blockSize, (dx, nameof(dx)), (dy, nameof(dy)), (x, nameof(x)), (y, nameof(y)))) return;
         Launch("unary_backward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), dx, dy, x, y, n, (int)op, (float)alpha);
     }
 

@@ -1,8 +1,9 @@
 using BlurVae.Native;
 namespace BlurVae.Kernels.Device;
 
-// Launchers of kernels/upsample.cuh (bilinear 2× and resizing to any size, align_corners = false): one thread per output element in the
-// forward, one per input element in the backward (a gather, so no atomics).
+// Launchers of kernels/upsample.cuh (bilinear resizing to any size, align_corners = false): one thread per output element in the
+// forward, one per input element in the backward (a gather, so no atomics). The 2× upsampling is the resize to 2h × 2w
+// (the same taps), so it launches the resize kernels.
 public abstract partial class GpuDevice
 {
     /// <summary>y[planes, 2h, 2w] = bilinear 2× upsampling of x[planes, h, w].</summary>
@@ -12,7 +13,7 @@ public abstract partial class GpuDevice
         CheckBuffer(y, 4 * inputs, nameof(y));
         CheckBuffer(x, inputs, nameof(x));
         if (inputs == 0) return;
-        Launch("upsample_bilinear2x_forward_kernel", GridFor((int)(4 * inputs), blockSize), new Dim3((uint)blockSize), y, x, planes, h, w);
+        ResizeBilinearForward(y, x, planes, h, w, 2 * h, 2 * w, blockSize);
     }
 
     /// <summary>dx[planes, h, w] from dy[planes, 2h, 2w]: the adjoint of the forward.</summary>
@@ -22,7 +23,7 @@ public abstract partial class GpuDevice
         CheckBuffer(dx, inputs, nameof(dx));
         CheckBuffer(dy, 4 * inputs, nameof(dy));
         if (inputs == 0) return;
-        Launch("upsample_bilinear2x_backward_kernel", GridFor((int)inputs, blockSize), new Dim3((uint)blockSize), dx, dy, planes, h, w);
+        ResizeBilinearBackward(dx, dy, planes, h, w, 2 * h, 2 * w, blockSize);
     }
 
     /// <summary>y[planes, outH, outW] = the bilinear resize (align_corners = false) of x[planes, inH, inW].</summary>

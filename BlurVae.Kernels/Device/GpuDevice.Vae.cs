@@ -7,13 +7,7 @@ public abstract partial class GpuDevice
     /// <summary>z = mu + exp(½ logvar)·eps over <paramref name="count"/> elements; one thread per element.</summary>
     public void ReparameterizeForward(DeviceMemory z, DeviceMemory mu, DeviceMemory logVar, DeviceMemory eps, int count, int blockSize = 256)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        CheckBlockSize(blockSize);
-        CheckBuffer(z, count, nameof(z));
-        CheckBuffer(mu, count, nameof(mu));
-        CheckBuffer(logVar, count, nameof(logVar));
-        CheckBuffer(eps, count, nameof(eps));
-        if (count == 0) return;
+        if (!CheckElementwise(count, blockSize, (z, nameof(z)), (mu, nameof(mu)), (logVar, nameof(logVar)), (eps, nameof(eps)))) return;
         Launch("reparameterize_forward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), z, mu, logVar, eps, count);
     }
 
@@ -21,14 +15,7 @@ public abstract partial class GpuDevice
     public void ReparameterizeBackward(DeviceMemory dMu, DeviceMemory dLogVar, DeviceMemory dz, DeviceMemory logVar, DeviceMemory eps,
                                        int count, int blockSize = 256)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        CheckBlockSize(blockSize);
-        CheckBuffer(dMu, count, nameof(dMu));
-        CheckBuffer(dLogVar, count, nameof(dLogVar));
-        CheckBuffer(dz, count, nameof(dz));
-        CheckBuffer(logVar, count, nameof(logVar));
-        CheckBuffer(eps, count, nameof(eps));
-        if (count == 0) return;
+        if (!CheckElementwise(count, blockSize, (dMu, nameof(dMu)), (dLogVar, nameof(dLogVar)), (dz, nameof(dz)), (logVar, nameof(logVar)), (eps, nameof(eps)))) return;
         Launch("reparameterize_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dMu, dLogVar, dz, logVar, eps, count);
     }
 

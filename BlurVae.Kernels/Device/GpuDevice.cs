@@ -403,6 +403,24 @@ public abstract partial class GpuDevice : IDisposable
         if (buffer.Length < atLeast) throw new ArgumentException($"{name} has {buffer.Length} elements, needs {atLeast}.", name);
     }
 
+    /// <summary>
+    /// The checks of an elementwise launch (one thread per element): count ≥ 0, the block size, and every buffer of this
+    /// device holding count elements. Returns whether there is anything to launch.
+    /// </summary>
+    private bool CheckElementwise(int count, int blockSize, params ReadOnlySpan<(DeviceMemory Buffer, string Name)> buffers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        CheckBlockSize(blockSize);
+        CheckBuffers(count, buffers);
+        return count > 0;
+    }
+
+    /// <summary>Every buffer belongs to this device and holds at least <paramref name="atLeast"/> elements.</summary>
+    private void CheckBuffers(long atLeast, params ReadOnlySpan<(DeviceMemory Buffer, string Name)> buffers)
+    {
+        foreach (var (buffer, name) in buffers) CheckBuffer(buffer, atLeast, name);
+    }
+
     private static void CheckRange(DeviceMemory buffer, long offset, long count, string name)
     {
         if (offset < 0 || count < 0 || offset + count > buffer.Length)

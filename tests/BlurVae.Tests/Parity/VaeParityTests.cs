@@ -72,7 +72,7 @@ public class VaeParityTests
         float[] expectedDmu = muLeaf.Grad!.ToFloatArray(), expectedDlv = logVarLeaf.Grad!.ToFloatArray();
         using var bmu = Upload(mu);
         using var blv = Upload(logVar);
-        using var bdkl = Upload(Enumerable.Repeat(1f / n, n).ToArray()); // d(mean)/d kl[i]
+        using var bdkl = UploadMeanGrad(n);
         foreach (int block in ReduceBlocks)
         {
             using var bkl = Device.Allocate(n);

@@ -117,7 +117,7 @@ public class WienerParityTests
         float[] expectedDe = eLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray()); // d(mean)/d loss[i]
+        using var bdl = UploadMeanGrad(n);
         foreach (int block in ElementBlocks)
         {
             using var bde = Device.Allocate(e.Length);
@@ -143,19 +143,12 @@ public class WienerParityTests
 
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = Upload(Enumerable.Repeat(1f / n, n).ToArray());
+        using var bdl = UploadMeanGrad(n);
         using var bde = Device.Allocate(e.Length);
         using var bdfk = Device.Allocate(fk.Length);
         Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC);
-        var difference = Leaf(new float[x.Length], n, channels, h, w);
-        difference.Rfft2(FftNorm.Ortho).Backward(Float64(Device.Download(bde), n, channels, h, w / 2 + 1, 2));
-        var embedded = Leaf(new float[n * h * w], n, h, w);
-        embedded.Rfft2(FftNorm.Backward).Backward(Float64(Device.Download(bdfk), n, h, w / 2 + 1, 2));
-        using var bdEmbedded = Upload(embedded.Grad!.ToFloatArray());
-        using var bdk = Device.Allocate(k.Length);
-        Device.BlurKernelToOtfBackward(bdk, bdEmbedded, n, ks, h, w);
-        AssertClose(expectedDx, difference.Grad!.ToFloatArray(), 1e-5 * MaxAbs(expectedDx), 1e-4, "dx");
-        AssertClose(expectedDk, Device.Download(bdk), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
+        AssertClose(expectedDx, PullBackThroughRfft2(bde, FftNorm.Ortho, n, channels, h, w), 1e-5 * MaxAbs(expectedDx), 1e-4, "dx");
+        AssertClose(expectedDk, PullBackToBlurKernel(bdfk, n, ks, h, w), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
     }
 
     [Test]
@@ -198,6 +191,25 @@ public class WienerParityTests
         var t = Float64(values, shape);
         t.RequiresGrad = true;
         return t;
+    }
+
+    // The gradient w.r.t. the real images [..., h, w] of a device gradient w.r.t. their half spectra (Rfft2 with
+    // `norm`, [..., h, w/2 + 1, 2]): Rfft2's adjoint, by the CPU backend's autograd.
+    internal static float[] PullBackThroughRfft2(DeviceMemory dSpectrum, FftNorm norm, params int[] shape)
+    {
+        var image = Leaf(new float[shape.Aggregate(1, (a, b) => a * b)], shape);
+        image.Rfft2(norm).Backward(Float64(Device.Download(dSpectrum), [.. shape[..^1], shape[^1] / 2 + 1, 2]));
+        return image.Grad!.ToFloatArray();
+    }
+
+    // dk [n, ks, ks] from a device dF_k [n, h, w/2 + 1, 2] (the unnormalised kernel spectrum): Rfft2's adjoint, then
+    // the embedding's adjoint kernel (blur_kernel_to_otf_backward_kernel).
+    internal static float[] PullBackToBlurKernel(DeviceMemory dfk, int n, int ks, int h, int w)
+    {
+        using var bdEmbedded = Upload(PullBackThroughRfft2(dfk, FftNorm.Backward, n, h, w));
+        using var bdk = Device.Allocate(n * ks * ks);
+        Device.BlurKernelToOtfBackward(bdk, bdEmbedded, n, ks, h, w);
+        return Device.Download(bdk);
     }
 
     internal static double MaxAbs(float[] values) => values.Length == 0 ? 0 : values.Max(v => Math.Abs((double)v));

@@ -35,11 +35,5 @@ public sealed class Pool2dFunction : Function
         return new Pool2dFunction { _g = g }.Record(y, x);
     }
 
-    public override Tensor?[] Backward(Tensor gy)
-    {
-        var x = Inputs[0];
-        var dx = x.EmptyLike();
-        gy.Backend.Pool2dBackward(dx.Buffer, gy.Buffer, x.Buffer, _g);
-        return [dx];
-    }
+    public override Tensor?[] Backward(Tensor gy) => [GradOf(0, dx => gy.Backend.Pool2dBackward(dx, gy.Buffer, Inputs[0].Buffer, _g))];
 }

@@ -19,8 +19,6 @@ public sealed class ResizeBilinearFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var dx = x.EmptyLike();
-        g.Backend.ResizeBilinearBackward(dx.Buffer, g.Buffer, x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3], g.Shape[2], g.Shape[3]);
-        return [dx];
+        return [GradOf(0, dx => g.Backend.ResizeBilinearBackward(dx, g.Buffer, x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3], g.Shape[2], g.Shape[3]))];
     }
 }

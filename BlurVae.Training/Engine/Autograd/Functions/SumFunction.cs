@@ -30,11 +30,5 @@ public sealed class SumFunction : Function
         return new SumFunction { _keptShape = kept }.Record(result, x);
     }
 
-    public override Tensor?[] Backward(Tensor g)
-    {
-        var x = Inputs[0];
-        var dx = x.EmptyLike();
-        g.Backend.BroadcastTo(dx.Buffer, x.Shape, g.Buffer, _keptShape);
-        return [dx];
-    }
+    public override Tensor?[] Backward(Tensor g) => [GradOf(0, dx => g.Backend.BroadcastTo(dx, Inputs[0].Shape, g.Buffer, _keptShape))];
 }

@@ -16,8 +16,6 @@ public sealed class UpsampleBilinear2xFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var dx = x.EmptyLike();
-        g.Backend.UpsampleBilinear2xBackward(dx.Buffer, g.Buffer, x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
-        return [dx];
+        return [GradOf(0, dx => g.Backend.UpsampleBilinear2xBackward(dx, g.Buffer, x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]))];
     }
 }
