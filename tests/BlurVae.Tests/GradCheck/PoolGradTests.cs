@@ -3,7 +3,7 @@ using static BlurVae.Tests.GradCheck.GradChecker;
 namespace BlurVae.Tests.GradCheck;
 
 /// <summary>
-/// MaxPool2d (a composition of narrow, reshape, concat and relu): gradients for VGG16's 2/2 and AlexNet's 3/2 on odd
+/// The MaxPool2d module (over the Pool2d op): gradients for VGG16's 2/2 and AlexNet's 3/2 on odd
 /// sizes (floor mode), values against a naive loop on random inputs of awkward sizes, and a case by hand.
 /// </summary>
 [TestFixture, Category("GradCheck")]
