@@ -30,25 +30,34 @@ public static class WienerBlurLoss
 
     private const string Name = "WienerBlurLoss";
 
-    /// <summary>½‖W·(F(x) − F(x̂))‖² per image, summed over channels and frequencies, mean over the batch.</summary>
+    /// <summary>½‖W·(F(x) − F(x̂))‖² per image, summed over channels and frequencies, mean over the batch (one op:
+    /// the mean is finished in the launch that computes the images' terms).</summary>
     /// <param name="x">Target images [N, C, H, W].</param>
     /// <param name="xHat">Reconstructions, same shape and dtype.</param>
     /// <param name="kernel">One blur kernel per image [N, ks, ks], ks odd and ≤ H, W.</param>
     /// <param name="c">The Wiener constant C ≥ 0; with C = 0 a frequency the kernel removes makes the loss NaN.</param>
-    public static Tensor Compute(Tensor x, Tensor xHat, Tensor kernel, double c = DefaultC) =>
-        PerImage(x, xHat, kernel, c).Sum() * (1.0 / x.Shape[0]);
+    public static Tensor Compute(Tensor x, Tensor xHat, Tensor kernel, double c = DefaultC) => Evaluate(x, xHat, kernel, c, perImage: null);
 
     /// <summary>½‖W·(F(x) − F(x̂))‖² of each image, [N] (what <see cref="Compute"/> averages; the ELBO evaluation reports it per image).</summary>
     public static Tensor PerImage(Tensor x, Tensor xHat, Tensor kernel, double c = DefaultC)
     {
         LossArguments.CheckImages(Name, x, xHat);
+        var perImage = Tensor.Empty([x.Shape[0]], x.DType, x.Backend);
+        Evaluate(x, xHat, kernel, c, perImage).Release();
+        return perImage;
+    }
+
+    // The batch mean, and each image's term into perImage when given: one fused op computes both.
+    private static Tensor Evaluate(Tensor x, Tensor xHat, Tensor kernel, double c, Tensor? perImage)
+    {
+        LossArguments.CheckImages(Name, x, xHat);
         LossArguments.CheckKernelForImages(Name, kernel, x);
         LossArguments.CheckNonNegative(Name, c, nameof(c));
-        int h = x.Shape[2], w = x.Shape[3];
+        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3];
         // F is linear, so F(x) − F(x̂) = F(x − x̂): one transform instead of two.
         var error = (x - xHat).Rfft2(FftNorm.Ortho);                                   // F(x) − F(x̂), [N, C, H, W/2+1, 2]
-        // |W|², the column multiplicities and the ½ are one fused op over the two spectra: loss per image, [N].
-        return WienerWeightFunction.Forward(BlurKernelOtf.Compute(kernel, h, w), error, w, c);
+        // |W|², the column multiplicities, the ½, the sum over the images and the 1/N are one fused op over the two spectra.
+        return WienerWeightFunction.Forward(BlurKernelOtf.Compute(kernel, h, w), error, w, c, 1.0 / n, perImage);
     }
 
     /// <summary>The Wiener filter W = conj(F_k)/(|F_k|² + C) on the half spectrum: [N, H, W/2+1, 2].</summary>
