@@ -146,7 +146,7 @@ public interface IBackend
     /// <summary>
     /// perImage[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|², and
     /// loss[0] = scale·Σ_i perImage[i]: fk [n, h, w/2+1, 2] the unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the
-    /// orthonormal error spectrum; n ≥ 1.
+    /// error spectrum (WienerBlurLoss passes the unnormalised F(x − x̂) and puts the orthonormal 1/(h·w) in scale); n ≥ 1.
     /// </summary>
     void WienerWeightForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width,
                              double constant, double scale);

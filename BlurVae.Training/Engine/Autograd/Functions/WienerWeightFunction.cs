@@ -6,7 +6,7 @@ namespace BlurVae.Training.Engine.Autograd;
 /// ℓ_i = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|², |W_f|² = p/(p + C)², p = |F_k[i, f]|², m_f the half-spectrum column
 /// multiplicity, and the output loss = scale·Σ_i ℓ_i (the batch mean for scale = 1/N), one element, in the same op.
 /// fk [N, H, W/2+1, 2] is the unnormalised kernel spectrum (shared by the channels), e [N, C, H, W/2+1, 2] the
-/// orthonormal error spectrum; the width W is given because W/2+1 columns come from both 2m and 2m+1. Backward, with
+/// error spectrum (WienerBlurLoss: unnormalised, the orthonormal 1/(H·W) in the scale); the width W is given because W/2+1 columns come from both 2m and 2m+1. Backward, with
 /// g = ∂loss·scale: ∂e = g·m_f|W_f|²·E and ∂fk = g·m_f·Σ_c|E|²·(C − p)/(p + C)³·F_k.
 /// </summary>
 public sealed class WienerWeightFunction : Function
