@@ -51,10 +51,11 @@ extern "C" __global__ void blur_kernel_to_otf_backward_kernel(float* __restrict_
 
 // per_image[i] = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|² with |W_f|² = |F_k[i, f]|² / (|F_k[i, f]|² + C)², m_f the column
 // multiplicity, and loss[0] = scale · Σ_i per_image[i] (the batch mean for scale = 1/n). fk [n, h, wh, 2] is the
-// unnormalised kernel spectrum, e [n, c, h, wh, 2] the error spectrum F(x − x̂) (unnormalised from WienerBlurLoss, whose scale carries the 1/(h·w)), wh = w/2 + 1. One block
-// per image (grid = n, blockDim.x a multiple of 32): each thread takes a strided set of bins, computes the gain once per
-// bin and applies it to every channel (coalesced over the bins), then the block reduces and the last block to finish
-// sums the images (finish_batch_loss on the ticket `counter`). Deterministic: no float atomics.
+// unnormalised kernel spectrum, e [n, c, h, wh, 2] the error spectrum F(x − x̂) (unnormalised from WienerBlurLoss,
+// whose scale carries the 1/(h·w)), wh = w/2 + 1. One block per image (grid = n, blockDim.x a multiple of 32): each
+// thread takes a strided set of bins, computes the gain once per bin and applies it to every channel (coalesced over
+// the bins), then the block reduces and the last block to finish sums the images (finish_batch_loss on the ticket
+// `counter`). Deterministic: no float atomics.
 extern "C" __global__ void __launch_bounds__(1024) wiener_weight_forward_kernel(float* __restrict__ loss, float* __restrict__ per_image,
                                                         unsigned* __restrict__ counter, const float* __restrict__ fk, const float* __restrict__ e,
                                                         int n, int channels, int h, int w, float constant, float scale) {

@@ -33,8 +33,9 @@ public abstract partial class GpuDevice
     /// <summary>
     /// perImage[i] = ½ Σ_c,f m_f |W_f|² |E[i, c, f]|², |W|² = |F_k|²/(|F_k|² + C)², the Wiener term of each image, and
     /// loss[0] = scale·Σ_i perImage[i] (WienerBlurLoss's batch mean for scale = 1/N). fk is [N, H, W/2+1, 2]
-    /// (unnormalised), e [N, C, H, W/2+1, 2] (the error spectrum; WienerBlurLoss passes it unnormalised, with 1/(H·W) in the scale). One block of <paramref name="blockSize"/> (a
-    /// multiple of 32) per image; the last block to finish sums the images (a ticket, <see cref="TicketCounters"/>).
+    /// (unnormalised), e [N, C, H, W/2+1, 2] the error spectrum (WienerBlurLoss passes it unnormalised, with the
+    /// 1/(H·W) in the scale). One block of <paramref name="blockSize"/> (a multiple of 32) per image; the last block to
+    /// finish sums the images (a ticket, <see cref="TicketCounters"/>).
     /// </summary>
     public void WienerWeightForward(DeviceMemory loss, DeviceMemory perImage, DeviceMemory fk, DeviceMemory e, int n, int channels, int height, int width,
                                     float constant, float scale, int blockSize = 256)
