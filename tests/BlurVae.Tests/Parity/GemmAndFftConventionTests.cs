@@ -67,6 +67,28 @@ public class GemmAndFftConventionTests
         AssertClose(cpu[1], Device.Download(dc), 1e-4, Rtol, "the spectrum after irfft2 (cuFFT's C2R overwrites its input)");
     }
 
+    [TestCase(1, 5, 6), TestCase(3, 7, 9), TestCase(2, 8, 1)]
+    public void InverseFftGivenItsInputConsumesItWithoutACopy(int batch, int h, int w)
+    {
+        int spectrum = batch * h * (w / 2 + 1) * 2;
+        var x = Uniform(5, batch * h * w);
+        var cpu = OnCpu(t =>
+        {
+            CpuBackend.Instance.Rfft2(t[1], t[0], batch, h, w);
+            CpuBackend.Instance.Irfft2(t[2], t[1], batch, h, w, overwriteInput: true);
+        }, x, new float[spectrum], new float[batch * h * w]);
+
+        using var dx = Upload(x);
+        using var dc = Device.Allocate(spectrum);
+        using var dy = Device.Allocate(batch * h * w);
+        Device.Rfft2(dc, dx, batch, h, w);
+        var before = Device.Counts;
+        Device.Irfft2(dy, dc, batch, h, w, overwriteInput: true);
+        var made = Device.Counts.Minus(before);
+        Assert.That((made.CopiesDeviceToDevice, made.CufftCalls), Is.EqualTo((0L, 1L)), "C2R on the caller's buffer, no scratch copy");
+        AssertClose(cpu[2], Device.Download(dy), 1e-3, 1e-4, "irfft2");
+    }
+
     [Test]
     public void CopyAndFillReachExactlyTheirRanges()
     {
