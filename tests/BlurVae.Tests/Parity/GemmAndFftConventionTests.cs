@@ -51,11 +51,7 @@ public class GemmAndFftConventionTests
     {
         int spectrum = batch * h * (w / 2 + 1) * 2;
         var x = Uniform(4, batch * h * w);
-        var cpu = OnCpu(t =>
-        {
-            CpuBackend.Instance.Rfft2(t[1], t[0], batch, h, w);
-            CpuBackend.Instance.Irfft2(t[2], t[1], batch, h, w);
-        }, x, new float[spectrum], new float[batch * h * w]);
+        var cpu = RoundTripOnCpu(x, batch, h, w);
 
         using var dx = Upload(x);
         using var dc = Device.Allocate(spectrum);
@@ -72,11 +68,7 @@ public class GemmAndFftConventionTests
     {
         int spectrum = batch * h * (w / 2 + 1) * 2;
         var x = Uniform(5, batch * h * w);
-        var cpu = OnCpu(t =>
-        {
-            CpuBackend.Instance.Rfft2(t[1], t[0], batch, h, w);
-            CpuBackend.Instance.Irfft2(t[2], t[1], batch, h, w, overwriteInput: true);
-        }, x, new float[spectrum], new float[batch * h * w]);
+        var cpu = RoundTripOnCpu(x, batch, h, w);
 
         using var dx = Upload(x);
         using var dc = Device.Allocate(spectrum);
@@ -88,6 +80,13 @@ public class GemmAndFftConventionTests
         Assert.That((made.CopiesDeviceToDevice, made.CufftCalls), Is.EqualTo((0L, 1L)), "C2R on the caller's buffer, no scratch copy");
         AssertClose(cpu[2], Device.Download(dy), 1e-3, 1e-4, "irfft2");
     }
+
+    // x, rfft2(x) and irfft2(rfft2(x)) (unnormalised) on the CPU backend.
+    private static float[][] RoundTripOnCpu(float[] x, int batch, int h, int w) => OnCpu(t =>
+    {
+        CpuBackend.Instance.Rfft2(t[1], t[0], batch, h, w);
+        CpuBackend.Instance.Irfft2(t[2], t[1], batch, h, w);
+    }, x, new float[batch * h * (w / 2 + 1) * 2], new float[batch * h * w]);
 
     [Test]
     public void CopyAndFillReachExactlyTheirRanges()
