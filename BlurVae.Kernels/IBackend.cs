@@ -46,6 +46,16 @@ public interface IBackend
     /// </summary>
     void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
 
+    // ---- a Linear layer's bias and activation around its GEMMs (Cpu/Linear) ----
+    /// <summary>
+    /// y = act(y + bias) in place over y[rows, cols] (the GEMM's output), bias[cols] or null; act null (identity), Relu,
+    /// LeakyRelu with alpha ≥ 0, or Relu6.
+    /// </summary>
+    void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha);
+    /// <summary>dPre = dy · act'(pre), read from the forward's output y (alpha ≥ 0 makes the branch the same); dBias (null:
+    /// none) = dPre summed over the rows. dPre is overwritten.</summary>
+    void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha);
+
     // ---- matrix multiply (Cpu/Gemm) ----
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C for `batch` matrices at the given element strides.</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,

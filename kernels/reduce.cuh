@@ -11,10 +11,8 @@
 // A two-level block reduction of x over its reduced axes (no thread loops over a whole batch, no atomics):
 // block (bx, by) threads, blockIdx.x·bx + threadIdx.x is the output o, and the nr reduced elements of o are cut into
 // gridDim.y chunks of `chunk`; thread row threadIdx.y sums every by-th element of the block's chunk, then the by rows
-// are added by a fixed tree in shared memory (by a power of two). With one chunk, row 0 writes y[o]; with several it
-// writes partial[blockIdx.y·ny + o], and the last of the gridDim.y blocks of column blockIdx.x to finish
-// (block_is_last_arrival on counters[blockIdx.x]) adds its outputs' chunks in chunk order into y: one launch,
-// the same bits whichever block arrives last, no float atomics. The launcher picks
+// are added and the chunks finished by column_sum_finish (common.cuh): one launch, the same bits whichever block
+// arrives last, no float atomics. The launcher picks
 // bx = 32 when the innermost axis is kept (a warp reads 32 adjacent outputs' elements) and bx = 1 when it is reduced
 // (a warp reads 32 adjacent reduced elements). Kept and reduced axes come innermost first (extent, fast_div magic
 // and shift, element stride in x), as broadcast_offsets takes them.
@@ -42,24 +40,7 @@ extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ y, float* _
             acc += x[base + off];
         }
     }
-    const int t = threadIdx.y * blockDim.x + threadIdx.x;
-    rows[t] = acc;
-    __syncthreads();
-    for (int half = blockDim.y / 2; half > 0; half >>= 1) {
-        if ((int)threadIdx.y < half) rows[t] += rows[t + half * blockDim.x];
-        __syncthreads();
-    }
-    const bool writes = threadIdx.y == 0 && o < ny;
-    if (gridDim.y == 1) { // uniform over the grid
-        if (writes) y[o] = rows[threadIdx.x];
-        return;
-    }
-    if (writes) partial[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
-    if (!block_is_last_arrival(&counters[blockIdx.x], gridDim.y) || !writes) return;
-    const volatile float* chunks = partial;
-    float total = 0.0f;
-    for (int c = 0; c < (int)gridDim.y; ++c) total += chunks[(long long)c * ny + o];
-    y[o] = total;
+    column_sum_finish(y, partial, counters, acc, o, ny, rows);
 }
 
 // y = x repeated along its broadcast axes: y has a coalesced shape of `rank` axes given innermost first (extent,

@@ -121,6 +121,25 @@ public abstract class DeviceBackend : IBackend
 
     // ---- reductions and broadcasts ----
 
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
+        if (bias is not null) ShapeRules.Length(bias, cols, nameof(bias));
+        Device.BiasActivationForward(Mem(y, nameof(y)), MemOrNull(bias, nameof(bias)), rows, cols, activation, alpha);
+        KeepAlive(y, bias);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        long n = (long)rows * cols;
+        ShapeRules.Length(dPre, n, nameof(dPre));
+        ShapeRules.Length(dy, n, nameof(dy));
+        ShapeRules.Length(y, n, nameof(y));
+        if (dBias is not null) ShapeRules.Length(dBias, cols, nameof(dBias));
+        Device.BiasActivationBackward(Mem(dPre, nameof(dPre)), MemOrNull(dBias, nameof(dBias)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols, activation, alpha);
+        KeepAlive(dPre, dBias, dy, y);
+    }
+
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));

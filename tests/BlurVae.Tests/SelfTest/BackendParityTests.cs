@@ -28,6 +28,8 @@ public class BackendParityTests
         [nameof(IBackend.BroadcastTo)] = new(@"^broadcast_to$"),
         [nameof(IBackend.CopyAxisSlice)] = new(@"^copy_axis_slice"),
         [nameof(IBackend.Gemm)] = new(@"^gemm$"),
+        [nameof(IBackend.BiasActivationForward)] = new(@"^bias_activation\.\w+\.forward$"),
+        [nameof(IBackend.BiasActivationBackward)] = new(@"^bias_activation\.\w+\.backward$"),
         [nameof(IBackend.Conv2dForward)] = new(@"^conv2d\.forward"),
         [nameof(IBackend.Conv2dBackwardInput)] = new(@"^conv2d\.backward_input"),
         [nameof(IBackend.Conv2dBackwardWeight)] = new(@"^conv2d\.backward_weight"),

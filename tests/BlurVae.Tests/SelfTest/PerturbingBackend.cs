@@ -91,6 +91,18 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Axpby), y);
     }
 
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationForward(In(y), InOrNull(bias), rows, cols, activation, alpha);
+        After(nameof(BiasActivationForward), y);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationBackward(In(dPre), InOrNull(dBias), In(dy), In(y), rows, cols, activation, alpha);
+        After(nameof(BiasActivationBackward), dBias ?? dPre);
+    }
+
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         Cpu.SumTo(In(y), yShape, In(x), xShape);
