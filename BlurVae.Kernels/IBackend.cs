@@ -45,6 +45,11 @@ public interface IBackend
     /// dst[o, dstStart + i, :] (+)= src[o, srcStart + i, :] for i &lt; length. Concat, chunk and their backwards.
     /// </summary>
     void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
+    /// <summary>
+    /// A narrow's gradient: viewing dx as [outer, axis, inner] and dy as [outer, length, inner], dx = dy at
+    /// [start, start + length) of the middle axis and 0 elsewhere; every element of dx written (no zero-fill first).
+    /// </summary>
+    void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner);
 
     // ---- a Linear layer's bias and activation around its GEMMs (Cpu/Linear) ----
     /// <summary>

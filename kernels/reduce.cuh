@@ -71,8 +71,23 @@ extern "C" __global__ void copy_axis_slice_kernel(float* __restrict__ dst, const
     *d = accumulate ? *d + v : v;
 }
 
+// The gradient of a narrow along the middle axis of dx [outer, axis, inner]: dx[o, a, j] = dy[o, a − start, j] for
+// start ≤ a < start + length, 0 elsewhere. One thread per element of dx, so every element is written once: no zero-fill
+// before a slab copy (copy_axis_slice_kernel), one launch instead of a memset and a launch.
+extern "C" __global__ void __launch_bounds__(1024) narrow_backward_kernel(float* __restrict__ dx, const float* __restrict__ dy, int n, int axis,
+                                                                          int start, int length, int inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int plane = axis * inner;
+    const int o = i / plane;
+    const int within = i - o * plane; // = a·inner + j
+    const int a = within / inner;
+    dx[i] = a >= start && a < start + length ? dy[(o * length + (a - start)) * inner + (within - a * inner)] : 0.0f;
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL(sum_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(broadcast_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(copy_axis_slice_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(narrow_backward_kernel)
 #endif

@@ -31,6 +31,15 @@ public sealed partial class CpuBackend
         else Reduce<double>.CopyAxisSlice(Arr<double>(dst), dstAxis, dstStart, Arr<double>(src), srcAxis, srcStart, outer, length, inner, accumulate);
     }
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        if (start < 0 || length < 0 || start + length > axis) throw new ArgumentOutOfRangeException(nameof(start), "slice outside the axis");
+        ShapeRules.Length(dx, (long)outer * axis * inner, nameof(dx));
+        ShapeRules.Length(dy, (long)outer * length * inner, nameof(dy));
+        if (IsF32(dx)) Reduce<float>.NarrowBackward(Arr<float>(dx), axis, start, Arr<float>(dy), outer, length, inner);
+        else Reduce<double>.NarrowBackward(Arr<double>(dx), axis, start, Arr<double>(dy), outer, length, inner);
+    }
+
     private static class Reduce<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static void SumTo(T[] y, int[] yShape, T[] x, int[] xShape)
@@ -127,6 +136,18 @@ public sealed partial class CpuBackend
                 var d = dst.AsSpan((o * dstAxis + dstStart) * inner, block);
                 if (accumulate) TensorPrimitives.Add(d, s, d);
                 else s.CopyTo(d);
+            }
+        }
+
+        // Per plane of dx: zeros before the slab, the slab, zeros after.
+        public static void NarrowBackward(T[] dx, int axis, int start, T[] dy, int outer, int length, int inner)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                var plane = dx.AsSpan(o * axis * inner, axis * inner);
+                plane[..(start * inner)].Clear();
+                dy.AsSpan(o * length * inner, length * inner).CopyTo(plane[(start * inner)..]);
+                plane[((start + length) * inner)..].Clear();
             }
         }
     }

@@ -121,6 +121,14 @@ public abstract class DeviceBackend : IBackend
 
     // ---- reductions and broadcasts ----
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        ShapeRules.Length(dx, (long)outer * axis * inner, nameof(dx));
+        ShapeRules.Length(dy, (long)outer * length * inner, nameof(dy));
+        Device.NarrowBackward(Mem(dx, nameof(dx)), axis, start, Mem(dy, nameof(dy)), outer, length, inner);
+        KeepAlive(dx, dy);
+    }
+
     public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
     {
         ShapeRules.Length(y, (long)rows * cols, nameof(y));

@@ -108,4 +108,23 @@ public abstract partial class GpuDevice
         Launch("copy_axis_slice_kernel", GridFor((int)count, blockSize), new Dim3((uint)blockSize), dst, src, outer, length, inner,
                dstAxis, dstStart, srcAxis, srcStart, accumulate ? 1 : 0);
     }
+
+    /// <summary>
+    /// Viewing dx as [outer, axis, inner] and dy as [outer, length, inner]: dx = dy at [start, start + length) of the
+    /// middle axis and 0 elsewhere, every element written once (as CpuBackend.NarrowBackward).
+    /// </summary>
+    public void NarrowBackward(DeviceMemory dx, int axis, int start, DeviceMemory dy, int outer, int length, int inner, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outer);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(inner);
+        if (start < 0 || start + length > axis) throw new ArgumentOutOfRangeException(nameof(start), "slice outside the axis");
+        CheckBlockSize(blockSize);
+        long n = (long)outer * axis * inner;
+        CheckBuffer(dx, n, nameof(dx));
+        CheckBuffer(dy, (long)outer * length * inner, nameof(dy));
+        if (n == 0) return;
+        if (n > int.MaxValue) throw new ArgumentException($"dx has {n} elements; at most int.MaxValue per launch.");
+        Launch("narrow_backward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), dx, dy, (int)n, axis, start, length, inner);
+    }
 }

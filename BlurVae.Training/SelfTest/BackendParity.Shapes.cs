@@ -52,6 +52,10 @@ public static partial class BackendParity
                     [Out("dst", h.Uniform(outer * dstAxis * inner), accumulate ? AddTol : MoveTol), In("src", h.Uniform(outer * srcAxis * inner))],
                     (b, o) => b.CopyAxisSlice(o["dst"], dstAxis, dstStart, o["src"], srcAxis, srcStart, outer, length, inner, accumulate));
             }
+            // The gradient of narrowing src's axis to the slab: dx is written whole (garbage before), zeros outside the slab.
+            h.Check("narrow.backward", $"outer={outer} dx[{srcStart}..+{length} of {srcAxis}] ← dy inner={inner}",
+                [Out("dx", Garbage(h, outer * srcAxis * inner), MoveTol), In("dy", h.Uniform(outer * length * inner))],
+                (b, o) => b.NarrowBackward(o["dx"], srcAxis, srcStart, o["dy"], outer, length, inner));
         }
     }
 }

@@ -113,6 +113,19 @@ public class ShapeParityTests
         AssertClose(expected, Device.Download(bdst), 0, 0, "dst");
     }
 
+    // Every element of dx written (the device buffer starts as garbage): the slab from dy, zeros elsewhere.
+    [Test, Combinatorial]
+    public void NarrowBackward([ValueSource(nameof(SliceCases))] object[] c, [Values(32, 256, 1024)] int block)
+    {
+        int outer = (int)c[0], axis = (int)c[3], start = (int)c[4], length = (int)c[5], inner = (int)c[6];
+        float[] dy = Uniform(axis * inner + block, outer * length * inner);
+        float[] expected = OnCpu(b => CpuBackend.Instance.NarrowBackward(b[0], axis, start, b[1], outer, length, inner), new float[outer * axis * inner], dy)[0];
+        using var bdx = Upload(Uniform(block, outer * axis * inner, 5, 9));
+        using var bdy = Upload(dy);
+        Device.NarrowBackward(bdx, axis, start, bdy, outer, length, inner, block);
+        AssertClose(expected, Device.Download(bdx), 0, 0, "dx");
+    }
+
     [Test]
     public void SliceOutsideTheAxisIsRejected()
     {

@@ -91,6 +91,12 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Axpby), y);
     }
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        Cpu.NarrowBackward(In(dx), axis, start, In(dy), outer, length, inner);
+        After(nameof(NarrowBackward), dx);
+    }
+
     public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
     {
         Cpu.BiasActivationForward(In(y), InOrNull(bias), rows, cols, activation, alpha);

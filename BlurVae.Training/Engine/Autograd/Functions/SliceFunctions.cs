@@ -1,7 +1,8 @@
 
 namespace BlurVae.Training.Engine.Autograd;
 
-/// <summary>x[..., start:start+length, ...] along one axis (the building block of Chunk); backward pads with zeros.</summary>
+/// <summary>x[..., start:start+length, ...] along one axis (the building block of Chunk); backward pads with zeros in
+/// the same op (IBackend.NarrowBackward: one write of the whole gradient, no zero-fill first).</summary>
 public sealed class NarrowFunction : Function
 {
     private int _axis, _start;
@@ -22,10 +23,9 @@ public sealed class NarrowFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        // Zeroed: only the slice is written, the rest of dx is the (structural) zero gradient.
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         var (outer, inner) = OuterInner(x.Shape, _axis);
-        g.Backend.CopyAxisSlice(dx.Buffer, x.Shape[_axis], _start, g.Buffer, g.Shape[_axis], 0, outer, g.Shape[_axis], inner, accumulate: false);
+        g.Backend.NarrowBackward(dx.Buffer, x.Shape[_axis], _start, g.Buffer, outer, g.Shape[_axis], inner);
         return [dx];
     }
 
