@@ -50,6 +50,10 @@ public interface IBackend
     /// [start, start + length) of the middle axis and 0 elsewhere; every element of dx written (no zero-fill first).
     /// </summary>
     void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner);
+    /// <summary>x [outer, 2·half, inner] split along its middle axis: a = the first half, b = the second (one pass for both).</summary>
+    void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner);
+    /// <summary>dx [outer, 2·half, inner] = da in the first half, db in the second, a null gradient as zeros; every element written.</summary>
+    void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner);
 
     // ---- a Linear layer's bias and activation around its GEMMs (Cpu/Linear) ----
     /// <summary>

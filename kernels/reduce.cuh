@@ -85,9 +85,34 @@ extern "C" __global__ void __launch_bounds__(1024) narrow_backward_kernel(float*
     dx[i] = a >= start && a < start + length ? dy[(o * length + (a - start)) * inner + (within - a * inner)] : 0.0f;
 }
 
+// x [outer, 2·half, inner] split along its middle axis into its halves a and b [outer, half, inner]
+// (half_inner = half·inner), one thread per element of a half: one launch for both outputs.
+extern "C" __global__ void __launch_bounds__(1024) split_forward_kernel(float* __restrict__ a, float* __restrict__ b, const float* __restrict__ x, int n,
+                                                                        int half_inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int o = i / half_inner;
+    const int at = i + o * half_inner; // = o·2·half_inner + (i − o·half_inner)
+    a[i] = x[at];
+    b[i] = x[at + half_inner];
+}
+
+// Its gradient: dx's first half = da, its second = db, a null gradient (no gradient reached that output) giving zeros.
+// Every element of dx written once: no zero-fill, one launch for both halves.
+extern "C" __global__ void __launch_bounds__(1024) split_backward_kernel(float* __restrict__ dx, const float* __restrict__ da, const float* __restrict__ db,
+                                                                         int n, int half_inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int at = i + (i / half_inner) * half_inner;
+    dx[at] = da != nullptr ? da[i] : 0.0f;
+    dx[at + half_inner] = db != nullptr ? db[i] : 0.0f;
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL(sum_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(broadcast_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(copy_axis_slice_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(narrow_backward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(split_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(split_backward_kernel)
 #endif

@@ -129,6 +129,26 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dy);
     }
 
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(a, n, nameof(a));
+        ShapeRules.Length(b, n, nameof(b));
+        ShapeRules.Length(x, 2 * n, nameof(x));
+        Device.SplitForward(Mem(a, nameof(a)), Mem(b, nameof(b)), Mem(x, nameof(x)), outer, half, inner);
+        KeepAlive(a, b, x);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(dx, 2 * n, nameof(dx));
+        if (da is not null) ShapeRules.Length(da, n, nameof(da));
+        if (db is not null) ShapeRules.Length(db, n, nameof(db));
+        Device.SplitBackward(Mem(dx, nameof(dx)), MemOrNull(da, nameof(da)), MemOrNull(db, nameof(db)), outer, half, inner);
+        KeepAlive(dx, da, db);
+    }
+
     public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
     {
         ShapeRules.Length(y, (long)rows * cols, nameof(y));

@@ -28,6 +28,8 @@ public class BackendParityTests
         [nameof(IBackend.BroadcastTo)] = new(@"^broadcast_to$"),
         [nameof(IBackend.CopyAxisSlice)] = new(@"^copy_axis_slice"),
         [nameof(IBackend.NarrowBackward)] = new(@"^narrow\.backward$"),
+        [nameof(IBackend.SplitForward)] = new(@"^split\.forward$"),
+        [nameof(IBackend.SplitBackward)] = new(@"^split\.backward"),
         [nameof(IBackend.Gemm)] = new(@"^gemm$"),
         [nameof(IBackend.BiasActivationForward)] = new(@"^bias_activation\.\w+\.forward$"),
         [nameof(IBackend.BiasActivationBackward)] = new(@"^bias_activation\.\w+\.backward$"),

@@ -97,6 +97,18 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(NarrowBackward), dx);
     }
 
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        Cpu.SplitForward(In(a), In(b), In(x), outer, half, inner);
+        After(nameof(SplitForward), a);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        Cpu.SplitBackward(In(dx), InOrNull(da), InOrNull(db), outer, half, inner);
+        After(nameof(SplitBackward), dx);
+    }
+
     public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
     {
         Cpu.BiasActivationForward(In(y), InOrNull(bias), rows, cols, activation, alpha);

@@ -38,6 +38,42 @@ public sealed class NarrowFunction : Function
     }
 }
 
+/// <summary>
+/// x split into its two halves along one axis (μ and log σ² from the encoder's statistics): one node with two outputs,
+/// one op each way (IBackend.Split*). Backward runs once with both outputs' gradients and writes the whole of x's
+/// gradient in one pass (zeros for a half no gradient reached): no zero-fill, no accumulation of two padded halves.
+/// </summary>
+public sealed class SplitFunction : Function
+{
+    private int _axis;
+
+    public static (Tensor First, Tensor Second) Forward(Tensor x, int axis)
+    {
+        int a = x.NormalizeAxis(axis);
+        if (x.Shape[a] % 2 != 0 || x.Shape[a] == 0)
+            throw new ArgumentException($"Split into halves needs an even, non-zero extent; axis {a} of {Tensor.ShapeString(x.Shape)} has {x.Shape[a]}.", nameof(axis));
+        var (outer, inner) = NarrowFunction.OuterInner(x.Shape, a);
+        var shape = (int[])x.Shape.Clone();
+        shape[a] /= 2;
+        Tensor first = Tensor.Empty(shape, x.DType, x.Backend), second = Tensor.Empty(shape, x.DType, x.Backend);
+        if (inner > 0) x.Backend.SplitForward(first.Buffer, second.Buffer, x.Buffer, outer, shape[a], inner);
+        var outputs = new SplitFunction { _axis = a }.RecordOutputs([first, second], x);
+        return (outputs[0], outputs[1]);
+    }
+
+    public override Tensor?[] Backward(Tensor gradOutput) =>
+        throw new InvalidOperationException("SplitFunction has two outputs; BackwardPass calls Backward(Tensor?[]).");
+
+    public override Tensor?[] Backward(Tensor?[] gradOutputs)
+    {
+        var x = Inputs[0];
+        var (outer, inner) = NarrowFunction.OuterInner(x.Shape, _axis);
+        var dx = x.EmptyLike();
+        if (inner > 0) x.Backend.SplitBackward(dx.Buffer, gradOutputs[0]?.Buffer, gradOutputs[1]?.Buffer, outer, x.Shape[_axis] / 2, inner);
+        return [dx];
+    }
+}
+
 /// <summary>Concatenation along one axis; each input's gradient is its slab of the output gradient.</summary>
 public sealed class ConcatFunction : Function
 {
