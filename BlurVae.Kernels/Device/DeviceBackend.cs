@@ -146,6 +146,53 @@ public abstract class DeviceBackend : IBackend
 
     // ---- reductions and broadcasts ----
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        ShapeRules.Length(dx, (long)outer * axis * inner, nameof(dx));
+        ShapeRules.Length(dy, (long)outer * length * inner, nameof(dy));
+        Device.NarrowBackward(Mem(dx, nameof(dx)), axis, start, Mem(dy, nameof(dy)), outer, length, inner);
+        KeepAlive(dx, dy);
+    }
+
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(a, n, nameof(a));
+        ShapeRules.Length(b, n, nameof(b));
+        ShapeRules.Length(x, 2 * n, nameof(x));
+        Device.SplitForward(Mem(a, nameof(a)), Mem(b, nameof(b)), Mem(x, nameof(x)), outer, half, inner);
+        KeepAlive(a, b, x);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(dx, 2 * n, nameof(dx));
+        if (da is not null) ShapeRules.Length(da, n, nameof(da));
+        if (db is not null) ShapeRules.Length(db, n, nameof(db));
+        Device.SplitBackward(Mem(dx, nameof(dx)), MemOrNull(da, nameof(da)), MemOrNull(db, nameof(db)), outer, half, inner);
+        KeepAlive(dx, da, db);
+    }
+
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
+        if (bias is not null) ShapeRules.Length(bias, cols, nameof(bias));
+        Device.BiasActivationForward(Mem(y, nameof(y)), MemOrNull(bias, nameof(bias)), rows, cols, activation, alpha);
+        KeepAlive(y, bias);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        long n = (long)rows * cols;
+        ShapeRules.Length(dPre, n, nameof(dPre));
+        ShapeRules.Length(dy, n, nameof(dy));
+        ShapeRules.Length(y, n, nameof(y));
+        if (dBias is not null) ShapeRules.Length(dBias, cols, nameof(dBias));
+        Device.BiasActivationBackward(Mem(dPre, nameof(dPre)), MemOrNull(dBias, nameof(dBias)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols, activation, alpha);
+        KeepAlive(dPre, dBias, dy, y);
+    }
+
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         ShapeRules.Length(y, Shapes.Product(yShape), nameof(y));

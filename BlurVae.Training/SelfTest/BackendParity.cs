@@ -51,6 +51,7 @@ public static partial class BackendParity
         new("broadcast_to", BroadcastTo),
         new("copy_axis_slice", CopyAxisSlice),
         new("gemm", Gemm),
+        new("bias_activation", BiasActivation),
         new("conv2d", Conv),
         new("batchnorm", BatchNorm),
         new("softmax", Softmax),

@@ -71,6 +71,9 @@ public sealed partial class Tensor
         return parts.ToArray();
     }
 
+    /// <summary>The two halves along an axis of even extent, as one op each way (SplitFunction); Chunk(2) without its two copies.</summary>
+    public (Tensor First, Tensor Second) SplitHalves(int axis) => SplitFunction.Forward(this, axis);
+
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis = 0) => ConcatFunction.Forward(tensors, axis);
 
     // ---- linear algebra and layers ----

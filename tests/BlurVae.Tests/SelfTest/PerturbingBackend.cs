@@ -109,6 +109,36 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(WeightedSumBackward), dx[0]);
     }
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        Cpu.NarrowBackward(In(dx), axis, start, In(dy), outer, length, inner);
+        After(nameof(NarrowBackward), dx);
+    }
+
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        Cpu.SplitForward(In(a), In(b), In(x), outer, half, inner);
+        After(nameof(SplitForward), a);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        Cpu.SplitBackward(In(dx), InOrNull(da), InOrNull(db), outer, half, inner);
+        After(nameof(SplitBackward), dx);
+    }
+
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationForward(In(y), InOrNull(bias), rows, cols, activation, alpha);
+        After(nameof(BiasActivationForward), y);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationBackward(In(dPre), InOrNull(dBias), In(dy), In(y), rows, cols, activation, alpha);
+        After(nameof(BiasActivationBackward), dBias ?? dPre);
+    }
+
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         Cpu.SumTo(In(y), yShape, In(x), xShape);
