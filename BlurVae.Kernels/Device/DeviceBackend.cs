@@ -262,23 +262,7 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dy, y);
     }
 
-    // ---- bilinear 2x upsampling (kernels/upsample.cuh) ----
-
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
-        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
-        Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
-        KeepAlive(y, x);
-    }
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
-        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
-        Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
-        KeepAlive(dx, dy);
-    }
+    // ---- bilinear resize (kernels/resize.cuh) ----
 
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {
