@@ -28,17 +28,7 @@ public static partial class Fft
                         Vector<T> br = Unsafe.Add(ref xr, i0 + sm + q), bi = Unsafe.Add(ref xi, i0 + sm + q);
                         Unsafe.Add(ref yr, o0 + q) = ar + br;
                         Unsafe.Add(ref yi, o0 + q) = ai + bi;
-                        Vector<T> dr = ar - br, di = ai - bi;
-                        if (unit)
-                        {
-                            Unsafe.Add(ref yr, o0 + s + q) = dr;
-                            Unsafe.Add(ref yi, o0 + s + q) = di;
-                        }
-                        else
-                        {
-                            Unsafe.Add(ref yr, o0 + s + q) = dr * wr - di * wi;
-                            Unsafe.Add(ref yi, o0 + s + q) = dr * wi + di * wr;
-                        }
+                        StoreTw(ref yr, ref yi, o0 + s + q, ar - br, ai - bi, wr, wi, unit);
                     }
                 }
             }
@@ -66,10 +56,8 @@ public static partial class Fft
                         Unsafe.Add(ref yi, o0 + q) = a0i + ti;
                         // b1 = m − i·d, b2 = m + i·d.
                         Vector<T> b1r = mr + di, b1i = mi - dr, b2r = mr - di, b2i = mi + dr;
-                        Unsafe.Add(ref yr, o0 + s + q) = b1r * w1r - b1i * w1i;
-                        Unsafe.Add(ref yi, o0 + s + q) = b1r * w1i + b1i * w1r;
-                        Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r * w2r - b2i * w2i;
-                        Unsafe.Add(ref yi, o0 + 2 * s + q) = b2r * w2i + b2i * w2r;
+                        StoreTw(ref yr, ref yi, o0 + s + q, b1r, b1i, w1r, w1i, unit: false);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, b2r, b2i, w2r, w2i, unit: false);
                     }
                 }
             }
@@ -98,24 +86,9 @@ public static partial class Fft
                         Vector<T> b1r = t1r + t3i, b1i = t1i - t3r, b3r = t1r - t3i, b3i = t1i + t3r;
                         Unsafe.Add(ref yr, o0 + q) = b0r;
                         Unsafe.Add(ref yi, o0 + q) = b0i;
-                        if (unit)
-                        {
-                            Unsafe.Add(ref yr, o0 + s + q) = b1r;
-                            Unsafe.Add(ref yi, o0 + s + q) = b1i;
-                            Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r;
-                            Unsafe.Add(ref yi, o0 + 2 * s + q) = b2i;
-                            Unsafe.Add(ref yr, o0 + 3 * s + q) = b3r;
-                            Unsafe.Add(ref yi, o0 + 3 * s + q) = b3i;
-                        }
-                        else
-                        {
-                            Unsafe.Add(ref yr, o0 + s + q) = b1r * w1r - b1i * w1i;
-                            Unsafe.Add(ref yi, o0 + s + q) = b1r * w1i + b1i * w1r;
-                            Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r * w2r - b2i * w2i;
-                            Unsafe.Add(ref yi, o0 + 2 * s + q) = b2r * w2i + b2i * w2r;
-                            Unsafe.Add(ref yr, o0 + 3 * s + q) = b3r * w3r - b3i * w3i;
-                            Unsafe.Add(ref yi, o0 + 3 * s + q) = b3r * w3i + b3i * w3r;
-                        }
+                        StoreTw(ref yr, ref yi, o0 + s + q, b1r, b1i, w1r, w1i, unit);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, b2r, b2i, w2r, w2i, unit);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, b3r, b3i, w3r, w3i, unit);
                     }
                 }
             }
@@ -160,26 +133,13 @@ public static partial class Fft
 
                         Unsafe.Add(ref yr, o0 + q) = E0r + O0r;
                         Unsafe.Add(ref yi, o0 + q) = E0i + O0i;
-                        if (unit)
-                        {
-                            Unsafe.Add(ref yr, o0 + s + q) = E1r + P1r; Unsafe.Add(ref yi, o0 + s + q) = E1i + P1i;
-                            Unsafe.Add(ref yr, o0 + 2 * s + q) = E2r + P2r; Unsafe.Add(ref yi, o0 + 2 * s + q) = E2i + P2i;
-                            Unsafe.Add(ref yr, o0 + 3 * s + q) = E3r + P3r; Unsafe.Add(ref yi, o0 + 3 * s + q) = E3i + P3i;
-                            Unsafe.Add(ref yr, o0 + 4 * s + q) = E0r - O0r; Unsafe.Add(ref yi, o0 + 4 * s + q) = E0i - O0i;
-                            Unsafe.Add(ref yr, o0 + 5 * s + q) = E1r - P1r; Unsafe.Add(ref yi, o0 + 5 * s + q) = E1i - P1i;
-                            Unsafe.Add(ref yr, o0 + 6 * s + q) = E2r - P2r; Unsafe.Add(ref yi, o0 + 6 * s + q) = E2i - P2i;
-                            Unsafe.Add(ref yr, o0 + 7 * s + q) = E3r - P3r; Unsafe.Add(ref yi, o0 + 7 * s + q) = E3i - P3i;
-                        }
-                        else
-                        {
-                            StoreTw(ref yr, ref yi, o0 + s + q, E1r + P1r, E1i + P1i, twr[tw], twi[tw]);
-                            StoreTw(ref yr, ref yi, o0 + 2 * s + q, E2r + P2r, E2i + P2i, twr[tw + 1], twi[tw + 1]);
-                            StoreTw(ref yr, ref yi, o0 + 3 * s + q, E3r + P3r, E3i + P3i, twr[tw + 2], twi[tw + 2]);
-                            StoreTw(ref yr, ref yi, o0 + 4 * s + q, E0r - O0r, E0i - O0i, twr[tw + 3], twi[tw + 3]);
-                            StoreTw(ref yr, ref yi, o0 + 5 * s + q, E1r - P1r, E1i - P1i, twr[tw + 4], twi[tw + 4]);
-                            StoreTw(ref yr, ref yi, o0 + 6 * s + q, E2r - P2r, E2i - P2i, twr[tw + 5], twi[tw + 5]);
-                            StoreTw(ref yr, ref yi, o0 + 7 * s + q, E3r - P3r, E3i - P3i, twr[tw + 6], twi[tw + 6]);
-                        }
+                        StoreTw(ref yr, ref yi, o0 + s + q, E1r + P1r, E1i + P1i, twr, twi, tw, unit);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, E2r + P2r, E2i + P2i, twr, twi, tw + 1, unit);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, E3r + P3r, E3i + P3i, twr, twi, tw + 2, unit);
+                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, E0r - O0r, E0i - O0i, twr, twi, tw + 3, unit);
+                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, E1r - P1r, E1i - P1i, twr, twi, tw + 4, unit);
+                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, E2r - P2r, E2i - P2i, twr, twi, tw + 5, unit);
+                        StoreTw(ref yr, ref yi, o0 + 7 * s + q, E3r - P3r, E3i - P3i, twr, twi, tw + 6, unit);
                     }
                 }
             }
@@ -202,12 +162,8 @@ public static partial class Fft
                         ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
                         ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
                         Vector<T> a0r = ar, a0i = ai;
-                        Vector<T> a1r = Unsafe.Add(ref ar, sm), a1i = Unsafe.Add(ref ai, sm);
-                        Vector<T> a2r = Unsafe.Add(ref ar, 2 * sm), a2i = Unsafe.Add(ref ai, 2 * sm);
-                        Vector<T> a3r = Unsafe.Add(ref ar, 3 * sm), a3i = Unsafe.Add(ref ai, 3 * sm);
-                        Vector<T> a4r = Unsafe.Add(ref ar, 4 * sm), a4i = Unsafe.Add(ref ai, 4 * sm);
-                        Vector<T> u1r = a1r + a4r, u1i = a1i + a4i, v1r = a1r - a4r, v1i = a1i - a4i;
-                        Vector<T> u2r = a2r + a3r, u2i = a2i + a3i, v2r = a2r - a3r, v2i = a2i - a3i;
+                        var (u1r, u1i, v1r, v1i) = SumDiff(ref ar, ref ai, sm, 4 * sm);
+                        var (u2r, u2i, v2r, v2i) = SumDiff(ref ar, ref ai, 2 * sm, 3 * sm);
                         Unsafe.Add(ref yr, o0 + q) = a0r + u1r + u2r;
                         Unsafe.Add(ref yi, o0 + q) = a0i + u1i + u2i;
                         // b_k = R_k − i·I_k, b_{5−k} = R_k + i·I_k.
@@ -215,10 +171,10 @@ public static partial class Fft
                         Vector<T> i1r = s1 * v1r + s2 * v2r, i1i = s1 * v1i + s2 * v2i;
                         Vector<T> r2r = a0r + c2 * u1r + c1 * u2r, r2i = a0i + c2 * u1i + c1 * u2i;
                         Vector<T> i2r = s2 * v1r - s1 * v2r, i2i = s2 * v1i - s1 * v2i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr[tw], twi[tw]);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr[tw + 1], twi[tw + 1]);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r2r - i2i, r2i + i2r, twr[tw + 2], twi[tw + 2]);
-                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r1r - i1i, r1i + i1r, twr[tw + 3], twi[tw + 3]);
+                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr, twi, tw);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr, twi, tw + 1);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r2r - i2i, r2i + i2r, twr, twi, tw + 2);
+                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r1r - i1i, r1i + i1r, twr, twi, tw + 3);
                     }
                 }
             }
@@ -241,15 +197,9 @@ public static partial class Fft
                         ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
                         ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
                         Vector<T> a0r = ar, a0i = ai;
-                        Vector<T> a1r = Unsafe.Add(ref ar, sm), a1i = Unsafe.Add(ref ai, sm);
-                        Vector<T> a2r = Unsafe.Add(ref ar, 2 * sm), a2i = Unsafe.Add(ref ai, 2 * sm);
-                        Vector<T> a3r = Unsafe.Add(ref ar, 3 * sm), a3i = Unsafe.Add(ref ai, 3 * sm);
-                        Vector<T> a4r = Unsafe.Add(ref ar, 4 * sm), a4i = Unsafe.Add(ref ai, 4 * sm);
-                        Vector<T> a5r = Unsafe.Add(ref ar, 5 * sm), a5i = Unsafe.Add(ref ai, 5 * sm);
-                        Vector<T> a6r = Unsafe.Add(ref ar, 6 * sm), a6i = Unsafe.Add(ref ai, 6 * sm);
-                        Vector<T> u1r = a1r + a6r, u1i = a1i + a6i, v1r = a1r - a6r, v1i = a1i - a6i;
-                        Vector<T> u2r = a2r + a5r, u2i = a2i + a5i, v2r = a2r - a5r, v2i = a2i - a5i;
-                        Vector<T> u3r = a3r + a4r, u3i = a3i + a4i, v3r = a3r - a4r, v3i = a3i - a4i;
+                        var (u1r, u1i, v1r, v1i) = SumDiff(ref ar, ref ai, sm, 6 * sm);
+                        var (u2r, u2i, v2r, v2i) = SumDiff(ref ar, ref ai, 2 * sm, 5 * sm);
+                        var (u3r, u3i, v3r, v3i) = SumDiff(ref ar, ref ai, 3 * sm, 4 * sm);
                         Unsafe.Add(ref yr, o0 + q) = a0r + u1r + u2r + u3r;
                         Unsafe.Add(ref yi, o0 + q) = a0i + u1i + u2i + u3i;
                         // cos/sin(2π·jk/7) for j, k = 1..3, reduced to c1..c3, ±s1..s3.
@@ -259,21 +209,42 @@ public static partial class Fft
                         Vector<T> i2r = s2 * v1r - s3 * v2r - s1 * v3r, i2i = s2 * v1i - s3 * v2i - s1 * v3i;
                         Vector<T> r3r = a0r + c3 * u1r + c1 * u2r + c2 * u3r, r3i = a0i + c3 * u1i + c1 * u2i + c2 * u3i;
                         Vector<T> i3r = s3 * v1r - s1 * v2r + s2 * v3r, i3i = s3 * v1i - s1 * v2i + s2 * v3i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr[tw], twi[tw]);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr[tw + 1], twi[tw + 1]);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r3r + i3i, r3i - i3r, twr[tw + 2], twi[tw + 2]);
-                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r3r - i3i, r3i + i3r, twr[tw + 3], twi[tw + 3]);
-                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, r2r - i2i, r2i + i2r, twr[tw + 4], twi[tw + 4]);
-                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, r1r - i1i, r1i + i1r, twr[tw + 5], twi[tw + 5]);
+                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr, twi, tw);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr, twi, tw + 1);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r3r + i3i, r3i - i3r, twr, twi, tw + 2);
+                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r3r - i3i, r3i + i3r, twr, twi, tw + 3);
+                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, r2r - i2i, r2i + i2r, twr, twi, tw + 4);
+                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, r1r - i1i, r1i + i1r, twr, twi, tw + 5);
                     }
                 }
             }
 
+            // y[o] = b·w, w = (twr[k], twi[k]): every output of a butterfly but the first takes its twiddle on the way out.
+            // The p = 0 butterflies (unit: w = 1) store b as it is and read no twiddle, which saves the multiplies of
+            // whole stages (the last stage has p = 0 only).
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, T wr, T wi)
+            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, T[] twr, T[] twi, int k, bool unit = false)
             {
-                Unsafe.Add(ref yr, o) = br * wr - bi * wi;
-                Unsafe.Add(ref yi, o) = br * wi + bi * wr;
+                if (unit) StoreTw(ref yr, ref yi, o, br, bi, Vector<T>.One, Vector<T>.Zero, unit: true);
+                else StoreTw(ref yr, ref yi, o, br, bi, new Vector<T>(twr[k]), new Vector<T>(twi[k]), unit: false);
+            }
+
+            // The same with the twiddle already broadcast (radices 2, 3 and 4 hoist theirs out of the q loop).
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, Vector<T> wr, Vector<T> wi, bool unit)
+            {
+                Unsafe.Add(ref yr, o) = unit ? br : br * wr - bi * wi;
+                Unsafe.Add(ref yi, o) = unit ? bi : br * wi + bi * wr;
+            }
+
+            /// <summary>x_j + x_k and x_j − x_k of a butterfly's inputs j and k, at offsets oj and ok from input 0: the
+            /// symmetric pairs x_j ± x_{r−j} every odd radix is built on.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static (Vector<T> Ur, Vector<T> Ui, Vector<T> Vr, Vector<T> Vi) SumDiff(ref Vector<T> ar, ref Vector<T> ai, int oj, int ok)
+            {
+                Vector<T> pr = Unsafe.Add(ref ar, oj), pi = Unsafe.Add(ref ai, oj);
+                Vector<T> nr = Unsafe.Add(ref ar, ok), ni = Unsafe.Add(ref ai, ok);
+                return (pr + nr, pi + ni, pr - nr, pi - ni);
             }
 
             /// <summary>Generic odd-prime butterfly using the x_j ± x_{r−j} symmetry (half the multiplies of a plain DFT).</summary>
@@ -289,15 +260,14 @@ public static partial class Fft
                     int i0 = s * p, o0 = r * s * p, tw = (r - 1) * p;
                     for (int q = 0; q < s; q++)
                     {
-                        Vector<T> a0r = Unsafe.Add(ref xr, i0 + q), a0i = Unsafe.Add(ref xi, i0 + q);
+                        ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
+                        ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
+                        Vector<T> a0r = ar, a0i = ai;
                         Vector<T> sr = a0r, si = a0i;
                         for (int j = 1; j <= half; j++)
                         {
-                            Vector<T> pr = Unsafe.Add(ref xr, i0 + j * sm + q), pi = Unsafe.Add(ref xi, i0 + j * sm + q);
-                            Vector<T> nr = Unsafe.Add(ref xr, i0 + (r - j) * sm + q), ni = Unsafe.Add(ref xi, i0 + (r - j) * sm + q);
-                            ur[j - 1] = pr + nr; ui[j - 1] = pi + ni;
-                            vr[j - 1] = pr - nr; vi[j - 1] = pi - ni;
-                            sr += pr + nr; si += pi + ni;
+                            (ur[j - 1], ui[j - 1], vr[j - 1], vi[j - 1]) = SumDiff(ref ar, ref ai, j * sm, (r - j) * sm);
+                            sr += ur[j - 1]; si += ui[j - 1];
                         }
                         Unsafe.Add(ref yr, o0 + q) = sr;
                         Unsafe.Add(ref yi, o0 + q) = si;
@@ -313,8 +283,8 @@ public static partial class Fft
                                 rr += cs * ur[j]; ri += cs * ui[j];
                                 ir += sn * vr[j]; ii += sn * vi[j];
                             }
-                            StoreTw(ref yr, ref yi, o0 + k * s + q, rr + ii, ri - ir, twr[tw + k - 1], twi[tw + k - 1]);
-                            StoreTw(ref yr, ref yi, o0 + (r - k) * s + q, rr - ii, ri + ir, twr[tw + r - k - 1], twi[tw + r - k - 1]);
+                            StoreTw(ref yr, ref yi, o0 + k * s + q, rr + ii, ri - ir, twr, twi, tw + k - 1);
+                            StoreTw(ref yr, ref yi, o0 + (r - k) * s + q, rr - ii, ri + ir, twr, twi, tw + r - k - 1);
                         }
                     }
                 }
