@@ -99,7 +99,7 @@ public static partial class Fft
             {
                 for (int i = 0; i < 8; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<float>.Zero;
             }
-            Transpose8x8(ref r[0], ref r[1], ref r[2], ref r[3], ref r[4], ref r[5], ref r[6], ref r[7]);
+            RegisterTranspose.Transpose(ref r[0], ref r[1], ref r[2], ref r[3], ref r[4], ref r[5], ref r[6], ref r[7]);
             fixed (float* pd = &d)
             {
                 for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
@@ -114,7 +114,7 @@ public static partial class Fft
             {
                 for (int i = 0; i < 4; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<double>.Zero;
             }
-            Transpose4x4(ref r[0], ref r[1], ref r[2], ref r[3]);
+            RegisterTranspose.Transpose(ref r[0], ref r[1], ref r[2], ref r[3]);
             fixed (double* pd = &d)
             {
                 for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
@@ -128,7 +128,7 @@ public static partial class Fft
             Vector256<float> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
             Vector256<float> r4 = Vector256.LoadUnsafe(ref s, (nuint)(4 * ss)), r5 = Vector256.LoadUnsafe(ref s, (nuint)(5 * ss));
             Vector256<float> r6 = Vector256.LoadUnsafe(ref s, (nuint)(6 * ss)), r7 = Vector256.LoadUnsafe(ref s, (nuint)(7 * ss));
-            Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
             r0.StoreUnsafe(ref d); r1.StoreUnsafe(ref d, (nuint)ds);
             r2.StoreUnsafe(ref d, (nuint)(2 * ds)); r3.StoreUnsafe(ref d, (nuint)(3 * ds));
             r4.StoreUnsafe(ref d, (nuint)(4 * ds)); r5.StoreUnsafe(ref d, (nuint)(5 * ds));
@@ -140,39 +140,9 @@ public static partial class Fft
         {
             Vector256<double> r0 = Vector256.LoadUnsafe(ref s), r1 = Vector256.LoadUnsafe(ref s, (nuint)ss);
             Vector256<double> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
-            Transpose4x4(ref r0, ref r1, ref r2, ref r3);
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3);
             r0.StoreUnsafe(ref d); r1.StoreUnsafe(ref d, (nuint)ds);
             r2.StoreUnsafe(ref d, (nuint)(2 * ds)); r3.StoreUnsafe(ref d, (nuint)(3 * ds));
-        }
-
-        // The register transposes of the full and the masked tiles (one network each, so the edge tiles cannot drift
-        // from the full ones): rows in, columns out, in place. Inlined, the refs to the full tiles' locals fold away
-        // and the rows stay in registers.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose8x8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
-                                         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
-        {
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-            r0 = Avx.Permute2x128(u0, u4, 0x20); r1 = Avx.Permute2x128(u1, u5, 0x20);
-            r2 = Avx.Permute2x128(u2, u6, 0x20); r3 = Avx.Permute2x128(u3, u7, 0x20);
-            r4 = Avx.Permute2x128(u0, u4, 0x31); r5 = Avx.Permute2x128(u1, u5, 0x31);
-            r6 = Avx.Permute2x128(u2, u6, 0x31); r7 = Avx.Permute2x128(u3, u7, 0x31);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose4x4(ref Vector256<double> r0, ref Vector256<double> r1, ref Vector256<double> r2, ref Vector256<double> r3)
-        {
-            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            r0 = Avx.Permute2x128(t0, t2, 0x20); r1 = Avx.Permute2x128(t1, t3, 0x20);
-            r2 = Avx.Permute2x128(t0, t2, 0x31); r3 = Avx.Permute2x128(t1, t3, 0x31);
         }
 
         /// <summary>dst = (re[0], im[0], re[1], im[1], ...).</summary>
