@@ -48,13 +48,14 @@ public abstract class DeviceBackend : IBackend
         GC.KeepAlive(dst);
     }
 
-    // The buffers hold float32: doubles are narrowed on the host, then moved as floats.
-    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
+    // The buffers hold float32: doubles are narrowed on the host, then moved as floats (whose overload checks the length).
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Upload(dst, Narrowed(src));
+
+    private static float[] Narrowed(ReadOnlySpan<double> src)
     {
-        ShapeRules.Length(dst, src.Length, nameof(dst));
         var narrowed = new float[src.Length];
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
-        Upload(dst, narrowed);
+        return narrowed;
     }
 
     public void Download(BackendBuffer src, Span<float> dst)
@@ -66,7 +67,6 @@ public abstract class DeviceBackend : IBackend
 
     public void Download(BackendBuffer src, Span<double> dst)
     {
-        ShapeRules.Length(src, dst.Length, nameof(src));
         var single = new float[dst.Length];
         Download(src, single);
         System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
