@@ -28,7 +28,17 @@ public static partial class Fft
                         Vector<T> br = Unsafe.Add(ref xr, i0 + sm + q), bi = Unsafe.Add(ref xi, i0 + sm + q);
                         Unsafe.Add(ref yr, o0 + q) = ar + br;
                         Unsafe.Add(ref yi, o0 + q) = ai + bi;
-                        StoreTw(ref yr, ref yi, o0 + s + q, ar - br, ai - bi, wr, wi, unit);
+                        Vector<T> dr = ar - br, di = ai - bi;
+                        if (unit)
+                        {
+                            Unsafe.Add(ref yr, o0 + s + q) = dr;
+                            Unsafe.Add(ref yi, o0 + s + q) = di;
+                        }
+                        else
+                        {
+                            Unsafe.Add(ref yr, o0 + s + q) = dr * wr - di * wi;
+                            Unsafe.Add(ref yi, o0 + s + q) = dr * wi + di * wr;
+                        }
                     }
                 }
             }
@@ -56,8 +66,10 @@ public static partial class Fft
                         Unsafe.Add(ref yi, o0 + q) = a0i + ti;
                         // b1 = m − i·d, b2 = m + i·d.
                         Vector<T> b1r = mr + di, b1i = mi - dr, b2r = mr - di, b2i = mi + dr;
-                        StoreTw(ref yr, ref yi, o0 + s + q, b1r, b1i, w1r, w1i, unit: false);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, b2r, b2i, w2r, w2i, unit: false);
+                        Unsafe.Add(ref yr, o0 + s + q) = b1r * w1r - b1i * w1i;
+                        Unsafe.Add(ref yi, o0 + s + q) = b1r * w1i + b1i * w1r;
+                        Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r * w2r - b2i * w2i;
+                        Unsafe.Add(ref yi, o0 + 2 * s + q) = b2r * w2i + b2i * w2r;
                     }
                 }
             }
@@ -86,9 +98,24 @@ public static partial class Fft
                         Vector<T> b1r = t1r + t3i, b1i = t1i - t3r, b3r = t1r - t3i, b3i = t1i + t3r;
                         Unsafe.Add(ref yr, o0 + q) = b0r;
                         Unsafe.Add(ref yi, o0 + q) = b0i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, b1r, b1i, w1r, w1i, unit);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, b2r, b2i, w2r, w2i, unit);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, b3r, b3i, w3r, w3i, unit);
+                        if (unit)
+                        {
+                            Unsafe.Add(ref yr, o0 + s + q) = b1r;
+                            Unsafe.Add(ref yi, o0 + s + q) = b1i;
+                            Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r;
+                            Unsafe.Add(ref yi, o0 + 2 * s + q) = b2i;
+                            Unsafe.Add(ref yr, o0 + 3 * s + q) = b3r;
+                            Unsafe.Add(ref yi, o0 + 3 * s + q) = b3i;
+                        }
+                        else
+                        {
+                            Unsafe.Add(ref yr, o0 + s + q) = b1r * w1r - b1i * w1i;
+                            Unsafe.Add(ref yi, o0 + s + q) = b1r * w1i + b1i * w1r;
+                            Unsafe.Add(ref yr, o0 + 2 * s + q) = b2r * w2r - b2i * w2i;
+                            Unsafe.Add(ref yi, o0 + 2 * s + q) = b2r * w2i + b2i * w2r;
+                            Unsafe.Add(ref yr, o0 + 3 * s + q) = b3r * w3r - b3i * w3i;
+                            Unsafe.Add(ref yi, o0 + 3 * s + q) = b3r * w3i + b3i * w3r;
+                        }
                     }
                 }
             }
@@ -133,13 +160,26 @@ public static partial class Fft
 
                         Unsafe.Add(ref yr, o0 + q) = E0r + O0r;
                         Unsafe.Add(ref yi, o0 + q) = E0i + O0i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, E1r + P1r, E1i + P1i, twr, twi, tw, unit);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, E2r + P2r, E2i + P2i, twr, twi, tw + 1, unit);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, E3r + P3r, E3i + P3i, twr, twi, tw + 2, unit);
-                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, E0r - O0r, E0i - O0i, twr, twi, tw + 3, unit);
-                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, E1r - P1r, E1i - P1i, twr, twi, tw + 4, unit);
-                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, E2r - P2r, E2i - P2i, twr, twi, tw + 5, unit);
-                        StoreTw(ref yr, ref yi, o0 + 7 * s + q, E3r - P3r, E3i - P3i, twr, twi, tw + 6, unit);
+                        if (unit)
+                        {
+                            Unsafe.Add(ref yr, o0 + s + q) = E1r + P1r; Unsafe.Add(ref yi, o0 + s + q) = E1i + P1i;
+                            Unsafe.Add(ref yr, o0 + 2 * s + q) = E2r + P2r; Unsafe.Add(ref yi, o0 + 2 * s + q) = E2i + P2i;
+                            Unsafe.Add(ref yr, o0 + 3 * s + q) = E3r + P3r; Unsafe.Add(ref yi, o0 + 3 * s + q) = E3i + P3i;
+                            Unsafe.Add(ref yr, o0 + 4 * s + q) = E0r - O0r; Unsafe.Add(ref yi, o0 + 4 * s + q) = E0i - O0i;
+                            Unsafe.Add(ref yr, o0 + 5 * s + q) = E1r - P1r; Unsafe.Add(ref yi, o0 + 5 * s + q) = E1i - P1i;
+                            Unsafe.Add(ref yr, o0 + 6 * s + q) = E2r - P2r; Unsafe.Add(ref yi, o0 + 6 * s + q) = E2i - P2i;
+                            Unsafe.Add(ref yr, o0 + 7 * s + q) = E3r - P3r; Unsafe.Add(ref yi, o0 + 7 * s + q) = E3i - P3i;
+                        }
+                        else
+                        {
+                            StoreTw(ref yr, ref yi, o0 + s + q, E1r + P1r, E1i + P1i, twr[tw], twi[tw]);
+                            StoreTw(ref yr, ref yi, o0 + 2 * s + q, E2r + P2r, E2i + P2i, twr[tw + 1], twi[tw + 1]);
+                            StoreTw(ref yr, ref yi, o0 + 3 * s + q, E3r + P3r, E3i + P3i, twr[tw + 2], twi[tw + 2]);
+                            StoreTw(ref yr, ref yi, o0 + 4 * s + q, E0r - O0r, E0i - O0i, twr[tw + 3], twi[tw + 3]);
+                            StoreTw(ref yr, ref yi, o0 + 5 * s + q, E1r - P1r, E1i - P1i, twr[tw + 4], twi[tw + 4]);
+                            StoreTw(ref yr, ref yi, o0 + 6 * s + q, E2r - P2r, E2i - P2i, twr[tw + 5], twi[tw + 5]);
+                            StoreTw(ref yr, ref yi, o0 + 7 * s + q, E3r - P3r, E3i - P3i, twr[tw + 6], twi[tw + 6]);
+                        }
                     }
                 }
             }
@@ -171,10 +211,10 @@ public static partial class Fft
                         Vector<T> i1r = s1 * v1r + s2 * v2r, i1i = s1 * v1i + s2 * v2i;
                         Vector<T> r2r = a0r + c2 * u1r + c1 * u2r, r2i = a0i + c2 * u1i + c1 * u2i;
                         Vector<T> i2r = s2 * v1r - s1 * v2r, i2i = s2 * v1i - s1 * v2i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr, twi, tw);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr, twi, tw + 1);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r2r - i2i, r2i + i2r, twr, twi, tw + 2);
-                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r1r - i1i, r1i + i1r, twr, twi, tw + 3);
+                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr[tw], twi[tw]);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr[tw + 1], twi[tw + 1]);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r2r - i2i, r2i + i2r, twr[tw + 2], twi[tw + 2]);
+                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r1r - i1i, r1i + i1r, twr[tw + 3], twi[tw + 3]);
                     }
                 }
             }
@@ -209,32 +249,21 @@ public static partial class Fft
                         Vector<T> i2r = s2 * v1r - s3 * v2r - s1 * v3r, i2i = s2 * v1i - s3 * v2i - s1 * v3i;
                         Vector<T> r3r = a0r + c3 * u1r + c1 * u2r + c2 * u3r, r3i = a0i + c3 * u1i + c1 * u2i + c2 * u3i;
                         Vector<T> i3r = s3 * v1r - s1 * v2r + s2 * v3r, i3i = s3 * v1i - s1 * v2i + s2 * v3i;
-                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr, twi, tw);
-                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr, twi, tw + 1);
-                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r3r + i3i, r3i - i3r, twr, twi, tw + 2);
-                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r3r - i3i, r3i + i3r, twr, twi, tw + 3);
-                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, r2r - i2i, r2i + i2r, twr, twi, tw + 4);
-                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, r1r - i1i, r1i + i1r, twr, twi, tw + 5);
+                        StoreTw(ref yr, ref yi, o0 + s + q, r1r + i1i, r1i - i1r, twr[tw], twi[tw]);
+                        StoreTw(ref yr, ref yi, o0 + 2 * s + q, r2r + i2i, r2i - i2r, twr[tw + 1], twi[tw + 1]);
+                        StoreTw(ref yr, ref yi, o0 + 3 * s + q, r3r + i3i, r3i - i3r, twr[tw + 2], twi[tw + 2]);
+                        StoreTw(ref yr, ref yi, o0 + 4 * s + q, r3r - i3i, r3i + i3r, twr[tw + 3], twi[tw + 3]);
+                        StoreTw(ref yr, ref yi, o0 + 5 * s + q, r2r - i2i, r2i + i2r, twr[tw + 4], twi[tw + 4]);
+                        StoreTw(ref yr, ref yi, o0 + 6 * s + q, r1r - i1i, r1i + i1r, twr[tw + 5], twi[tw + 5]);
                     }
                 }
             }
 
-            // y[o] = b·w, w = (twr[k], twi[k]): every output of a butterfly but the first takes its twiddle on the way out.
-            // The p = 0 butterflies (unit: w = 1) store b as it is and read no twiddle, which saves the multiplies of
-            // whole stages (the last stage has p = 0 only).
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, T[] twr, T[] twi, int k, bool unit = false)
+            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, T wr, T wi)
             {
-                if (unit) StoreTw(ref yr, ref yi, o, br, bi, Vector<T>.One, Vector<T>.Zero, unit: true);
-                else StoreTw(ref yr, ref yi, o, br, bi, new Vector<T>(twr[k]), new Vector<T>(twi[k]), unit: false);
-            }
-
-            // The same with the twiddle already broadcast (radices 2, 3 and 4 hoist theirs out of the q loop).
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            private static void StoreTw(ref Vector<T> yr, ref Vector<T> yi, int o, Vector<T> br, Vector<T> bi, Vector<T> wr, Vector<T> wi, bool unit)
-            {
-                Unsafe.Add(ref yr, o) = unit ? br : br * wr - bi * wi;
-                Unsafe.Add(ref yi, o) = unit ? bi : br * wi + bi * wr;
+                Unsafe.Add(ref yr, o) = br * wr - bi * wi;
+                Unsafe.Add(ref yi, o) = br * wi + bi * wr;
             }
 
             /// <summary>x_j + x_k and x_j − x_k of a butterfly's inputs j and k, at offsets oj and ok from input 0: the
@@ -283,8 +312,8 @@ public static partial class Fft
                                 rr += cs * ur[j]; ri += cs * ui[j];
                                 ir += sn * vr[j]; ii += sn * vi[j];
                             }
-                            StoreTw(ref yr, ref yi, o0 + k * s + q, rr + ii, ri - ir, twr, twi, tw + k - 1);
-                            StoreTw(ref yr, ref yi, o0 + (r - k) * s + q, rr - ii, ri + ir, twr, twi, tw + r - k - 1);
+                            StoreTw(ref yr, ref yi, o0 + k * s + q, rr + ii, ri - ir, twr[tw + k - 1], twi[tw + k - 1]);
+                            StoreTw(ref yr, ref yi, o0 + (r - k) * s + q, rr - ii, ri + ir, twr[tw + r - k - 1], twi[tw + r - k - 1]);
                         }
                     }
                 }

@@ -149,49 +149,69 @@ public static partial class Fft
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Interleave(Span<T> dst, ReadOnlySpan<T> re, ReadOnlySpan<T> im)
         {
-            int n = re.Length;
-            if (im.Length < n || dst.Length < 2 * n) throw new InvalidOperationException("Interleave out of range.");
-            ref T d = ref MemoryMarshal.GetReference(dst);
-            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
-            int k = 0, v = Vector256<T>.Count;
-            if (HasAvxPairs)
-            {
-                for (; k + v <= n; k += v)
-                {
-                    var (lo, hi) = Zip(Vector256.LoadUnsafe(ref a, (nuint)k), Vector256.LoadUnsafe(ref b, (nuint)k));
-                    lo.StoreUnsafe(ref d, (nuint)(2 * k));
-                    hi.StoreUnsafe(ref d, (nuint)(2 * k + v));
-                }
-            }
-            for (; k < n; k++)
-            {
-                Unsafe.Add(ref d, 2 * k) = Unsafe.Add(ref a, k);
-                Unsafe.Add(ref d, 2 * k + 1) = Unsafe.Add(ref b, k);
-            }
+            if (im.Length < re.Length || dst.Length < 2 * re.Length) throw new InvalidOperationException("Interleave out of range.");
+            MovePairs<ToPairs>(ref MemoryMarshal.GetReference(dst), ref MemoryMarshal.GetReference(re), ref MemoryMarshal.GetReference(im), re.Length);
         }
 
         /// <summary>(re[k], im[k]) = (src[2k], src[2k+1]).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Deinterleave(Span<T> re, Span<T> im, ReadOnlySpan<T> src)
         {
-            int n = re.Length;
-            if (im.Length < n || src.Length < 2 * n) throw new InvalidOperationException("Deinterleave out of range.");
-            ref T s = ref MemoryMarshal.GetReference(src);
-            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
+            if (im.Length < re.Length || src.Length < 2 * re.Length) throw new InvalidOperationException("Deinterleave out of range.");
+            MovePairs<FromPairs>(ref MemoryMarshal.GetReference(src), ref MemoryMarshal.GetReference(re), ref MemoryMarshal.GetReference(im), re.Length);
+        }
+
+        /// <summary>Moves n complex numbers between interleaved pairs and two planes, in the direction TMove gives:
+        /// whole vectors (Zip/Unzip) where AVX has them, then the tail one by one.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void MovePairs<TMove>(ref T pairs, ref T re, ref T im, int n) where TMove : struct, IPairMove
+        {
             int k = 0, v = Vector256<T>.Count;
             if (HasAvxPairs)
+                for (; k + v <= n; k += v) TMove.Vectors(ref pairs, ref re, ref im, k);
+            for (; k < n; k++) TMove.One(ref pairs, ref re, ref im, k);
+        }
+
+        private interface IPairMove
+        {
+            /// <summary>The Vector256&lt;T&gt;.Count numbers from k.</summary>
+            static abstract void Vectors(ref T pairs, ref T re, ref T im, int k);
+            static abstract void One(ref T pairs, ref T re, ref T im, int k);
+        }
+
+        private readonly struct ToPairs : IPairMove
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Vectors(ref T pairs, ref T re, ref T im, int k)
             {
-                for (; k + v <= n; k += v)
-                {
-                    var (even, odd) = Unzip(Vector256.LoadUnsafe(ref s, (nuint)(2 * k)), Vector256.LoadUnsafe(ref s, (nuint)(2 * k + v)));
-                    even.StoreUnsafe(ref a, (nuint)k);
-                    odd.StoreUnsafe(ref b, (nuint)k);
-                }
+                var (lo, hi) = Zip(Vector256.LoadUnsafe(ref re, (nuint)k), Vector256.LoadUnsafe(ref im, (nuint)k));
+                lo.StoreUnsafe(ref pairs, (nuint)(2 * k));
+                hi.StoreUnsafe(ref pairs, (nuint)(2 * k + Vector256<T>.Count));
             }
-            for (; k < n; k++)
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void One(ref T pairs, ref T re, ref T im, int k)
             {
-                Unsafe.Add(ref a, k) = Unsafe.Add(ref s, 2 * k);
-                Unsafe.Add(ref b, k) = Unsafe.Add(ref s, 2 * k + 1);
+                Unsafe.Add(ref pairs, 2 * k) = Unsafe.Add(ref re, k);
+                Unsafe.Add(ref pairs, 2 * k + 1) = Unsafe.Add(ref im, k);
+            }
+        }
+
+        private readonly struct FromPairs : IPairMove
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Vectors(ref T pairs, ref T re, ref T im, int k)
+            {
+                var (even, odd) = Unzip(Vector256.LoadUnsafe(ref pairs, (nuint)(2 * k)), Vector256.LoadUnsafe(ref pairs, (nuint)(2 * k + Vector256<T>.Count)));
+                even.StoreUnsafe(ref re, (nuint)k);
+                odd.StoreUnsafe(ref im, (nuint)k);
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void One(ref T pairs, ref T re, ref T im, int k)
+            {
+                Unsafe.Add(ref re, k) = Unsafe.Add(ref pairs, 2 * k);
+                Unsafe.Add(ref im, k) = Unsafe.Add(ref pairs, 2 * k + 1);
             }
         }
 
