@@ -25,7 +25,7 @@
 #include "kernels/vae.cuh"
 #include "kernels/batchnorm.cuh"
 #include "kernels/softmax.cuh"
-#include "kernels/upsample.cuh"
+#include "kernels/resize.cuh"
 #include "kernels/pool.cuh"
 #include "kernels/losses.cuh"
 

@@ -123,13 +123,12 @@ public interface IBackend
     void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols);
     void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols);
 
-    // ---- bilinear 2x upsampling, align_corners = false (Cpu/Upsample) over [planes, h, w] → [planes, 2h, 2w] ----
-    void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w);
-    void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w);
+    // ---- bilinear resize, align_corners = false (Cpu/Resize; kernels/resize.cuh) ----
 
     /// <summary>
     /// Bilinear resize [planes, inH, inW] → [planes, outH, outW] with align_corners = false, PyTorch's source-index rule
-    /// for F.interpolate(size=…) (CpuBackend.ResizeTap): Inception's resize to 299 × 299.
+    /// for F.interpolate(size=…) (CpuBackend.ResizeTap): architecture B's 2× upsampling (nn.Upsample(scale_factor=2) is
+    /// the resize to 2h × 2w, the same taps) and Inception's resize to 299 × 299.
     /// </summary>
     void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW);
     /// <summary>dx = the adjoint of <see cref="ResizeBilinearForward"/> applied to dy; overwrites.</summary>

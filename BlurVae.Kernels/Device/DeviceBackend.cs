@@ -48,13 +48,14 @@ public abstract class DeviceBackend : IBackend
         GC.KeepAlive(dst);
     }
 
-    // The buffers hold float32: doubles are narrowed on the host, then moved as floats.
-    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
+    // The buffers hold float32: doubles are narrowed on the host, then moved as floats (whose overload checks the length).
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Upload(dst, Narrowed(src));
+
+    private static float[] Narrowed(ReadOnlySpan<double> src)
     {
-        ShapeRules.Length(dst, src.Length, nameof(dst));
         var narrowed = new float[src.Length];
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
-        Upload(dst, narrowed);
+        return narrowed;
     }
 
     public void Download(BackendBuffer src, Span<float> dst)
@@ -66,7 +67,6 @@ public abstract class DeviceBackend : IBackend
 
     public void Download(BackendBuffer src, Span<double> dst)
     {
-        ShapeRules.Length(src, dst.Length, nameof(src));
         var single = new float[dst.Length];
         Download(src, single);
         System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
@@ -334,23 +334,7 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dy, y);
     }
 
-    // ---- bilinear 2x upsampling (kernels/upsample.cuh) ----
-
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
-        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
-        Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
-        KeepAlive(y, x);
-    }
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
-        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
-        Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
-        KeepAlive(dx, dy);
-    }
+    // ---- bilinear resize (kernels/resize.cuh) ----
 
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {

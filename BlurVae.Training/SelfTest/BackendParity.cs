@@ -55,7 +55,6 @@ public static partial class BackendParity
         new("conv2d", Conv),
         new("batchnorm", BatchNorm),
         new("softmax", Softmax),
-        new("upsample_bilinear2x", Upsample),
         new("resize_bilinear", Resize),
         new("pool2d", Pool),
         new("fft", Fft),

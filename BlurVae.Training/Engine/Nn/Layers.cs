@@ -157,9 +157,13 @@ public sealed class Sigmoid : Module
     public override Tensor Forward(Tensor x) => x.Sigmoid();
 }
 
+/// <summary>nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False) on [N, C, H, W]: the bilinear resize to
+/// 2H × 2W, which has exactly its taps, so it needs no op of its own.</summary>
 public sealed class UpsampleBilinear2x : Module
 {
-    public override Tensor Forward(Tensor x) => x.UpsampleBilinear2x();
+    public override Tensor Forward(Tensor x) =>
+        x.Rank == 4 ? x.ResizeBilinear(2 * x.Shape[2], 2 * x.Shape[3])
+        : throw new ArgumentException($"Upsample expects [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
 }
 
 public sealed class Flatten(int startAxis = 1) : Module

@@ -79,7 +79,6 @@ public sealed partial class Tensor
     // ---- linear algebra and layers ----
     public Tensor MatMul(Tensor other) => MatMulFunction.Forward(this, other);
     public Tensor Softmax() => SoftmaxFunction.Forward(this);
-    public Tensor UpsampleBilinear2x() => UpsampleBilinear2xFunction.Forward(this);
     /// <summary>Bilinear resize to outH × outW, align_corners = false (F.interpolate(size=…, mode="bilinear")).</summary>
     public Tensor ResizeBilinear(int outH, int outW) => ResizeBilinearFunction.Forward(this, outH, outW);
     /// <summary>max_pool2d: kernel k, stride s (floor mode), padding p that never wins the maximum.</summary>

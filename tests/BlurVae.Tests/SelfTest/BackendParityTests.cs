@@ -51,8 +51,6 @@ public class BackendParityTests
         [nameof(IBackend.KlBackward)] = new(@"^kl\.backward$"),
         [nameof(IBackend.SoftmaxForward)] = new(@"^softmax\.forward$"),
         [nameof(IBackend.SoftmaxBackward)] = new(@"^softmax\.backward$"),
-        [nameof(IBackend.UpsampleBilinear2xForward)] = new(@"^upsample_bilinear2x\.forward$"),
-        [nameof(IBackend.UpsampleBilinear2xBackward)] = new(@"^upsample_bilinear2x\.backward$"),
         [nameof(IBackend.ResizeBilinearForward)] = new(@"^resize_bilinear\.forward$"),
         [nameof(IBackend.ResizeBilinearBackward)] = new(@"^resize_bilinear\.backward$"),
         [nameof(IBackend.Pool2dForward)] = new(@"^pool2d\.(max|avg)\.forward$"),

@@ -261,18 +261,6 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(SoftmaxBackward), dx);
     }
 
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        Cpu.UpsampleBilinear2xForward(In(y), In(x), planes, h, w);
-        After(nameof(UpsampleBilinear2xForward), y);
-    }
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        Cpu.UpsampleBilinear2xBackward(In(dx), In(dy), planes, h, w);
-        After(nameof(UpsampleBilinear2xBackward), dx);
-    }
-
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {
         Cpu.ResizeBilinearForward(In(y), In(x), planes, inH, inW, outH, outW);
