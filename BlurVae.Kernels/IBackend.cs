@@ -34,6 +34,15 @@ public interface IBackend
     void BinaryForward(BinaryOp op, BackendBuffer y, int[] yShape, BackendBuffer a, int[] aShape, BackendBuffer b, int[] bShape);
     /// <summary>y = alpha·x + beta·y (same length).</summary>
     void Axpby(BackendBuffer y, double alpha, BackendBuffer x, double beta);
+    /// <summary>
+    /// <see cref="Axpby"/> on every pair: y[k] = alpha·x[k] + beta·y[k] (each pair of one length, every y[k] a buffer of
+    /// its own). A device runs the group as one launch (kernels/elementwise.cuh), the trainer's running loss sums.
+    /// </summary>
+    void AxpbyGroup(IReadOnlyList<BackendBuffer> y, double alpha, IReadOnlyList<BackendBuffer> x, double beta);
+    /// <summary>y = Σ_k weights[k]·x[k] over tensors of one length (1 to 8 terms), added in k order.</summary>
+    void WeightedSumForward(BackendBuffer y, IReadOnlyList<BackendBuffer> x, IReadOnlyList<double> weights);
+    /// <summary>dx[k] = weights[k]·dy for every term, all overwritten (one launch on a device).</summary>
+    void WeightedSumBackward(IReadOnlyList<BackendBuffer> dx, IReadOnlyList<double> weights, BackendBuffer dy);
 
     // ---- reductions and broadcasts (Cpu/Reduce) ----
     /// <summary>y = x summed over every axis where yShape has 1 and xShape not; same rank.</summary>
@@ -133,12 +142,18 @@ public interface IBackend
     // ---- FFT over the last two axes, unnormalised (Cpu/Fft) ----
     /// <summary>y[batch, h, w/2+1, 2] = DFT(x[batch, h, w]), sign −.</summary>
     void Rfft2(BackendBuffer y, BackendBuffer x, int batch, int h, int w);
-    /// <summary>x[batch, h, w] = inverse DFT of the Hermitian half spectrum c, sign +, no 1/(hw).</summary>
-    void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w);
+    /// <summary>
+    /// x[batch, h, w] = inverse DFT of the Hermitian half spectrum c, sign +, no 1/(hw). With
+    /// <paramref name="overwriteInput"/> the caller gives c up (a temporary it made for this call): cuFFT's C2R may then
+    /// overwrite it instead of a copy; otherwise c is left as it was.
+    /// </summary>
+    void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w, bool overwriteInput = false);
 
     // ---- fused loss pieces of the blur model (Cpu/Wiener; kernels/wiener.cuh, kernels/losses.cuh) ----
     // Spectra are half spectra [.., H, W/2+1, 2] of (re, im) pairs; m_f is the column multiplicity (1 for column 0 and,
-    // for even W, column W/2; 2 otherwise). Per-image losses loss[N]: the batch value is Σ_i loss[i] / N.
+    // for even W, column W/2; 2 otherwise). The losses write each image's value perImage[N] and their scaled sum
+    // loss[1] = scale·Σ_i perImage[i] (the batch mean for scale = 1/N) in one op; their backwards read the one-element
+    // upstream gradient dLoss[0] and apply the scale themselves: g = dLoss[0]·scale.
     /// <summary>
     /// output[n, h, w] = the kernels k[n, ks, ks] (ks odd, ≤ h, w) zero-padded with their centres rolled to (0, 0):
     /// k[a, b] lands on ((a − r) mod h, (b − r) mod w), r = ks/2; every element of output is written.
@@ -147,21 +162,25 @@ public interface IBackend
     /// <summary>The adjoint: dKernel[i, a, b] = dOutput[i, (a − r) mod h, (b − r) mod w].</summary>
     void BlurKernelToOtfBackward(BackendBuffer dKernel, BackendBuffer dOutput, int n, int kernelSize, int height, int width);
     /// <summary>
-    /// loss[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|²: fk [n, h, w/2+1, 2] the
-    /// unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the orthonormal error spectrum.
+    /// perImage[i] = ½ Σ_c,f m_f |W_f|² |e[i, c, f]|², |W_f|² = p/(p + C)², p = |fk[i, f]|², and
+    /// loss[0] = scale·Σ_i perImage[i]: fk [n, h, w/2+1, 2] the unnormalised kernel spectrum, e [n, c, h, w/2+1, 2] the
+    /// error spectrum (WienerBlurLoss passes the unnormalised F(x − x̂) and puts the orthonormal 1/(h·w) in scale); n ≥ 1.
     /// </summary>
-    void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant);
-    /// <summary>de = dLoss[i]·m_f|W_f|²·e; dfk = dLoss[i]·m_f·Σ_c|e|²·(C − p)/(p + C)³·fk.</summary>
+    void WienerWeightForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width,
+                             double constant, double scale);
+    /// <summary>With g = dLoss[0]·scale: de = g·m_f|W_f|²·e; dfk = g·m_f·Σ_c|e|²·(C − p)/(p + C)³·fk.</summary>
     void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
-                              int n, int channels, int height, int width, double constant);
+                              int n, int channels, int height, int width, double constant, double scale);
     /// <summary>
-    /// loss[i] = 1/(h·w)·Σ_c,f m_f |x·fk − xHat|² (= Σ_pixels (x ∗ k − x̂)² by Parseval) from the unnormalised half
-    /// spectra x, xHat [n, c, h, w/2+1, 2] and fk [n, h, w/2+1, 2] (broadcast over channels).
+    /// perImage[i] = 1/(h·w)·Σ_c,f m_f |x·fk − xHat|² (= Σ_pixels (x ∗ k − x̂)² by Parseval) from the unnormalised
+    /// half spectra x, xHat [n, c, h, w/2+1, 2] and fk [n, h, w/2+1, 2] (broadcast over channels), and
+    /// loss[0] = scale·Σ_i perImage[i]; n ≥ 1.
     /// </summary>
-    void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width);
-    /// <summary>With R = x·fk − xHat and g = dLoss[i]·2m_f/(h·w): dXHat = −g·R, dFk = g·Σ_c R·conj(x).</summary>
+    void BlurKernelFitForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+                              int n, int channels, int height, int width, double scale);
+    /// <summary>With R = x·fk − xHat and g = dLoss[0]·scale·2m_f/(h·w): dXHat = −g·R, dFk = g·Σ_c R·conj(x).</summary>
     void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
-                           int n, int channels, int height, int width);
+                           int n, int channels, int height, int width, double scale);
 
     /// <summary>
     /// The focal frequency loss's detached online weight over planes of half spectra d [planes, h, w/2+1, 2]:
@@ -175,10 +194,13 @@ public interface IBackend
     void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps);
     /// <summary>dMu = dz, dLogVar = dz·eps·½exp(½ logVar); both overwritten.</summary>
     void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps);
-    /// <summary>kl[i] = −½ Σ_j (1 + logVar[i, j] − mu[i, j]² − exp(logVar[i, j])) for mu, logVar [n, latent].</summary>
-    void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
-    /// <summary>dMu = dKl[i]·mu, dLogVar = dKl[i]·½(exp(logVar) − 1); both overwritten.</summary>
-    void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent);
+    /// <summary>
+    /// perSample[i] = −½ Σ_j (1 + logVar[i, j] − mu[i, j]² − exp(logVar[i, j])) for mu, logVar [n, latent], n ≥ 1, and
+    /// kl[0] = scale·Σ_i perSample[i] (the fused losses' rule above).
+    /// </summary>
+    void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale);
+    /// <summary>With g = dKl[0]·scale: dMu = g·mu, dLogVar = g·½(exp(logVar) − 1); both overwritten.</summary>
+    void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale);
 
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);

@@ -16,6 +16,20 @@ public static class ShapeRules
     /// <summary>How many full-spectrum columns half-spectrum column v stands for: 1 or 2.</summary>
     public static int ColumnMultiplicity(int v, int w) => IsInteriorColumn(v, w) ? 2 : 1;
 
+    /// <summary>Terms a weighted sum takes (WEIGHTED_SUM_TERMS of kernels/elementwise.cuh).</summary>
+    public const int MaxWeightedSumTerms = 8;
+
+    /// <summary>The rules of a weighted sum (IBackend.WeightedSum*): 1 to 8 terms, one weight each, each of <paramref name="length"/> elements.</summary>
+    public static void WeightedSum(IReadOnlyList<BackendBuffer> terms, IReadOnlyList<double> weights, int length, string name)
+    {
+        ArgumentNullException.ThrowIfNull(terms, name);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (terms.Count is < 1 or > MaxWeightedSumTerms)
+            throw new ArgumentOutOfRangeException(name, terms.Count, $"a weighted sum takes 1 to {MaxWeightedSumTerms} terms");
+        if (weights.Count != terms.Count) throw new ArgumentException($"{terms.Count} terms but {weights.Count} weights.", nameof(weights));
+        for (int k = 0; k < terms.Count; k++) Length(terms[k], length, $"{name}[{k}]");
+    }
+
     /// <summary>
     /// The rules of a batch of n blur kernels ks×ks embedded in an h×w grid (BlurKernelOtf): ks odd, so the kernel
     /// has a centre pixel, and no larger than the grid, so the circular roll is one-to-one. Returns n·h·w.

@@ -40,6 +40,21 @@ __device__ __forceinline__ bool block_is_last_arrival(unsigned* counter, unsigne
     return last;
 }
 
+// The batch value of a per-item loss, finished in the launch that computed the items, one block per item (the Wiener
+// weight, the blur-kernel fit and the KL): each block has written its item's value to per_item[blockIdx.x]; the last
+// block to finish (block_is_last_arrival on `counter`) adds per_item[0 .. n) — each thread a strided set in index
+// order, then block_reduce_sum's fixed tree — and writes loss[0] = scale · total. No float atomics, and the same bits
+// whichever block is last. Every thread of every block (gridDim.x = n) must call it; `scratch` may be the one the
+// block's own reduction used (block_is_last_arrival's barriers separate the two).
+__device__ __forceinline__ void finish_batch_loss(float* loss, const float* per_item, unsigned* counter, int n, float scale, float* scratch) {
+    if (!block_is_last_arrival(counter, gridDim.x)) return;
+    const volatile float* items = per_item;
+    float s = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += items[i];
+    s = block_reduce_sum(s, scratch);
+    if (threadIdx.x == 0) loss[0] = scale * s;
+}
+
 // The second level of a column reduction in one launch, for a block of (bx, by) threads with by a power of two:
 // thread (x, y) holds `acc`, its part of output o's sum over chunk blockIdx.y of the reduced elements. The by rows are
 // added by a fixed tree in `rows` (the caller's __shared__ float[bx·by]); with one chunk row 0 writes y[o], with several

@@ -151,10 +151,9 @@ extern "C" __global__ void binary_forward_kernel(float* __restrict__ y, const fl
 }
 
 // y = alpha·x + beta·y in the CPU backend's order: beta = 0 ignores y (so NaN/garbage in y does not leak),
-// otherwise y·beta (skipped for beta = 1) plus x (times alpha unless alpha = 1).
-extern "C" __global__ void axpby_kernel(float* __restrict__ y, const float* __restrict__ x, int n, float alpha, float beta) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
+// otherwise y·beta (skipped for beta = 1) plus x (times alpha unless alpha = 1). One rule for axpby_kernel and
+// axpby_group_kernel.
+__device__ __forceinline__ void axpby_element(float* y, const float* x, int i, float alpha, float beta) {
     if (beta == 0.0f) {
         y[i] = x[i] * alpha;
         return;
@@ -163,9 +162,70 @@ extern "C" __global__ void axpby_kernel(float* __restrict__ y, const float* __re
     y[i] = alpha == 1.0f ? t + x[i] : x[i] * alpha + t;
 }
 
+extern "C" __global__ void axpby_kernel(float* __restrict__ y, const float* __restrict__ x, int n, float alpha, float beta) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    axpby_element(y, x, i, alpha, beta);
+}
+
+// ---- many small tensors in one launch: addresses by value in the launch parameters ---------------------------------
+// As adam_tensor_list (optim.cuh): nothing lives in device memory, so nothing is uploaded when the tensors come back
+// from the caching allocator at new addresses step after step. The launch ABI puts a struct parameter first
+// (GpuDevice.LaunchWithStruct), so these kernels take their list before the other operands; the C# writers
+// (Device/AxpbyGroupList.cs, Device/WeightedSumTerms.cs) lay the structs out byte for byte, and the launch's size
+// check against sizeof keeps the two in step.
+
+// y_k = alpha·x_k + beta·y_k for every pair k of the list (IBackend.AxpbyGroup: the trainer's running loss sums, one
+// launch for all of them). One thread per element of the pairs' concatenation, grid = CEIL_DIV(offset[tensors], block);
+// a thread finds its pair by a linear scan of at most AXPBY_GROUP_TENSORS offsets.
+#define AXPBY_GROUP_TENSORS 16
+struct axpby_group_list {
+    float* y[AXPBY_GROUP_TENSORS];
+    const float* x[AXPBY_GROUP_TENSORS];
+    int offset[AXPBY_GROUP_TENSORS + 1]; // element offsets of the pairs in the concatenation; offset[tensors] = its total
+    int tensors;
+};
+
+extern "C" __global__ void __launch_bounds__(1024) axpby_group_kernel(axpby_group_list list, float alpha, float beta) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= list.offset[list.tensors]) return;
+    int k = 0;
+    while (list.offset[k + 1] <= i) k++;
+    axpby_element(list.y[k], list.x[k], i - list.offset[k], alpha, beta);
+}
+
+// y = Σ_k weight_k·x_k over `count` tensors of one length n (IBackend.WeightedSum*: the ELBO, reconstruction + β·KL,
+// as one op), added in k order from weight_0·x_0 as the CPU backend does. Backward: dx_k = weight_k·dy, every term in
+// one launch. One thread per element, grid = CEIL_DIV(n, block); `terms.tensor` are the inputs forward and the
+// outputs backward.
+#define WEIGHTED_SUM_TERMS 8
+struct weighted_sum_terms {
+    float* tensor[WEIGHTED_SUM_TERMS];
+    float weight[WEIGHTED_SUM_TERMS];
+    int count;
+};
+
+extern "C" __global__ void __launch_bounds__(1024) weighted_sum_forward_kernel(weighted_sum_terms terms, float* __restrict__ y, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float s = terms.weight[0] * terms.tensor[0][i];
+    for (int k = 1; k < terms.count; k++) s += terms.weight[k] * terms.tensor[k][i];
+    y[i] = s;
+}
+
+extern "C" __global__ void __launch_bounds__(1024) weighted_sum_backward_kernel(weighted_sum_terms terms, const float* __restrict__ dy, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const float g = dy[i];
+    for (int k = 0; k < terms.count; k++) terms.tensor[k][i] = terms.weight[k] * g;
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL_NO_SYNC(unary_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(unary_backward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(binary_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(axpby_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(axpby_group_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(weighted_sum_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(weighted_sum_backward_kernel)
 #endif

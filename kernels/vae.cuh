@@ -20,28 +20,30 @@ extern "C" __global__ void reparameterize_backward_kernel(float* __restrict__ dm
     dlogvar[i] = g * eps[i] * 0.5f * expf(0.5f * logvar[i]);
 }
 
-// kl[i] = −½ Σ_j (1 + logvar[i, j] − mu[i, j]² − exp(logvar[i, j])) for mu, logvar [n, latent] (KlDivergence per
-// sample; the caller takes the batch mean). One block per sample (grid = n, blockDim.x a multiple of 32), a strided
-// per-thread sum and a block reduction; deterministic.
-extern "C" __global__ void kl_forward_kernel(float* __restrict__ kl, const float* __restrict__ mu, const float* __restrict__ logvar, int n, int latent) {
+// per_sample[i] = −½ Σ_j (1 + logvar[i, j] − mu[i, j]² − exp(logvar[i, j])) for mu, logvar [n, latent] and
+// kl[0] = scale · Σ_i per_sample[i] (KlDivergence, the batch mean, for scale = 1/n). One block per sample (grid = n,
+// blockDim.x a multiple of 32), a strided per-thread sum and a block reduction, then the last block to finish sums
+// the samples (finish_batch_loss on the ticket `counter`); deterministic.
+extern "C" __global__ void __launch_bounds__(1024) kl_forward_kernel(float* __restrict__ kl, float* __restrict__ per_sample, unsigned* __restrict__ counter,
+                                                                     const float* __restrict__ mu, const float* __restrict__ logvar, int n, int latent, float scale) {
     __shared__ float scratch[32];
     const int i = blockIdx.x;
-    if (i >= n) return; // uniform over the block
     const float* m = mu + (long long)i * latent;
     const float* lv = logvar + (long long)i * latent;
     float s = 0.0f;
     for (int j = threadIdx.x; j < latent; j += blockDim.x) s += 1.0f + lv[j] - m[j] * m[j] - expf(lv[j]);
     s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) kl[i] = -0.5f * s;
+    if (threadIdx.x == 0) per_sample[i] = -0.5f * s;
+    finish_batch_loss(kl, per_sample, counter, n, scale, scratch);
 }
 
-// Given dkl[i]: dmu[i, j] = dkl[i]·mu[i, j];  dlogvar[i, j] = dkl[i]·½(exp(logvar[i, j]) − 1). One thread per element
-// of [n, latent]; both outputs are overwritten.
-extern "C" __global__ void kl_backward_kernel(float* __restrict__ dmu, float* __restrict__ dlogvar, const float* __restrict__ dkl,
-                                              const float* __restrict__ mu, const float* __restrict__ logvar, int n, int latent) {
+// Given dkl[0], with g = dkl[0]·scale: dmu[i, j] = g·mu[i, j];  dlogvar[i, j] = g·½(exp(logvar[i, j]) − 1). One thread
+// per element of [n, latent]; both outputs are overwritten.
+extern "C" __global__ void __launch_bounds__(1024) kl_backward_kernel(float* __restrict__ dmu, float* __restrict__ dlogvar, const float* __restrict__ dkl,
+                                                                      const float* __restrict__ mu, const float* __restrict__ logvar, int n, int latent, float scale) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * latent) return;
-    const float g = dkl[idx / latent];
+    const float g = dkl[0] * scale;
     dmu[idx] = g * mu[idx];
     dlogvar[idx] = g * 0.5f * (expf(logvar[idx]) - 1.0f);
 }

@@ -1,6 +1,6 @@
 // kernels/wiener.cuh — the blur model of the method (docs/method.md): the kernel's OTF embedding, the Wiener-weighted
-// reconstruction term and the blur-kernel fit loss of the G_γ step (one
-// value per image, a block reduction per image: deterministic), forward and backward side by side.
+// reconstruction term and the blur-kernel fit loss of the G_γ step (one value per image by a block reduction per
+// image, and their scaled sum — the batch mean — by the last block: deterministic), forward and backward side by side.
 // Spectra are cuFFT/Rfft2 half spectra stored as interleaved (re, im) float pairs: [..., H, Wh, 2], Wh = W/2 + 1.
 // Launch geometry: BlurVae.Kernels/Device/GpuDevice.Wiener.cs.
 #pragma once
@@ -49,16 +49,18 @@ extern "C" __global__ void blur_kernel_to_otf_backward_kernel(float* __restrict_
 
 // ---- Wiener-weighted error (WienerBlurLoss.Compute) ----
 
-// loss[i] = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|² with |W_f|² = |F_k[i, f]|² / (|F_k[i, f]|² + C)², m_f the column
-// multiplicity. fk [n, h, wh, 2] is the unnormalised kernel spectrum, e [n, c, h, wh, 2] the orthonormal error spectrum
-// F(x) − F(x̂), wh = w/2 + 1. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a strided
-// set of bins, computes the gain once per bin and applies it to every channel (coalesced over the bins), then the
-// block reduces. Deterministic: no atomics. The caller takes the batch mean (Σ_i loss[i] / n).
-extern "C" __global__ void wiener_weight_forward_kernel(float* __restrict__ loss, const float* __restrict__ fk, const float* __restrict__ e,
-                                                        int n, int channels, int h, int w, float constant) {
+// per_image[i] = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|² with |W_f|² = |F_k[i, f]|² / (|F_k[i, f]|² + C)², m_f the column
+// multiplicity, and loss[0] = scale · Σ_i per_image[i] (the batch mean for scale = 1/n). fk [n, h, wh, 2] is the
+// unnormalised kernel spectrum, e [n, c, h, wh, 2] the error spectrum F(x − x̂) (unnormalised from WienerBlurLoss,
+// whose scale carries the 1/(h·w)), wh = w/2 + 1. One block per image (grid = n, blockDim.x a multiple of 32): each
+// thread takes a strided set of bins, computes the gain once per bin and applies it to every channel (coalesced over
+// the bins), then the block reduces and the last block to finish sums the images (finish_batch_loss on the ticket
+// `counter`). Deterministic: no float atomics.
+extern "C" __global__ void __launch_bounds__(1024) wiener_weight_forward_kernel(float* __restrict__ loss, float* __restrict__ per_image,
+                                                        unsigned* __restrict__ counter, const float* __restrict__ fk, const float* __restrict__ e,
+                                                        int n, int channels, int h, int w, float constant, float scale) {
     __shared__ float scratch[32];
     const int i = blockIdx.x;
-    if (i >= n) return; // uniform over the block
     const int wh = w / 2 + 1;
     const int bins = h * wh;
     const float* fki = fk + (long long)i * bins * 2;
@@ -77,24 +79,25 @@ extern "C" __global__ void wiener_weight_forward_kernel(float* __restrict__ loss
         s += half_spectrum_multiplicity(f % wh, w) * gain * err;
     }
     s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) loss[i] = 0.5f * s;
+    if (threadIdx.x == 0) per_image[i] = 0.5f * s;
+    finish_batch_loss(loss, per_image, counter, n, scale, scratch);
 }
 
-// Gradients of loss[i] (above) given dloss[i]:
-//   de[i, c, f]  = dloss[i] · m_f |W_f|² E[i, c, f]                              (½ · 2)
-//   dfk[i, f]    = dloss[i] · m_f S_f (C − p)/(p + C)³ · F_k[i, f]               with p = |F_k|², S_f = Σ_c |E[i, c, f]|²,
+// Gradients of loss[0] (above) given dloss[0], with g = dloss[0]·scale (read here, so no broadcast precedes it):
+//   de[i, c, f]  = g · m_f |W_f|² E[i, c, f]                              (½ · 2)
+//   dfk[i, f]    = g · m_f S_f (C − p)/(p + C)³ · F_k[i, f]               with p = |F_k|², S_f = Σ_c |E[i, c, f]|²,
 // from d|W|²/dp = (C − p)/(p + C)³ and dp/d(re, im) = 2(re, im). One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block);
 // it loops over the channels, so dfk needs no reduction across threads. Both outputs are overwritten.
-extern "C" __global__ void wiener_weight_backward_kernel(float* __restrict__ de, float* __restrict__ dfk, const float* __restrict__ dloss,
+extern "C" __global__ void __launch_bounds__(1024) wiener_weight_backward_kernel(float* __restrict__ de, float* __restrict__ dfk, const float* __restrict__ dloss,
                                                          const float* __restrict__ fk, const float* __restrict__ e,
-                                                         int n, int channels, int h, int w, float constant) {
+                                                         int n, int channels, int h, int w, float constant, float scale) {
     const int wh = w / 2 + 1;
     const int bins = h * wh;
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * bins) return;
     const int f = (int)(idx % bins);
     const int i = (int)(idx / bins);
-    const float g = dloss[i] * half_spectrum_multiplicity(f % wh, w);
+    const float g = dloss[0] * scale * half_spectrum_multiplicity(f % wh, w);
     const float kr = fk[2 * idx], ki = fk[2 * idx + 1];
     const float p = kr * kr + ki * ki;
     const float d = p + constant;
@@ -115,16 +118,17 @@ extern "C" __global__ void wiener_weight_backward_kernel(float* __restrict__ de,
 
 // ---- blur-kernel fit (BlurKernelFitLoss.Compute), the G_γ step's loss: ‖x ∗ k − x̂‖² ----
 
-// loss[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
-//   loss[i] = 1/(h·w) · Σ_c Σ_f m_f |X[i, c, f]·F_k[i, f] − X̂[i, c, f]|²,
-// X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2] and F_k [n, h, wh, 2] (BlurKernelOtf: one kernel per image, applied to every
-// channel), all with FftNorm.Backward. One block per image (grid = n, blockDim.x a multiple of 32): each thread takes a
-// strided set of bins (coalesced), reads F_k once per bin and loops over the channels, then the block reduces.
-extern "C" __global__ void blur_kernel_fit_forward_kernel(float* __restrict__ loss, const float* __restrict__ x, const float* __restrict__ xhat,
-                                                     const float* __restrict__ fk, int n, int channels, int h, int w) {
+// per_image[i] = Σ_c Σ_p (x ∗ k − x̂)²[i, c, p] by Parseval on the unnormalised half spectra:
+//   per_image[i] = 1/(h·w) · Σ_c Σ_f m_f |X[i, c, f]·F_k[i, f] − X̂[i, c, f]|²,
+// and loss[0] = scale · Σ_i per_image[i] (the batch mean for scale = 1/n). X = rfft2(x), X̂ = rfft2(x̂) [n, c, h, wh, 2]
+// and F_k [n, h, wh, 2] (BlurKernelOtf: one kernel per image, applied to every channel), all with FftNorm.Backward. One
+// block per image (grid = n, blockDim.x a multiple of 32): each thread takes a strided set of bins (coalesced), reads
+// F_k once per bin and loops over the channels, then the block reduces and the last block sums the images.
+extern "C" __global__ void __launch_bounds__(1024) blur_kernel_fit_forward_kernel(float* __restrict__ loss, float* __restrict__ per_image,
+                                                     unsigned* __restrict__ counter, const float* __restrict__ x, const float* __restrict__ xhat,
+                                                     const float* __restrict__ fk, int n, int channels, int h, int w, float scale) {
     __shared__ float scratch[32];
     const int i = blockIdx.x;
-    if (i >= n) return; // uniform over the block
     const int wh = w / 2 + 1;
     const int bins = h * wh;
     const float* fki = fk + (long long)i * bins * 2;
@@ -144,23 +148,24 @@ extern "C" __global__ void blur_kernel_fit_forward_kernel(float* __restrict__ lo
         s += half_spectrum_multiplicity(f % wh, w) * err;
     }
     s = block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) loss[i] = s / ((float)h * (float)w);
+    if (threadIdx.x == 0) per_image[i] = s / ((float)h * (float)w);
+    finish_batch_loss(loss, per_image, counter, n, scale, scratch);
 }
 
-// Gradients of loss[i] (above) given dloss[i], with R = X·F_k − X̂ and g = dloss[i]·2m_f/(h·w):
+// Gradients of loss[0] (above) given dloss[0], with R = X·F_k − X̂ and g = dloss[0]·scale·2m_f/(h·w):
 //   dxhat[i, c, f] = −g·R[i, c, f];    dfk[i, f] = g·Σ_c R[i, c, f]·conj(X[i, c, f]).
 // (BlurKernelFitLoss differentiates through x, x̂ and k; the trainer detaches x and x̂, so x's gradient is not produced.)
 // One thread per (image, bin), grid = CEIL_DIV(n·h·wh, block); the channel sum stays in one thread, so no atomics.
-extern "C" __global__ void blur_kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
+extern "C" __global__ void __launch_bounds__(1024) blur_kernel_fit_backward_kernel(float* __restrict__ dxhat, float* __restrict__ dfk, const float* __restrict__ dloss,
                                                       const float* __restrict__ x, const float* __restrict__ xhat, const float* __restrict__ fk,
-                                                      int n, int channels, int h, int w) {
+                                                      int n, int channels, int h, int w, float scale) {
     const int wh = w / 2 + 1;
     const int bins = h * wh;
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * bins) return;
     const int f = (int)(idx % bins);
     const int i = (int)(idx / bins);
-    const float g = dloss[i] * 2.0f * half_spectrum_multiplicity(f % wh, w) / ((float)h * (float)w);
+    const float g = dloss[0] * scale * 2.0f * half_spectrum_multiplicity(f % wh, w) / ((float)h * (float)w);
     const float kr = fk[2 * idx], ki = fk[2 * idx + 1];
     float sr = 0.0f, si = 0.0f;
     for (int c = 0; c < channels; c++) {

@@ -40,8 +40,48 @@ public sealed partial class CpuBackend
         else Elementwise<double>.Axpby(Arr<double>(y), alpha, Arr<double>(x), beta);
     }
 
+    public void AxpbyGroup(IReadOnlyList<BackendBuffer> y, double alpha, IReadOnlyList<BackendBuffer> x, double beta)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"{y.Count} outputs but {x.Count} inputs.", nameof(x));
+        for (int k = 0; k < y.Count; k++)
+            for (int j = 0; j < y.Count; j++)
+                if (ReferenceEquals(y[k], x[j]) || (j < k && ReferenceEquals(y[k], y[j])))
+                    throw new ArgumentException($"y[{k}] is also {(ReferenceEquals(y[k], x[j]) ? "x" : "y")}[{j}]: every output must be a buffer of its own.", nameof(y));
+        for (int k = 0; k < y.Count; k++) Axpby(y[k], alpha, x[k], beta);
+    }
+
+    public void WeightedSumForward(BackendBuffer y, IReadOnlyList<BackendBuffer> x, IReadOnlyList<double> weights)
+    {
+        ShapeRules.WeightedSum(x, weights, y.Length, nameof(x));
+        if (IsF32(y)) Elementwise<float>.WeightedSum(Arr<float>(y), [.. x.Select(Arr<float>)], [.. weights.Select(w => (float)w)]);
+        else Elementwise<double>.WeightedSum(Arr<double>(y), [.. x.Select(Arr<double>)], [.. weights]);
+    }
+
+    public void WeightedSumBackward(IReadOnlyList<BackendBuffer> dx, IReadOnlyList<double> weights, BackendBuffer dy)
+    {
+        ShapeRules.WeightedSum(dx, weights, dy.Length, nameof(dx));
+        for (int k = 0; k < dx.Count; k++)
+        {
+            for (int j = 0; j < k; j++)
+                if (ReferenceEquals(dx[k], dx[j])) throw new ArgumentException($"dx[{k}] is also dx[{j}]: every output must be a buffer of its own.", nameof(dx));
+            if (IsF32(dy)) Elementwise<float>.Axpby(Arr<float>(dx[k]), (float)weights[k], Arr<float>(dy), 0f);
+            else Elementwise<double>.Axpby(Arr<double>(dx[k]), weights[k], Arr<double>(dy), 0.0);
+        }
+    }
+
     private static class Elementwise<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // y = w_0·x_0 + w_1·x_1 + … in term order, as weighted_sum_forward_kernel adds them.
+        public static void WeightedSum(T[] yArr, T[][] xArr, T[] weights)
+        {
+            Parallelism.ForRange(yArr.Length, ElementwiseGrain, (s, e) =>
+            {
+                Span<T> y = yArr.AsSpan(s, e - s);
+                TensorPrimitives.Multiply(xArr[0].AsSpan(s, e - s), weights[0], y);
+                for (int k = 1; k < xArr.Length; k++) TensorPrimitives.MultiplyAdd(xArr[k].AsSpan(s, e - s), weights[k], y, y);
+            });
+        }
+
         private static readonly T Six = T.CreateTruncating(6);
         private static readonly T Two = T.CreateTruncating(2);
 

@@ -11,7 +11,8 @@ public sealed partial class CpuBackend
         else Cpu.Fft.Rfft2<double>(Arr<double>(y), Arr<double>(x), batch, h, w);
     }
 
-    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
+    // The CPU transform never writes its input, so a caller's permission to overwrite it changes nothing here.
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w, bool overwriteInput = false)
     {
         ShapeRules.Length(x, (long)batch * h * w, nameof(x));
         ShapeRules.Length(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));

@@ -23,22 +23,23 @@ public sealed partial class CpuBackend
         else Vae<double>.ReparameterizeBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dz), Arr<double>(logVar), Arr<double>(eps));
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
+        CheckBatchLoss(kl, perSample, n);
         CheckKl(mu, logVar, n, latent);
-        ShapeRules.Length(kl, n, nameof(kl));
-        if (IsF32(mu)) Vae<float>.KlForward(Arr<float>(kl), Arr<float>(mu), Arr<float>(logVar), n, latent);
-        else Vae<double>.KlForward(Arr<double>(kl), Arr<double>(mu), Arr<double>(logVar), n, latent);
+        if (IsF32(mu)) Vae<float>.KlForward(Arr<float>(perSample), Arr<float>(mu), Arr<float>(logVar), n, latent);
+        else Vae<double>.KlForward(Arr<double>(perSample), Arr<double>(mu), Arr<double>(logVar), n, latent);
+        BatchLoss(kl, perSample, n, scale);
     }
 
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
         CheckKl(mu, logVar, n, latent);
         ShapeRules.Length(dMu, mu.Length, nameof(dMu));
         ShapeRules.Length(dLogVar, mu.Length, nameof(dLogVar));
-        ShapeRules.Length(dKl, n, nameof(dKl));
-        if (IsF32(mu)) Vae<float>.KlBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dKl), Arr<float>(mu), Arr<float>(logVar), n, latent);
-        else Vae<double>.KlBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dKl), Arr<double>(mu), Arr<double>(logVar), n, latent);
+        ShapeRules.Length(dKl, 1, nameof(dKl));
+        if (IsF32(mu)) Vae<float>.KlBackward(Arr<float>(dMu), Arr<float>(dLogVar), ScaledGrad<float>(dKl, scale), Arr<float>(mu), Arr<float>(logVar));
+        else Vae<double>.KlBackward(Arr<double>(dMu), Arr<double>(dLogVar), ScaledGrad<double>(dKl, scale), Arr<double>(mu), Arr<double>(logVar));
     }
 
     private static void CheckKl(BackendBuffer mu, BackendBuffer logVar, int n, int latent)
@@ -69,7 +70,7 @@ public sealed partial class CpuBackend
             }
         }
 
-        // kl[i] = −½ Σ_j (1 + log σ² − μ² − σ²)
+        // perSample[i] = −½ Σ_j (1 + log σ² − μ² − σ²)
         public static void KlForward(T[] kl, T[] mu, T[] logVar, int n, int latent)
         {
             for (int i = 0; i < n; i++)
@@ -80,15 +81,14 @@ public sealed partial class CpuBackend
             }
         }
 
-        // dμ = dkl[i]·μ, d log σ² = dkl[i]·½(σ² − 1)
-        public static void KlBackward(T[] dMu, T[] dLogVar, T[] dKl, T[] mu, T[] logVar, int n, int latent)
+        // dμ = g·μ, d log σ² = g·½(σ² − 1), g the scaled upstream gradient
+        public static void KlBackward(T[] dMu, T[] dLogVar, T g, T[] mu, T[] logVar)
         {
-            for (int i = 0; i < n; i++)
-                for (int j = i * latent; j < (i + 1) * latent; j++)
-                {
-                    dMu[j] = dKl[i] * mu[j];
-                    dLogVar[j] = dKl[i] * Half * (T.Exp(logVar[j]) - T.One);
-                }
+            for (int j = 0; j < mu.Length; j++)
+            {
+                dMu[j] = g * mu[j];
+                dLogVar[j] = g * Half * (T.Exp(logVar[j]) - T.One);
+            }
         }
     }
 }

@@ -24,54 +24,58 @@ public sealed partial class CpuBackend
         else Wiener<double>.Gather(Arr<double>(dKernel), Arr<double>(dOutput), n, kernelSize, height, width);
     }
 
-    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width,
+                                    double constant, double scale)
     {
         int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         ShapeRules.WienerConstant(constant);
-        ShapeRules.Length(loss, n, nameof(loss));
+        CheckBatchLoss(loss, perImage, n);
         ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
         ShapeRules.Length(e, 2L * n * channels * bins, nameof(e));
-        if (IsF32(fk)) Wiener<float>.WeightForward(Arr<float>(loss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
-        else Wiener<double>.WeightForward(Arr<double>(loss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
+        if (IsF32(fk)) Wiener<float>.WeightForward(Arr<float>(perImage), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
+        else Wiener<double>.WeightForward(Arr<double>(perImage), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
+        BatchLoss(loss, perImage, n, scale);
     }
 
     public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
-                                     int n, int channels, int height, int width, double constant)
+                                     int n, int channels, int height, int width, double constant, double scale)
     {
         int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         ShapeRules.WienerConstant(constant);
         ShapeRules.Length(de, 2L * n * channels * bins, nameof(de));
         ShapeRules.Length(dfk, 2L * n * bins, nameof(dfk));
-        ShapeRules.Length(dLoss, n, nameof(dLoss));
+        ShapeRules.Length(dLoss, 1, nameof(dLoss));
         ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
         ShapeRules.Length(e, 2L * n * channels * bins, nameof(e));
-        if (IsF32(fk)) Wiener<float>.WeightBackward(Arr<float>(de), Arr<float>(dfk), Arr<float>(dLoss), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
-        else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), Arr<double>(dLoss), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
+        if (IsF32(fk)) Wiener<float>.WeightBackward(Arr<float>(de), Arr<float>(dfk), ScaledGrad<float>(dLoss, scale), Arr<float>(fk), Arr<float>(e), n, channels, height, width, constant);
+        else Wiener<double>.WeightBackward(Arr<double>(de), Arr<double>(dfk), ScaledGrad<double>(dLoss, scale), Arr<double>(fk), Arr<double>(e), n, channels, height, width, constant);
     }
 
-    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+                                     int n, int channels, int height, int width, double scale)
     {
         int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
-        ShapeRules.Length(loss, n, nameof(loss));
+        CheckBatchLoss(loss, perImage, n);
         ShapeRules.Length(x, 2L * n * channels * bins, nameof(x));
         ShapeRules.Length(xHat, 2L * n * channels * bins, nameof(xHat));
         ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
-        if (IsF32(fk)) Wiener<float>.FitForward(Arr<float>(loss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
-        else Wiener<double>.FitForward(Arr<double>(loss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
+        if (IsF32(fk)) Wiener<float>.FitForward(Arr<float>(perImage), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
+        else Wiener<double>.FitForward(Arr<double>(perImage), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
+        BatchLoss(loss, perImage, n, scale);
     }
 
     public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
-                                  int n, int channels, int height, int width)
+                                  int n, int channels, int height, int width, double scale)
     {
         int bins = ShapeRules.HalfSpectrumBins(n, channels, height, width);
         ShapeRules.Length(dXHat, 2L * n * channels * bins, nameof(dXHat));
         ShapeRules.Length(dFk, 2L * n * bins, nameof(dFk));
-        ShapeRules.Length(dLoss, n, nameof(dLoss));
+        ShapeRules.Length(dLoss, 1, nameof(dLoss));
         ShapeRules.Length(x, 2L * n * channels * bins, nameof(x));
         ShapeRules.Length(xHat, 2L * n * channels * bins, nameof(xHat));
         ShapeRules.Length(fk, 2L * n * bins, nameof(fk));
-        if (IsF32(fk)) Wiener<float>.FitBackward(Arr<float>(dXHat), Arr<float>(dFk), Arr<float>(dLoss), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
-        else Wiener<double>.FitBackward(Arr<double>(dXHat), Arr<double>(dFk), Arr<double>(dLoss), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
+        if (IsF32(fk)) Wiener<float>.FitBackward(Arr<float>(dXHat), Arr<float>(dFk), ScaledGrad<float>(dLoss, scale), Arr<float>(x), Arr<float>(xHat), Arr<float>(fk), n, channels, height, width);
+        else Wiener<double>.FitBackward(Arr<double>(dXHat), Arr<double>(dFk), ScaledGrad<double>(dLoss, scale), Arr<double>(x), Arr<double>(xHat), Arr<double>(fk), n, channels, height, width);
     }
 
     private static class Wiener<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -158,7 +162,7 @@ public sealed partial class CpuBackend
             });
         }
 
-        public static void WeightBackward(T[] de, T[] dfk, T[] dLoss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
+        public static void WeightBackward(T[] de, T[] dfk, T dLoss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
         {
             int wh = w / 2 + 1, bins = h * wh;
             T cst = T.CreateTruncating(constant);
@@ -166,7 +170,7 @@ public sealed partial class CpuBackend
             {
                 for (int f = 0; f < bins; f++)
                 {
-                    T g = dLoss[i] * Multiplicity(f % wh, w);
+                    T g = dLoss * Multiplicity(f % wh, w);
                     long kf = 2L * (i * bins + f);
                     T kr = fk[kf], ki = fk[kf + 1];
                     T p = kr * kr + ki * ki, d = p + cst;
@@ -210,7 +214,7 @@ public sealed partial class CpuBackend
             });
         }
 
-        public static void FitBackward(T[] dXHat, T[] dFk, T[] dLoss, T[] x, T[] xHat, T[] fk, int n, int channels, int h, int w)
+        public static void FitBackward(T[] dXHat, T[] dFk, T dLoss, T[] x, T[] xHat, T[] fk, int n, int channels, int h, int w)
         {
             int wh = w / 2 + 1, bins = h * wh;
             T scale = T.CreateTruncating(2.0 / ((double)h * w));
@@ -218,7 +222,7 @@ public sealed partial class CpuBackend
             {
                 for (int f = 0; f < bins; f++)
                 {
-                    T g = dLoss[i] * scale * Multiplicity(f % wh, w);
+                    T g = dLoss * scale * Multiplicity(f % wh, w);
                     long kf = 2L * (i * bins + f);
                     T kr = fk[kf], ki = fk[kf + 1];
                     T sr = T.Zero, si = T.Zero;

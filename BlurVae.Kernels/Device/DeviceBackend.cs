@@ -119,6 +119,31 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(y, x);
     }
 
+    public void AxpbyGroup(IReadOnlyList<BackendBuffer> y, double alpha, IReadOnlyList<BackendBuffer> x, double beta)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"{y.Count} outputs but {x.Count} inputs.", nameof(x));
+        for (int k = 0; k < y.Count; k++) ShapeRules.Length(y[k], x[k].Length, $"y[{k}]");
+        Device.AxpbyGroup(MemoryOf(y, nameof(y)), alpha, MemoryOf(x, nameof(x)), [.. x.Select(b => b.Length)], beta);
+        GC.KeepAlive(y);
+        GC.KeepAlive(x);
+    }
+
+    public void WeightedSumForward(BackendBuffer y, IReadOnlyList<BackendBuffer> x, IReadOnlyList<double> weights)
+    {
+        ShapeRules.WeightedSum(x, weights, y.Length, nameof(x));
+        Device.WeightedSumForward(Mem(y, nameof(y)), MemoryOf(x, nameof(x)), weights, y.Length);
+        KeepAlive(y);
+        GC.KeepAlive(x);
+    }
+
+    public void WeightedSumBackward(IReadOnlyList<BackendBuffer> dx, IReadOnlyList<double> weights, BackendBuffer dy)
+    {
+        ShapeRules.WeightedSum(dx, weights, dy.Length, nameof(dx));
+        Device.WeightedSumBackward(MemoryOf(dx, nameof(dx)), weights, Mem(dy, nameof(dy)), dy.Length);
+        KeepAlive(dy);
+        GC.KeepAlive(dx);
+    }
+
     // ---- reductions and broadcasts ----
 
     public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
@@ -356,11 +381,11 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(y, x);
     }
 
-    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w, bool overwriteInput = false)
     {
         ShapeRules.Length(x, (long)batch * h * w, nameof(x));
         ShapeRules.Length(c, (long)batch * h * (w / 2 + 1) * 2, nameof(c));
-        Device.Irfft2(Mem(x, nameof(x)), Mem(c, nameof(c)), batch, h, w);
+        Device.Irfft2(Mem(x, nameof(x)), Mem(c, nameof(c)), batch, h, w, overwriteInput);
         KeepAlive(x, c);
     }
 
@@ -378,31 +403,35 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dKernel, dOutput);
     }
 
-    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width,
+                                    double constant, double scale)
     {
-        Device.WienerWeightForward(Mem(loss, nameof(loss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)), n, channels, height, width, (float)constant);
-        KeepAlive(loss, fk, e);
+        Device.WienerWeightForward(Mem(loss, nameof(loss)), Mem(perImage, nameof(perImage)), Mem(fk, nameof(fk)), Mem(e, nameof(e)), n, channels, height, width,
+            (float)constant, (float)scale);
+        KeepAlive(loss, perImage, fk, e);
     }
 
     public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e,
-                                     int n, int channels, int height, int width, double constant)
+                                     int n, int channels, int height, int width, double constant, double scale)
     {
         Device.WienerWeightBackward(Mem(de, nameof(de)), Mem(dfk, nameof(dfk)), Mem(dLoss, nameof(dLoss)), Mem(fk, nameof(fk)), Mem(e, nameof(e)),
-            n, channels, height, width, (float)constant);
+            n, channels, height, width, (float)constant, (float)scale);
         KeepAlive(de, dfk, dLoss, fk, e);
     }
 
-    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
+                                     int n, int channels, int height, int width, double scale)
     {
-        Device.BlurKernelFitForward(Mem(loss, nameof(loss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)), n, channels, height, width);
-        KeepAlive(loss, x, xHat, fk);
+        Device.BlurKernelFitForward(Mem(loss, nameof(loss)), Mem(perImage, nameof(perImage)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
+            n, channels, height, width, (float)scale);
+        KeepAlive(loss, perImage, x, xHat, fk);
     }
 
     public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk,
-                                  int n, int channels, int height, int width)
+                                  int n, int channels, int height, int width, double scale)
     {
         Device.BlurKernelFitBackward(Mem(dXHat, nameof(dXHat)), Mem(dFk, nameof(dFk)), Mem(dLoss, nameof(dLoss)), Mem(x, nameof(x)), Mem(xHat, nameof(xHat)), Mem(fk, nameof(fk)),
-            n, channels, height, width);
+            n, channels, height, width, (float)scale);
         KeepAlive(dXHat, dFk, dLoss, x, xHat, fk);
     }
 
@@ -426,15 +455,15 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dMu, dLogVar, dz, logVar, eps);
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
-        Device.KlForward(Mem(kl, nameof(kl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
-        KeepAlive(kl, mu, logVar);
+        Device.KlForward(Mem(kl, nameof(kl)), Mem(perSample, nameof(perSample)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent, (float)scale);
+        KeepAlive(kl, perSample, mu, logVar);
     }
 
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
-        Device.KlBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dKl, nameof(dKl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent);
+        Device.KlBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dKl, nameof(dKl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent, (float)scale);
         KeepAlive(dMu, dLogVar, dKl, mu, logVar);
     }
 
@@ -493,6 +522,8 @@ public abstract class DeviceBackend : IBackend
             throw new ArgumentException($"{name}: a buffer of backend '{buffer.Backend.Name}' passed to the {Name} backend.", name);
         return e.Memory;
     }
+
+    private List<DeviceMemory> MemoryOf(IReadOnlyList<BackendBuffer> buffers, string name) => buffers.Select((b, i) => Mem(b, $"{name}[{i}]")).ToList();
 
     private DeviceMemory? MemOrNull(BackendBuffer? buffer, string name) => buffer is null ? null : Mem(buffer, name);
 

@@ -3,7 +3,8 @@ using BlurVae.Kernels.Cpu;
 
 namespace BlurVae.Kernels.Device;
 
-// Launchers of binary_forward_kernel and axpby_kernel (kernels/elementwise.cuh): one thread per output element.
+// Launchers of binary_forward_kernel, axpby_kernel, axpby_group_kernel and weighted_sum_{forward,backward}_kernel
+// (kernels/elementwise.cuh): one thread per output element.
 public abstract partial class GpuDevice
 {
     /// <summary>Most axes the broadcasting kernels take after coalescing (BROADCAST_MAX_RANK in elementwise.cuh).</summary>
@@ -37,6 +38,72 @@ public abstract partial class GpuDevice
     {
         if (!CheckElementwise(n, blockSize, (y, nameof(y)), (x, nameof(x)))) return;
         Launch("axpby_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), y, x, n, (float)alpha, (float)beta);
+    }
+
+    /// <summary>
+    /// y[k] = alpha·x[k] + beta·y[k] for every pair k (as CpuBackend.AxpbyGroup), the pairs' addresses and offsets in
+    /// the launch's parameters (<see cref="AxpbyGroupList"/>, at most 16 pairs a launch): ⌈pairs / 16⌉ launches, no upload.
+    /// </summary>
+    public void AxpbyGroup(IReadOnlyList<DeviceMemory> y, double alpha, IReadOnlyList<DeviceMemory> x, IReadOnlyList<int> lengths, double beta, int blockSize = 256)
+    {
+        if (x.Count != y.Count || lengths.Count != y.Count)
+            throw new ArgumentException($"{y.Count} outputs but {x.Count} inputs and {lengths.Count} lengths.", nameof(x));
+        CheckBlockSize(blockSize);
+        for (int k = 0; k < y.Count; k++)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(lengths[k], $"lengths[{k}]");
+            CheckBuffer(y[k], lengths[k], $"y[{k}]");
+            CheckBuffer(x[k], lengths[k], $"x[{k}]");
+            for (int j = 0; j < y.Count; j++)
+                if (x[j].Pointer == y[k].Pointer || (j < k && y[j].Pointer == y[k].Pointer))
+                    throw new ArgumentException($"y[{k}] is also {(x[j].Pointer == y[k].Pointer ? "x" : "y")}[{j}]: every output must be a buffer of its own.", nameof(y));
+        }
+        Span<byte> list = stackalloc byte[AxpbyGroupList.Bytes];
+        for (int start = 0; start < y.Count; start += AxpbyGroupList.Capacity)
+        {
+            int total = AxpbyGroupList.Write(list, start, Math.Min(AxpbyGroupList.Capacity, y.Count - start), y, x, lengths);
+            if (total == 0) continue;
+            LaunchWithStruct("axpby_group_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), list, (float)alpha, (float)beta);
+        }
+    }
+
+    /// <summary>
+    /// y = Σ_k weights[k]·x[k] over the first n elements (as CpuBackend.WeightedSumForward), the terms' addresses and
+    /// weights in the launch's parameters (<see cref="WeightedSumTerms"/>, at most 8 terms).
+    /// </summary>
+    public void WeightedSumForward(DeviceMemory y, IReadOnlyList<DeviceMemory> x, IReadOnlyList<double> weights, int n, int blockSize = 256)
+    {
+        CheckWeightedSum(y, nameof(y), x, nameof(x), n, blockSize);
+        if (n == 0) return;
+        Span<byte> terms = stackalloc byte[WeightedSumTerms.Bytes];
+        WeightedSumTerms.Write(terms, x, weights);
+        LaunchWithStruct("weighted_sum_forward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), terms, y, n);
+    }
+
+    /// <summary>dx[k] = weights[k]·dy over the first n elements, every term in one launch (as CpuBackend.WeightedSumBackward).</summary>
+    public void WeightedSumBackward(IReadOnlyList<DeviceMemory> dx, IReadOnlyList<double> weights, DeviceMemory dy, int n, int blockSize = 256)
+    {
+        CheckWeightedSum(dy, nameof(dy), dx, nameof(dx), n, blockSize);
+        for (int k = 0; k < dx.Count; k++)
+            for (int j = 0; j < k; j++)
+                if (dx[j].Pointer == dx[k].Pointer) throw new ArgumentException($"dx[{k}] is also dx[{j}]: every output must be a buffer of its own.", nameof(dx));
+        if (n == 0) return;
+        Span<byte> terms = stackalloc byte[WeightedSumTerms.Bytes];
+        WeightedSumTerms.Write(terms, dx, weights);
+        LaunchWithStruct("weighted_sum_backward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), terms, dy, n);
+    }
+
+    // The sizes of a weighted sum, and its one tensor (y forward, dy backward) apart from the terms: the kernels take it __restrict__.
+    private void CheckWeightedSum(DeviceMemory single, string singleName, IReadOnlyList<DeviceMemory> terms, string termsName, int n, int blockSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        CheckBlockSize(blockSize);
+        CheckBuffer(single, n, singleName);
+        for (int k = 0; k < terms.Count; k++)
+        {
+            CheckBuffer(terms[k], n, $"{termsName}[{k}]");
+            if (terms[k].Pointer == single.Pointer) throw new ArgumentException($"{termsName}[{k}] is also {singleName}: the kernels take it __restrict__.", termsName);
+        }
     }
 
     /// <summary>Element count of a shape; int-sized, as the kernels index with int.</summary>

@@ -357,18 +357,19 @@ public abstract partial class GpuDevice : IDisposable
 
     /// <summary>
     /// x[batch, h, w] = inverse DFT of the half spectrum c, sign +, no 1/(hw) (<see cref="IBackend.Irfft2"/>).
-    /// cuFFT's C2R overwrites its input, so it runs on a scratch copy and <paramref name="c"/> is left as it was.
+    /// cuFFT's C2R overwrites its input: with <paramref name="overwriteInput"/> (the caller's own temporary) it runs on
+    /// <paramref name="c"/> itself, otherwise on a scratch copy and <paramref name="c"/> is left as it was.
     /// </summary>
-    public void Irfft2(DeviceMemory x, DeviceMemory c, int batch, int h, int w)
+    public void Irfft2(DeviceMemory x, DeviceMemory c, int batch, int h, int w, bool overwriteInput = false)
     {
         CheckFft(batch, h, w);
         long spectrum = (long)batch * h * (w / 2 + 1) * 2;
         CheckBuffer(x, (long)batch * h * w, nameof(x));
         CheckBuffer(c, spectrum, nameof(c));
         if (batch == 0) return;
-        using var scratch = Allocate(checked((int)spectrum), zeroed: false); // overwritten by the copy
-        Copy(scratch, 0, c, 0, spectrum);
-        Enqueue((Output: x.Pointer, Input: scratch.Pointer, Batch: batch, H: h, W: w),
+        using var scratch = overwriteInput ? null : Allocate(checked((int)spectrum), zeroed: false); // overwritten by the copy
+        if (scratch is not null) Copy(scratch, 0, c, 0, spectrum);
+        Enqueue((Output: x.Pointer, Input: (scratch ?? c).Pointer, Batch: batch, H: h, W: w),
             static (d, a) => d.FftComplexToRealDestroyingInput(a.Output, a.Input, a.Batch, a.H, a.W), static c => c.Cufft());
     }
 

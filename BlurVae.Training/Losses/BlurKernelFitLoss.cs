@@ -30,8 +30,7 @@ public static class BlurKernelFitLoss
         // By Parseval on the unnormalised spectra, Σ_pixels (x ∗ k − x̂)² = Σ_f m_f |X·F_k − X̂|² / (H·W): one fused op
         // on the three spectra instead of the complex product, the inverse transform and the squared difference.
         var otf = BlurKernelOtf.Compute(kernel, h, w);
-        var perImage = BlurKernelFitFunction.Forward(x.Rfft2(FftNorm.Backward), xHat.Rfft2(FftNorm.Backward), otf, w, spectraAreTemporaries: true);
-        return perImage.Sum() * (1.0 / n);
+        return BlurKernelFitFunction.Forward(x.Rfft2(FftNorm.Backward), xHat.Rfft2(FftNorm.Backward), otf, w, 1.0 / n, spectraAreTemporaries: true);
     }
 
     /// <summary>The circular convolution x ∗ k of each image [N, C, H, W] with its kernel [N, ks, ks].</summary>

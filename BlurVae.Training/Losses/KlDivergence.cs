@@ -14,7 +14,7 @@ public static class KlDivergence
     {
         ArgumentNullException.ThrowIfNull(mu);
         ArgumentNullException.ThrowIfNull(logVar);
-        // Per sample in one op (KlFunction), then the batch mean.
-        return KlFunction.Forward(mu, logVar).Sum() * (1.0 / mu.Shape[0]);
+        // Per sample and the batch mean in one op (KlFunction).
+        return KlFunction.Forward(mu, logVar, 1.0 / mu.Shape[0]);
     }
 }

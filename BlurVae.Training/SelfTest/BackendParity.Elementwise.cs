@@ -76,6 +76,37 @@ public static partial class BackendParity
                 h.Check("axpby", $"n={n} alpha={alpha} beta={beta}", [Out("y", h.Uniform(n, -2, 2), AxpbyTol), In("x", h.Uniform(n, -2, 2))],
                     (b, o) => b.Axpby(o["y"], alpha, o["x"], beta));
             }
+            // A group: the trainer's four one-element sums, pairs of different lengths, and more pairs than one launch takes.
+            int[][] groups = h.Options.Quick ? [[1, 1, 1, 1], [31, 1, 1000]] : [[1, 1, 1, 1], [31, 1, 1000], [.. Enumerable.Range(1, 19).Select(k => 3 * k)]];
+            foreach (var lengths in groups)
+            {
+                var ys = lengths.Select((n, k) => Out($"y{k}", h.Uniform(n, -2, 2), AxpbyTol));
+                var xs = lengths.Select((n, k) => In($"x{k}", h.Uniform(n, -2, 2)));
+                h.Check("axpby_group", $"lengths=[{string.Join(",", lengths)}] alpha={alpha} beta={beta}", [.. ys, .. xs],
+                    (b, o) => b.AxpbyGroup([.. lengths.Select((_, k) => o[$"y{k}"])], alpha, [.. lengths.Select((_, k) => o[$"x{k}"])], beta));
+            }
+        }
+    }
+
+    // y = Σ_k w_k·x_k: up to 8 products and their sum, each ≤ 2·2 in size.
+    private static readonly Tolerance WeightedSumTol = new(4e-6, 1e-6);
+
+    private static void WeightedSum(ParityHarness h)
+    {
+        // One term, the ELBO's two (reconstruction + β·KL, one element), and the most one launch takes.
+        double[][] weightSets = [[0.5], [1.0, 0.25], [1.0, -0.5, 2.0, 0.125, -1.5, 0.75, 3.0, -0.25]];
+        foreach (var weights in weightSets)
+        {
+            foreach (int n in Lengths(h))
+            {
+                string sizes = $"n={n} terms={weights.Length}";
+                var xs = weights.Select((_, k) => In($"x{k}", h.Uniform(n, -2, 2)));
+                h.Check("weighted_sum.forward", sizes, [Out("y", Garbage(h, n), WeightedSumTol), .. xs],
+                    (b, o) => b.WeightedSumForward(o["y"], [.. weights.Select((_, k) => o[$"x{k}"])], weights));
+                var dxs = weights.Select((_, k) => Out($"dx{k}", Garbage(h, n), ExactishTol));
+                h.Check("weighted_sum.backward", sizes, [.. dxs, In("dy", h.Uniform(n, -2, 2))],
+                    (b, o) => b.WeightedSumBackward([.. weights.Select((_, k) => o[$"dx{k}"])], weights, o["dy"]));
+            }
         }
     }
 }

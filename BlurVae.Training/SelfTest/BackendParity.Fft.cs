@@ -20,8 +20,10 @@ public static partial class BackendParity
             // The inverse gets a true half spectrum (of a real image): the imaginary parts of the self-conjugate bins,
             // which C2R transforms treat differently, are then zero up to rounding.
             var spectrum = h.OnReference(fwd, Forward, "y")[0];
-            h.Check("irfft2", sizes, [Out("x", Garbage(h, real), FftTol(ht, wd, Math.Sqrt(ht * wd))), In("c", spectrum)],
-                (b, o) => b.Irfft2(o["x"], o["c"], batch, ht, wd));
+            // Both ways of calling it: c kept (a device copies it for C2R), and c given up (C2R consumes it, as Rfft2's backward does).
+            foreach (bool overwrite in new[] { false, true })
+                h.Check("irfft2", overwrite ? $"{sizes} overwriting c" : sizes, [Out("x", Garbage(h, real), FftTol(ht, wd, Math.Sqrt(ht * wd))), In("c", spectrum)],
+                    (b, o) => b.Irfft2(o["x"], o["c"], batch, ht, wd, overwrite));
         }
     }
 }

@@ -4,7 +4,7 @@ public static partial class BackendParity
 {
     // The embedding and its adjoint move float32 values unchanged: any difference is a misplaced element.
     private static readonly Tolerance OtfTol = new(1e-9, 1e-7);
-    // Per-image sums of positive terms (channels·bins of them): float32 accumulation, relative.
+    // Per-image sums of positive terms (channels·bins of them), and their scaled sum: float32 accumulation, relative.
     private static readonly Tolerance SpectralLossTol = new(1e-6, 2e-5);
 
     private static void Wiener(ParityHarness h)
@@ -19,30 +19,34 @@ public static partial class BackendParity
         {
             int bins = ht * (wd / 2 + 1), image = 2 * n * c * bins, kernel = 2 * n * bins;
             // Kernel spectra of magnitude up to √2, like a unit-sum kernel's OTF (|F_k| ≤ 1), with bins near 0.
-            float[] fk = h.Uniform(kernel), e = h.Uniform(image), dLoss = h.Uniform(n);
+            float[] fk = h.Uniform(kernel), e = h.Uniform(image), dLoss = h.Uniform(1);
+            // The batch mean's 1/n, and another scale (the ELBO's weights ride on it in general).
+            double scale = n == 1 ? 0.7 : 1.0 / n;
             foreach (double constant in new[] { 0.025, 0.3 })
             {
-                string sizes = $"n={n} c={c} {ht}×{wd} C={constant}";
-                h.Check("wiener_weight.forward", sizes, [Out("loss", Garbage(h, n), SpectralLossTol), In("fk", fk), In("e", e)],
-                    (b, o) => b.WienerWeightForward(o["loss"], o["fk"], o["e"], n, c, ht, wd, constant));
+                string sizes = $"n={n} c={c} {ht}×{wd} C={constant} scale={scale:G3}";
+                h.Check("wiener_weight.forward", sizes,
+                    [Out("loss", Garbage(h, 1), SpectralLossTol), Out("perImage", Garbage(h, n), SpectralLossTol), In("fk", fk), In("e", e)],
+                    (b, o) => b.WienerWeightForward(o["loss"], o["perImage"], o["fk"], o["e"], n, c, ht, wd, constant, scale));
                 // de is a product of rounded factors; dfk has (C − p), which cancels near p = C: there the absolute error
                 // is ~ε·p/(p + C)³·|F_k|·Σ|E|², a few 1e-5 at C = 0.025.
                 h.Check("wiener_weight.backward", sizes,
                     [Out("de", Garbage(h, image), new(1e-6, 2e-5)), Out("dfk", Garbage(h, kernel), new(2e-4, 1e-4)),
                      In("dLoss", dLoss), In("fk", fk), In("e", e)],
-                    (b, o) => b.WienerWeightBackward(o["de"], o["dfk"], o["dLoss"], o["fk"], o["e"], n, c, ht, wd, constant));
+                    (b, o) => b.WienerWeightBackward(o["de"], o["dfk"], o["dLoss"], o["fk"], o["e"], n, c, ht, wd, constant, scale));
             }
             {
-                string sizes = $"n={n} c={c} {ht}×{wd}";
+                string sizes = $"n={n} c={c} {ht}×{wd} scale={scale:G3}";
                 float[] x = h.Uniform(image), xHat = h.Uniform(image);
-                h.Check("blur_kernel_fit.forward", sizes, [Out("loss", Garbage(h, n), SpectralLossTol), In("x", x), In("xHat", xHat), In("fk", fk)],
-                    (b, o) => b.BlurKernelFitForward(o["loss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
+                h.Check("blur_kernel_fit.forward", sizes,
+                    [Out("loss", Garbage(h, 1), SpectralLossTol), Out("perImage", Garbage(h, n), SpectralLossTol), In("x", x), In("xHat", xHat), In("fk", fk)],
+                    (b, o) => b.BlurKernelFitForward(o["loss"], o["perImage"], o["x"], o["xHat"], o["fk"], n, c, ht, wd, scale));
                 // R = X·F_k − X̂ cancels: absolute error ~ε·|g| per term (g = 2m/(H·W)·dLoss), times C for the channel sum.
                 double g = 4.0 / (ht * wd);
                 h.Check("blur_kernel_fit.backward", sizes,
                     [Out("dXHat", Garbage(h, image), new(2e-6 * g, 2e-5)), Out("dFk", Garbage(h, kernel), new(1e-5 * g * c, 2e-5)),
                      In("dLoss", dLoss), In("x", x), In("xHat", xHat), In("fk", fk)],
-                    (b, o) => b.BlurKernelFitBackward(o["dXHat"], o["dFk"], o["dLoss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd));
+                    (b, o) => b.BlurKernelFitBackward(o["dXHat"], o["dFk"], o["dLoss"], o["x"], o["xHat"], o["fk"], n, c, ht, wd, scale));
             }
         }
         FocalFrequencyWeight(h);

@@ -46,6 +46,7 @@ public static partial class BackendParity
         new("unary", Unary),
         new("binary", Binary),
         new("axpby", Axpby),
+        new("weighted_sum", WeightedSum),
         new("sum_to", SumTo),
         new("broadcast_to", BroadcastTo),
         new("copy_axis_slice", CopyAxisSlice),

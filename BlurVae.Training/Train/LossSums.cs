@@ -2,9 +2,9 @@
 namespace BlurVae.Training.Train;
 
 /// <summary>
-/// Running sums of a step's loss values, kept on the trainer's backend: adding one step's values is a device op
-/// (Axpby), not a read, so a step never waits for the device; <see cref="Take"/> reads them once per logging
-/// interval (an epoch) and starts over.
+/// Running sums of a step's loss values, kept on the trainer's backend: adding one step's values is one device op
+/// (AxpbyGroup, every sum in one launch), not a read, so a step never waits for the device; <see cref="Take"/> reads
+/// them once per logging interval (an epoch) and starts over.
 /// </summary>
 internal sealed class LossSums(IBackend backend, DType dtype, int count)
 {
@@ -22,7 +22,7 @@ internal sealed class LossSums(IBackend backend, DType dtype, int count)
             _sums = new Tensor[count];
             for (int i = 0; i < count; i++) _sums[i] = Tensor.Zeros([1], dtype, backend).Keep();
         }
-        for (int i = 0; i < count; i++) backend.Axpby(_sums[i].Buffer, 1.0, values[i].Buffer, 1.0);
+        backend.AxpbyGroup([.. _sums.Select(s => s.Buffer)], 1.0, [.. values.ToArray().Select(v => v.Buffer)], 1.0);
         Steps++;
     }
 

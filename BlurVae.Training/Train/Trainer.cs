@@ -181,7 +181,7 @@ public sealed class Trainer
             reconstructionData = output.Reconstruction.Detach();
             reconstruction = ReconstructionTerm(x, output, wiener).Keep();
             kl = KlDivergence.Compute(output.Mu, output.LogVar).Keep();
-            elbo = reconstruction + kl * Options.Beta;
+            elbo = WeightedSumFunction.Forward([reconstruction, kl], [1.0, Options.Beta]); // one op each way
             PhaseEnded?.Invoke("ELBO forward");
             elbo.Backward();
             PhaseEnded?.Invoke("ELBO backward");

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace BlurVae.Training.Engine.Autograd;
 
@@ -8,14 +10,14 @@ public static class BackwardPass
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"Backward() on {root}, which does not require a gradient (no parameter or input with RequiresGrad led to it).");
-        // A seed made here belongs to the pass (released once the root's node has read it); a caller's does not.
-        var pass = new Pass(BackendBuffer.CreatedCount);
         if (seed is null)
         {
             if (root.Length != 1)
                 throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, not {Tensor.ShapeString(root.Shape)}.");
-            seed = Tensor.Ones(root.Shape, root.DType, root.Backend);
+            seed = UnitSeed(root);
         }
+        // Neither the shared unit seed nor a caller's seed belongs to the pass.
+        var pass = new Pass(BackendBuffer.CreatedCount);
         CheckGradient(root, seed, "the seed");
         // The caller holds the root (the loss) to read it: never released by this pass.
         root.Buffer.Pin();
@@ -145,9 +147,21 @@ public static class BackwardPass
             throw new InvalidOperationException($"{what} is {g.DType}, expected {t.DType}.");
     }
 
+    // The seed of a Backward() without a gradient: a 1 per backend and dtype, made once and pinned, so that a pass
+    // fills none (on a GPU a memset every step). Ops never write into their inputs, so sharing it is safe inside the
+    // graph; a leaf, whose gradient a caller may change in place (an all-reduce), gets a copy (Accumulate).
+    private static readonly ConditionalWeakTable<IBackend, ConcurrentDictionary<DType, Tensor>> UnitSeeds = new();
+
+    private static Tensor UnitSeed(Tensor root) =>
+        new(UnitSeeds.GetOrCreateValue(root.Backend).GetOrAdd(root.DType, dtype => Tensor.Ones([], dtype, root.Backend).Keep()).Buffer, root.Shape);
+
+    private static bool IsUnitSeed(Tensor g) =>
+        UnitSeeds.TryGetValue(g.Backend, out var seeds) && seeds.TryGetValue(g.DType, out var seed) && ReferenceEquals(seed.Buffer, g.Buffer);
+
     /// <summary>Adds g into a leaf's .Grad (in place once the leaf owns its gradient buffer).</summary>
     private static void Accumulate(Tensor leaf, Tensor g, Pass pass)
     {
+        if (leaf.Grad is null && IsUnitSeed(g)) g = g.Clone();
         var grad = new Held { Grad = leaf.Grad, Owned = leaf.GradIsOwned, IsHeld = leaf.GradIsHeld };
         AddInto(ref grad, g, pass);
         leaf.Grad = grad.Grad;

@@ -16,6 +16,23 @@ public class ReleaseTests
     }
 
     [Test]
+    public void TheSharedUnitSeedNeverBecomesALeafsGradient()
+    {
+        // Backward() starts every pass from one kept 1 per backend and dtype (no fill per pass). Add passes it through
+        // to its inputs; the leaves get copies, so a caller that changes a gradient in place (an all-reduce) or
+        // releases it cannot change the next pass's seed.
+        Tensor a = Tensor.Scalar(2.0, DType.Float64), b = Tensor.Scalar(3.0, DType.Float64), c = Tensor.Scalar(4.0, DType.Float64);
+        foreach (var t in new[] { a, b, c }) t.RequiresGrad = true;
+        (a + b).Backward();
+        Assert.That(a.Grad!.Buffer, Is.Not.SameAs(b.Grad!.Buffer));
+        CpuBackend.Instance.Fill(a.Grad.Buffer, 5);
+        b.Grad.Release();
+        c.Backward();
+        (c * 3.0).Backward();
+        Assert.That(c.Grad!.Item(), Is.EqualTo(4.0), "1 from the leaf's own pass, 3 from the product's: both seeds were 1");
+    }
+
+    [Test]
     public void IntermediatesAreRecycledRightAfterBackward()
     {
         var x = Leaf(N, 1);

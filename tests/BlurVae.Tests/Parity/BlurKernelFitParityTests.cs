@@ -7,7 +7,7 @@ namespace BlurVae.Tests.Parity;
 /// <summary>
 /// blur_kernel_fit_{forward,backward}_kernel (kernels/wiener.cuh) against BlurKernelFitLoss: values per image and
 /// tape-autograd gradients, evaluated in float64 on the CPU backend from the same float32 inputs the kernels get.
-/// Backwards get a different dloss per image, so a kernel that reads the wrong image's dloss fails.
+/// Backwards get an upstream gradient that is not 1 and the batch scale 1/n, so a kernel that drops either fails.
 /// </summary>
 [TestFixture, Category("Parity")]
 public class BlurKernelFitParityTests
@@ -38,7 +38,7 @@ public class BlurKernelFitParityTests
         // float32 spectra (~√(HW) in size, rounded once), a float32 residual and a float32 sum of C·H·(W/2+1)
         // positive terms: a relative error of a few 1e-6 of a loss of ~C·H·W/2.
         AssertPerImageLosses(BlurKernelFitLoss.Compute, x, xHat, k, n, channels, h, w, ks,
-            ReduceBlocks, (bloss, block) => Device.BlurKernelFitForward(bloss, bx, bxh, bfk, n, channels, h, w, block), new(1e-6, 2e-5));
+            ReduceBlocks, (bloss, bperImage, block) => Device.BlurKernelFitForward(bloss, bperImage, bx, bxh, bfk, n, channels, h, w, 1f / n, block), new(1e-6, 2e-5));
     }
 
     [TestCaseSource(nameof(SpectrumCases))]
@@ -46,7 +46,7 @@ public class BlurKernelFitParityTests
     {
         var (x, xHat, k) = FitInputs(n, channels, h, w, ks);
         var (sx, sxHat, fk) = FitSpectra(x, xHat, k, n, channels, h, w, ks);
-        float[] g = PerImageGrad(n);
+        float g = UpstreamGrad;
         int wh = w / 2 + 1;
         // BlurKernelFitLoss by Parseval from leaf spectra: Σ_i g_i·(1/HW)·Σ_c,f m_f |X·F_k − X̂|².
         var xLeaf = Leaf(sx, n, channels, h, wh, 2);
@@ -56,17 +56,17 @@ public class BlurKernelFitParityTests
         var perImage = (HalfSpectrum.AbsSquared(residual) * HalfSpectrum.ColumnMultiplicity(w, residual)).Sum([1, 2, 3]) * (1.0 / (h * w));
         double batch = BlurKernelFitLoss.Compute(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks)).Item();
         Assert.That(perImage.Sum().Item() / n, Is.EqualTo(batch).Within(1e-5 * batch), "the leaf-spectrum expression is BlurKernelFitLoss");
-        (perImage * Float64(g, n)).Sum().Backward();
+        (perImage.Sum() * (g / n)).Backward();
         float[] expectedDxHat = xHatLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
         using var bx = Upload(sx);
         using var bxh = Upload(sxHat);
         using var bfk = Upload(fk);
-        using var bg = Upload(g);
+        using var bg = Upload([g]);
         foreach (int block in ElementBlocks)
         {
             using var bdxh = Upload(Uniform(7, sxHat.Length)); // garbage: every element must be overwritten
             using var bdfk = Upload(Uniform(8, fk.Length));
-            Device.BlurKernelFitBackward(bdxh, bdfk, bg, bx, bxh, bfk, n, channels, h, w, block);
+            Device.BlurKernelFitBackward(bdxh, bdfk, bg, bx, bxh, bfk, n, channels, h, w, 1f / n, block);
             // A few float32 roundings per element; the residual (and dF_k's channel sum) can cancel, so the absolute
             // part scales with the largest gradient.
             AssertClose(expectedDxHat, Device.Download(bdxh), 1e-5 * MaxAbs(expectedDxHat), 1e-5, $"dX̂ (block {block})");
@@ -81,25 +81,18 @@ public class BlurKernelFitParityTests
         // give BlurKernelFitLoss's own autograd gradients w.r.t. x̂ and k.
         var (x, xHat, k) = FitInputs(n, channels, h, w, ks);
         var (sx, sxHat, fk) = FitSpectra(x, xHat, k, n, channels, h, w, ks);
-        float[] g = PerImageGrad(n);
         var xHatLeaf = Leaf(xHat, n, channels, h, w);
         var kLeaf = Leaf(k, n, ks, ks);
-        Tensor? total = null;
-        for (int i = 0; i < n; i++)
-        {
-            var term = BlurKernelFitLoss.Compute(Float64(x, n, channels, h, w).Narrow(0, i, 1), xHatLeaf.Narrow(0, i, 1), kLeaf.Narrow(0, i, 1)) * g[i];
-            total = total is null ? term : total + term;
-        }
-        total!.Backward();
+        (BlurKernelFitLoss.Compute(Float64(x, n, channels, h, w), xHatLeaf, kLeaf) * UpstreamGrad).Backward();
         float[] expectedDxHat = xHatLeaf.Grad!.ToFloatArray(), expectedDk = kLeaf.Grad!.ToFloatArray();
 
         using var bx = Upload(sx);
         using var bxh = Upload(sxHat);
         using var bfk = Upload(fk);
-        using var bg = Upload(g);
+        using var bg = Upload([UpstreamGrad]);
         using var bdxh = Device.Allocate(sxHat.Length);
         using var bdfk = Device.Allocate(fk.Length);
-        Device.BlurKernelFitBackward(bdxh, bdfk, bg, bx, bxh, bfk, n, channels, h, w);
+        Device.BlurKernelFitBackward(bdxh, bdfk, bg, bx, bxh, bfk, n, channels, h, w, 1f / n);
         AssertClose(expectedDxHat, PullBackThroughRfft2(bdxh, FftNorm.Backward, n, channels, h, w), 1e-5 * MaxAbs(expectedDxHat), 1e-4, "dx̂");
         AssertClose(expectedDk, PullBackToBlurKernel(bdfk, n, ks, h, w), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
     }
@@ -108,12 +101,13 @@ public class BlurKernelFitParityTests
     public void LauncherRejectsBadSizes()
     {
         using var b = Device.Allocate(512);
-        Assert.Throws<ArgumentException>(() => Device.BlurKernelFitForward(b, b, b, b, 3, 3, 8, 8));          // x too short (3·3·8·5·2)
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.BlurKernelFitForward(b, b, b, b, 1, 1, 4, 4, 48)); // not a multiple of 32
+        using var l = Device.Allocate(1);
+        Assert.Throws<ArgumentException>(() => Device.BlurKernelFitForward(l, b, b, b, b, 3, 3, 8, 8, 1f));          // x too short (3·3·8·5·2)
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.BlurKernelFitForward(l, b, b, b, b, 1, 1, 4, 4, 1f, 48)); // not a multiple of 32
     }
 
-    // dL/dloss[i]: distinct per image.
-    private static float[] PerImageGrad(int n) => Uniform(n * 17 + 1, n, 0.5f, 1.5f);
+    // dL/dloss[0]: not 1, so a backward that ignores the upstream gradient fails.
+    private const float UpstreamGrad = 1.3f;
 
     // x, x̂ in [−1, 1]; kernels positive and normalised per image (as G_γ makes them).
     private static (float[] X, float[] XHat, float[] K) FitInputs(int n, int channels, int h, int w, int ks)

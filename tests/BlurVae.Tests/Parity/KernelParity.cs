@@ -24,9 +24,6 @@ internal static class KernelParity
         return v;
     }
 
-    /// <summary>d(mean)/d loss[i] = 1/n for each of n per-sample losses, on the device: the upstream gradient of a batch mean.</summary>
-    public static DeviceMemory UploadMeanGrad(int n) => Upload(Enumerable.Repeat(1f / n, n).ToArray());
-
     public static DeviceMemory Upload(float[] data)
     {
         var b = Device.Allocate(data.Length);

@@ -68,25 +68,25 @@ public class VaeParityTests
         var logVarLeaf = Leaf(logVar, n, latent);
         var kl = KlDivergence.Compute(muLeaf, logVarLeaf);
         double batch = kl.Item();
-        kl.Backward();
+        (kl * 1.3).Backward(); // an upstream gradient that is not 1
         float[] expectedDmu = muLeaf.Grad!.ToFloatArray(), expectedDlv = logVarLeaf.Grad!.ToFloatArray();
         using var bmu = Upload(mu);
         using var blv = Upload(logVar);
-        using var bdkl = UploadMeanGrad(n);
+        using var bdkl = Upload([1.3f]);
         foreach (int block in ReduceBlocks)
         {
-            using var bkl = Device.Allocate(n);
-            Device.KlForward(bkl, bmu, blv, n, latent, block);
-            float[] got = Device.Download(bkl);
+            using var bkl = Upload([float.NaN]);
+            using var bPerSample = Upload(Uniform(9, n));
+            Device.KlForward(bkl, bPerSample, bmu, blv, n, latent, 1f / n, block);
             // A float32 sum of `latent` terms of size up to ~8 in another order than the float64 reference.
-            AssertClose(perSample, got, 1e-6 * latent, 1e-5, $"per-sample KL (block {block})");
-            Assert.That(got.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(1e-6 * latent + 1e-5 * Math.Abs(batch)), $"batch KL (block {block})");
+            AssertClose(perSample, Device.Download(bPerSample), 1e-6 * latent, 1e-5, $"per-sample KL (block {block})");
+            Assert.That(Device.Download(bkl)[0], Is.EqualTo(batch).Within(1e-6 * latent + 1e-5 * Math.Abs(batch)), $"batch KL (block {block})");
         }
         foreach (int block in ElementBlocks)
         {
             using var bdmu = Device.Allocate(count);
             using var bdlv = Device.Allocate(count);
-            Device.KlBackward(bdmu, bdlv, bdkl, bmu, blv, n, latent, block);
+            Device.KlBackward(bdmu, bdlv, bdkl, bmu, blv, n, latent, 1f / n, block);
             AssertClose(expectedDmu, Device.Download(bdmu), Atol, Rtol, $"dmu (block {block})");
             AssertClose(expectedDlv, Device.Download(bdlv), Atol, Rtol, $"dlogvar (block {block})");
         }
@@ -96,8 +96,9 @@ public class VaeParityTests
     public void LauncherRejectsBadSizes()
     {
         using var b = Device.Allocate(16);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.KlForward(b, b, b, 1, 16, 48));
-        Assert.Throws<ArgumentException>(() => Device.KlForward(b, b, b, 2, 16));
+        using var l = Device.Allocate(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.KlForward(l, b, b, b, 1, 16, 1f, 48));
+        Assert.Throws<ArgumentException>(() => Device.KlForward(l, b, b, b, 2, 16, 1f));
         Assert.Throws<ArgumentException>(() => Device.ReparameterizeForward(b, b, b, b, 17));
     }
 }

@@ -76,15 +76,17 @@ public class WienerParityTests
         // float32 inputs (E, F_k rounded once) and a float32 sum of C·H·(W/2+1) positive terms in another order:
         // a relative error far below 1e-5.
         AssertPerImageLosses((xs, xHats, kernels) => WienerBlurLoss.Compute(xs, xHats, kernels, WienerC), x, xHat, k, n, channels, h, w, ks,
-            ReduceBlocks, (bloss, block) => Device.WienerWeightForward(bloss, bfk, be, n, channels, h, w, WienerC, block), new(1e-7, 1e-5));
+            ReduceBlocks, (bloss, bperImage, block) => Device.WienerWeightForward(bloss, bperImage, bfk, be, n, channels, h, w, WienerC, 1f / n, block), new(1e-7, 1e-5));
     }
 
     /// <summary>
-    /// A loss kernel's per-image output against the loss of each image's one-image batch, and Σ_i loss[i] / n against
-    /// the batch loss (<paramref name="loss"/> in float64 on the CPU backend), at every block size.
+    /// A batch loss kernel's per-image output against the loss of each image's one-image batch, and its one-element
+    /// output (launched with scale 1/n) against the batch loss (<paramref name="loss"/> in float64 on the CPU backend), at
+    /// every block size; the batch value is the same bits at every launch of one block size (a ticket-finished sum,
+    /// not float atomics).
     /// </summary>
     internal static void AssertPerImageLosses(Func<Tensor, Tensor, Tensor, Tensor> loss, float[] x, float[] xHat, float[] k, int n, int channels, int h, int w, int ks,
-        int[] blocks, Action<DeviceMemory, int> launch, Tolerance tolerance)
+        int[] blocks, Action<DeviceMemory, DeviceMemory, int> launch, Tolerance tolerance)
     {
         var perImage = new float[n];
         for (int i = 0; i < n; i++)
@@ -92,11 +94,14 @@ public class WienerParityTests
         double batch = loss(Float64(x, n, channels, h, w), Float64(xHat, n, channels, h, w), Float64(k, n, ks, ks)).Item();
         foreach (int block in blocks)
         {
-            using var bloss = Device.Allocate(n);
-            launch(bloss, block);
-            float[] values = Device.Download(bloss);
-            AssertClose(perImage, values, tolerance, $"per-image loss (block {block})");
-            Assert.That(values.Sum(v => (double)v) / n, Is.EqualTo(batch).Within(tolerance.Rtol * batch + tolerance.Atol), $"batch loss (block {block})");
+            using var bloss = Upload([float.NaN]);       // garbage: the last block must write it
+            using var bperImage = Upload(Uniform(3, n)); // garbage: every block writes its image
+            launch(bloss, bperImage, block);
+            AssertClose(perImage, Device.Download(bperImage), tolerance, $"per-image loss (block {block})");
+            float value = Device.Download(bloss)[0];
+            Assert.That(value, Is.EqualTo(batch).Within(tolerance.Rtol * batch + tolerance.Atol), $"batch loss (block {block})");
+            launch(bloss, bperImage, block);
+            Assert.That(Device.Download(bloss)[0], Is.EqualTo(value), $"the same bits again (block {block})");
         }
     }
 
@@ -117,12 +122,12 @@ public class WienerParityTests
         float[] expectedDe = eLeaf.Grad!.ToFloatArray(), expectedDfk = fkLeaf.Grad!.ToFloatArray();
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = UploadMeanGrad(n);
+        using var bdl = Upload([1f]);
         foreach (int block in ElementBlocks)
         {
             using var bde = Device.Allocate(e.Length);
             using var bdfk = Device.Allocate(fk.Length);
-            Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC, block);
+            Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC, 1f / n, block);
             // A few float32 roundings per element; (C − p) cancels near p = C, so the absolute part scales with the largest gradient.
             AssertClose(expectedDe, Device.Download(bde), 1e-6 * MaxAbs(expectedDe), 1e-5, $"dE (block {block})");
             AssertClose(expectedDfk, Device.Download(bdfk), 1e-5 * MaxAbs(expectedDfk), 1e-4, $"dF_k (block {block})");
@@ -143,10 +148,10 @@ public class WienerParityTests
 
         using var bfk = Upload(fk);
         using var be = Upload(e);
-        using var bdl = UploadMeanGrad(n);
+        using var bdl = Upload([1f]);
         using var bde = Device.Allocate(e.Length);
         using var bdfk = Device.Allocate(fk.Length);
-        Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC);
+        Device.WienerWeightBackward(bde, bdfk, bdl, bfk, be, n, channels, h, w, WienerC, 1f / n);
         AssertClose(expectedDx, PullBackThroughRfft2(bde, FftNorm.Ortho, n, channels, h, w), 1e-5 * MaxAbs(expectedDx), 1e-4, "dx");
         AssertClose(expectedDk, PullBackToBlurKernel(bdfk, n, ks, h, w), 1e-5 * MaxAbs(expectedDk), 1e-4, "dk");
     }
@@ -157,9 +162,11 @@ public class WienerParityTests
         using var b = Device.Allocate(512);
         Assert.Throws<ArgumentException>(() => Device.BlurKernelToOtfForward(b, b, 1, 4, 8, 8));   // even kernel
         Assert.Throws<ArgumentException>(() => Device.BlurKernelToOtfForward(b, b, 1, 5, 4, 8));   // kernel larger than the grid
-        Assert.Throws<ArgumentException>(() => Device.WienerWeightForward(b, b, b, 3, 3, 8, 8, WienerC)); // e too short (3·3·8·5·2)
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightForward(b, b, b, 1, 1, 4, 4, WienerC, 48));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightBackward(b, b, b, b, b, 1, 1, 4, 4, -1f));
+        using var l = Device.Allocate(1);
+        Assert.Throws<ArgumentException>(() => Device.WienerWeightForward(l, b, b, b, 3, 3, 8, 8, WienerC, 1f)); // e too short (3·3·8·5·2)
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightForward(l, b, b, b, 1, 1, 4, 4, WienerC, 1f, 48));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightForward(l, b, b, b, 0, 1, 4, 4, WienerC, 1f)); // no images: no batch mean
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.WienerWeightBackward(b, b, b, b, b, 1, 1, 4, 4, -1f, 1f));
     }
 
     // ---- data ----

@@ -91,6 +91,24 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Axpby), y);
     }
 
+    public void AxpbyGroup(IReadOnlyList<BackendBuffer> y, double alpha, IReadOnlyList<BackendBuffer> x, double beta)
+    {
+        Cpu.AxpbyGroup(y.Select(In).ToList(), alpha, x.Select(In).ToList(), beta);
+        After(nameof(AxpbyGroup), y[0]);
+    }
+
+    public void WeightedSumForward(BackendBuffer y, IReadOnlyList<BackendBuffer> x, IReadOnlyList<double> weights)
+    {
+        Cpu.WeightedSumForward(In(y), x.Select(In).ToList(), weights);
+        After(nameof(WeightedSumForward), y);
+    }
+
+    public void WeightedSumBackward(IReadOnlyList<BackendBuffer> dx, IReadOnlyList<double> weights, BackendBuffer dy)
+    {
+        Cpu.WeightedSumBackward(dx.Select(In).ToList(), weights, In(dy));
+        After(nameof(WeightedSumBackward), dx[0]);
+    }
+
     public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
     {
         Cpu.NarrowBackward(In(dx), axis, start, In(dy), outer, length, inner);
@@ -219,15 +237,15 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(ReparameterizeBackward), dLogVar);
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
-        Cpu.KlForward(In(kl), In(mu), In(logVar), n, latent);
+        Cpu.KlForward(In(kl), In(perSample), In(mu), In(logVar), n, latent, scale);
         After(nameof(KlForward), kl);
     }
 
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent)
+    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
     {
-        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent);
+        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent, scale);
         After(nameof(KlBackward), dMu);
     }
 
@@ -273,9 +291,9 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Rfft2), y);
     }
 
-    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w)
+    public void Irfft2(BackendBuffer x, BackendBuffer c, int batch, int h, int w, bool overwriteInput = false)
     {
-        Cpu.Irfft2(In(x), In(c), batch, h, w);
+        Cpu.Irfft2(In(x), In(c), batch, h, w, overwriteInput);
         After(nameof(Irfft2), x);
     }
 
@@ -297,27 +315,27 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(FocalFrequencyWeight), weight);
     }
 
-    public void WienerWeightForward(BackendBuffer loss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant, double scale)
     {
-        Cpu.WienerWeightForward(In(loss), In(fk), In(e), n, channels, height, width, constant);
+        Cpu.WienerWeightForward(In(loss), In(perImage), In(fk), In(e), n, channels, height, width, constant, scale);
         After(nameof(WienerWeightForward), loss);
     }
 
-    public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant)
+    public void WienerWeightBackward(BackendBuffer de, BackendBuffer dfk, BackendBuffer dLoss, BackendBuffer fk, BackendBuffer e, int n, int channels, int height, int width, double constant, double scale)
     {
-        Cpu.WienerWeightBackward(In(de), In(dfk), In(dLoss), In(fk), In(e), n, channels, height, width, constant);
+        Cpu.WienerWeightBackward(In(de), In(dfk), In(dLoss), In(fk), In(e), n, channels, height, width, constant, scale);
         After(nameof(WienerWeightBackward), de);
     }
 
-    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitForward(BackendBuffer loss, BackendBuffer perImage, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width, double scale)
     {
-        Cpu.BlurKernelFitForward(In(loss), In(x), In(xHat), In(fk), n, channels, height, width);
+        Cpu.BlurKernelFitForward(In(loss), In(perImage), In(x), In(xHat), In(fk), n, channels, height, width, scale);
         After(nameof(BlurKernelFitForward), loss);
     }
 
-    public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width)
+    public void BlurKernelFitBackward(BackendBuffer dXHat, BackendBuffer dFk, BackendBuffer dLoss, BackendBuffer x, BackendBuffer xHat, BackendBuffer fk, int n, int channels, int height, int width, double scale)
     {
-        Cpu.BlurKernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width);
+        Cpu.BlurKernelFitBackward(In(dXHat), In(dFk), In(dLoss), In(x), In(xHat), In(fk), n, channels, height, width, scale);
         After(nameof(BlurKernelFitBackward), dXHat);
     }
 

@@ -40,11 +40,14 @@ public sealed class Rfft2Function : Function
     {
         var x = Inputs[0];
         int h = x.Shape[^2], w = x.Shape[^1], batch = x.Length / Math.Max(1, h * w);
-        var halved = FftScale.WeightColumns(g, w, interiorWeight: 0.5);
-        var dx = x.EmptyLike();
-        g.Backend.Irfft2(dx.Buffer, halved.Buffer, batch, h, w);
+        // The adjoint is linear, so the norm's scale rides on the column weights (one launch, not a second pass over dx),
+        // and the weighted spectrum is this call's own temporary: the inverse transform may consume it (no copy on a GPU).
         double scale = FftScale.Forward(_norm, h, w);
-        return [FftScale.Scaled(dx, scale)];
+        var weighted = FftScale.WeightColumns(g, w, interiorWeight: 0.5 * scale, edgeWeight: scale);
+        var dx = x.EmptyLike();
+        g.Backend.Irfft2(dx.Buffer, weighted.Buffer, batch, h, w, overwriteInput: true);
+        weighted.Release();
+        return [dx];
     }
 }
 
@@ -78,9 +81,10 @@ public sealed class Irfft2Function : Function
         int h = g.Shape[^2], w = _w, batch = g.Length / Math.Max(1, h * w);
         var spec = Inputs[0].EmptyLike();
         g.Backend.Rfft2(spec.Buffer, g.Buffer, batch, h, w);
-        var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0);
-        double scale = FftScale.Inverse(_norm, h, w);
-        return [FftScale.Scaled(dc, scale)];
+        double scale = FftScale.Inverse(_norm, h, w); // linear: it rides on the column weights, as in Rfft2Function.Backward
+        var dc = FftScale.WeightColumns(spec, w, interiorWeight: 2.0 * scale, edgeWeight: scale);
+        spec.Release();
+        return [dc];
     }
 }
 
@@ -101,17 +105,17 @@ internal static class FftScale
         return y;
     }
 
-    // The column weights of each backend, dtype, width and interior weight, uploaded once: a backward pass then makes
+    // The column weights of each backend, dtype, width and pair of weights, uploaded once: a backward pass then makes
     // no upload (on a GPU a synchronous copy) and no allocation for them. Pinned, so the autograd never releases them.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IBackend, System.Collections.Concurrent.ConcurrentDictionary<(DType, int, double), Tensor>> Weights = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IBackend, System.Collections.Concurrent.ConcurrentDictionary<(DType, int, double, double), Tensor>> Weights = new();
 
-    private static Tensor ColumnWeights(IBackend backend, DType dtype, int w, double interiorWeight) =>
-        Weights.GetOrCreateValue(backend).GetOrAdd((dtype, w, interiorWeight), key =>
+    private static Tensor ColumnWeights(IBackend backend, DType dtype, int w, double interiorWeight, double edgeWeight) =>
+        Weights.GetOrCreateValue(backend).GetOrAdd((dtype, w, interiorWeight, edgeWeight), key =>
         {
             int cols = w / 2 + 1;
             var weights = new double[cols];
             for (int k = 0; k < cols; k++)
-                weights[k] = ShapeRules.IsInteriorColumn(k, w) ? interiorWeight : 1.0;
+                weights[k] = ShapeRules.IsInteriorColumn(k, w) ? interiorWeight : edgeWeight;
             return Tensor.FromArray(weights, [cols, 1], dtype, backend).Keep();
         });
 
@@ -131,11 +135,11 @@ internal static class FftScale
 
     /// <summary>
     /// Multiplies the interior columns of a half spectrum [..., W/2+1, 2] by a weight: those with a dropped
-    /// conjugate partner, i.e. all but column 0 and, for even W, column W/2.
+    /// conjugate partner, i.e. all but column 0 and, for even W, column W/2; those two by <paramref name="edgeWeight"/>.
     /// </summary>
-    public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight)
+    public static Tensor WeightColumns(Tensor spectrum, int w, double interiorWeight, double edgeWeight)
     {
-        var wt = ColumnWeights(spectrum.Backend, spectrum.DType, w, interiorWeight);
+        var wt = ColumnWeights(spectrum.Backend, spectrum.DType, w, interiorWeight, edgeWeight);
         var y = spectrum.EmptyLike();
         var padded = BinaryFunction.PadRank(wt.Shape, spectrum.Rank);
         spectrum.Backend.BinaryForward(BinaryOp.Mul, y.Buffer, spectrum.Shape, spectrum.Buffer, spectrum.Shape, wt.Buffer, padded);

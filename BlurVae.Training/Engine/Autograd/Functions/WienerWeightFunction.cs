@@ -2,26 +2,28 @@
 namespace BlurVae.Training.Engine.Autograd;
 
 /// <summary>
-/// The Wiener-weighted error of each image, one fused op (Losses.WienerBlurLoss):
-/// loss[i] = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|², |W_f|² = p/(p + C)², p = |F_k[i, f]|², m_f the half-spectrum
-/// column multiplicity. fk [N, H, W/2+1, 2] is the unnormalised kernel spectrum (shared by the channels),
-/// e [N, C, H, W/2+1, 2] the orthonormal error spectrum; the width W is given because W/2+1 columns come from both
-/// 2m and 2m+1. Backward: ∂e = g_i·m_f|W_f|²·E and ∂fk = g_i·m_f·Σ_c|E|²·(C − p)/(p + C)³·F_k.
+/// The Wiener-weighted error, one fused op (Losses.WienerBlurLoss): per image
+/// ℓ_i = ½ Σ_c Σ_f m_f |W_f|² |E[i, c, f]|², |W_f|² = p/(p + C)², p = |F_k[i, f]|², m_f the half-spectrum column
+/// multiplicity, and the output loss = scale·Σ_i ℓ_i (the batch mean for scale = 1/N), one element, in the same op.
+/// fk [N, H, W/2+1, 2] is the unnormalised kernel spectrum (shared by the channels), e [N, C, H, W/2+1, 2] the
+/// error spectrum (WienerBlurLoss: unnormalised, the orthonormal 1/(H·W) in the scale); the width W is given because W/2+1 columns come from both 2m and 2m+1. Backward, with
+/// g = ∂loss·scale: ∂e = g·m_f|W_f|²·E and ∂fk = g·m_f·Σ_c|E|²·(C − p)/(p + C)³·F_k.
 /// </summary>
 public sealed class WienerWeightFunction : Function
 {
     private int _width;
-    private double _constant;
+    private double _constant, _scale;
 
-    /// <returns>loss [N].</returns>
-    public static Tensor Forward(Tensor fk, Tensor e, int width, double constant)
+    /// <param name="perImage">Where the op writes each ℓ_i, [N] (a caller that reports them per image); when null a
+    /// temporary, returned to the backend at once.</param>
+    /// <returns>loss, one element (shape []).</returns>
+    public static Tensor Forward(Tensor fk, Tensor e, int width, double constant, double scale, Tensor? perImage = null)
     {
         var (n, channels, height) = CheckSpectra("WienerWeight", fk, e, width, nameof(e));
         if (!(constant >= 0) || double.IsInfinity(constant))
             throw new ArgumentOutOfRangeException(nameof(constant), constant, "WienerWeight: the Wiener constant C must be finite and >= 0.");
-        var loss = Tensor.Empty([n], fk.DType, fk.Backend);
-        fk.Backend.WienerWeightForward(loss.Buffer, fk.Buffer, e.Buffer, n, channels, height, width, constant);
-        return new WienerWeightFunction { _width = width, _constant = constant }.Record(loss, fk, e);
+        var loss = BatchLoss.Run(fk, n, perImage, (l, items) => fk.Backend.WienerWeightForward(l, items, fk.Buffer, e.Buffer, n, channels, height, width, constant, scale));
+        return new WienerWeightFunction { _width = width, _constant = constant, _scale = scale }.Record(loss, fk, e);
     }
 
     public override Tensor?[] Backward(Tensor g)
@@ -29,7 +31,7 @@ public sealed class WienerWeightFunction : Function
         Tensor fk = Inputs[0], e = Inputs[1];
         var de = e.EmptyLike();
         var dfk = fk.EmptyLike();
-        g.Backend.WienerWeightBackward(de.Buffer, dfk.Buffer, g.Buffer, fk.Buffer, e.Buffer, e.Shape[0], e.Shape[1], e.Shape[2], _width, _constant);
+        g.Backend.WienerWeightBackward(de.Buffer, dfk.Buffer, g.Buffer, fk.Buffer, e.Buffer, e.Shape[0], e.Shape[1], e.Shape[2], _width, _constant, _scale);
         return [NeedsGrad(0) ? dfk : null, NeedsGrad(1) ? de : null];
     }
 
