@@ -20,7 +20,7 @@ namespace BlurVae.Kernels.Cpu;
 internal sealed class ArrayRecycler
 {
     /// <summary>Arrays with fewer elements than this come from the GC directly (small-object heap, already hot).</summary>
-    public const int MinLength = 16 * 1024;
+    public const int MinLength = 64;
 
     /// <summary>Most bytes one pool keeps idle; beyond it returned arrays are left to the GC.</summary>
     private const long MaxIdleBytes = 1L << 30;

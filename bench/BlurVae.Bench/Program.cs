@@ -15,7 +15,8 @@ switch (verb)
     case "conv":
         return ConvThroughput.Run();
     case "phases":
-        return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20);
+        return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20,
+                                  sampleAllocations: args.Contains("--alloc"));
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;
