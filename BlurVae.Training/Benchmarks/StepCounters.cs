@@ -7,7 +7,8 @@ namespace BlurVae.Training.Benchmarks;
 /// allocated (all threads), garbage collections by generation, thread-pool work items completed, the CPU backend's
 /// parallel loops and the fresh (not recycled) large arrays it had to touch, and the threads' voluntary context
 /// switches (a thread that parks and is woken again; Linux only). Unlike times they do not depend on the machine's
-/// load, so a change that removes allocations or wake-ups shows in them on a busy machine too.
+/// load, so a change that removes allocations or wake-ups shows in them on a busy machine too. GC counts are those of
+/// <see cref="GC.CollectionCount"/>: a gen-2 collection counts for generations 1 and 0 as well.
 /// </summary>
 public readonly record struct StepCounters(
     long AllocatedBytes, int Gen0, int Gen1, int Gen2, long ThreadPoolItems, long ParallelLoops, long FreshBufferBytes, long? ContextSwitches)
@@ -23,6 +24,12 @@ public readonly record struct StepCounters(
         AllocatedBytes - start.AllocatedBytes, Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2,
         ThreadPoolItems - start.ThreadPoolItems, ParallelLoops - start.ParallelLoops, FreshBufferBytes - start.FreshBufferBytes,
         ContextSwitches - start.ContextSwitches);
+
+    /// <summary>Both stretches together (the repeats of one measurement).</summary>
+    public StepCounters Plus(StepCounters other) => new(
+        AllocatedBytes + other.AllocatedBytes, Gen0 + other.Gen0, Gen1 + other.Gen1, Gen2 + other.Gen2,
+        ThreadPoolItems + other.ThreadPoolItems, ParallelLoops + other.ParallelLoops, FreshBufferBytes + other.FreshBufferBytes,
+        ContextSwitches + other.ContextSwitches);
 
     /// <summary>Sum of voluntary_ctxt_switches over the process's threads (/proc/self/task/*/status), or null off Linux.</summary>
     public static long? VoluntaryContextSwitches()
