@@ -3,7 +3,9 @@ using BlurVae.Bench;
 
 // blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
 // blurvae-bench conv                       effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
-// blurvae-bench phases [config] [steps]    a CPU training step's time per phase, GC and allocation per step (default fashion32, 20 steps)
+// blurvae-bench phases [config] [steps] [--alloc]   a CPU training step's time and managed allocation per phase; per step GCs,
+//                                          pool work items, parallel loops, context switches, JIT (default fashion32, 20 steps);
+//                                          --alloc lists the allocated types (sampled) and the methods JIT-compiled
 // blurvae-bench micro [BenchmarkDotNet args]   micro-benchmarks of the CPU ops
 var verb = args.Length > 0 ? args[0] : "gemm";
 switch (verb)

@@ -7,7 +7,9 @@ namespace BlurVae.Bench;
 /// <summary>
 /// Where a CPU training step's time goes: the step of `blurvae bench` (OursRunner) with each phase timed through
 /// Trainer.PhaseEnded — ELBO forward, ELBO backward, VAE Adam, the G_γ step — median, p10 and p90 per phase over
-/// the steps, and per step the GC collections, GC pause time and managed bytes allocated (what makes steps uneven).
+/// the steps with the managed bytes each allocates, and per step the GC collections and pause time, thread-pool work
+/// items, the CPU backend's parallel loops, the threads' voluntary context switches (parks) and the JIT's work
+/// (<see cref="StepCounters"/>: what makes steps uneven, counted independently of the machine's load).
 /// </summary>
 public static class StepPhaseTimes
 {
@@ -65,7 +67,7 @@ public static class StepPhaseTimes
                          $"(tier-ups of tiered compilation), JIT time {(System.Runtime.JitInfo.GetCompilationTime() - jitTime0).TotalMilliseconds / steps:F2} ms");
         if (sampler is not null)
             foreach (var (type, bytes) in sampler.Top(60))
-                output.WriteLine(type.StartsWith("JIT ") || type.StartsWith("ArrayPool") ? $"  {bytes,5} × {type}" : $"  sampled {bytes / steps / 1024.0,8:F1} KiB/step  {type}");
+                output.WriteLine(type.StartsWith("JIT ") ? $"  {bytes,5} × {type}" : $"  sampled {bytes / steps / 1024.0,8:F1} KiB/step  {type}");
         output.WriteLine("step ms in order: " + string.Join(" ", total.Select(t => t.ToString("F0"))));
         output.WriteLine();
         output.WriteLine("| phase | median ms | p10 ms | p90 ms | p90/p10 | managed KiB/step |");
