@@ -4,13 +4,14 @@ namespace BlurVae.Kernels.Cpu;
 /// Splits index ranges over the cores. Below the grain size the loop runs inline: on a 2-core machine the
 /// cost of waking a second thread (a few microseconds) exceeds the work of a small elementwise op.
 /// <para>
-/// A parallel loop is a fork-join on persistent worker threads (<see cref="CpuWorkers"/>), not on Parallel.For: the
-/// workers keep polling for about a millisecond after each job before they park, so the back-to-back loops of a
-/// training step find them awake instead of waking a parked thread-pool worker per loop (0.1–2 ms under load); a
-/// loop allocates one small job object instead of Parallel.For's task replicas, queues and loop state (~100 KiB per
-/// fashion32 step, BlurVae.Bench phases); and the loops stay on the same threads, whose per-thread scratch stays warm.
-/// The calling thread always works and claims chunks dynamically, so a worker that is busy or late costs nothing
-/// but its share.
+/// A parallel loop is a fork-join on the GEMM's persistent helper threads (<see cref="GemmHelpers"/>), not on
+/// Parallel.For: the helpers keep polling for about a millisecond after each job before they park, as an OpenMP
+/// runtime's threads spin at the end of a parallel region, so the back-to-back loops of a training step find them
+/// awake instead of waking a parked thread-pool worker per loop (0.1–2 ms under load); one set of threads serves
+/// the loops and the GEMMs, so no third thread spins on two cores; a loop allocates one small job object instead of
+/// Parallel.For's task replicas, queues and loop state (~100 KiB per fashion32 step, BlurVae.Bench phases); and the
+/// loops stay on the same threads, whose per-thread scratch stays warm. The calling thread always works and claims
+/// chunks dynamically, so a helper that is busy or late costs nothing but its share.
 /// </para>
 /// </summary>
 internal static class Parallelism
@@ -60,15 +61,21 @@ internal static class Parallelism
         public void Run()
         {
             Interlocked.Increment(ref _regions);
-            ulong posted = CpuWorkers.Post(this, threads - 1);
+            GemmHelpers.Start(this, threads - 1);
             Work();
-            CpuWorkers.Retract(this, posted);
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) != chunks) spin.SpinOnce(sleep1Threshold: -1);
             if (_error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
         }
 
-        void IThreadPoolWorkItem.Execute() => Work();
+        // GemmHelpers hands a job to the thread pool when its helpers are busy (or still hold an earlier job they have not
+        // started); a pool thread leaves a loop's job alone. Bodies run on whatever thread takes them, and each thread
+        // grows its own scratch (GEMM panels, pooled arrays): on the changing pool threads that was ~0.45 MB of fresh
+        // arrays per fashion32 backward-input call with 2 threads (none with 1), ~0.9 MB per step.
+        void IThreadPoolWorkItem.Execute()
+        {
+            if (!Thread.CurrentThread.IsThreadPoolThread) Work();
+        }
 
         private void Work()
         {
