@@ -17,6 +17,7 @@
 #include "kernels/elementwise.cuh"
 #include "kernels/optim.cuh"
 #include "kernels/reduce.cuh"
+#include "kernels/linear.cuh"    // after elementwise.cuh: the UnaryOp codes
 #include "kernels/wmma.cuh"      // WMMA for the tensor-core convolutions (NVRTC builtins or <mma.h>)
 #include "kernels/conv_gemm.cuh" // the implicit GEMM of conv.cuh
 #include "kernels/conv.cuh"
@@ -24,7 +25,7 @@
 #include "kernels/vae.cuh"
 #include "kernels/batchnorm.cuh"
 #include "kernels/softmax.cuh"
-#include "kernels/upsample.cuh"
+#include "kernels/resize.cuh"
 #include "kernels/pool.cuh"
 #include "kernels/losses.cuh"
 

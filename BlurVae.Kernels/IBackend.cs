@@ -45,6 +45,25 @@ public interface IBackend
     /// dst[o, dstStart + i, :] (+)= src[o, srcStart + i, :] for i &lt; length. Concat, chunk and their backwards.
     /// </summary>
     void CopyAxisSlice(BackendBuffer dst, int dstAxis, int dstStart, BackendBuffer src, int srcAxis, int srcStart, int outer, int length, int inner, bool accumulate);
+    /// <summary>
+    /// A narrow's gradient: viewing dx as [outer, axis, inner] and dy as [outer, length, inner], dx = dy at
+    /// [start, start + length) of the middle axis and 0 elsewhere; every element of dx written (no zero-fill first).
+    /// </summary>
+    void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner);
+    /// <summary>x [outer, 2·half, inner] split along its middle axis: a = the first half, b = the second (one pass for both).</summary>
+    void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner);
+    /// <summary>dx [outer, 2·half, inner] = da in the first half, db in the second, a null gradient as zeros; every element written.</summary>
+    void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner);
+
+    // ---- a Linear layer's bias and activation around its GEMMs (Cpu/Linear) ----
+    /// <summary>
+    /// y = act(y + bias) in place over y[rows, cols] (the GEMM's output), bias[cols] or null; act null (identity), Relu,
+    /// LeakyRelu with alpha ≥ 0, or Relu6.
+    /// </summary>
+    void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha);
+    /// <summary>dPre = dy · act'(pre), read from the forward's output y (alpha ≥ 0 makes the branch the same); dBias (null:
+    /// none) = dPre summed over the rows. dPre is overwritten.</summary>
+    void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha);
 
     // ---- matrix multiply (Cpu/Gemm) ----
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C for `batch` matrices at the given element strides.</summary>
@@ -95,13 +114,12 @@ public interface IBackend
     void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols);
     void SoftmaxBackward(BackendBuffer dx, BackendBuffer dy, BackendBuffer y, int rows, int cols);
 
-    // ---- bilinear 2x upsampling, align_corners = false (Cpu/Upsample) over [planes, h, w] → [planes, 2h, 2w] ----
-    void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w);
-    void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w);
+    // ---- bilinear resize, align_corners = false (Cpu/Resize; kernels/resize.cuh) ----
 
     /// <summary>
     /// Bilinear resize [planes, inH, inW] → [planes, outH, outW] with align_corners = false, PyTorch's source-index rule
-    /// for F.interpolate(size=…) (CpuBackend.ResizeTap): Inception's resize to 299 × 299.
+    /// for F.interpolate(size=…) (CpuBackend.ResizeTap): architecture B's 2× upsampling (nn.Upsample(scale_factor=2) is
+    /// the resize to 2h × 2w, the same taps) and Inception's resize to 299 × 299.
     /// </summary>
     void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW);
     /// <summary>dx = the adjoint of <see cref="ResizeBilinearForward"/> applied to dy; overwrites.</summary>

@@ -51,6 +51,14 @@ public static class ShapeRules
             throw new ArgumentOutOfRangeException(nameof(constant), constant, "the Wiener constant C must be finite and >= 0.");
     }
 
+    /// <summary>The activations a Linear layer fuses (IBackend.BiasActivation*): none, Relu, LeakyRelu with a slope ≥ 0 (its
+    /// backward reads the branch from the output) or Relu6.</summary>
+    public static void LinearActivation(UnaryOp? activation, double alpha)
+    {
+        if (activation is null or UnaryOp.Relu or UnaryOp.Relu6 || (activation == UnaryOp.LeakyRelu && alpha >= 0)) return;
+        throw new ArgumentOutOfRangeException(nameof(activation), activation, $"a Linear layer fuses ReLU, LeakyReLU with a slope >= 0 (got {alpha}) or ReLU6");
+    }
+
     /// <summary>A buffer holds exactly the elements an op's sizes say.</summary>
     public static void Length(BackendBuffer buffer, long expected, string name)
     {

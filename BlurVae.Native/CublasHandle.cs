@@ -1,11 +1,9 @@
 namespace BlurVae.Native;
 
 /// <summary>A cuBLAS handle (cublasCreate_v2 / cublasDestroy_v2). Column-major, as cuBLAS itself.</summary>
-public sealed unsafe class CublasHandle : IDisposable
+public sealed unsafe class CublasHandle : NativeHandle
 {
-    private CublasHandle(nint handle) => Handle = handle;
-
-    public nint Handle { get; private set; }
+    private CublasHandle(nint handle) : base(handle) { }
 
     public static CublasHandle Create()
     {
@@ -37,11 +35,5 @@ public sealed unsafe class CublasHandle : IDisposable
 
     private static int Op(bool transpose) => transpose ? Cublas.OpT : Cublas.OpN;
 
-    public void Dispose()
-    {
-        if (Handle == 0) return;
-        var handle = Handle;
-        Handle = 0;
-        Cublas.Check(Cublas.cublasDestroy_v2(handle), "cublasDestroy_v2");
-    }
+    protected override void Destroy(nint handle) => Cublas.Check(Cublas.cublasDestroy_v2(handle), "cublasDestroy_v2");
 }

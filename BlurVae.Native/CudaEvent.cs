@@ -1,11 +1,9 @@
 namespace BlurVae.Native;
 
 /// <summary>A CUDA event, for timing kernels and ordering streams.</summary>
-public sealed unsafe class CudaEvent : IDisposable
+public sealed unsafe class CudaEvent : NativeHandle
 {
-    private CudaEvent(nint handle) => Handle = handle;
-
-    public nint Handle { get; private set; }
+    private CudaEvent(nint handle) : base(handle) { }
 
     /// <param name="flags"><see cref="Driver.EventDefault"/> (timing enabled), <see cref="Driver.EventBlockingSync"/>,
     /// <see cref="Driver.EventDisableTiming"/>.</param>
@@ -42,11 +40,5 @@ public sealed unsafe class CudaEvent : IDisposable
         return ms;
     }
 
-    public void Dispose()
-    {
-        if (Handle == 0) return;
-        var handle = Handle;
-        Handle = 0;
-        Driver.Check(Driver.cuEventDestroy_v2(handle), "cuEventDestroy_v2");
-    }
+    protected override void Destroy(nint handle) => Driver.Check(Driver.cuEventDestroy_v2(handle), "cuEventDestroy_v2");
 }

@@ -3,13 +3,11 @@ using System.Text;
 namespace BlurVae.Native;
 
 /// <summary>A loaded PTX module (cuModuleLoadDataEx / cuModuleUnload).</summary>
-public sealed unsafe class CudaModule : IDisposable
+public sealed unsafe class CudaModule : NativeHandle
 {
     private const int LogBytes = 16 * 1024;
 
-    private CudaModule(nint handle) => Handle = handle;
-
-    public nint Handle { get; private set; }
+    private CudaModule(nint handle) : base(handle) { }
 
     /// <summary>JIT-compiles <paramref name="ptx"/> for the current context's device; a failure carries the JIT's error log.</summary>
     public static CudaModule Load(string ptx)
@@ -47,13 +45,7 @@ public sealed unsafe class CudaModule : IDisposable
         return new CudaFunction(function, name);
     }
 
-    public void Dispose()
-    {
-        if (Handle == 0) return;
-        var handle = Handle;
-        Handle = 0;
-        Driver.Check(Driver.cuModuleUnload(handle), "cuModuleUnload");
-    }
+    protected override void Destroy(nint handle) => Driver.Check(Driver.cuModuleUnload(handle), "cuModuleUnload");
 }
 
 /// <summary>Grid or block dimensions.</summary>

@@ -1,11 +1,9 @@
 namespace BlurVae.Native;
 
 /// <summary>A CUDA stream (cuStreamCreate / cuStreamDestroy_v2).</summary>
-public sealed unsafe class CudaStream : IDisposable
+public sealed unsafe class CudaStream : NativeHandle
 {
-    private CudaStream(nint handle) => Handle = handle;
-
-    public nint Handle { get; private set; }
+    private CudaStream(nint handle) : base(handle) { }
 
     /// <param name="flags"><see cref="Driver.StreamDefault"/> or <see cref="Driver.StreamNonBlocking"/>.</param>
     public static CudaStream Create(uint flags = Driver.StreamNonBlocking)
@@ -17,11 +15,5 @@ public sealed unsafe class CudaStream : IDisposable
 
     public void Synchronize() => Driver.Check(Driver.cuStreamSynchronize(Handle), "cuStreamSynchronize");
 
-    public void Dispose()
-    {
-        if (Handle == 0) return;
-        var handle = Handle;
-        Handle = 0;
-        Driver.Check(Driver.cuStreamDestroy_v2(handle), "cuStreamDestroy_v2");
-    }
+    protected override void Destroy(nint handle) => Driver.Check(Driver.cuStreamDestroy_v2(handle), "cuStreamDestroy_v2");
 }

@@ -40,6 +40,33 @@ __device__ __forceinline__ bool block_is_last_arrival(unsigned* counter, unsigne
     return last;
 }
 
+// The second level of a column reduction in one launch, for a block of (bx, by) threads with by a power of two:
+// thread (x, y) holds `acc`, its part of output o's sum over chunk blockIdx.y of the reduced elements. The by rows are
+// added by a fixed tree in `rows` (the caller's __shared__ float[bx·by]); with one chunk row 0 writes y[o], with several
+// it writes partial[blockIdx.y·ny + o] and the last of the gridDim.y blocks of column blockIdx.x to finish
+// (block_is_last_arrival on counters[blockIdx.x]) adds the chunks in chunk order into y: the same bits whichever block
+// arrives last, no float atomics. Every thread of the block must call it.
+__device__ __forceinline__ void column_sum_finish(float* y, float* partial, unsigned* counters, float acc, int o, int ny, float* rows) {
+    const int t = threadIdx.y * blockDim.x + threadIdx.x;
+    rows[t] = acc;
+    __syncthreads();
+    for (int half = blockDim.y / 2; half > 0; half >>= 1) {
+        if ((int)threadIdx.y < half) rows[t] += rows[t + half * blockDim.x];
+        __syncthreads();
+    }
+    const bool writes = threadIdx.y == 0 && o < ny;
+    if (gridDim.y == 1) { // uniform over the grid
+        if (writes) y[o] = rows[threadIdx.x];
+        return;
+    }
+    if (writes) partial[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
+    if (!block_is_last_arrival(&counters[blockIdx.x], gridDim.y) || !writes) return;
+    const volatile float* chunks = partial;
+    float total = 0.0f;
+    for (int c = 0; c < (int)gridDim.y; ++c) total += chunks[(long long)c * ny + o];
+    y[o] = total;
+}
+
 // n / d for a divisor d fixed over a whole launch, as a multiply-high and a shift instead of a divide instruction
 // (Granlund–Montgomery; PyTorch's IntDivider does the same). The launcher precomputes `magic` and `shift`
 // (GpuDevice.FastDivider); exact for 0 ≤ n < 2^31 and 1 ≤ d < 2^31.

@@ -39,17 +39,6 @@ __device__ __forceinline__ double adam_power(double beta, int t) {
     return r;
 }
 
-// state[0] is the group's step count t (an integer held exactly in a float up to 2^24), kept on the device so that
-// no step-dependent value comes from the host. One thread: t += 1, state[1] = lr / (1 − β1^t) and
-// state[2] = sqrt(1 − β2^t), in double from double hyper-parameters and rounded once, as the CPU backend does.
-extern "C" __global__ void adam_step_count_kernel(float* __restrict__ state, double lr, double beta1, double beta2) {
-    if (blockIdx.x != 0 || threadIdx.x != 0) return;
-    const float t = state[0] + 1.0f;
-    state[0] = t;
-    state[1] = (float)(lr / (1.0 - adam_power(beta1, (int)t)));
-    state[2] = (float)sqrt(1.0 - adam_power(beta2, (int)t));
-}
-
 // The tensors of one launch of adam_multi_tensor_kernel, passed by value in the kernel's parameters, as PyTorch's
 // multi_tensor_apply does: nothing lives in device memory, so nothing is uploaded when the gradients come back from
 // the caching allocator at new addresses, step after step. 48 tensors take 4·48 addresses + 49 offsets + a count =
@@ -66,27 +55,43 @@ struct adam_tensor_list {
     int tensors;
 };
 
-// Every element of the list's tensors, one thread each (grid = CEIL_DIV(list.offset[list.tensors], block)). A thread
-// finds its tensor by binary search over the offsets (log2(tensors) reads of the parameter bank, the same for
-// nearly every thread of a block), then updates its element with the corrections adam_step_count_kernel left in
-// state[1], state[2].
-extern "C" __global__ void adam_multi_tensor_kernel(adam_tensor_list list, const float* __restrict__ state,
-                                                    float beta1, float beta2, float eps, float weight_decay) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= list.offset[list.tensors]) return;
-    int lo = 0, hi = list.tensors - 1;
-    while (lo < hi) {
-        const int mid = (lo + hi + 1) / 2;
-        if (list.offset[mid] <= i) lo = mid; else hi = mid - 1;
+// Every element of the list's tensors, a grid-stride loop over their concatenation. state[0] is the group's step
+// count of the last step (an integer held exactly in a float up to 2^24), kept on the device so that no
+// step-dependent value comes from the host, and advanced in this same launch: thread 0 of every block reads it and
+// computes t = state[0] + 1, stepSize = lr / (1 − β1^t) and sqrtBc2 = sqrt(1 − β2^t) in double from double
+// hyper-parameters, rounded once, as the CPU backend does; with `advance` (the last launch of a group split into
+// several), the last block to finish (block_is_last_arrival: every block has read the count by then) stores t.
+// One launch per step, and a CUDA graph's replays advance the count as the eager steps do.
+// A thread finds its tensor by binary search over the offsets (log2(tensors) reads of the parameter bank, the same for
+// nearly every thread of a block).
+extern "C" __global__ void __launch_bounds__(1024) adam_multi_tensor_kernel(adam_tensor_list list, float* __restrict__ state, unsigned* __restrict__ counter,
+                                                                            int advance, double lr, double beta1_t, double beta2_t, float beta1,
+                                                                            float beta2, float eps, float weight_decay) {
+    __shared__ float corrections[2]; // stepSize, sqrtBc2
+    if (threadIdx.x == 0) {
+        const int t = (int)state[0] + 1;
+        corrections[0] = (float)(lr / (1.0 - adam_power(beta1_t, t)));
+        corrections[1] = (float)sqrt(1.0 - adam_power(beta2_t, t));
     }
-    const int j = i - list.offset[lo];
-    adam_element(list.param[lo], list.m[lo], list.v[lo], list.grad[lo], j, beta1, beta2, eps, weight_decay, state[1], state[2]);
+    __syncthreads();
+    const float step_size = corrections[0], sqrt_bias_correction2 = corrections[1];
+    const int total = list.offset[list.tensors];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        int lo = 0, hi = list.tensors - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (list.offset[mid] <= i) lo = mid; else hi = mid - 1;
+        }
+        const int j = i - list.offset[lo];
+        adam_element(list.param[lo], list.m[lo], list.v[lo], list.grad[lo], j, beta1, beta2, eps, weight_decay, step_size, sqrt_bias_correction2);
+    }
+    if (!advance) return; // uniform over the grid
+    if (block_is_last_arrival(counter, gridDim.x) && threadIdx.x == 0) state[0] += 1.0f;
 }
 
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL_NO_SYNC(adam_update_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(adam_step_count_kernel)
-BLURVAE_HOST_KERNEL_NO_SYNC(adam_multi_tensor_kernel)
+BLURVAE_HOST_KERNEL(adam_multi_tensor_kernel)
 #endif
 
 // torch.optim.SGD, in the order of CpuBackend.Optim.cs:

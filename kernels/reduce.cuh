@@ -11,10 +11,8 @@
 // A two-level block reduction of x over its reduced axes (no thread loops over a whole batch, no atomics):
 // block (bx, by) threads, blockIdx.x·bx + threadIdx.x is the output o, and the nr reduced elements of o are cut into
 // gridDim.y chunks of `chunk`; thread row threadIdx.y sums every by-th element of the block's chunk, then the by rows
-// are added by a fixed tree in shared memory (by a power of two). With one chunk, row 0 writes y[o]; with several it
-// writes partial[blockIdx.y·ny + o], and the last of the gridDim.y blocks of column blockIdx.x to finish
-// (block_is_last_arrival on counters[blockIdx.x]) adds its outputs' chunks in chunk order into y: one launch,
-// the same bits whichever block arrives last, no float atomics. The launcher picks
+// are added and the chunks finished by column_sum_finish (common.cuh): one launch, the same bits whichever block
+// arrives last, no float atomics. The launcher picks
 // bx = 32 when the innermost axis is kept (a warp reads 32 adjacent outputs' elements) and bx = 1 when it is reduced
 // (a warp reads 32 adjacent reduced elements). Kept and reduced axes come innermost first (extent, fast_div magic
 // and shift, element stride in x), as broadcast_offsets takes them.
@@ -42,24 +40,7 @@ extern "C" __global__ void sum_to_forward_kernel(float* __restrict__ y, float* _
             acc += x[base + off];
         }
     }
-    const int t = threadIdx.y * blockDim.x + threadIdx.x;
-    rows[t] = acc;
-    __syncthreads();
-    for (int half = blockDim.y / 2; half > 0; half >>= 1) {
-        if ((int)threadIdx.y < half) rows[t] += rows[t + half * blockDim.x];
-        __syncthreads();
-    }
-    const bool writes = threadIdx.y == 0 && o < ny;
-    if (gridDim.y == 1) { // uniform over the grid
-        if (writes) y[o] = rows[threadIdx.x];
-        return;
-    }
-    if (writes) partial[(long long)blockIdx.y * ny + o] = rows[threadIdx.x];
-    if (!block_is_last_arrival(&counters[blockIdx.x], gridDim.y) || !writes) return;
-    const volatile float* chunks = partial;
-    float total = 0.0f;
-    for (int c = 0; c < (int)gridDim.y; ++c) total += chunks[(long long)c * ny + o];
-    y[o] = total;
+    column_sum_finish(y, partial, counters, acc, o, ny, rows);
 }
 
 // y = x repeated along its broadcast axes: y has a coalesced shape of `rank` axes given innermost first (extent,
@@ -90,8 +71,48 @@ extern "C" __global__ void copy_axis_slice_kernel(float* __restrict__ dst, const
     *d = accumulate ? *d + v : v;
 }
 
+// The gradient of a narrow along the middle axis of dx [outer, axis, inner]: dx[o, a, j] = dy[o, a − start, j] for
+// start ≤ a < start + length, 0 elsewhere. One thread per element of dx, so every element is written once: no zero-fill
+// before a slab copy (copy_axis_slice_kernel), one launch instead of a memset and a launch.
+extern "C" __global__ void __launch_bounds__(1024) narrow_backward_kernel(float* __restrict__ dx, const float* __restrict__ dy, int n, int axis,
+                                                                          int start, int length, int inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int plane = axis * inner;
+    const int o = i / plane;
+    const int within = i - o * plane; // = a·inner + j
+    const int a = within / inner;
+    dx[i] = a >= start && a < start + length ? dy[(o * length + (a - start)) * inner + (within - a * inner)] : 0.0f;
+}
+
+// x [outer, 2·half, inner] split along its middle axis into its halves a and b [outer, half, inner]
+// (half_inner = half·inner), one thread per element of a half: one launch for both outputs.
+extern "C" __global__ void __launch_bounds__(1024) split_forward_kernel(float* __restrict__ a, float* __restrict__ b, const float* __restrict__ x, int n,
+                                                                        int half_inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int o = i / half_inner;
+    const int at = i + o * half_inner; // = o·2·half_inner + (i − o·half_inner)
+    a[i] = x[at];
+    b[i] = x[at + half_inner];
+}
+
+// Its gradient: dx's first half = da, its second = db, a null gradient (no gradient reached that output) giving zeros.
+// Every element of dx written once: no zero-fill, one launch for both halves.
+extern "C" __global__ void __launch_bounds__(1024) split_backward_kernel(float* __restrict__ dx, const float* __restrict__ da, const float* __restrict__ db,
+                                                                         int n, int half_inner) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int at = i + (i / half_inner) * half_inner;
+    dx[at] = da != nullptr ? da[i] : 0.0f;
+    dx[at + half_inner] = db != nullptr ? db[i] : 0.0f;
+}
+
 #ifdef BLURVAE_HOST_EMULATION
 BLURVAE_HOST_KERNEL(sum_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(broadcast_to_forward_kernel)
 BLURVAE_HOST_KERNEL_NO_SYNC(copy_axis_slice_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(narrow_backward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(split_forward_kernel)
+BLURVAE_HOST_KERNEL_NO_SYNC(split_backward_kernel)
 #endif

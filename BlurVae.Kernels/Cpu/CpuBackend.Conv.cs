@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace BlurVae.Kernels.Cpu;
 
 // 2-D convolution as im2col + GEMM, except for the thin layers DirectConv handles. The batch is split into chunks of
-// images whose column matrix fits the core's cache (see Conv<T>.ChunkImages); where that would leave fewer than two
+// images whose column matrix fits the core's cache (see Conv<T>.ChunkPlan); where that would leave fewer than two
 // chunks (the deep layers of a VAE encoder, with only 2×2 or 4×4 outputs per image) one GEMM of
 // [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
 public sealed partial class CpuBackend
@@ -60,16 +60,37 @@ public sealed partial class CpuBackend
         // does not depend on the thread count.
         private const int WeightGroups = 4;
 
-        // Images per chunk, or 0 when the batch is better done as one wide GEMM (fewer than two chunks).
-        private static int ChunkImages(ConvGeometry g)
+        /// <summary>
+        /// How one pass of the three cuts the batch, one rule for all: the column matrix has Kdim = Cin·KH·KW rows and
+        /// Spatial = OH·OW columns per image; Images per chunk, or 0 when the batch is better done as one wide GEMM
+        /// (fewer than two chunks). A chunk's scratch holds its column matrix [Kdim, Images·Spatial] and, from
+        /// <see cref="OtherOffset"/>, the other GEMM operand [Cout, Images·Spatial] (the output, or dy).
+        /// </summary>
+        private readonly record struct ChunkPlan(int N, int Kdim, int Spatial, int OutChannels, int Images)
         {
-            int kdim = g.InChannels * g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            long perImage = (long)kdim * spatial * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-            int byCache = (int)Math.Max(1, ChunkColumnBytes / Math.Max(1, perImage));
-            int byWidth = (MinChunkColumns + spatial - 1) / spatial;
-            int cb = Math.Min(g.N, Math.Max(byCache, byWidth));
-            return (g.N + cb - 1) / cb >= 2 ? cb : 0;
+            public static ChunkPlan Of(ConvGeometry g)
+            {
+                int kdim = g.InChannels * g.KernelH * g.KernelW;
+                int spatial = g.OutH * g.OutW;
+                long perImage = (long)kdim * spatial * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+                int byCache = (int)Math.Max(1, ChunkColumnBytes / Math.Max(1, perImage));
+                int byWidth = (MinChunkColumns + spatial - 1) / spatial;
+                int cb = Math.Min(g.N, Math.Max(byCache, byWidth));
+                return new ChunkPlan(g.N, kdim, spatial, g.OutChannels, (g.N + cb - 1) / cb >= 2 ? cb : 0);
+            }
+
+            public int Chunks => (N + Images - 1) / Images;
+            public int OtherOffset => Images * Kdim * Spatial;
+            public int ScratchLength => OtherOffset + OutChannels * Images * Spatial;
+            /// <summary>Columns of the whole-batch GEMM (Images = 0).</summary>
+            public int AllColumns => N * Spatial;
+
+            /// <summary>A chunk's first image, image count and GEMM columns.</summary>
+            public (int N0, int Count, int Columns) Chunk(int chunk)
+            {
+                int n0 = chunk * Images, nb = Math.Min(Images, N - n0);
+                return (n0, nb, nb * Spatial);
+            }
         }
 
         public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
@@ -79,18 +100,16 @@ public sealed partial class CpuBackend
                 DirectConv<T>.Forward(y, x, w, bias, g);
                 return;
             }
-            int kdim = g.InChannels * g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cb = ChunkImages(g);
-            if (cb > 0)
+            var plan = ChunkPlan.Of(g);
+            int kdim = plan.Kdim, spatial = plan.Spatial;
+            if (plan.Images > 0)
             {
-                int chunks = (g.N + cb - 1) / cb;
                 using var src = ColumnSource.Of(x, g);
-                ForChunks(chunks, cb * kdim * spatial + g.OutChannels * cb * spatial, (chunk, scratch) =>
+                ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
                 {
-                    int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
+                    var (n0, nb, cols) = plan.Chunk(chunk);
                     T[] col = scratch, outT = scratch;
-                    int outOff = cb * kdim * spatial;
+                    int outOff = plan.OtherOffset;
                     for (int row = 0; row < kdim; row++) src.Im2ColRow(col, 0, n0, nb, g, row);
                     GemmT(false, false, g.OutChannels, cols, kdim, w, 0, kdim, col, 0, cols, outT, outOff, cols, 1);
                     for (int i = 0; i < nb * g.OutChannels; i++)
@@ -101,7 +120,7 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
-            int allCols = g.N * spatial;
+            int allCols = plan.AllColumns;
             T[] colAll = ArrayPool<T>.Shared.Rent(kdim * allCols);
             T[] outAll = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
             using var source = ColumnSource.Of(x, g);
@@ -136,16 +155,14 @@ public sealed partial class CpuBackend
                 BackwardInputByPhases(dx, dy, w, g);
                 return;
             }
-            int kdim = g.InChannels * g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cb = ChunkImages(g);
-            if (cb > 0)
+            var plan = ChunkPlan.Of(g);
+            int kdim = plan.Kdim, spatial = plan.Spatial;
+            if (plan.Images > 0)
             {
-                int chunks = (g.N + cb - 1) / cb;
-                ForChunks(chunks, cb * kdim * spatial + g.OutChannels * cb * spatial, (chunk, scratch) =>
+                ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
                 {
-                    int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
-                    int dyOff = cb * kdim * spatial;
+                    var (n0, nb, cols) = plan.Chunk(chunk);
+                    int dyOff = plan.OtherOffset;
                     GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
@@ -153,7 +170,7 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
-            int allCols = g.N * spatial;
+            int allCols = plan.AllColumns;
             T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
             T[] dcol = ArrayPool<T>.Shared.Rent(kdim * allCols);
             try
@@ -177,40 +194,27 @@ public sealed partial class CpuBackend
                 DirectConv<T>.BackwardWeight(dw, dbias, dy, x, g);
                 return;
             }
-            int kdim = g.InChannels * g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cb = ChunkImages(g);
-            if (cb > 0)
+            var plan = ChunkPlan.Of(g);
+            int kdim = plan.Kdim, spatial = plan.Spatial;
+            if (plan.Images > 0)
             {
-                int chunks = (g.N + cb - 1) / cb;
+                int chunks = plan.Chunks;
                 int groups = Math.Min(WeightGroups, chunks);
                 int wlen = g.OutChannels * kdim;
                 T[] partials = ArrayPool<T>.Shared.Rent(groups * wlen);
-                int scratchLength = cb * kdim * spatial + g.OutChannels * cb * spatial;
                 using var src = ColumnSource.Of(x, g);
                 try
                 {
-                    Parallelism.ForEach(groups, (long)chunks * scratchLength / groups, grp =>
+                    // Group grp sums its run of chunks into its own partial (the first chunk overwrites it).
+                    ForChunkRuns(chunks, groups, (long)chunks * plan.ScratchLength / groups, plan.ScratchLength, (grp, chunk, first, scratch) =>
                     {
-                        T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
-                        try
-                        {
-                            int c0 = (int)((long)chunks * grp / groups), c1 = (int)((long)chunks * (grp + 1) / groups);
-                            for (int chunk = c0; chunk < c1; chunk++)
-                            {
-                                int n0 = chunk * cb, nb = Math.Min(cb, g.N - n0), cols = nb * spatial;
-                                int dyOff = cb * kdim * spatial;
-                                for (int row = 0; row < kdim; row++) src.Im2ColRow(scratch, 0, n0, nb, g, row);
-                                GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
-                                // [Cout, nb·S] · [nb·S, kdim] (+)→ [Cout, kdim]
-                                GemmT(false, true, g.OutChannels, kdim, cols, scratch, dyOff, cols, scratch, 0, cols,
-                                      partials, grp * wlen, kdim, 1, chunk == c0 ? T.Zero : T.One);
-                            }
-                        }
-                        finally
-                        {
-                            ArrayPool<T>.Shared.Return(scratch);
-                        }
+                        var (n0, nb, cols) = plan.Chunk(chunk);
+                        int dyOff = plan.OtherOffset;
+                        for (int row = 0; row < kdim; row++) src.Im2ColRow(scratch, 0, n0, nb, g, row);
+                        GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
+                        // [Cout, nb·S] · [nb·S, kdim] (+)→ [Cout, kdim]
+                        GemmT(false, true, g.OutChannels, kdim, cols, scratch, dyOff, cols, scratch, 0, cols,
+                              partials, grp * wlen, kdim, 1, first ? T.Zero : T.One);
                     });
                     partials.AsSpan(0, wlen).CopyTo(dw);
                     for (int grp = 1; grp < groups; grp++) TensorPrimitives.Add(dw, partials.AsSpan(grp * wlen, wlen), dw);
@@ -222,7 +226,7 @@ public sealed partial class CpuBackend
                 if (dbias is not null) BiasGradient(dbias, dy, g.N, g.OutChannels, spatial);
                 return;
             }
-            int allCols = g.N * spatial;
+            int allCols = plan.AllColumns;
             T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
             T[] col = ArrayPool<T>.Shared.Rent(kdim * allCols);
             using var source = ColumnSource.Of(x, g);
@@ -243,17 +247,21 @@ public sealed partial class CpuBackend
             }
         }
 
-        // Runs body(chunk, scratch) for every chunk; each worker takes a contiguous run of chunks and one scratch array.
-        private static void ForChunks(int chunks, int scratchLength, Action<int, T[]> body)
+        // Runs body(chunk, scratch) for every chunk, one worker a core.
+        private static void ForChunks(int chunks, int scratchLength, Action<int, T[]> body) =>
+            ForChunkRuns(chunks, Math.Min(Parallelism.MaxThreads, chunks), 1L << 30, scratchLength, (_, chunk, _, scratch) => body(chunk, scratch));
+
+        // Runs body(worker, chunk, first, scratch) for every chunk: each of the workers takes a contiguous run of chunks
+        // (first: the run's first chunk) and one scratch array; work is the cost hint of one worker's run.
+        private static void ForChunkRuns(int chunks, int workers, long work, int scratchLength, Action<int, int, bool, T[]> body)
         {
-            int workers = Math.Min(Parallelism.MaxThreads, chunks);
-            Parallelism.ForEach(workers, 1L << 30, wi =>
+            Parallelism.ForEach(workers, work, wi =>
             {
                 T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
                 try
                 {
                     int c0 = (int)((long)chunks * wi / workers), c1 = (int)((long)chunks * (wi + 1) / workers);
-                    for (int c = c0; c < c1; c++) body(c, scratch);
+                    for (int c = c0; c < c1; c++) body(wi, c, c == c0, scratch);
                 }
                 finally
                 {

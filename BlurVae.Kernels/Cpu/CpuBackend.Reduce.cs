@@ -31,6 +31,43 @@ public sealed partial class CpuBackend
         else Reduce<double>.CopyAxisSlice(Arr<double>(dst), dstAxis, dstStart, Arr<double>(src), srcAxis, srcStart, outer, length, inner, accumulate);
     }
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        if (start < 0 || length < 0 || start + length > axis) throw new ArgumentOutOfRangeException(nameof(start), "slice outside the axis");
+        ShapeRules.Length(dx, (long)outer * axis * inner, nameof(dx));
+        ShapeRules.Length(dy, (long)outer * length * inner, nameof(dy));
+        if (IsF32(dx)) Reduce<float>.NarrowBackward(Arr<float>(dx), axis, start, Arr<float>(dy), outer, length, inner);
+        else Reduce<double>.NarrowBackward(Arr<double>(dx), axis, start, Arr<double>(dy), outer, length, inner);
+    }
+
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        long n = CheckSplit(outer, half, inner, (a, nameof(a)), (b, nameof(b)));
+        ShapeRules.Length(x, 2 * n, nameof(x));
+        if (IsF32(x)) Reduce<float>.SplitForward(Arr<float>(a), Arr<float>(b), Arr<float>(x), outer, half * inner);
+        else Reduce<double>.SplitForward(Arr<double>(a), Arr<double>(b), Arr<double>(x), outer, half * inner);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        long n = CheckSplit(outer, half, inner);
+        ShapeRules.Length(dx, 2 * n, nameof(dx));
+        if (da is not null) ShapeRules.Length(da, n, nameof(da));
+        if (db is not null) ShapeRules.Length(db, n, nameof(db));
+        if (IsF32(dx)) Reduce<float>.SplitBackward(Arr<float>(dx), da is null ? null : Arr<float>(da), db is null ? null : Arr<float>(db), outer, half * inner);
+        else Reduce<double>.SplitBackward(Arr<double>(dx), da is null ? null : Arr<double>(da), db is null ? null : Arr<double>(db), outer, half * inner);
+    }
+
+    private static long CheckSplit(int outer, int half, int inner, params ReadOnlySpan<(BackendBuffer Buffer, string Name)> halves)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(half, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        long n = (long)outer * half * inner;
+        foreach (var (buffer, name) in halves) ShapeRules.Length(buffer, n, name);
+        return n;
+    }
+
     private static class Reduce<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static void SumTo(T[] y, int[] yShape, T[] x, int[] xShape)
@@ -127,6 +164,39 @@ public sealed partial class CpuBackend
                 var d = dst.AsSpan((o * dstAxis + dstStart) * inner, block);
                 if (accumulate) TensorPrimitives.Add(d, s, d);
                 else s.CopyTo(d);
+            }
+        }
+
+        // Per plane of x: its first half·inner elements to a, the next to b.
+        public static void SplitForward(T[] a, T[] b, T[] x, int outer, int halfInner)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                x.AsSpan(2 * o * halfInner, halfInner).CopyTo(a.AsSpan(o * halfInner));
+                x.AsSpan((2 * o + 1) * halfInner, halfInner).CopyTo(b.AsSpan(o * halfInner));
+            }
+        }
+
+        public static void SplitBackward(T[] dx, T[]? da, T[]? db, int outer, int halfInner)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                var first = dx.AsSpan(2 * o * halfInner, halfInner);
+                var second = dx.AsSpan((2 * o + 1) * halfInner, halfInner);
+                if (da is null) first.Clear(); else da.AsSpan(o * halfInner, halfInner).CopyTo(first);
+                if (db is null) second.Clear(); else db.AsSpan(o * halfInner, halfInner).CopyTo(second);
+            }
+        }
+
+        // Per plane of dx: zeros before the slab, the slab, zeros after.
+        public static void NarrowBackward(T[] dx, int axis, int start, T[] dy, int outer, int length, int inner)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                var plane = dx.AsSpan(o * axis * inner, axis * inner);
+                plane[..(start * inner)].Clear();
+                dy.AsSpan(o * length * inner, length * inner).CopyTo(plane[(start * inner)..]);
+                plane[((start + length) * inner)..].Clear();
             }
         }
     }

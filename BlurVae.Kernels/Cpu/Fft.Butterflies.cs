@@ -202,12 +202,8 @@ public static partial class Fft
                         ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
                         ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
                         Vector<T> a0r = ar, a0i = ai;
-                        Vector<T> a1r = Unsafe.Add(ref ar, sm), a1i = Unsafe.Add(ref ai, sm);
-                        Vector<T> a2r = Unsafe.Add(ref ar, 2 * sm), a2i = Unsafe.Add(ref ai, 2 * sm);
-                        Vector<T> a3r = Unsafe.Add(ref ar, 3 * sm), a3i = Unsafe.Add(ref ai, 3 * sm);
-                        Vector<T> a4r = Unsafe.Add(ref ar, 4 * sm), a4i = Unsafe.Add(ref ai, 4 * sm);
-                        Vector<T> u1r = a1r + a4r, u1i = a1i + a4i, v1r = a1r - a4r, v1i = a1i - a4i;
-                        Vector<T> u2r = a2r + a3r, u2i = a2i + a3i, v2r = a2r - a3r, v2i = a2i - a3i;
+                        var (u1r, u1i, v1r, v1i) = SumDiff(ref ar, ref ai, sm, 4 * sm);
+                        var (u2r, u2i, v2r, v2i) = SumDiff(ref ar, ref ai, 2 * sm, 3 * sm);
                         Unsafe.Add(ref yr, o0 + q) = a0r + u1r + u2r;
                         Unsafe.Add(ref yi, o0 + q) = a0i + u1i + u2i;
                         // b_k = R_k − i·I_k, b_{5−k} = R_k + i·I_k.
@@ -241,15 +237,9 @@ public static partial class Fft
                         ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
                         ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
                         Vector<T> a0r = ar, a0i = ai;
-                        Vector<T> a1r = Unsafe.Add(ref ar, sm), a1i = Unsafe.Add(ref ai, sm);
-                        Vector<T> a2r = Unsafe.Add(ref ar, 2 * sm), a2i = Unsafe.Add(ref ai, 2 * sm);
-                        Vector<T> a3r = Unsafe.Add(ref ar, 3 * sm), a3i = Unsafe.Add(ref ai, 3 * sm);
-                        Vector<T> a4r = Unsafe.Add(ref ar, 4 * sm), a4i = Unsafe.Add(ref ai, 4 * sm);
-                        Vector<T> a5r = Unsafe.Add(ref ar, 5 * sm), a5i = Unsafe.Add(ref ai, 5 * sm);
-                        Vector<T> a6r = Unsafe.Add(ref ar, 6 * sm), a6i = Unsafe.Add(ref ai, 6 * sm);
-                        Vector<T> u1r = a1r + a6r, u1i = a1i + a6i, v1r = a1r - a6r, v1i = a1i - a6i;
-                        Vector<T> u2r = a2r + a5r, u2i = a2i + a5i, v2r = a2r - a5r, v2i = a2i - a5i;
-                        Vector<T> u3r = a3r + a4r, u3i = a3i + a4i, v3r = a3r - a4r, v3i = a3i - a4i;
+                        var (u1r, u1i, v1r, v1i) = SumDiff(ref ar, ref ai, sm, 6 * sm);
+                        var (u2r, u2i, v2r, v2i) = SumDiff(ref ar, ref ai, 2 * sm, 5 * sm);
+                        var (u3r, u3i, v3r, v3i) = SumDiff(ref ar, ref ai, 3 * sm, 4 * sm);
                         Unsafe.Add(ref yr, o0 + q) = a0r + u1r + u2r + u3r;
                         Unsafe.Add(ref yi, o0 + q) = a0i + u1i + u2i + u3i;
                         // cos/sin(2π·jk/7) for j, k = 1..3, reduced to c1..c3, ±s1..s3.
@@ -276,6 +266,16 @@ public static partial class Fft
                 Unsafe.Add(ref yi, o) = br * wi + bi * wr;
             }
 
+            /// <summary>x_j + x_k and x_j − x_k of a butterfly's inputs j and k, at offsets oj and ok from input 0: the
+            /// symmetric pairs x_j ± x_{r−j} every odd radix is built on.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static (Vector<T> Ur, Vector<T> Ui, Vector<T> Vr, Vector<T> Vi) SumDiff(ref Vector<T> ar, ref Vector<T> ai, int oj, int ok)
+            {
+                Vector<T> pr = Unsafe.Add(ref ar, oj), pi = Unsafe.Add(ref ai, oj);
+                Vector<T> nr = Unsafe.Add(ref ar, ok), ni = Unsafe.Add(ref ai, ok);
+                return (pr + nr, pi + ni, pr - nr, pi - ni);
+            }
+
             /// <summary>Generic odd-prime butterfly using the x_j ± x_{r−j} symmetry (half the multiplies of a plain DFT).</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void RadixOdd(int r, int m, int s, T[] twr, T[] twi, T[] cos, T[] sin,
@@ -289,15 +289,14 @@ public static partial class Fft
                     int i0 = s * p, o0 = r * s * p, tw = (r - 1) * p;
                     for (int q = 0; q < s; q++)
                     {
-                        Vector<T> a0r = Unsafe.Add(ref xr, i0 + q), a0i = Unsafe.Add(ref xi, i0 + q);
+                        ref Vector<T> ar = ref Unsafe.Add(ref xr, i0 + q);
+                        ref Vector<T> ai = ref Unsafe.Add(ref xi, i0 + q);
+                        Vector<T> a0r = ar, a0i = ai;
                         Vector<T> sr = a0r, si = a0i;
                         for (int j = 1; j <= half; j++)
                         {
-                            Vector<T> pr = Unsafe.Add(ref xr, i0 + j * sm + q), pi = Unsafe.Add(ref xi, i0 + j * sm + q);
-                            Vector<T> nr = Unsafe.Add(ref xr, i0 + (r - j) * sm + q), ni = Unsafe.Add(ref xi, i0 + (r - j) * sm + q);
-                            ur[j - 1] = pr + nr; ui[j - 1] = pi + ni;
-                            vr[j - 1] = pr - nr; vi[j - 1] = pi - ni;
-                            sr += pr + nr; si += pi + ni;
+                            (ur[j - 1], ui[j - 1], vr[j - 1], vi[j - 1]) = SumDiff(ref ar, ref ai, j * sm, (r - j) * sm);
+                            sr += ur[j - 1]; si += ui[j - 1];
                         }
                         Unsafe.Add(ref yr, o0 + q) = sr;
                         Unsafe.Add(ref yi, o0 + q) = si;

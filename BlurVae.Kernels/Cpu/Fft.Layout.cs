@@ -99,18 +99,7 @@ public static partial class Fft
             {
                 for (int i = 0; i < 8; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<float>.Zero;
             }
-            Vector256<float> t0 = Avx.UnpackLow(r[0], r[1]), t1 = Avx.UnpackHigh(r[0], r[1]);
-            Vector256<float> t2 = Avx.UnpackLow(r[2], r[3]), t3 = Avx.UnpackHigh(r[2], r[3]);
-            Vector256<float> t4 = Avx.UnpackLow(r[4], r[5]), t5 = Avx.UnpackHigh(r[4], r[5]);
-            Vector256<float> t6 = Avx.UnpackLow(r[6], r[7]), t7 = Avx.UnpackHigh(r[6], r[7]);
-            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-            r[0] = Avx.Permute2x128(u0, u4, 0x20); r[1] = Avx.Permute2x128(u1, u5, 0x20);
-            r[2] = Avx.Permute2x128(u2, u6, 0x20); r[3] = Avx.Permute2x128(u3, u7, 0x20);
-            r[4] = Avx.Permute2x128(u0, u4, 0x31); r[5] = Avx.Permute2x128(u1, u5, 0x31);
-            r[6] = Avx.Permute2x128(u2, u6, 0x31); r[7] = Avx.Permute2x128(u3, u7, 0x31);
+            RegisterTranspose.Transpose(ref r[0], ref r[1], ref r[2], ref r[3], ref r[4], ref r[5], ref r[6], ref r[7]);
             fixed (float* pd = &d)
             {
                 for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
@@ -125,10 +114,7 @@ public static partial class Fft
             {
                 for (int i = 0; i < 4; i++) r[i] = i < nr ? Avx.MaskLoad(ps + i * ss, cm) : Vector256<double>.Zero;
             }
-            Vector256<double> t0 = Avx.UnpackLow(r[0], r[1]), t1 = Avx.UnpackHigh(r[0], r[1]);
-            Vector256<double> t2 = Avx.UnpackLow(r[2], r[3]), t3 = Avx.UnpackHigh(r[2], r[3]);
-            r[0] = Avx.Permute2x128(t0, t2, 0x20); r[1] = Avx.Permute2x128(t1, t3, 0x20);
-            r[2] = Avx.Permute2x128(t0, t2, 0x31); r[3] = Avx.Permute2x128(t1, t3, 0x31);
+            RegisterTranspose.Transpose(ref r[0], ref r[1], ref r[2], ref r[3]);
             fixed (double* pd = &d)
             {
                 for (int c = 0; c < nc; c++) Avx.MaskStore(pd + c * ds, rm, r[c]);
@@ -142,22 +128,11 @@ public static partial class Fft
             Vector256<float> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
             Vector256<float> r4 = Vector256.LoadUnsafe(ref s, (nuint)(4 * ss)), r5 = Vector256.LoadUnsafe(ref s, (nuint)(5 * ss));
             Vector256<float> r6 = Vector256.LoadUnsafe(ref s, (nuint)(6 * ss)), r7 = Vector256.LoadUnsafe(ref s, (nuint)(7 * ss));
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d);
-            Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref d, (nuint)ds);
-            Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref d, (nuint)(2 * ds));
-            Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref d, (nuint)(3 * ds));
-            Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref d, (nuint)(4 * ds));
-            Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref d, (nuint)(5 * ds));
-            Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref d, (nuint)(6 * ds));
-            Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref d, (nuint)(7 * ds));
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            r0.StoreUnsafe(ref d); r1.StoreUnsafe(ref d, (nuint)ds);
+            r2.StoreUnsafe(ref d, (nuint)(2 * ds)); r3.StoreUnsafe(ref d, (nuint)(3 * ds));
+            r4.StoreUnsafe(ref d, (nuint)(4 * ds)); r5.StoreUnsafe(ref d, (nuint)(5 * ds));
+            r6.StoreUnsafe(ref d, (nuint)(6 * ds)); r7.StoreUnsafe(ref d, (nuint)(7 * ds));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -165,88 +140,108 @@ public static partial class Fft
         {
             Vector256<double> r0 = Vector256.LoadUnsafe(ref s), r1 = Vector256.LoadUnsafe(ref s, (nuint)ss);
             Vector256<double> r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
-            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref d);
-            Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref d, (nuint)ds);
-            Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref d, (nuint)(2 * ds));
-            Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref d, (nuint)(3 * ds));
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3);
+            r0.StoreUnsafe(ref d); r1.StoreUnsafe(ref d, (nuint)ds);
+            r2.StoreUnsafe(ref d, (nuint)(2 * ds)); r3.StoreUnsafe(ref d, (nuint)(3 * ds));
         }
 
         /// <summary>dst = (re[0], im[0], re[1], im[1], ...).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Interleave(Span<T> dst, ReadOnlySpan<T> re, ReadOnlySpan<T> im)
         {
-            int n = re.Length;
-            if (im.Length < n || dst.Length < 2 * n) throw new InvalidOperationException("Interleave out of range.");
-            ref T d = ref MemoryMarshal.GetReference(dst);
-            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
-            int k = 0;
-            if (Avx.IsSupported && typeof(T) == typeof(float))
-            {
-                for (; k + 8 <= n; k += 8)
-                {
-                    var vr = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref a), (nuint)k);
-                    var vi = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref b), (nuint)k);
-                    Vector256<float> lo = Avx.UnpackLow(vr, vi), hi = Avx.UnpackHigh(vr, vi);
-                    Avx.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref Unsafe.As<T, float>(ref d), (nuint)(2 * k));
-                    Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref Unsafe.As<T, float>(ref d), (nuint)(2 * k + 8));
-                }
-            }
-            else if (Avx.IsSupported && typeof(T) == typeof(double))
-            {
-                for (; k + 4 <= n; k += 4)
-                {
-                    var vr = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref a), (nuint)k);
-                    var vi = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref b), (nuint)k);
-                    Vector256<double> lo = Avx.UnpackLow(vr, vi), hi = Avx.UnpackHigh(vr, vi);
-                    Avx.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref Unsafe.As<T, double>(ref d), (nuint)(2 * k));
-                    Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref Unsafe.As<T, double>(ref d), (nuint)(2 * k + 4));
-                }
-            }
-            for (; k < n; k++)
-            {
-                Unsafe.Add(ref d, 2 * k) = Unsafe.Add(ref a, k);
-                Unsafe.Add(ref d, 2 * k + 1) = Unsafe.Add(ref b, k);
-            }
+            if (im.Length < re.Length || dst.Length < 2 * re.Length) throw new InvalidOperationException("Interleave out of range.");
+            MovePairs<ToPairs>(ref MemoryMarshal.GetReference(dst), ref MemoryMarshal.GetReference(re), ref MemoryMarshal.GetReference(im), re.Length);
         }
 
         /// <summary>(re[k], im[k]) = (src[2k], src[2k+1]).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Deinterleave(Span<T> re, Span<T> im, ReadOnlySpan<T> src)
         {
-            int n = re.Length;
-            if (im.Length < n || src.Length < 2 * n) throw new InvalidOperationException("Deinterleave out of range.");
-            ref T s = ref MemoryMarshal.GetReference(src);
-            ref T a = ref MemoryMarshal.GetReference(re), b = ref MemoryMarshal.GetReference(im);
-            int k = 0;
-            if (Avx.IsSupported && typeof(T) == typeof(float))
+            if (im.Length < re.Length || src.Length < 2 * re.Length) throw new InvalidOperationException("Deinterleave out of range.");
+            MovePairs<FromPairs>(ref MemoryMarshal.GetReference(src), ref MemoryMarshal.GetReference(re), ref MemoryMarshal.GetReference(im), re.Length);
+        }
+
+        /// <summary>Moves n complex numbers between interleaved pairs and two planes, in the direction TMove gives:
+        /// whole vectors (Zip/Unzip) where AVX has them, then the tail one by one.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void MovePairs<TMove>(ref T pairs, ref T re, ref T im, int n) where TMove : struct, IPairMove
+        {
+            int k = 0, v = Vector256<T>.Count;
+            if (HasAvxPairs)
+                for (; k + v <= n; k += v) TMove.Vectors(ref pairs, ref re, ref im, k);
+            for (; k < n; k++) TMove.One(ref pairs, ref re, ref im, k);
+        }
+
+        private interface IPairMove
+        {
+            /// <summary>The Vector256&lt;T&gt;.Count numbers from k.</summary>
+            static abstract void Vectors(ref T pairs, ref T re, ref T im, int k);
+            static abstract void One(ref T pairs, ref T re, ref T im, int k);
+        }
+
+        private readonly struct ToPairs : IPairMove
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Vectors(ref T pairs, ref T re, ref T im, int k)
             {
-                for (; k + 8 <= n; k += 8)
-                {
-                    var v0 = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref s), (nuint)(2 * k));
-                    var v1 = Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref s), (nuint)(2 * k + 8));
-                    Vector256<float> p = Avx.Permute2x128(v0, v1, 0x20), q = Avx.Permute2x128(v0, v1, 0x31);
-                    Avx.Shuffle(p, q, 0x88).StoreUnsafe(ref Unsafe.As<T, float>(ref a), (nuint)k);
-                    Avx.Shuffle(p, q, 0xDD).StoreUnsafe(ref Unsafe.As<T, float>(ref b), (nuint)k);
-                }
+                var (lo, hi) = Zip(Vector256.LoadUnsafe(ref re, (nuint)k), Vector256.LoadUnsafe(ref im, (nuint)k));
+                lo.StoreUnsafe(ref pairs, (nuint)(2 * k));
+                hi.StoreUnsafe(ref pairs, (nuint)(2 * k + Vector256<T>.Count));
             }
-            else if (Avx.IsSupported && typeof(T) == typeof(double))
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void One(ref T pairs, ref T re, ref T im, int k)
             {
-                for (; k + 4 <= n; k += 4)
-                {
-                    var v0 = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref s), (nuint)(2 * k));
-                    var v1 = Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref s), (nuint)(2 * k + 4));
-                    Vector256<double> p = Avx.Permute2x128(v0, v1, 0x20), q = Avx.Permute2x128(v0, v1, 0x31);
-                    Avx.UnpackLow(p, q).StoreUnsafe(ref Unsafe.As<T, double>(ref a), (nuint)k);
-                    Avx.UnpackHigh(p, q).StoreUnsafe(ref Unsafe.As<T, double>(ref b), (nuint)k);
-                }
+                Unsafe.Add(ref pairs, 2 * k) = Unsafe.Add(ref re, k);
+                Unsafe.Add(ref pairs, 2 * k + 1) = Unsafe.Add(ref im, k);
             }
-            for (; k < n; k++)
+        }
+
+        private readonly struct FromPairs : IPairMove
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Vectors(ref T pairs, ref T re, ref T im, int k)
             {
-                Unsafe.Add(ref a, k) = Unsafe.Add(ref s, 2 * k);
-                Unsafe.Add(ref b, k) = Unsafe.Add(ref s, 2 * k + 1);
+                var (even, odd) = Unzip(Vector256.LoadUnsafe(ref pairs, (nuint)(2 * k)), Vector256.LoadUnsafe(ref pairs, (nuint)(2 * k + Vector256<T>.Count)));
+                even.StoreUnsafe(ref re, (nuint)k);
+                odd.StoreUnsafe(ref im, (nuint)k);
             }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void One(ref T pairs, ref T re, ref T im, int k)
+            {
+                Unsafe.Add(ref re, k) = Unsafe.Add(ref pairs, 2 * k);
+                Unsafe.Add(ref im, k) = Unsafe.Add(ref pairs, 2 * k + 1);
+            }
+        }
+
+        private static bool HasAvxPairs => Avx.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+
+        /// <summary>(x0, y0, x1, y1, …) of two vectors, as two vectors (AVX unpacks work within 128-bit halves, so
+        /// the halves are put back in order after them).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector256<T> Lo, Vector256<T> Hi) Zip(Vector256<T> x, Vector256<T> y)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Vector256<float> lo = Avx.UnpackLow(x.AsSingle(), y.AsSingle()), hi = Avx.UnpackHigh(x.AsSingle(), y.AsSingle());
+                return (Avx.Permute2x128(lo, hi, 0x20).As<float, T>(), Avx.Permute2x128(lo, hi, 0x31).As<float, T>());
+            }
+            Vector256<double> dlo = Avx.UnpackLow(x.AsDouble(), y.AsDouble()), dhi = Avx.UnpackHigh(x.AsDouble(), y.AsDouble());
+            return (Avx.Permute2x128(dlo, dhi, 0x20).As<double, T>(), Avx.Permute2x128(dlo, dhi, 0x31).As<double, T>());
+        }
+
+        /// <summary>The inverse of <see cref="Zip"/>: the even and the odd elements of (lo, hi).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector256<T> Even, Vector256<T> Odd) Unzip(Vector256<T> lo, Vector256<T> hi)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Vector256<float> p = Avx.Permute2x128(lo.AsSingle(), hi.AsSingle(), 0x20), q = Avx.Permute2x128(lo.AsSingle(), hi.AsSingle(), 0x31);
+                return (Avx.Shuffle(p, q, 0x88).As<float, T>(), Avx.Shuffle(p, q, 0xDD).As<float, T>());
+            }
+            Vector256<double> dp = Avx.Permute2x128(lo.AsDouble(), hi.AsDouble(), 0x20), dq = Avx.Permute2x128(lo.AsDouble(), hi.AsDouble(), 0x31);
+            return (Avx.UnpackLow(dp, dq).As<double, T>(), Avx.UnpackHigh(dp, dq).As<double, T>());
         }
     }
 }

@@ -118,32 +118,50 @@ public static partial class Fft
             return a.AsSpan(0, length);
         }
 
+        /// <summary>
+        /// The sizes and scratch of one group's 2-D real transform, forward and inverse alike: hh = ⌈h/2⌉ row pairs (row
+        /// j with row j + hh as one complex row; hl = ⌊h/2⌋ second rows), wc = w/2 + 1 half-spectrum columns, l1 and l2
+        /// padded lane counts of the row pass (A: [w, l1] and its work arrays) and of the column pass (B: [h, l2]); Ta and
+        /// Tb hold the two rows' half spectra [wc, l1] between the passes.
+        /// </summary>
+        private readonly ref struct RealGroup
+        {
+            public readonly int Hh, Hl, Wc, L1, L2;
+            public readonly Span<T> Ar, Ai, Awr, Awi, Br, Bi, Bwr, Bwi, Tar, Tai, Tbr, Tbi;
+
+            public RealGroup(Workspace ws, int g, int h, int w, Plan rows, Plan cols)
+            {
+                Hh = (h + 1) / 2; Hl = h / 2; Wc = w / 2 + 1;
+                L1 = PadLanes(g * Hh); L2 = PadLanes(g * Wc);
+                Ar = Grow(ref ws.Ar, w * L1); Ai = Grow(ref ws.Ai, w * L1);
+                Awr = Grow(ref ws.Awr, rows.WorkLength(L1)); Awi = Grow(ref ws.Awi, rows.WorkLength(L1));
+                Br = Grow(ref ws.Br, h * L2); Bi = Grow(ref ws.Bi, h * L2);
+                Bwr = Grow(ref ws.Bwr, cols.WorkLength(L2)); Bwi = Grow(ref ws.Bwi, cols.WorkLength(L2));
+                Tar = Grow(ref ws.Tar, Wc * L1); Tai = Grow(ref ws.Tai, Wc * L1);
+                Tbr = Grow(ref ws.Tbr, Wc * L1); Tbi = Grow(ref ws.Tbi, Wc * L1);
+            }
+        }
+
         /// <summary>rfft2 of <paramref name="g"/> consecutive images.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void ForwardGroup(Span<T> y, ReadOnlySpan<T> x, int g, int h, int w, Plan rows, Plan cols, Workspace ws)
         {
-            int hh = (h + 1) / 2, hl = h / 2, wc = w / 2 + 1;
-            int l1 = PadLanes(g * hh), l2 = PadLanes(g * wc);
-            Span<T> ar = Grow(ref ws.Ar, w * l1), ai = Grow(ref ws.Ai, w * l1);
-            Span<T> awr = Grow(ref ws.Awr, rows.WorkLength(l1)), awi = Grow(ref ws.Awi, rows.WorkLength(l1));
-            Span<T> br = Grow(ref ws.Br, h * l2), bi = Grow(ref ws.Bi, h * l2);
-            Span<T> bwr = Grow(ref ws.Bwr, cols.WorkLength(l2)), bwi = Grow(ref ws.Bwi, cols.WorkLength(l2));
-            Span<T> tar = Grow(ref ws.Tar, wc * l1), tai = Grow(ref ws.Tai, wc * l1);
-            Span<T> tbr = Grow(ref ws.Tbr, wc * l1), tbi = Grow(ref ws.Tbi, wc * l1);
+            var buf = new RealGroup(ws, g, h, w, rows, cols);
+            int hh = buf.Hh, hl = buf.Hl, wc = buf.Wc, l1 = buf.L1, l2 = buf.L2;
 
             // Row pass input: lane (image gi, pair j) holds row j as real part and row j + hh as imaginary part,
             // so one complex FFT transforms two real rows.
             for (int gi = 0; gi < g; gi++)
             {
                 ReadOnlySpan<T> img = x.Slice(gi * h * w, h * w);
-                Transpose(img, w, ar.Slice(gi * hh), l1, hh, w);
-                if (hl > 0) Transpose(img.Slice(hh * w), w, ai.Slice(gi * hh), l1, hl, w);
-                if (hl < hh) ZeroLane(ai, w, gi * hh + hl, l1);
+                Transpose(img, w, buf.Ar.Slice(gi * hh), l1, hh, w);
+                if (hl > 0) Transpose(img.Slice(hh * w), w, buf.Ai.Slice(gi * hh), l1, hl, w);
+                if (hl < hh) ZeroLane(buf.Ai, w, gi * hh + hl, l1);
             }
-            ZeroPadLanes(ar, ai, w, g * hh, l1);
+            ZeroPadLanes(buf.Ar, buf.Ai, w, g * hh, l1);
 
-            bool inA = rows.Forward(ar, ai, awr, awi, l1);
-            Span<T> zr = inA ? ar : awr, zi = inA ? ai : awi;
+            bool inA = rows.Forward(buf.Ar, buf.Ai, buf.Awr, buf.Awi, l1);
+            Span<T> zr = inA ? buf.Ar : buf.Awr, zi = inA ? buf.Ai : buf.Awi;
 
             // Separate the two real rows' spectra: with Z = Xa + i·Xb and Xa, Xb Hermitian,
             // Xa[k] = (Z[k] + conj Z[-k]) / 2 and Xb[k] = (Z[k] − conj Z[-k]) / (2i). Vectorised over lanes here,
@@ -151,7 +169,7 @@ public static partial class Fft
             var half = new Vector<T>(T.CreateTruncating(0.5));
             int vl1 = l1 / Vc;
             ref Vector<T> vzr = ref AsVectors(zr), vzi = ref AsVectors(zi);
-            ref Vector<T> vtar = ref AsVectors(tar), vtai = ref AsVectors(tai), vtbr = ref AsVectors(tbr), vtbi = ref AsVectors(tbi);
+            ref Vector<T> vtar = ref AsVectors(buf.Tar), vtai = ref AsVectors(buf.Tai), vtbr = ref AsVectors(buf.Tbr), vtbi = ref AsVectors(buf.Tbi);
             for (int k = 0; k < wc; k++)
             {
                 int p0 = k * vl1, q0 = (k == 0 ? 0 : w - k) * vl1;
@@ -168,16 +186,16 @@ public static partial class Fft
             for (int gi = 0; gi < g; gi++)
             {
                 // Column-pass layout: element = image row m, lane = (image gi, column k).
-                Transpose(tar.Slice(gi * hh), l1, br.Slice(gi * wc), l2, wc, hh);
-                Transpose(tai.Slice(gi * hh), l1, bi.Slice(gi * wc), l2, wc, hh);
+                Transpose(buf.Tar.Slice(gi * hh), l1, buf.Br.Slice(gi * wc), l2, wc, hh);
+                Transpose(buf.Tai.Slice(gi * hh), l1, buf.Bi.Slice(gi * wc), l2, wc, hh);
                 if (hl == 0) continue; // h == 1: no second row
-                Transpose(tbr.Slice(gi * hh), l1, br.Slice(hh * l2 + gi * wc), l2, wc, hl);
-                Transpose(tbi.Slice(gi * hh), l1, bi.Slice(hh * l2 + gi * wc), l2, wc, hl);
+                Transpose(buf.Tbr.Slice(gi * hh), l1, buf.Br.Slice(hh * l2 + gi * wc), l2, wc, hl);
+                Transpose(buf.Tbi.Slice(gi * hh), l1, buf.Bi.Slice(hh * l2 + gi * wc), l2, wc, hl);
             }
-            ZeroPadLanes(br, bi, h, g * wc, l2);
+            ZeroPadLanes(buf.Br, buf.Bi, h, g * wc, l2);
 
-            bool inB = cols.Forward(br, bi, bwr, bwi, l2);
-            ReadOnlySpan<T> cr = inB ? br : bwr, ci = inB ? bi : bwi;
+            bool inB = cols.Forward(buf.Br, buf.Bi, buf.Bwr, buf.Bwi, l2);
+            ReadOnlySpan<T> cr = inB ? buf.Br : buf.Bwr, ci = inB ? buf.Bi : buf.Bwi;
             for (int gi = 0; gi < g; gi++)
             {
                 Span<T> dst = y.Slice(gi * h * wc * 2, h * wc * 2);
@@ -190,53 +208,47 @@ public static partial class Fft
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void InverseGroup(Span<T> x, ReadOnlySpan<T> c, int g, int h, int w, Plan rows, Plan cols, Workspace ws)
         {
-            int hh = (h + 1) / 2, hl = h / 2, wc = w / 2 + 1;
-            int l1 = PadLanes(g * hh), l2 = PadLanes(g * wc);
-            Span<T> ar = Grow(ref ws.Ar, w * l1), ai = Grow(ref ws.Ai, w * l1);
-            Span<T> awr = Grow(ref ws.Awr, rows.WorkLength(l1)), awi = Grow(ref ws.Awi, rows.WorkLength(l1));
-            Span<T> br = Grow(ref ws.Br, h * l2), bi = Grow(ref ws.Bi, h * l2);
-            Span<T> bwr = Grow(ref ws.Bwr, cols.WorkLength(l2)), bwi = Grow(ref ws.Bwi, cols.WorkLength(l2));
-            Span<T> tar = Grow(ref ws.Tar, wc * l1), tai = Grow(ref ws.Tai, wc * l1);
-            Span<T> tbr = Grow(ref ws.Tbr, wc * l1), tbi = Grow(ref ws.Tbi, wc * l1);
+            var buf = new RealGroup(ws, g, h, w, rows, cols);
+            int hh = buf.Hh, hl = buf.Hl, wc = buf.Wc, l1 = buf.L1, l2 = buf.L2;
 
             for (int gi = 0; gi < g; gi++)
             {
                 ReadOnlySpan<T> src = c.Slice(gi * h * wc * 2, h * wc * 2);
                 for (int k1 = 0; k1 < h; k1++)
-                    Deinterleave(br.Slice(k1 * l2 + gi * wc, wc), bi.Slice(k1 * l2 + gi * wc, wc), src.Slice(k1 * wc * 2, wc * 2));
+                    Deinterleave(buf.Br.Slice(k1 * l2 + gi * wc, wc), buf.Bi.Slice(k1 * l2 + gi * wc, wc), src.Slice(k1 * wc * 2, wc * 2));
             }
-            ZeroPadLanes(br, bi, h, g * wc, l2);
+            ZeroPadLanes(buf.Br, buf.Bi, h, g * wc, l2);
 
             // Inverse column transforms (over h): swapping the real and imaginary arrays turns the forward plan into
             // the inverse one.
-            bool inB = cols.Forward(bi, br, bwi, bwr, l2);
-            ReadOnlySpan<T> yr = inB ? br : bwr, yi = inB ? bi : bwi;
+            bool inB = cols.Forward(buf.Bi, buf.Br, buf.Bwi, buf.Bwr, l2);
+            ReadOnlySpan<T> yr = inB ? buf.Br : buf.Bwr, yi = inB ? buf.Bi : buf.Bwi;
 
             // Back to the row-pass layout: Ya = row j, Yb = row j + hh of each pair, element = column k.
             for (int gi = 0; gi < g; gi++)
             {
-                Transpose(yr.Slice(gi * wc), l2, tar.Slice(gi * hh), l1, hh, wc);
-                Transpose(yi.Slice(gi * wc), l2, tai.Slice(gi * hh), l1, hh, wc);
+                Transpose(yr.Slice(gi * wc), l2, buf.Tar.Slice(gi * hh), l1, hh, wc);
+                Transpose(yi.Slice(gi * wc), l2, buf.Tai.Slice(gi * hh), l1, hh, wc);
                 if (hl > 0)
                 {
-                    Transpose(yr.Slice(hh * l2 + gi * wc), l2, tbr.Slice(gi * hh), l1, hl, wc);
-                    Transpose(yi.Slice(hh * l2 + gi * wc), l2, tbi.Slice(gi * hh), l1, hl, wc);
+                    Transpose(yr.Slice(hh * l2 + gi * wc), l2, buf.Tbr.Slice(gi * hh), l1, hl, wc);
+                    Transpose(yi.Slice(hh * l2 + gi * wc), l2, buf.Tbi.Slice(gi * hh), l1, hl, wc);
                 }
                 if (hl < hh)
                 {
-                    ZeroLane(tbr, wc, gi * hh + hl, l1);
-                    ZeroLane(tbi, wc, gi * hh + hl, l1);
+                    ZeroLane(buf.Tbr, wc, gi * hh + hl, l1);
+                    ZeroLane(buf.Tbi, wc, gi * hh + hl, l1);
                 }
             }
-            ZeroPadLanes(tar, tai, wc, g * hh, l1);
-            ZeroPadLanes(tbr, tbi, wc, g * hh, l1);
+            ZeroPadLanes(buf.Tar, buf.Tai, wc, g * hh, l1);
+            ZeroPadLanes(buf.Tbr, buf.Tbi, wc, g * hh, l1);
 
             // Rebuild full Hermitian rows and pack two of them into one complex row: Z = Xa + i·Xb, whose inverse
             // transform has the two real rows as its real and imaginary parts. Dropping the imaginary part of the
             // self-conjugate bins (0 and w/2) is exactly irfft's treatment.
             int vl1 = l1 / Vc;
-            ref Vector<T> var_ = ref AsVectors(ar), vai = ref AsVectors(ai);
-            ref Vector<T> vtar = ref AsVectors(tar), vtai = ref AsVectors(tai), vtbr = ref AsVectors(tbr), vtbi = ref AsVectors(tbi);
+            ref Vector<T> var_ = ref AsVectors(buf.Ar), vai = ref AsVectors(buf.Ai);
+            ref Vector<T> vtar = ref AsVectors(buf.Tar), vtai = ref AsVectors(buf.Tai), vtbr = ref AsVectors(buf.Tbr), vtbi = ref AsVectors(buf.Tbi);
             for (int k = 0; k < wc; k++)
             {
                 int p0 = k * vl1;
@@ -261,8 +273,8 @@ public static partial class Fft
                 }
             }
 
-            bool inA = rows.Forward(ai, ar, awi, awr, l1);
-            ReadOnlySpan<T> zr = inA ? ar : awr, zi = inA ? ai : awi;
+            bool inA = rows.Forward(buf.Ai, buf.Ar, buf.Awi, buf.Awr, l1);
+            ReadOnlySpan<T> zr = inA ? buf.Ar : buf.Awr, zi = inA ? buf.Ai : buf.Awi;
             for (int gi = 0; gi < g; gi++)
             {
                 Span<T> img = x.Slice(gi * h * w, h * w);

@@ -134,53 +134,33 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     {
         if (typeof(T) == typeof(float))
         {
-            float* fs = (float*)s, fd = (float*)d;
-            var r0 = Sse.LoadVector128(fs);
-            var r1 = Sse.LoadVector128(fs + ld);
-            var r2 = Sse.LoadVector128(fs + 2 * ld);
-            var r3 = Sse.LoadVector128(fs + 3 * ld);
-            var t0 = Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
-            var t1 = Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
-            var t2 = Sse.UnpackLow(r2, r3);
-            var t3 = Sse.UnpackHigh(r2, r3);
-            var o0 = Sse.MoveLowToHigh(t0, t2);  // r0[0] r1[0] r2[0] r3[0]
-            var o1 = Sse.MoveHighToLow(t2, t0);  // r0[1] r1[1] r2[1] r3[1]
-            var o2 = Sse.MoveLowToHigh(t1, t3);
-            var o3 = Sse.MoveHighToLow(t3, t1);
-            if (scale)
-            {
-                var va = Vector128.Create(Unsafe.As<T, float>(ref alpha));
-                o0 *= va; o1 *= va; o2 *= va; o3 *= va;
-            }
-            o0.Store(fd);
-            o1.Store(fd + dstride);
-            o2.Store(fd + 2 * dstride);
-            o3.Store(fd + 3 * dstride);
+            float* fs = (float*)s;
+            Vector128<float> r0 = Sse.LoadVector128(fs), r1 = Sse.LoadVector128(fs + ld), r2 = Sse.LoadVector128(fs + 2 * ld), r3 = Sse.LoadVector128(fs + 3 * ld);
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3);
+            StoreColumns<Vector128<float>, float, Vector128Ops<float>>(r0, r1, r2, r3, (float*)d, dstride, Unsafe.As<T, float>(ref alpha), scale);
         }
         else if (typeof(T) == typeof(double))
         {
-            double* ds = (double*)s, dd = (double*)d;
-            var r0 = Avx.LoadVector256(ds);
-            var r1 = Avx.LoadVector256(ds + ld);
-            var r2 = Avx.LoadVector256(ds + 2 * ld);
-            var r3 = Avx.LoadVector256(ds + 3 * ld);
-            var t0 = Avx.UnpackLow(r0, r1);   // r0[0] r1[0] r0[2] r1[2]
-            var t1 = Avx.UnpackHigh(r0, r1);  // r0[1] r1[1] r0[3] r1[3]
-            var t2 = Avx.UnpackLow(r2, r3);
-            var t3 = Avx.UnpackHigh(r2, r3);
-            var o0 = Avx.Permute2x128(t0, t2, 0x20);  // r0[0] r1[0] r2[0] r3[0]
-            var o1 = Avx.Permute2x128(t1, t3, 0x20);  // r0[1] r1[1] r2[1] r3[1]
-            var o2 = Avx.Permute2x128(t0, t2, 0x31);
-            var o3 = Avx.Permute2x128(t1, t3, 0x31);
-            if (scale)
-            {
-                var va = Vector256.Create(Unsafe.As<T, double>(ref alpha));
-                o0 *= va; o1 *= va; o2 *= va; o3 *= va;
-            }
-            o0.Store(dd);
-            o1.Store(dd + dstride);
-            o2.Store(dd + 2 * dstride);
-            o3.Store(dd + 3 * dstride);
+            double* ds = (double*)s;
+            Vector256<double> r0 = Avx.LoadVector256(ds), r1 = Avx.LoadVector256(ds + ld), r2 = Avx.LoadVector256(ds + 2 * ld), r3 = Avx.LoadVector256(ds + 3 * ld);
+            RegisterTranspose.Transpose(ref r0, ref r1, ref r2, ref r3);
+            StoreColumns<Vector256<double>, double, Vector256Ops<double>>(r0, r1, r2, r3, (double*)d, dstride, Unsafe.As<T, double>(ref alpha), scale);
         }
+    }
+
+    /// <summary>d[q*dstride ..] = (alpha ·) oq for q &lt; 4: the transposed block into four panel rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumns<TV, TE, TOps>(TV o0, TV o1, TV o2, TV o3, TE* d, nint dstride, TE alpha, bool scale)
+        where TV : struct where TE : unmanaged, INumber<TE> where TOps : struct, IVectorOps<TV, TE>
+    {
+        if (scale)
+        {
+            var va = TOps.Broadcast(alpha);
+            o0 = TOps.Multiply(o0, va); o1 = TOps.Multiply(o1, va); o2 = TOps.Multiply(o2, va); o3 = TOps.Multiply(o3, va);
+        }
+        TOps.Store(o0, d);
+        TOps.Store(o1, d + dstride);
+        TOps.Store(o2, d + 2 * dstride);
+        TOps.Store(o3, d + 3 * dstride);
     }
 }

@@ -1,8 +1,8 @@
 namespace BlurVae.Kernels.Device;
 
 /// <summary>
-/// What the device keeps for one optimiser's multi-tensor Adam: the step state (count, step size, bias correction)
-/// that adam_step_count_kernel advances, uploaded only when the host's count is not the device's next one (the first
+/// What the device keeps for one optimiser's multi-tensor Adam: the step count of its last step, which
+/// adam_multi_tensor_kernel advances, uploaded only when the host's count is not the device's next one (the first
 /// step, a restored checkpoint, or the first eager step after replays of a CUDA graph, which advanced the device's
 /// count without this object). The tensors' addresses travel in the launches' parameters
 /// (<see cref="AdamTensorList"/>), so the gradients may come back from the cache at new addresses every step without
@@ -18,7 +18,7 @@ internal sealed class AdamGroupState : IDisposable
     {
         _device = device;
         Tensors = tensors;
-        _state = device.Allocate(3);
+        _state = device.Allocate(1);
     }
 
     public int Tensors { get; }
@@ -26,7 +26,7 @@ internal sealed class AdamGroupState : IDisposable
     public void Step(IReadOnlyList<DeviceMemory> param, IReadOnlyList<DeviceMemory> grad, IReadOnlyList<DeviceMemory> m, IReadOnlyList<DeviceMemory> v, AdamStepParameters p)
     {
         if (p.Step < 1 || p.Step > 1 << 24) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "the device counts Adam steps from 1 to 2^24 (exact in a float)");
-        if (p.Step != _deviceStep + 1) _device.Upload(_state, [p.Step - 1, 0f, 0f]);
+        if (p.Step != _deviceStep + 1) _device.Upload(_state, [p.Step - 1]);
         _device.AdamMultiTensor(_state, param, grad, m, v, p);
         _deviceStep = p.Step;
     }

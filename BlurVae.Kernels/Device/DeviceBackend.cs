@@ -48,13 +48,14 @@ public abstract class DeviceBackend : IBackend
         GC.KeepAlive(dst);
     }
 
-    // The buffers hold float32: doubles are narrowed on the host, then moved as floats.
-    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src)
+    // The buffers hold float32: doubles are narrowed on the host, then moved as floats (whose overload checks the length).
+    public void Upload(BackendBuffer dst, ReadOnlySpan<double> src) => Upload(dst, Narrowed(src));
+
+    private static float[] Narrowed(ReadOnlySpan<double> src)
     {
-        ShapeRules.Length(dst, src.Length, nameof(dst));
         var narrowed = new float[src.Length];
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(src, narrowed);
-        Upload(dst, narrowed);
+        return narrowed;
     }
 
     public void Download(BackendBuffer src, Span<float> dst)
@@ -66,7 +67,6 @@ public abstract class DeviceBackend : IBackend
 
     public void Download(BackendBuffer src, Span<double> dst)
     {
-        ShapeRules.Length(src, dst.Length, nameof(src));
         var single = new float[dst.Length];
         Download(src, single);
         System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(single, dst);
@@ -120,6 +120,53 @@ public abstract class DeviceBackend : IBackend
     }
 
     // ---- reductions and broadcasts ----
+
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        ShapeRules.Length(dx, (long)outer * axis * inner, nameof(dx));
+        ShapeRules.Length(dy, (long)outer * length * inner, nameof(dy));
+        Device.NarrowBackward(Mem(dx, nameof(dx)), axis, start, Mem(dy, nameof(dy)), outer, length, inner);
+        KeepAlive(dx, dy);
+    }
+
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(a, n, nameof(a));
+        ShapeRules.Length(b, n, nameof(b));
+        ShapeRules.Length(x, 2 * n, nameof(x));
+        Device.SplitForward(Mem(a, nameof(a)), Mem(b, nameof(b)), Mem(x, nameof(x)), outer, half, inner);
+        KeepAlive(a, b, x);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        long n = (long)outer * half * inner;
+        ShapeRules.Length(dx, 2 * n, nameof(dx));
+        if (da is not null) ShapeRules.Length(da, n, nameof(da));
+        if (db is not null) ShapeRules.Length(db, n, nameof(db));
+        Device.SplitBackward(Mem(dx, nameof(dx)), MemOrNull(da, nameof(da)), MemOrNull(db, nameof(db)), outer, half, inner);
+        KeepAlive(dx, da, db);
+    }
+
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        ShapeRules.Length(y, (long)rows * cols, nameof(y));
+        if (bias is not null) ShapeRules.Length(bias, cols, nameof(bias));
+        Device.BiasActivationForward(Mem(y, nameof(y)), MemOrNull(bias, nameof(bias)), rows, cols, activation, alpha);
+        KeepAlive(y, bias);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        long n = (long)rows * cols;
+        ShapeRules.Length(dPre, n, nameof(dPre));
+        ShapeRules.Length(dy, n, nameof(dy));
+        ShapeRules.Length(y, n, nameof(y));
+        if (dBias is not null) ShapeRules.Length(dBias, cols, nameof(dBias));
+        Device.BiasActivationBackward(Mem(dPre, nameof(dPre)), MemOrNull(dBias, nameof(dBias)), Mem(dy, nameof(dy)), Mem(y, nameof(y)), rows, cols, activation, alpha);
+        KeepAlive(dPre, dBias, dy, y);
+    }
 
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
@@ -262,23 +309,7 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dx, dy, y);
     }
 
-    // ---- bilinear 2x upsampling (kernels/upsample.cuh) ----
-
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        ShapeRules.Length(x, (long)planes * h * w, nameof(x));
-        ShapeRules.Length(y, (long)planes * 4 * h * w, nameof(y));
-        Device.UpsampleBilinear2xForward(Mem(y, nameof(y)), Mem(x, nameof(x)), planes, h, w);
-        KeepAlive(y, x);
-    }
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        ShapeRules.Length(dx, (long)planes * h * w, nameof(dx));
-        ShapeRules.Length(dy, (long)planes * 4 * h * w, nameof(dy));
-        Device.UpsampleBilinear2xBackward(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), planes, h, w);
-        KeepAlive(dx, dy);
-    }
+    // ---- bilinear resize (kernels/resize.cuh) ----
 
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {

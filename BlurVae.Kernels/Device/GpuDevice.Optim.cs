@@ -22,10 +22,14 @@ public abstract partial class GpuDevice
                param, m, v, grad, n, (float)p.Beta1, (float)p.Beta2, (float)p.Epsilon, (float)p.WeightDecay, stepSize, sqrtBc2);
     }
 
+    /// <summary>Blocks of one adam_multi_tensor_kernel launch at most: one full wave of an H100 (132 SMs × 2048 threads / 256); the
+    /// threads loop over the rest, so the per-block work (the corrections, the ticket) stays small.</summary>
+    private const int AdamMaxBlocks = 1056;
+
     /// <summary>
-    /// The group step of adam_step_count_kernel and adam_multi_tensor_kernel: state[0] += 1 on the device, the bias
-    /// corrections from it, then every element of the tensors, whose addresses and offsets travel in the launch's
-    /// parameters (<see cref="AdamTensorList"/>, at most 48 tensors a launch): 1 + ⌈tensors / 48⌉ launches, no upload.
+    /// The group step of adam_multi_tensor_kernel: every element of the tensors, whose addresses and offsets travel in
+    /// the launch's parameters (<see cref="AdamTensorList"/>, at most 48 tensors a launch), with the bias corrections of
+    /// step state[0] + 1, and the last launch advances state[0] on the device: ⌈tensors / 48⌉ launches, no upload.
     /// </summary>
     public void AdamMultiTensor(DeviceMemory state, IReadOnlyList<DeviceMemory> param, IReadOnlyList<DeviceMemory> grad,
                                 IReadOnlyList<DeviceMemory> m, IReadOnlyList<DeviceMemory> v, AdamStepParameters p, int blockSize = 256)
@@ -34,7 +38,7 @@ public abstract partial class GpuDevice
         if (grad.Count != param.Count || m.Count != param.Count || v.Count != param.Count)
             throw new ArgumentException($"{param.Count} parameters but {grad.Count} gradients, {m.Count} and {v.Count} moments.", nameof(grad));
         CheckBlockSize(blockSize);
-        CheckBuffer(state, 3, nameof(state));
+        CheckBuffer(state, 1, nameof(state));
         for (int i = 0; i < param.Count; i++)
         {
             int n = param[i].Length;
@@ -43,14 +47,16 @@ public abstract partial class GpuDevice
             CheckBuffer(m[i], n, $"m[{i}]");
             CheckBuffer(v[i], n, $"v[{i}]");
         }
-        Launch("adam_step_count_kernel", new Dim3(1), new Dim3(1), state, p.LearningRate, p.Beta1, p.Beta2);
         Span<byte> list = stackalloc byte[AdamTensorList.Bytes];
         for (int start = 0; start < param.Count; start += AdamTensorList.Capacity)
         {
             int total = AdamTensorList.Write(list, start, Math.Min(AdamTensorList.Capacity, param.Count - start), param, grad, m, v);
-            if (total == 0) continue;
-            LaunchWithStruct("adam_multi_tensor_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), list,
-                             state, (float)p.Beta1, (float)p.Beta2, (float)p.Epsilon, (float)p.WeightDecay);
+            bool last = start + AdamTensorList.Capacity >= param.Count;
+            // An empty list still launches when it is the last: it advances the count.
+            if (total == 0 && !last) continue;
+            var grid = new Dim3((uint)Math.Clamp((total + blockSize - 1) / blockSize, 1, AdamMaxBlocks));
+            LaunchWithStruct("adam_multi_tensor_kernel", grid, new Dim3((uint)blockSize), list, state, TicketCounters(1), last ? 1 : 0,
+                             p.LearningRate, p.Beta1, p.Beta2, (float)p.Beta1, (float)p.Beta2, (float)p.Epsilon, (float)p.WeightDecay);
         }
     }
 }

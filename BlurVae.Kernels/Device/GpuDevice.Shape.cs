@@ -108,4 +108,55 @@ public abstract partial class GpuDevice
         Launch("copy_axis_slice_kernel", GridFor((int)count, blockSize), new Dim3((uint)blockSize), dst, src, outer, length, inner,
                dstAxis, dstStart, srcAxis, srcStart, accumulate ? 1 : 0);
     }
+
+    /// <summary>x [outer, 2·half, inner] into its halves a and b [outer, half, inner] along the middle axis, one launch (as CpuBackend.SplitForward).</summary>
+    public void SplitForward(DeviceMemory a, DeviceMemory b, DeviceMemory x, int outer, int half, int inner, int blockSize = 256)
+    {
+        int n = SplitHalfLength(outer, half, inner);
+        if (!CheckElementwise(n, blockSize, (a, nameof(a)), (b, nameof(b)))) return;
+        CheckBuffer(x, 2L * n, nameof(x));
+        Launch("split_forward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), a, b, x, n, half * inner);
+    }
+
+    /// <summary>dx [outer, 2·half, inner] = da in its first half and db in its second, a null gradient as zeros; every element
+    /// written, one launch (as CpuBackend.SplitBackward).</summary>
+    public void SplitBackward(DeviceMemory dx, DeviceMemory? da, DeviceMemory? db, int outer, int half, int inner, int blockSize = 256)
+    {
+        int n = SplitHalfLength(outer, half, inner);
+        if (!CheckElementwise(n, blockSize)) return;
+        CheckBuffer(dx, 2L * n, nameof(dx));
+        if (da is not null) CheckBuffer(da, n, nameof(da));
+        if (db is not null) CheckBuffer(db, n, nameof(db));
+        Launch("split_backward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), dx, LaunchArg.PointerOrNull(da), LaunchArg.PointerOrNull(db), n, half * inner);
+    }
+
+    /// <summary>The elements of one half of a split, checked to fit the kernels' int indices (2·n for x).</summary>
+    private static int SplitHalfLength(int outer, int half, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(half, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        long n = (long)outer * half * inner;
+        if (2 * n > int.MaxValue) throw new ArgumentException($"A split of {2 * n} elements; at most int.MaxValue per launch.");
+        return (int)n;
+    }
+
+    /// <summary>
+    /// Viewing dx as [outer, axis, inner] and dy as [outer, length, inner]: dx = dy at [start, start + length) of the
+    /// middle axis and 0 elsewhere, every element written once (as CpuBackend.NarrowBackward).
+    /// </summary>
+    public void NarrowBackward(DeviceMemory dx, int axis, int start, DeviceMemory dy, int outer, int length, int inner, int blockSize = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outer);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(inner);
+        if (start < 0 || start + length > axis) throw new ArgumentOutOfRangeException(nameof(start), "slice outside the axis");
+        CheckBlockSize(blockSize);
+        long n = (long)outer * axis * inner;
+        CheckBuffer(dx, n, nameof(dx));
+        CheckBuffer(dy, (long)outer * length * inner, nameof(dy));
+        if (n == 0) return;
+        if (n > int.MaxValue) throw new ArgumentException($"dx has {n} elements; at most int.MaxValue per launch.");
+        Launch("narrow_backward_kernel", GridFor((int)n, blockSize), new Dim3((uint)blockSize), dx, dy, (int)n, axis, start, length, inner);
+    }
 }

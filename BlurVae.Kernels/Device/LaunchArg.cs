@@ -29,4 +29,11 @@ public readonly struct LaunchArg
     public static implicit operator LaunchArg(int value) => new((uint)value, sizeof(int));
     public static implicit operator LaunchArg(float value) => new(BitConverter.SingleToUInt32Bits(value), sizeof(float));
     public static implicit operator LaunchArg(double value) => new(BitConverter.DoubleToUInt64Bits(value), sizeof(double));
+
+    // C# converts uint, long and ulong to double implicitly, so without these a uint argument would silently reach the
+    // kernel as an 8-byte double. They exist only to make such a call a compile error: cast to int (or double).
+    private const string NoImplicitWidening = "Pass an int (or a double) to a kernel: a uint, long or ulong would be converted to double silently.";
+    [Obsolete(NoImplicitWidening, error: true)] public static implicit operator LaunchArg(uint value) => throw new NotSupportedException(NoImplicitWidening);
+    [Obsolete(NoImplicitWidening, error: true)] public static implicit operator LaunchArg(long value) => throw new NotSupportedException(NoImplicitWidening);
+    [Obsolete(NoImplicitWidening, error: true)] public static implicit operator LaunchArg(ulong value) => throw new NotSupportedException(NoImplicitWidening);
 }

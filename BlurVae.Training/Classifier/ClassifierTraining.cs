@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using BlurVae.Training.Data;
 using BlurVae.Training.Engine.Optim;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Classifier;
 
@@ -37,11 +36,7 @@ public static class ClassifierTraining
     public static (double TrainAccuracy, double TestAccuracy) Run(ClassifierOptions options, string command, TextWriter log)
     {
         options.Validate();
-        var (split, _) = TrainingRun.LoadData(new TrainOptions
-        {
-            Data = options.Data, Side = FashionClassifier.Side, Seed = options.Seed,
-            MaxImages = options.MaxImages, MaxTestImages = options.MaxTestImages,
-        }, FashionClassifier.Side);
+        var (split, _) = DatasetCatalog.OpenPadded(options.Data, FashionClassifier.Side, options.Seed, options.MaxImages, options.MaxTestImages);
         foreach (var part in new[] { split.Train, split.Test })
         {
             if (part.Channels != 1) throw new ArgumentException($"--data '{options.Data}': the classifier takes grey Fashion-MNIST images; {part.Name} has {part.Channels} channels.");

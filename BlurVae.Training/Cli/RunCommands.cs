@@ -18,6 +18,7 @@ public static class RunCommands
             return TrainAndReport(TrainingRun.Open(options, resume, log, given), log);
         }
         var parallel = DataParallel.Start(distributed, Console.Error);
+        BackendSelection.CudaOrdinal = DataParallel.LocalRank; // one GPU per process: the rank's local rank
         Kernels.Cpu.CpuBackend.Threads = threads > 0 ? threads : DataParallel.DefaultThreads;
         Console.WriteLine($"rank {parallel.Rank} of {parallel.WorldSize}: pid {Environment.ProcessId} on {Environment.MachineName}, {Kernels.Cpu.CpuBackend.Threads} CPU threads");
         // Rank 0 alone reports (and writes the run's files); the others stay quiet unless they fail.

@@ -47,6 +47,38 @@ public static class DatasetCatalog
     /// </summary>
     public static DatasetSplit Open(string spec, DatasetOptions? options = null) => Open(spec, options ?? new DatasetOptions(), DebianFashionMnistDirectory);
 
+    /// <summary>
+    /// The split a run trains and tests on, as --data, --side, --seed, --max-images and --max-test-images name it (the
+    /// VAE's run and the classifier's training read those flags alike): <paramref name="spec"/> (see <see cref="ResolveAuto"/>)
+    /// opened, both sets padded to <paramref name="side"/> (0: the smallest power of two, at least 4, that holds the
+    /// images), the training set cut to its first <paramref name="maxImages"/> images and the test set to its first
+    /// <paramref name="maxTestImages"/> (0: all). Returns the side used.
+    /// </summary>
+    public static (DatasetSplit Data, int Side) OpenPadded(string spec, int side, int seed, int maxImages = 0, int maxTestImages = 0)
+    {
+        var split = Open(ResolveAuto(spec), new DatasetOptions { Side = side > 0 ? side : null, Seed = seed });
+        var train = split.Train;
+        if (side == 0) side = NextPowerOfTwo(Math.Max(train.Height, train.Width));
+        if (train.Height > side || train.Width > side)
+            throw new UserError($"--side {side} is smaller than the {train.Height}×{train.Width} images of '{spec}': images are padded, never shrunk; pass a larger --side, or --side 0 for the smallest that fits.");
+        train = train.PadTo(side);
+        var test = split.Test.PadTo(side);
+        if (maxImages > 0 && maxImages < train.Count)
+            train = train.Subset(Enumerable.Range(0, maxImages).ToArray(), train.Name);
+        if (maxTestImages > 0 && maxTestImages < test.Count)
+            test = test.Subset(Enumerable.Range(0, maxTestImages).ToArray(), test.Name);
+        return (new DatasetSplit(train, test), side);
+    }
+
+    /// <summary>
+    /// "auto" is Debian's Fashion-MNIST (60 000 + 10 000 images) where the dataset-fashion-mnist package is installed,
+    /// and otherwise the embedded 10 000-image subset, so the default works on a fresh machine; other specs pass through.
+    /// </summary>
+    public static string ResolveAuto(string spec) =>
+        spec != "auto" ? spec
+        : Directory.Exists(DebianFashionMnistDirectory) && MnistDirectoryReader.IsMnistDirectory(DebianFashionMnistDirectory) ? "fashion-mnist"
+        : "embedded";
+
     internal static DatasetSplit Open(string spec, DatasetOptions options, string debianDirectory)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException("The dataset spec is empty; use 'embedded', 'fashion-mnist' or a path.", nameof(spec));

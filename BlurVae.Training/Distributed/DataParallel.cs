@@ -2,14 +2,13 @@ using BlurVae.Kernels.Cuda;
 using BlurVae.Native;
 using BlurVae.Training.Engine.Distributed;
 using BlurVae.Training.Engine.Nn;
-using BlurVae.Training.Train;
 
 namespace BlurVae.Training.Distributed;
 
 /// <summary>
 /// A data-parallel run as PyTorch DDP runs it: one process per rank (launched by mpirun), identical initial
 /// parameters and buffers (broadcast from rank 0), each rank a disjoint, equal shard of every global batch drawn
-/// from the same seeded shuffle, gradients averaged before every optimiser step (<see cref="Trainer.Collectives"/>),
+/// from the same seeded shuffle, gradients averaged before every optimiser step (the trainer's collectives, which <see cref="Attach"/> returns),
 /// and batch-norm statistics per rank unless --sync-bn. The transport is NCCL when the trainer runs on a GPU (CUDA
 /// backend) and NCCL loads, else MPI.
 /// </summary>
@@ -41,7 +40,8 @@ public sealed class DataParallel : IDisposable
     public static int DefaultThreads =>
         Math.Max(1, Environment.ProcessorCount / Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int n) ? n : 1));
 
-    /// <summary>Joins the MPI job; the GPU this rank will use is its local rank.</summary>
+    /// <summary>Joins the MPI job. The GPU this rank will use is its <see cref="LocalRank"/>, which the caller hands to
+    /// the backend selection (this layer is below the run and does not choose backends).</summary>
     public static DataParallel Start(DistributedOptions options, TextWriter error)
     {
         options.Validate();
@@ -54,7 +54,6 @@ public sealed class DataParallel : IDisposable
         {
             throw new NotSupportedException($"--distributed needs Open MPI: {e.Message}");
         }
-        BackendSelection.CudaOrdinal = LocalRank;
         return new DataParallel(mpi, options);
     }
 
@@ -66,10 +65,14 @@ public sealed class DataParallel : IDisposable
         return globalBatch / WorldSize;
     }
 
-    /// <summary>Connects a trainer: the transport for its backend, rank 0's parameters and buffers everywhere, and --sync-bn.</summary>
-    public void Attach(Trainer trainer, TextWriter log)
+    /// <summary>
+    /// Connects the networks of a trainer on <paramref name="backend"/> with a global batch of <paramref name="globalBatch"/>:
+    /// the transport for the backend, rank 0's parameters and buffers everywhere, and --sync-bn. Returns the collectives
+    /// the trainer averages its gradients through. The networks come as modules, so this layer needs nothing of the run.
+    /// </summary>
+    public ICollectives Attach(IBackend backend, IReadOnlyList<Module> networks, int globalBatch, TextWriter log)
     {
-        if (trainer.Backend is CudaBackend cuda && Collectives is MpiCollectives)
+        if (backend is CudaBackend cuda && Collectives is MpiCollectives)
         {
             // Every rank must choose the same transport: all of them load NCCL, or all of them learn that one could not.
             bool loaded = NativeLibraries.TryLoad(NativeLibraries.Nccl, out _, out var where);
@@ -78,23 +81,22 @@ public sealed class DataParallel : IDisposable
             if (missing[0] == 0) Collectives = NcclCollectives.Create(_mpi, cuda);
             else log.WriteLine($"data parallel: NCCL is not usable on {missing[0]:0} rank(s){(loaded ? "" : $" ({where})")}; the gradients go through host memory over MPI.");
         }
-        trainer.Collectives = Collectives;
-        Collectives.Broadcast(StateOf(trainer));
-        foreach (var bn in trainer.Vae.Modules().Concat(trainer.Generator.Modules()).OfType<BatchNorm>())
+        Collectives.Broadcast(StateOf(networks));
+        foreach (var bn in networks.SelectMany(m => m.Modules()).OfType<BatchNorm>())
             bn.Sync = _options.SyncBn ? Collectives : null;
-        int perRank = PerRankBatch(trainer.Options.BatchSize);
-        log.WriteLine($"data parallel: {WorldSize} ranks over {Collectives.Name}, global batch {trainer.Options.BatchSize} = {WorldSize} × {perRank} per rank, " +
+        int perRank = PerRankBatch(globalBatch);
+        log.WriteLine($"data parallel: {WorldSize} ranks over {Collectives.Name}, global batch {globalBatch} = {WorldSize} × {perRank} per rank, " +
                       $"batch-norm statistics {(_options.SyncBn ? "of the global batch (--sync-bn)" : "per rank")}, --collective-timeout {_options.CollectiveTimeoutSeconds:0.###} s");
+        return Collectives;
     }
 
-    /// <summary>Every parameter and buffer (running statistics) of both networks, in a fixed order.</summary>
-    public static List<Tensor> StateOf(Trainer trainer) =>
-        trainer.Vae.Parameters().Concat(trainer.Vae.NamedBuffers().Select(b => b.Value))
-            .Concat(trainer.Generator.Parameters()).Concat(trainer.Generator.NamedBuffers().Select(b => b.Value)).ToList();
+    /// <summary>Every parameter and buffer (running statistics) of the networks, network by network, in a fixed order.</summary>
+    public static List<Tensor> StateOf(IEnumerable<Module> networks) =>
+        networks.SelectMany(m => m.Parameters().Concat(m.NamedBuffers().Select(b => b.Value))).ToList();
 
     /// <summary>Rank 0's buffers everywhere (DDP's broadcast_buffers): per-rank batch-norm statistics drift apart.</summary>
-    public void SyncBuffers(Trainer trainer) =>
-        Collectives.Broadcast(trainer.Vae.NamedBuffers().Concat(trainer.Generator.NamedBuffers()).Select(b => b.Value).ToList());
+    public void SyncBuffers(IEnumerable<Module> networks) =>
+        Collectives.Broadcast(networks.SelectMany(m => m.NamedBuffers()).Select(b => b.Value).ToList());
 
     /// <summary>
     /// This rank's shard of every full global batch of an epoch: the same seeded permutation on every rank, global batch

@@ -65,8 +65,7 @@ public sealed class ArchitectureA : VaeModel
     public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
     {
         var stats = _encoderMlp.Forward(_encoder.Forward(x).Flatten());
-        var parts = stats.Chunk(2, axis: 1);
-        return (parts[0], parts[1]);
+        return stats.SplitHalves(axis: 1);
     }
 
     public override Tensor Decode(Tensor z) =>

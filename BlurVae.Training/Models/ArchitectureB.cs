@@ -52,8 +52,7 @@ public sealed class ArchitectureB : VaeModel
 
     public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
     {
-        var parts = _toStats.Forward(_encoder.Forward(x).Flatten()).Chunk(2, axis: 1);
-        return (parts[0], parts[1]);
+        return _toStats.Forward(_encoder.Forward(x).Flatten()).SplitHalves(axis: 1);
     }
 
     public override Tensor Decode(Tensor z) =>

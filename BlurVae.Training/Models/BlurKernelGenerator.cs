@@ -23,7 +23,7 @@ public sealed class BlurKernelGenerator : Module
 
     /// <summary>z[N, latent] → k[N, k, k].</summary>
     public override Tensor Forward(Tensor z) =>
-        _output.Forward(_hidden.Forward(z).Relu6()).Softmax().Reshape(z.Shape[0], KernelSize, KernelSize);
+        _output.Forward(_hidden.ForwardActivation(z, UnaryOp.Relu6)).Softmax().Reshape(z.Shape[0], KernelSize, KernelSize);
 
     /// <summary>A normalised Gaussian kernel of standard deviation sigma: the fixed-Σ ablation of table 1.</summary>
     public static Tensor Gaussian(int batch, int kernelSize, double sigma, DType dtype = DType.Float32, IBackend? backend = null)

@@ -52,6 +52,24 @@ public static partial class BackendParity
                     [Out("dst", h.Uniform(outer * dstAxis * inner), accumulate ? AddTol : MoveTol), In("src", h.Uniform(outer * srcAxis * inner))],
                     (b, o) => b.CopyAxisSlice(o["dst"], dstAxis, dstStart, o["src"], srcAxis, srcStart, outer, length, inner, accumulate));
             }
+            // Split into halves along the same axis (the source's, rounded down to even), and its gradient with both
+            // halves' gradients, and with none for the second half (zeros there).
+            int half = srcAxis / 2;
+            if (half > 0)
+            {
+                int n = outer * half * inner;
+                string split = $"outer={outer} 2x{half} inner={inner}";
+                h.Check("split.forward", split, [Out("a", Garbage(h, n), MoveTol), Out("b", Garbage(h, n), MoveTol), In("x", h.Uniform(2 * n))],
+                    (b, o) => b.SplitForward(o["a"], o["b"], o["x"], outer, half, inner));
+                h.Check("split.backward", split, [Out("dx", Garbage(h, 2 * n), MoveTol), In("da", h.Uniform(n)), In("db", h.Uniform(n))],
+                    (b, o) => b.SplitBackward(o["dx"], o["da"], o["db"], outer, half, inner));
+                h.Check("split.backward (no second gradient)", split, [Out("dx", Garbage(h, 2 * n), MoveTol), In("da", h.Uniform(n))],
+                    (b, o) => b.SplitBackward(o["dx"], o["da"], null, outer, half, inner));
+            }
+            // The gradient of narrowing src's axis to the slab: dx is written whole (garbage before), zeros outside the slab.
+            h.Check("narrow.backward", $"outer={outer} dx[{srcStart}..+{length} of {srcAxis}] ← dy inner={inner}",
+                [Out("dx", Garbage(h, outer * srcAxis * inner), MoveTol), In("dy", h.Uniform(outer * length * inner))],
+                (b, o) => b.NarrowBackward(o["dx"], srcAxis, srcStart, o["dy"], outer, length, inner));
         }
     }
 }

@@ -11,7 +11,7 @@ namespace BlurVae.Training.Train;
 /// What a replay needs, and where it comes from:
 /// - inputs at static device addresses: the batch and the reparameterisation noise are copied into this phase's
 ///   own tensors before each replay (two device copies); the Adam step counts live on the device
-///   (adam_step_count_kernel), the losses are summed into the trainer's persistent device sums;
+///   (advanced by adam_multi_tensor_kernel), the losses are summed into the trainer's persistent device sums;
 /// - stable memory: every block the capture took stays reserved for the graph (GpuDevice's graph pool) while it
 ///   lives, so no other tensor is handed those addresses between replays;
 /// - the host's own counters (Adam's step counts for checkpoints and bias corrections, the loss sums' step count)

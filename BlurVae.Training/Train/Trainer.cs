@@ -71,6 +71,8 @@ public sealed class Trainer
     public int KernelSize { get; }
     public VaeModel Vae { get; }
     public BlurKernelGenerator Generator { get; }
+    /// <summary>Both networks, the VAE first: what a data-parallel run broadcasts and keeps in step.</summary>
+    public IReadOnlyList<Engine.Nn.Module> Networks => [Vae, Generator];
     public Adam OptVae { get; }
     public Adam OptKernel { get; }
 

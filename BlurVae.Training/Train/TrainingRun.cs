@@ -32,7 +32,7 @@ public sealed class TrainingRun
         _log = log;
         _parallel = parallel;
         trainer.PrepareLoss();
-        parallel?.Attach(trainer, log);
+        if (parallel is not null) trainer.Collectives = parallel.Attach(trainer.Backend, trainer.Networks, trainer.Options.BatchSize, log);
         trainer.Log = log.WriteLine;
     }
 
@@ -43,39 +43,10 @@ public sealed class TrainingRun
     public DatasetSplit Data { get; }
     public string Folder { get; }
 
-    /// <summary>Loads the data a run's options name, padded to the run's side, limited to --max-images.</summary>
-    public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0)
-    {
-        var split = DatasetCatalog.Open(ResolveDataSpec(options.Data), new DatasetOptions { Side = side > 0 ? side : options.Side > 0 ? options.Side : null, Seed = options.Seed });
-        var train = split.Train;
-        if (side == 0)
-        {
-            side = options.Side;
-            if (side == 0)
-            {
-                side = 4;
-                while (side < Math.Max(train.Height, train.Width)) side *= 2;
-            }
-        }
-        if (train.Height > side || train.Width > side)
-            throw new UserError($"--side {side} is smaller than the {train.Height}×{train.Width} images of '{options.Data}': images are padded, never shrunk; pass a larger --side, or --side 0 for the smallest that fits.");
-        train = train.PadTo(side);
-        var test = split.Test.PadTo(side);
-        if (options.MaxImages > 0 && options.MaxImages < train.Count)
-            train = train.Subset(Enumerable.Range(0, options.MaxImages).ToArray(), train.Name);
-        if (options.MaxTestImages > 0 && options.MaxTestImages < test.Count)
-            test = test.Subset(Enumerable.Range(0, options.MaxTestImages).ToArray(), test.Name);
-        return (new DatasetSplit(train, test), side);
-    }
-
-    /// <summary>
-    /// "auto" is Debian's Fashion-MNIST (60 000 + 10 000 images) where the dataset-fashion-mnist package is installed,
-    /// and otherwise the embedded 10 000-image subset, so the default works on a fresh machine.
-    /// </summary>
-    public static string ResolveDataSpec(string spec) =>
-        spec != "auto" ? spec
-        : Directory.Exists(DatasetCatalog.DebianFashionMnistDirectory) && MnistDirectoryReader.IsMnistDirectory(DatasetCatalog.DebianFashionMnistDirectory) ? "fashion-mnist"
-        : "embedded";
+    /// <summary>Loads the data a run's options name, padded to the run's side (<paramref name="side"/> &gt; 0 overrides
+    /// --side), limited to --max-images and --max-test-images: <see cref="DatasetCatalog.OpenPadded"/>.</summary>
+    public static (DatasetSplit Data, int Side) LoadData(TrainOptions options, int side = 0) =>
+        DatasetCatalog.OpenPadded(options.Data, side > 0 ? side : options.Side, options.Seed, options.MaxImages, options.MaxTestImages);
 
     /// <summary>
     /// Starts a run, or resumes the one in options.Out, on this process or as one rank of <paramref name="parallel"/>.
@@ -231,7 +202,7 @@ public sealed class TrainingRun
             var endClock = Stopwatch.StartNew();
 
             Trainer.Epoch = epoch + 1;
-            _parallel?.SyncBuffers(Trainer);
+            _parallel?.SyncBuffers(Trainer.Networks);
             last = Evaluation.Run(Trainer, Data.Test, o.BatchSize, $"test metrics after epoch {epoch + 1}", collectives);
             if (!IsRoot) continue;
             // The checkpoint goes first (atomically): every file written after it describes an epoch it holds, so a

@@ -6,6 +6,7 @@
 // assembly-wide DllImport resolver (there can only be one per assembly) and costs nothing per call.
 
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace BlurVae.Bench;
@@ -112,31 +113,29 @@ public static unsafe class OpenBlas
 
     /// <summary>Row-major C = alpha*op(A)*op(B) + beta*C via cblas_sgemm (same argument meaning as Gemm.Sgemm).</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-    {
-        EnsureLoaded();
-        CheckArgs(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        fixed (float* pa = a)
-        fixed (float* pb = b)
-        fixed (float* pc = c)
-        {
-            s_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-        }
-    }
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>Row-major C = alpha*op(A)*op(B) + beta*C via cblas_dgemm (same argument meaning as Gemm.Dgemm).</summary>
     public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, ReadOnlySpan<double> a, int lda,
-        ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
+        ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc) =>
+        Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    // Both precisions: the arguments checked, the spans pinned, and cblas_sgemm or cblas_dgemm by the element type.
+    private static void Call<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
+        ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc) where T : unmanaged
     {
         EnsureLoaded();
         CheckArgs(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        fixed (double* pa = a)
-        fixed (double* pb = b)
-        fixed (double* pc = c)
+        int ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+        fixed (T* pa = a)
+        fixed (T* pb = b)
+        fixed (T* pc = c)
         {
-            s_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            if (typeof(T) == typeof(float))
+                s_sgemm(CblasRowMajor, ta, tb, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda, (float*)pb, ldb, Unsafe.As<T, float>(ref beta), (float*)pc, ldc);
+            else
+                s_dgemm(CblasRowMajor, ta, tb, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda, (double*)pb, ldb, Unsafe.As<T, double>(ref beta), (double*)pc, ldc);
         }
     }
 

@@ -33,25 +33,32 @@ public static class BackwardPass
 
         using var _ = GradMode.NoGrad();
         var created = new List<BackendBuffer>();
+        var several = new SeveralOutputs(order);
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
             if (t.IsLeaf) continue;
             var fn = t.Creator!;
+            if (fn.Outputs is { } outputs)
+            {
+                // A node with several outputs runs once, at the last of its outputs this pass reaches: every consumer of
+                // every output has run by then.
+                var slots = several.Gather(fn, t, grads.Remove(t, out var s) ? s : null);
+                if (slots is null) continue;
+                if (slots.Any(x => x?.Grad is not null))
+                    RunNode(fn, () => fn.Backward(slots.Select(x => x?.Grad).ToArray()), grads, pass, created);
+                foreach (var x in slots) x?.Consumed();
+                if (outputs.All(o => o.PendingUses == 0))
+                {
+                    fn.ReleaseSaved();
+                    foreach (var o in outputs) o.Buffer.Drop();
+                }
+                continue;
+            }
             if (grads.Remove(t, out var slot) && slot.Grad is not null)
             {
-                fn.CheckNotReleased();
-                created.Clear();
-                Tensor?[] inputGrads;
-                using (BackendBuffer.TrackCreated(created)) inputGrads = fn.Backward(slot.Grad);
-                if (inputGrads.Length != fn.Inputs.Length)
-                    throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
-                // Handed out before the slot lets go: a returned gradient may be a view of the slot's own buffer.
-                Distribute(fn, inputGrads, grads, pass);
+                RunNode(fn, () => fn.Backward(slot.Grad), grads, pass, created);
                 slot.Consumed();
-                // What the node's backward made and nobody holds now (its temporaries, gradients for inputs that
-                // need none) goes back at once; a backward that caches a buffer for later pins it.
-                foreach (var b in created) b.ReleaseIfUnclaimed();
             }
             // Every consumer of t in this graph has run (reverse topological order); when none is left in any
             // other graph either, nothing can reach t's node again, so its buffers go back to the backend now.
@@ -60,6 +67,46 @@ public static class BackwardPass
                 fn.ReleaseSaved();
                 t.Buffer.Drop();
             }
+        }
+    }
+
+    /// <summary>Runs one node's backward and hands its input gradients out; the caller's slots let go afterwards.</summary>
+    private static void RunNode(Function fn, Func<Tensor?[]> backward, Dictionary<Tensor, GradSlot> grads, Pass pass, List<BackendBuffer> created)
+    {
+        fn.CheckNotReleased();
+        created.Clear();
+        Tensor?[] inputGrads;
+        using (BackendBuffer.TrackCreated(created)) inputGrads = backward();
+        if (inputGrads.Length != fn.Inputs.Length)
+            throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
+        // Handed out before the slots let go: a returned gradient may be a view of a slot's own buffer.
+        Distribute(fn, inputGrads, grads, pass);
+        // What the node's backward made and nobody holds now (its temporaries, gradients for inputs that
+        // need none) goes back at once; a backward that caches a buffer for later pins it.
+        foreach (var b in created) b.ReleaseIfUnclaimed();
+    }
+
+    /// <summary>The gradient slots of nodes with several outputs, gathered until the pass has reached all of a node's
+    /// outputs that it reaches.</summary>
+    private sealed class SeveralOutputs(List<Tensor> order)
+    {
+        private readonly Dictionary<Function, (GradSlot?[] Slots, int Left)> _nodes = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<Tensor> _reached = new(order, ReferenceEqualityComparer.Instance);
+
+        /// <summary>Adds output t's slot; returns every output's slot (null where none) once t is the node's last, else null.</summary>
+        public GradSlot?[]? Gather(Function fn, Tensor t, GradSlot? slot)
+        {
+            var outputs = fn.Outputs!;
+            if (!_nodes.TryGetValue(fn, out var node)) node = (new GradSlot?[outputs.Length], outputs.Count(_reached.Contains));
+            node.Slots[Array.IndexOf(outputs, t)] = slot;
+            node.Left--;
+            if (node.Left > 0)
+            {
+                _nodes[fn] = node;
+                return null;
+            }
+            _nodes.Remove(fn);
+            return node.Slots;
         }
     }
 

@@ -32,8 +32,18 @@ public abstract class Function
         return grad;
     }
 
+    /// <summary>The outputs of a node with several (<see cref="RecordOutputs"/>); null for a node with one.</summary>
+    public Tensor[]? Outputs { get; private set; }
+
     /// <summary>Gradients of the loss with respect to each input (null where not needed), given the output's gradient.</summary>
     public abstract Tensor?[] Backward(Tensor gradOutput);
+
+    /// <summary>
+    /// The backward of a node with several outputs, run once per pass when the pass has reached all of them that it
+    /// reaches: gradOutputs[k] for output k, null where no gradient reached it.
+    /// </summary>
+    public virtual Tensor?[] Backward(Tensor?[] gradOutputs) =>
+        throw new InvalidOperationException($"{this} has one output; BackwardPass calls Backward(Tensor).");
 
     /// <summary>Links output to this node when grad mode is on and some input requires a gradient.</summary>
     protected Tensor Record(Tensor output, params Tensor[] inputs)
@@ -60,6 +70,25 @@ public abstract class Function
         foreach (var input in inputs)
             if (!input.IsLeaf) input.PendingUses++;
         return output;
+    }
+
+    /// <summary>
+    /// <see cref="Record"/> for a node with several outputs (fresh buffers, no views): each is linked to this node and
+    /// held by the graph; the node counts one use of each input, as a node with one output does.
+    /// </summary>
+    protected Tensor[] RecordOutputs(Tensor[] outputs, params Tensor[] inputs)
+    {
+        if (outputs.Length < 2) throw new ArgumentException("RecordOutputs is for nodes with several outputs; use Record.", nameof(outputs));
+        Record(outputs[0], inputs);
+        if (outputs[0].Creator != this) return outputs;
+        Outputs = outputs;
+        for (int k = 1; k < outputs.Length; k++)
+        {
+            outputs[k].Creator = this;
+            outputs[k].RequiresGrad = true;
+            outputs[k].Buffer.Hold();
+        }
+        return outputs;
     }
 
     /// <summary>

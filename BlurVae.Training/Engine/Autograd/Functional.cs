@@ -6,6 +6,10 @@ public static class Functional
 {
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) => LinearFunction.Forward(x, weight, bias);
 
+    /// <summary>activation(linear(x)) as one op (LinearFunction): Relu, LeakyRelu with slope alpha ≥ 0, or Relu6.</summary>
+    public static Tensor LinearActivation(Tensor x, Tensor weight, Tensor? bias, UnaryOp activation, double alpha = 0.0) =>
+        LinearFunction.Forward(x, weight, bias, activation, alpha);
+
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0) =>
         Conv2dFunction.Forward(x, weight, bias, stride, padding);
 

@@ -16,6 +16,10 @@ public sealed class Linear : Module
     public Tensor? Bias { get; }
 
     public override Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias);
+
+    /// <summary>activation(Forward(x)) as one op (Functional.LinearActivation): Relu, LeakyRelu with slope alpha ≥ 0, or
+    /// Relu6. Sequential calls it for a Linear followed by one of those layers.</summary>
+    public Tensor ForwardActivation(Tensor x, UnaryOp activation, double alpha = 0.0) => Functional.LinearActivation(x, Weight, Bias, activation, alpha);
 }
 
 /// <summary>2-D convolution, weight [out, in, kh, kw]; kernel, stride and padding square or per axis (H, W).</summary>
@@ -153,9 +157,13 @@ public sealed class Sigmoid : Module
     public override Tensor Forward(Tensor x) => x.Sigmoid();
 }
 
+/// <summary>nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False) on [N, C, H, W]: the bilinear resize to
+/// 2H × 2W, which has exactly its taps, so it needs no op of its own.</summary>
 public sealed class UpsampleBilinear2x : Module
 {
-    public override Tensor Forward(Tensor x) => x.UpsampleBilinear2x();
+    public override Tensor Forward(Tensor x) =>
+        x.Rank == 4 ? x.ResizeBilinear(2 * x.Shape[2], 2 * x.Shape[3])
+        : throw new ArgumentException($"Upsample expects [N, C, H, W], got {Tensor.ShapeString(x.Shape)}.", nameof(x));
 }
 
 public sealed class Flatten(int startAxis = 1) : Module
@@ -166,7 +174,9 @@ public sealed class Flatten(int startAxis = 1) : Module
 /// <summary>
 /// Children applied in order; parameter names are their indices ("0.weight"). A BatchNorm directly followed by a
 /// LeakyReLU (slope ≥ 0; the blocks of architectures A and B) runs as one fused op (BatchNorm.ForwardLeakyRelu),
-/// both layers keeping their places and names; <see cref="FuseBatchNormLeakyRelu"/> = false runs them one by one.
+/// and a Linear directly followed by a ReLU, ReLU6 or LeakyReLU (slope ≥ 0; the MLPs of architecture A) as one
+/// Linear op with its activation (Linear.ForwardActivation), both layers keeping their places and names;
+/// <see cref="FuseActivations"/> = false runs them one by one.
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -186,15 +196,32 @@ public sealed class Sequential : Module
         return this;
     }
 
-    public bool FuseBatchNormLeakyRelu { get; set; } = true;
+    /// <summary>Whether the pairs above run fused (default); false runs every layer on its own.</summary>
+    public bool FuseActivations { get; set; } = true;
+
+    /// <summary>The activation a Linear fuses when <paramref name="layer"/> follows it; null when it cannot.</summary>
+    private static (UnaryOp Op, double Alpha)? FusedActivation(Module? layer) => layer switch
+    {
+        ReLU => (UnaryOp.Relu, 0.0),
+        ReLU6 => (UnaryOp.Relu6, 0.0),
+        LeakyReLU { NegativeSlope: >= 0 } act => (UnaryOp.LeakyRelu, act.NegativeSlope),
+        _ => null,
+    };
 
     public override Tensor Forward(Tensor x)
     {
         for (int i = 0; i < _layers.Count; i++)
         {
-            if (FuseBatchNormLeakyRelu && _layers[i] is BatchNorm bn && i + 1 < _layers.Count && _layers[i + 1] is LeakyReLU act && act.NegativeSlope >= 0)
+            var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
+            if (FuseActivations && _layers[i] is BatchNorm bn && next is LeakyReLU act && act.NegativeSlope >= 0)
             {
                 x = bn.ForwardLeakyRelu(x, act.NegativeSlope);
+                i++;
+                continue;
+            }
+            if (FuseActivations && _layers[i] is Linear linear && FusedActivation(next) is { } activation)
+            {
+                x = linear.ForwardActivation(x, activation.Op, activation.Alpha);
                 i++;
                 continue;
             }

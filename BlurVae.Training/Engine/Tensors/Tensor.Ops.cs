@@ -71,12 +71,14 @@ public sealed partial class Tensor
         return parts.ToArray();
     }
 
+    /// <summary>The two halves along an axis of even extent, as one op each way (SplitFunction); Chunk(2) without its two copies.</summary>
+    public (Tensor First, Tensor Second) SplitHalves(int axis) => SplitFunction.Forward(this, axis);
+
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis = 0) => ConcatFunction.Forward(tensors, axis);
 
     // ---- linear algebra and layers ----
     public Tensor MatMul(Tensor other) => MatMulFunction.Forward(this, other);
     public Tensor Softmax() => SoftmaxFunction.Forward(this);
-    public Tensor UpsampleBilinear2x() => UpsampleBilinear2xFunction.Forward(this);
     /// <summary>Bilinear resize to outH × outW, align_corners = false (F.interpolate(size=…, mode="bilinear")).</summary>
     public Tensor ResizeBilinear(int outH, int outW) => ResizeBilinearFunction.Forward(this, outH, outW);
     /// <summary>max_pool2d: kernel k, stride s (floor mode), padding p that never wins the maximum.</summary>

@@ -38,6 +38,31 @@ public class ReleaseTests
         Assert.That(next.ToDoubleArray().All(v => v == 0), Is.True, "recycled memory comes back zeroed");
     }
 
+    // A node with two outputs (SplitHalves) runs its backward once, with both gradients, and its outputs go back
+    // together once neither is read by anything else; with one output unused, the other's gradient alone reaches it.
+    [Test]
+    public void BothOutputsOfASplitAreRecycledAfterItsOneBackward()
+    {
+        var x = Leaf(2 * N, 6);
+        var y = x * 1.0;
+        var (first, second) = y.SplitHalves(axis: 0);
+        (first.Exp().Sum() + second.Square().Sum()).Backward();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Buffer.IsReleased, Is.True, "first half");
+            Assert.That(second.Buffer.IsReleased, Is.True, "second half");
+            Assert.That(y.Buffer.IsReleased, Is.True, "the split's input");
+        });
+        var xs = x.ToDoubleArray();
+        var expected = xs.Select((v, i) => i < N ? Math.Exp(v) : 2 * v).ToArray();
+        Assert.That(x.Grad!.ToDoubleArray(), Is.EqualTo(expected).Within(1e-12));
+
+        var x2 = Leaf(2 * N, 7);
+        var (used, _) = (x2 * 1.0).SplitHalves(axis: 0);
+        used.Sum().Backward();
+        Assert.That(x2.Grad!.ToDoubleArray(), Is.EqualTo(Enumerable.Range(0, 2 * N).Select(i => i < N ? 1.0 : 0.0)));
+    }
+
     [Test]
     public void KeptAndDetachedIntermediatesSurviveWithTheirValues()
     {

@@ -17,7 +17,7 @@ public class OpForwardTests
             2.50, 2.75, 3.25, 3.50,
             3.00, 3.25, 3.75, 4.00,
         ];
-        Assert.That(x.UpsampleBilinear2x().ToDoubleArray(), Is.EqualTo(expected).Within(1e-12));
+        Assert.That(new UpsampleBilinear2x().Forward(x).ToDoubleArray(), Is.EqualTo(expected).Within(1e-12));
     }
 
     [Test]

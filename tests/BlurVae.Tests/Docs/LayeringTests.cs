@@ -5,8 +5,10 @@ namespace BlurVae.Tests.Docs;
 
 /// <summary>
 /// The layering of docs/architecture.md, checked on the source: the engine (BlurVae.Training/Engine) uses nothing of
-/// the application beside it, and the checkpoint format (BlurVae.Training/Checkpoints) uses nothing of the run
-/// (BlurVae.Training/Train), which builds the checkpoint's parts: the run depends on the format, never the other way.
+/// the application beside it; the checkpoint format (BlurVae.Training/Checkpoints) uses nothing of the run
+/// (BlurVae.Training/Train), which builds the checkpoint's parts: the run depends on the format, never the other way;
+/// the classifier (FD-FMNIST's features) and the data-parallel transport sit below the run, which uses them; and no
+/// two application folders use each other, directly or round a longer loop.
 /// A file "uses" a namespace when its code (comments and strings left out) names a type declared only there;
 /// BlurVae.Kernels and BlurVae.Native need no test, as their projects do not reference BlurVae.Training.
 /// </summary>
@@ -20,6 +22,8 @@ public class LayeringTests
     [
         ("BlurVae.Training.Engine", ["BlurVae.Training.Engine"]),
         ("BlurVae.Training.Checkpoints", ["BlurVae.Training.Engine", "BlurVae.Training.Io", "BlurVae.Training.Errors"]),
+        ("BlurVae.Training.Classifier", ["BlurVae.Training.Engine", "BlurVae.Training.Data", "BlurVae.Training.Io", "BlurVae.Training.Errors"]),
+        ("BlurVae.Training.Distributed", ["BlurVae.Training.Engine", "BlurVae.Training.Data", "BlurVae.Training.Errors"]),
     ];
 
     public static IEnumerable<string> Layers => Rules.Select(r => r.Layer);
@@ -41,6 +45,45 @@ public class LayeringTests
         Assert.That(UsesOf("BlurVae.Training.Checkpoints").Any(u => u.Namespace == "BlurVae.Training.Engine.Optim"), Is.True);
     }
 
+    [Test]
+    public void NoApplicationFoldersUseEachOther()
+    {
+        // Folder → the folders it uses (the engine is one folder: its inner namespaces are its own business).
+        var uses = new Dictionary<string, Dictionary<string, Use>>();
+        foreach (var (from, use) in AllUses.Value)
+        {
+            string a = FolderOf(from), b = FolderOf(use.Namespace);
+            if (a == "" || b == "" || a == b) continue;
+            if (!uses.TryGetValue(a, out var targets)) uses[a] = targets = [];
+            targets.TryAdd(b, use);
+        }
+        Assert.That(uses.Count, Is.GreaterThan(5), "the scan sees the folders' uses");
+        // Depth-first search; a folder met again while still on the path closes a loop.
+        var done = new HashSet<string>();
+        var path = new List<string>();
+        List<string>? Loop(string folder)
+        {
+            int at = path.IndexOf(folder);
+            if (at >= 0) return path[at..].Append(folder).ToList();
+            if (!done.Add(folder)) return null;
+            path.Add(folder);
+            foreach (var next in uses.GetValueOrDefault(folder, []).Keys.Order(StringComparer.Ordinal))
+                if (Loop(next) is { } loop) return loop;
+            path.RemoveAt(path.Count - 1);
+            return null;
+        }
+        foreach (var folder in uses.Keys.Order(StringComparer.Ordinal))
+        {
+            if (Loop(folder) is not { } loop) continue;
+            var why = loop.Zip(loop.Skip(1), (a, b) => $"{a} → {b}: {uses[a][b].File} names {uses[a][b].Type}");
+            Assert.Fail("application folders use each other round a loop; move what both need to the lower one:\n" + string.Join("\n", why));
+        }
+    }
+
+    /// <summary>The application folder of a BlurVae.Training namespace (BlurVae.Training.Train.X → "Train"; the engine is "Engine"), or "".</summary>
+    private static string FolderOf(string ns) =>
+        ns.StartsWith(Training + ".", StringComparison.Ordinal) ? ns[(Training.Length + 1)..].Split('.')[0] : "";
+
     private readonly record struct Use(string File, string Type, string Namespace);
 
     private static bool InNamespace(string ns, string prefix) => ns == prefix || ns.StartsWith(prefix + ".", StringComparison.Ordinal);
@@ -60,25 +103,28 @@ public class LayeringTests
     private static readonly Regex NotCode = new(@"//[^\n]*|/\*.*?\*/|@""(?:[^""]|"""")*""|\$?""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)'", RegexOptions.Singleline);
 
     /// <summary>Every type of another BlurVae.Training namespace that the code of <paramref name="layer"/>'s files names.</summary>
-    private static List<Use> UsesOf(string layer)
+    private static List<Use> UsesOf(string layer) =>
+        AllUses.Value.Where(u => InNamespace(u.From, layer) && !InNamespace(u.Use.Namespace, layer)).Select(u => u.Use).ToList();
+
+    /// <summary>Every type each BlurVae.Training file names (with the file's namespace), read once for all the tests.</summary>
+    private static readonly Lazy<List<(string From, Use Use)>> AllUses = new(() =>
     {
         var root = Path.Combine(Repository.Root(), Training);
-        var uses = new List<Use>();
+        var uses = new List<(string, Use)>();
         var files = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"));
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")).ToList();
+        Assert.That(files, Is.Not.Empty, $"no source files under {root}");
         foreach (var file in files)
         {
             var text = File.ReadAllText(file);
             var ns = NamespaceLine.Match(text) is { Success: true } m ? m.Groups[1].Value : "";
-            if (!InNamespace(ns, layer)) continue;
             var code = NotCode.Replace(text, " ");
             foreach (Match id in Identifier.Matches(code))
             {
-                if (DeclaredTypes.Value.TryGetValue(id.Value, out var declaredIn) && !InNamespace(declaredIn, layer))
-                    uses.Add(new Use(Path.GetRelativePath(Repository.Root(), file), id.Value, declaredIn));
+                if (DeclaredTypes.Value.TryGetValue(id.Value, out var declaredIn) && !InNamespace(declaredIn, ns))
+                    uses.Add((ns, new Use(Path.GetRelativePath(Repository.Root(), file), id.Value, declaredIn)));
             }
         }
-        Assert.That(uses.Count + files.Count(), Is.GreaterThan(0), $"no source files under {root}");
         return uses;
-    }
+    });
 }

@@ -46,7 +46,7 @@ public class CompositeGradTests
             var d = Functional.Linear(z, p[7], p[8]).Reshape(3, 2, 2, 2);                // [3,2,2,2]
             d = Functional.ConvTranspose2d(d, p[9], p[10], stride: 2, padding: 1);      // [3,5,4,4]
             d = Functional.BatchNorm(d, rm2, rv2, p[11], p[12], training: true).LeakyRelu(0.2);
-            d = d.UpsampleBilinear2x();                                                  // [3,5,8,8]
+            d = new UpsampleBilinear2x().Forward(d);                                     // [3,5,8,8]
             return Functional.Conv2d(d, p[13], p[14], stride: 1, padding: 1).Tanh();    // [3,1,8,8]
         }
         AssertGradients(Net,

@@ -7,8 +7,6 @@ public class MiscOpGradTests
 {
     [Test] public void SoftmaxRows() => AssertGradients(x => x[0].Softmax(), Randn(1, 3, 5, 7));
     [Test] public void SoftmaxOfKernelLogits() => AssertGradients(x => x[0].Softmax().Reshape(3, 3, 3), Randn(2, 3, 9));
-    [Test] public void UpsampleBilinear2x() => AssertGradients(x => x[0].UpsampleBilinear2x(), Randn(3, 3, 5, 3, 4));
-    [Test] public void UpsampleBilinear2xOnePixel() => AssertGradients(x => x[0].UpsampleBilinear2x(), Randn(4, 2, 3, 1, 1));
     [Test] public void CastToFloat64AndBack() => AssertGradients(x => x[0].To(BlurVae.Kernels.DType.Float64).Square(), Randn(5, 3, 4));
 }
 

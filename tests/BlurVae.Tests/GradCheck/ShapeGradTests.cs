@@ -32,6 +32,34 @@ public class ShapeGradTests
         }, Randn(4, 3, 10));
     }
 
+    // SplitHalves: one node with two outputs whose backward runs once with both gradients (the encoder's μ and log σ²,
+    // each read by two consumers as the reparameterisation and the KL term do), with one half unused (zeros there),
+    // and along a middle axis.
+    [Test]
+    public void SplitHalvesForMuAndLogVar()
+    {
+        var eps = Randn(7, 3, 5);
+        AssertGradients(x =>
+        {
+            var (mu, logVar) = x[0].SplitHalves(axis: 1);
+            return ReparameterizeFunction.Forward(mu, logVar, eps) * 0.5 + KlFunction.Forward(mu, logVar).Reshape(3, 1);
+        }, Randn(6, 3, 10));
+    }
+
+    [Test]
+    public void SplitHalvesWithOneHalfUnused() => AssertGradients(x => x[0].SplitHalves(axis: 2).Second.Exp(), Randn(8, 2, 3, 6, 2));
+
+    [Test]
+    public void SplitHalvesMatchesChunk()
+    {
+        var x = Randn(9, 4, 6, 3);
+        var (first, second) = x.SplitHalves(axis: 1);
+        var parts = x.Chunk(2, axis: 1);
+        Assert.That(first.ToDoubleArray(), Is.EqualTo(parts[0].ToDoubleArray()));
+        Assert.That(second.ToDoubleArray(), Is.EqualTo(parts[1].ToDoubleArray()));
+        Assert.Throws<ArgumentException>(() => Randn(10, 3, 5).SplitHalves(axis: 1));
+    }
+
     [Test] public void Narrow() => AssertGradients(x => x[0].Narrow(2, 1, 3).Exp(), Randn(5, 3, 2, 5));
 
     [Test]

@@ -41,10 +41,10 @@ public class EmulatedBackendTests
     }
 
     [Test]
-    public void MatMulUpsampleAndFftMatchTheCpuBackend()
+    public void MatMulResizeAndFftMatchTheCpuBackend()
     {
         AssertSameOnBoth(t => t[0].MatMul(t[1]), "matmul", (Uniform(4, 6 * 7), [6, 7]), (Uniform(5, 7 * 4), [7, 4]));
-        AssertSameOnBoth(t => t[0].UpsampleBilinear2x(), "upsample", (Uniform(6, 2 * 3 * 4 * 5), [2, 3, 4, 5]));
+        AssertSameOnBoth(t => t[0].ResizeBilinear(8, 10), "resize", (Uniform(6, 2 * 3 * 4 * 5), [2, 3, 4, 5]));
         AssertSameOnBoth(t => t[0].Rfft2().Irfft2(6), "rfft2 + irfft2", (Uniform(7, 2 * 4 * 6), [2, 4, 6]));
     }
 

@@ -113,6 +113,40 @@ public class ShapeParityTests
         AssertClose(expected, Device.Download(bdst), 0, 0, "dst");
     }
 
+    // Every element of dx written (the device buffer starts as garbage): the slab from dy, zeros elsewhere.
+    [Test, Combinatorial]
+    public void NarrowBackward([ValueSource(nameof(SliceCases))] object[] c, [Values(32, 256, 1024)] int block)
+    {
+        int outer = (int)c[0], axis = (int)c[3], start = (int)c[4], length = (int)c[5], inner = (int)c[6];
+        float[] dy = Uniform(axis * inner + block, outer * length * inner);
+        float[] expected = OnCpu(b => CpuBackend.Instance.NarrowBackward(b[0], axis, start, b[1], outer, length, inner), new float[outer * axis * inner], dy)[0];
+        using var bdx = Upload(Uniform(block, outer * axis * inner, 5, 9));
+        using var bdy = Upload(dy);
+        Device.NarrowBackward(bdx, axis, start, bdy, outer, length, inner, block);
+        AssertClose(expected, Device.Download(bdx), 0, 0, "dx");
+    }
+
+    // Both halves in one launch each way; a missing gradient gives zeros in its half of dx (which starts as garbage).
+    [Test, Combinatorial]
+    public void Split([Values(1, 3)] int outer, [Values(1, 5)] int half, [Values(1, 33, 129)] int inner, [Values] bool secondGradient, [Values(32, 1024)] int block)
+    {
+        int n = outer * half * inner;
+        float[] x = Uniform(n + block, 2 * n), da = Uniform(2 * n + block, n), db = Uniform(3 * n + block, n);
+        float[][] expected = OnCpu(b => CpuBackend.Instance.SplitForward(b[0], b[1], b[2], outer, half, inner), new float[n], new float[n], x);
+        float[] expectedDx = OnCpu(b => CpuBackend.Instance.SplitBackward(b[0], b[1], secondGradient ? b[2] : null, outer, half, inner), new float[2 * n], da, db)[0];
+        using var bx = Upload(x);
+        using var ba = Upload(Uniform(block, n, 5, 9));
+        using var bb = Upload(Uniform(block + 1, n, 5, 9));
+        Device.SplitForward(ba, bb, bx, outer, half, inner, block);
+        AssertClose(expected[0], Device.Download(ba), 0, 0, "a");
+        AssertClose(expected[1], Device.Download(bb), 0, 0, "b");
+        using var bda = Upload(da);
+        using var bdb = Upload(db);
+        using var bdx = Upload(Uniform(block + 2, 2 * n, 5, 9));
+        Device.SplitBackward(bdx, bda, secondGradient ? bdb : null, outer, half, inner, block);
+        AssertClose(expectedDx, Device.Download(bdx), 0, 0, "dx");
+    }
+
     [Test]
     public void SliceOutsideTheAxisIsRejected()
     {

@@ -91,6 +91,36 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Axpby), y);
     }
 
+    public void NarrowBackward(BackendBuffer dx, int axis, int start, BackendBuffer dy, int outer, int length, int inner)
+    {
+        Cpu.NarrowBackward(In(dx), axis, start, In(dy), outer, length, inner);
+        After(nameof(NarrowBackward), dx);
+    }
+
+    public void SplitForward(BackendBuffer a, BackendBuffer b, BackendBuffer x, int outer, int half, int inner)
+    {
+        Cpu.SplitForward(In(a), In(b), In(x), outer, half, inner);
+        After(nameof(SplitForward), a);
+    }
+
+    public void SplitBackward(BackendBuffer dx, BackendBuffer? da, BackendBuffer? db, int outer, int half, int inner)
+    {
+        Cpu.SplitBackward(In(dx), InOrNull(da), InOrNull(db), outer, half, inner);
+        After(nameof(SplitBackward), dx);
+    }
+
+    public void BiasActivationForward(BackendBuffer y, BackendBuffer? bias, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationForward(In(y), InOrNull(bias), rows, cols, activation, alpha);
+        After(nameof(BiasActivationForward), y);
+    }
+
+    public void BiasActivationBackward(BackendBuffer dPre, BackendBuffer? dBias, BackendBuffer dy, BackendBuffer y, int rows, int cols, UnaryOp? activation, double alpha)
+    {
+        Cpu.BiasActivationBackward(In(dPre), InOrNull(dBias), In(dy), In(y), rows, cols, activation, alpha);
+        After(nameof(BiasActivationBackward), dBias ?? dPre);
+    }
+
     public void SumTo(BackendBuffer y, int[] yShape, BackendBuffer x, int[] xShape)
     {
         Cpu.SumTo(In(y), yShape, In(x), xShape);
@@ -211,18 +241,6 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     {
         Cpu.SoftmaxBackward(In(dx), In(dy), In(y), rows, cols);
         After(nameof(SoftmaxBackward), dx);
-    }
-
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w)
-    {
-        Cpu.UpsampleBilinear2xForward(In(y), In(x), planes, h, w);
-        After(nameof(UpsampleBilinear2xForward), y);
-    }
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w)
-    {
-        Cpu.UpsampleBilinear2xBackward(In(dx), In(dy), planes, h, w);
-        After(nameof(UpsampleBilinear2xBackward), dx);
     }
 
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)

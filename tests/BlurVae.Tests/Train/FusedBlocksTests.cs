@@ -1,7 +1,7 @@
 namespace BlurVae.Tests.Train;
 
 /// <summary>
-/// The fused BatchNorm → LeakyReLU blocks (Sequential.FuseBatchNormLeakyRelu, on by default) against the same
+/// The fused BatchNorm → LeakyReLU blocks (Sequential.FuseActivations, on by default) against the same
 /// networks run layer by layer: on the CPU backend the fused op rounds as the pair does, so two alternating steps
 /// leave every parameter, running statistic and loss bit for bit equal, for both architectures.
 /// </summary>
@@ -18,7 +18,7 @@ public class FusedBlocksTests
         };
         var fused = new Trainer(options, 1, 16);
         var pairs = new Trainer(options, 1, 16);
-        foreach (var s in pairs.Vae.Modules().OfType<Sequential>()) s.FuseBatchNormLeakyRelu = false;
+        foreach (var s in pairs.Vae.Modules().OfType<Sequential>()) s.FuseActivations = false;
         var x = Tensor.Randn([8, 1, 16, 16], new Random(3)).Tanh();
         for (int step = 0; step < 2; step++)
         {

@@ -1,7 +1,8 @@
 
 namespace BlurVae.Training.Engine.Autograd;
 
-/// <summary>x[..., start:start+length, ...] along one axis (the building block of Chunk); backward pads with zeros.</summary>
+/// <summary>x[..., start:start+length, ...] along one axis (the building block of Chunk); backward pads with zeros in
+/// the same op (IBackend.NarrowBackward: one write of the whole gradient, no zero-fill first).</summary>
 public sealed class NarrowFunction : Function
 {
     private int _axis, _start;
@@ -22,10 +23,9 @@ public sealed class NarrowFunction : Function
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        // Zeroed: only the slice is written, the rest of dx is the (structural) zero gradient.
-        var dx = x.ZerosLike();
+        var dx = x.EmptyLike();
         var (outer, inner) = OuterInner(x.Shape, _axis);
-        g.Backend.CopyAxisSlice(dx.Buffer, x.Shape[_axis], _start, g.Buffer, g.Shape[_axis], 0, outer, g.Shape[_axis], inner, accumulate: false);
+        g.Backend.NarrowBackward(dx.Buffer, x.Shape[_axis], _start, g.Buffer, outer, g.Shape[_axis], inner);
         return [dx];
     }
 
@@ -35,6 +35,42 @@ public sealed class NarrowFunction : Function
         for (int i = 0; i < axis; i++) outer *= shape[i];
         for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
         return (outer, inner);
+    }
+}
+
+/// <summary>
+/// x split into its two halves along one axis (μ and log σ² from the encoder's statistics): one node with two outputs,
+/// one op each way (IBackend.Split*). Backward runs once with both outputs' gradients and writes the whole of x's
+/// gradient in one pass (zeros for a half no gradient reached): no zero-fill, no accumulation of two padded halves.
+/// </summary>
+public sealed class SplitFunction : Function
+{
+    private int _axis;
+
+    public static (Tensor First, Tensor Second) Forward(Tensor x, int axis)
+    {
+        int a = x.NormalizeAxis(axis);
+        if (x.Shape[a] % 2 != 0 || x.Shape[a] == 0)
+            throw new ArgumentException($"Split into halves needs an even, non-zero extent; axis {a} of {Tensor.ShapeString(x.Shape)} has {x.Shape[a]}.", nameof(axis));
+        var (outer, inner) = NarrowFunction.OuterInner(x.Shape, a);
+        var shape = (int[])x.Shape.Clone();
+        shape[a] /= 2;
+        Tensor first = Tensor.Empty(shape, x.DType, x.Backend), second = Tensor.Empty(shape, x.DType, x.Backend);
+        if (inner > 0) x.Backend.SplitForward(first.Buffer, second.Buffer, x.Buffer, outer, shape[a], inner);
+        var outputs = new SplitFunction { _axis = a }.RecordOutputs([first, second], x);
+        return (outputs[0], outputs[1]);
+    }
+
+    public override Tensor?[] Backward(Tensor gradOutput) =>
+        throw new InvalidOperationException("SplitFunction has two outputs; BackwardPass calls Backward(Tensor?[]).");
+
+    public override Tensor?[] Backward(Tensor?[] gradOutputs)
+    {
+        var x = Inputs[0];
+        var (outer, inner) = NarrowFunction.OuterInner(x.Shape, _axis);
+        var dx = x.EmptyLike();
+        if (inner > 0) x.Backend.SplitBackward(dx.Buffer, gradOutputs[0]?.Buffer, gradOutputs[1]?.Buffer, outer, x.Shape[_axis] / 2, inner);
+        return [dx];
     }
 }
 

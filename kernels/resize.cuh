@@ -1,8 +1,8 @@
-// kernels/upsample.cuh — bilinear resizing [planes, in_h, in_w] → [planes, out_h, out_w] with align_corners = false
-// (F.interpolate(size=…, mode="bilinear"), as CpuBackend.Upsample.cs), forward and backward. It serves both the 2×
+// kernels/resize.cuh — bilinear resizing [planes, in_h, in_w] → [planes, out_h, out_w] with align_corners = false
+// (F.interpolate(size=…, mode="bilinear"), as CpuBackend.Resize.cs), forward and backward. It serves both the 2×
 // upsampling of architecture B (nn.Upsample(scale_factor=2, mode="bilinear") is the resize to 2h × 2w: same taps,
 // multiples of 1/4, exact in float) and Inception's resize to 299.
-// Launch (Device/GpuDevice.Upsample.cs): one thread per element of the output (forward) or of the input (backward),
+// Launch (Device/GpuDevice.Resize.cs): one thread per element of the output (forward) or of the input (backward),
 // grid = CEIL_DIV(count, block). The backward gathers instead of scattering, so it needs no atomics and every
 // dx element is summed in a fixed order: deterministic.
 #pragma once

@@ -1,16 +1,10 @@
 namespace BlurVae.Kernels.Cpu;
 
-// Bilinear 2× upsampling with align_corners = false (PyTorch's nn.Upsample(scale_factor=2, mode="bilinear")):
-// output pixel o reads source coordinate (o + 0.5)/2 − 0.5, clamped at 0, between the two nearest rows/columns —
-// the resize to 2h × 2w (F.interpolate(size=…)), whose rule (ResizeTap) gives exactly these multiples of 1/4.
+// Bilinear resizing with align_corners = false (F.interpolate(size=…, mode="bilinear")). Architecture B's 2× upsampling
+// (nn.Upsample(scale_factor=2, mode="bilinear")) is the resize to 2h × 2w: output pixel o reads source coordinate
+// (o + 0.5)/2 − 0.5, clamped at 0, which the rule below (ResizeTap) gives exactly, as multiples of 1/4.
 public sealed partial class CpuBackend
 {
-    public void UpsampleBilinear2xForward(BackendBuffer y, BackendBuffer x, int planes, int h, int w) =>
-        ResizeBilinearForward(y, x, planes, h, w, 2 * h, 2 * w);
-
-    public void UpsampleBilinear2xBackward(BackendBuffer dx, BackendBuffer dy, int planes, int h, int w) =>
-        ResizeBilinearBackward(dx, dy, planes, h, w, 2 * h, 2 * w);
-
     public void ResizeBilinearForward(BackendBuffer y, BackendBuffer x, int planes, int inH, int inW, int outH, int outW)
     {
         ShapeRules.Length(x, (long)planes * inH * inW, nameof(x));

@@ -1,0 +1,140 @@
+// Gemm.Vectors.cs - what the SIMD micro-kernels (Gemm.Avx2.cs, Gemm.Avx512.cs) are made of, written once for both
+// vector widths: the vector operations of one width, and a block of six tile rows (see Gemm.cs).
+
+
+namespace BlurVae.Kernels.Cpu;
+
+/// <summary>
+/// The vector operations of one width (<see cref="Vector128Ops{T}"/>, <see cref="Vector256Ops{T}"/>,
+/// <see cref="Vector512Ops{T}"/>), as static members of a struct: code generic over it is specialised by the JIT for
+/// each width and every call inlines to the instruction, exactly as if written against Vector256 or Vector512 itself.
+/// </summary>
+internal unsafe interface IVectorOps<TV, T> where TV : struct where T : unmanaged, INumber<T>
+{
+    static abstract int Count { get; }
+    static abstract TV Load(T* p);
+    static abstract void Store(TV v, T* p);
+    static abstract TV Broadcast(T x);
+    static abstract TV Add(TV x, TV y);
+    static abstract TV Multiply(TV x, TV y);
+    /// <summary>x·y + acc, one fused instruction for float and double (a multiply and an add otherwise).</summary>
+    static abstract TV MulAdd(TV x, TV y, TV acc);
+}
+
+internal readonly unsafe struct Vector128Ops<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, INumber<T>
+{
+    public static int Count => Vector128<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Load(T* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<T> v, T* p) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Broadcast(T x) => Vector128.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Add(Vector128<T> x, Vector128<T> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Multiply(Vector128<T> x, Vector128<T> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> MulAdd(Vector128<T> x, Vector128<T> y, Vector128<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector128.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector128.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}
+
+internal readonly unsafe struct Vector256Ops<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, INumber<T>
+{
+    public static int Count => Vector256<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(T* p) => Vector256.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> v, T* p) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Broadcast(T x) => Vector256.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> x, Vector256<T> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Multiply(Vector256<T> x, Vector256<T> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> MulAdd(Vector256<T> x, Vector256<T> y, Vector256<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}
+
+internal readonly unsafe struct Vector512Ops<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, INumber<T>
+{
+    public static int Count => Vector512<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(T* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> v, T* p) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Broadcast(T x) => Vector512.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> x, Vector512<T> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Multiply(Vector512<T> x, Vector512<T> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}
+
+/// <summary>
+/// Six rows of a two-vector-wide micro-tile: 12 accumulators. The AVX2 tile is one block (6 x 2 ymm), the AVX-512
+/// tile two (12 x 2 zmm, the second block on A's rows 6..11). A local of this struct is promoted by the JIT to 12
+/// registers (its methods inline, so nothing takes its address), which is what the hand-written kernels held.
+/// </summary>
+internal unsafe struct SixRows<T, TV, TOps> where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+{
+    private TV _c00, _c01, _c10, _c11, _c20, _c21, _c30, _c31, _c40, _c41, _c50, _c51;
+
+    /// <summary>One k step: row i += a[first + i] · (b0, b1) for i &lt; 6. The constant offset (rather than a moved
+    /// pointer) lets every broadcast address a with a displacement, as the hand-written kernels did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Step(T* a, int first, TV b0, TV b1)
+    {
+        TV x;
+        x = TOps.Broadcast(a[first]); _c00 = TOps.MulAdd(x, b0, _c00); _c01 = TOps.MulAdd(x, b1, _c01);
+        x = TOps.Broadcast(a[first + 1]); _c10 = TOps.MulAdd(x, b0, _c10); _c11 = TOps.MulAdd(x, b1, _c11);
+        x = TOps.Broadcast(a[first + 2]); _c20 = TOps.MulAdd(x, b0, _c20); _c21 = TOps.MulAdd(x, b1, _c21);
+        x = TOps.Broadcast(a[first + 3]); _c30 = TOps.MulAdd(x, b0, _c30); _c31 = TOps.MulAdd(x, b1, _c31);
+        x = TOps.Broadcast(a[first + 4]); _c40 = TOps.MulAdd(x, b0, _c40); _c41 = TOps.MulAdd(x, b1, _c41);
+        x = TOps.Broadcast(a[first + 5]); _c50 = TOps.MulAdd(x, b0, _c50); _c51 = TOps.MulAdd(x, b1, _c51);
+    }
+
+    /// <summary>Writes the six rows to C (row stride ldc) as <paramref name="mode"/> says (<see cref="GemmMode"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(T* c, nint ldc, T beta, int mode)
+    {
+        TV vb = TOps.Broadcast(beta);
+        StoreRow(c, _c00, _c01, vb, mode); c += ldc;
+        StoreRow(c, _c10, _c11, vb, mode); c += ldc;
+        StoreRow(c, _c20, _c21, vb, mode); c += ldc;
+        StoreRow(c, _c30, _c31, vb, mode); c += ldc;
+        StoreRow(c, _c40, _c41, vb, mode); c += ldc;
+        StoreRow(c, _c50, _c51, vb, mode);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(T* c, TV v0, TV v1, TV vbeta, int mode)
+    {
+        T* c1 = c + TOps.Count;
+        if (mode == GemmMode.Overwrite)
+        {
+            TOps.Store(v0, c);
+            TOps.Store(v1, c1);
+        }
+        else if (mode == GemmMode.Add)
+        {
+            TOps.Store(TOps.Add(TOps.Load(c), v0), c);
+            TOps.Store(TOps.Add(TOps.Load(c1), v1), c1);
+        }
+        else
+        {
+            TOps.Store(TOps.MulAdd(TOps.Load(c), vbeta, v0), c);
+            TOps.Store(TOps.MulAdd(TOps.Load(c1), vbeta, v1), c1);
+        }
+    }
+}
