@@ -19,8 +19,12 @@ namespace BlurVae.Kernels.Cpu;
 /// </summary>
 internal sealed class ArrayRecycler
 {
-    /// <summary>Arrays with fewer elements than this come from the GC directly (small-object heap, already hot).</summary>
-    public const int MinLength = 16 * 1024;
+    /// <summary>
+    /// Arrays with fewer elements than this come from the GC directly. Not only the large ones are recycled: when only
+    /// arrays of ≥ 16K elements were, the small buffers (batch-norm statistics, the deep layers' activations, G_γ's and
+    /// the loss's tensors) were ~0.4 MB of garbage per fashion32 step (BlurVae.Bench phases --alloc).
+    /// </summary>
+    public const int MinLength = 64;
 
     /// <summary>Most bytes one pool keeps idle; beyond it returned arrays are left to the GC.</summary>
     private const long MaxIdleBytes = 1L << 30;

@@ -116,7 +116,7 @@ public sealed partial class CpuBackend
             if (x.Length < 2 * ElementwiseGrain || Parallelism.MaxThreads <= 1) return TensorPrimitives.Sum<T>(x);
             int chunks = Parallelism.MaxThreads;
             var partial = new T[chunks];
-            Parallel.For(0, chunks, i =>
+            Parallelism.ForEach(chunks, 1L << 30, i =>
             {
                 int s = (int)((long)x.Length * i / chunks), e = (int)((long)x.Length * (i + 1) / chunks);
                 partial[i] = TensorPrimitives.Sum<T>(x.AsSpan(s, e - s));

@@ -23,6 +23,9 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>Bytes of large arrays the buffers had to take fresh (not recycled) so far: first-touched memory (BlurVae.Bench phases).</summary>
     public static long FreshBufferBytes => ArrayRecycler.FreshBytesTotal;
 
+    /// <summary>Parallel loops that ran on more than one thread so far (BlurVae.Bench phases, bench's counters per step).</summary>
+    public static long ParallelLoops => Parallelism.Regions;
+
     public BackendBuffer Allocate(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: true);
 
     public BackendBuffer AllocateUninitialized(DType dtype, int length) => new CpuBuffer(this, dtype, length, zeroed: false);

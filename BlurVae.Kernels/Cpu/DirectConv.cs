@@ -104,7 +104,6 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
             for (int i = 0; i < kh; i++)
                 for (int j = 0; j < kw; j++)
                     offsets[(ci * kh + i) * kw + j] = ci * ph.ChannelLength + ph.TapOffset(i, j);
-        int vc = Vector<T>.Count;
         Parallelism.ForEach(g.N * g.OutChannels, (long)outPlane * offsets.Length, nco =>
         {
             int n = nco / g.OutChannels, co = nco % g.OutChannels;
@@ -113,39 +112,70 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
             var dst = y.AsSpan(nco * outPlane, outPlane);
             T b0 = bias is null ? T.Zero : bias[co];
             for (int oh = 0; oh < g.OutH; oh++)
-            {
-                int rowBase = oh * ph.Pw;
-                var dstRow = dst.Slice(oh * g.OutW, g.OutW);
-                int ow = 0;
-                for (; ow + 2 * vc <= g.OutW; ow += 2 * vc)
-                {
-                    var acc0 = new Vector<T>(b0);
-                    var acc1 = acc0;
-                    for (int t = 0; t < offsets.Length; t++)
-                    {
-                        var wt = new Vector<T>(wc[t]);
-                        var src = img.Slice(offsets[t] + rowBase + ow);
-                        acc0 += wt * new Vector<T>(src);
-                        acc1 += wt * new Vector<T>(src.Slice(vc));
-                    }
-                    acc0.CopyTo(dstRow.Slice(ow));
-                    acc1.CopyTo(dstRow.Slice(ow + vc));
-                }
-                for (; ow + vc <= g.OutW; ow += vc)
-                {
-                    var acc = new Vector<T>(b0);
-                    for (int t = 0; t < offsets.Length; t++)
-                        acc += new Vector<T>(wc[t]) * new Vector<T>(img.Slice(offsets[t] + rowBase + ow));
-                    acc.CopyTo(dstRow.Slice(ow));
-                }
-                for (; ow < g.OutW; ow++)
-                {
-                    T acc = b0;
-                    for (int t = 0; t < offsets.Length; t++) acc += wc[t] * img[offsets[t] + rowBase + ow];
-                    dstRow[ow] = acc;
-                }
-            }
+                ForwardRow(dst.Slice(oh * g.OutW, g.OutW), img, oh * ph.Pw, wc, offsets, b0);
         });
+    }
+
+    /// <summary>
+    /// One output row: dst[ow] = b0 + Σ_t wc[t]·img[offsets[t] + rowBase + ow]. Four, then two, then one vector of
+    /// outputs at a time, each its own accumulator: at the thin layers' widths (16–64 outputs per row, hundreds of
+    /// taps) one or two accumulators made the loop wait on the latency of its own adds, and span slicing per tap cost
+    /// bounds checks; the sum over t keeps its order, so the results are the same as one accumulator's.
+    /// </summary>
+    private static void ForwardRow(Span<T> dst, ReadOnlySpan<T> img, int rowBase, ReadOnlySpan<T> wc, int[] offsets, T b0)
+    {
+        int vc = Vector<T>.Count, width = dst.Length, taps = offsets.Length;
+        // Every read below is inside img: offsets[t] + rowBase + ow < img.Length for ow < width (the phase layout's padding).
+        ref T src = ref MemoryMarshal.GetReference(img);
+        ref T wRef = ref MemoryMarshal.GetReference(wc);
+        ref int off = ref MemoryMarshal.GetArrayDataReference(offsets);
+        ref T y = ref MemoryMarshal.GetReference(dst);
+        int ow = 0;
+        for (; ow + 4 * vc <= width; ow += 4 * vc)
+        {
+            var a0 = new Vector<T>(b0);
+            Vector<T> a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < taps; t++)
+            {
+                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
+                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
+                a0 += wt * Vector.LoadUnsafe(ref s);
+                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
+                a2 += wt * Vector.LoadUnsafe(ref s, (nuint)(2 * vc));
+                a3 += wt * Vector.LoadUnsafe(ref s, (nuint)(3 * vc));
+            }
+            a0.StoreUnsafe(ref y, (nuint)ow);
+            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
+            a2.StoreUnsafe(ref y, (nuint)(ow + 2 * vc));
+            a3.StoreUnsafe(ref y, (nuint)(ow + 3 * vc));
+        }
+        for (; ow + 2 * vc <= width; ow += 2 * vc)
+        {
+            var a0 = new Vector<T>(b0);
+            var a1 = a0;
+            for (int t = 0; t < taps; t++)
+            {
+                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
+                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
+                a0 += wt * Vector.LoadUnsafe(ref s);
+                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
+            }
+            a0.StoreUnsafe(ref y, (nuint)ow);
+            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
+        }
+        for (; ow + vc <= width; ow += vc)
+        {
+            var a0 = new Vector<T>(b0);
+            for (int t = 0; t < taps; t++)
+                a0 += new Vector<T>(Unsafe.Add(ref wRef, t)) * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
+            a0.StoreUnsafe(ref y, (nuint)ow);
+        }
+        for (; ow < width; ow++)
+        {
+            T acc = b0;
+            for (int t = 0; t < taps; t++) acc += Unsafe.Add(ref wRef, t) * Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
+            Unsafe.Add(ref y, ow) = acc;
+        }
     }
 
     /// <summary>dx = the adjoint of Forward applied to dy; stride 1 only (see <see cref="SuitsBackwardInput"/>).</summary>
@@ -190,21 +220,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
                 {
                     ReadOnlySpan<T> img = p.AsSpan(n * g.InChannels * ph.ChannelLength);
                     ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
-                    for (int oh = 0; oh < g.OutH; oh++)
-                    {
-                        var dRow = d.Slice(oh * g.OutW, g.OutW);
-                        for (int t = 0; t < taps; t++)
-                        {
-                            var src = img.Slice(offs[t] + oh * ph.Pw);
-                            var a = accV[t];
-                            int ow = 0;
-                            for (; ow + vc <= g.OutW; ow += vc) a += new Vector<T>(dRow.Slice(ow)) * new Vector<T>(src.Slice(ow));
-                            accV[t] = a;
-                            T r = acc[t];
-                            for (; ow < g.OutW; ow++) r += dRow[ow] * src[ow];
-                            acc[t] = r;
-                        }
-                    }
+                    for (int oh = 0; oh < g.OutH; oh++) WeightRow(accV, acc, d.Slice(oh * g.OutW, g.OutW), img, offs, oh * ph.Pw);
                 }
                 for (int t = 0; t < taps; t++) dw[pair * taps + t] = acc[t] + Vector.Sum(accV[t]);
             });
@@ -228,6 +244,72 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         finally
         {
             ArrayPool<T>.Shared.Return(p);
+        }
+    }
+
+    /// <summary>
+    /// One row of dy against every tap's input row: accV[t] += dRow[ow]·img[offs[t] + rowBase + ow] by vectors of ow,
+    /// acc[t] for the tail. The taps are the inner loop, so each vector of dy is loaded once and the k² accumulators
+    /// are independent chains; with the row inner (a tap's vectors summed one after another) the loop waited on the
+    /// latency of each add. Per tap the terms are added in the same order, so the results are the same.
+    /// </summary>
+    private static void WeightRow(Span<Vector<T>> accV, Span<T> acc, ReadOnlySpan<T> dRow, ReadOnlySpan<T> img, ReadOnlySpan<int> offs, int rowBase)
+    {
+        int vc = Vector<T>.Count, width = dRow.Length, taps = offs.Length;
+        // Every read is inside img: offs[t] + rowBase + ow < img.Length for ow < width (the phase layout's padding).
+        ref T src = ref MemoryMarshal.GetReference(img);
+        ref T d = ref MemoryMarshal.GetReference(dRow);
+        ref int off = ref MemoryMarshal.GetReference(offs);
+        ref Vector<T> a = ref MemoryMarshal.GetReference(accV);
+        int ow = 0;
+        if (taps == 9)
+        {
+            // k = 3 (every thin layer of the models): the nine accumulators as locals, so they stay in registers
+            // for the whole row instead of a load and a store per term.
+            Vector<T> a0 = a, a1 = Unsafe.Add(ref a, 1), a2 = Unsafe.Add(ref a, 2), a3 = Unsafe.Add(ref a, 3), a4 = Unsafe.Add(ref a, 4),
+                      a5 = Unsafe.Add(ref a, 5), a6 = Unsafe.Add(ref a, 6), a7 = Unsafe.Add(ref a, 7), a8 = Unsafe.Add(ref a, 8);
+            ref T s0 = ref Unsafe.Add(ref src, off + rowBase), s1 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 1) + rowBase);
+            ref T s2 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 2) + rowBase), s3 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 3) + rowBase);
+            ref T s4 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 4) + rowBase), s5 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 5) + rowBase);
+            ref T s6 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 6) + rowBase), s7 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 7) + rowBase);
+            ref T s8 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 8) + rowBase);
+            for (; ow + vc <= width; ow += vc)
+            {
+                var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
+                a0 += dv * Vector.LoadUnsafe(ref s0, (nuint)ow);
+                a1 += dv * Vector.LoadUnsafe(ref s1, (nuint)ow);
+                a2 += dv * Vector.LoadUnsafe(ref s2, (nuint)ow);
+                a3 += dv * Vector.LoadUnsafe(ref s3, (nuint)ow);
+                a4 += dv * Vector.LoadUnsafe(ref s4, (nuint)ow);
+                a5 += dv * Vector.LoadUnsafe(ref s5, (nuint)ow);
+                a6 += dv * Vector.LoadUnsafe(ref s6, (nuint)ow);
+                a7 += dv * Vector.LoadUnsafe(ref s7, (nuint)ow);
+                a8 += dv * Vector.LoadUnsafe(ref s8, (nuint)ow);
+            }
+            a = a0;
+            Unsafe.Add(ref a, 1) = a1;
+            Unsafe.Add(ref a, 2) = a2;
+            Unsafe.Add(ref a, 3) = a3;
+            Unsafe.Add(ref a, 4) = a4;
+            Unsafe.Add(ref a, 5) = a5;
+            Unsafe.Add(ref a, 6) = a6;
+            Unsafe.Add(ref a, 7) = a7;
+            Unsafe.Add(ref a, 8) = a8;
+        }
+        else
+            for (; ow + vc <= width; ow += vc)
+            {
+                var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
+                for (int t = 0; t < taps; t++)
+                    Unsafe.Add(ref a, t) += dv * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
+            }
+        if (ow == width) return;
+        for (int t = 0; t < taps; t++)
+        {
+            T r = acc[t];
+            ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase);
+            for (int o = ow; o < width; o++) r += Unsafe.Add(ref d, o) * Unsafe.Add(ref s, o);
+            acc[t] = r;
         }
     }
 

@@ -50,6 +50,13 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
 
     private static string Peak(Measurement m) => m.PeakWorkingSetMib is double p ? p.ToString("F0", Inv) : "–";
 
+    private static string AllocatedKib(Measurement m) => m.PerStep(c => c.AllocatedBytes) is double b ? (b / 1024).ToString("F1", Inv) : "–";
+
+    private static string Collections(Measurement m) =>
+        m.PerStep(c => c.Gen0) is double g0 && m.PerStep(c => c.Gen1) is double g1 && m.PerStep(c => c.Gen2) is double g2
+            ? $"{g0.ToString("F2", Inv)}/{g1.ToString("F2", Inv)}/{g2.ToString("F2", Inv)}"
+            : "–";
+
     private static string F(double v) => v.ToString(v >= 100 ? "F0" : v >= 10 ? "F1" : "F2", Inv);
 
     private static string EngineLabel(Measurement m) =>
@@ -58,18 +65,18 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     private static string[] Cells(PartResult r, Measurement m, string sgemm)
     {
         if (!m.Available)
-            return [r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), $"unavailable: {m.Reason}", "", "", "", "", "", "", "", ""];
+            return [r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), $"unavailable: {m.Reason}", "", "", "", "", "", "", "", "", "", ""];
         return
         [
             r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), F(m.Median), Percentiles(m),
-            m.Spread.ToString("F2", Inv), Peak(m),
+            m.Spread.ToString("F2", Inv), Peak(m), AllocatedKib(m), Collections(m),
             F(PartResult.ImagesPerSecond(r.Config, m)), (r.Flops.Total.Total / 1e9).ToString("F2", Inv), F(r.GflopsOf(m)), sgemm,
             m.Engine == "blurvae" && r.SpeedUp is double s ? s.ToString("F2", Inv) + "×" : "",
         ];
     }
 
     private static readonly string[] Headers =
-        ["config", "part", "engine", "device", "threads", "ms/step (median)", "p10–p90 ms", "p90/p10", "peak WS MiB", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
+        ["config", "part", "engine", "device", "threads", "ms/step (median)", "p10–p90 ms", "p90/p10", "peak WS MiB", "managed KiB/step", "GCs/step (gen0/1/2)", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
 
     /// <summary>The Spectre.Console table, then the loss shares and the conventions.</summary>
     public void WriteTable(TextWriter writer, bool ansi = false)
@@ -80,7 +87,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Out = new AnsiConsoleOutput(writer),
         });
-        console.Profile.Width = Math.Max(console.Profile.Width, 180);
+        console.Profile.Width = Math.Max(console.Profile.Width, 220);
         var table = new Table().Title($"blurvae bench ({Options.Device}, {Options.Threads} threads, {Options.Repeats} repeats × {Options.Steps} steps after {Options.Warmup} warm-up)");
         for (int i = 0; i < Headers.Length; i++)
         {
@@ -101,7 +108,9 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
         if (Options.SgemmGflops is double s)
             yield return $"% of SGEMM: achieved GFLOP/s over {s.ToString("F1", Inv)} GFLOP/s (the machine's SGEMM figure passed with --sgemm-gflops).";
         yield return "Statistics over every timed step of every repeat (steady state: warm-up steps are not timed); peak WS = the " +
-                     "process's peak resident set during the timed steps (Linux VmHWM, reset after the warm-up), the largest over the repeats.";
+                     "process's peak resident set during the timed steps (Linux VmHWM, reset after the warm-up), the largest over the repeats; " +
+                     "managed KiB/step and GCs/step (ours only) = managed bytes allocated by all threads and garbage collections reaching each " +
+                     "generation (a gen-2 collection counts for all three), per timed step.";
         yield return $"Machine: {Machine.Describe()}{(TorchVersion is { } v ? $", torch {v}" : "")}.";
         yield return "FLOPs: " + FlopConvention;
     }
@@ -212,6 +221,18 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             ["step_ms"] = new JsonArray(m.StepMs.Select(v => (JsonNode)v).ToArray()),
             ["peak_working_set_mib"] = m.PeakWorkingSetMib,
         };
+        if (m.Counters is not null)
+            o["per_step"] = new JsonObject
+            {
+                ["managed_allocated_bytes"] = m.PerStep(c => c.AllocatedBytes),
+                ["gc_gen0"] = m.PerStep(c => c.Gen0),
+                ["gc_gen1"] = m.PerStep(c => c.Gen1),
+                ["gc_gen2"] = m.PerStep(c => c.Gen2),
+                ["thread_pool_work_items"] = m.PerStep(c => c.ThreadPoolItems),
+                ["cpu_parallel_loops"] = m.PerStep(c => c.ParallelLoops),
+                ["fresh_buffer_bytes"] = m.PerStep(c => c.FreshBufferBytes),
+                ["voluntary_context_switches"] = m.PerStep(c => c.ContextSwitches),
+            };
         if (m.Available)
         {
             o["median_ms"] = m.Median;

@@ -55,8 +55,8 @@ public static class BenchRunner
                     }
                     for (int r = 0; r < options.Repeats; r++)
                     {
-                        var (steps, peak) = ours.Repeat(part, options.Warmup, options.Steps);
-                        ourTimes.AddRepeat(steps, peak);
+                        var (steps, peak, counters) = ours.Repeat(part, options.Warmup, options.Steps);
+                        ourTimes.AddRepeat(steps, peak, counters);
                         string line = $"  repeat {r + 1}/{options.Repeats}: blurvae {steps.Average():F1} ms";
                         if (theirs is { Available: true } && reference is not null && args is not null)
                         {

@@ -20,6 +20,15 @@ public sealed record Measurement(string Engine, string Device, int Threads)
     public List<double> StepMs { get; init; } = [];
     /// <summary>The largest resident set (MiB) any repeat reached during its timed steps, or null when unknown.</summary>
     public double? PeakWorkingSetMib { get; set; }
+    /// <summary>Allocation, GC and threading counters summed over the timed steps (ours only; null for PyTorch).</summary>
+    public StepCounters? Counters { get; private set; }
+    /// <summary>The timed steps <see cref="Counters"/> covers.</summary>
+    public int CountedSteps { get; private set; }
+
+    /// <summary>A counter per timed step (null when not counted).</summary>
+    public double? PerStep(Func<StepCounters, long?> counter) =>
+        Counters is { } c && CountedSteps > 0 && counter(c) is long v ? v / (double)CountedSteps : null;
+
     /// <summary>The exact command of one repeat.</summary>
     public string? Command { get; init; }
 
@@ -33,9 +42,14 @@ public sealed record Measurement(string Engine, string Device, int Threads)
     /// <summary>p90 / p10: the step-to-step spread (1 = every step equally long).</summary>
     public double Spread => P90 / P10;
 
-    /// <summary>Records one repeat's timed steps and the peak working set it reached (null = unknown).</summary>
-    public void AddRepeat(IReadOnlyList<double> stepMs, double? peakWorkingSetMib)
+    /// <summary>Records one repeat's timed steps, the peak working set it reached (null = unknown) and its counters (ours).</summary>
+    public void AddRepeat(IReadOnlyList<double> stepMs, double? peakWorkingSetMib, StepCounters? counters = null)
     {
+        if (counters is { } c)
+        {
+            Counters = Counters is { } sum ? sum.Plus(c) : c;
+            CountedSteps += stepMs.Count;
+        }
         StepMs.AddRange(stepMs);
         RepeatMs.Add(stepMs.Average());
         if (peakWorkingSetMib is double p) PeakWorkingSetMib = Math.Max(PeakWorkingSetMib ?? 0, p);

@@ -47,10 +47,11 @@ public sealed class OursRunner
     }
 
     /// <summary>
-    /// One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each, and
-    /// the process's peak working set (MiB) during the timed ones (null where the OS cannot tell).
+    /// One repeat: <paramref name="warmup"/> untimed passes, then <paramref name="steps"/> timed ones; ms of each, the
+    /// process's peak working set (MiB) during the timed ones (null where the OS cannot tell), and the allocation, GC
+    /// and threading counters over the timed ones (<see cref="StepCounters"/>, read outside the timed steps).
     /// </summary>
-    public (List<double> StepMs, double? PeakWorkingSetMib) Repeat(string part, int warmup, int steps)
+    public (List<double> StepMs, double? PeakWorkingSetMib, StepCounters Counters) Repeat(string part, int warmup, int steps)
     {
         Action pass = part switch
         {
@@ -62,6 +63,7 @@ public sealed class OursRunner
         Synchronize();
         bool peakReset = PeakMemory.Reset();
         var times = new List<double>(steps);
+        var counters = StepCounters.Read(contextSwitches: true);
         for (int i = 0; i < steps; i++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -71,7 +73,8 @@ public sealed class OursRunner
             Synchronize();
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        return (times, peakReset ? PeakMemory.ReadMib() : null);
+        var counted = StepCounters.Read(contextSwitches: true).Since(counters);
+        return (times, peakReset ? PeakMemory.ReadMib() : null, counted);
     }
 
     /// <summary>Reads one value of the last-updated parameters back to the host, which waits for queued device work.</summary>

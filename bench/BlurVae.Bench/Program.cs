@@ -3,7 +3,9 @@ using BlurVae.Bench;
 
 // blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
 // blurvae-bench conv                       effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
-// blurvae-bench phases [config] [steps]    a CPU training step's time per phase, GC and allocation per step (default fashion32, 20 steps)
+// blurvae-bench phases [config] [steps] [--alloc]   a CPU training step's time and managed allocation per phase; per step GCs,
+//                                          pool work items, parallel loops, context switches, JIT (default fashion32, 20 steps);
+//                                          --alloc lists the allocated types (sampled) and the methods JIT-compiled
 // blurvae-bench micro [BenchmarkDotNet args]   micro-benchmarks of the CPU ops
 var verb = args.Length > 0 ? args[0] : "gemm";
 switch (verb)
@@ -15,7 +17,8 @@ switch (verb)
     case "conv":
         return ConvThroughput.Run();
     case "phases":
-        return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20);
+        return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20,
+                                  sampleAllocations: args.Contains("--alloc"));
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;

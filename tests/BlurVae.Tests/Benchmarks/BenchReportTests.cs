@@ -9,7 +9,9 @@ public class BenchReportTests
         var config = FlopCountTests.Tiny;
         var stepFlops = new PartFlops("step", new FlopCount(1e9, 0.5e9), new FlopCount(2e9, 0.5e9));   // 4 GFLOP
         var lossFlops = new PartFlops("loss", new FlopCount(0, 1e8), new FlopCount(0, 1e8));
-        var ours = new Measurement("blurvae", "cpu", 2) { RepeatMs = [30, 10, 20], StepMs = [30, 10, 20], Command = "blurvae bench", PeakWorkingSetMib = 512 };
+        var ours = new Measurement("blurvae", "cpu", 2) { Command = "blurvae bench" };
+        // 3 steps: 300 KiB allocated, 3 gen-0 collections of which 1 reached gen 1, 6 pool items, 30 loops, 9 switches.
+        ours.AddRepeat([30, 10, 20], 512, new StepCounters(300 * 1024, 3, 1, 0, 6, 30, 0, 9));
         var oursLoss = new Measurement("blurvae", "cpu", 2) { RepeatMs = [2, 2], StepMs = [2, 2] };
         Measurement theirs = pytorchAvailable
             ? new Measurement("pytorch", "cpu", 2) { RepeatMs = [200, 400], StepMs = [200, 400], Version = "1.13.1", Command = "python3 bench.py --part step" }
@@ -40,6 +42,12 @@ public class BenchReportTests
             Assert.That(ours["spread_p90_p10"]!.GetValue<double>(), Is.EqualTo(28.0 / 12).Within(1e-12));
             Assert.That(ours["peak_working_set_mib"]!.GetValue<double>(), Is.EqualTo(512));
             Assert.That(theirs["peak_working_set_mib"], Is.Null);
+            Assert.That(ours["per_step"]!["managed_allocated_bytes"]!.GetValue<double>(), Is.EqualTo(100 * 1024));
+            Assert.That(ours["per_step"]!["gc_gen0"]!.GetValue<double>(), Is.EqualTo(1));
+            Assert.That(ours["per_step"]!["gc_gen2"]!.GetValue<double>(), Is.EqualTo(0));
+            Assert.That(ours["per_step"]!["cpu_parallel_loops"]!.GetValue<double>(), Is.EqualTo(10));
+            Assert.That(ours["per_step"]!["voluntary_context_switches"]!.GetValue<double>(), Is.EqualTo(3));
+            Assert.That(theirs["per_step"], Is.Null);
             Assert.That(json["machine"]!["isa"]!.GetValue<string>(), Is.EqualTo("AVX2"));
             Assert.That(json["machine"]!["gemm_kernel"]!.GetValue<string>(), Is.EqualTo("Avx2"));
             Assert.That(ours["images_per_second"]!.GetValue<double>(), Is.EqualTo(2 / 0.020).Within(1e-9));
@@ -73,7 +81,7 @@ public class BenchReportTests
         var md = Report(true).ToMarkdown();
         var rows = md.Split('\n').Where(l => l.StartsWith("| tiny", StringComparison.Ordinal)).ToList();
         Assert.That(rows, Has.Count.EqualTo(4));
-        Assert.That(rows[0], Does.Contain("BlurVae").And.Contain("| 20.0 |").And.Contain("12.0–28.0").And.Contain("| 2.33 |").And.Contain("| 512 |").And.Contain("15.00×").And.Contain("100.0 %"));
+        Assert.That(rows[0], Does.Contain("BlurVae").And.Contain("| 20.0 |").And.Contain("12.0–28.0").And.Contain("| 2.33 |").And.Contain("| 512 | 100.0 | 1.00/0.33/0.00 |").And.Contain("15.00×").And.Contain("100.0 %"));
         Assert.That(rows[1], Does.Contain("PyTorch 1.13.1").And.Contain("| 300 |"));
         Assert.That(md, Does.Contain("Command: `blurvae bench --config tiny`"));
         Assert.That(md, Does.Contain("Test CPU (AVX2), 2 logical cores, GEMM kernel Avx2"));
