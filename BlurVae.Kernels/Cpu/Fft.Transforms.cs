@@ -49,7 +49,9 @@ public static partial class Fft
                 for (int i = 0; i < groups; i++) body(i);
                 return;
             }
-            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+            // On the same spinning helper threads as every other CPU loop (Parallelism), not Parallel.For's pool tasks;
+            // each group is costed at the whole transform's points so that Parallelism's own threshold never runs it inline.
+            Parallelism.ForEach(groups, Math.Max(ParallelThreshold, totalPoints), body);
         }
 
         public static void Rfft2(Span<T> y, ReadOnlySpan<T> x, int batch, int h, int w)
