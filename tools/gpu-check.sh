@@ -18,16 +18,18 @@
 set -u
 
 usage() { echo "usage: $0 OUTDIR [--device cuda|emulated] [--dry-run]" >&2; exit 2; }
-[ $# -ge 1 ] || usage
-out=$1; shift
-device=cuda; dry=0
+# Options may come before or after OUTDIR; --help prints the usage (exit 0) instead of creating a folder named --help.
+out=""; device=cuda; dry=0
 while [ $# -gt 0 ]; do
     case $1 in
+        -h|--help) echo "usage: $0 OUTDIR [--device cuda|emulated] [--dry-run]"; exit 0 ;;
         --device) [ $# -ge 2 ] || usage; device=$2; shift 2 ;;
         --dry-run) dry=1; shift ;;
-        *) echo "$0: unknown argument '$1'" >&2; usage ;;
+        -*) echo "$0: unknown option '$1'" >&2; usage ;;
+        *) [ -z "$out" ] || { echo "$0: a second OUTDIR '$1' (the first is '$out')" >&2; usage; }; out=$1; shift ;;
     esac
 done
+[ -n "$out" ] || { echo "$0: OUTDIR is missing: the folder the JSON results go to" >&2; usage; }
 case $device in cuda|emulated) ;; *) echo "$0: --device must be cuda or emulated (got '$device')" >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -64,6 +64,34 @@ public class GpuCheckScriptTests
         Assert.That(commands, Has.None.Contains("--config celeba64 --against"));
     }
 
+    [Test]
+    public void HelpPrintsTheUsageAndCreatesNoFolder()
+    {
+        foreach (var flag in new[] { "--help", "-h" })
+        {
+            var (code, output) = Bash(flag);
+            Assert.That(code, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("usage:").And.Contain("OUTDIR"));
+            Assert.That(Directory.Exists(flag), Is.False, "no folder named after the flag");
+        }
+    }
+
+    [Test]
+    public void WithoutOutdirItSaysWhatIsMissing()
+    {
+        var (code, output) = Bash("--dry-run");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("OUTDIR is missing"));
+    }
+
+    [Test]
+    public void OptionsMayComeBeforeTheFolder()
+    {
+        var (code, output) = Bash("--dry-run", "--device", "emulated", _out);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(File.Exists(Path.Combine(_out, "summary.json")), Is.True);
+    }
+
     [TestCase("--device", "tpu")]
     [TestCase("--frobnicate", "")]
     public void BadArgumentsExitTwo(string flag, string value)
