@@ -467,6 +467,18 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dMu, dLogVar, dKl, mu, logVar);
     }
 
+    public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
+    {
+        Device.LatentForward(Mem(z, nameof(z)), Mem(kl, nameof(kl)), Mem(perSample, nameof(perSample)), Mem(stats, nameof(stats)), Mem(eps, nameof(eps)), n, latent, (float)scale);
+        KeepAlive(z, kl, perSample, stats, eps);
+    }
+
+    public void LatentBackward(BackendBuffer dStats, BackendBuffer? dz, BackendBuffer? dKl, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
+    {
+        Device.LatentBackward(Mem(dStats, nameof(dStats)), MemOrNull(dz, nameof(dz)), MemOrNull(dKl, nameof(dKl)), Mem(stats, nameof(stats)), Mem(eps, nameof(eps)), n, latent, (float)scale);
+        KeepAlive(dStats, dz, dKl, stats, eps);
+    }
+
     // ---- optimisers (kernels/optim.cuh) ----
 
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)

@@ -92,6 +92,55 @@ public class VaeParityTests
         }
     }
 
+    // z = μ + σ·ε and the gradients add float32 terms of size up to ~8 (σ ≤ e, |ε| ≤ 3) that may cancel: an absolute part
+    // of a few roundings of that size.
+    private const double LatentAtol = 2e-6;
+
+    // The fused latent against the chain it replaces (split, Reparameterize, KlDivergence) in float64 on the CPU: z, the
+    // batch KL and d(stats) with both gradients and with each alone (the kernel's null dz / dkl).
+    [TestCaseSource(nameof(Cases))]
+    public void LatentMatchesSplitReparameterizeAndKl(int n, int latent)
+    {
+        int count = n * latent;
+        float[] stats = Uniform(count + 7, 2 * count, -2, 2), eps = Uniform(count + 8, count, -3, 3), g = Uniform(count + 9, count);
+        const float dKl = 1.3f;
+        float[] expectedZ = [];
+        double batch = 0;
+        float[] Reference(bool withDz, bool withKl)
+        {
+            var leaf = Leaf(stats, n, 2 * latent);
+            var (mu, logVar) = leaf.SplitHalves(axis: 1);
+            var z = VaeModel.Reparameterize(mu, logVar, Float64(eps, n, latent));
+            var kl = KlDivergence.Compute(mu, logVar);
+            (expectedZ, batch) = (z.ToFloatArray(), kl.Item());
+            var loss = withDz && withKl ? (z * Float64(g, n, latent)).Sum() + kl * dKl : withDz ? (z * Float64(g, n, latent)).Sum() : kl * dKl;
+            loss.Backward();
+            return leaf.Grad!.ToFloatArray();
+        }
+        var cases = new[] { ("both", true, true), ("dz only", true, false), ("dkl only", false, true) }
+            .Select(c => (c.Item1, c.Item2, c.Item3, Expected: Reference(c.Item2, c.Item3))).ToArray();
+        using var bstats = Upload(stats);
+        using var beps = Upload(eps);
+        using var bg = Upload(g);
+        using var bdkl = Upload([dKl]);
+        foreach (int block in ReduceBlocks)
+        {
+            using var bz = Device.Allocate(count);
+            using var bkl = Upload([float.NaN]);
+            using var bPerSample = Upload(Uniform(9, n));
+            Device.LatentForward(bz, bkl, bPerSample, bstats, beps, n, latent, 1f / n, block);
+            AssertClose(expectedZ, Device.Download(bz), LatentAtol, Rtol, $"z (block {block})");
+            Assert.That(Device.Download(bkl)[0], Is.EqualTo(batch).Within(1e-6 * latent + 1e-5 * Math.Abs(batch)), $"batch KL (block {block})");
+        }
+        foreach (int block in ElementBlocks)
+            foreach (var (which, withDz, withKl, expected) in cases)
+            {
+                using var bdstats = Upload(Uniform(10, 2 * count)); // garbage: every element must be written
+                Device.LatentBackward(bdstats, withDz ? bg : null, withKl ? bdkl : null, bstats, beps, n, latent, 1f / n, block);
+                AssertClose(expected, Device.Download(bdstats), LatentAtol, Rtol, $"dstats, {which} (block {block})");
+            }
+    }
+
     [Test]
     public void LauncherRejectsBadSizes()
     {
@@ -100,5 +149,7 @@ public class VaeParityTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.KlForward(l, b, b, b, 1, 16, 1f, 48));
         Assert.Throws<ArgumentException>(() => Device.KlForward(l, b, b, b, 2, 16, 1f));
         Assert.Throws<ArgumentException>(() => Device.ReparameterizeForward(b, b, b, b, 17));
+        Assert.Throws<ArgumentException>(() => Device.LatentForward(b, l, b, b, b, 2, 5, 1f)); // stats [2, 10] is 20 elements, b has 16
+
     }
 }

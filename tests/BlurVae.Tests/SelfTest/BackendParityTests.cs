@@ -49,6 +49,8 @@ public class BackendParityTests
         [nameof(IBackend.ReparameterizeBackward)] = new(@"^reparameterize\.backward$"),
         [nameof(IBackend.KlForward)] = new(@"^kl\.forward$"),
         [nameof(IBackend.KlBackward)] = new(@"^kl\.backward$"),
+        [nameof(IBackend.LatentForward)] = new(@"^latent\.forward$"),
+        [nameof(IBackend.LatentBackward)] = new(@"^latent\.backward"),
         [nameof(IBackend.SoftmaxForward)] = new(@"^softmax\.forward$"),
         [nameof(IBackend.SoftmaxBackward)] = new(@"^softmax\.backward$"),
         [nameof(IBackend.ResizeBilinearForward)] = new(@"^resize_bilinear\.forward$"),

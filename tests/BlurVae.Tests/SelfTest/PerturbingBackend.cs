@@ -249,6 +249,18 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(KlBackward), dMu);
     }
 
+    public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
+    {
+        Cpu.LatentForward(In(z), In(kl), In(perSample), In(stats), In(eps), n, latent, scale);
+        After(nameof(LatentForward), z);
+    }
+
+    public void LatentBackward(BackendBuffer dStats, BackendBuffer? dz, BackendBuffer? dKl, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
+    {
+        Cpu.LatentBackward(In(dStats), InOrNull(dz), InOrNull(dKl), In(stats), In(eps), n, latent, scale);
+        After(nameof(LatentBackward), dStats);
+    }
+
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)
     {
         Cpu.SoftmaxForward(In(y), In(x), rows, cols);
