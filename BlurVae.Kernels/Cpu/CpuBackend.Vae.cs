@@ -1,7 +1,7 @@
 namespace BlurVae.Kernels.Cpu;
 
-// The VAE's latent pieces (kernels/vae.cuh): the reparameterisation and the KL term per sample, forward and backward,
-// apart (evaluation) and fused on the packed statistics (the latent: training).
+// The VAE's latent (kernels/vae.cuh): the reparameterisation alone (evaluation's sampling) and fused with the KL term
+// per sample on the encoder's packed statistics (the training step), forward and backward.
 // Latent tensors are small ([batch, latent]), so plain loops; the formulas are the kernels'.
 public sealed partial class CpuBackend
 {
@@ -22,25 +22,6 @@ public sealed partial class CpuBackend
         ShapeRules.Length(eps, dz.Length, nameof(eps));
         if (IsF32(dz)) Vae<float>.ReparameterizeBackward(Arr<float>(dMu), Arr<float>(dLogVar), Arr<float>(dz), Arr<float>(logVar), Arr<float>(eps));
         else Vae<double>.ReparameterizeBackward(Arr<double>(dMu), Arr<double>(dLogVar), Arr<double>(dz), Arr<double>(logVar), Arr<double>(eps));
-    }
-
-    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
-    {
-        CheckBatchLoss(kl, perSample, n);
-        CheckKl(mu, logVar, n, latent);
-        if (IsF32(mu)) Vae<float>.KlForward(Arr<float>(perSample), Arr<float>(mu), Arr<float>(logVar), n, latent);
-        else Vae<double>.KlForward(Arr<double>(perSample), Arr<double>(mu), Arr<double>(logVar), n, latent);
-        BatchLoss(kl, perSample, n, scale);
-    }
-
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
-    {
-        CheckKl(mu, logVar, n, latent);
-        ShapeRules.Length(dMu, mu.Length, nameof(dMu));
-        ShapeRules.Length(dLogVar, mu.Length, nameof(dLogVar));
-        ShapeRules.Length(dKl, 1, nameof(dKl));
-        if (IsF32(mu)) Vae<float>.KlBackward(Arr<float>(dMu), Arr<float>(dLogVar), ScaledGrad<float>(dKl, scale), Arr<float>(mu), Arr<float>(logVar));
-        else Vae<double>.KlBackward(Arr<double>(dMu), Arr<double>(dLogVar), ScaledGrad<double>(dKl, scale), Arr<double>(mu), Arr<double>(logVar));
     }
 
     public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
@@ -73,14 +54,6 @@ public sealed partial class CpuBackend
         ShapeRules.Length(eps, (long)n * latent, nameof(eps));
     }
 
-    private static void CheckKl(BackendBuffer mu, BackendBuffer logVar, int n, int latent)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
-        ShapeRules.Length(mu, (long)n * latent, nameof(mu));
-        ShapeRules.Length(logVar, (long)n * latent, nameof(logVar));
-    }
-
     private static class Vae<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static readonly T Half = T.CreateTruncating(0.5);
@@ -102,7 +75,7 @@ public sealed partial class CpuBackend
         }
 
         // The latent on stats [n, 2·latent] (μ then log σ² per row): z = μ + exp(½ log σ²)·ε and the KL per sample,
-        // with the formulas of ReparameterizeForward and KlForward.
+        // kl[i] = −½ Σ_j (1 + log σ² − μ² − σ²).
         public static void LatentForward(T[] z, T[] kl, T[] stats, T[] eps, int n, int latent)
         {
             for (int i = 0; i < n; i++)
@@ -141,25 +114,5 @@ public sealed partial class CpuBackend
                 }
         }
 
-        // perSample[i] = −½ Σ_j (1 + log σ² − μ² − σ²)
-        public static void KlForward(T[] kl, T[] mu, T[] logVar, int n, int latent)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                T s = T.Zero;
-                for (int j = i * latent; j < (i + 1) * latent; j++) s += T.One + logVar[j] - mu[j] * mu[j] - T.Exp(logVar[j]);
-                kl[i] = -Half * s;
-            }
-        }
-
-        // dμ = g·μ, d log σ² = g·½(σ² − 1), g the scaled upstream gradient
-        public static void KlBackward(T[] dMu, T[] dLogVar, T g, T[] mu, T[] logVar)
-        {
-            for (int j = 0; j < mu.Length; j++)
-            {
-                dMu[j] = g * mu[j];
-                dLogVar[j] = g * Half * (T.Exp(logVar[j]) - T.One);
-            }
-        }
     }
 }

@@ -20,38 +20,6 @@ public abstract partial class GpuDevice
     }
 
     /// <summary>
-    /// perSample[i] = −½ Σ_j (1 + logvar − mu² − exp(logvar)) for mu, logvar [n, latent] and kl[0] = scale·Σ_i perSample[i]
-    /// (KlDivergence for scale = 1/n); one block of <paramref name="blockSize"/> (a multiple of 32) per sample, the last
-    /// block to finish summing the samples (a ticket, <see cref="TicketCounters"/>).
-    /// </summary>
-    public void KlForward(DeviceMemory kl, DeviceMemory perSample, DeviceMemory mu, DeviceMemory logVar, int n, int latent, float scale, int blockSize = 256)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
-        CheckBatchLoss(kl, perSample, n, blockSize);
-        int count = checked(n * latent);
-        CheckBuffer(mu, count, nameof(mu));
-        CheckBuffer(logVar, count, nameof(logVar));
-        Launch("kl_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), kl, perSample, TicketCounters(1), mu, logVar, n, latent, scale);
-    }
-
-    /// <summary>Given dkl[0], with g = dkl[0]·scale: dmu = g·mu, dlogvar = g·½(exp(logvar) − 1); both overwritten. One thread per element.</summary>
-    public void KlBackward(DeviceMemory dMu, DeviceMemory dLogVar, DeviceMemory dKl, DeviceMemory mu, DeviceMemory logVar,
-                           int n, int latent, float scale, int blockSize = 256)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
-        CheckBlockSize(blockSize);
-        int count = checked(n * latent);
-        CheckBuffer(dMu, count, nameof(dMu));
-        CheckBuffer(dLogVar, count, nameof(dLogVar));
-        CheckBuffer(dKl, 1, nameof(dKl));
-        CheckBuffer(mu, count, nameof(mu));
-        CheckBuffer(logVar, count, nameof(logVar));
-        if (count == 0) return;
-        Launch("kl_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dMu, dLogVar, dKl, mu, logVar, n, latent, scale);
-    }
-
-    /// <summary>
     /// The latent from the statistics stats [n, 2·latent] (μ then log σ² per row): z = μ + exp(½ log σ²)·eps, perSample[i]
     /// the KL of sample i and kl[0] = scale·Σ_i perSample[i]; one block of <paramref name="blockSize"/> (a multiple of 32)
     /// per sample, the last block to finish summing the samples (a ticket, <see cref="TicketCounters"/>).

@@ -25,12 +25,6 @@ public static partial class BackendParity
                 [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dz", h.Uniform(len)), In("logVar", logVar), In("eps", eps)],
                 (b, o) => b.ReparameterizeBackward(o["dMu"], o["dLogVar"], o["dz"], o["logVar"], o["eps"]));
             double scale = n == 1 ? 0.7 : 1.0 / n; // the batch mean's 1/n, or another scale
-            h.Check("kl.forward", $"{sizes} scale={scale:G3}",
-                [Out("kl", Garbage(h, 1), KlSumTol(latent * n)), Out("perSample", Garbage(h, n), KlSumTol(latent)), In("mu", mu), In("logVar", logVar)],
-                (b, o) => b.KlForward(o["kl"], o["perSample"], o["mu"], o["logVar"], n, latent, scale));
-            h.Check("kl.backward", $"{sizes} scale={scale:G3}",
-                [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dKl", h.Uniform(1)), In("mu", mu), In("logVar", logVar)],
-                (b, o) => b.KlBackward(o["dMu"], o["dLogVar"], o["dKl"], o["mu"], o["logVar"], n, latent, scale));
             // The fused latent on the packed statistics (row i: μ_i then log σ²_i); backward with both gradients and with each alone.
             var stats = Pack(mu, logVar, n, latent);
             h.Check("latent.forward", $"{sizes} scale={scale:G3}",

@@ -47,8 +47,6 @@ public class BackendParityTests
         [nameof(IBackend.BatchNormLeakyReluBackward)] = new(@"^batchnorm_leaky_relu\.backward_training$"),
         [nameof(IBackend.ReparameterizeForward)] = new(@"^reparameterize\.forward$"),
         [nameof(IBackend.ReparameterizeBackward)] = new(@"^reparameterize\.backward$"),
-        [nameof(IBackend.KlForward)] = new(@"^kl\.forward$"),
-        [nameof(IBackend.KlBackward)] = new(@"^kl\.backward$"),
         [nameof(IBackend.LatentForward)] = new(@"^latent\.forward$"),
         [nameof(IBackend.LatentBackward)] = new(@"^latent\.backward"),
         [nameof(IBackend.SoftmaxForward)] = new(@"^softmax\.forward$"),

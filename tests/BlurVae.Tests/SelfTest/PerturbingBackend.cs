@@ -237,18 +237,6 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(ReparameterizeBackward), dLogVar);
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
-    {
-        Cpu.KlForward(In(kl), In(perSample), In(mu), In(logVar), n, latent, scale);
-        After(nameof(KlForward), kl);
-    }
-
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
-    {
-        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent, scale);
-        After(nameof(KlBackward), dMu);
-    }
-
     public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
     {
         Cpu.LatentForward(In(z), In(kl), In(perSample), In(stats), In(eps), n, latent, scale);

@@ -2,9 +2,9 @@ namespace BlurVae.Training.Engine.Autograd;
 
 /// <summary>
 /// The latent of a training step on the encoder's statistics stats [N, 2L] (μ then log σ² along axis 1): z = μ +
-/// exp(½ log σ²)·ε [N, L] and kl = scale·Σ_i kl_i (the KL of each sample, as KlFunction; the batch mean for scale = 1/N),
-/// one node with two outputs and one backend op each way (IBackend.Latent*) in place of Split, Reparameterize and Kl
-/// and the adds of their gradients. Backward runs once with both outputs' gradients and writes d(stats) whole. ε is
+/// exp(½ log σ²)·ε [N, L] and kl = scale·Σ_i kl_i (kl_i = −½ Σ_j (1 + log σ² − μ² − σ²) the KL of sample i; the batch mean for scale = 1/N),
+/// one node with two outputs and one backend op each way (IBackend.Latent*) in place of a split, the reparameterisation, a KL op and
+/// the adds of their gradients. Backward runs once with both outputs' gradients and writes d(stats) whole. ε is
 /// noise drawn by the caller and gets no gradient.
 /// </summary>
 public sealed class LatentFunction : Function
