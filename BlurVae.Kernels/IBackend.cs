@@ -194,13 +194,17 @@ public interface IBackend
     void ReparameterizeForward(BackendBuffer z, BackendBuffer mu, BackendBuffer logVar, BackendBuffer eps);
     /// <summary>dMu = dz, dLogVar = dz·eps·½exp(½ logVar); both overwritten.</summary>
     void ReparameterizeBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dz, BackendBuffer logVar, BackendBuffer eps);
+
     /// <summary>
-    /// perSample[i] = −½ Σ_j (1 + logVar[i, j] − mu[i, j]² − exp(logVar[i, j])) for mu, logVar [n, latent], n ≥ 1, and
-    /// kl[0] = scale·Σ_i perSample[i] (the fused losses' rule above).
+    /// The latent on the encoder's statistics stats [n, 2·latent] (row i: μ_i then log σ²_i), n ≥ 1: z = μ + exp(½ log σ²)·eps
+    /// [n, latent], perSample[i] = −½ Σ_j (1 + log σ² − μ² − exp(log σ²)), the KL of sample i, and kl[0] = scale·Σ_i perSample[i], in one op.
     /// </summary>
-    void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale);
-    /// <summary>With g = dKl[0]·scale: dMu = g·mu, dLogVar = g·½(exp(logVar) − 1); both overwritten.</summary>
-    void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale);
+    void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale);
+    /// <summary>
+    /// dStats [n, 2·latent], every element written: with g = dKl[0]·scale, dμ = dz + g·μ and d log σ² = dz·eps·½exp(½ log σ²)
+    /// + g·½(exp(log σ²) − 1); a null dz or dKl (no gradient reached that output) drops its term.
+    /// </summary>
+    void LatentBackward(BackendBuffer dStats, BackendBuffer? dz, BackendBuffer? dKl, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale);
 
     // ---- optimisers (Cpu/Optim) ----
     void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p);

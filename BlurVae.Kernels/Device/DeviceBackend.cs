@@ -455,16 +455,16 @@ public abstract class DeviceBackend : IBackend
         KeepAlive(dMu, dLogVar, dz, logVar, eps);
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
+    public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
     {
-        Device.KlForward(Mem(kl, nameof(kl)), Mem(perSample, nameof(perSample)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent, (float)scale);
-        KeepAlive(kl, perSample, mu, logVar);
+        Device.LatentForward(Mem(z, nameof(z)), Mem(kl, nameof(kl)), Mem(perSample, nameof(perSample)), Mem(stats, nameof(stats)), Mem(eps, nameof(eps)), n, latent, (float)scale);
+        KeepAlive(z, kl, perSample, stats, eps);
     }
 
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
+    public void LatentBackward(BackendBuffer dStats, BackendBuffer? dz, BackendBuffer? dKl, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
     {
-        Device.KlBackward(Mem(dMu, nameof(dMu)), Mem(dLogVar, nameof(dLogVar)), Mem(dKl, nameof(dKl)), Mem(mu, nameof(mu)), Mem(logVar, nameof(logVar)), n, latent, (float)scale);
-        KeepAlive(dMu, dLogVar, dKl, mu, logVar);
+        Device.LatentBackward(Mem(dStats, nameof(dStats)), MemOrNull(dz, nameof(dz)), MemOrNull(dKl, nameof(dKl)), Mem(stats, nameof(stats)), Mem(eps, nameof(eps)), n, latent, (float)scale);
+        KeepAlive(dStats, dz, dKl, stats, eps);
     }
 
     // ---- optimisers (kernels/optim.cuh) ----

@@ -20,34 +20,41 @@ public abstract partial class GpuDevice
     }
 
     /// <summary>
-    /// perSample[i] = −½ Σ_j (1 + logvar − mu² − exp(logvar)) for mu, logvar [n, latent] and kl[0] = scale·Σ_i perSample[i]
-    /// (KlDivergence for scale = 1/n); one block of <paramref name="blockSize"/> (a multiple of 32) per sample, the last
-    /// block to finish summing the samples (a ticket, <see cref="TicketCounters"/>).
+    /// The latent from the statistics stats [n, 2·latent] (μ then log σ² per row): z = μ + exp(½ log σ²)·eps, perSample[i]
+    /// the KL of sample i and kl[0] = scale·Σ_i perSample[i]; one block of <paramref name="blockSize"/> (a multiple of 32)
+    /// per sample, the last block to finish summing the samples (a ticket, <see cref="TicketCounters"/>).
     /// </summary>
-    public void KlForward(DeviceMemory kl, DeviceMemory perSample, DeviceMemory mu, DeviceMemory logVar, int n, int latent, float scale, int blockSize = 256)
+    public void LatentForward(DeviceMemory z, DeviceMemory kl, DeviceMemory perSample, DeviceMemory stats, DeviceMemory eps,
+                              int n, int latent, float scale, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
         CheckBatchLoss(kl, perSample, n, blockSize);
         int count = checked(n * latent);
-        CheckBuffer(mu, count, nameof(mu));
-        CheckBuffer(logVar, count, nameof(logVar));
-        Launch("kl_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), kl, perSample, TicketCounters(1), mu, logVar, n, latent, scale);
+        CheckBuffer(z, count, nameof(z));
+        CheckBuffer(stats, checked(2 * count), nameof(stats));
+        CheckBuffer(eps, count, nameof(eps));
+        Launch("latent_forward_kernel", new Dim3((uint)n), new Dim3((uint)blockSize), z, kl, perSample, TicketCounters(1), stats, eps, n, latent, scale);
     }
 
-    /// <summary>Given dkl[0], with g = dkl[0]·scale: dmu = g·mu, dlogvar = g·½(exp(logvar) − 1); both overwritten. One thread per element.</summary>
-    public void KlBackward(DeviceMemory dMu, DeviceMemory dLogVar, DeviceMemory dKl, DeviceMemory mu, DeviceMemory logVar,
-                           int n, int latent, float scale, int blockSize = 256)
+    /// <summary>
+    /// dstats [n, 2·latent] from dz [n, latent] and dkl[0] (g = dkl[0]·scale): dμ = dz + g·μ, d log σ² =
+    /// dz·eps·½exp(½ log σ²) + g·½(exp(log σ²) − 1), a null gradient dropping its term; every element written. One thread
+    /// per latent element.
+    /// </summary>
+    public void LatentBackward(DeviceMemory dStats, DeviceMemory? dz, DeviceMemory? dKl, DeviceMemory stats, DeviceMemory eps,
+                               int n, int latent, float scale, int blockSize = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfLessThan(latent, 1);
         CheckBlockSize(blockSize);
         int count = checked(n * latent);
-        CheckBuffer(dMu, count, nameof(dMu));
-        CheckBuffer(dLogVar, count, nameof(dLogVar));
-        CheckBuffer(dKl, 1, nameof(dKl));
-        CheckBuffer(mu, count, nameof(mu));
-        CheckBuffer(logVar, count, nameof(logVar));
+        CheckBuffer(dStats, checked(2 * count), nameof(dStats));
+        if (dz is not null) CheckBuffer(dz, count, nameof(dz));
+        if (dKl is not null) CheckBuffer(dKl, 1, nameof(dKl));
+        CheckBuffer(stats, 2L * count, nameof(stats));
+        CheckBuffer(eps, count, nameof(eps));
         if (count == 0) return;
-        Launch("kl_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dMu, dLogVar, dKl, mu, logVar, n, latent, scale);
+        Launch("latent_backward_kernel", GridFor(count, blockSize), new Dim3((uint)blockSize), dStats, LaunchArg.PointerOrNull(dz), LaunchArg.PointerOrNull(dKl),
+            stats, eps, n, latent, scale);
     }
 }

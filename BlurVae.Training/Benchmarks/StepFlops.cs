@@ -44,7 +44,7 @@ public static class StepFlops
             {
                 throw new ArgumentException($"--loss must be wiener or l2 for the benchmark (got {o.Loss.ToString().ToLowerInvariant()}).");
             }
-            var loss = WeightedSumFunction.Forward([reconstruction, KlDivergence.Compute(output.Mu, output.LogVar)], [1.0, o.Beta]); // as Trainer.StepEagerly
+            var loss = WeightedSumFunction.Forward([reconstruction, output.Kl], [1.0, o.Beta]); // as Trainer.StepEagerly
             (forward, backward) = FlopCounter.Count(loss, [data]);
             outputs = new VaeOutputs(output.Z, output.Reconstruction);
         }

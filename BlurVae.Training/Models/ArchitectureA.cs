@@ -62,11 +62,7 @@ public sealed class ArchitectureA : VaeModel
         return Enumerable.Range(0, blocks).Select(i => Math.Max(1, (int)Math.Round(baseList[Math.Min(i, 3)] * width))).ToArray();
     }
 
-    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
-    {
-        var stats = _encoderMlp.Forward(_encoder.Forward(x).Flatten());
-        return stats.SplitHalves(axis: 1);
-    }
+    public override Tensor EncodeStatistics(Tensor x) => _encoderMlp.Forward(_encoder.Forward(x).Flatten());
 
     public override Tensor Decode(Tensor z) =>
         _decoder.Forward(_decoderMlp.Forward(z).Reshape(z.Shape[0], _bottleneckChannels, _bottleneckSide, _bottleneckSide));

@@ -50,10 +50,7 @@ public sealed class ArchitectureB : VaeModel
         _decoder.Add(new Tanh());
     }
 
-    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
-    {
-        return _toStats.Forward(_encoder.Forward(x).Flatten()).SplitHalves(axis: 1);
-    }
+    public override Tensor EncodeStatistics(Tensor x) => _toStats.Forward(_encoder.Forward(x).Flatten());
 
     public override Tensor Decode(Tensor z) =>
         _decoder.Forward(_fromLatent.Forward(z).Reshape(z.Shape[0], _bottleneckChannels, _bottleneckSide, _bottleneckSide));

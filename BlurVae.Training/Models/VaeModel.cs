@@ -2,8 +2,11 @@ using BlurVae.Training.Engine.Nn;
 
 namespace BlurVae.Training.Models;
 
-/// <summary>The output of one VAE forward pass.</summary>
-public sealed record VaeOutput(Tensor Reconstruction, Tensor Mu, Tensor LogVar, Tensor Z);
+/// <summary>
+/// The output of one VAE training forward pass: the encoder's statistics [N, 2·latent] (μ then log σ²), the latent z and
+/// the KL term's batch mean (shape []).
+/// </summary>
+public sealed record VaeOutput(Tensor Reconstruction, Tensor Statistics, Tensor Z, Tensor Kl);
 
 /// <summary>
 /// A Gaussian VAE: the encoder gives μ and log σ², z = μ + σ·ε, the decoder maps z back to an image in [−1, 1].
@@ -23,8 +26,11 @@ public abstract class VaeModel : Module
     public int Side { get; }
     public int Latent { get; }
 
-    /// <summary>x[N, C, side, side] → (μ, log σ²), each [N, latent].</summary>
-    public abstract (Tensor Mu, Tensor LogVar) Encode(Tensor x);
+    /// <summary>x[N, C, side, side] → the statistics [N, 2·latent]: μ then log σ² along axis 1 (what Run's latent op reads).</summary>
+    public abstract Tensor EncodeStatistics(Tensor x);
+
+    /// <summary>x[N, C, side, side] → (μ, log σ²), each [N, latent] (evaluation; one split op).</summary>
+    public (Tensor Mu, Tensor LogVar) Encode(Tensor x) => EncodeStatistics(x).SplitHalves(axis: 1);
 
     /// <summary>z[N, latent] → x̂[N, C, side, side] in [−1, 1].</summary>
     public abstract Tensor Decode(Tensor z);
@@ -32,12 +38,16 @@ public abstract class VaeModel : Module
     /// <summary>z = μ + exp(½ log σ²)·ε with ε supplied by the caller (so runs are reproducible); one op (ReparameterizeFunction).</summary>
     public static Tensor Reparameterize(Tensor mu, Tensor logVar, Tensor eps) => ReparameterizeFunction.Forward(mu, logVar, eps);
 
+    /// <summary>
+    /// The training forward: statistics, then z and the KL batch mean in one op (LatentFunction, one op each way in place
+    /// of split, reparameterisation and KL), then the decoder.
+    /// </summary>
     public VaeOutput Run(Tensor x, Tensor eps)
     {
         CheckInput(x);
-        var (mu, logVar) = Encode(x);
-        var z = Reparameterize(mu, logVar, eps);
-        return new VaeOutput(Decode(z), mu, logVar, z);
+        var stats = EncodeStatistics(x);
+        var (z, kl) = LatentFunction.Forward(stats, eps, 1.0 / stats.Shape[0]);
+        return new VaeOutput(Decode(z), stats, z, kl);
     }
 
     /// <summary>Reconstruction from a forward pass; the class's Module.Forward.</summary>

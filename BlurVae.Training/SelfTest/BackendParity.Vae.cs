@@ -25,12 +25,29 @@ public static partial class BackendParity
                 [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dz", h.Uniform(len)), In("logVar", logVar), In("eps", eps)],
                 (b, o) => b.ReparameterizeBackward(o["dMu"], o["dLogVar"], o["dz"], o["logVar"], o["eps"]));
             double scale = n == 1 ? 0.7 : 1.0 / n; // the batch mean's 1/n, or another scale
-            h.Check("kl.forward", $"{sizes} scale={scale:G3}",
-                [Out("kl", Garbage(h, 1), KlSumTol(latent * n)), Out("perSample", Garbage(h, n), KlSumTol(latent)), In("mu", mu), In("logVar", logVar)],
-                (b, o) => b.KlForward(o["kl"], o["perSample"], o["mu"], o["logVar"], n, latent, scale));
-            h.Check("kl.backward", $"{sizes} scale={scale:G3}",
-                [Out("dMu", Garbage(h, len), VaeTol), Out("dLogVar", Garbage(h, len), VaeTol), In("dKl", h.Uniform(1)), In("mu", mu), In("logVar", logVar)],
-                (b, o) => b.KlBackward(o["dMu"], o["dLogVar"], o["dKl"], o["mu"], o["logVar"], n, latent, scale));
+            // The fused latent on the packed statistics (row i: μ_i then log σ²_i); backward with both gradients and with each alone.
+            var stats = Pack(mu, logVar, n, latent);
+            h.Check("latent.forward", $"{sizes} scale={scale:G3}",
+                [Out("z", Garbage(h, len), VaeTol), Out("kl", Garbage(h, 1), KlSumTol(latent * n)), Out("perSample", Garbage(h, n), KlSumTol(latent)), In("stats", stats), In("eps", eps)],
+                (b, o) => b.LatentForward(o["z"], o["kl"], o["perSample"], o["stats"], o["eps"], n, latent, scale));
+            var dz = h.Uniform(len);
+            var dKl = h.Uniform(1);
+            foreach (var (which, hasDz, hasDKl) in new[] { ("both", true, true), ("dz only", true, false), ("dkl only", false, true) })
+                h.Check("latent.backward", $"{sizes} scale={scale:G3} {which}",
+                    [Out("dStats", Garbage(h, 2 * len), VaeTol), In("dz", dz), In("dKl", dKl), In("stats", stats), In("eps", eps)],
+                    (b, o) => b.LatentBackward(o["dStats"], hasDz ? o["dz"] : null, hasDKl ? o["dKl"] : null, o["stats"], o["eps"], n, latent, scale));
         }
+    }
+
+    /// <summary>mu and logVar [n, latent] packed as the encoder's statistics [n, 2·latent] (row i: μ_i then log σ²_i).</summary>
+    private static float[] Pack(float[] mu, float[] logVar, int n, int latent)
+    {
+        var stats = new float[2 * n * latent];
+        for (int i = 0; i < n; i++)
+        {
+            Array.Copy(mu, i * latent, stats, 2 * i * latent, latent);
+            Array.Copy(logVar, i * latent, stats, (2 * i + 1) * latent, latent);
+        }
+        return stats;
     }
 }

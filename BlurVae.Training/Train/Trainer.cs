@@ -180,7 +180,7 @@ public sealed class Trainer
             z = output.Z.Detach();
             reconstructionData = output.Reconstruction.Detach();
             reconstruction = ReconstructionTerm(x, output, wiener).Keep();
-            kl = KlDivergence.Compute(output.Mu, output.LogVar).Keep();
+            kl = output.Kl.Keep();
             elbo = WeightedSumFunction.Forward([reconstruction, kl], [1.0, Options.Beta]); // one op each way
             PhaseEnded?.Invoke("ELBO forward");
             elbo.Backward();

@@ -42,7 +42,7 @@ public class ShapeGradTests
         AssertGradients(x =>
         {
             var (mu, logVar) = x[0].SplitHalves(axis: 1);
-            return ReparameterizeFunction.Forward(mu, logVar, eps) * 0.5 + KlFunction.Forward(mu, logVar, 0.37).Reshape(1, 1);
+            return ReparameterizeFunction.Forward(mu, logVar, eps) * 0.5 + Training.Losses.KlDivergence.Compute(mu, logVar).Reshape(1, 1);
         }, Randn(6, 3, 10));
     }
 

@@ -5,7 +5,7 @@ using static BlurVae.Tests.Parity.WienerParityTests;
 namespace BlurVae.Tests.Parity;
 
 /// <summary>
-/// The kernels of kernels/vae.cuh against VaeModel.Reparameterize and KlDivergence.Compute: values and tape-autograd
+/// The kernels of kernels/vae.cuh against VaeModel.Reparameterize and the split → Reparameterize → KL chain: values and tape-autograd
 /// gradients, evaluated in float64 on the CPU backend from the float32 inputs the kernels get.
 /// </summary>
 [TestFixture, Category("Parity")]
@@ -56,40 +56,53 @@ public class VaeParityTests
         }
     }
 
+    // z = μ + σ·ε and the gradients add float32 terms of size up to ~8 (σ ≤ e, |ε| ≤ 3) that may cancel: an absolute part
+    // of a few roundings of that size.
+    private const double LatentAtol = 2e-6;
+
+    // The fused latent against a chain of other ops (split, Reparameterize, the KL formula elementwise) in float64 on the CPU: z, the
+    // batch KL and d(stats) with both gradients and with each alone (the kernel's null dz / dkl).
     [TestCaseSource(nameof(Cases))]
-    public void KlMatchesKlDivergence(int n, int latent)
+    public void LatentMatchesSplitReparameterizeAndTheKlFormula(int n, int latent)
     {
         int count = n * latent;
-        float[] mu = Uniform(count + 5, count, -2, 2), logVar = Uniform(count + 6, count, -4, 2);
-        var perSample = new float[n];
-        for (int i = 0; i < n; i++)
-            perSample[i] = (float)KlDivergence.Compute(Float64(mu, n, latent).Narrow(0, i, 1), Float64(logVar, n, latent).Narrow(0, i, 1)).Item();
-        var muLeaf = Leaf(mu, n, latent);
-        var logVarLeaf = Leaf(logVar, n, latent);
-        var kl = KlDivergence.Compute(muLeaf, logVarLeaf);
-        double batch = kl.Item();
-        (kl * 1.3).Backward(); // an upstream gradient that is not 1
-        float[] expectedDmu = muLeaf.Grad!.ToFloatArray(), expectedDlv = logVarLeaf.Grad!.ToFloatArray();
-        using var bmu = Upload(mu);
-        using var blv = Upload(logVar);
-        using var bdkl = Upload([1.3f]);
+        float[] stats = Uniform(count + 7, 2 * count, -2, 2), eps = Uniform(count + 8, count, -3, 3), g = Uniform(count + 9, count);
+        const float dKl = 1.3f;
+        float[] expectedZ = [];
+        double batch = 0;
+        float[] Reference(bool withDz, bool withKl)
+        {
+            var leaf = Leaf(stats, n, 2 * latent);
+            var (mu, logVar) = leaf.SplitHalves(axis: 1);
+            var z = VaeModel.Reparameterize(mu, logVar, Float64(eps, n, latent));
+            var kl = (1.0 + logVar - mu.Square() - logVar.Exp()).Sum() * (-0.5 / n); // the KL's definition, elementwise
+            (expectedZ, batch) = (z.ToFloatArray(), kl.Item());
+            var loss = withDz && withKl ? (z * Float64(g, n, latent)).Sum() + kl * dKl : withDz ? (z * Float64(g, n, latent)).Sum() : kl * dKl;
+            loss.Backward();
+            return leaf.Grad!.ToFloatArray();
+        }
+        var cases = new[] { ("both", true, true), ("dz only", true, false), ("dkl only", false, true) }
+            .Select(c => (c.Item1, c.Item2, c.Item3, Expected: Reference(c.Item2, c.Item3))).ToArray();
+        using var bstats = Upload(stats);
+        using var beps = Upload(eps);
+        using var bg = Upload(g);
+        using var bdkl = Upload([dKl]);
         foreach (int block in ReduceBlocks)
         {
+            using var bz = Device.Allocate(count);
             using var bkl = Upload([float.NaN]);
             using var bPerSample = Upload(Uniform(9, n));
-            Device.KlForward(bkl, bPerSample, bmu, blv, n, latent, 1f / n, block);
-            // A float32 sum of `latent` terms of size up to ~8 in another order than the float64 reference.
-            AssertClose(perSample, Device.Download(bPerSample), 1e-6 * latent, 1e-5, $"per-sample KL (block {block})");
+            Device.LatentForward(bz, bkl, bPerSample, bstats, beps, n, latent, 1f / n, block);
+            AssertClose(expectedZ, Device.Download(bz), LatentAtol, Rtol, $"z (block {block})");
             Assert.That(Device.Download(bkl)[0], Is.EqualTo(batch).Within(1e-6 * latent + 1e-5 * Math.Abs(batch)), $"batch KL (block {block})");
         }
         foreach (int block in ElementBlocks)
-        {
-            using var bdmu = Device.Allocate(count);
-            using var bdlv = Device.Allocate(count);
-            Device.KlBackward(bdmu, bdlv, bdkl, bmu, blv, n, latent, 1f / n, block);
-            AssertClose(expectedDmu, Device.Download(bdmu), Atol, Rtol, $"dmu (block {block})");
-            AssertClose(expectedDlv, Device.Download(bdlv), Atol, Rtol, $"dlogvar (block {block})");
-        }
+            foreach (var (which, withDz, withKl, expected) in cases)
+            {
+                using var bdstats = Upload(Uniform(10, 2 * count)); // garbage: every element must be written
+                Device.LatentBackward(bdstats, withDz ? bg : null, withKl ? bdkl : null, bstats, beps, n, latent, 1f / n, block);
+                AssertClose(expected, Device.Download(bdstats), LatentAtol, Rtol, $"dstats, {which} (block {block})");
+            }
     }
 
     [Test]
@@ -97,8 +110,9 @@ public class VaeParityTests
     {
         using var b = Device.Allocate(16);
         using var l = Device.Allocate(1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Device.KlForward(l, b, b, b, 1, 16, 1f, 48));
-        Assert.Throws<ArgumentException>(() => Device.KlForward(l, b, b, b, 2, 16, 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.LatentForward(b, l, b, b, b, 1, 8, 1f, 48)); // a block not a multiple of 32
         Assert.Throws<ArgumentException>(() => Device.ReparameterizeForward(b, b, b, b, 17));
+        Assert.Throws<ArgumentException>(() => Device.LatentForward(b, l, b, b, b, 2, 5, 1f)); // stats [2, 10] is 20 elements, b has 16
+
     }
 }

@@ -237,16 +237,16 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(ReparameterizeBackward), dLogVar);
     }
 
-    public void KlForward(BackendBuffer kl, BackendBuffer perSample, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
+    public void LatentForward(BackendBuffer z, BackendBuffer kl, BackendBuffer perSample, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
     {
-        Cpu.KlForward(In(kl), In(perSample), In(mu), In(logVar), n, latent, scale);
-        After(nameof(KlForward), kl);
+        Cpu.LatentForward(In(z), In(kl), In(perSample), In(stats), In(eps), n, latent, scale);
+        After(nameof(LatentForward), z);
     }
 
-    public void KlBackward(BackendBuffer dMu, BackendBuffer dLogVar, BackendBuffer dKl, BackendBuffer mu, BackendBuffer logVar, int n, int latent, double scale)
+    public void LatentBackward(BackendBuffer dStats, BackendBuffer? dz, BackendBuffer? dKl, BackendBuffer stats, BackendBuffer eps, int n, int latent, double scale)
     {
-        Cpu.KlBackward(In(dMu), In(dLogVar), In(dKl), In(mu), In(logVar), n, latent, scale);
-        After(nameof(KlBackward), dMu);
+        Cpu.LatentBackward(In(dStats), InOrNull(dz), InOrNull(dKl), In(stats), In(eps), n, latent, scale);
+        After(nameof(LatentBackward), dStats);
     }
 
     public void SoftmaxForward(BackendBuffer y, BackendBuffer x, int rows, int cols)

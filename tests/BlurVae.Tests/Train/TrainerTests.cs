@@ -167,7 +167,8 @@ public class TrainerTests
         var x = Tensor.Randn([2, 3, side, side], new Random(1)).Tanh();
         var output = t.Vae.Run(x, Tensor.Randn([2, 6], new Random(2)));
         Assert.That(output.Reconstruction.Shape, Is.EqualTo(new[] { 2, 3, side, side }));
-        Assert.That(output.Mu.Shape, Is.EqualTo(new[] { 2, 6 }));
+        Assert.That(output.Z.Shape, Is.EqualTo(new[] { 2, 6 }));
+        Assert.That(output.Statistics.Shape, Is.EqualTo(new[] { 2, 12 }));
         Assert.That(output.Reconstruction.ToDoubleArray(), Is.All.InRange(-1.0, 1.0));
     }
 

@@ -2,7 +2,7 @@
 namespace BlurVae.Training.Engine.Autograd;
 
 /// <summary>
-/// The forward rule of the fused batch losses (WienerWeightFunction, BlurKernelFitFunction, KlFunction): the backend op
+/// The forward rule of the fused batch losses (WienerWeightFunction, BlurKernelFitFunction, LatentFunction's KL): the backend op
 /// writes every item's value into a [N] tensor and their scaled sum into the one-element output in one call
 /// (IBackend's fused-loss rule), so no reduction or scaling op follows it.
 /// </summary>
