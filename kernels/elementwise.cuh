@@ -172,7 +172,7 @@ extern "C" __global__ void axpby_kernel(float* __restrict__ y, const float* __re
 // As adam_tensor_list (optim.cuh): nothing lives in device memory, so nothing is uploaded when the tensors come back
 // from the caching allocator at new addresses step after step. The launch ABI puts a struct parameter first
 // (GpuDevice.LaunchWithStruct), so these kernels take their list before the other operands; the C# writers
-// (Device/AxpbyGroupList.cs, Device/WeightedSumTerms.cs) lay the structs out byte for byte, and the launch's size
+// (Device/TensorList.cs, Device/WeightedSumTerms.cs) lay the structs out byte for byte, and the launch's size
 // check against sizeof keeps the two in step.
 
 // y_k = alpha·x_k + beta·y_k for every pair k of the list (IBackend.AxpbyGroup: the trainer's running loss sums, one

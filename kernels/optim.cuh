@@ -44,7 +44,7 @@ __device__ __forceinline__ double adam_power(double beta, int t) {
 // the caching allocator at new addresses, step after step. 48 tensors take 4·48 addresses + 49 offsets + a count =
 // 1736 bytes, inside the 4096 bytes of parameters every CUDA version accepts (12.1 raised it to 32764 on Volta and
 // newer); a larger group is split into several launches (GpuDevice.Optim.cs). The C# launcher writes this layout
-// byte for byte (AdamTensorList.cs); the launch's size check against sizeof(adam_tensor_list) keeps the two in step.
+// byte for byte (Device/TensorList.cs); the launch's size check against sizeof(adam_tensor_list) keeps the two in step.
 #define ADAM_LIST_TENSORS 48
 struct adam_tensor_list {
     float* param[ADAM_LIST_TENSORS];

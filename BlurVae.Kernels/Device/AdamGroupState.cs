@@ -5,7 +5,7 @@ namespace BlurVae.Kernels.Device;
 /// adam_multi_tensor_kernel advances, uploaded only when the host's count is not the device's next one (the first
 /// step, a restored checkpoint, or the first eager step after replays of a CUDA graph, which advanced the device's
 /// count without this object). The tensors' addresses travel in the launches' parameters
-/// (<see cref="AdamTensorList"/>), so the gradients may come back from the cache at new addresses every step without
+/// (<see cref="TensorList.Adam"/>), so the gradients may come back from the cache at new addresses every step without
 /// any upload or host wait.
 /// </summary>
 internal sealed class AdamGroupState : IDisposable

@@ -42,7 +42,7 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// y[k] = alpha·x[k] + beta·y[k] for every pair k (as CpuBackend.AxpbyGroup), the pairs' addresses and offsets in
-    /// the launch's parameters (<see cref="AxpbyGroupList"/>, at most 16 pairs a launch): ⌈pairs / 16⌉ launches, no upload.
+    /// the launch's parameters (<see cref="TensorList.AxpbyGroup"/>, at most 16 pairs a launch): ⌈pairs / 16⌉ launches, no upload.
     /// </summary>
     public void AxpbyGroup(IReadOnlyList<DeviceMemory> y, double alpha, IReadOnlyList<DeviceMemory> x, IReadOnlyList<int> lengths, double beta, int blockSize = 256)
     {
@@ -58,10 +58,11 @@ public abstract partial class GpuDevice
                 if (x[j].Pointer == y[k].Pointer || (j < k && y[j].Pointer == y[k].Pointer))
                     throw new ArgumentException($"y[{k}] is also {(x[j].Pointer == y[k].Pointer ? "x" : "y")}[{j}]: every output must be a buffer of its own.", nameof(y));
         }
-        Span<byte> list = stackalloc byte[AxpbyGroupList.Bytes];
-        for (int start = 0; start < y.Count; start += AxpbyGroupList.Capacity)
+        var layout = TensorList.AxpbyGroup;
+        Span<byte> list = stackalloc byte[layout.Bytes];
+        for (int start = 0; start < y.Count; start += layout.Capacity)
         {
-            int total = AxpbyGroupList.Write(list, start, Math.Min(AxpbyGroupList.Capacity, y.Count - start), y, x, lengths);
+            int total = layout.Write(list, start, Math.Min(layout.Capacity, y.Count - start), lengths, y, x);
             if (total == 0) continue;
             LaunchWithStruct("axpby_group_kernel", GridFor(total, blockSize), new Dim3((uint)blockSize), list, (float)alpha, (float)beta);
         }

@@ -28,7 +28,7 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// The group step of adam_multi_tensor_kernel: every element of the tensors, whose addresses and offsets travel in
-    /// the launch's parameters (<see cref="AdamTensorList"/>, at most 48 tensors a launch), with the bias corrections of
+    /// the launch's parameters (<see cref="TensorList.Adam"/>, at most 48 tensors a launch), with the bias corrections of
     /// step state[0] + 1, and the last launch advances state[0] on the device: ⌈tensors / 48⌉ launches, no upload.
     /// </summary>
     public void AdamMultiTensor(DeviceMemory state, IReadOnlyList<DeviceMemory> param, IReadOnlyList<DeviceMemory> grad,
@@ -47,11 +47,12 @@ public abstract partial class GpuDevice
             CheckBuffer(m[i], n, $"m[{i}]");
             CheckBuffer(v[i], n, $"v[{i}]");
         }
-        Span<byte> list = stackalloc byte[AdamTensorList.Bytes];
-        for (int start = 0; start < param.Count; start += AdamTensorList.Capacity)
+        var layout = TensorList.Adam;
+        Span<byte> list = stackalloc byte[layout.Bytes];
+        for (int start = 0; start < param.Count; start += layout.Capacity)
         {
-            int total = AdamTensorList.Write(list, start, Math.Min(AdamTensorList.Capacity, param.Count - start), param, grad, m, v);
-            bool last = start + AdamTensorList.Capacity >= param.Count;
+            int total = layout.Write(list, start, Math.Min(layout.Capacity, param.Count - start), null, param, grad, m, v);
+            bool last = start + layout.Capacity >= param.Count;
             // An empty list still launches when it is the last: it advances the count.
             if (total == 0 && !last) continue;
             var grid = new Dim3((uint)Math.Clamp((total + blockSize - 1) / blockSize, 1, AdamMaxBlocks));
