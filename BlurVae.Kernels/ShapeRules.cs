@@ -31,6 +31,22 @@ public static class ShapeRules
     }
 
     /// <summary>
+    /// Outputs that one call writes (the axpby group's y, a weighted sum's dx) must each be a buffer of its own: none is
+    /// another output or one of <paramref name="inputs"/>. <paramref name="same"/> is the backend's identity (the buffer
+    /// object on the CPU, the device address on a GpuDevice).
+    /// </summary>
+    public static void OwnOutputs<T>(IReadOnlyList<T> outputs, string outputsName, IReadOnlyList<T> inputs, string inputsName, Func<T, T, bool> same)
+    {
+        for (int k = 0; k < outputs.Count; k++)
+            for (int j = 0; j < Math.Max(k, inputs.Count); j++)
+            {
+                string? other = j < inputs.Count && same(outputs[k], inputs[j]) ? inputsName : j < k && same(outputs[k], outputs[j]) ? outputsName : null;
+                if (other is not null)
+                    throw new ArgumentException($"{outputsName}[{k}] is also {other}[{j}]: every output must be a buffer of its own.", outputsName);
+            }
+    }
+
+    /// <summary>
     /// The rules of a batch of n blur kernels ks×ks embedded in an h×w grid (BlurKernelOtf): ks odd, so the kernel
     /// has a centre pixel, and no larger than the grid, so the circular roll is one-to-one. Returns n·h·w.
     /// </summary>

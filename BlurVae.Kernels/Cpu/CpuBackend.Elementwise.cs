@@ -43,10 +43,7 @@ public sealed partial class CpuBackend
     public void AxpbyGroup(IReadOnlyList<BackendBuffer> y, double alpha, IReadOnlyList<BackendBuffer> x, double beta)
     {
         if (x.Count != y.Count) throw new ArgumentException($"{y.Count} outputs but {x.Count} inputs.", nameof(x));
-        for (int k = 0; k < y.Count; k++)
-            for (int j = 0; j < y.Count; j++)
-                if (ReferenceEquals(y[k], x[j]) || (j < k && ReferenceEquals(y[k], y[j])))
-                    throw new ArgumentException($"y[{k}] is also {(ReferenceEquals(y[k], x[j]) ? "x" : "y")}[{j}]: every output must be a buffer of its own.", nameof(y));
+        ShapeRules.OwnOutputs(y, nameof(y), x, nameof(x), ReferenceEquals);
         for (int k = 0; k < y.Count; k++) Axpby(y[k], alpha, x[k], beta);
     }
 
@@ -60,10 +57,9 @@ public sealed partial class CpuBackend
     public void WeightedSumBackward(IReadOnlyList<BackendBuffer> dx, IReadOnlyList<double> weights, BackendBuffer dy)
     {
         ShapeRules.WeightedSum(dx, weights, dy.Length, nameof(dx));
+        ShapeRules.OwnOutputs(dx, nameof(dx), [], "", ReferenceEquals);
         for (int k = 0; k < dx.Count; k++)
         {
-            for (int j = 0; j < k; j++)
-                if (ReferenceEquals(dx[k], dx[j])) throw new ArgumentException($"dx[{k}] is also dx[{j}]: every output must be a buffer of its own.", nameof(dx));
             if (IsF32(dy)) Elementwise<float>.Axpby(Arr<float>(dx[k]), (float)weights[k], Arr<float>(dy), 0f);
             else Elementwise<double>.Axpby(Arr<double>(dx[k]), weights[k], Arr<double>(dy), 0.0);
         }

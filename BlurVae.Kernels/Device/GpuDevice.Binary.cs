@@ -54,10 +54,8 @@ public abstract partial class GpuDevice
             ArgumentOutOfRangeException.ThrowIfNegative(lengths[k], $"lengths[{k}]");
             CheckBuffer(y[k], lengths[k], $"y[{k}]");
             CheckBuffer(x[k], lengths[k], $"x[{k}]");
-            for (int j = 0; j < y.Count; j++)
-                if (x[j].Pointer == y[k].Pointer || (j < k && y[j].Pointer == y[k].Pointer))
-                    throw new ArgumentException($"y[{k}] is also {(x[j].Pointer == y[k].Pointer ? "x" : "y")}[{j}]: every output must be a buffer of its own.", nameof(y));
         }
+        ShapeRules.OwnOutputs(y, nameof(y), x, nameof(x), SameAddress);
         var layout = TensorList.AxpbyGroup;
         Span<byte> list = stackalloc byte[layout.Bytes];
         for (int start = 0; start < y.Count; start += layout.Capacity)
@@ -85,14 +83,14 @@ public abstract partial class GpuDevice
     public void WeightedSumBackward(IReadOnlyList<DeviceMemory> dx, IReadOnlyList<double> weights, DeviceMemory dy, int n, int blockSize = 256)
     {
         CheckWeightedSum(dy, nameof(dy), dx, nameof(dx), n, blockSize);
-        for (int k = 0; k < dx.Count; k++)
-            for (int j = 0; j < k; j++)
-                if (dx[j].Pointer == dx[k].Pointer) throw new ArgumentException($"dx[{k}] is also dx[{j}]: every output must be a buffer of its own.", nameof(dx));
+        ShapeRules.OwnOutputs(dx, nameof(dx), [], "", SameAddress);
         if (n == 0) return;
         Span<byte> terms = stackalloc byte[WeightedSumTerms.Bytes];
         WeightedSumTerms.Write(terms, dx, weights);
         LaunchWithStruct("weighted_sum_backward_kernel", GridFor(n, blockSize), new Dim3((uint)blockSize), terms, dy, n);
     }
+
+    private static bool SameAddress(DeviceMemory a, DeviceMemory b) => a.Pointer == b.Pointer;
 
     // The sizes of a weighted sum, and its one tensor (y forward, dy backward) apart from the terms: the kernels take it __restrict__.
     private void CheckWeightedSum(DeviceMemory single, string singleName, IReadOnlyList<DeviceMemory> terms, string termsName, int n, int blockSize)

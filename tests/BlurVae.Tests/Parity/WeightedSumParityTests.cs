@@ -81,4 +81,17 @@ public class WeightedSumParityTests
         Assert.Throws<ArgumentException>(() => Device.AxpbyGroup([a], 1, [a], [4], 1));                // y is also x
         Assert.Throws<ArgumentException>(() => Device.AxpbyGroup([a], 1, [b], [5], 1));                // too short
     }
+
+    [Test]
+    public void TheCpuBackendRejectsSharedOutputsByTheSameRule()
+    {
+        var cpu = CpuBackend.Instance;
+        var a = cpu.Allocate(DType.Float32, 4);
+        var b = cpu.Allocate(DType.Float32, 4);
+        cpu.Fill(b, 1.0);
+        Assert.That(Assert.Throws<ArgumentException>(() => cpu.WeightedSumBackward([a, a], [1.0, 2.0], b))!.Message, Does.StartWith("dx[1] is also dx[0]"));
+        Assert.That(Assert.Throws<ArgumentException>(() => cpu.AxpbyGroup([a, b], 1, [b, a], 1))!.Message, Does.StartWith("y[0] is also x[1]"));
+        Assert.That(Assert.Throws<ArgumentException>(() => cpu.AxpbyGroup([a, a], 1, [b, b], 1))!.Message, Does.StartWith("y[1] is also y[0]"));
+        Assert.That(((CpuBuffer)a).As<float>(), Is.All.EqualTo(0f), "nothing was written before the check");
+    }
 }
