@@ -9,6 +9,7 @@ namespace BlurVae.Training.Train;
 internal sealed class LossSums(IBackend backend, DType dtype, int count)
 {
     private Tensor[]? _sums;
+    private BackendBuffer[] _sumBuffers = [];
 
     /// <summary>Steps added since the last <see cref="Take"/>.</summary>
     public int Steps { get; private set; }
@@ -21,8 +22,11 @@ internal sealed class LossSums(IBackend backend, DType dtype, int count)
         {
             _sums = new Tensor[count];
             for (int i = 0; i < count; i++) _sums[i] = Tensor.Zeros([1], dtype, backend).Keep();
+            _sumBuffers = [.. _sums.Select(s => s.Buffer)];
         }
-        backend.AxpbyGroup([.. _sums.Select(s => s.Buffer)], 1.0, [.. values.ToArray().Select(v => v.Buffer)], 1.0);
+        var addends = new BackendBuffer[count];
+        for (int i = 0; i < count; i++) addends[i] = values[i].Buffer;
+        backend.AxpbyGroup(_sumBuffers, 1.0, addends, 1.0);
         Steps++;
     }
 
