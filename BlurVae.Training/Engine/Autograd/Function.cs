@@ -39,8 +39,8 @@ public abstract class Function
     public abstract Tensor?[] Backward(Tensor gradOutput);
 
     /// <summary>
-    /// The backward of a node with several outputs, run once per pass when the pass has reached all of them that it
-    /// reaches: gradOutputs[k] for output k, null where no gradient reached it.
+    /// The backward of a node with several outputs (a <see cref="MultiOutputFunction"/>), run once per pass when the
+    /// pass has reached all of them that it reaches: gradOutputs[k] for output k, null where no gradient reached it.
     /// </summary>
     public virtual Tensor?[] Backward(Tensor?[] gradOutputs) =>
         throw new InvalidOperationException($"{this} has one output; BackwardPass calls Backward(Tensor).");

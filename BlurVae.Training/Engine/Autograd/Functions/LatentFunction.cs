@@ -7,7 +7,7 @@ namespace BlurVae.Training.Engine.Autograd;
 /// the adds of their gradients. Backward runs once with both outputs' gradients and writes d(stats) whole. ε is
 /// noise drawn by the caller and gets no gradient.
 /// </summary>
-public sealed class LatentFunction : Function
+public sealed class LatentFunction : MultiOutputFunction
 {
     private Tensor _eps = null!;
     private double _scale;
@@ -26,9 +26,6 @@ public sealed class LatentFunction : Function
         var outputs = new LatentFunction { _eps = eps, _scale = scale }.RecordOutputs([z, kl], stats);
         return (outputs[0], outputs[1]);
     }
-
-    public override Tensor?[] Backward(Tensor gradOutput) =>
-        throw new InvalidOperationException("LatentFunction has two outputs; BackwardPass calls Backward(Tensor?[]).");
 
     public override Tensor?[] Backward(Tensor?[] gradOutputs)
     {

@@ -43,7 +43,7 @@ public sealed class NarrowFunction : Function
 /// one op each way (IBackend.Split*). Backward runs once with both outputs' gradients and writes the whole of x's
 /// gradient in one pass (zeros for a half no gradient reached): no zero-fill, no accumulation of two padded halves.
 /// </summary>
-public sealed class SplitFunction : Function
+public sealed class SplitFunction : MultiOutputFunction
 {
     private int _axis;
 
@@ -60,9 +60,6 @@ public sealed class SplitFunction : Function
         var outputs = new SplitFunction { _axis = a }.RecordOutputs([first, second], x);
         return (outputs[0], outputs[1]);
     }
-
-    public override Tensor?[] Backward(Tensor gradOutput) =>
-        throw new InvalidOperationException("SplitFunction has two outputs; BackwardPass calls Backward(Tensor?[]).");
 
     public override Tensor?[] Backward(Tensor?[] gradOutputs)
     {
