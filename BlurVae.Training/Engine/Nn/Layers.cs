@@ -191,7 +191,7 @@ public sealed class Flatten(int startAxis = 1) : Module
 /// Linear op with its activation (Linear.ForwardActivation), both layers keeping their places and names. In
 /// training, a Conv2d or ConvTranspose2d directly followed by a BatchNorm gathers the BatchNorm's batch statistics
 /// while its output is in cache (IBackend's conv `statistics`), and the BatchNorm takes them instead of computing
-/// them. <see cref="FuseActivations"/> = false runs every layer on its own.
+/// them (<see cref="FuseStatistics"/>). <see cref="FuseActivations"/> = false runs every layer on its own.
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -213,6 +213,13 @@ public sealed class Sequential : Module
 
     /// <summary>Whether the pairs above run fused (default); false runs every layer on its own.</summary>
     public bool FuseActivations { get; set; } = true;
+
+    /// <summary>
+    /// Whether, with <see cref="FuseActivations"/>, a convolution gathers the batch statistics of the BatchNorm after it
+    /// (default). The statistics are merged from chunks of the output, so they round differently from the BatchNorm's
+    /// own (float32: a few ulps); false keeps the fused blocks bit for bit equal to the layer-by-layer network.
+    /// </summary>
+    public bool FuseStatistics { get; set; } = true;
 
     /// <summary>The output channels of a convolution layer that can gather batch statistics; null for any other layer.</summary>
     private static int? ConvChannels(Module layer) => layer switch
@@ -237,7 +244,7 @@ public sealed class Sequential : Module
         for (int i = 0; i < _layers.Count; i++)
         {
             var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
-            if (FuseActivations && next is BatchNorm { TakesStatistics: true } && ConvChannels(_layers[i]) is int channels)
+            if (FuseActivations && FuseStatistics && next is BatchNorm { TakesStatistics: true } && ConvChannels(_layers[i]) is int channels)
             {
                 statistics = Tensor.Empty([channels, 2], x.DType, x.Backend);
                 x = _layers[i] is Conv2d conv ? conv.Forward(x, statistics) : ((ConvTranspose2d)_layers[i]).Forward(x, statistics);
