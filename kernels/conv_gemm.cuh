@@ -347,9 +347,10 @@ __device__ __forceinline__ bool conv_split_k_fixup(float* __restrict__ out, cons
 // First level: the finished tile (m0, p0) of `out`, read back by the block that wrote it (after a barrier), one warp a
 // row at a time: lanes stride the tile's columns (each lane's column offsets computed once, for every row), the mean by
 // warp_reduce_sum's fixed tree, then the centred squares from the same cached values; lane 0 writes the row's
-// (mean, sq) to stat_partial[(tile·M + m)·2]. Every thread of the block must call it; p0 < P.
+// (mean, sq) to stat_partial[(tile·M + m)·2]. Every thread of the block must call it; p0 < P. `out` is read through a
+// volatile pointer, never const __restrict__: this launch wrote it, so the read-only (non-coherent) load path is barred.
 template <int MODE, class C>
-__device__ __forceinline__ void conv_tile_statistics(float* __restrict__ stat_partial, const float* __restrict__ out, const ConvGemm& g,
+__device__ __forceinline__ void conv_tile_statistics(float* __restrict__ stat_partial, const volatile float* out, const ConvGemm& g,
                                                      int tile, int m0, int p0) {
     const int NCOL = C::BN / 32;
     static_assert(C::BN % 32 == 0 && C::THREADS % 32 == 0, "a tile's columns and threads are whole warps");

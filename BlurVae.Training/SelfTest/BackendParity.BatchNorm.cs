@@ -28,21 +28,33 @@ public static partial class BackendParity
         }
     }
 
-    // [c, 2]: each channel's mean and Σ (x − mean)² over its n·s values, two-pass in float64.
+    // [c, 2]: each channel's mean and Σ (x − mean)² over its n·s values, two-pass in float64, rounded.
     private static float[] TwoPassStatistics(float[] x, int n, int c, int s)
     {
         var stats = new float[2 * c];
+        var values = Array.ConvertAll(x, v => (double)v);
         for (int ch = 0; ch < c; ch++)
         {
-            double sum = 0, sq = 0;
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < s; k++) sum += x[(i * c + ch) * s + k];
-            double mean = sum / (n * s);
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < s; k++) sq += (x[(i * c + ch) * s + k] - mean) * (x[(i * c + ch) * s + k] - mean);
+            var (mean, sq, _) = ChannelStatistics(values, n, c, s, ch);
             (stats[2 * ch], stats[2 * ch + 1]) = ((float)mean, (float)sq);
         }
         return stats;
+    }
+
+    /// <summary>Channel ch of x viewed as [n, c, s]: its mean, Σ (x − mean)² (two passes, float64) and largest |x| (the tests' reference too).</summary>
+    internal static (double Mean, double Sq, double MaxAbs) ChannelStatistics(double[] x, int n, int c, int s, int ch)
+    {
+        double sum = 0, sq = 0, max = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < s; k++)
+            {
+                sum += x[(i * c + ch) * s + k];
+                max = Math.Max(max, Math.Abs(x[(i * c + ch) * s + k]));
+            }
+        double mean = sum / (n * s);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < s; k++) sq += (x[(i * c + ch) * s + k] - mean) * (x[(i * c + ch) * s + k] - mean);
+        return (mean, sq, max);
     }
 
     private static void BatchNormChecks(ParityHarness h, int n, int c, int s, bool affine, bool running)

@@ -96,12 +96,7 @@ public class ConvStatisticsTests
         double rel = dtype == DType.Float64 ? 1e-12 : 2e-5;
         for (int ch = 0; ch < c; ch++)
         {
-            double sum = 0, sq = 0;
-            for (int i = 0; i < n; i++)
-                for (int s = 0; s < spatial; s++) sum += y[(i * c + ch) * spatial + s];
-            double mean = sum / (n * spatial);
-            for (int i = 0; i < n; i++)
-                for (int s = 0; s < spatial; s++) sq += Math.Pow(y[(i * c + ch) * spatial + s] - mean, 2);
+            var (mean, sq, _) = BlurVae.Training.SelfTest.BackendParity.ChannelStatistics(y, n, c, spatial, ch);
             double std = Math.Sqrt(sq / (n * spatial));
             Assert.That(stats[2 * ch], Is.EqualTo(mean).Within(rel * (Math.Abs(mean) + std)), $"{dtype} mean of channel {ch}");
             Assert.That(stats[2 * ch + 1], Is.EqualTo(sq).Within(rel * sq), $"{dtype} centred sum of squares of channel {ch}");

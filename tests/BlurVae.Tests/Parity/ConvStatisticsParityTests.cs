@@ -118,7 +118,12 @@ public class ConvStatisticsParityTests
         int seed = 31 * total + block + (leaky ? 1 : 0);
         var inputs = BatchNormInputs.Seeded(seed, Uniform(seed, total, -1.5f, 2.5f), c);
         var (x, gamma, beta, runMean, runVar, _) = inputs;
-        float[] statistics = TwoPass(x, n, c, spatial);
+        float[] statistics = new float[2 * c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            var (mean, sq, _) = BackendParity.ChannelStatistics(Array.ConvertAll(x, v => (double)v), n, c, spatial, ch);
+            (statistics[2 * ch], statistics[2 * ch + 1]) = ((float)mean, (float)sq);
+        }
         // CPU: 0 y, 1 saveMean, 2 saveInvStd, 3 x, 4 gamma, 5 beta, 6 runningMean, 7 runningVar, 8 statistics.
         var cpu = OnCpu(b =>
         {
@@ -134,39 +139,12 @@ public class ConvStatisticsParityTests
         e.AssertForwardMatches(cpu, 1e-6, 1e-6, 1e-5, 1e-5);
     }
 
-    private static float[] TwoPass(float[] y, int n, int c, int spatial)
-    {
-        var stats = new float[2 * c];
-        for (int ch = 0; ch < c; ch++)
-        {
-            var (mean, sq, _) = Exact(y, n, c, spatial, ch);
-            (stats[2 * ch], stats[2 * ch + 1]) = ((float)mean, (float)sq);
-        }
-        return stats;
-    }
-
-    // Channel ch's mean, centred sum of squares and largest |value| in float64.
-    private static (double Mean, double Sq, double Max) Exact(float[] y, int n, int c, int spatial, int ch)
-    {
-        double sum = 0, sq = 0, max = 0;
-        for (int i = 0; i < n; i++)
-            for (int s = 0; s < spatial; s++)
-            {
-                double v = y[(i * c + ch) * spatial + s];
-                sum += v;
-                max = Math.Max(max, Math.Abs(v));
-            }
-        double mean = sum / (n * spatial);
-        for (int i = 0; i < n; i++)
-            for (int s = 0; s < spatial; s++) sq += Math.Pow(y[(i * c + ch) * spatial + s] - mean, 2);
-        return (mean, sq, max);
-    }
-
     private static void AssertStatisticsOf(float[] y, float[] stats, int n, int c, int spatial, string what)
     {
+        var values = Array.ConvertAll(y, v => (double)v);
         for (int ch = 0; ch < c; ch++)
         {
-            var (mean, sq, max) = Exact(y, n, c, spatial, ch);
+            var (mean, sq, max) = BackendParity.ChannelStatistics(values, n, c, spatial, ch);
             var tol = Tolerance.OfBatchStatistics(n * spatial, max);
             Assert.That(stats[2 * ch], Is.EqualTo(mean).Within(tol.For(mean)), $"{what}: mean of channel {ch}");
             Assert.That(stats[2 * ch + 1], Is.EqualTo(sq).Within(tol.For(sq)), $"{what}: centred sum of squares of channel {ch}");
