@@ -58,11 +58,13 @@ try
 finally
 {
     Console.Out.Flush();
-    Posix.dup2(realStdout, 1);
-    Posix.close(realStdout);
 }
-Console.Out.WriteLine(result.ToJsonString());
-Console.Out.Flush();
+// The JSON goes to the saved descriptor itself: .NET's Console.Out holds a duplicate of whatever descriptor 1 was when
+// it was first used (stderr here), so restoring descriptor 1 would not redirect it.
+using (var stdout = new FileStream(new SafeFileHandle(realStdout, ownsHandle: true), FileAccess.Write))
+{
+    stdout.Write(System.Text.Encoding.UTF8.GetBytes(result.ToJsonString() + "\n"));
+}
 return 0;
 
 static void Note(string message) => Console.Error.WriteLine($"BlurVae.LibTorchBench: {message}");
@@ -78,7 +80,6 @@ internal static partial class Posix
 {
     [LibraryImport("libc", SetLastError = true)] internal static partial int dup(int fd);
     [LibraryImport("libc", SetLastError = true)] internal static partial int dup2(int from, int to);
-    [LibraryImport("libc", SetLastError = true)] internal static partial int close(int fd);
 }
 
 internal static class Cpu
