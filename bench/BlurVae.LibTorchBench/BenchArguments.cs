@@ -27,13 +27,16 @@ public sealed record BenchArguments
     public string Dtype { get; init; } = "float32";
     public int MlpHidden { get; init; } = 512;
     public int Seed { get; init; } = 1;
+    /// <summary>--check FILE: run <see cref="CheckRun"/> on FILE's weights and data instead of timing.</summary>
+    public string? Check { get; init; }
 
     public const string Usage =
         "usage: BlurVae.LibTorchBench --arch A|B --image-channels C --side S --channels 32,64,128,256 --latent L --kernel K\n" +
         "    --batch N --loss wiener|l2 --device cpu --threads T --warmup W --steps S --part step|loss\n" +
-        "    [--compile] [--dtype float32|float64] [--mlp-hidden 512] [--seed 1]\n" +
+        "    [--compile] [--dtype float32|float64] [--mlp-hidden 512] [--seed 1] [--check FILE]\n" +
         "Times libtorch's (TorchSharp's) training step or loss as reference/pytorch/bench.py times PyTorch's; prints one JSON\n" +
-        "object on stdout. Build and prepare it with tools/libtorch-bench.sh.";
+        "object on stdout. --check FILE: no timing; FILE's weights and data, the losses of --steps steps (libtorch_check.py).\n" +
+        "Build and prepare it with tools/libtorch-bench.sh.";
 
     private static readonly string[] Required =
         ["--arch", "--image-channels", "--side", "--channels", "--latent", "--kernel", "--batch", "--loss", "--device", "--threads", "--warmup", "--steps", "--part"];
@@ -100,6 +103,7 @@ public sealed record BenchArguments
             Dtype = values.ContainsKey("--dtype") ? Choice("--dtype", "float32", "float64") : "float32",
             MlpHidden = values.ContainsKey("--mlp-hidden") ? Int("--mlp-hidden", 1) : 512,
             Seed = values.ContainsKey("--seed") ? Int("--seed", int.MinValue) : 1,
+            Check = values.GetValueOrDefault("--check"),
         };
         if (a.Arch is not ("A" or "B")) throw new ArgumentException($"--arch must be A or B, got '{values["--arch"]}'");
         if (a.Device == "cuda") throw new ArgumentException("--device cuda: TorchSharp-cpu has no CUDA backend; this benchmark runs libtorch on the CPU only.");
@@ -108,5 +112,5 @@ public sealed record BenchArguments
         return a;
     }
 
-    private static readonly HashSet<string> Known = [.. Required, "--dtype", "--mlp-hidden", "--seed"];
+    private static readonly HashSet<string> Known = [.. Required, "--dtype", "--mlp-hidden", "--seed", "--check"];
 }

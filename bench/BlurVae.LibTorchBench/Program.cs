@@ -36,9 +36,25 @@ Posix.dup2(2, 1);
 JsonObject result;
 try
 {
+    result = a.Check is { } checkFile ? CheckRun.Run(a, checkFile) : Timed(a);
+}
+finally
+{
+    Console.Out.Flush();
+}
+// The JSON goes to the saved descriptor itself: .NET's Console.Out holds a duplicate of whatever descriptor 1 was when
+// it was first used (stderr here), so restoring descriptor 1 would not redirect it.
+using (var stdout = new FileStream(new SafeFileHandle(realStdout, ownsHandle: true), FileAccess.Write))
+{
+    stdout.Write(System.Text.Encoding.UTF8.GetBytes(result.ToJsonString() + "\n"));
+}
+return 0;
+
+static JsonObject Timed(BenchArguments a)
+{
     var r = StepBench.Run(a);
     Note($"parameters: VAE {r.VaeParameters}, G_γ {r.KernelGeneratorParameters}");
-    result = new JsonObject
+    return new JsonObject
     {
         ["engine"] = "libtorch",
         ["torch"] = LibTorchVersion(),
@@ -55,17 +71,6 @@ try
         ["parameters"] = a.Part == "step" ? new JsonObject { ["vae"] = r.VaeParameters, ["kernel_generator"] = r.KernelGeneratorParameters } : null,
     };
 }
-finally
-{
-    Console.Out.Flush();
-}
-// The JSON goes to the saved descriptor itself: .NET's Console.Out holds a duplicate of whatever descriptor 1 was when
-// it was first used (stderr here), so restoring descriptor 1 would not redirect it.
-using (var stdout = new FileStream(new SafeFileHandle(realStdout, ownsHandle: true), FileAccess.Write))
-{
-    stdout.Write(System.Text.Encoding.UTF8.GetBytes(result.ToJsonString() + "\n"));
-}
-return 0;
 
 static void Note(string message) => Console.Error.WriteLine($"BlurVae.LibTorchBench: {message}");
 

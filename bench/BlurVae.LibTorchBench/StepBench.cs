@@ -7,8 +7,7 @@ namespace BlurVae.LibTorchBench;
 /// <summary>
 /// bench.py's run(): seeded random data, the model, the part's one pass (the alternating step or the loss alone),
 /// W untimed passes, then S timed ones with the peak resident set of the timed ones. Each pass runs in its own
-/// dispose scope, so its intermediate tensors are freed when it ends (as Python frees them by reference count) instead
-/// of waiting for .NET's garbage collector.
+/// dispose scope (see <see cref="TrainingStep"/>).
 /// </summary>
 public static class StepBench
 {
@@ -33,28 +32,9 @@ public static class StepBench
             gen.to(dtype);
             vaeCount = Count(vae);
             genCount = Count(gen);
-            // torch.optim.Adam's defaults (β 0.9/0.999, eps 1e-8, no weight decay), lr 1e-4 for both groups (step.py).
-            var optVae = optim.Adam(vae.parameters(), lr: 1e-4);
-            var optKernel = optim.Adam(gen.parameters(), lr: 1e-4);
+            var step = new TrainingStep(vae, gen, losses, a.Loss == "wiener");
             var eps = torch.randn([a.Batch, a.Latent], dtype: dtype, generator: genData).DetachFromDisposeScope();
-            one = () =>
-            {
-                using var scope = torch.NewDisposeScope();
-                vae.train();
-                gen.train();
-                optVae.zero_grad();
-                SetRequiresGrad(gen, false);
-                var (xHat, mu, logvar, z) = vae.Run(x, eps);
-                var rec = a.Loss == "wiener" ? losses.Wiener(x, xHat, gen.forward(z)) : Losses.L2(x, xHat);
-                var loss = rec + Losses.Kl(mu, logvar);
-                loss.backward();
-                SetRequiresGrad(gen, true);
-                optVae.step();
-                optKernel.zero_grad();
-                var fit = losses.KernelFit(x, xHat.detach(), gen.forward(z.detach()));
-                fit.backward();
-                optKernel.step();
-            };
+            one = () => step.Run(x, eps);
         }
         else
         {
@@ -84,11 +64,6 @@ public static class StepBench
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         return new Result(times, resettable ? PeakRss.ReadMib() : null, vaeCount, genCount);
-    }
-
-    private static void SetRequiresGrad(nn.Module module, bool value)
-    {
-        foreach (var p in module.parameters()) p.requires_grad = value;
     }
 
     private static long Count(nn.Module module) => module.parameters().Sum(p => p.numel());
