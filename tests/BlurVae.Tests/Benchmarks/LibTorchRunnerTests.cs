@@ -138,13 +138,19 @@ public class LibTorchRunnerTests
         Assert.That(report.Results.Single().SpeedUp, Is.EqualTo(report.Results.Single().RatioToOurs(refs[0])), "speed_up is the first engine's");
     }
 
-    /// <summary>The real libtorch 2.10 step at a tiny size, when tools/libtorch-bench.sh has built it here.</summary>
-    [Test]
-    public void BuiltLibTorchBenchRunsTheSameModel()
+    private static string RequireBuilt()
     {
         var dll = Path.Combine(Repository.Root(), LibTorchRunner.RelativeDll);
         if (!File.Exists(dll) || !File.Exists(Path.Combine(Path.GetDirectoryName(dll)!, "libtorch-native", "libLibTorchSharp.so")))
             Assert.Ignore($"bench/BlurVae.LibTorchBench is not built here (run {LibTorchRunner.SetupScript}); CI does not build it.");
+        return dll;
+    }
+
+    /// <summary>The real libtorch 2.10 step at a tiny size, when tools/libtorch-bench.sh has built it here.</summary>
+    [Test]
+    public void BuiltLibTorchBenchRunsTheSameModel()
+    {
+        RequireBuilt();
         var report = BenchRunner.Run(Tiny("libtorch") with { Repeats = 1, Parts = ["step", "loss"] }, "cmd", TextWriter.Null);
         foreach (var r in report.Results)
         {
@@ -153,5 +159,21 @@ public class LibTorchRunnerTests
             Assert.That(theirs.Version, Does.StartWith("2.10"));
             Assert.That(theirs.StepMs, Has.Count.EqualTo(2).And.All.GreaterThan(0));
         }
+    }
+
+    /// <summary>
+    /// The port computes PyTorch's losses: reference/pytorch/libtorch_check.py gives both the same weights and data and
+    /// compares three alternating steps' reconstruction, KL and kernel-fit values (float32, 1e-4 relative).
+    /// </summary>
+    [Test]
+    public void BuiltLibTorchBenchMatchesPyTorch()
+    {
+        var dll = RequireBuilt();
+        var python = TorchPython.Path;
+        if (python is null) Assert.Ignore($"no Python with torch ({TorchPython.Report}): the check compares against PyTorch.");
+        var r = ChildProcess.Run(python!, [Path.Combine(Repository.Root(), "reference", "pytorch", "libtorch_check.py"), "--dll", dll,
+            "--side", "8", "--channels", "4,8", "--latent", "2", "--kernel", "3", "--batch", "4", "--steps", "3"], TimeSpan.FromMinutes(3));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stdout + r.Stderr);
+        Assert.That(r.Stdout, Does.Contain("within"));
     }
 }
