@@ -15,8 +15,8 @@ internal static class BenchCommand
         var device = new Option<string>("--device") { Description = "Our backend: cpu, cuda or emulated (PyTorch runs on cuda for cuda, else on the CPU)", DefaultValueFactory = _ => D.Device };
         var precision = new Option<string>("--precision") { Description = "Maths of our GPU backend's convolutions and GEMMs: tf32 (tensor cores; PyTorch's default for convolutions) or fp32", DefaultValueFactory = _ => D.Precision };
         precision.AcceptOnlyFromAmong(BlurVae.Kernels.MathPrecisions.Names);
-        var threads = new Option<int>("--threads") { Description = "CPU threads for both engines", DefaultValueFactory = _ => D.Threads };
-        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch; the median, p10 and p90 are over every timed step of every repeat", DefaultValueFactory = _ => D.Repeats };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for every engine", DefaultValueFactory = _ => D.Threads };
+        var repeats = new Option<int>("--repeats") { Description = "Repeats per engine, interleaved ours/PyTorch/libtorch; the median, p10 and p90 are over every timed step of every repeat", DefaultValueFactory = _ => D.Repeats };
         var steps = new Option<int>("--steps") { Description = "Timed steps per repeat (the peak working set is read over them)", DefaultValueFactory = _ => D.Steps };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps before each repeat's timed steps", DefaultValueFactory = _ => D.Warmup };
         var against = new Option<string>("--against") { Description = $"pytorch (runs reference/pytorch/bench.py with python3), libtorch (libtorch 2.10 on the CPU through TorchSharp: bench/BlurVae.LibTorchBench, built by {LibTorchRunner.SetupScript}), pytorch,libtorch (both, interleaved) or none", DefaultValueFactory = _ => D.Against };

@@ -49,6 +49,33 @@ public abstract class Vae : Module<Tensor, Tensor>
         return Sequential(layers);
     }
 
+    /// <summary>
+    /// Per channel count in reverse, the architecture's ×2 upsampling to the next count (the last block keeps its
+    /// count) → BatchNorm → LeakyReLU(0.2); then Conv 3×3 to the image channels → Tanh.
+    /// </summary>
+    protected static Sequential UpsamplingDecoder(int imageChannels, int[] channels, Func<int, int, Module<Tensor, Tensor>[]> upsample)
+    {
+        var rev = channels.Reverse().ToArray();
+        var layers = new List<Module<Tensor, Tensor>>();
+        for (int i = 0; i < rev.Length; i++)
+        {
+            int cout = i + 1 < rev.Length ? rev[i + 1] : rev[i];
+            layers.AddRange(upsample(rev[i], cout));
+            layers.Add(BatchNorm2d(cout));
+            layers.Add(LeakyReLU(0.2));
+        }
+        layers.Add(Conv2d(rev[^1], imageChannels, 3, stride: 1, padding: 1));
+        layers.Add(Tanh());
+        return Sequential(layers);
+    }
+
+    /// <summary>The encoder's [N, 2·latent] statistics split into μ and log σ².</summary>
+    protected static (Tensor Mu, Tensor LogVar) Split(Tensor stats)
+    {
+        var halves = stats.chunk(2, 1);
+        return (halves[0], halves[1]);
+    }
+
     protected static int Log2Side(int side)
     {
         if (side < 4 || (side & (side - 1)) != 0) throw new ArgumentException($"--side must be a power of two >= 4 (got {side})");
@@ -72,26 +99,11 @@ public sealed class ArchitectureA : Vae
         encoder = DownsamplingEncoder(imageChannels, channels);
         encoder_mlp = Sequential(Linear(flat, mlpHidden), LeakyReLU(0.2), Linear(mlpHidden, 2 * latent));
         decoder_mlp = Sequential(Linear(latent, mlpHidden), LeakyReLU(0.2), Linear(mlpHidden, flat), LeakyReLU(0.2));
-        var rev = channels.Reverse().ToArray();
-        var layers = new List<Module<Tensor, Tensor>>();
-        for (int i = 0; i < rev.Length; i++)
-        {
-            int cout = i + 1 < rev.Length ? rev[i + 1] : rev[i];
-            layers.Add(ConvTranspose2d(rev[i], cout, 4, stride: 2, padding: 1));
-            layers.Add(BatchNorm2d(cout));
-            layers.Add(LeakyReLU(0.2));
-        }
-        layers.Add(Conv2d(rev[^1], imageChannels, 3, stride: 1, padding: 1));
-        layers.Add(Tanh());
-        decoder = Sequential(layers);
+        decoder = UpsamplingDecoder(imageChannels, channels, (cin, cout) => [ConvTranspose2d(cin, cout, 4, stride: 2, padding: 1)]);
         RegisterComponents();
     }
 
-    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
-    {
-        var stats = encoder_mlp.forward(encoder.forward(x).flatten(1)).chunk(2, 1);
-        return (stats[0], stats[1]);
-    }
+    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x) => Split(encoder_mlp.forward(encoder.forward(x).flatten(1)));
 
     public override Tensor Decode(Tensor z) => decoder.forward(decoder_mlp.forward(z).reshape(z.shape[0], _cn, _s, _s));
 }
@@ -113,27 +125,12 @@ public sealed class ArchitectureB : Vae
         encoder = DownsamplingEncoder(imageChannels, channels);
         to_stats = Linear(flat, 2 * latent);
         from_latent = Linear(latent, flat);
-        var rev = channels.Reverse().ToArray();
-        var layers = new List<Module<Tensor, Tensor>>();
-        for (int i = 0; i < rev.Length; i++)
-        {
-            int cout = i + 1 < rev.Length ? rev[i + 1] : rev[i];
-            layers.Add(Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Bilinear, align_corners: false));
-            layers.Add(Conv2d(rev[i], cout, 3, stride: 1, padding: 1));
-            layers.Add(BatchNorm2d(cout));
-            layers.Add(LeakyReLU(0.2));
-        }
-        layers.Add(Conv2d(rev[^1], imageChannels, 3, stride: 1, padding: 1));
-        layers.Add(Tanh());
-        decoder = Sequential(layers);
+        decoder = UpsamplingDecoder(imageChannels, channels, (cin, cout) =>
+            [Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Bilinear, align_corners: false), Conv2d(cin, cout, 3, stride: 1, padding: 1)]);
         RegisterComponents();
     }
 
-    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
-    {
-        var stats = to_stats.forward(encoder.forward(x).flatten(1)).chunk(2, 1);
-        return (stats[0], stats[1]);
-    }
+    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x) => Split(to_stats.forward(encoder.forward(x).flatten(1)));
 
     public override Tensor Decode(Tensor z) => decoder.forward(from_latent.forward(z).reshape(z.shape[0], _cn, _s, _s));
 }

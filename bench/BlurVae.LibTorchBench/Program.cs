@@ -8,10 +8,10 @@ using TorchSharp;
 // stdout ({"engine": "libtorch", "torch": …, "step_ms": […], "peak_working_set_mib": …, "cpu_isa": …, …}); everything
 // else goes to stderr (file descriptor 1 points at stderr until the JSON is written, as in bench.py).
 
-if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
+if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.Error.WriteLine(BenchArguments.Usage);
-    return args.Length == 0 ? 2 : 0;
+    Console.Out.WriteLine(BenchArguments.Usage);
+    return 0;
 }
 BenchArguments a;
 try
@@ -37,6 +37,11 @@ JsonObject result;
 try
 {
     result = a.Check is { } checkFile ? CheckRun.Run(a, checkFile) : Timed(a);
+}
+catch (ArgumentException e) // a model the flags cannot build, a --check file that does not fit it
+{
+    Note(e.Message);
+    return 1;
 }
 finally
 {

@@ -61,22 +61,23 @@ public class LibTorchRunnerTests
     private string FakeLibTorchBench(long vaeParameters, long generatorParameters)
     {
         var calls = Path.Combine(_dir, "calls.txt");
-        var path = Path.Combine(_dir, "libtorch-bench.sh");
-        File.WriteAllText(path, $$"""
+        return Script("libtorch-bench.sh", $$"""
             #!/bin/sh
             echo "libtorch $*" >> '{{calls}}'
             echo "[W some libtorch warning]"
             steps=$(echo "$*" | sed 's/.*--steps \([0-9]*\).*/\1/')
             ms=$(yes 50.0 | head -n "$steps" | paste -sd, -)
             echo '{"engine": "libtorch", "torch": "2.10.0", "device": "cpu", "device_name": "fake cpu", "threads": 1, "part": "step", "compiled": false, "step_ms": ['"$ms"'], "peak_working_set_mib": 400.0, "cpu_isa": "AVX2", "parameters": {"vae": '{{vaeParameters}}', "kernel_generator": '{{generatorParameters}}'} }'
-            """.Replace("\r", ""));
-        MakeExecutable(path);
-        return path;
+            """);
     }
 
-    private static void MakeExecutable(string path)
+    /// <summary>An executable shell script in the test's folder.</summary>
+    private string Script(string name, string body)
     {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, body.Replace("\r", ""));
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     private static (long Vae, long Generator) OurParameters()
@@ -124,13 +125,11 @@ public class LibTorchRunnerTests
         if (!OperatingSystem.IsLinux()) Assert.Ignore("the stand-ins are shell scripts");
         var (vae, gen) = OurParameters();
         var calls = Path.Combine(_dir, "calls.txt");
-        var benchPy = Path.Combine(_dir, "bench.py");
-        File.WriteAllText(benchPy, $$"""
+        var benchPy = Script("bench.py", $$"""
             #!/bin/sh
             echo "pytorch $*" >> '{{calls}}'
             echo '{"engine": "pytorch", "torch": "1.13.1", "step_ms": [80.0, 80.0]}'
             """);
-        MakeExecutable(benchPy);
         var report = BenchRunner.Run(Tiny("pytorch,libtorch") with { LibTorchBench = FakeLibTorchBench(vae, gen), Reference = benchPy, Python = "/bin/sh" }, "cmd", TextWriter.Null);
         Assert.That(File.ReadAllLines(calls).Select(l => l.Split(' ')[0]), Is.EqualTo(new[] { "pytorch", "libtorch", "pytorch", "libtorch" }));
         var refs = report.Results.Single().References;
