@@ -82,20 +82,31 @@ public interface IBackend
               double beta, BackendBuffer c, int cOffset, int ldc, long strideC, int batch = 1);
 
     // ---- convolution (Cpu/Conv) ----
-    void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g);
+    /// <summary>
+    /// y = conv(x, w) + bias. With <paramref name="statistics"/> (length 2·Cout, [Cout, 2]) also each output channel's
+    /// batch statistics (mean, Σ (y − mean)²) over its N·OH·OW values, gathered part by part while the output is in
+    /// cache and merged in a fixed order (Chan's pairwise update): what a BatchNorm after it takes instead of
+    /// computing them (<see cref="BatchNormForwardTraining"/>'s statistics).
+    /// </summary>
+    void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g, BackendBuffer? statistics = null);
     /// <summary>
     /// dx = the backward-input pass of the convolution (the forward of a transposed convolution), plus bias[ci] on
-    /// every plane of input channel ci when <paramref name="bias"/> is given (ConvTranspose2d's bias, in the epilogue).
+    /// every plane of input channel ci when <paramref name="bias"/> is given (ConvTranspose2d's bias, in the epilogue);
+    /// <paramref name="statistics"/> ([Cin, 2]) as <see cref="Conv2dForward"/>'s, of dx.
     /// </summary>
-    void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null);
+    void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null, BackendBuffer? statistics = null);
     /// <summary>dw (and dbias when given) from dy and x; overwrites.</summary>
     void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g);
 
     // ---- batch normalisation (Cpu/BatchNorm) over x viewed as [n, c, spatial] ----
-    /// <summary>Batch statistics; saves mean and 1/sqrt(var+eps) for backward; updates running stats (unbiased var) when given.</summary>
+    /// <summary>
+    /// Batch statistics; saves mean and 1/sqrt(var+eps) for backward; updates running stats (unbiased var) when given.
+    /// With <paramref name="statistics"/> ([c, 2]: mean, Σ (x − mean)² per channel over its n·spatial values, as a
+    /// convolution's forward gathers them) it takes those instead of computing them: one pass over x, not two.
+    /// </summary>
     void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
                                   BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-                                  int n, int c, int spatial, double eps, double momentum);
+                                  int n, int c, int spatial, double eps, double momentum, BackendBuffer? statistics = null);
     void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
                                    BackendBuffer? gamma, BackendBuffer? beta, int n, int c, int spatial, double eps);
     void BatchNormBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer x,
@@ -107,11 +118,12 @@ public interface IBackend
     /// <summary>
     /// y = LeakyReLU(BatchNorm(x)) in one pass (the BatchNorm → LeakyReLU pair of architectures A and B): batch
     /// statistics, saveMean/saveInvStd and the running-statistics update exactly as <see cref="BatchNormForwardTraining"/>,
-    /// then y = z for z &gt; 0 and negativeSlope·z otherwise; negativeSlope ≥ 0.
+    /// then y = z for z &gt; 0 and negativeSlope·z otherwise; negativeSlope ≥ 0. <paramref name="statistics"/>: precomputed
+    /// batch statistics, as <see cref="BatchNormForwardTraining"/>'s.
     /// </summary>
     void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
                                            BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-                                           int n, int c, int spatial, double eps, double momentum, double negativeSlope);
+                                           int n, int c, int spatial, double eps, double momentum, double negativeSlope, BackendBuffer? statistics = null);
     /// <summary>
     /// Backward of <see cref="BatchNormLeakyReluForwardTraining"/> from its output y: g = dy where y &gt; 0 and
     /// negativeSlope·dy otherwise (z &gt; 0 exactly where y &gt; 0), then <see cref="BatchNormBackward"/> of g.

@@ -4,7 +4,9 @@
 // training runs two-level, two launches each way, grid (chunks, c) both times (blockDim.x a multiple of 32): each
 // channel's M = n·spatial values are cut into `chunks` chunks of `chunk` (the launcher's reduction rule, so that
 // c·chunks reaches two waves of SMs); the *_statistics_kernel writes one partial per (channel, chunk), and the
-// apply kernel merges its channel's partials in chunk order (deterministic, no atomics) and writes its chunk.
+// apply kernel merges its channel's partials in chunk order (deterministic, no atomics) and writes its chunk. When a
+// convolution has gathered the statistics already (IBackend's `statistics`, conv_gemm.cuh's epilogue), the forward's
+// apply kernel reads them as the one partial of each channel (partial_chunk = n·spatial) and no statistics kernel runs.
 // The inference forward is elementwise (grid = CEIL_DIV(n·c·spatial, block)); the inference backward (evaluation
 // only) still runs one block per channel (grid = c).
 // gamma/beta null mean the identity affine (γ = 1, β = 0); dgamma, dbeta and the running statistics are
@@ -59,26 +61,20 @@ extern "C" __global__ void __launch_bounds__(1024) batchnorm_forward_statistics_
 }
 
 // Second level of the forward statistics for channel ch, by every thread alike (the partials are few and read as
-// broadcasts): the chunks' (mean, centred sum of squares) merged in chunk order by Chan et al.'s pairwise update
-// (exact for the two-pass statistics of the union, up to rounding). Block (0, ch)'s thread 0 writes save_mean,
+// broadcasts): the partials' (mean, centred sum of squares), ⌈count / partial_chunk⌉ of them per channel, each over
+// partial_chunk values (the last over the rest), merged in order by chan_merge (common.cuh). Block (0, ch)'s thread 0 writes save_mean,
 // save_inv_std = 1/sqrt(var + eps) (biased variance) and, when both running pointers are non-null, running =
 // (1 − momentum)·running + momentum·batch (unbiased variance; the launcher rejects M < 2 then, as the CPU backend
 // does). Returns the per-channel affine map z = x·scale + shift that normalises and applies γ, β.
 __device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, float* save_inv_std, const float* partial,
                                                              const float* gamma, const float* beta, float* running_mean,
-                                                             float* running_var, int ch, int count, int chunk, float eps,
+                                                             float* running_var, int ch, int count, int partial_chunk, float eps,
                                                              float momentum, float* scale, float* shift) {
-    const float* p = partial + (long long)ch * gridDim.x * 2;
+    const int partials = (count + partial_chunk - 1) / partial_chunk;
+    const float* p = partial + (long long)ch * partials * 2;
     float mean = 0.0f, sq = 0.0f;
     int seen = 0;
-    for (int q = 0; q < (int)gridDim.x; q++) {
-        const int len = min(chunk, count - q * chunk);
-        const float delta = p[2 * q] - mean;
-        const int merged = seen + len;
-        mean += delta * ((float)len / (float)merged);
-        sq += p[2 * q + 1] + delta * delta * ((float)seen * (float)len / (float)merged);
-        seen = merged;
-    }
+    for (int q = 0; q < partials; q++) seen = chan_merge(&mean, &sq, seen, p[2 * q], p[2 * q + 1], min(partial_chunk, count - q * partial_chunk));
     const float variance = sq / (float)count;
     const float inv_std = 1.0f / sqrtf(variance + eps);
     *scale = gamma == nullptr ? inv_std : gamma[ch] * inv_std;
@@ -94,15 +90,16 @@ __device__ __forceinline__ void batchnorm_channel_statistics(float* save_mean, f
     }
 }
 
-// Training forward of block (q, ch)'s chunk: the channel's statistics (batchnorm_channel_statistics), then
-// z = x·scale + shift, written as y = z or, with LEAKY, y = z for z > 0 and negative_slope·z otherwise.
+// Training forward of block (q, ch)'s chunk: the channel's statistics (batchnorm_channel_statistics, from partials
+// over partial_chunk values each), then z = x·scale + shift, written as y = z or, with LEAKY, y = z for z > 0 and
+// negative_slope·z otherwise.
 template <bool LEAKY>
 __device__ __forceinline__ void batchnorm_forward_chunk(float* y, float* save_mean, float* save_inv_std, const float* x, const float* partial,
                                                         const float* gamma, const float* beta, float* running_mean, float* running_var,
-                                                        int n, int c, int spatial, int chunk, float eps, float momentum, float negative_slope) {
+                                                        int n, int c, int spatial, int chunk, int partial_chunk, float eps, float momentum, float negative_slope) {
     const int ch = blockIdx.y, count = n * spatial;
     float scale, shift;
-    batchnorm_channel_statistics(save_mean, save_inv_std, partial, gamma, beta, running_mean, running_var, ch, count, chunk, eps, momentum, &scale, &shift);
+    batchnorm_channel_statistics(save_mean, save_inv_std, partial, gamma, beta, running_mean, running_var, ch, count, partial_chunk, eps, momentum, &scale, &shift);
     int begin, end;
     batchnorm_chunk(count, chunk, &begin, &end);
     for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
@@ -112,14 +109,16 @@ __device__ __forceinline__ void batchnorm_forward_chunk(float* y, float* save_me
     }
 }
 
-// Training forward, second launch (batchnorm_forward_chunk), after batchnorm_forward_statistics_kernel.
+// Training forward, second launch (batchnorm_forward_chunk), after batchnorm_forward_statistics_kernel (partial_chunk
+// = chunk), or alone with a convolution's statistics as `partial` (partial_chunk = n·spatial).
 extern "C" __global__ void batchnorm_forward_training_kernel(float* __restrict__ y, float* __restrict__ save_mean,
                                                              float* __restrict__ save_inv_std, const float* __restrict__ x,
                                                              const float* __restrict__ partial, const float* __restrict__ gamma,
                                                              const float* __restrict__ beta, float* __restrict__ running_mean,
                                                              float* __restrict__ running_var, int n, int c, int spatial, int chunk,
-                                                             float eps, float momentum) {
-    batchnorm_forward_chunk<false>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, eps, momentum, 0.0f);
+                                                             int partial_chunk, float eps, float momentum) {
+    batchnorm_forward_chunk<false>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, partial_chunk,
+                                   eps, momentum, 0.0f);
 }
 
 // Inference forward, one thread per element: y = x·scale + shift from the running statistics.
@@ -212,14 +211,16 @@ extern "C" __global__ void batchnorm_backward_kernel(float* __restrict__ dx, flo
 // ---- BatchNorm → LeakyReLU fused (IBackend.BatchNormLeakyRelu*): the layer pair of architectures A and B -----------
 // with the normalised value z never in memory. Launched as the unfused training kernels, after the same statistics kernels.
 
-// y = leaky(x·scale + shift), after batchnorm_forward_statistics_kernel (saved and running statistics the same).
+// y = leaky(x·scale + shift), after batchnorm_forward_statistics_kernel or from a convolution's statistics, as
+// batchnorm_forward_training_kernel (saved and running statistics the same).
 extern "C" __global__ void batchnorm_leaky_relu_forward_kernel(float* __restrict__ y, float* __restrict__ save_mean,
                                                                float* __restrict__ save_inv_std, const float* __restrict__ x,
                                                                const float* __restrict__ partial, const float* __restrict__ gamma,
                                                                const float* __restrict__ beta, float* __restrict__ running_mean,
                                                                float* __restrict__ running_var, int n, int c, int spatial, int chunk,
-                                                               float eps, float momentum, float negative_slope) {
-    batchnorm_forward_chunk<true>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, eps, momentum, negative_slope);
+                                                               int partial_chunk, float eps, float momentum, float negative_slope) {
+    batchnorm_forward_chunk<true>(y, save_mean, save_inv_std, x, partial, gamma, beta, running_mean, running_var, n, c, spatial, chunk, partial_chunk,
+                                  eps, momentum, negative_slope);
 }
 
 // The LeakyReLU gradient taken from the forward's output y, then the training backward (batchnorm_backward_chunk),

@@ -82,6 +82,19 @@ __device__ __forceinline__ void column_sum_finish(float* y, float* partial, unsi
     y[o] = total;
 }
 
+// Chan et al.'s pairwise update of per-part statistics: (*mean, *sq) of `seen` values, sq the centred sum of squares,
+// merged with a part of `len` > 0 values whose mean and centred sum of squares are part_mean and part_sq (exact for the
+// two-pass statistics of the union, up to rounding). Returns seen + len. The one merge rule of the batch statistics
+// (batchnorm.cuh's chunks, conv_gemm.cuh's output tiles), applied in a fixed part order so the bits never depend on
+// which block finished first.
+__device__ __forceinline__ int chan_merge(float* mean, float* sq, int seen, float part_mean, float part_sq, int len) {
+    const float delta = part_mean - *mean;
+    const int merged = seen + len;
+    *mean += delta * ((float)len / (float)merged);
+    *sq += part_sq + delta * delta * ((float)seen * (float)len / (float)merged);
+    return merged;
+}
+
 // n / d for a divisor d fixed over a whole launch, as a multiply-high and a shift instead of a divide instruction
 // (Granlund–Montgomery; PyTorch's IntDivider does the same). The launcher precomputes `magic` and `shift`
 // (GpuDevice.FastDivider); exact for 0 ≤ n < 2^31 and 1 ≤ d < 2^31.

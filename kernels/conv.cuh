@@ -12,8 +12,10 @@
 //   16x128  thin M: 3 output channels (the image head), 1 input channel of a backward input, …
 //   64x32   small M or P: the weight gradient of a 3-channel input (P = Cin·k² = 27), small late layers
 // The launcher (BlurVae.Kernels/Device/GpuDevice.Conv.cs, ConvPlanner.cs) picks tile, maths and split-K per shape.
-// Kernel arguments: out, workspace and counters (split-K only, else null), a, b, bias (forward and backward input,
-// else null), the geometry (n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow), splits (1: write
+// Kernel arguments: out, statistics (forward and backward input: the output channels' [M, 2] batch statistics, or
+// null), workspace (split-K only, else null), stat_partial (with statistics: [phases][⌈P/BN⌉][M][2], else null),
+// counters (split-K: one per tile of every phase; statistics: then one per row band; else null), a, b, bias (forward
+// and backward input, else null), the geometry (n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow), splits (1: write
 // the tensor; > 1: write partials to the workspace, the tile's last block sums them into the tensor), k_per_split, p_stride.
 // Grid (CEIL_DIV(P, BN), CEIL_DIV(M, BM), phases · splits) with the pass's M and P (backward input: the largest
 // phase's P = N·⌈H/sh⌉·⌈W/sw⌉, phases = sh·sw); blockDim.x = the tile's THREADS.
@@ -35,10 +37,12 @@ __device__ __forceinline__ ConvDims conv_dims(int n, int cin, int h, int w, int 
 // forward: out = y, a = w, b = x; backward input: out = dx, a = w, b = dy; backward weight: out = dw, a = dy, b = x.
 #define CONV_GEMM_KERNEL(name, MODE, TILE)                                                                           \
     extern "C" __global__ void __launch_bounds__(TILE::THREADS)                                                    \
-    name(float* __restrict__ out, float* __restrict__ workspace, unsigned* __restrict__ counters,                  \
+    name(float* __restrict__ out, float* __restrict__ statistics, float* __restrict__ workspace,                   \
+         float* __restrict__ stat_partial, unsigned* __restrict__ counters,                                        \
          const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,                 \
          CONV_GEOMETRY_PARAMS, int splits, int k_per_split, int p_stride) {                                        \
-        conv_gemm<MODE, TILE>(out, workspace, counters, a, b, bias, CONV_GEOMETRY, splits, k_per_split, p_stride); \
+        conv_gemm<MODE, TILE>(out, statistics, workspace, stat_partial, counters, a, b, bias, CONV_GEOMETRY,       \
+                              splits, k_per_split, p_stride);                                                      \
     }
 
 typedef ConvSimt<128, 64, 8, 8, 8> ConvFp32Large;

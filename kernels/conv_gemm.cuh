@@ -27,6 +27,12 @@
 //   tile, CUDA's threadfence-reduction pattern) sums the slices in split order and applies the epilogue (scatter,
 //   bias): the same bits whichever block comes last, no float atomics, no second launch (conv_split_k_fixup).
 //   The launcher (GpuDevice.Conv.cs) decides tiles and splits.
+// - batch statistics in the epilogue (forward and backward input, when `statistics` is non-null: IBackend's
+//   Conv2dForward/Conv2dBackwardInput `statistics`, what the BatchNorm after the layer takes instead of a statistics
+//   launch of its own): the block that finished a tile reads it back while it is in cache, writes each row's (mean,
+//   centred sum of squares) over the tile's columns to stat_partial[phase][tile column][M][2], and the last tile of
+//   the row band to finish (a ticket per blockIdx.y, after the split-K tickets) merges the band's tiles in (phase,
+//   column) order by chan_merge into statistics[M][2] (conv_statistics_finish): deterministic, in the same launch.
 #pragma once
 
 
@@ -156,12 +162,19 @@ __device__ __forceinline__ float conv_fetch_b(const float* __restrict__ b, const
     return b[c.base + k.inner * g.src_h * g.src_w + row * g.src_w + col];
 }
 
+// The place of C[m, p] in the output tensor of MODE. For the correlation passes it is
+// conv_out_index(g, 0, p) + m·dst_h·dst_w: a column's part is computed once for every row (conv_tile_statistics).
+template <int MODE>
+__device__ __forceinline__ int conv_out_index(const ConvGemm& g, int m, int p) {
+    if (MODE == CONV_MODE_BACKWARD_WEIGHT) return m * g.P + p;
+    const int per = g.p_mid_n * g.p_inner_n, n = p / per, q = p - n * per, u = q / g.p_inner_n, v2 = q - u * g.p_inner_n;
+    return (n * g.M + m) * g.dst_h * g.dst_w + (g.dst0_h + g.dst_step_h * u) * g.dst_w + g.dst0_w + g.dst_step_w * v2;
+}
+
 // Writes the finished C[m, p] (+ bias[m]) to its place in the output tensor of MODE.
 template <int MODE>
 __device__ __forceinline__ void conv_store(float* __restrict__ out, const float* __restrict__ bias, const ConvGemm& g, int m, int p, float v) {
-    if (MODE == CONV_MODE_BACKWARD_WEIGHT) { out[m * g.P + p] = v; return; }
-    const int per = g.p_mid_n * g.p_inner_n, n = p / per, q = p - n * per, u = q / g.p_inner_n, v2 = q - u * g.p_inner_n;
-    out[(n * g.M + m) * g.dst_h * g.dst_w + (g.dst0_h + g.dst_step_h * u) * g.dst_w + g.dst0_w + g.dst_step_w * v2] = bias != nullptr ? v + bias[m] : v;
+    out[conv_out_index<MODE>(g, m, p)] = MODE != CONV_MODE_BACKWARD_WEIGHT && bias != nullptr ? v + bias[m] : v;
 }
 
 // The epilogue of one finished element: the final tensor, or with splits > 1 the raw partial of this split.
@@ -308,13 +321,14 @@ template <class C> struct ConvMathOf<C, true> { typedef ConvWmmaMath<C> type; };
 // Split-K's reduction, inside the GEMM launch: after a block has written its partial tile, the last of the tile's
 // `splits` blocks (block_is_last_arrival on counters[tile], tile = (phase, blockIdx.y, blockIdx.x)) reads the
 // partial tiles, sums them in split order and writes C[m, p] through the epilogue of MODE (scatter, bias): the same
-// bits whichever block arrives last. Every thread of the block must call it.
+// bits whichever block arrives last. Every thread of the block must call it; returns whether this block finished the
+// tile (uniform over the block).
 template <int MODE, class C>
-__device__ __forceinline__ void conv_split_k_fixup(float* __restrict__ out, const float* workspace, unsigned* __restrict__ counters,
+__device__ __forceinline__ bool conv_split_k_fixup(float* __restrict__ out, const float* workspace, unsigned* __restrict__ counters,
                                                    const float* __restrict__ bias, const ConvGemm& g, int phase, int splits, int p_stride,
                                                    int m0, int p0) {
     const unsigned tile = ((unsigned)phase * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;
-    if (!block_is_last_arrival(&counters[tile], (unsigned)splits)) return; // uniform over the block
+    if (!block_is_last_arrival(&counters[tile], (unsigned)splits)) return false; // uniform over the block
     const long long slice = static_cast<long long>(g.M) * p_stride;
     const volatile float* src = workspace + static_cast<long long>(phase) * splits * slice;
     for (int e = threadIdx.x; e < C::BM * C::BN; e += C::THREADS) {
@@ -325,21 +339,101 @@ __device__ __forceinline__ void conv_split_k_fixup(float* __restrict__ out, cons
         for (int k = 0; k < splits; k++) s += src[k * slice + at];
         conv_store<MODE>(out, bias, g, m, p, s);
     }
+    return true;
+}
+
+// ---- batch statistics in the epilogue (correlation passes; see the header) ----
+
+// First level: the finished tile (m0, p0) of `out`, read back by the block that wrote it (after a barrier), one warp a
+// row at a time: lanes stride the tile's columns (each lane's column offsets computed once, for every row), the mean by
+// warp_reduce_sum's fixed tree, then the centred squares from the same cached values; lane 0 writes the row's
+// (mean, sq) to stat_partial[(tile·M + m)·2]. Every thread of the block must call it; p0 < P. `out` is read through a
+// volatile pointer, never const __restrict__: this launch wrote it, so the read-only (non-coherent) load path is barred.
+template <int MODE, class C>
+__device__ __forceinline__ void conv_tile_statistics(float* __restrict__ stat_partial, const volatile float* out, const ConvGemm& g,
+                                                     int tile, int m0, int p0) {
+    const int NCOL = C::BN / 32;
+    static_assert(C::BN % 32 == 0 && C::THREADS % 32 == 0, "a tile's columns and threads are whole warps");
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    int col[NCOL];
+    bool valid[NCOL];
+CONV_UNROLL
+    for (int j = 0; j < NCOL; j++) {
+        const int p = p0 + lane + 32 * j;
+        valid[j] = p < g.P;
+        col[j] = valid[j] ? conv_out_index<MODE>(g, 0, p) : 0;
+    }
+    const int count = min(C::BN, g.P - p0), plane = g.dst_h * g.dst_w;
+    __syncthreads(); // every thread's stores of the tile before any is read back
+    for (int r = warp; r < C::BM && m0 + r < g.M; r += C::THREADS / 32) { // uniform over the warp
+        const int m = m0 + r;
+        float v[NCOL], s = 0.0f;
+CONV_UNROLL
+        for (int j = 0; j < NCOL; j++) {
+            v[j] = valid[j] ? out[col[j] + m * plane] : 0.0f;
+            s += v[j];
+        }
+        const float mean = __shfl_sync(0xffffffffu, warp_reduce_sum(s), 0) / (float)count;
+        float sq = 0.0f;
+CONV_UNROLL
+        for (int j = 0; j < NCOL; j++) {
+            const float dv = v[j] - mean;
+            if (valid[j]) sq += dv * dv;
+        }
+        sq = warp_reduce_sum(sq);
+        if (lane == 0) {
+            stat_partial[(static_cast<long long>(tile) * g.M + m) * 2] = mean;
+            stat_partial[(static_cast<long long>(tile) * g.M + m) * 2 + 1] = sq;
+        }
+    }
+}
+
+// Second level: every finished (or empty) tile of row band blockIdx.y arrives once at the band's ticket
+// (counters[gridDim.x·gridDim.y·phases + blockIdx.y], after the split-K tickets); the last merges the band's rows over
+// the tiles in (phase, tile column) order — a tile's count from its phase's P, empty tiles skipped — by chan_merge and
+// writes statistics[m·2 + {0, 1}]. Every thread of the block must call it.
+template <int MODE, class C>
+__device__ __forceinline__ void conv_statistics_finish(float* __restrict__ statistics, const float* stat_partial, unsigned* __restrict__ counters,
+                                                       const ConvDims& d, int M, int m0, int phases) {
+    const unsigned band = (unsigned)phases * gridDim.x * gridDim.y + blockIdx.y;
+    if (!block_is_last_arrival(&counters[band], (unsigned)phases * gridDim.x)) return; // uniform over the block
+    const volatile float* parts = stat_partial;
+    for (int m = m0 + (int)threadIdx.x; m < min(m0 + C::BM, M); m += C::THREADS) {
+        float mean = 0.0f, sq = 0.0f;
+        int seen = 0;
+        for (int phase = 0; phase < phases; phase++) {
+            const int P = conv_gemm_setup<MODE>(d, phase).P;
+            for (int bx = 0; bx < (int)gridDim.x; bx++) {
+                const int len = min(C::BN, P - bx * C::BN);
+                if (len <= 0) break; // this phase's later tiles are empty too
+                const long long at = ((static_cast<long long>(phase) * gridDim.x + bx) * M + m) * 2;
+                seen = chan_merge(&mean, &sq, seen, parts[at], parts[at + 1], len);
+            }
+        }
+        statistics[m * 2] = mean;
+        statistics[m * 2 + 1] = sq;
+    }
 }
 
 // One block's tile of C for phase·splits + split = blockIdx.z; every thread of the block must call it (barriers).
 // k_per_split is a multiple of BK (the launcher's split rule); with splits > 1, workspace and counters are
-// conv_split_k_fixup's.
+// conv_split_k_fixup's; with statistics (correlation passes only), stat_partial and counters are the statistics'.
 template <int MODE, class C>
-__device__ __forceinline__ void conv_gemm(float* __restrict__ out, float* __restrict__ workspace, unsigned* __restrict__ counters,
+__device__ __forceinline__ void conv_gemm(float* __restrict__ out, float* __restrict__ statistics, float* __restrict__ workspace,
+                                          float* __restrict__ stat_partial, unsigned* __restrict__ counters,
                                           const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
                                           const ConvDims& d, int splits, int k_per_split, int p_stride) {
     typedef ConvLoads<MODE, C> L;
     __shared__ __align__(32) ConvShared<C> sm;
-    const int phase = blockIdx.z / splits, split = blockIdx.z - phase * splits;
+    const int phase = blockIdx.z / splits, split = blockIdx.z - phase * splits, phases = gridDim.z / splits;
+    const bool stats = MODE != CONV_MODE_BACKWARD_WEIGHT && statistics != nullptr;
     const ConvGemm g = conv_gemm_setup<MODE>(d, phase);
     const int m0 = blockIdx.y * C::BM, p0 = blockIdx.x * C::BN;
-    if (m0 >= g.M || p0 >= g.P) return; // phases differ in P; uniform over the block, before any barrier
+    if (m0 >= g.M || p0 >= g.P) { // phases differ in P; uniform over the block, before any barrier
+        // An empty tile still arrives, once, at its row band's statistics ticket.
+        if (stats && split == 0) conv_statistics_finish<MODE, C>(statistics, stat_partial, counters, d, g.M, m0, phases);
+        return;
+    }
     const int t = threadIdx.x;
     const int k_begin = split * k_per_split, k_end = min(g.K, k_begin + k_per_split);
     const int tiles = k_end > k_begin ? (k_end - k_begin + C::BK - 1) / C::BK : 0;
@@ -388,5 +482,9 @@ CONV_UNROLL
 #undef CONV_FETCH
 #undef CONV_STAGE
     math.template finish<MODE>(splits > 1 ? workspace : out, bias, g, splits, p_stride, m0, p0);
-    if (splits > 1) conv_split_k_fixup<MODE, C>(out, workspace, counters, bias, g, phase, splits, p_stride, m0, p0);
+    const bool finished = splits == 1 || conv_split_k_fixup<MODE, C>(out, workspace, counters, bias, g, phase, splits, p_stride, m0, p0);
+    if (stats && finished) { // uniform over the block
+        conv_tile_statistics<MODE, C>(stat_partial, out, g, phase * gridDim.x + blockIdx.x, m0, p0);
+        conv_statistics_finish<MODE, C>(statistics, stat_partial, counters, d, g.M, m0, phases);
+    }
 }

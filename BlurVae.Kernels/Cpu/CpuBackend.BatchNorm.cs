@@ -8,30 +8,30 @@ public sealed partial class CpuBackend
 {
     public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
         BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-        int n, int c, int spatial, double eps, double momentum)
+        int n, int c, int spatial, double eps, double momentum, BackendBuffer? statistics = null)
     {
-        CheckBatchNorm(x, y, n, c, spatial);
+        CheckBatchNorm(x, y, n, c, spatial, statistics);
         if (IsF32(x))
             BatchNorm<float>.ForwardTraining(Arr<float>(y), Arr<float>(saveMean), Arr<float>(saveInvStd), Arr<float>(x), ArrOrNull<float>(gamma), ArrOrNull<float>(beta),
-                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, null);
+                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, null, ArrOrNull<float>(statistics));
         else
             BatchNorm<double>.ForwardTraining(Arr<double>(y), Arr<double>(saveMean), Arr<double>(saveInvStd), Arr<double>(x), ArrOrNull<double>(gamma), ArrOrNull<double>(beta),
-                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, null);
+                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, null, ArrOrNull<double>(statistics));
     }
 
     // The fused BatchNorm → LeakyReLU: the same statistics, the activation applied in the normalising pass.
     public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
         BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-        int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope, BackendBuffer? statistics = null)
     {
-        CheckBatchNorm(x, y, n, c, spatial);
+        CheckBatchNorm(x, y, n, c, spatial, statistics);
         CheckNegativeSlope(negativeSlope);
         if (IsF32(x))
             BatchNorm<float>.ForwardTraining(Arr<float>(y), Arr<float>(saveMean), Arr<float>(saveInvStd), Arr<float>(x), ArrOrNull<float>(gamma), ArrOrNull<float>(beta),
-                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, negativeSlope);
+                ArrOrNull<float>(runningMean), ArrOrNull<float>(runningVar), n, c, spatial, eps, momentum, negativeSlope, ArrOrNull<float>(statistics));
         else
             BatchNorm<double>.ForwardTraining(Arr<double>(y), Arr<double>(saveMean), Arr<double>(saveInvStd), Arr<double>(x), ArrOrNull<double>(gamma), ArrOrNull<double>(beta),
-                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, negativeSlope);
+                ArrOrNull<double>(runningMean), ArrOrNull<double>(runningVar), n, c, spatial, eps, momentum, negativeSlope, ArrOrNull<double>(statistics));
     }
 
     // Its backward: the LeakyReLU gradient read from the output y inside the batch-norm backward's two passes.
@@ -85,17 +85,20 @@ public sealed partial class CpuBackend
             BatchNorm<double>.BackwardInference(Arr<double>(dx), ArrOrNull<double>(dgamma), ArrOrNull<double>(dbeta), Arr<double>(dy), Arr<double>(x), Arr<double>(runningMean), Arr<double>(runningVar), ArrOrNull<double>(gamma), n, c, spatial, eps);
     }
 
-    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
+    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial, BackendBuffer? statistics = null)
     {
         ShapeRules.Length(x, (long)n * c * spatial, nameof(x));
         ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * c, nameof(statistics));
     }
 
     private static class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // With a negative slope, y = LeakyReLU of the normalised value, applied in the same pass (the fused op).
+        // With a negative slope, y = LeakyReLU of the normalised value, applied in the same pass (the fused op). With
+        // statistics ([c, 2]: mean, centred sum of squares, a convolution's) the two statistics passes are skipped;
+        // everything from the statistics on (variance, inverse std, running statistics, the apply) is the same code.
         public static void ForwardTraining(T[] y, T[] saveMean, T[] saveInvStd, T[] x, T[]? gamma, T[]? beta, T[]? runningMean, T[]? runningVar,
-            int n, int c, int spatial, double eps, double momentum, double? negativeSlope)
+            int n, int c, int spatial, double eps, double momentum, double? negativeSlope, T[]? statistics = null)
         {
             int count = n * spatial;
             if (count < 2 && runningVar is not null)
@@ -107,17 +110,13 @@ public sealed partial class CpuBackend
             Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
                 int cc = c1 - c0;
-                var sums = new T[cc];
-                for (int i = 0; i < n; i++)
-                    for (int ch = c0; ch < c1; ch++)
-                        sums[ch - c0] += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
                 var means = new T[cc];
-                for (int k = 0; k < cc; k++) means[k] = sums[k] / T.CreateTruncating(count);
-                // Two passes (mean, then centred squares) keep float32 variance accurate.
                 var sqs = new T[cc];
-                for (int i = 0; i < n; i++)
+                if (statistics is not null)
                     for (int ch = c0; ch < c1; ch++)
-                        sqs[ch - c0] += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), means[ch - c0]);
+                        (means[ch - c0], sqs[ch - c0]) = (statistics[2 * ch], statistics[2 * ch + 1]);
+                else
+                    Statistics(means, sqs, x, n, c, spatial, c0, c1);
                 var scales = new T[cc];
                 var shifts = new T[cc];
                 for (int ch = c0; ch < c1; ch++)
@@ -154,6 +153,19 @@ public sealed partial class CpuBackend
             });
         }
 
+        // Per channel c0 … c1−1: the mean, then Σ (x − mean)² (two passes keep float32 variance accurate).
+        private static void Statistics(T[] means, T[] sqs, T[] x, int n, int c, int spatial, int c0, int c1)
+        {
+            var sums = new T[c1 - c0];
+            for (int i = 0; i < n; i++)
+                for (int ch = c0; ch < c1; ch++)
+                    sums[ch - c0] += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
+            for (int k = 0; k < c1 - c0; k++) means[k] = sums[k] / T.CreateTruncating(n * spatial);
+            for (int i = 0; i < n; i++)
+                for (int ch = c0; ch < c1; ch++)
+                    sqs[ch - c0] += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), means[ch - c0]);
+        }
+
         // y = z for z > 0, slope·z otherwise, z = x·scale + shift: the two roundings of the unfused Multiply and Add,
         // then CpuBackend's LeakyRelu, so the fused forward equals the unfused pair bit for bit. SIMD.
         private static void ScaleShiftLeakyRelu(Span<T> y, ReadOnlySpan<T> x, T scale, T shift, T slope)
@@ -181,8 +193,8 @@ public sealed partial class CpuBackend
         // Channels per core's range: every core when the op is large, inline when it is too small to split.
         private static int ChannelGrain(int c, int count) => (int)Math.Max(1, Math.Min(c, 32_768L / Math.Max(1L, 3L * count)));
 
-        // Σ (x − mean)², SIMD.
-        private static T SumSquaredDeviations(ReadOnlySpan<T> x, T mean)
+        // Σ (x − mean)², SIMD (also the per-part statistics of a convolution's output, CpuBackend.ConvStatistics.cs).
+        public static T SumSquaredDeviations(ReadOnlySpan<T> x, T mean)
         {
             int vc = Vector<T>.Count, i = 0;
             var vm = new Vector<T>(mean);

@@ -9,25 +9,27 @@ namespace BlurVae.Kernels.Cpu;
 // [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
 public sealed partial class CpuBackend
 {
-    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g, BackendBuffer? statistics = null)
     {
         ShapeRules.Conv(g, x, w, y, bias);
-        if (IsF32(x)) Conv<float>.Forward(Arr<float>(y), Arr<float>(x), Arr<float>(w), ArrOrNull<float>(bias), g);
-        else Conv<double>.Forward(Arr<double>(y), Arr<double>(x), Arr<double>(w), ArrOrNull<double>(bias), g);
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * g.OutChannels, nameof(statistics));
+        if (IsF32(x)) Conv<float>.Forward(Arr<float>(y), Arr<float>(x), Arr<float>(w), ArrOrNull<float>(bias), g, ArrOrNull<float>(statistics));
+        else Conv<double>.Forward(Arr<double>(y), Arr<double>(x), Arr<double>(w), ArrOrNull<double>(bias), g, ArrOrNull<double>(statistics));
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null, BackendBuffer? statistics = null)
     {
         ShapeRules.Conv(g, dx, w, dy, null);
         if (bias is not null) ShapeRules.Length(bias, g.InChannels, "bias");
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * g.InChannels, nameof(statistics));
         if (IsF32(dy))
         {
-            Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g);
+            Conv<float>.BackwardInput(Arr<float>(dx), Arr<float>(dy), Arr<float>(w), g, ArrOrNull<float>(statistics), ArrOrNull<float>(bias));
             if (bias is not null) Conv<float>.AddChannelBias(Arr<float>(dx), Arr<float>(bias), g.N, g.InChannels, g.InH * g.InW);
         }
         else
         {
-            Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g);
+            Conv<double>.BackwardInput(Arr<double>(dx), Arr<double>(dy), Arr<double>(w), g, ArrOrNull<double>(statistics), ArrOrNull<double>(bias));
             if (bias is not null) Conv<double>.AddChannelBias(Arr<double>(dx), Arr<double>(bias), g.N, g.InChannels, g.InH * g.InW);
         }
     }
@@ -93,17 +95,20 @@ public sealed partial class CpuBackend
             }
         }
 
-        public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
+        // statistics (null: none): the output's batch statistics, OutputStatistics (CpuBackend.ConvStatistics.cs).
+        public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g, T[]? statistics = null)
         {
             if (DirectConv<T>.Suits(g))
             {
                 DirectConv<T>.Forward(y, x, w, bias, g);
+                WholeOutputStatistics(statistics, y, g.N, g.OutChannels, g.OutH * g.OutW);
                 return;
             }
             var plan = ChunkPlan.Of(g);
             int kdim = plan.Kdim, spatial = plan.Spatial;
             if (plan.Images > 0)
             {
+                using var stats = OutputStatistics.For(statistics, plan.Chunks, g.OutChannels);
                 using var src = ColumnSource.Of(x, g);
                 ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
                 {
@@ -112,12 +117,14 @@ public sealed partial class CpuBackend
                     int outOff = plan.OtherOffset;
                     for (int row = 0; row < kdim; row++) src.Im2ColRow(col, 0, n0, nb, g, row);
                     GemmT(false, false, g.OutChannels, cols, kdim, w, 0, kdim, col, 0, cols, outT, outOff, cols, 1);
+                    stats?.AddChannelMajor(chunk, outT, outOff, cols, cols);
                     for (int i = 0; i < nb * g.OutChannels; i++)
                     {
                         int n = i / g.OutChannels, co = i % g.OutChannels;
                         ScatterWithBias(y, ((n0 + n) * g.OutChannels + co) * spatial, outT, outOff + co * cols + n * spatial, spatial, bias, co);
                     }
                 });
+                stats?.Finish(statistics!, bias); // the chunks saw the GEMM's output before the bias
                 return;
             }
             int allCols = plan.AllColumns;
@@ -135,6 +142,7 @@ public sealed partial class CpuBackend
                     int n = nc / g.OutChannels, co = nc % g.OutChannels;
                     ScatterWithBias(y, nc * spatial, outAll, co * allCols + n * spatial, spatial, bias, co);
                 });
+                WholeOutputStatistics(statistics, y, g.N, g.OutChannels, spatial);
             }
             finally
             {
@@ -143,22 +151,25 @@ public sealed partial class CpuBackend
             }
         }
 
-        public static void BackwardInput(T[] dx, T[] dy, T[] w, ConvGeometry g)
+        // statistics (null: none): dx's batch statistics (OutputStatistics), with the bias the caller adds to dx afterwards.
+        public static void BackwardInput(T[] dx, T[] dy, T[] w, ConvGeometry g, T[]? statistics = null, T[]? bias = null)
         {
             if (DirectConv<T>.SuitsBackwardInput(g))
             {
                 DirectConv<T>.BackwardInput(dx, dy, w, g);
+                WholeOutputStatistics(statistics, dx, g.N, g.InChannels, g.InH * g.InW, bias);
                 return;
             }
             if (UsesPhases(g))
             {
-                BackwardInputByPhases(dx, dy, w, g);
+                BackwardInputByPhases(dx, dy, w, g, statistics, bias);
                 return;
             }
             var plan = ChunkPlan.Of(g);
             int kdim = plan.Kdim, spatial = plan.Spatial;
             if (plan.Images > 0)
             {
+                using var stats = OutputStatistics.For(statistics, plan.Chunks, g.InChannels);
                 ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
@@ -167,7 +178,9 @@ public sealed partial class CpuBackend
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
                     for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i);
+                    stats?.AddImages(chunk, dx, n0, nb, g.InH * g.InW);
                 });
+                stats?.Finish(statistics!, bias);
                 return;
             }
             int allCols = plan.AllColumns;
@@ -179,6 +192,7 @@ public sealed partial class CpuBackend
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
                 GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
                 Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc));
+                WholeOutputStatistics(statistics, dx, g.N, g.InChannels, g.InH * g.InW, bias);
             }
             finally
             {

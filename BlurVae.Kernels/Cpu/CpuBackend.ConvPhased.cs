@@ -43,7 +43,8 @@ public sealed partial class CpuBackend
 
     private static partial class Conv<T>
     {
-        private static void BackwardInputByPhases(T[] dx, T[] dy, T[] w, ConvGeometry g)
+        // statistics: dx's batch statistics, one part per (chunk, phase) work item (OutputStatistics); bias: the one the caller adds afterwards.
+        private static void BackwardInputByPhases(T[] dx, T[] dy, T[] w, ConvGeometry g, T[]? statistics = null, T[]? bias = null)
         {
             int phaseCount = ConvPhases.Count(g);
             var phases = new ConvPhase[phaseCount];
@@ -59,6 +60,7 @@ public sealed partial class CpuBackend
                 int cb = PhaseChunkImages(maxK, pixels, g.N);
                 int chunks = (g.N + cb - 1) / cb;
                 int scratch = (maxK + g.InChannels) * cb * pixels;
+                using var stats = OutputStatistics.For(statistics, chunks * phaseCount, g.InChannels);
                 ForChunks(chunks * phaseCount, scratch, (item, buffer) =>
                 {
                     int chunk = item / phaseCount, phase = item % phaseCount;
@@ -76,8 +78,10 @@ public sealed partial class CpuBackend
                                     GatherPhaseRow(buffer, ((co * ph.TapRows + t) * ph.TapCols + r) * columns, dy, n0, nb, g, ph, co, t, r);
                         GemmT(false, false, g.InChannels, columns, k, a, phase * g.InChannels * maxK, k, buffer, 0, columns, buffer, cOff, columns, 1);
                     }
+                    stats?.AddChannelMajor(item, buffer, cOff, columns, columns);
                     ScatterPhase(dx, buffer, cOff, n0, nb, g, ph);
                 });
+                stats?.Finish(statistics!, bias);
             }
             finally
             {

@@ -231,19 +231,23 @@ public abstract class DeviceBackend : IBackend
 
     // ---- convolution (kernels/conv.cuh) ----
 
-    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g, BackendBuffer? statistics = null)
     {
         ShapeRules.Conv(g, x, w, y, bias);
-        Device.Conv2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(w, nameof(w)), MemOrNull(bias, nameof(bias)), g);
-        KeepAlive(y, x, w, bias);
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * g.OutChannels, nameof(statistics));
+        Device.Conv2dForward(Mem(y, nameof(y)), Mem(x, nameof(x)), Mem(w, nameof(w)), MemOrNull(bias, nameof(bias)), g,
+            statistics: MemOrNull(statistics, nameof(statistics)));
+        KeepAlive(y, x, w, bias, statistics);
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null, BackendBuffer? statistics = null)
     {
         ShapeRules.Conv(g, dx, w, dy, null);
         if (bias is not null) ShapeRules.Length(bias, g.InChannels, "bias");
-        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g, bias: MemOrNull(bias, nameof(bias)));
-        KeepAlive(dx, dy, w, bias);
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * g.InChannels, nameof(statistics));
+        Device.Conv2dBackwardInput(Mem(dx, nameof(dx)), Mem(dy, nameof(dy)), Mem(w, nameof(w)), g, bias: MemOrNull(bias, nameof(bias)),
+            statistics: MemOrNull(statistics, nameof(statistics)));
+        KeepAlive(dx, dy, w, bias, statistics);
     }
 
     public void Conv2dBackwardWeight(BackendBuffer dw, BackendBuffer? dbias, BackendBuffer dy, BackendBuffer x, ConvGeometry g)
@@ -259,13 +263,13 @@ public abstract class DeviceBackend : IBackend
 
     public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
         BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-        int n, int c, int spatial, double eps, double momentum)
+        int n, int c, int spatial, double eps, double momentum, BackendBuffer? statistics = null)
     {
-        CheckBatchNorm(x, y, n, c, spatial);
+        CheckBatchNorm(x, y, n, c, spatial, statistics);
         Device.BatchNormForwardTraining(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
             MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
-            n, c, spatial, eps, momentum);
-        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+            n, c, spatial, eps, momentum, statistics: MemOrNull(statistics, nameof(statistics)));
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, statistics);
     }
 
     public void BatchNormForwardInference(BackendBuffer y, BackendBuffer x, BackendBuffer runningMean, BackendBuffer runningVar,
@@ -297,13 +301,13 @@ public abstract class DeviceBackend : IBackend
 
     public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x,
         BackendBuffer? gamma, BackendBuffer? beta, BackendBuffer? runningMean, BackendBuffer? runningVar,
-        int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope, BackendBuffer? statistics = null)
     {
-        CheckBatchNorm(x, y, n, c, spatial);
+        CheckBatchNorm(x, y, n, c, spatial, statistics);
         Device.BatchNormLeakyReluForward(Mem(y, nameof(y)), Mem(saveMean, nameof(saveMean)), Mem(saveInvStd, nameof(saveInvStd)), Mem(x, nameof(x)),
             MemOrNull(gamma, nameof(gamma)), MemOrNull(beta, nameof(beta)), MemOrNull(runningMean, nameof(runningMean)), MemOrNull(runningVar, nameof(runningVar)),
-            n, c, spatial, eps, momentum, negativeSlope);
-        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar);
+            n, c, spatial, eps, momentum, negativeSlope, statistics: MemOrNull(statistics, nameof(statistics)));
+        KeepAlive(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, statistics);
     }
 
     public void BatchNormLeakyReluBackward(BackendBuffer dx, BackendBuffer? dgamma, BackendBuffer? dbeta, BackendBuffer dy, BackendBuffer y, BackendBuffer x,
@@ -533,8 +537,9 @@ public abstract class DeviceBackend : IBackend
     /// </summary>
     private static void KeepAlive(params BackendBuffer?[] buffers) => GC.KeepAlive(buffers);
 
-    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial)
+    private static void CheckBatchNorm(BackendBuffer x, BackendBuffer y, int n, int c, int spatial, BackendBuffer? statistics = null)
     {
+        if (statistics is not null) ShapeRules.Length(statistics, 2L * c, nameof(statistics));
         ShapeRules.Length(x, (long)n * c * spatial, nameof(x));
         ShapeRules.Length(y, (long)n * c * spatial, nameof(y));
     }

@@ -4,43 +4,50 @@ namespace BlurVae.Kernels.Device;
 // Launchers of kernels/batchnorm.cuh over x viewed as [n, c, spatial]: training forward and backward are two-level,
 // two launches each over grid (chunks, c) (block size a multiple of 32; chunks by ReductionChunks, so the grid
 // reaches two waves), with the per-(channel, chunk) partials in an uninitialised cached buffer (every one written);
-// one thread per element for the inference forward, one block per channel for the inference backward.
+// one thread per element for the inference forward, one block per channel for the inference backward. Given a
+// convolution's `statistics` ([c, 2], gathered in its epilogue), the training forward is the apply launch alone.
 // Optional buffers (gamma, beta, running statistics, dgamma, dbeta) travel as null device pointers when absent.
 public abstract partial class GpuDevice
 {
-    /// <summary>Batch statistics per channel; writes saveMean and saveInvStd = 1/sqrt(var + eps), and updates the running statistics (unbiased variance) when both are given.</summary>
+    /// <summary>
+    /// Batch statistics per channel (computed, or <paramref name="statistics"/>' [c, 2] means and centred sums of squares
+    /// when given); writes saveMean and saveInvStd = 1/sqrt(var + eps), and updates the running statistics (unbiased
+    /// variance) when both are given.
+    /// </summary>
     public void BatchNormForwardTraining(DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
         DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar,
-        int n, int c, int spatial, double eps, double momentum, int blockSize = 256)
+        int n, int c, int spatial, double eps, double momentum, int blockSize = 256, DeviceMemory? statistics = null)
     {
-        CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize);
+        CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize, statistics);
         if (c == 0) return;
         BatchNormForwardLaunches("batchnorm_forward_training_kernel", y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar,
-                                 n, c, spatial, eps, momentum, null, blockSize);
+                                 n, c, spatial, eps, momentum, null, blockSize, statistics);
     }
 
     /// <summary>y = LeakyReLU(BatchNorm(x)) with batch statistics, one launch (as <see cref="BatchNormForwardTraining"/>, then the activation).</summary>
     public void BatchNormLeakyReluForward(DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
         DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar,
-        int n, int c, int spatial, double eps, double momentum, double negativeSlope, int blockSize = 256)
+        int n, int c, int spatial, double eps, double momentum, double negativeSlope, int blockSize = 256, DeviceMemory? statistics = null)
     {
-        CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize);
+        CheckBatchNormTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, n, c, spatial, blockSize, statistics);
         CheckNegativeSlope(negativeSlope);
         if (c == 0) return;
         BatchNormForwardLaunches("batchnorm_leaky_relu_forward_kernel", y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar,
-                                 n, c, spatial, eps, momentum, negativeSlope, blockSize);
+                                 n, c, spatial, eps, momentum, negativeSlope, blockSize, statistics);
     }
 
-    // The statistics launch, then `apply` (the plain or the fused forward; negativeSlope given for the fused one).
+    // The statistics launch, then `apply` (the plain or the fused forward; negativeSlope given for the fused one). With
+    // a convolution's statistics, `apply` alone, reading them as one partial of n·spatial values per channel.
     private void BatchNormForwardLaunches(string apply, DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
         DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar,
-        int n, int c, int spatial, double eps, double momentum, double? negativeSlope, int blockSize)
+        int n, int c, int spatial, double eps, double momentum, double? negativeSlope, int blockSize, DeviceMemory? statistics)
     {
         var (grid, chunk) = BatchNormGrid(n, c, spatial, blockSize);
-        using var partial = Allocate(checked(2 * (int)grid.X * c), zeroed: false);
-        Launch("batchnorm_forward_statistics_kernel", grid, new Dim3((uint)blockSize), partial, x, n, c, spatial, chunk);
-        LaunchArg[] args = [y, saveMean, saveInvStd, x, partial, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta),
-                            LaunchArg.PointerOrNull(runningMean), LaunchArg.PointerOrNull(runningVar), n, c, spatial, chunk, (float)eps, (float)momentum];
+        using var partial = statistics is null ? Allocate(checked(2 * (int)grid.X * c), zeroed: false) : null;
+        if (partial is not null) Launch("batchnorm_forward_statistics_kernel", grid, new Dim3((uint)blockSize), partial, x, n, c, spatial, chunk);
+        int partialChunk = partial is not null ? chunk : Math.Max(1, n * spatial);
+        LaunchArg[] args = [y, saveMean, saveInvStd, x, (partial ?? statistics)!, LaunchArg.PointerOrNull(gamma), LaunchArg.PointerOrNull(beta),
+                            LaunchArg.PointerOrNull(runningMean), LaunchArg.PointerOrNull(runningVar), n, c, spatial, chunk, partialChunk, (float)eps, (float)momentum];
         Launch(apply, grid, new Dim3((uint)blockSize), negativeSlope is double slope ? [.. args, (float)slope] : args);
     }
 
@@ -77,12 +84,14 @@ public abstract partial class GpuDevice
     }
 
     private void CheckBatchNormTraining(DeviceMemory y, DeviceMemory saveMean, DeviceMemory saveInvStd, DeviceMemory x,
-        DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar, int n, int c, int spatial, int blockSize)
+        DeviceMemory? gamma, DeviceMemory? beta, DeviceMemory? runningMean, DeviceMemory? runningVar, int n, int c, int spatial, int blockSize,
+        DeviceMemory? statistics)
     {
         long total = CheckBatchNormShape(n, c, spatial);
         CheckBlockSize(blockSize, multipleOf32: true);
         CheckBuffers(total, (y, nameof(y)), (x, nameof(x)));
         CheckBuffers(c, (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)));
+        CheckOptional(2L * c, (statistics, nameof(statistics)));
         CheckOptional(c, (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
         if ((runningMean is null) != (runningVar is null))
             throw new ArgumentException("runningMean and runningVar must be given together.", runningMean is null ? nameof(runningMean) : nameof(runningVar));

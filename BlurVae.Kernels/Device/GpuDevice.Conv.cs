@@ -5,6 +5,9 @@ namespace BlurVae.Kernels.Device;
 // maths), grid (⌈P/BN⌉, ⌈M/BM⌉, phases·splits); with split-K the last block of each tile sums the partial slices in
 // a fixed order inside the same launch (a workspace from the cache, a persistent ticket counter per tile).
 // The algorithm per shape comes from Plan: ConvPlanner's heuristic, or on a GPU the fastest candidate, timed once.
+// With `statistics` (forward and backward input) the same launch also writes the output channels' batch statistics
+// for the BatchNorm after the layer: per tile into a cached workspace, merged by the last tile of each row band
+// (a ticket per band after the split-K tickets), so the BatchNorm needs no statistics launch.
 public abstract partial class GpuDevice
 {
     private readonly Dictionary<(ConvPass, ConvGeometry, MathPrecision), ConvAlgorithm> _convPlans = new();
@@ -40,26 +43,34 @@ public abstract partial class GpuDevice
         CheckBuffer(weight, g.WeightLength, weightName);
     }
 
-    /// <summary>y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none.</summary>
+    /// <summary>
+    /// y = conv(x, w) + bias (CpuBackend.Conv2dForward); <paramref name="bias"/> null for none; <paramref name="statistics"/>
+    /// ([Cout, 2], null for none): each output channel's mean and centred sum of squares over N·OH·OW (IBackend.Conv2dForward).
+    /// </summary>
     /// <param name="algorithm">Forces an algorithm (tests); null: the planned one.</param>
-    public void Conv2dForward(DeviceMemory y, DeviceMemory x, DeviceMemory w, DeviceMemory? bias, ConvGeometry g, ConvAlgorithm? algorithm = null)
+    public void Conv2dForward(DeviceMemory y, DeviceMemory x, DeviceMemory w, DeviceMemory? bias, ConvGeometry g, ConvAlgorithm? algorithm = null,
+        DeviceMemory? statistics = null)
     {
         CheckConvOperands(g, x, nameof(x), y, nameof(y), w, nameof(w));
         if (bias is not null) CheckBuffer(bias, g.OutChannels, nameof(bias));
+        if (statistics is not null) CheckBuffer(statistics, 2L * g.OutChannels, nameof(statistics));
         if (g.OutputLength == 0) return;
-        RunConv(ConvPass.Forward, g, y, w, x, bias, algorithm);
+        RunConv(ConvPass.Forward, g, y, w, x, bias, algorithm, statistics);
     }
 
     /// <summary>
     /// dx = the gradient of the convolution with respect to its input (CpuBackend.Conv2dBackwardInput), + bias[ci]
-    /// in the epilogue when given (ConvTranspose2d's forward); overwrites dx.
+    /// in the epilogue when given (ConvTranspose2d's forward); overwrites dx; <paramref name="statistics"/> ([Cin, 2]) as
+    /// <see cref="Conv2dForward"/>'s, of dx.
     /// </summary>
-    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null, DeviceMemory? bias = null)
+    public void Conv2dBackwardInput(DeviceMemory dx, DeviceMemory dy, DeviceMemory w, ConvGeometry g, ConvAlgorithm? algorithm = null, DeviceMemory? bias = null,
+        DeviceMemory? statistics = null)
     {
         CheckConvOperands(g, dx, nameof(dx), dy, nameof(dy), w, nameof(w));
         if (bias is not null) CheckBuffer(bias, g.InChannels, nameof(bias));
+        if (statistics is not null) CheckBuffer(statistics, 2L * g.InChannels, nameof(statistics));
         if (g.InputLength == 0) return;
-        RunConv(ConvPass.BackwardInput, g, dx, w, dy, bias, algorithm);
+        RunConv(ConvPass.BackwardInput, g, dx, w, dy, bias, algorithm, statistics);
     }
 
     /// <summary>dw = the gradient of the convolution with respect to its weight (CpuBackend.Conv2dBackwardWeight without the bias); overwrites dw.</summary>
@@ -104,9 +115,10 @@ public abstract partial class GpuDevice
         return chosen;
     }
 
-    private void RunConv(ConvPass pass, ConvGeometry g, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias, ConvAlgorithm? forced)
+    private void RunConv(ConvPass pass, ConvGeometry g, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias, ConvAlgorithm? forced,
+        DeviceMemory? statistics = null)
     {
-        void Run(ConvAlgorithm alg) => LaunchConv(pass, g, alg, output, a, b, bias);
+        void Run(ConvAlgorithm alg) => LaunchConv(pass, g, alg, output, a, b, bias, statistics);
         var algorithm = forced ?? PlanConv(pass, g, Run);
         Run(algorithm); // also after timing, so the output is the chosen algorithm's (deterministic run to run)
     }
@@ -130,22 +142,26 @@ public abstract partial class GpuDevice
         return $"grid {grid.X}x{grid.Y}x{grid.Z} = {blocks} blocks of {threads}" + (splits > 1 ? $", split-K {splits}" : "");
     }
 
-    private void LaunchConv(ConvPass pass, ConvGeometry g, ConvAlgorithm alg, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias)
+    private void LaunchConv(ConvPass pass, ConvGeometry g, ConvAlgorithm alg, DeviceMemory output, DeviceMemory a, DeviceMemory b, DeviceMemory? bias,
+        DeviceMemory? statistics)
     {
+        if (statistics is not null && pass == ConvPass.BackwardWeight)
+            throw new ArgumentException("batch statistics belong to the forward and backward-input passes", nameof(statistics));
         var (grid, threads, splits, kPerSplit) = ConvLaunch(pass, g, alg);
         var (m, p, _, phases) = ConvShapes.Gemm(pass, g);
         string kernel = ConvShapes.KernelName(pass, alg);
-        if (splits == 1)
-        {
-            Launch(kernel, grid, new Dim3((uint)threads), [output, LaunchArg.PointerOrNull(null), LaunchArg.PointerOrNull(null), a, b,
-                                                           LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), 1, kPerSplit, p]);
-            return;
-        }
         // Partial sums [phase][split][M][P]: every (m < M, p < P) of every slice is written before the tile's last
         // block reads them, so no zero-fill; one ticket counter per output tile of every phase.
-        using var workspace = Allocate(checked(phases * splits * m * p), zeroed: false);
-        var counters = TicketCounters(checked(phases * (int)grid.X * (int)grid.Y));
-        Launch(kernel, grid, new Dim3((uint)threads), [output, workspace, counters, a, b, LaunchArg.PointerOrNull(bias), .. GeometryArgs(g), splits, kPerSplit, p]);
+        using var workspace = splits > 1 ? Allocate(checked(phases * splits * m * p), zeroed: false) : null;
+        // Statistics partials [phase][tile column][M][2]: only the non-empty tiles' are written, and only those are read.
+        using var statPartial = statistics is not null ? Allocate(checked(phases * (int)grid.X * m * 2), zeroed: false) : null;
+        int tiles = checked(phases * (int)grid.X * (int)grid.Y);
+        // Tickets: the split-K ones per tile, then (statistics) one per row band at tiles + blockIdx.y.
+        int ticketCount = statistics is not null ? tiles + (int)grid.Y : splits > 1 ? tiles : 0;
+        LaunchArg counters = ticketCount > 0 ? TicketCounters(ticketCount) : LaunchArg.PointerOrNull(null);
+        Launch(kernel, grid, new Dim3((uint)threads), [output, LaunchArg.PointerOrNull(statistics), LaunchArg.PointerOrNull(workspace),
+                                                       LaunchArg.PointerOrNull(statPartial), counters, a, b, LaunchArg.PointerOrNull(bias),
+                                                       .. GeometryArgs(g), splits, kPerSplit, p]);
     }
 
     private static void CheckConvGeometry(ConvGeometry g)

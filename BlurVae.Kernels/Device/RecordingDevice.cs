@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Device;
 public sealed unsafe partial class RecordingDevice : GpuDevice
 {
     private const ulong FirstAddress = 0x7f00_0000_0000; // far from 0, so a null pointer argument stays recognisable
-    private const int ConvGeometryFirstArg = 6;         // out, workspace, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, splits (kernels/conv.cuh)
+    private const int ConvGeometryFirstArg = 8;         // out, statistics, workspace, stat_partial, counters, a, b, bias, then n, cin, h, w, cout, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, splits (kernels/conv.cuh)
 
     private readonly HostKernelLibrary _library;
     private readonly BlockCache _cache = new();
@@ -103,7 +103,7 @@ public sealed unsafe partial class RecordingDevice : GpuDevice
             ConvSplits(kernel, args, count)));
     }
 
-    // The `splits` argument of a convolution GEMM (after out, workspace, counters, a, b, bias and the 13 geometry values); 1 for other kernels.
+    // The `splits` argument of a convolution GEMM (after the 13 geometry values); 1 for other kernels.
     private static int ConvSplits(string kernel, void** args, int count) =>
         ConvGemmKernel().IsMatch(kernel) && count > ConvGeometryFirstArg + 13 ? *(int*)args[ConvGeometryFirstArg + 13] : 1;
 

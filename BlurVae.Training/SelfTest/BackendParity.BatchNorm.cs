@@ -28,6 +28,35 @@ public static partial class BackendParity
         }
     }
 
+    // [c, 2]: each channel's mean and Σ (x − mean)² over its n·s values, two-pass in float64, rounded.
+    private static float[] TwoPassStatistics(float[] x, int n, int c, int s)
+    {
+        var stats = new float[2 * c];
+        var values = Array.ConvertAll(x, v => (double)v);
+        for (int ch = 0; ch < c; ch++)
+        {
+            var (mean, sq, _) = ChannelStatistics(values, n, c, s, ch);
+            (stats[2 * ch], stats[2 * ch + 1]) = ((float)mean, (float)sq);
+        }
+        return stats;
+    }
+
+    /// <summary>Channel ch of x viewed as [n, c, s]: its mean, Σ (x − mean)² (two passes, float64) and largest |x| (the tests' reference too).</summary>
+    internal static (double Mean, double Sq, double MaxAbs) ChannelStatistics(double[] x, int n, int c, int s, int ch)
+    {
+        double sum = 0, sq = 0, max = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < s; k++)
+            {
+                sum += x[(i * c + ch) * s + k];
+                max = Math.Max(max, Math.Abs(x[(i * c + ch) * s + k]));
+            }
+        double mean = sum / (n * s);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < s; k++) sq += (x[(i * c + ch) * s + k] - mean) * (x[(i * c + ch) * s + k] - mean);
+        return (mean, sq, max);
+    }
+
     private static void BatchNormChecks(ParityHarness h, int n, int c, int s, bool affine, bool running)
     {
         int len = n * c * s, count = n * s;
@@ -45,6 +74,14 @@ public static partial class BackendParity
         void Forward(Kernels.IBackend b, OperandBuffers o) => b.BatchNormForwardTraining(o["y"], o["saveMean"], o["saveInvStd"], o["x"],
             o.Optional("gamma"), o.Optional("beta"), o.Optional("runningMean"), o.Optional("runningVar"), n, c, s, BnEps, BnMomentum);
         h.Check("batchnorm.forward_training", sizes, fwd, Forward);
+
+        // With the batch statistics given (a convolution's, [c, 2]: here the two-pass ones of x, in float64 and rounded):
+        // the apply pass alone, the same variance, inverse std and running-statistics rule.
+        Operand[] fwdGiven = [.. fwd, In("statistics", TwoPassStatistics(x, n, c, s))];
+        h.Check("batchnorm.forward_training+statistics", sizes, fwdGiven, (b, o) => b.BatchNormForwardTraining(o["y"], o["saveMean"], o["saveInvStd"], o["x"],
+            o.Optional("gamma"), o.Optional("beta"), o.Optional("runningMean"), o.Optional("runningVar"), n, c, s, BnEps, BnMomentum, o["statistics"]));
+        h.Check("batchnorm_leaky_relu.forward_training+statistics", sizes, fwdGiven, (b, o) => b.BatchNormLeakyReluForwardTraining(o["y"], o["saveMean"], o["saveInvStd"],
+            o["x"], o.Optional("gamma"), o.Optional("beta"), o.Optional("runningMean"), o.Optional("runningVar"), n, c, s, BnEps, BnMomentum, LeakySlope, o["statistics"]));
 
         // The backward gets the statistics the forward saved (the reference's, rounded to float32), the same on both backends.
         var saved = h.OnReference(fwd, Forward, "saveMean", "saveInvStd");

@@ -55,6 +55,25 @@ public static partial class BackendParity
         }
     }
 
+    // The batch statistics the forward passes gather for a BatchNorm (IBackend's `statistics`), with the bias. The
+    // operands are quarters in [-1, 1], so every output is exact in float32 (and TF32) on both sides, and the
+    // statistics are checked for their own rounding alone (Tolerance.OfBatchStatistics), not for the GEMM's.
+    private static void ConvStatisticsChecks(ParityHarness h, ConvGeometry g, string sizes, Func<int, Tolerance> convTol)
+    {
+        float[] Quarters(int n) => Enumerable.Range(0, n).Select(_ => h.Rng.Next(-4, 5) / 4f).ToArray();
+        int forwardTerms = g.InChannels * g.KernelH * g.KernelW, backwardTerms = g.OutChannels * g.KernelH * g.KernelW;
+        h.Check("conv2d.forward+statistics", sizes,
+            [Out("y", Garbage(h, g.OutputLength), convTol(forwardTerms)),
+             Out("statistics", Garbage(h, 2 * g.OutChannels), Tolerance.OfBatchStatistics(g.N * g.OutH * g.OutW, forwardTerms + 1)),
+             In("x", Quarters(g.InputLength)), In("w", Quarters(g.WeightLength)), In("bias", Quarters(g.OutChannels))],
+            (b, o) => b.Conv2dForward(o["y"], o["x"], o["w"], o["bias"], g, o["statistics"]));
+        h.Check("conv2d.backward_input+statistics", sizes,
+            [Out("dx", Garbage(h, g.InputLength), convTol(backwardTerms)),
+             Out("statistics", Garbage(h, 2 * g.InChannels), Tolerance.OfBatchStatistics(g.N * g.InH * g.InW, backwardTerms + 1)),
+             In("dy", Quarters(g.OutputLength)), In("w", Quarters(g.WeightLength)), In("bias", Quarters(g.InChannels))],
+            (b, o) => b.Conv2dBackwardInput(o["dx"], o["dy"], o["w"], g, o["bias"], o["statistics"]));
+    }
+
     private static void ConvChecks(ParityHarness h, ConvGeometry g, string sizes, Func<int, Tolerance> convTol)
     {
         int xLen = g.InputLength, yLen = g.OutputLength, wLen = g.WeightLength;
@@ -72,6 +91,7 @@ public static partial class BackendParity
         h.Check("conv2d.backward_input+bias", sizes,
             [Out("dx", Garbage(h, xLen), convTol(g.OutChannels * g.KernelH * g.KernelW)), In("dy", dy), In("w", w), In("bias", h.Uniform(g.InChannels))],
             (b, o) => b.Conv2dBackwardInput(o["dx"], o["dy"], o["w"], g, o["bias"]));
+        ConvStatisticsChecks(h, g, sizes, convTol);
         var weightTol = convTol(g.N * g.OutH * g.OutW);
         h.Check("conv2d.backward_weight", sizes, [Out("dw", Garbage(h, wLen), weightTol), In("dy", dy), In("x", x)],
             (b, o) => b.Conv2dBackwardWeight(o["dw"], null, o["dy"], o["x"], g));

@@ -38,4 +38,13 @@ public readonly record struct Tolerance(double Atol, double Rtol)
     /// </summary>
     public static Tolerance OfConv(int terms, MathPrecision math) =>
         math == MathPrecision.Tf32 ? OfSum(terms, rtol: 1e-3, perTerm: Tf32PerTerm) : OfSum(terms);
+
+    /// <summary>
+    /// Batch statistics [c, 2] (mean, Σ (v − mean)²) of <paramref name="count"/> values of magnitude ≤
+    /// <paramref name="magnitude"/> that both sides hold exactly (a convolution's statistics are checked on outputs
+    /// that are exact in float32, so only the statistics' own sums round): the mean's error is its sum's,
+    /// <see cref="OfSum"/> divided by the count (Atol); the centred sum's is relative, 8 ulps per term (Rtol).
+    /// </summary>
+    public static Tolerance OfBatchStatistics(int count, double magnitude) =>
+        new(OfSum(count, magnitude).Atol / Math.Max(1, count) * 2, Float32PerTerm * (count + 1) + 1e-5);
 }

@@ -20,16 +20,18 @@ public static class Functional
     public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0) =>
         ConvTranspose2dFunction.Forward(x, weight, bias, stride, padding, outputPadding);
 
-    public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training, double momentum = 0.1, double eps = 1e-5) =>
-        BatchNormFunction.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
+    /// <summary>batch_norm(x); in training, <paramref name="statistics"/> (a convolution's [C, 2]) replace the computed batch statistics.</summary>
+    public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training, double momentum = 0.1, double eps = 1e-5,
+                                   Tensor? statistics = null) =>
+        BatchNormFunction.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps, statistics);
 
     /// <summary>
     /// leaky_relu(batch_norm(x)): in training one fused op (BatchNormLeakyReluFunction); in evaluation, with the
-    /// running statistics, the two ops in a row.
+    /// running statistics, the two ops in a row. <paramref name="statistics"/> as <see cref="BatchNorm"/>'s (training only).
     /// </summary>
     public static Tensor BatchNormLeakyRelu(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? gamma, Tensor? beta, bool training,
-                                            double negativeSlope, double momentum = 0.1, double eps = 1e-5) =>
+                                            double negativeSlope, double momentum = 0.1, double eps = 1e-5, Tensor? statistics = null) =>
         training
-            ? BatchNormLeakyReluFunction.Forward(x, gamma, beta, runningMean, runningVar, momentum, eps, negativeSlope)
+            ? BatchNormLeakyReluFunction.Forward(x, gamma, beta, runningMean, runningVar, momentum, eps, negativeSlope, statistics)
             : BatchNorm(x, runningMean, runningVar, gamma, beta, training: false, momentum, eps).LeakyRelu(negativeSlope);
 }

@@ -45,6 +45,9 @@ public sealed class Conv2d : Module
     public (int H, int W) Padding { get; }
 
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    /// <summary>Forward that also writes the output's batch statistics into <paramref name="statistics"/> ([out, 2]): Sequential's Conv → BatchNorm fusion.</summary>
+    public Tensor Forward(Tensor x, Tensor statistics) => Conv2dFunction.Forward(x, Weight, Bias, Stride, Padding, statistics);
 }
 
 /// <summary>Transposed 2-D convolution, weight [in, out, k, k] as in PyTorch.</summary>
@@ -68,6 +71,9 @@ public sealed class ConvTranspose2d : Module
     public int OutputPadding { get; }
 
     public override Tensor Forward(Tensor x) => Functional.ConvTranspose2d(x, Weight, Bias, Stride, Padding, OutputPadding);
+
+    /// <summary>Forward that also writes the output's batch statistics into <paramref name="statistics"/> ([out, 2]): Sequential's Conv → BatchNorm fusion.</summary>
+    public Tensor Forward(Tensor x, Tensor statistics) => ConvTranspose2dFunction.Forward(x, Weight, Bias, Stride, Padding, OutputPadding, statistics);
 }
 
 /// <summary>Batch normalisation over channel axis 1 of [N, C] (1-d) or [N, C, H, W] (2-d) inputs.</summary>
@@ -99,23 +105,30 @@ public class BatchNorm : Module
     /// <summary>Data-parallel training: normalise with the global batch's statistics over these ranks (--sync-bn); null = this process's batch.</summary>
     public ICollectives? Sync { get; set; }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, null);
+
+    /// <summary>Forward with the batch statistics of x precomputed ([C, 2], the convolution before it gathered them); null computes them.</summary>
+    public Tensor Forward(Tensor x, Tensor? statistics)
     {
         CheckRank(x);
         if (Training && Sync is { WorldSize: > 1 } sync)
             return SyncBatchNorm.Forward(x, Weight, Bias, RunningMean, RunningVar, Momentum, Eps, sync);
-        return Functional.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+        return Functional.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, statistics);
     }
 
     /// <summary>LeakyReLU(Forward(x)): one fused op in training (Functional.BatchNormLeakyRelu); Sequential calls it for
-    /// the pair. Synchronised batch norm (--sync-bn) has no fused form: it runs the two ops one after the other.</summary>
-    public Tensor ForwardLeakyRelu(Tensor x, double negativeSlope)
+    /// the pair. Synchronised batch norm (--sync-bn) has no fused form: it runs the two ops one after the other.
+    /// <paramref name="statistics"/> as <see cref="Forward(Tensor, Tensor?)"/>'s.</summary>
+    public Tensor ForwardLeakyRelu(Tensor x, double negativeSlope, Tensor? statistics = null)
     {
         CheckRank(x);
         if (Training && Sync is { WorldSize: > 1 })
             return Forward(x).LeakyRelu(negativeSlope);
-        return Functional.BatchNormLeakyRelu(x, RunningMean, RunningVar, Weight, Bias, Training, negativeSlope, Momentum, Eps);
+        return Functional.BatchNormLeakyRelu(x, RunningMean, RunningVar, Weight, Bias, Training, negativeSlope, Momentum, Eps, statistics);
     }
+
+    /// <summary>Whether this layer takes a convolution's batch statistics: training on this process's batch alone.</summary>
+    internal bool TakesStatistics => Training && Sync is not { WorldSize: > 1 };
 
     private void CheckRank(Tensor x)
     {
@@ -175,8 +188,10 @@ public sealed class Flatten(int startAxis = 1) : Module
 /// Children applied in order; parameter names are their indices ("0.weight"). A BatchNorm directly followed by a
 /// LeakyReLU (slope ≥ 0; the blocks of architectures A and B) runs as one fused op (BatchNorm.ForwardLeakyRelu),
 /// and a Linear directly followed by a ReLU, ReLU6 or LeakyReLU (slope ≥ 0; the MLPs of architecture A) as one
-/// Linear op with its activation (Linear.ForwardActivation), both layers keeping their places and names;
-/// <see cref="FuseActivations"/> = false runs them one by one.
+/// Linear op with its activation (Linear.ForwardActivation), both layers keeping their places and names. In
+/// training, a Conv2d or ConvTranspose2d directly followed by a BatchNorm gathers the BatchNorm's batch statistics
+/// while its output is in cache (IBackend's conv `statistics`), and the BatchNorm takes them instead of computing
+/// them (<see cref="FuseStatistics"/>). <see cref="FuseActivations"/> = false runs every layer on its own.
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -199,6 +214,21 @@ public sealed class Sequential : Module
     /// <summary>Whether the pairs above run fused (default); false runs every layer on its own.</summary>
     public bool FuseActivations { get; set; } = true;
 
+    /// <summary>
+    /// Whether, with <see cref="FuseActivations"/>, a convolution gathers the batch statistics of the BatchNorm after it
+    /// (default). The statistics are merged from chunks of the output, so they round differently from the BatchNorm's
+    /// own (float32: a few ulps); false keeps the fused blocks bit for bit equal to the layer-by-layer network.
+    /// </summary>
+    public bool FuseStatistics { get; set; } = true;
+
+    /// <summary>The output channels of a convolution layer that can gather batch statistics; null for any other layer.</summary>
+    private static int? ConvChannels(Module layer) => layer switch
+    {
+        Conv2d conv => conv.Weight.Shape[0],
+        ConvTranspose2d convT => convT.Weight.Shape[1],
+        _ => null,
+    };
+
     /// <summary>The activation a Linear fuses when <paramref name="layer"/> follows it; null when it cannot.</summary>
     private static (UnaryOp Op, double Alpha)? FusedActivation(Module? layer) => layer switch
     {
@@ -210,13 +240,29 @@ public sealed class Sequential : Module
 
     public override Tensor Forward(Tensor x)
     {
+        Tensor? statistics = null; // the batch statistics of x, when the convolution before gathered them
         for (int i = 0; i < _layers.Count; i++)
         {
             var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
+            if (FuseActivations && FuseStatistics && next is BatchNorm { TakesStatistics: true } && ConvChannels(_layers[i]) is int channels)
+            {
+                statistics = Tensor.Empty([channels, 2], x.DType, x.Backend);
+                x = _layers[i] is Conv2d conv ? conv.Forward(x, statistics) : ((ConvTranspose2d)_layers[i]).Forward(x, statistics);
+                continue;
+            }
+            var taken = statistics;
+            statistics = null;
             if (FuseActivations && _layers[i] is BatchNorm bn && next is LeakyReLU act && act.NegativeSlope >= 0)
             {
-                x = bn.ForwardLeakyRelu(x, act.NegativeSlope);
+                x = bn.ForwardLeakyRelu(x, act.NegativeSlope, taken);
+                taken?.Release();
                 i++;
+                continue;
+            }
+            if (taken is not null)
+            {
+                x = ((BatchNorm)_layers[i]).Forward(x, taken);
+                taken.Release();
                 continue;
             }
             if (FuseActivations && _layers[i] is Linear linear && FusedActivation(next) is { } activation)

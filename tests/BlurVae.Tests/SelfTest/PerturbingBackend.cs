@@ -164,15 +164,15 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
         After(nameof(Gemm), c);
     }
 
-    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
+    public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g, BackendBuffer? statistics = null)
     {
-        Cpu.Conv2dForward(In(y), In(x), In(w), InOrNull(bias), g);
+        Cpu.Conv2dForward(In(y), In(x), In(w), InOrNull(bias), g, InOrNull(statistics));
         After(nameof(Conv2dForward), y);
     }
 
-    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null)
+    public void Conv2dBackwardInput(BackendBuffer dx, BackendBuffer dy, BackendBuffer w, ConvGeometry g, BackendBuffer? bias = null, BackendBuffer? statistics = null)
     {
-        Cpu.Conv2dBackwardInput(In(dx), In(dy), In(w), g, InOrNull(bias));
+        Cpu.Conv2dBackwardInput(In(dx), In(dy), In(w), g, InOrNull(bias), InOrNull(statistics));
         After(nameof(Conv2dBackwardInput), dx);
     }
 
@@ -183,9 +183,10 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     }
 
     public void BatchNormForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x, BackendBuffer? gamma, BackendBuffer? beta,
-                                        BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum)
+                                        BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum, BackendBuffer? statistics = null)
     {
-        Cpu.BatchNormForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar), n, c, spatial, eps, momentum);
+        Cpu.BatchNormForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar), n, c, spatial, eps, momentum,
+            InOrNull(statistics));
         After(nameof(BatchNormForwardTraining), y);
     }
 
@@ -211,10 +212,11 @@ internal sealed class PerturbingBackend(string? broken) : IBackend
     }
 
     public void BatchNormLeakyReluForwardTraining(BackendBuffer y, BackendBuffer saveMean, BackendBuffer saveInvStd, BackendBuffer x, BackendBuffer? gamma, BackendBuffer? beta,
-                                                  BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum, double negativeSlope)
+                                                  BackendBuffer? runningMean, BackendBuffer? runningVar, int n, int c, int spatial, double eps, double momentum, double negativeSlope,
+                                                  BackendBuffer? statistics = null)
     {
         Cpu.BatchNormLeakyReluForwardTraining(In(y), In(saveMean), In(saveInvStd), In(x), InOrNull(gamma), InOrNull(beta), InOrNull(runningMean), InOrNull(runningVar),
-            n, c, spatial, eps, momentum, negativeSlope);
+            n, c, spatial, eps, momentum, negativeSlope, InOrNull(statistics));
         After(nameof(BatchNormLeakyReluForwardTraining), y);
     }
 

@@ -4,6 +4,7 @@ namespace BlurVae.Training.Engine.Autograd;
 /// <summary>
 /// Batch normalisation of x[N, C, ...] per channel. In training it uses the batch statistics (and updates the
 /// running ones, unbiased variance, PyTorch's momentum convention); in evaluation it uses the running statistics.
+/// In training, <c>statistics</c> (a convolution's, [C, 2]) are taken as the batch statistics instead of computing them.
 /// </summary>
 public sealed class BatchNormFunction : Function
 {
@@ -13,9 +14,12 @@ public sealed class BatchNormFunction : Function
     private Tensor? _runningMean, _runningVar;
     private bool _affine;
 
-    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+        Tensor? statistics = null)
     {
         var (n, c, spatial) = CheckShapes(x, gamma, beta, runningMean, runningVar);
+        Conv2dFunction.CheckStatistics(statistics, c, x);
+        if (statistics is not null && !training) throw new ArgumentException("Batch statistics are for training mode; evaluation uses the running statistics.", nameof(statistics));
         var y = x.EmptyLike();
         var fn = new BatchNormFunction { _training = training, _eps = eps, _affine = gamma is not null };
         if (training)
@@ -23,7 +27,7 @@ public sealed class BatchNormFunction : Function
             fn._saveMean = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
             fn._saveInvStd = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
             x.Backend.BatchNormForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
-                runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum);
+                runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum, statistics?.Buffer);
         }
         else
         {

@@ -4,16 +4,20 @@ namespace BlurVae.Training.Engine.Autograd;
 /// <summary>
 /// LeakyReLU(BatchNorm(x)) over x[N, C, ...] with batch statistics (training mode; the running statistics are
 /// updated as BatchNormFunction does): one backend op each way (IBackend.BatchNormLeakyRelu*), so the normalised
-/// value is never stored. Backward reads the LeakyReLU branch from the output, which it saves.
+/// value is never stored. Backward reads the LeakyReLU branch from the output, which it saves. With
+/// <c>statistics</c> (a convolution's, [C, 2]) the forward takes the batch statistics instead of computing them; the
+/// backward is the same (it differentiates through the batch statistics of x either way).
 /// </summary>
 public sealed class BatchNormLeakyReluFunction : Function
 {
     private double _negativeSlope;
     private Tensor _y = null!, _saveMean = null!, _saveInvStd = null!;
 
-    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double negativeSlope)
+    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double negativeSlope,
+        Tensor? statistics = null)
     {
         var (n, c, spatial) = BatchNormFunction.CheckShapes(x, gamma, beta, runningMean, runningVar);
+        Conv2dFunction.CheckStatistics(statistics, c, x);
         if (!(negativeSlope >= 0)) throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "the fused BatchNorm → LeakyReLU needs a negative slope ≥ 0");
         var y = x.EmptyLike();
         var fn = new BatchNormLeakyReluFunction { _negativeSlope = negativeSlope, _y = y };
@@ -21,7 +25,7 @@ public sealed class BatchNormLeakyReluFunction : Function
         fn._saveMean = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
         fn._saveInvStd = fn.Own(Tensor.Empty([c], x.DType, x.Backend));
         x.Backend.BatchNormLeakyReluForwardTraining(y.Buffer, fn._saveMean.Buffer, fn._saveInvStd.Buffer, x.Buffer, gamma?.Buffer, beta?.Buffer,
-            runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum, negativeSlope);
+            runningMean?.Buffer, runningVar?.Buffer, n, c, spatial, eps, momentum, negativeSlope, statistics?.Buffer);
         return gamma is null ? fn.Record(y, x) : fn.Record(y, x, gamma, beta!);
     }
 
