@@ -104,7 +104,7 @@ public sealed partial class CpuBackend
             int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
             // [Cout, kdim] · Col[kdim, images·S] → y[images, Cout, S] (C's columns in one segment per image), + bias.
             var yLayout = SegmentedLayout.Planes(cout, spatial);
-            using var src = ColumnSource.Of(x, g);
+            using var src = ColumnSource.Of(x, g, runs: true);
             if (plan.Images > 0)
             {
                 ForChunks(plan.Chunks, 0, (chunk, _) =>
@@ -176,7 +176,7 @@ public sealed partial class CpuBackend
             int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
             // dy[images, Cout, S] read as A [Cout, images·S] (one segment per image) · Colᵀ[images·S, kdim] → [Cout, kdim].
             var dyLayout = SegmentedLayout.Planes(cout, spatial);
-            using var src = ColumnSource.Of(x, g);
+            using var src = ColumnSource.Of(x, g, runs: false);
             if (plan.Images > 0)
             {
                 int chunks = plan.Chunks;

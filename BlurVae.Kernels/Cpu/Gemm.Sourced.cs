@@ -89,8 +89,54 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
             int threads = maxThreads <= 0 ? Environment.ProcessorCount : maxThreads;
             long work = (long)m * n * k;
             threads = work < SingleThreadWork ? 1 : (int)Math.Max(1, Math.Min(threads, work / MinWorkPerThread));
-            if (threads <= 1) Compute(in p, 0, m, 0, n);
-            else new GemmJob(in p, threads).Run();
+            if (p.CSegment == 0 || p.CSegment % NR == 0 || p.CSegment >= n)
+            {
+                Run(in p, threads);
+                return;
+            }
+            // Segments narrower than (or not a multiple of) a tile would cut every tile of every k block into merges:
+            // compute C densely into scratch instead, and copy it out (with the bias) once.
+            T[] dense = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
+            try
+            {
+                fixed (T* pd = dense)
+                {
+                    var q = p;
+                    (q.C, q.Ldc, q.CSegment, q.CSegmentStride, q.Bias) = ((nint)pd, n, 0, 0, 0);
+                    if (beta != T.Zero) CopySegments(in p, pd, n, m, fromC: true);
+                    Run(in q, threads);
+                    CopySegments(in p, pd, n, m, fromC: false);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<T>.Shared.Return(dense);
+            }
+        }
+    }
+
+    private static void Run(in Problem p, int threads)
+    {
+        if (threads <= 1) Compute(in p, 0, p.M, 0, p.N);
+        else new GemmJob(in p, threads).Run();
+    }
+
+    /// <summary>Copies the segmented C of <paramref name="p"/> to or from a dense m x n matrix, adding the bias on the way out.</summary>
+    private static void CopySegments(in Problem p, T* dense, int n, int m, bool fromC)
+    {
+        T* bias = (T*)p.Bias;
+        for (int j = 0; j < n;)
+        {
+            int seg = j / p.CSegment, s = j - seg * p.CSegment, len = Math.Min(p.CSegment - s, n - j);
+            for (int i = 0; i < m; i++)
+            {
+                var c = new Span<T>((T*)p.C + seg * p.CSegmentStride + i * p.Ldc + s, len);
+                var d = new Span<T>(dense + (nint)i * n + j, len);
+                if (fromC) c.CopyTo(d);
+                else if (bias == null) d.CopyTo(c);
+                else System.Numerics.Tensors.TensorPrimitives.Add<T>(d, bias[i], c);
+            }
+            j += len;
         }
     }
 
