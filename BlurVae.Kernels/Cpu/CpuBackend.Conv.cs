@@ -41,11 +41,6 @@ public sealed partial class CpuBackend
 
     internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
 
-    // im2col from a phase split: measured faster only for wide output rows (OutW ≥ 16); shorter rows make the
-    // copies too short to beat the strided gather. Both phase splits assume one stride and padding for both axes;
-    // a per-axis geometry (Inception's 1×7, 7×1) takes the direct gathers and scatters.
-    internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 16;
-
     private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static bool IsFloat => typeof(T) == typeof(float);
@@ -104,7 +99,7 @@ public sealed partial class CpuBackend
             int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
             // [Cout, kdim] · Col[kdim, images·S] → y[images, Cout, S] (C's columns in one segment per image), + bias.
             var yLayout = SegmentedLayout.Planes(cout, spatial);
-            using var src = ColumnSource.Of(x, g, runs: true);
+            using var src = ColumnSource.Of(x, g);
             if (plan.Images > 0)
             {
                 ForChunks(plan.Chunks, 0, (chunk, _) =>
@@ -176,7 +171,7 @@ public sealed partial class CpuBackend
             int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
             // dy[images, Cout, S] read as A [Cout, images·S] (one segment per image) · Colᵀ[images·S, kdim] → [Cout, kdim].
             var dyLayout = SegmentedLayout.Planes(cout, spatial);
-            using var src = ColumnSource.Of(x, g, runs: false);
+            using var src = ColumnSource.Of(x, g);
             if (plan.Images > 0)
             {
                 int chunks = plan.Chunks;
