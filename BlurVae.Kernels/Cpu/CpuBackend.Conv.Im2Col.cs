@@ -70,22 +70,16 @@ public sealed partial class CpuBackend
                 int inPlane = g.InH * g.InW, plane = rows * cols;
                 int c0 = Math.Min(cols, g.PaddingW), c1 = Math.Clamp(g.PaddingW + g.InW, c0, cols); // the columns inside x
                 int ph = g.PaddingH, pw = g.PaddingW, inH = g.InH, inW = g.InW;
+                int r0 = Math.Min(rows, ph), r1 = Math.Clamp(ph + inH, r0, rows); // the rows inside x
+                bool border = r0 > 0 || r1 < rows || c0 > 0 || c1 < cols;
                 Parallelism.ForEach(g.N * g.InChannels, plane, nc =>
                 {
+                    // One clear of the whole plane, then one copy per row: the deep layers' rows are a few values long.
                     var dst = padded.AsSpan(nc * plane, plane);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        var row = dst.Slice(r * cols, cols);
-                        int ih = r - ph;
-                        if ((uint)ih >= (uint)inH)
-                        {
-                            row.Clear();
-                            continue;
-                        }
-                        row.Slice(0, c0).Clear();
-                        if (c1 > c0) x.AsSpan(nc * inPlane + ih * inW + c0 - pw, c1 - c0).CopyTo(row.Slice(c0));
-                        row.Slice(c1).Clear();
-                    }
+                    if (border) dst.Clear();
+                    if (c1 > c0)
+                        for (int r = r0; r < r1; r++)
+                            x.AsSpan(nc * inPlane + (r - ph) * inW + c0 - pw, c1 - c0).CopyTo(dst.Slice(r * cols + c0));
                 });
             }
 

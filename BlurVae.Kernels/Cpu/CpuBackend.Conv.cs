@@ -39,6 +39,9 @@ public sealed partial class CpuBackend
         else Conv<double>.BackwardWeight(Arr<double>(dw), ArrOrNull<double>(dbias), Arr<double>(dy), Arr<double>(x), g);
     }
 
+    /// <summary>How the im2col passes cut the batch (for tests): the number of image chunks, or 0 for one whole-batch GEMM.</summary>
+    internal static int ImageChunks(ConvGeometry g, DType dtype) => dtype == DType.Float64 ? Conv<double>.ImageChunks(g) : Conv<float>.ImageChunks(g);
+
     internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
 
     private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -86,6 +89,12 @@ public sealed partial class CpuBackend
                 int n0 = chunk * Images, nb = Math.Min(Images, N - n0);
                 return (n0, nb, nb * Spatial);
             }
+        }
+
+        public static int ImageChunks(ConvGeometry g)
+        {
+            var plan = ChunkPlan.Of(g);
+            return plan.Images > 0 ? plan.Chunks : 0;
         }
 
         public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)

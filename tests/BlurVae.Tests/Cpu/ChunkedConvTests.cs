@@ -64,7 +64,7 @@ public class ChunkedConvTests
         Assert.That(three.Db, Is.EqualTo(one.Db));
     }
 
-    private static (double[] Y, double[] Dx, double[] Dw, double[] Db) Run(ConvGeometry g, DType dtype, double[] x, double[] wt, double[] b, double[] dy)
+    internal static (double[] Y, double[] Dx, double[] Dw, double[] Db) Run(ConvGeometry g, DType dtype, double[] x, double[] wt, double[] b, double[] dy)
     {
         var be = CpuBackend.Instance;
         BackendBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
