@@ -77,9 +77,14 @@ public sealed partial class CpuBackend
                     // One clear of the whole plane, then one copy per row: the deep layers' rows are a few values long.
                     var dst = padded.AsSpan(nc * plane, plane);
                     if (border) dst.Clear();
-                    if (c1 > c0)
-                        for (int r = r0; r < r1; r++)
-                            x.AsSpan(nc * inPlane + (r - ph) * inW + c0 - pw, c1 - c0).CopyTo(dst.Slice(r * cols + c0));
+                    if (c1 <= c0) return;
+                    for (int r = r0; r < r1; r++)
+                    {
+                        var from = x.AsSpan(nc * inPlane + (r - ph) * inW + c0 - pw, c1 - c0);
+                        var to = dst.Slice(r * cols + c0, c1 - c0);
+                        if (to.Length >= 32) from.CopyTo(to);
+                        else for (int c = 0; c < to.Length; c++) to[c] = from[c]; // a call to Memmove costs more than 2–16 values
+                    }
                 });
             }
 

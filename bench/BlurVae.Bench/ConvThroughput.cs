@@ -27,12 +27,33 @@ public static class ConvThroughput
         ("out celeba64 64→3 64² k3 s1", 64, 64, 64, 3, 3, 1, 1),
     ];
 
-    /// <summary>Times every layer, or only those whose name contains <paramref name="only"/> (then without the phase comparison).</summary>
-    public static int Run(TextWriter? output = null, string? only = null)
+    /// <summary>
+    /// Times every layer, or only those whose name contains <paramref name="only"/> (then without the phase comparison).
+    /// <paramref name="cpuTime"/>: on one thread, by the process's CPU time, which on a machine shared with other work
+    /// leaves out the time spent waiting for a core (the wall time does not).
+    /// </summary>
+    public static int Run(TextWriter? output = null, string? only = null, bool cpuTime = false)
     {
         output ??= Console.Out;
         var cpu = CpuBackend.Instance;
-        output.WriteLine($"CPU convolutions, float32, {CpuBackend.Threads} threads (median of 7 after 2 warm-ups)");
+        int savedThreads = CpuBackend.Threads;
+        if (cpuTime) CpuBackend.Threads = 1;
+        s_cpuTime = cpuTime;
+        try
+        {
+            return Run(output, only, cpu);
+        }
+        finally
+        {
+            CpuBackend.Threads = savedThreads;
+        }
+    }
+
+    private static bool s_cpuTime;
+
+    private static int Run(TextWriter output, string? only, CpuBackend cpu)
+    {
+        output.WriteLine($"CPU convolutions, float32, {CpuBackend.Threads} threads (median of 7 after 2 warm-ups{(s_cpuTime ? ", CPU time" : "")})");
         output.WriteLine();
         output.WriteLine("| layer (batch 64) | forward GFLOP/s (ms) | backward-input GFLOP/s (ms) | backward-weight GFLOP/s (ms) |");
         output.WriteLine("|---|---:|---:|---:|");
@@ -111,11 +132,19 @@ public static class ConvThroughput
         action();
         action();
         var times = new double[7];
+        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < times.Length; i++)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times[i] = sw.Elapsed.TotalSeconds;
+            if (s_cpuTime)
+            {
+                process.Refresh();
+                times[i] = (process.TotalProcessorTime - cpu0).TotalSeconds;
+            }
         }
         return Stats.Median(times);
     }
