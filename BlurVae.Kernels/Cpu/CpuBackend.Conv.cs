@@ -7,6 +7,8 @@ namespace BlurVae.Kernels.Cpu;
 // images whose column matrix fits the core's cache (see Conv<T>.ChunkPlan); where that would leave fewer than two
 // chunks (the deep layers of a VAE encoder, with only 2×2 or 4×4 outputs per image) one GEMM of
 // [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
+// The forward and weight-gradient passes never store the column matrix: the GEMM packs its panels straight from
+// the input (CpuBackend.Conv.Im2Col.cs) and reads dy / writes y in their own layout (Gemm.Sourced.cs).
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g)
@@ -39,10 +41,10 @@ public sealed partial class CpuBackend
         else Conv<double>.BackwardWeight(Arr<double>(dw), ArrOrNull<double>(dbias), Arr<double>(dy), Arr<double>(x), g);
     }
 
+    internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
+
     /// <summary>How the im2col passes cut the batch (for tests): the number of image chunks, or 0 for one whole-batch GEMM.</summary>
     internal static int ImageChunks(ConvGeometry g, DType dtype) => dtype == DType.Float64 ? Conv<double>.ImageChunks(g) : Conv<float>.ImageChunks(g);
-
-    internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
 
     private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

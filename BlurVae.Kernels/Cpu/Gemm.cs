@@ -26,7 +26,8 @@
 //
 // Files: Gemm.cs (API, instruction-set dispatch, blocking constants, the single-thread loop nest and macro-kernel),
 // Gemm.Threading.cs (the multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs
-// (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels).
+// (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels), Gemm.Sourced.cs (the
+// convolutions' GEMM: B's panels from a packer, A and C with per-image column segments, a row bias).
 
 
 namespace BlurVae.Kernels.Cpu;
