@@ -29,12 +29,20 @@ public sealed partial class CpuBackend
         {
             private readonly T[] _padded;
             private readonly int[] _tables;   // [ColumnBase: N·S | TapOffset: Cin·kh·kw]
-            private readonly int _columns, _spatial;
+            private readonly int _columns;
 
-            private ColumnSource(T[] padded, int[] tables, int columns, int spatial)
+            private ColumnSource(T[] padded, int[] tables, int columns)
             {
-                (_padded, _tables, _columns, _spatial) = (padded, tables, columns, spatial);
+                (_padded, _tables, _columns) = (padded, tables, columns);
+                Col = new GatheredPanels(this, transposed: false);
+                ColT = new GatheredPanels(this, transposed: true);
             }
+
+            /// <summary>The forward GEMM's B: Col of the whole batch (a chunk's GEMM starts at its first column).</summary>
+            public IPanelSource<T> Col { get; }
+
+            /// <summary>The backward-weight GEMM's B: Colᵀ of the whole batch (a chunk's GEMM starts at its first row).</summary>
+            public IPanelSource<T> ColT { get; }
 
             public static ColumnSource Of(T[] x, ConvGeometry g)
             {
@@ -52,11 +60,8 @@ public sealed partial class CpuBackend
                     int ci = row / kk, r = row % kk;
                     t[columns + row] = ci * plane + r / g.KernelW * cols + r % g.KernelW;
                 }
-                return new ColumnSource(padded, t, columns, spatial);
+                return new ColumnSource(padded, t, columns);
             }
-
-            /// <summary>The GEMM's B for images n0 on: Col (forward) or Colᵀ (<paramref name="transposed"/>, backward weight).</summary>
-            public IPanelSource<T> Panels(int n0, bool transposed) => new GatheredPanels(this, n0, transposed);
 
             public void Dispose()
             {
@@ -90,16 +95,16 @@ public sealed partial class CpuBackend
 
             // Col's (forward) or Colᵀ's (backward weight) panels: panel row q holds ColumnBase[lane columns] + TapOffset[row q]
             // (Col), or TapOffset[lane rows] + ColumnBase[column q] (Colᵀ).
-            private sealed class GatheredPanels(ColumnSource src, int n0, bool transposed) : IPanelSource<T>
+            private sealed class GatheredPanels(ColumnSource src, bool transposed) : IPanelSource<T>
             {
                 public void Pack(int k0, int kc, int j0, int nc, int nr, T* dst)
                 {
-                    int first = n0 * src._spatial, columns = src._columns;
+                    int columns = src._columns;
                     fixed (T* data = src._padded)
                     fixed (int* tables = src._tables)
                     {
-                        int* lanes = transposed ? tables + columns + j0 : tables + first + j0;
-                        int* down = transposed ? tables + first + k0 : tables + columns + k0;
+                        int* lanes = transposed ? tables + columns + j0 : tables + j0;
+                        int* down = transposed ? tables + k0 : tables + columns + k0;
                         for (int p = 0; p < nc; p += nr)
                         {
                             int count = Math.Min(nr, nc - p);

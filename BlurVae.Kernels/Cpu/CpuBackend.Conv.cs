@@ -116,13 +116,13 @@ public sealed partial class CpuBackend
                 ForChunks(plan.Chunks, 0, (chunk, _) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
-                    Cpu.Gemm.Sourced<T>(cout, cols, kdim, w, SegmentedLayout.Dense(kdim), src.Panels(n0, transposed: false),
+                    Cpu.Gemm.Sourced<T>(cout, cols, kdim, w, SegmentedLayout.Dense(kdim), src.Col, (0, n0 * spatial),
                         y.AsSpan(n0 * cout * spatial, nb * cout * spatial), yLayout, T.Zero, bias, 1);
                     // Images n0 … n0+nb−1 of y are complete.
                 });
                 return;
             }
-            Cpu.Gemm.Sourced<T>(cout, plan.AllColumns, kdim, w, SegmentedLayout.Dense(kdim), src.Panels(0, transposed: false),
+            Cpu.Gemm.Sourced<T>(cout, plan.AllColumns, kdim, w, SegmentedLayout.Dense(kdim), src.Col, (0, 0),
                 y, yLayout, T.Zero, bias, Parallelism.MaxThreads);
             // Images 0 … N−1 of y are complete.
         }
@@ -196,7 +196,7 @@ public sealed partial class CpuBackend
                     {
                         var (n0, nb, cols) = plan.Chunk(chunk);
                         Cpu.Gemm.Sourced<T>(cout, kdim, cols, dy.AsSpan(n0 * cout * spatial, nb * cout * spatial), dyLayout,
-                            src.Panels(n0, transposed: true), partials.AsSpan(grp * wlen, wlen), SegmentedLayout.Dense(kdim),
+                            src.ColT, (n0 * spatial, 0), partials.AsSpan(grp * wlen, wlen), SegmentedLayout.Dense(kdim),
                             first ? T.Zero : T.One, default, 1);
                     });
                     partials.AsSpan(0, wlen).CopyTo(dw);
@@ -209,7 +209,7 @@ public sealed partial class CpuBackend
             }
             else
             {
-                Cpu.Gemm.Sourced<T>(cout, kdim, plan.AllColumns, dy, dyLayout, src.Panels(0, transposed: true), dw,
+                Cpu.Gemm.Sourced<T>(cout, kdim, plan.AllColumns, dy, dyLayout, src.ColT, (0, 0), dw,
                     SegmentedLayout.Dense(kdim), T.Zero, default, Parallelism.MaxThreads);
             }
             if (dbias is not null) BiasGradient(dbias, dy, g.N, cout, spatial);

@@ -47,12 +47,13 @@ internal readonly record struct SegmentedLayout(int Ld, int Length, int Stride)
 public static partial class Gemm
 {
     /// <summary>
-    /// C[m x n] = A[m x k] · B[k x n] (+ beta·C), B's panels from <paramref name="b"/>, A and C in their layouts,
+    /// C[m x n] = A[m x k] · B[k x n] (+ beta·C), B's panels from <paramref name="b"/> (B[q, j] is the source's element
+    /// (bOrigin.Row + q, bOrigin.Column + j), so one source serves the chunks of a batch), A and C in their layouts,
     /// then C[i, ·] += rowBias[i] where rowBias is not empty. The per-element sum order is the plain GEMM's, and
     /// does not depend on the thread count.
     /// </summary>
     internal static void Sourced<T>(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, IPanelSource<T> b,
-        Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads) where T : unmanaged, INumber<T>
+        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads) where T : unmanaged, INumber<T>
     {
         if (m < 0 || n < 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"a sourced GEMM needs m, n ≥ 0 and k > 0 (m={m}, n={n}, k={k}).");
         if (aLayout.Extent(m, k) > a.Length) throw new ArgumentException($"a has {a.Length} elements, its layout needs {aLayout.Extent(m, k)}.", nameof(a));
@@ -60,9 +61,9 @@ public static partial class Gemm
         if (!rowBias.IsEmpty && rowBias.Length < m) throw new ArgumentException($"rowBias has {rowBias.Length} elements for {m} rows.", nameof(rowBias));
         switch (Isa)
         {
-            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, b, c, cLayout, beta, rowBias, maxThreads); break;
-            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, b, c, cLayout, beta, rowBias, maxThreads); break;
-            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, b, c, cLayout, beta, rowBias, maxThreads); break;
+            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
         }
     }
 }
@@ -70,7 +71,7 @@ public static partial class Gemm
 internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
     public static void RunSourced(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, IPanelSource<T> b,
-        Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads)
+        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads)
     {
         if (m == 0 || n == 0) return;
         fixed (T* pa = a)
@@ -80,7 +81,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
             var p = new Problem
             {
                 M = m, N = n, K = k, Alpha = T.One, Beta = beta, A = (nint)pa, C = (nint)pc,
-                Lda = aLayout.Ld, Ldc = cLayout.Ld, BSource = b,
+                Lda = aLayout.Ld, Ldc = cLayout.Ld, BSource = b, BRow0 = bOrigin.Row, BColumn0 = bOrigin.Column,
                 ASegment = aLayout.Length, ASegmentStride = aLayout.Stride,
                 CSegment = cLayout.Length, CSegmentStride = cLayout.Stride,
                 Bias = rowBias.IsEmpty ? 0 : (nint)pbias,
@@ -171,7 +172,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PackB(in Problem p, int row0, int col0, int kc, int nc, T* dst)
     {
-        if (p.BSource is { } source) source.Pack(row0, kc, col0, nc, NR, dst);
+        if (p.BSource is { } source) source.Pack(p.BRow0 + row0, kc, p.BColumn0 + col0, nc, NR, dst);
         else PackB(p.TransB, (T*)p.B, p.Ldb, row0, col0, kc, nc, dst);
     }
 

@@ -222,6 +222,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         // The convolutions' GEMM (Gemm.Sourced.cs): B's panels from a source instead of a stored B, A's and C's
         // columns in segments, a bias per row of C. Plain GEMMs leave them null / Dense / 0.
         public IPanelSource<T>? BSource;
+        public int BRow0, BColumn0;
         public int ASegment, CSegment;
         public nint ASegmentStride, CSegmentStride;
         public nint Bias;
