@@ -7,6 +7,8 @@ namespace BlurVae.Kernels.Cpu;
 // images whose column matrix fits the core's cache (see Conv<T>.ChunkPlan); where that would leave fewer than two
 // chunks (the deep layers of a VAE encoder, with only 2×2 or 4×4 outputs per image) one GEMM of
 // [Cout, Cin·k²]·[Cin·k², N·OH·OW] over the whole batch keeps the GEMM wide enough for the SIMD micro-kernel.
+// The forward and weight-gradient passes never store the column matrix: the GEMM packs its panels straight from
+// the input (CpuBackend.Conv.Im2Col.cs) and reads dy / writes y in their own layout (Gemm.Sourced.cs).
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(BackendBuffer y, BackendBuffer x, BackendBuffer w, BackendBuffer? bias, ConvGeometry g, BackendBuffer? statistics = null)
@@ -43,10 +45,8 @@ public sealed partial class CpuBackend
 
     internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
 
-    // im2col from a phase split: measured faster only for wide output rows (OutW ≥ 16); shorter rows make the
-    // copies too short to beat the strided gather. Both phase splits assume one stride and padding for both axes;
-    // a per-axis geometry (Inception's 1×7, 7×1) takes the direct gathers and scatters.
-    internal static bool UsesPhasedIm2Col(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 16;
+    /// <summary>How the im2col passes cut the batch (for tests): the number of image chunks, or 0 for one whole-batch GEMM.</summary>
+    internal static int ImageChunks(ConvGeometry g, DType dtype) => dtype == DType.Float64 ? Conv<double>.ImageChunks(g) : Conv<float>.ImageChunks(g);
 
     private static partial class Conv<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -95,6 +95,12 @@ public sealed partial class CpuBackend
             }
         }
 
+        public static int ImageChunks(ConvGeometry g)
+        {
+            var plan = ChunkPlan.Of(g);
+            return plan.Images > 0 ? plan.Chunks : 0;
+        }
+
         // statistics (null: none): the output's batch statistics, OutputStatistics (CpuBackend.ConvStatistics.cs).
         public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g, T[]? statistics = null)
         {
@@ -105,50 +111,28 @@ public sealed partial class CpuBackend
                 return;
             }
             var plan = ChunkPlan.Of(g);
-            int kdim = plan.Kdim, spatial = plan.Spatial;
+            int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
+            // [Cout, kdim] · Col[kdim, images·S] → y[images, Cout, S] (C's columns in one segment per image), + bias.
+            var yLayout = SegmentedLayout.Planes(cout, spatial);
+            using var src = ColumnSource.Of(x, g);
             if (plan.Images > 0)
             {
-                using var stats = OutputStatistics.For(statistics, plan.Chunks, g.OutChannels);
-                using var src = ColumnSource.Of(x, g);
-                ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
+                using var stats = OutputStatistics.For(statistics, plan.Chunks, cout);
+                ForChunks(plan.Chunks, 0, (chunk, _) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
-                    T[] col = scratch, outT = scratch;
-                    int outOff = plan.OtherOffset;
-                    for (int row = 0; row < kdim; row++) src.Im2ColRow(col, 0, n0, nb, g, row);
-                    GemmT(false, false, g.OutChannels, cols, kdim, w, 0, kdim, col, 0, cols, outT, outOff, cols, 1);
-                    stats?.AddChannelMajor(chunk, outT, outOff, cols, cols);
-                    for (int i = 0; i < nb * g.OutChannels; i++)
-                    {
-                        int n = i / g.OutChannels, co = i % g.OutChannels;
-                        ScatterWithBias(y, ((n0 + n) * g.OutChannels + co) * spatial, outT, outOff + co * cols + n * spatial, spatial, bias, co);
-                    }
+                    Cpu.Gemm.Sourced<T>(cout, cols, kdim, w, SegmentedLayout.Dense(kdim), src.Col, (0, n0 * spatial),
+                        y.AsSpan(n0 * cout * spatial, nb * cout * spatial), yLayout, T.Zero, bias, 1);
+                    // Images n0 … n0+nb−1 of y are complete (bias included): their statistics while they are in cache.
+                    stats?.AddImages(chunk, y, n0, nb, spatial);
                 });
-                stats?.Finish(statistics!, bias); // the chunks saw the GEMM's output before the bias
+                stats?.Finish(statistics!, null); // the chunks saw y with its bias
                 return;
             }
-            int allCols = plan.AllColumns;
-            T[] colAll = ArrayPool<T>.Shared.Rent(kdim * allCols);
-            T[] outAll = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
-            using var source = ColumnSource.Of(x, g);
-            try
-            {
-                Parallelism.ForEach(kdim, allCols, row => source.Im2ColRow(colAll, 0, 0, g.N, g, row));
-                // [Cout, kdim] · [kdim, N·S] → [Cout, N·S]
-                GemmT(false, false, g.OutChannels, allCols, kdim, w, 0, kdim, colAll, 0, allCols, outAll, 0, allCols, Parallelism.MaxThreads);
-                // Scatter [Cout, N, S] into y[N, Cout, S], adding the bias on the way.
-                Parallelism.ForEach(g.N * g.OutChannels, spatial, nc =>
-                {
-                    int n = nc / g.OutChannels, co = nc % g.OutChannels;
-                    ScatterWithBias(y, nc * spatial, outAll, co * allCols + n * spatial, spatial, bias, co);
-                });
-                WholeOutputStatistics(statistics, y, g.N, g.OutChannels, spatial);
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(colAll);
-                ArrayPool<T>.Shared.Return(outAll);
-            }
+            Cpu.Gemm.Sourced<T>(cout, plan.AllColumns, kdim, w, SegmentedLayout.Dense(kdim), src.Col, (0, 0),
+                y, yLayout, T.Zero, bias, Parallelism.MaxThreads);
+            // Images 0 … N−1 of y are complete.
+            WholeOutputStatistics(statistics, y, g.N, cout, spatial);
         }
 
         // statistics (null: none): dx's batch statistics (OutputStatistics), with the bias the caller adds to dx afterwards.
@@ -209,26 +193,25 @@ public sealed partial class CpuBackend
                 return;
             }
             var plan = ChunkPlan.Of(g);
-            int kdim = plan.Kdim, spatial = plan.Spatial;
+            int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
+            // dy[images, Cout, S] read as A [Cout, images·S] (one segment per image) · Colᵀ[images·S, kdim] → [Cout, kdim].
+            var dyLayout = SegmentedLayout.Planes(cout, spatial);
+            using var src = ColumnSource.Of(x, g);
             if (plan.Images > 0)
             {
                 int chunks = plan.Chunks;
                 int groups = Math.Min(WeightGroups, chunks);
-                int wlen = g.OutChannels * kdim;
+                int wlen = cout * kdim;
                 T[] partials = ArrayPool<T>.Shared.Rent(groups * wlen);
-                using var src = ColumnSource.Of(x, g);
                 try
                 {
                     // Group grp sums its run of chunks into its own partial (the first chunk overwrites it).
-                    ForChunkRuns(chunks, groups, (long)chunks * plan.ScratchLength / groups, plan.ScratchLength, (grp, chunk, first, scratch) =>
+                    ForChunkRuns(chunks, groups, (long)chunks * plan.ScratchLength / groups, 0, (grp, chunk, first, _) =>
                     {
                         var (n0, nb, cols) = plan.Chunk(chunk);
-                        int dyOff = plan.OtherOffset;
-                        for (int row = 0; row < kdim; row++) src.Im2ColRow(scratch, 0, n0, nb, g, row);
-                        GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
-                        // [Cout, nb·S] · [nb·S, kdim] (+)→ [Cout, kdim]
-                        GemmT(false, true, g.OutChannels, kdim, cols, scratch, dyOff, cols, scratch, 0, cols,
-                              partials, grp * wlen, kdim, 1, first ? T.Zero : T.One);
+                        Cpu.Gemm.Sourced<T>(cout, kdim, cols, dy.AsSpan(n0 * cout * spatial, nb * cout * spatial), dyLayout,
+                            src.ColT, (n0 * spatial, 0), partials.AsSpan(grp * wlen, wlen), SegmentedLayout.Dense(kdim),
+                            first ? T.Zero : T.One, default, 1);
                     });
                     partials.AsSpan(0, wlen).CopyTo(dw);
                     for (int grp = 1; grp < groups; grp++) TensorPrimitives.Add(dw, partials.AsSpan(grp * wlen, wlen), dw);
@@ -237,28 +220,13 @@ public sealed partial class CpuBackend
                 {
                     ArrayPool<T>.Shared.Return(partials);
                 }
-                if (dbias is not null) BiasGradient(dbias, dy, g.N, g.OutChannels, spatial);
-                return;
             }
-            int allCols = plan.AllColumns;
-            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
-            T[] col = ArrayPool<T>.Shared.Rent(kdim * allCols);
-            using var source = ColumnSource.Of(x, g);
-            try
+            else
             {
-                Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
-                Parallelism.ForEach(kdim, allCols, row => source.Im2ColRow(col, 0, 0, g.N, g, row));
-                // [Cout, N·S] · [N·S, kdim] → [Cout, kdim]
-                GemmT(false, true, g.OutChannels, kdim, allCols, dyT, 0, allCols, col, 0, allCols, dw, 0, kdim, Parallelism.MaxThreads);
-                if (dbias is not null)
-                    for (int co = 0; co < g.OutChannels; co++)
-                        dbias[co] = TensorPrimitives.Sum<T>(dyT.AsSpan(co * allCols, allCols));
+                Cpu.Gemm.Sourced<T>(cout, kdim, plan.AllColumns, dy, dyLayout, src.ColT, (0, 0), dw,
+                    SegmentedLayout.Dense(kdim), T.Zero, default, Parallelism.MaxThreads);
             }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(dyT);
-                ArrayPool<T>.Shared.Return(col);
-            }
+            if (dbias is not null) BiasGradient(dbias, dy, g.N, cout, spatial);
         }
 
         // Runs body(chunk, scratch) for every chunk, one worker a core.
@@ -271,7 +239,7 @@ public sealed partial class CpuBackend
         {
             Parallelism.ForEach(workers, work, wi =>
             {
-                T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
+                T[] scratch = scratchLength > 0 ? ArrayPool<T>.Shared.Rent(scratchLength) : [];
                 try
                 {
                     int c0 = (int)((long)chunks * wi / workers), c1 = (int)((long)chunks * (wi + 1) / workers);
@@ -279,17 +247,9 @@ public sealed partial class CpuBackend
                 }
                 finally
                 {
-                    ArrayPool<T>.Shared.Return(scratch);
+                    if (scratchLength > 0) ArrayPool<T>.Shared.Return(scratch);
                 }
             });
-        }
-
-        private static void ScatterWithBias(T[] y, int yOff, T[] src, int srcOff, int length, T[]? bias, int co)
-        {
-            var s = src.AsSpan(srcOff, length);
-            var d = y.AsSpan(yOff, length);
-            if (bias is null) s.CopyTo(d);
-            else TensorPrimitives.Add(s, bias[co], d);
         }
 
         // y[n, c, s] += bias[c]: one rounding per element, the same as the device epilogue's v + bias[c].
@@ -340,104 +300,7 @@ public sealed partial class CpuBackend
             return (lo, hi);
         }
 
-        // One row of the column matrix of images n0 … n0+nb−1:
-        // col[colOff + row·(nb·S) + (n − n0)·S + oh·OW + ow] = x[n, ci, oh·sh − ph + i, ow·sw − pw + j] (0 outside), row = (ci·kh + i)·kw + j.
-        // Where im2col reads from: the input itself at stride 1, or at stride s > 1 a zero-padded, phase-split copy of
-        // it (DirectConv.SplitPhases), made once per op, in which every tap of every output row is one contiguous run,
-        // so a column row is a series of plain copies instead of a strided gather. The columns are the same values.
-        private sealed class ColumnSource : IDisposable
-        {
-            private readonly T[] _x;
-            private readonly T[]? _phases;
-            private readonly DirectConv<T>.Phases _ph;
-
-            private ColumnSource(T[] x, T[]? phases, DirectConv<T>.Phases ph)
-            {
-                _x = x;
-                _phases = phases;
-                _ph = ph;
-            }
-
-            public static ColumnSource Of(T[] x, ConvGeometry g)
-            {
-                if (!UsesPhasedIm2Col(g)) return new ColumnSource(x, null, default);
-                var ph = DirectConv<T>.Phases.Of(g);
-                T[] phases = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
-                DirectConv<T>.SplitPhases(phases, x, g, ph);
-                return new ColumnSource(x, phases, ph);
-            }
-
-            public void Im2ColRow(T[] col, int colOff, int n0, int nb, ConvGeometry g, int row)
-            {
-                if (_phases is null)
-                {
-                    Im2ColRowDirect(col, colOff, _x, n0, nb, g, row);
-                    return;
-                }
-                int kk = g.KernelH * g.KernelW;
-                int spatial = g.OutH * g.OutW;
-                int ci = row / kk;
-                int tap = _ph.TapOffset(row % kk / g.KernelW, row % g.KernelW);
-                var dstRow = col.AsSpan(colOff + row * nb * spatial, nb * spatial);
-                for (int ni = 0; ni < nb; ni++)
-                {
-                    int src = ((n0 + ni) * g.InChannels + ci) * _ph.ChannelLength + tap;
-                    for (int oh = 0; oh < g.OutH; oh++)
-                        _phases.AsSpan(src + oh * _ph.Pw, g.OutW).CopyTo(dstRow.Slice(ni * spatial + oh * g.OutW, g.OutW));
-                }
-            }
-
-            public void Dispose()
-            {
-                if (_phases is not null) ArrayPool<T>.Shared.Return(_phases);
-            }
-        }
-
-        private static void Im2ColRowDirect(T[] col, int colOff, T[] x, int n0, int nb, ConvGeometry g, int row)
-        {
-            int kk = g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cols = nb * spatial;
-            int ci = row / kk, i = row % kk / g.KernelW, j = row % g.KernelW;
-            int s = g.StrideW, iw0 = j - g.PaddingW;
-            var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
-            var dstRow = col.AsSpan(colOff + row * cols, cols);
-            if (hi <= lo)
-            {
-                dstRow.Clear();
-                return;
-            }
-            for (int ni = 0; ni < nb; ni++)
-            {
-                int plane = ((n0 + ni) * g.InChannels + ci) * g.InH * g.InW;
-                for (int oh = 0; oh < g.OutH; oh++)
-                {
-                    var dst = dstRow.Slice(ni * spatial + oh * g.OutW, g.OutW);
-                    int ih = oh * g.StrideH - g.PaddingH + i;
-                    if ((uint)ih >= (uint)g.InH)
-                    {
-                        dst.Clear();
-                        continue;
-                    }
-                    int srcStart = plane + ih * g.InW + iw0 + lo * s;
-                    if (lo > 0) dst.Slice(0, lo).Clear();
-                    if (hi < g.OutW) dst.Slice(hi).Clear();
-                    if (s == 1)
-                    {
-                        x.AsSpan(srcStart, hi - lo).CopyTo(dst.Slice(lo));
-                    }
-                    else
-                    {
-                        // The strided gather of the valid run: ValidColumns keeps it inside the row, so no bounds tests.
-                        ref T src = ref x[srcStart];
-                        ref T d = ref dst[lo];
-                        for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref d, ow) = Unsafe.Add(ref src, ow * s);
-                    }
-                }
-            }
-        }
-
-        // The adjoint of Im2ColRow for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
+        // The adjoint of im2col (CpuBackend.Conv.Im2Col.cs) for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
         // with the sum of every column entry read from it. Planes receive from disjoint column rows, so planes can run in parallel.
         private static void Col2ImPlane(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc)
         {

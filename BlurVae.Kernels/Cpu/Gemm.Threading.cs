@@ -126,7 +126,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                         int seen = Volatile.Read(ref sliceState);
                         if (seen < 2 * phase + 1 && Interlocked.CompareExchange(ref sliceState, 2 * phase + 1, seen) == seen)
                         {
-                            PackB(_p.TransB, (T*)_p.B, _p.Ldb, pc, jc + j0, kc, nc, packB);
+                            PackB(in _p, pc, jc + j0, kc, nc, packB);
                             Volatile.Write(ref sliceState, 2 * phase + 2);
                         }
                         else
@@ -137,7 +137,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
 
                         if (cachedPhase != phase || cachedRow != ic)
                         {
-                            PackA(_p.TransA, (T*)_p.A, _p.Lda, ic, pc, mc, kc, _p.Alpha, packA);
+                            PackA(in _p, ic, pc, mc, kc, packA);
                             cachedPhase = phase;
                             cachedRow = ic;
                         }
@@ -151,7 +151,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                         }
 
                         int mode = pcIndex == 0 ? GemmMode.First(_p.Beta) : GemmMode.Add;
-                        MacroKernel(mc, nc, kc, packA, packB, (T*)_p.C + ic * _p.Ldc + jc + j0, _p.Ldc, _p.Beta, mode, tile);
+                        Block(in _p, ic, mc, jc + j0, nc, pc, kc, packA, packB, mode, tile);
                         Volatile.Write(ref done, phase);
                         Interlocked.Increment(ref _phaseDone[phase]);
                         Interlocked.Increment(ref _totalDone);

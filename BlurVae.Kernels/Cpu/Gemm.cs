@@ -26,13 +26,14 @@
 //
 // Files: Gemm.cs (API, instruction-set dispatch, blocking constants, the single-thread loop nest and macro-kernel),
 // Gemm.Threading.cs (the multithreaded job and the helper threads), Gemm.Packing.cs (panel packing), Gemm.Gemv.cs
-// (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels).
+// (matrix-vector path), Gemm.Avx512.cs / Gemm.Avx2.cs / Gemm.Scalar.cs (the micro-kernels), Gemm.Sourced.cs (the
+// convolutions' GEMM: B's panels from a packer, A and C with per-image column segments, a row bias).
 
 
 namespace BlurVae.Kernels.Cpu;
 
 /// <summary>General matrix multiply for row-major matrices (BLAS xGEMM semantics, row-major layout).</summary>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Environment variable that caps the micro-kernel's instruction set: avx2 or scalar (avx512 = no cap).</summary>
     public const string IsaVariable = "BLURVAE_GEMM_ISA";
@@ -218,6 +219,13 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         public T Alpha, Beta;
         public nint A, B, C;
         public nint Lda, Ldb, Ldc;
+        // The convolutions' GEMM (Gemm.Sourced.cs): B's panels from a source instead of a stored B, A's and C's
+        // columns in segments, a bias per row of C. Plain GEMMs leave them null / Dense / 0.
+        public IPanelSource<T>? BSource;
+        public int BRow0, BColumn0;
+        public int ASegment, CSegment;
+        public nint ASegmentStride, CSegmentStride;
+        public nint Bias;
     }
 
     public static void Run(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
@@ -297,7 +305,6 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         T[] bufA = GetBuffer(ref t_bufA, mcMax * kcMax);
         T[] bufB = GetBuffer(ref t_bufB, ncMax * kcMax);
         T* tile = stackalloc T[mr * nr];
-        T* A = (T*)p.A, B = (T*)p.B, C = (T*)p.C;
         int firstMode = GemmMode.First(p.Beta);
 
         fixed (T* rawA = bufA)
@@ -310,13 +317,13 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                 for (int pc = 0; pc < K; pc += kcBlock)
                 {
                     int kc = Math.Min(kcBlock, K - pc);
-                    PackB(p.TransB, B, p.Ldb, pc, jc, kc, nc, packB);
+                    PackB(in p, pc, jc, kc, nc, packB);
                     int mode = pc == 0 ? firstMode : GemmMode.Add;
                     for (int ic = m0; ic < m1; ic += mcBlock)
                     {
                         int mc = Math.Min(mcBlock, m1 - ic);
-                        PackA(p.TransA, A, p.Lda, ic, pc, mc, kc, p.Alpha, packA);
-                        MacroKernel(mc, nc, kc, packA, packB, C + ic * p.Ldc + jc, p.Ldc, p.Beta, mode, tile);
+                        PackA(in p, ic, pc, mc, kc, packA);
+                        Block(in p, ic, mc, jc, nc, pc, kc, packA, packB, mode, tile);
                     }
                 }
             }
@@ -349,24 +356,28 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         }
     }
 
-    /// <summary>Adds an edge tile computed into scratch (row stride NR) into C.</summary>
+    /// <summary>Adds an edge tile computed into scratch (row stride NR) into C; then adds bias[i] to row i where
+    /// <paramref name="bias"/> is not null (after the sum, so the rounding is that of adding it to the finished C).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T beta, int mode)
+    private static void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T beta, int mode, T* bias = null)
     {
         int nr = NR;
         for (int i = 0; i < rows; i++)
         {
             T* t = tile + i * nr;
             T* d = c + i * ldc;
+            T bi = bias == null ? T.Zero : bias[i];
             int j = 0;
             if (Vector256.IsHardwareAccelerated)
             {
                 var vb = Vector256.Create(beta);
+                var vbias = Vector256.Create(bi);
                 for (; j + Vector256<T>.Count <= cols; j += Vector256<T>.Count)
                 {
                     var v = Vector256.Load(t + j);
                     if (mode == GemmMode.Add) v += Vector256.Load(d + j);
                     else if (mode == GemmMode.Scale) v += vb * Vector256.Load(d + j);
+                    if (bias != null) v += vbias;
                     v.Store(d + j);
                 }
             }
@@ -375,6 +386,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                 T v = t[j];
                 if (mode == GemmMode.Add) v += d[j];
                 else if (mode == GemmMode.Scale) v += beta * d[j];
+                if (bias != null) v += bi;
                 d[j] = v;
             }
         }

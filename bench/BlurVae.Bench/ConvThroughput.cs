@@ -15,6 +15,8 @@ public static class ConvThroughput
     private static readonly (string Name, int N, int Cin, int H, int Cout, int K, int Stride, int Pad)[] Layers =
     [
         ("enc1 fashion32 1→32 32→16 k3 s2", 64, 1, 32, 32, 3, 2, 1),
+        ("enc2 fashion32 32→64 16→8 k3 s2", 64, 32, 16, 64, 3, 2, 1),
+        ("enc3 fashion32 64→128 8→4 k3 s2", 64, 64, 8, 128, 3, 2, 1),
         ("enc4 fashion32 128→256 4→2 k3 s2", 64, 128, 4, 256, 3, 2, 1),
         ("out fashion32 32→1 32² k3 s1", 64, 32, 32, 1, 3, 1, 1),
         ("enc1 32px 1→64 k3 s2", 64, 1, 32, 64, 3, 2, 1),
@@ -25,17 +27,40 @@ public static class ConvThroughput
         ("out celeba64 64→3 64² k3 s1", 64, 64, 64, 3, 3, 1, 1),
     ];
 
-    public static int Run(TextWriter? output = null)
+    /// <summary>
+    /// Times every layer, or only those whose name contains <paramref name="only"/> (then without the phase comparison).
+    /// <paramref name="cpuTime"/>: on one thread, by the process's CPU time, which on a machine shared with other work
+    /// leaves out the time spent waiting for a core (the wall time does not).
+    /// </summary>
+    public static int Run(TextWriter? output = null, string? only = null, bool cpuTime = false)
     {
         output ??= Console.Out;
         var cpu = CpuBackend.Instance;
-        output.WriteLine($"CPU convolutions, float32, {CpuBackend.Threads} threads (median of 7 after 2 warm-ups)");
+        int savedThreads = CpuBackend.Threads;
+        if (cpuTime) CpuBackend.Threads = 1;
+        s_cpuTime = cpuTime;
+        try
+        {
+            return Run(output, only, cpu);
+        }
+        finally
+        {
+            CpuBackend.Threads = savedThreads;
+        }
+    }
+
+    private static bool s_cpuTime;
+
+    private static int Run(TextWriter output, string? only, CpuBackend cpu)
+    {
+        output.WriteLine($"CPU convolutions, float32, {CpuBackend.Threads} threads (median of 7 after 2 warm-ups{(s_cpuTime ? ", CPU time" : "")})");
         output.WriteLine();
         output.WriteLine("| layer (batch 64) | forward GFLOP/s (ms) | backward-input GFLOP/s (ms) | backward-weight GFLOP/s (ms) |");
         output.WriteLine("|---|---:|---:|---:|");
         var rng = new Random(1);
         foreach (var (name, n, cin, h, cout, k, stride, pad) in Layers)
         {
+            if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
             var g = ConvGeometry.ForConv(n, cin, h, h, cout, k, k, stride, pad);
             var x = Tensor.Randn([n, cin, h, h], rng);
             var w = Tensor.Randn([cout, cin, k, k], rng);
@@ -49,7 +74,7 @@ public static class ConvThroughput
             string Cell(double seconds) => $"{flops / seconds / 1e9:F1} ({seconds * 1e3:F2})";
             output.WriteLine($"| {name} | {Cell(fwd)} | {Cell(bwdIn)} | {Cell(bwdW)} |");
         }
-        ComparePhases(output, rng);
+        if (only is null) ComparePhases(output, rng);
         return 0;
     }
 
@@ -107,11 +132,19 @@ public static class ConvThroughput
         action();
         action();
         var times = new double[7];
+        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < times.Length; i++)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times[i] = sw.Elapsed.TotalSeconds;
+            if (s_cpuTime)
+            {
+                process.Refresh();
+                times[i] = (process.TotalProcessorTime - cpu0).TotalSeconds;
+            }
         }
         return Stats.Median(times);
     }

@@ -2,7 +2,9 @@ using BenchmarkDotNet.Running;
 using BlurVae.Bench;
 
 // blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
-// blurvae-bench conv                       effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
+// blurvae-bench conv [layer] [--cpu-time]  effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
+//                                          (only the layers whose name contains [layer], e.g. "enc3", when given;
+//                                          --cpu-time: one thread, timed by the process's CPU time, for a shared machine)
 // blurvae-bench phases [config] [steps] [--alloc]   a CPU training step's time and managed allocation per phase; per step GCs,
 //                                          pool work items, parallel loops, context switches, JIT (default fashion32, 20 steps);
 //                                          --alloc lists the allocated types (sampled) and the methods JIT-compiled
@@ -15,7 +17,7 @@ switch (verb)
         int threads = args.Length > 2 ? ParsePositive(args[2], "threads") : 2;
         return GemmComparison.Run(size, threads);
     case "conv":
-        return ConvThroughput.Run();
+        return ConvThroughput.Run(only: args.Skip(1).FirstOrDefault(a => !a.StartsWith("--")), cpuTime: args.Contains("--cpu-time"));
     case "phases":
         return StepPhaseTimes.Run(args.Length > 1 ? args[1] : "fashion32", args.Length > 2 ? ParsePositive(args[2], "steps") : 20,
                                   sampleAllocations: args.Contains("--alloc"));
@@ -23,7 +25,7 @@ switch (verb)
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv', 'phases [config] [steps]' or 'micro [BenchmarkDotNet options]'.");
+        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv [layer] [--cpu-time]', 'phases [config] [steps]' or 'micro [BenchmarkDotNet options]'.");
         return 2;
 }
 

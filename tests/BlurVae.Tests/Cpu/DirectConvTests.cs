@@ -99,7 +99,8 @@ public class DirectConvTests
 
     internal static (double[] Y, double[] Dx, double[] Dw, double[] Db) Naive(double[] x, double[] w, double[] b, double[] dy, ConvGeometry g)
     {
-        var y = Reference.Conv2d(x, w, b, g.N, g.InChannels, g.InH, g.InW, g.OutChannels, g.KernelH, g.KernelW, g.Stride, g.Padding, out _, out _);
+        // Per-axis strides and paddings (a uniform geometry is the special case), so the im2col tests can use it too.
+        var y = new double[g.OutputLength];
         var dx = new double[g.InputLength];
         var dw = new double[g.WeightLength];
         var db = new double[g.OutChannels];
@@ -108,16 +109,19 @@ public class DirectConvTests
                 for (int oh = 0; oh < g.OutH; oh++)
                     for (int ow = 0; ow < g.OutW; ow++)
                     {
-                        double d = dy[((n * g.OutChannels + co) * g.OutH + oh) * g.OutW + ow];
+                        int yi = ((n * g.OutChannels + co) * g.OutH + oh) * g.OutW + ow;
+                        double d = dy[yi];
                         db[co] += d;
+                        y[yi] += b[co];
                         for (int ci = 0; ci < g.InChannels; ci++)
                             for (int u = 0; u < g.KernelH; u++)
                                 for (int v = 0; v < g.KernelW; v++)
                                 {
-                                    int ih = oh * g.Stride - g.Padding + u, iw = ow * g.Stride - g.Padding + v;
+                                    int ih = oh * g.StrideH - g.PaddingH + u, iw = ow * g.StrideW - g.PaddingW + v;
                                     if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
                                     int xi = ((n * g.InChannels + ci) * g.InH + ih) * g.InW + iw;
                                     int wi = ((co * g.InChannels + ci) * g.KernelH + u) * g.KernelW + v;
+                                    y[yi] += x[xi] * w[wi];
                                     dx[xi] += d * w[wi];
                                     dw[wi] += d * x[xi];
                                 }

@@ -1,0 +1,89 @@
+using System.Numerics;
+
+namespace BlurVae.Tests.Cpu;
+
+/// <summary>
+/// The convolutions' GEMM (<see cref="Gemm.Sourced{T}"/>: B's panels from an <see cref="IPanelSource{T}"/>, A and C
+/// with their columns in segments, a bias per row) against the plain GEMM of the same matrices, on every micro-kernel
+/// this CPU supports: segments that are and are not multiples of the tile, k across the KC block, beta 0 and 1,
+/// 1 and 2 threads.
+/// </summary>
+[TestFixture, Category("Cpu"), NonParallelizable]
+public class GemmSourcedTests
+{
+    private GemmIsa _saved;
+
+    [SetUp]
+    public void Save() => _saved = Gemm.Isa;
+
+    [TearDown]
+    public void Restore() => Gemm.Isa = _saved;
+
+    /// <summary>Packs a stored row-major matrix (leading dimension ld) the way the interface says: the reference source.</summary>
+    private sealed unsafe class StoredPanels<T>(T[] b, int ld) : IPanelSource<T> where T : unmanaged, INumber<T>
+    {
+        public void Pack(int k0, int kc, int j0, int nc, int nr, T* dst)
+        {
+            for (int p = 0; p < nr * ((nc + nr - 1) / nr); p++)
+                for (int q = 0; q < kc; q++)
+                    dst[p / nr * nr * kc + q * nr + p % nr] = p < nc ? b[(k0 + q) * ld + j0 + p] : T.Zero;
+        }
+    }
+
+    // m, n, k, A segment length (0: dense), C segment length (0: dense), bias, beta, threads, B's origin in the source
+    [TestCase(13, 37, 7, 0, 0, false, 0.0, 1, 0)]
+    [TestCase(25, 70, 300, 5, 7, true, 0.0, 1, 3)]      // segments narrower than a tile; k crosses KC
+    [TestCase(29, 96, 513, 32, 32, true, 1.0, 2, 0)]    // segments of one AVX-512 float tile; beta = 1 adds
+    [TestCase(60, 150, 300, 50, 64, true, 0.0, 2, 5)]   // large enough for the helper threads; the last segment short
+    [TestCase(12, 64, 257, 64, 16, false, 1.0, 2, 1)]
+    public void MatchesThePlainGemm(int m, int n, int k, int aSeg, int cSeg, bool withBias, double beta, int threads, int origin)
+    {
+        var rng = new Random(m * 131 + n * 7 + k);
+        double[] a = DirectConvTests.Random(rng, m * k), b = DirectConvTests.Random(rng, k * n);
+        // The source holds B at (origin, 2·origin) of a larger matrix, as a conv's chunk sits inside the batch's columns.
+        int ldSource = n + 2 * origin;
+        var source = new double[(k + origin) * ldSource];
+        for (int q = 0; q < k; q++) for (int j = 0; j < n; j++) source[(origin + q) * ldSource + 2 * origin + j] = b[q * n + j];
+        double[] c0 = DirectConvTests.Random(rng, m * n), bias = DirectConvTests.Random(rng, m);
+        // Expected: the plain GEMM (dense), then the bias.
+        var expected = (double[])c0.Clone();
+        Gemm.Dgemm(false, false, m, n, k, 1.0, a, k, b, n, beta, expected, n, 1);
+        if (withBias) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) expected[i * n + j] += bias[i];
+
+        var aLayout = aSeg == 0 ? SegmentedLayout.Dense(k) : SegmentedLayout.Planes(m, aSeg);
+        var cLayout = cSeg == 0 ? SegmentedLayout.Dense(n) : SegmentedLayout.Planes(m, cSeg);
+        foreach (var isa in GemmTests.SupportedIsas())
+        {
+            Gemm.Isa = isa;
+            var c = Scatter(c0, m, n, cLayout);
+            Gemm.Sourced<double>(m, n, k, Scatter(a, m, k, aLayout), aLayout, new StoredPanels<double>(source, ldSource), (origin, 2 * origin), c, cLayout,
+                beta, withBias ? bias : default, threads);
+            Reference.AssertClose(Gather(c, m, n, cLayout), expected, 1e-12, 1e-12, $"{isa} float64");
+
+            var cf = Array.ConvertAll(Scatter(c0, m, n, cLayout), v => (float)v);
+            Gemm.Sourced<float>(m, n, k, Array.ConvertAll(Scatter(a, m, k, aLayout), v => (float)v), aLayout,
+                new StoredPanels<float>(Array.ConvertAll(source, v => (float)v), ldSource), (origin, 2 * origin), cf, cLayout, (float)beta,
+                withBias ? Array.ConvertAll(bias, v => (float)v) : default, threads);
+            Reference.AssertClose(Gather(Array.ConvertAll(cf, v => (double)v), m, n, cLayout), expected, 1e-4 * Math.Sqrt(k), 1e-4, $"{isa} float32");
+        }
+    }
+
+    // A dense rows x cols matrix stored in a layout (cells it does not cover: NaN, so a write there would show).
+    private static double[] Scatter(double[] dense, int rows, int cols, SegmentedLayout layout)
+    {
+        var s = new double[layout.Extent(rows, cols)];
+        Array.Fill(s, double.NaN);
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) s[Index(layout, i, j)] = dense[i * cols + j];
+        return s;
+    }
+
+    private static double[] Gather(double[] stored, int rows, int cols, SegmentedLayout layout)
+    {
+        var d = new double[rows * cols];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) d[i * cols + j] = stored[Index(layout, i, j)];
+        return d;
+    }
+
+    private static long Index(SegmentedLayout l, int i, int j) =>
+        l.Length == 0 ? (long)i * l.Ld + j : (long)(j / l.Length) * l.Stride + (long)i * l.Ld + j % l.Length;
+}
