@@ -95,10 +95,10 @@ public class PhasedConvTests
     }
 
     [Test]
-    public void AutoTakesPhasesOnlyForEvenPhasesWithLongRows()
+    public void AutoTakesCol2ImOnEveryShape()
     {
         Assert.That(CpuBackend.StridedInputGradient, Is.EqualTo(StridedInputGradientPath.Auto));
-        Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)), Is.True, "16 → 32, 16-column phases");
+        Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)), Is.False, "16 → 32, 16-column phases");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 256, 2, 2, 128, 4, 4, 2, 1, 0)), Is.False, "2 → 4");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForConv(64, 64, 32, 32, 128, 3, 3, 2, 1)), Is.False, "k3 s2: uneven phases");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForConv(64, 32, 32, 32, 32, 3, 3, 1, 1)), Is.False, "stride 1");
