@@ -11,22 +11,74 @@ public sealed partial class CpuBackend
 {
     private static partial class Conv<T>
     {
-        /// <summary>The phases Col2ImPlane sums by (stride > 1 on either axis), or null for the row adds of stride 1.</summary>
-        private static ConvPhase[]? Col2ImPhases(ConvGeometry g)
+        /// <summary>
+        /// How col2im sums the planes of one op at stride s > 1 on either axis (null: the row adds of stride 1): by
+        /// phase rows, a SIMD vector of pixels at a time, where the phase rows are at least two vectors long; else by
+        /// a table of every plane pixel's taps (the deep layers' 2×2 to 16×16 planes, whose phase rows of 1–8 pixels
+        /// would spend more on each row's setup than on its sums). The table is the same for every plane.
+        /// </summary>
+        private sealed class Col2ImPlan
         {
-            if (g.StrideH == 1 && g.StrideW == 1) return null;
-            var phases = new ConvPhase[ConvPhases.Count(g)];
-            for (int i = 0; i < phases.Length; i++) phases[i] = ConvPhases.Of(g, i);
-            return phases;
+            public ConvPhase[]? Phases { get; private init; }
+            /// <summary>Pixel p's taps are entries Starts[p] … Starts[p+1]−1 of Taps: pairs (tap i·KW + j, output pixel oh·OW + ow), in tap order.</summary>
+            public int[] Starts { get; private init; } = [];
+            public int[] Taps { get; private init; } = [];
+
+            public static Col2ImPlan? Of(ConvGeometry g)
+            {
+                if (g.StrideH == 1 && g.StrideW == 1) return null;
+                var phases = new ConvPhase[ConvPhases.Count(g)];
+                for (int i = 0; i < phases.Length; i++) phases[i] = ConvPhases.Of(g, i);
+                if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases };
+                var starts = new int[g.InH * g.InW + 1];
+                var taps = new List<int>();
+                for (int ih = 0, p = 0; ih < g.InH; ih++)
+                    for (int iw = 0; iw < g.InW; iw++, p++)
+                    {
+                        for (int i = 0; i < g.KernelH; i++)
+                        {
+                            int a = ih + g.PaddingH - i, oh = a / g.StrideH;
+                            if (a < 0 || a % g.StrideH != 0 || oh >= g.OutH) continue;
+                            for (int j = 0; j < g.KernelW; j++)
+                            {
+                                int b = iw + g.PaddingW - j, ow = b / g.StrideW;
+                                if (b < 0 || b % g.StrideW != 0 || ow >= g.OutW) continue;
+                                taps.Add(i * g.KernelW + j);
+                                taps.Add(oh * g.OutW + ow);
+                            }
+                        }
+                        starts[p + 1] = taps.Count / 2;
+                    }
+                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray() };
+            }
         }
 
         // The adjoint of Im2ColRow for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
         // with the sum of every column entry read from it. Planes receive from disjoint column rows, so planes can
-        // run in parallel; phases = Col2ImPhases(g).
-        private static void Col2ImPlane(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc, ConvPhase[]? phases)
+        // run in parallel; plan = Col2ImPlan.Of(g).
+        private static void Col2ImPlane(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc, Col2ImPlan? plan)
         {
-            if (phases is null) Col2ImPlaneRows(dx, col, n0, nb, g, nc);
-            else Col2ImPlaneByPhases(dx, col, n0, nb, g, nc, phases);
+            if (plan is null) Col2ImPlaneRows(dx, col, n0, nb, g, nc);
+            else if (plan.Phases is not null) Col2ImPlaneByPhases(dx, col, n0, nb, g, nc, plan.Phases);
+            else Col2ImPlaneByTable(dx, col, n0, nb, g, nc, plan);
+        }
+
+        // Every pixel of the plane sums its taps from the table (in tap order, from zero) and is stored once.
+        private static void Col2ImPlaneByTable(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc, Col2ImPlan plan)
+        {
+            int spatial = g.OutH * g.OutW, cols = nb * spatial, pixels = g.InH * g.InW;
+            int n = nc / g.InChannels, ci = nc % g.InChannels;
+            var plane = dx.AsSpan(nc * pixels, pixels);
+            ref T src = ref col[ci * g.KernelH * g.KernelW * cols + (n - n0) * spatial];
+            ref int taps = ref MemoryMarshal.GetArrayDataReference(plan.Taps);
+            int[] starts = plan.Starts;
+            for (int p = 0, q = 0; p < plane.Length; p++)
+            {
+                T sum = T.Zero;
+                for (int end = starts[p + 1]; q < end; q++)
+                    sum += Unsafe.Add(ref src, Unsafe.Add(ref taps, 2 * q) * cols + Unsafe.Add(ref taps, 2 * q + 1));
+                plane[p] = sum;
+            }
         }
 
         // Stride 1: the plane is cleared, then every tap adds its output rows onto contiguous runs of the plane's rows.
@@ -96,40 +148,46 @@ public sealed partial class CpuBackend
                     }
                     var taps = runs.Slice(0, q);
                     EdgePixels(ref dst, col, taps, ph, outW, sw, 0, vLo);
-                    int v0 = vLo;
-                    for (; v0 + Vector<T>.Count <= vHi; v0 += Vector<T>.Count)
+                    if (vHi - vLo >= Vector<T>.Count)
                     {
-                        var sum = Vector<T>.Zero;
-                        foreach (int run in taps) sum += new Vector<T>(col, run + v0);
-                        if (sw == 1) sum.StoreUnsafe(ref Unsafe.Add(ref dst, v0));
-                        else
+                        // Whole vectors; the last one overlaps its predecessor instead of leaving a scalar tail.
+                        for (int v0 = vLo; ; v0 += Vector<T>.Count)
                         {
-                            sum.CopyTo(lanes);
-                            for (int e = 0; e < lanes.Length; e++) Unsafe.Add(ref dst, sw * (v0 + e)) = lanes[e];
+                            v0 = Math.Min(v0, vHi - Vector<T>.Count);
+                            var sum = Vector<T>.Zero;
+                            foreach (int run in taps) sum += new Vector<T>(col, run + v0);
+                            if (sw == 1) sum.StoreUnsafe(ref Unsafe.Add(ref dst, v0));
+                            else
+                            {
+                                sum.CopyTo(lanes);
+                                for (int e = 0; e < lanes.Length; e++) Unsafe.Add(ref dst, sw * (v0 + e)) = lanes[e];
+                            }
+                            if (v0 == vHi - Vector<T>.Count) break;
                         }
                     }
-                    for (int v = v0; v < vHi; v++)
+                    else
                     {
-                        T sum = T.Zero;
-                        foreach (int run in taps) sum += col[run + v];
-                        Unsafe.Add(ref dst, sw * v) = sum;
+                        for (int v = vLo; v < vHi; v++)
+                        {
+                            T sum = T.Zero;
+                            foreach (int run in taps) sum += col[run + v];
+                            Unsafe.Add(ref dst, sw * v) = sum;
+                        }
                     }
                     EdgePixels(ref dst, col, taps, ph, outW, sw, vHi, ph.Cols);
                 }
             }
         }
 
-        // Pixels v ∈ [v0, v1) of a phase row near its ends, where some tap columns fall outside the output row.
+        // Pixels v ∈ [v0, v1) of a phase row near its ends, where tap columns r outside [rLo, rHi) fall outside the output row.
         private static void EdgePixels(ref T dst, T[] col, ReadOnlySpan<int> taps, in ConvPhase ph, int outW, int sw, int v0, int v1)
         {
             for (int v = v0; v < v1; v++)
             {
+                int rLo = Math.Max(0, ph.OutCol0 + v - outW + 1), rHi = Math.Min(ph.TapCols, ph.OutCol0 + v + 1);
                 T sum = T.Zero;
-                for (int q = 0; q < taps.Length; q++)
-                {
-                    int r = q % ph.TapCols, ow = ph.OutCol0 + v - r;
-                    if ((uint)ow < (uint)outW) sum += col[taps[q] + v];
-                }
+                for (int q0 = 0; q0 < taps.Length; q0 += ph.TapCols)
+                    for (int r = rLo; r < rHi; r++) sum += col[taps[q0 + r] + v];
                 Unsafe.Add(ref dst, sw * v) = sum;
             }
         }

@@ -155,7 +155,7 @@ public sealed partial class CpuBackend
             }
             var plan = ChunkPlan.Of(g);
             int kdim = plan.Kdim, spatial = plan.Spatial;
-            var phases = Col2ImPhases(g);
+            var col2im = Col2ImPlan.Of(g);
             if (plan.Images > 0)
             {
                 ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
@@ -165,7 +165,7 @@ public sealed partial class CpuBackend
                     GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
-                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, phases);
+                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, col2im);
                 });
                 return;
             }
@@ -177,7 +177,7 @@ public sealed partial class CpuBackend
                 Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
                 GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
-                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, phases));
+                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
             }
             finally
             {
