@@ -24,9 +24,14 @@ public sealed partial class CpuBackend
             public int[] Starts { get; private init; } = [];
             public int[] Taps { get; private init; } = [];
 
-            public static Col2ImPlan? Of(ConvGeometry g)
+            // Plans by plane geometry (batch and channels do not matter): a step meets a handful, every step.
+            private static readonly System.Collections.Concurrent.ConcurrentDictionary<ConvGeometry, Col2ImPlan> Cache = new();
+
+            public static Col2ImPlan? Of(ConvGeometry g) =>
+                g.StrideH == 1 && g.StrideW == 1 ? null : Cache.GetOrAdd(g with { N = 1, InChannels = 1, OutChannels = 1 }, Build);
+
+            private static Col2ImPlan Build(ConvGeometry g)
             {
-                if (g.StrideH == 1 && g.StrideW == 1) return null;
                 var phases = new ConvPhase[ConvPhases.Count(g)];
                 for (int i = 0; i < phases.Length; i++) phases[i] = ConvPhases.Of(g, i);
                 if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases };

@@ -83,10 +83,11 @@ public sealed partial class CpuBackend
             /// <summary>Columns of the whole-batch GEMM (Images = 0).</summary>
             public int AllColumns => N * Spatial;
 
-            /// <summary>A chunk's first image, image count and GEMM columns.</summary>
+            /// <summary>A chunk's first image, image count and GEMM columns: the images spread evenly (counts differ by at
+            /// most one, none above Images), so no short last chunk leaves a core idle at the end.</summary>
             public (int N0, int Count, int Columns) Chunk(int chunk)
             {
-                int n0 = chunk * Images, nb = Math.Min(Images, N - n0);
+                int n0 = (int)((long)N * chunk / Chunks), nb = (int)((long)N * (chunk + 1) / Chunks) - n0;
                 return (n0, nb, nb * Spatial);
             }
         }
@@ -246,9 +247,21 @@ public sealed partial class CpuBackend
             }
         }
 
-        // Runs body(chunk, scratch) for every chunk, one worker a core.
+        // Runs body(chunk, scratch) for every chunk, the chunks claimed one by one by whichever core is free (a fixed
+        // run of chunks per core left one core idle for a whole chunk at the end of an odd count).
         private static void ForChunks(int chunks, int scratchLength, Action<int, T[]> body) =>
-            ForChunkRuns(chunks, Math.Min(Parallelism.MaxThreads, chunks), 1L << 30, scratchLength, (_, chunk, _, scratch) => body(chunk, scratch));
+            Parallelism.ForEach(chunks, 1L << 30, chunk =>
+            {
+                T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
+                try
+                {
+                    body(chunk, scratch);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                }
+            });
 
         // Runs body(worker, chunk, first, scratch) for every chunk: each of the workers takes a contiguous run of chunks
         // (first: the run's first chunk) and one scratch array; work is the cost hint of one worker's run.
