@@ -167,6 +167,7 @@ public sealed partial class CpuBackend
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
                     for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, col2im);
+                    // Images n0 … n0+nb−1 of dx are complete here.
                 });
                 return;
             }
@@ -179,6 +180,7 @@ public sealed partial class CpuBackend
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
                 GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
                 Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
+                // All images of dx are complete here.
             }
             finally
             {
