@@ -43,8 +43,6 @@ public sealed partial class CpuBackend
         else Conv<double>.BackwardWeight(Arr<double>(dw), ArrOrNull<double>(dbias), Arr<double>(dy), Arr<double>(x), g);
     }
 
-    internal static bool UsesPhasedCol2Im(ConvGeometry g) => g.IsUniform && g.Stride > 1 && g.OutW >= 8 && g.KernelW % g.Stride == 0;
-
     /// <summary>How the im2col passes cut the batch (for tests): the number of image chunks, or 0 for one whole-batch GEMM.</summary>
     internal static int ImageChunks(ConvGeometry g, DType dtype) => dtype == DType.Float64 ? Conv<double>.ImageChunks(g) : Conv<float>.ImageChunks(g);
 
@@ -87,10 +85,11 @@ public sealed partial class CpuBackend
             /// <summary>Columns of the whole-batch GEMM (Images = 0).</summary>
             public int AllColumns => N * Spatial;
 
-            /// <summary>A chunk's first image, image count and GEMM columns.</summary>
+            /// <summary>A chunk's first image, image count and GEMM columns: the images spread evenly (counts differ by at
+            /// most one, none above Images), so no short last chunk leaves a core idle at the end.</summary>
             public (int N0, int Count, int Columns) Chunk(int chunk)
             {
-                int n0 = chunk * Images, nb = Math.Min(Images, N - n0);
+                int n0 = (int)((long)N * chunk / Chunks), nb = (int)((long)N * (chunk + 1) / Chunks) - n0;
                 return (n0, nb, nb * Spatial);
             }
         }
@@ -151,6 +150,7 @@ public sealed partial class CpuBackend
             }
             var plan = ChunkPlan.Of(g);
             int kdim = plan.Kdim, spatial = plan.Spatial;
+            var col2im = Col2ImPlan.Of(g);
             if (plan.Images > 0)
             {
                 using var stats = OutputStatistics.For(statistics, plan.Chunks, g.InChannels);
@@ -161,7 +161,8 @@ public sealed partial class CpuBackend
                     GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
-                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i);
+                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, col2im);
+                    // Images n0 … n0+nb−1 of dx are complete here: their statistics while they are in cache.
                     stats?.AddImages(chunk, dx, n0, nb, g.InH * g.InW);
                 });
                 stats?.Finish(statistics!, bias);
@@ -175,7 +176,8 @@ public sealed partial class CpuBackend
                 Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
                 GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
-                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc));
+                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
+                // All images of dx are complete here.
                 WholeOutputStatistics(statistics, dx, g.N, g.InChannels, g.InH * g.InW, bias);
             }
             finally
@@ -229,9 +231,21 @@ public sealed partial class CpuBackend
             if (dbias is not null) BiasGradient(dbias, dy, g.N, cout, spatial);
         }
 
-        // Runs body(chunk, scratch) for every chunk, one worker a core.
+        // Runs body(chunk, scratch) for every chunk, the chunks claimed one by one by whichever core is free (a fixed
+        // run of chunks per core left one core idle for a whole chunk at the end of an odd count).
         private static void ForChunks(int chunks, int scratchLength, Action<int, T[]> body) =>
-            ForChunkRuns(chunks, Math.Min(Parallelism.MaxThreads, chunks), 1L << 30, scratchLength, (_, chunk, _, scratch) => body(chunk, scratch));
+            Parallelism.ForEach(chunks, 1L << 30, chunk =>
+            {
+                T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength);
+                try
+                {
+                    body(chunk, scratch);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                }
+            });
 
         // Runs body(worker, chunk, first, scratch) for every chunk: each of the workers takes a contiguous run of chunks
         // (first: the run's first chunk) and one scratch array; work is the cost hint of one worker's run.
@@ -298,116 +312,6 @@ public sealed partial class CpuBackend
             int last = inW - 1 - iw0; // the last output reading inside the row is last / stride (none when last < 0)
             int hi = last < 0 ? lo : Math.Max(lo, Math.Min(outW, last / stride + 1));
             return (lo, hi);
-        }
-
-        // The adjoint of im2col (CpuBackend.Conv.Im2Col.cs) for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
-        // with the sum of every column entry read from it. Planes receive from disjoint column rows, so planes can run in parallel.
-        private static void Col2ImPlane(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc)
-        {
-            // Measured on the fashion32 layers (2-core AVX-512 EPYC): the phase split pays where rows are long and
-            // the kernel a multiple of the stride (k4 s2, OutW ≥ 8: 3–4× faster); at k3 s2 or OutW ≤ 4 the per-row call
-            // overhead outweighs the strided scalar adds it replaces.
-            if (UsesPhasedCol2Im(g)) Col2ImPlanePhased(dx, col, n0, nb, g, nc);
-            else Col2ImPlaneDirect(dx, col, n0, nb, g, nc);
-        }
-
-        // Col2ImPlane at stride s > 1: the sums go into a zero-padded, phase-split copy of the plane (the layout of
-        // DirectConv.SplitPhases), where every tap's output row is one contiguous run, so each is one SIMD add over
-        // the whole row, padding included; the plane is then read back out of its phases. Every dx element receives
-        // the same terms in the same order (tap r, then output row oh) as in Col2ImPlaneDirect, so the results are identical.
-        private static void Col2ImPlanePhased(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc)
-        {
-            var ph = DirectConv<T>.Phases.Of(g);
-            int kk = g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cols = nb * spatial;
-            int n = nc / g.InChannels, ci = nc % g.InChannels;
-            T[] buffer = ArrayPool<T>.Shared.Rent(ph.ChannelLength);
-            try
-            {
-                var phases = buffer.AsSpan(0, ph.ChannelLength);
-                phases.Clear();
-                for (int r = 0; r < kk; r++)
-                {
-                    int tap = ph.TapOffset(r / g.KernelW, r % g.KernelW);
-                    int srcBase = (ci * kk + r) * cols + (n - n0) * spatial;
-                    for (int oh = 0; oh < g.OutH; oh++)
-                    {
-                        var d = phases.Slice(tap + oh * ph.Pw, g.OutW);
-                        TensorPrimitives.Add(d, col.AsSpan(srcBase + oh * g.OutW, g.OutW), d);
-                    }
-                }
-                MergePhases(dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW), phases, g, ph);
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(buffer);
-            }
-        }
-
-        // plane[ih, iw] = phases[((ih + p) mod s, (iw + p) mod s)][(ih + p) / s, (iw + p) / s]: the inverse of
-        // SplitPhases for one plane; inputs no tap reads (past the last phase row or column) get zero.
-        private static void MergePhases(Span<T> plane, ReadOnlySpan<T> phases, ConvGeometry g, DirectConv<T>.Phases ph)
-        {
-            int s = g.Stride, p = g.Padding;
-            for (int ih = 0; ih < g.InH; ih++)
-            {
-                var dst = plane.Slice(ih * g.InW, g.InW);
-                int a = (ih + p) % s, r = (ih + p) / s;
-                if (r >= ph.Ph)
-                {
-                    dst.Clear();
-                    continue;
-                }
-                for (int b = 0; b < s; b++)
-                {
-                    // Columns iw ≡ b − p (mod s), from iw0 on, read phase (a, b) at c = (iw + p) / s.
-                    int iw0 = ((b - p) % s + s) % s;
-                    var srcRow = phases.Slice((a * s + b) * ph.PlaneLength + r * ph.Pw, ph.Pw);
-                    for (int iw = iw0; iw < g.InW; iw += s)
-                    {
-                        int c = (iw + p) / s;
-                        dst[iw] = c < ph.Pw ? srcRow[c] : T.Zero;
-                    }
-                }
-            }
-        }
-
-        private static void Col2ImPlaneDirect(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int nc)
-        {
-            int kk = g.KernelH * g.KernelW;
-            int spatial = g.OutH * g.OutW;
-            int cols = nb * spatial;
-            int n = nc / g.InChannels, ci = nc % g.InChannels;
-            int s = g.StrideW;
-            var plane = dx.AsSpan(nc * g.InH * g.InW, g.InH * g.InW);
-            plane.Clear();
-            for (int r = 0; r < kk; r++)
-            {
-                int i = r / g.KernelW, j = r % g.KernelW;
-                int iw0 = j - g.PaddingW;
-                var (lo, hi) = ValidColumns(iw0, s, g.OutW, g.InW);
-                if (hi <= lo) continue;
-                int srcBase = (ci * kk + r) * cols + (n - n0) * spatial;
-                for (int oh = 0; oh < g.OutH; oh++)
-                {
-                    int ih = oh * g.StrideH - g.PaddingH + i;
-                    if ((uint)ih >= (uint)g.InH) continue;
-                    int dstStart = ih * g.InW + iw0 + lo * s;
-                    var srcRow = col.AsSpan(srcBase + oh * g.OutW + lo, hi - lo);
-                    if (s == 1)
-                    {
-                        var d = plane.Slice(dstStart, hi - lo);
-                        TensorPrimitives.Add(d, srcRow, d);
-                    }
-                    else
-                    {
-                        ref T d = ref plane[dstStart];
-                        ref T sr = ref MemoryMarshal.GetReference(srcRow);
-                        for (int ow = 0; ow < srcRow.Length; ow++) Unsafe.Add(ref d, ow * s) += Unsafe.Add(ref sr, ow);
-                    }
-                }
-            }
         }
     }
 }

@@ -4,8 +4,8 @@ namespace BlurVae.Kernels.Cpu;
 public enum StridedInputGradientPath
 {
     /// <summary>
-    /// By shape: phases where the kernel is a multiple of the stride (every phase the same taps) and each phase's rows
-    /// are long (≥ 16 columns), col2im elsewhere (measured, docs/benchmarks.md).
+    /// The measured faster path for every shape: today GEMM + col2im (col2im summing by phases, CpuBackend.Col2Im.cs),
+    /// which beat the phase GEMMs on every stride-2 layer of both configs (BlurVae.Bench conv, docs/benchmarks.md).
     /// </summary>
     Auto,
     /// <summary>Always by phases (ConvPhases).</summary>
@@ -23,22 +23,23 @@ public enum StridedInputGradientPath
 // (image chunk, phase) pairs; each runs gather → single-thread GEMM → scatter while its columns are still in cache.
 //
 // Neither path multiplies a structural zero: the col2im path's GEMM Wᵀ·dy is dense too (the zeros of a zero-inserted
-// dy never exist there); it differs in memory traffic: a column matrix Cin·k² rows tall, then k² shifted adds into
-// dx (read-modify-write), against phases' gathered B_φ (Cout·k²/s² rows per phase) and a GEMM whose M is Cin alone.
-// Measured on the step's shapes (BlurVae.Bench conv, both in one run) phases win only for k4 s2 with long phase rows
-// (the last decoder layers); on the 2×2–8×8 layers the small per-phase GEMMs and short copies lose to one wide GEMM,
-// and at k3 s2 the phases are uneven (4, 2, 2 and 1 taps) and lost at every size.
+// dy never exist there); it differs in memory traffic: a column matrix Cin·k² rows tall that col2im sums by phases
+// (each dx pixel gathers its k²/s² taps and is stored once, CpuBackend.Col2Im.cs), against phases' gathered B_φ
+// (Cout·k²/s² rows per phase: Cout/Cin times the column matrix, 1–2× on these layers), a
+// GEMM whose M is Cin alone, and a strided scatter. Measured on the step's shapes (BlurVae.Bench conv, both in one
+// run, 2-core AVX-512 Xeon) col2im won on every stride-2 layer of both configs, k3 and k4, 2×2 to 64×64 (phases
+// took 1.1–1.6× its time), so Auto never takes phases; the phase path stays selectable for that comparison.
 public sealed partial class CpuBackend
 {
     /// <summary>The path of stride-s input gradients (Auto by default; the others for tests and BlurVae.Bench conv).</summary>
     public static StridedInputGradientPath StridedInputGradient { get; set; } = StridedInputGradientPath.Auto;
 
-    // Per-axis strides or paddings (Inception's) always take GEMM + col2im: the phased CPU path is written for one stride.
+    // The one choice rule. Per-axis strides or paddings (Inception's) always take GEMM + col2im: the phased CPU path
+    // is written for one stride.
     internal static bool UsesPhases(ConvGeometry g) => g.IsUniform && g.Stride > 1 && StridedInputGradient switch
     {
         StridedInputGradientPath.Phases => true,
-        StridedInputGradientPath.Col2Im => false,
-        _ => g.KernelH % g.Stride == 0 && g.KernelW % g.Stride == 0 && ConvPhases.Largest(g).Cols >= 16,
+        _ => false, // Auto: col2im measured faster on every shape (see above); Col2Im: asked for
     };
 
     private static partial class Conv<T>

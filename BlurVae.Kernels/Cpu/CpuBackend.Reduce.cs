@@ -111,10 +111,13 @@ public sealed partial class CpuBackend
             }
         }
 
+        private const int SumAllChunks = 4;
+
         private static T SumAll(T[] x)
         {
-            if (x.Length < 2 * ElementwiseGrain || Parallelism.MaxThreads <= 1) return TensorPrimitives.Sum<T>(x);
-            int chunks = Parallelism.MaxThreads;
+            if (x.Length < 2 * ElementwiseGrain) return TensorPrimitives.Sum<T>(x);
+            // A fixed number of partial sums, not one per thread: the sum's order (and rounding) may not depend on the thread count.
+            int chunks = SumAllChunks;
             var partial = new T[chunks];
             Parallelism.ForEach(chunks, 1L << 30, i =>
             {

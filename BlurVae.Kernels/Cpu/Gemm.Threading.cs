@@ -200,7 +200,8 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
 /// VM), a large fraction of a typical call. After each job a helper keeps polling for the next one for about a
 /// millisecond (yielding the core to any other runnable thread) before it blocks, so back-to-back calls, the usual
 /// pattern in a network, find it awake. Callers never depend on a helper showing up (they claim work dynamically),
-/// so a helper that is busy with another caller's job is simply skipped in favour of the thread pool.
+/// so a helper that is busy is given the job as its next one, or skipped (for the thread pool, or for nobody) when
+/// it holds a next job already.
 /// </summary>
 internal static class GemmHelpers
 {
@@ -208,7 +209,11 @@ internal static class GemmHelpers
     private static readonly object Gate = new();
     private static Helper[] s_helpers = Array.Empty<Helper>();
 
-    public static void Start(IThreadPoolWorkItem job, int count)
+    /// <summary>
+    /// Offers the job to <paramref name="count"/> helpers; where none is free it goes to the thread pool if
+    /// <paramref name="poolFallback"/> (a GEMM's job works there), else it is dropped (a loop's job: the caller does the rest).
+    /// </summary>
+    public static void Start(IThreadPoolWorkItem job, int count, bool poolFallback = true)
     {
         Helper[] helpers = Volatile.Read(ref s_helpers);
         if (helpers.Length < count) helpers = Grow(count);
@@ -218,6 +223,7 @@ internal static class GemmHelpers
             if (helpers[i].TryPost(job)) started++;
         }
 
+        if (!poolFallback) return;
         for (; started < count; started++) ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
     }
 
@@ -238,7 +244,12 @@ internal static class GemmHelpers
     private sealed class Helper
     {
         private readonly SemaphoreSlim _wake = new(0);
-        private IThreadPoolWorkItem? _job;
+        // Two slots: the job being run and the next one. A loop that follows another at once finds the helper still
+        // leaving the last job (its caller finished every chunk first); with one slot that post failed and went to
+        // the thread pool, where a loop's job does nothing and a GEMM's adds a third thread on two cores (~50 of a
+        // fashion32 step's 85 loops). Jobs are hints: every caller finishes its work itself, so a job run late
+        // finds nothing left and returns at once.
+        private IThreadPoolWorkItem? _job, _next;
         private int _sleeping;
 
         public Helper(int index)
@@ -247,12 +258,12 @@ internal static class GemmHelpers
             thread.Start();
         }
 
-        /// <summary>Hands the job to this helper if it is idle.</summary>
+        /// <summary>Hands the job to this helper if one of its slots is free.</summary>
         public bool TryPost(IThreadPoolWorkItem job)
         {
-            if (Interlocked.CompareExchange(ref _job, job, null) != null) return false;
+            if (Interlocked.CompareExchange(ref _job, job, null) != null && Interlocked.CompareExchange(ref _next, job, null) != null) return false;
             // Full fence (the CAS) before reading _sleeping; the helper fences between setting _sleeping and
-            // re-reading _job, so at least one side sees the other and the wake-up cannot be lost.
+            // re-reading the slots, so at least one side sees the other and the wake-up cannot be lost.
             if (Volatile.Read(ref _sleeping) != 0) _wake.Release();
             return true;
         }
@@ -268,6 +279,10 @@ internal static class GemmHelpers
                 {
                     job.Execute();
                     Volatile.Write(ref _job, null);
+                }
+                else if ((job = Interlocked.Exchange(ref _next, null)) != null) job.Execute();
+                if (job != null)
+                {
                     lastWork = Stopwatch.GetTimestamp();
                     spin.Reset();
                     continue;
@@ -280,7 +295,7 @@ internal static class GemmHelpers
                 }
 
                 Interlocked.Exchange(ref _sleeping, 1);
-                if (Volatile.Read(ref _job) == null) _wake.Wait();
+                if (Volatile.Read(ref _job) == null && Volatile.Read(ref _next) == null) _wake.Wait();
                 Interlocked.Exchange(ref _sleeping, 0);
                 lastWork = Stopwatch.GetTimestamp();
                 spin.Reset();

@@ -23,17 +23,24 @@ internal static class Parallelism
     /// <summary>Parallel loops that ran on more than one thread so far (BlurVae.Bench phases reports them per step).</summary>
     public static long Regions => Interlocked.Read(ref _regions);
 
-    /// <summary>Calls body(start, end) over disjoint chunks covering [0, count).</summary>
+    // Chunks a loop is cut into per thread. One chunk per thread makes the caller wait out a late helper's whole
+    // share at the end of the loop (the ForkJoin.Work and spin time of the deep layers' short loops); a few per thread
+    // let the caller take over what the helper has not claimed yet, at one interlocked claim per chunk.
+    private const int ChunksPerThread = 4;
+    private const int ItemRunsPerThread = 16;
+
+    /// <summary>Calls body(start, end) over disjoint chunks covering [0, count), each at least grain long where count allows.</summary>
     public static void ForRange(int count, int grain, Action<int, int> body)
     {
         if (count <= 0) return;
-        int threads = Math.Min(MaxThreads, Math.Max(1, count / Math.Max(1, grain)));
+        int pieces = Math.Max(1, count / Math.Max(1, grain));
+        int threads = Math.Min(MaxThreads, pieces);
         if (threads <= 1)
         {
             body(0, count);
             return;
         }
-        new ForkJoin(threads, threads, count, body, null).Run();
+        new ForkJoin(threads, Math.Min(pieces, threads * ChunksPerThread), count, body, null).Run();
     }
 
     /// <summary>Calls body(i) for each i in [0, count), in parallel when the total work (count·costPerItem) is large.</summary>
@@ -45,12 +52,15 @@ internal static class Parallelism
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        // Items are claimed one at a time (uneven items, such as the planes of a conv, balance themselves).
-        new ForkJoin(Math.Min(MaxThreads, count), count, count, null, body).Run();
+        // Items are claimed one at a time up to ItemRunsPerThread per thread (the uneven chunks of a conv balance
+        // themselves), in runs beyond: thousands of tiny items (the 2×2 planes of a deep layer's col2im) do not
+        // each cost an interlocked claim on a line both cores write.
+        int threads = Math.Min(MaxThreads, count);
+        new ForkJoin(threads, Math.Min(count, threads * ItemRunsPerThread), count, null, body).Run();
     }
 
     /// <summary>
-    /// One parallel loop: <c>chunks</c> pieces of [0, count) claimed by whichever thread comes first. A helper that
+    /// One parallel loop: <c>chunks</c> pieces of [0, count) (never empty: chunks ≤ count) claimed by whichever thread comes first. A helper that
     /// arrives after the last chunk was claimed leaves at once, so the object is never reused.
     /// </summary>
     private sealed class ForkJoin(int threads, int chunks, int count, Action<int, int>? range, Action<int>? item) : IThreadPoolWorkItem
@@ -61,21 +71,18 @@ internal static class Parallelism
         public void Run()
         {
             Interlocked.Increment(ref _regions);
-            GemmHelpers.Start(this, threads - 1);
+            GemmHelpers.Start(this, threads - 1, poolFallback: false);
             Work();
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) != chunks) spin.SpinOnce(sleep1Threshold: -1);
             if (_error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
         }
 
-        // GemmHelpers hands a job to the thread pool when its helpers are busy (or still hold an earlier job they have not
-        // started); a pool thread leaves a loop's job alone. Bodies run on whatever thread takes them, and each thread
-        // grows its own scratch (GEMM panels, pooled arrays): on the changing pool threads that was ~0.45 MB of fresh
-        // arrays per fashion32 backward-input call with 2 threads (none with 1), ~0.9 MB per step.
-        void IThreadPoolWorkItem.Execute()
-        {
-            if (!Thread.CurrentThread.IsThreadPoolThread) Work();
-        }
+        // Only the helpers run a loop's job, never the thread pool (poolFallback: false above): bodies run on whatever
+        // thread takes them, and each thread grows its own scratch (GEMM panels, pooled arrays); on the changing pool
+        // threads that was ~0.45 MB of fresh arrays per fashion32 backward-input call with 2 threads (none with 1),
+        // ~0.9 MB per step. A helper that is busy simply leaves the caller more chunks.
+        void IThreadPoolWorkItem.Execute() => Work();
 
         private void Work()
         {
@@ -84,12 +91,10 @@ internal static class Parallelism
             {
                 try
                 {
-                    if (item is not null) item(i);
+                    int start = (int)((long)count * i / chunks), end = (int)((long)count * (i + 1) / chunks);
+                    if (item is null) range!(start, end);
                     else
-                    {
-                        int start = (int)((long)count * i / chunks), end = (int)((long)count * (i + 1) / chunks);
-                        if (end > start) range!(start, end);
-                    }
+                        for (int k = start; k < end; k++) item(k);
                 }
                 catch (Exception e)
                 {

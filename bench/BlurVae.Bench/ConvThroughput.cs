@@ -86,22 +86,26 @@ public static class ConvThroughput
         ("enc3 fashion32 64→128 8→4 k3 s2 (backward input)", ConvGeometry.ForConv(64, 64, 8, 8, 128, 3, 3, 2, 1)),
         ("enc4 fashion32 128→256 4→2 k3 s2 (backward input)", ConvGeometry.ForConv(64, 128, 4, 4, 256, 3, 3, 2, 1)),
         ("enc2 celeba64 64→128 32→16 k3 s2 (backward input)", ConvGeometry.ForConv(64, 64, 32, 32, 128, 3, 3, 2, 1)),
+        ("enc3 celeba64 128→256 16→8 k3 s2 (backward input)", ConvGeometry.ForConv(64, 128, 16, 16, 256, 3, 3, 2, 1)),
+        ("enc4 celeba64 256→512 8→4 k3 s2 (backward input)", ConvGeometry.ForConv(64, 256, 8, 8, 512, 3, 3, 2, 1)),
         ("dec1 fashion32 256→128 2→4 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 256, 2, 2, 128, 4, 4, 2, 1, 0)),
         ("dec2 fashion32 128→64 4→8 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 128, 4, 4, 64, 4, 4, 2, 1, 0)),
         ("dec3 fashion32 64→32 8→16 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 64, 8, 8, 32, 4, 4, 2, 1, 0)),
         ("dec4 fashion32 32→32 16→32 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)),
+        ("dec3 celeba64 128→64 16→32 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 128, 16, 16, 64, 4, 4, 2, 1, 0)),
         ("dec4 celeba64 64→64 32→64 k4 s2 (transposed forward)", ConvGeometry.ForTransposed(64, 64, 32, 32, 64, 4, 4, 2, 1, 0)),
     ];
 
     /// <summary>
-    /// Stride-2 input gradients (= transposed convolutions) by phases against the col2im path, interleaved in one run
-    /// (CpuBackend.StridedInputGradient switches between them).
+    /// Stride-2 input gradients (= transposed convolutions) by per-phase GEMMs against GEMM + col2im (the col2im summing
+    /// by phases, Auto's choice for every shape), interleaved in one run (CpuBackend.StridedInputGradient switches
+    /// between them). col2im / phases &lt; 1: col2im is faster.
     /// </summary>
     private static void ComparePhases(TextWriter output, Random rng)
     {
         var cpu = CpuBackend.Instance;
         output.WriteLine();
-        output.WriteLine("| stride-2 input gradient (batch 64) | by phases ms | col2im ms | col2im / phases |");
+        output.WriteLine("| stride-2 input gradient (batch 64) | phase GEMMs ms | GEMM + col2im ms | col2im / phases |");
         output.WriteLine("|---|---:|---:|---:|");
         var saved = CpuBackend.StridedInputGradient;
         try

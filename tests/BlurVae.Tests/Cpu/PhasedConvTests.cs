@@ -34,11 +34,14 @@ public class PhasedConvTests
         Reference.AssertClose(InputGradient(g, DType.Float64, wt, dy, byPhases: false), expected, 1e-12, 1e-12, "col2im float64");
     }
 
-    // The transposed convolution (forward = the input gradient of its geometry) against the reference's definition.
+    // The transposed convolution (forward = the input gradient of its geometry) against the reference's definition,
+    // by phases and by GEMM + col2im, output padding 0–2, kernels 3–5.
     [TestCase(4, 2, 1, 0)]
     [TestCase(3, 2, 1, 1)]
     [TestCase(4, 2, 0, 1)]
     [TestCase(3, 3, 0, 2)]
+    [TestCase(5, 3, 2, 2)]
+    [TestCase(5, 2, 2, 1)]
     public void TransposedConvolutionMatchesReference(int k, int stride, int pad, int outPad)
     {
         int n = 3, cin = 6, h = 5, wd = 7, cout = 4;
@@ -46,7 +49,11 @@ public class PhasedConvTests
         double[] x = DirectConvTests.Random(rng, n * cin * h * wd), wt = DirectConvTests.Random(rng, cin * cout * k * k);
         var expected = Reference.ConvTranspose2d(x, wt, null, n, cin, h, wd, cout, k, stride, pad, outPad, out _, out _);
         var g = ConvGeometry.ForTransposed(n, cin, h, wd, cout, k, k, stride, pad, outPad);
-        Reference.AssertClose(InputGradient(g, DType.Float64, wt, x, byPhases: true), expected, 1e-12, 1e-12, "transposed by phases");
+        foreach (bool byPhases in new[] { true, false })
+        {
+            Reference.AssertClose(InputGradient(g, DType.Float64, wt, x, byPhases), expected, 1e-12, 1e-12, $"transposed, phases {byPhases}, float64");
+            Reference.AssertClose(InputGradient(g, DType.Float32, wt, x, byPhases), expected, 1e-4, 1e-4, $"transposed, phases {byPhases}, float32");
+        }
     }
 
     // Every (input pixel, tap) pair whose output pixel exists is reached by exactly one phase, through the output
@@ -95,10 +102,10 @@ public class PhasedConvTests
     }
 
     [Test]
-    public void AutoTakesPhasesOnlyForEvenPhasesWithLongRows()
+    public void AutoTakesCol2ImOnEveryShape()
     {
         Assert.That(CpuBackend.StridedInputGradient, Is.EqualTo(StridedInputGradientPath.Auto));
-        Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)), Is.True, "16 → 32, 16-column phases");
+        Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 32, 16, 16, 32, 4, 4, 2, 1, 0)), Is.False, "16 → 32, 16-column phases");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForTransposed(64, 256, 2, 2, 128, 4, 4, 2, 1, 0)), Is.False, "2 → 4");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForConv(64, 64, 32, 32, 128, 3, 3, 2, 1)), Is.False, "k3 s2: uneven phases");
         Assert.That(CpuBackend.UsesPhases(ConvGeometry.ForConv(64, 32, 32, 32, 32, 3, 3, 1, 1)), Is.False, "stride 1");

@@ -1,0 +1,92 @@
+namespace BlurVae.Tests.Cpu;
+
+/// <summary>
+/// The col2im by phases (Cpu/CpuBackend.Col2Im.cs) that finishes every stride &gt; 1 input gradient and transposed
+/// convolution: against the naive definition in float64 and float32 on awkward sizes (odd sides so the phases differ
+/// in size, kernels 3–5, strides 2 and 3, padding 0–2, batches of 1 and 3, one whole-batch GEMM or
+/// 2 and 3 image chunks), per-axis strides, and independent of the thread count. Transposed convolutions with
+/// output padding: PhasedConvTests.TransposedConvolutionMatchesReference, on both paths.
+/// </summary>
+[TestFixture, Category("Cpu")]
+public class Col2ImTests
+{
+    // n, cin, h, w, cout, k, stride, pad
+    [TestCase(1, 6, 9, 7, 8, 3, 2, 1)]     // one image, one whole-batch GEMM
+    [TestCase(3, 5, 11, 8, 7, 3, 2, 0)]    // odd and even sides: phases of 6/5 rows and 4/4 columns
+    [TestCase(3, 6, 10, 13, 9, 4, 2, 2)]   // padding 2
+    [TestCase(3, 5, 14, 11, 6, 5, 3, 2)]   // k5 s3: nine phases of 2×2 down to 1×1 taps
+    [TestCase(3, 4, 13, 10, 6, 5, 2, 1)]   // k5 s2: 3×3, 3×2, 2×3 and 2×2 taps
+    [TestCase(2, 16, 63, 65, 5, 3, 2, 1)]  // column matrix > 512 KiB per image: 2 chunks of one image
+    [TestCase(3, 8, 70, 71, 5, 5, 3, 2)]   // 3 chunks (an odd count)
+    [TestCase(3, 16, 4, 4, 32, 3, 2, 1)]   // the deep layers' 4×4 → 2×2: phase rows of 2 pixels
+    public void InputGradientMatchesDefinition(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
+    {
+        var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
+        var rng = new Random(n * 31 + cin * 7 + k + h);
+        double[] wt = DirectConvTests.Random(rng, g.WeightLength), dy = DirectConvTests.Random(rng, g.OutputLength);
+        var expected = NaiveInputGradient(wt, dy, g);
+        Reference.AssertClose(InputGradient(g, DType.Float64, wt, dy), expected, 1e-12, 1e-12, "float64");
+        Reference.AssertClose(InputGradient(g, DType.Float32, wt, dy), expected, 1e-4, 1e-4, "float32");
+    }
+
+    // A stride and padding per axis (Inception's): phases by rows only, by columns only, or different in each.
+    [TestCase(2, 1, 1, 0, 3, 5)]
+    [TestCase(1, 3, 0, 2, 5, 3)]
+    [TestCase(2, 3, 1, 1, 4, 4)]
+    public void PerAxisStridesMatchDefinition(int strideH, int strideW, int padH, int padW, int kh, int kw)
+    {
+        var g = ConvGeometry.ForConv(3, 5, 11, 10, 6, kh, kw, strideH, strideW, padH, padW);
+        var rng = new Random(strideH * 5 + strideW);
+        double[] wt = DirectConvTests.Random(rng, g.WeightLength), dy = DirectConvTests.Random(rng, g.OutputLength);
+        var expected = NaiveInputGradient(wt, dy, g);
+        Reference.AssertClose(InputGradient(g, DType.Float64, wt, dy), expected, 1e-12, 1e-12, "float64");
+        Reference.AssertClose(InputGradient(g, DType.Float32, wt, dy), expected, 1e-4, 1e-4, "float32");
+    }
+
+    [TestCase(3, 8, 70, 71, 5, 5, 3, 2)] // 3 image chunks
+    [TestCase(5, 16, 8, 8, 32, 3, 2, 1)] // one whole-batch GEMM, planes split over the threads
+    public void ResultsDoNotDependOnTheThreadCount(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
+    {
+        var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
+        var rng = new Random(7);
+        double[] wt = DirectConvTests.Random(rng, g.WeightLength), dy = DirectConvTests.Random(rng, g.OutputLength);
+        var (one, three) = ThreadCount.OneAndThree(() => InputGradient(g, DType.Float32, wt, dy));
+        Assert.That(three, Is.EqualTo(one));
+    }
+
+    // dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow]·w[co, ci, i, j] over ih = oh·sh − ph + i, iw = ow·sw − pw + j.
+    private static double[] NaiveInputGradient(double[] w, double[] dy, ConvGeometry g)
+    {
+        var dx = new double[g.InputLength];
+        for (int n = 0; n < g.N; n++)
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int oh = 0; oh < g.OutH; oh++)
+                    for (int ow = 0; ow < g.OutW; ow++)
+                    {
+                        double d = dy[((n * g.OutChannels + co) * g.OutH + oh) * g.OutW + ow];
+                        for (int ci = 0; ci < g.InChannels; ci++)
+                            for (int i = 0; i < g.KernelH; i++)
+                                for (int j = 0; j < g.KernelW; j++)
+                                {
+                                    int ih = oh * g.StrideH - g.PaddingH + i, iw = ow * g.StrideW - g.PaddingW + j;
+                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                                    dx[((n * g.InChannels + ci) * g.InH + ih) * g.InW + iw] += d * w[((co * g.InChannels + ci) * g.KernelH + i) * g.KernelW + j];
+                                }
+                    }
+        return dx;
+    }
+
+    private static double[] InputGradient(ConvGeometry g, DType dtype, double[] wt, double[] dy)
+    {
+        Assert.That(CpuBackend.UsesPhases(g), Is.False, "Auto should take GEMM + col2im");
+        var be = CpuBackend.Instance;
+        BackendBuffer Up(double[] v) { var buf = be.Allocate(dtype, v.Length); be.Upload(buf, v); return buf; }
+        var dx = be.Allocate(dtype, g.InputLength);
+        // Stale values in dx must not leak into the result: col2im writes every pixel, it does not add.
+        be.Upload(dx, Enumerable.Repeat(double.NaN, g.InputLength).ToArray());
+        be.Conv2dBackwardInput(dx, Up(dy), Up(wt), g);
+        var result = new double[dx.Length];
+        be.Download(dx, result);
+        return result;
+    }
+}
