@@ -8,12 +8,14 @@ namespace BlurVae.Kernels.Cpu;
 /// matrix product and the column matrix (Cin·k² rows × N·H·W columns, 75 MB for a 32-channel 32×32 batch of 64)
 /// costs far more memory traffic than the arithmetic; here each output row is accumulated in SIMD registers.
 /// <para>
-/// The input is first copied once into a zero-padded, phase-split layout: for stride s, plane (a, b) holds the
-/// padded pixels whose coordinates are ≡ (a, b) mod s, so every tap (i, j) of every output row is one contiguous
-/// read (phase (i mod s, j mod s), offset (oh + i/s, ow + j/s)), whatever the stride and with no bounds tests.
+/// At stride 1 (the last layers, and every input gradient this class computes) the input is read where it lies:
+/// DirectConv.Forward.cs and DirectConv.Weight.cs clip the taps at the borders. At stride 2 and more (the first
+/// layers, 1 or 3 input channels: a cheap copy) the input is first copied once into a zero-padded, phase-split layout:
+/// for stride s, plane (a, b) holds the padded pixels whose coordinates are ≡ (a, b) mod s, so every tap (i, j) of
+/// every output row is one contiguous read (phase (i mod s, j mod s), offset (oh + i/s, ow + j/s)), with no bounds tests.
 /// </para>
 /// </summary>
-internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
     /// Whether the forward pass (and, for weights, the backward-weight pass) of g goes the direct way; the phase
@@ -81,6 +83,11 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
     {
+        if (g.Stride == 1)
+        {
+            ForwardStride1(y, x, w, bias, g);
+            return;
+        }
         var ph = Phases.Of(g);
         T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
         try
@@ -185,17 +192,49 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         var gt = Transposed(g);
         int kh = g.KernelH, kw = g.KernelW;
         // w'[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j]
-        var wt = new T[g.WeightLength];
-        for (int co = 0; co < g.OutChannels; co++)
-            for (int ci = 0; ci < g.InChannels; ci++)
-                for (int i = 0; i < kh; i++)
-                    for (int j = 0; j < kw; j++)
-                        wt[((ci * g.OutChannels + co) * kh + i) * kw + j] = w[((co * g.InChannels + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
-        Forward(dx, dy, wt, null, gt);
+        T[] wt = ArrayPool<T>.Shared.Rent(g.WeightLength);
+        try
+        {
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int ci = 0; ci < g.InChannels; ci++)
+                    for (int i = 0; i < kh; i++)
+                        for (int j = 0; j < kw; j++)
+                            wt[((ci * g.OutChannels + co) * kh + i) * kw + j] = w[((co * g.InChannels + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
+            ForwardStride1(dx, dy, wt, null, gt);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(wt);
+        }
     }
 
     /// <summary>dw (and dbias) from dy and x; overwrites.</summary>
     public static void BackwardWeight(T[] dw, T[]? dbias, T[] dy, T[] x, ConvGeometry g)
+    {
+        if (g.Stride == 1) BackwardWeightStride1(dw, dy, x, g);
+        else BackwardWeightByPhases(dw, dy, x, g);
+        if (dbias is not null) BiasGradient(dbias, dy, g);
+    }
+
+    private static void BiasGradient(T[] dbias, T[] dy, ConvGeometry g)
+    {
+        int vc = Vector<T>.Count, outPlane = g.OutH * g.OutW;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            var accV = Vector<T>.Zero;
+            T acc = T.Zero;
+            for (int n = 0; n < g.N; n++)
+            {
+                ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
+                int i = 0;
+                for (; i + vc <= d.Length; i += vc) accV += new Vector<T>(d.Slice(i));
+                for (; i < d.Length; i++) acc += d[i];
+            }
+            dbias[co] = acc + Vector.Sum(accV);
+        }
+    }
+
+    private static void BackwardWeightByPhases(T[] dw, T[] dy, T[] x, ConvGeometry g)
     {
         var ph = Phases.Of(g);
         T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
@@ -203,7 +242,6 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             SplitPhases(p, x, g, ph);
             int kh = g.KernelH, kw = g.KernelW, taps = kh * kw, outPlane = g.OutH * g.OutW;
-            int vc = Vector<T>.Count;
             // One task per (co, ci) pair, all its taps at once: each row of dy and of the input is read once for every
             // tap instead of once per tap, which keeps a 9.5 MB phase split from streaming through the cache k² times.
             // Each tap keeps its own accumulators in the same (n, oh, ow) order as a task per tap would, so the sums are identical.
@@ -224,22 +262,6 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
                 }
                 for (int t = 0; t < taps; t++) dw[pair * taps + t] = acc[t] + Vector.Sum(accV[t]);
             });
-            if (dbias is not null)
-            {
-                for (int co = 0; co < g.OutChannels; co++)
-                {
-                    var accV = Vector<T>.Zero;
-                    T acc = T.Zero;
-                    for (int n = 0; n < g.N; n++)
-                    {
-                        ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
-                        int i = 0;
-                        for (; i + vc <= d.Length; i += vc) accV += new Vector<T>(d.Slice(i));
-                        for (; i < d.Length; i++) acc += d[i];
-                    }
-                    dbias[co] = acc + Vector.Sum(accV);
-                }
-            }
         }
         finally
         {
