@@ -18,6 +18,16 @@ internal readonly struct TileCount2 : ITileCount { public static int Value => 2;
 internal readonly struct TileCount3 : ITileCount { public static int Value => 3; }
 internal readonly struct TileCount4 : ITileCount { public static int Value => 4; }
 
+/// <summary>What a forward tile's slots are: output channels sharing each input load (<see cref="ChannelSlots"/>) or
+/// consecutive output rows of one channel sharing each weight (<see cref="RowSlots"/>).</summary>
+internal interface ISlotKind
+{
+    static abstract bool Rows { get; }
+}
+
+internal readonly struct ChannelSlots : ISlotKind { public static bool Rows => false; }
+internal readonly struct RowSlots : ISlotKind { public static bool Rows => true; }
+
 /// <summary>How a tile reads one vector of an input row: <see cref="InteriorLoad{T}"/> where every lane is inside the
 /// row (no test at all), <see cref="ClippedLoad{T}"/> at the row's ends, where lanes outside it read zero.</summary>
 internal unsafe interface IRowLoad<T> where T : unmanaged
