@@ -101,88 +101,77 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
         }
     }
 
+    /// <summary>
+    /// The forward pass from the phases, in the stride-1 pass's register tiles (up to four output channels × up to
+    /// four vectors of one output row, <see cref="ForwardAccumulators{TC, TV}"/>): tap (i, j) of row oh is phase row
+    /// oh + i/s at column j/s. One channel a task left two accumulators per 16-wide row (the first layers' 16 and 32
+    /// outputs), each add waiting on the one before; the sum per output keeps its order (ci, i, j).
+    /// </summary>
     private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph)
     {
-        int kh = g.KernelH, kw = g.KernelW, cin = g.InChannels, taps = kh * kw;
-        int outPlane = g.OutH * g.OutW;
-        // Offsets of every (ci, i, j) term relative to the image's phases, in the weight's order.
-        var offsets = new int[cin * taps];
-        for (int ci = 0; ci < cin; ci++)
-            for (int i = 0; i < kh; i++)
-                for (int j = 0; j < kw; j++)
-                    offsets[(ci * kh + i) * kw + j] = ci * ph.ChannelLength + ph.TapOffset(i, j);
-        Parallelism.ForEach(g.N * g.OutChannels, (long)outPlane * offsets.Length, nco =>
+        int blocks = (g.OutChannels + 3) / 4;
+        long cost = (long)g.OutH * g.OutW * Math.Min(4, g.OutChannels) * g.InChannels * g.KernelH * g.KernelW;
+        Parallelism.ForEach(g.N * blocks, cost, item =>
         {
-            int n = nco / g.OutChannels, co = nco % g.OutChannels;
-            ReadOnlySpan<T> img = p.AsSpan(n * cin * ph.ChannelLength, cin * ph.ChannelLength);
-            ReadOnlySpan<T> wc = w.AsSpan(co * offsets.Length, offsets.Length);
-            var dst = y.AsSpan(nco * outPlane, outPlane);
-            T b0 = bias is null ? T.Zero : bias[co];
-            for (int oh = 0; oh < g.OutH; oh++)
-                ForwardRow(dst.Slice(oh * g.OutW, g.OutW), img, oh * ph.Pw, wc, offsets, b0);
+            int n = item / blocks, co0 = item % blocks * 4, c = Math.Min(4, g.OutChannels - co0);
+            fixed (T* pp = p, pw = w, py = y, pb = bias)
+            {
+                var tile = new ForwardTileArgs(
+                    py + ((nint)n * g.OutChannels + co0) * g.OutH * g.OutW,
+                    pp + (nint)n * g.InChannels * ph.ChannelLength,
+                    pw + (nint)co0 * g.InChannels * g.KernelH * g.KernelW,
+                    pb == null ? null : pb + co0,
+                    g);
+                switch (c)
+                {
+                    case 1: PhaseRows<TileCount1, TileCount4>(tile, ph); break;
+                    case 2: PhaseRows<TileCount2, TileCount4>(tile, ph); break;
+                    case 3: PhaseRows<TileCount3, TileCount4>(tile, ph); break;
+                    default: PhaseRows<TileCount4, TileCount2>(tile, ph); break;
+                }
+            }
         });
     }
 
-    /// <summary>
-    /// One output row: dst[ow] = b0 + Σ_t wc[t]·img[offsets[t] + rowBase + ow]. Four, then two, then one vector of
-    /// outputs at a time, each its own accumulator: at the thin layers' widths (16–64 outputs per row, hundreds of
-    /// taps) one or two accumulators made the loop wait on the latency of its own adds, and span slicing per tap cost
-    /// bounds checks; the sum over t keeps its order, so the results are the same as one accumulator's.
-    /// </summary>
-    private static void ForwardRow(Span<T> dst, ReadOnlySpan<T> img, int rowBase, ReadOnlySpan<T> wc, int[] offsets, T b0)
+    private static void PhaseRows<TC, TV>(in ForwardTileArgs a, Phases ph) where TC : struct, ITileCount where TV : struct, ITileCount
     {
-        int vc = Vector<T>.Count, width = dst.Length, taps = offsets.Length;
-        // Every read below is inside img: offsets[t] + rowBase + ow < img.Length for ow < width (the phase layout's padding).
-        ref T src = ref MemoryMarshal.GetReference(img);
-        ref T wRef = ref MemoryMarshal.GetReference(wc);
-        ref int off = ref MemoryMarshal.GetArrayDataReference(offsets);
-        ref T y = ref MemoryMarshal.GetReference(dst);
-        int ow = 0;
-        for (; ow + 4 * vc <= width; ow += 4 * vc)
+        var g = a.G;
+        int taps = g.KernelH * g.KernelW, width = TV.Value * Vector<T>.Count, last = Math.Max(0, g.OutW - width);
+        // Tap t's phase row (less oh·pw) and column within a channel's phases.
+        Span<int> rows = stackalloc int[taps], cols = stackalloc int[taps];
+        for (int t = 0; t < taps; t++)
         {
-            var a0 = new Vector<T>(b0);
-            Vector<T> a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < taps; t++)
-            {
-                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
-                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-                a0 += wt * Vector.LoadUnsafe(ref s);
-                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
-                a2 += wt * Vector.LoadUnsafe(ref s, (nuint)(2 * vc));
-                a3 += wt * Vector.LoadUnsafe(ref s, (nuint)(3 * vc));
-            }
-            a0.StoreUnsafe(ref y, (nuint)ow);
-            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
-            a2.StoreUnsafe(ref y, (nuint)(ow + 2 * vc));
-            a3.StoreUnsafe(ref y, (nuint)(ow + 3 * vc));
+            int i = t / g.KernelW, j = t % g.KernelW;
+            rows[t] = ph.TapOffset(i, j) - j / ph.S;
+            cols[t] = j / ph.S;
         }
-        for (; ow + 2 * vc <= width; ow += 2 * vc)
+        fixed (int* pr = rows, pc = cols)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow0 = 0; ; ow0 = Math.Min(ow0 + width, last))
+                {
+                    // Every phase row holds OutW + (k − 1)/s values, all a tap of a tile inside OutW reads; a row
+                    // narrower than the tile reads clipped to it.
+                    if (g.OutW >= width) PhaseTile<TC, TV, InteriorLoad<T>>(a, ph, pr, pc, oh, ow0);
+                    else PhaseTile<TC, TV, ClippedLoad<T>>(a, ph, pr, pc, oh, ow0);
+                    if (ow0 == last) break;
+                }
+    }
+
+    private static void PhaseTile<TC, TV, TL>(in ForwardTileArgs a, Phases ph, int* rows, int* cols, int oh, int ow0)
+        where TC : struct, ITileCount where TV : struct, ITileCount where TL : struct, IRowLoad<T>
+    {
+        var g = a.G;
+        int taps = g.KernelH * g.KernelW;
+        nint wSlot = (nint)g.InChannels * taps, rowBase = (nint)oh * ph.Pw;
+        var acc = new ForwardAccumulators<TC, TV>();
+        if (a.Bias != null) acc.Init(a.Bias, 1);
+        for (int ci = 0; ci < g.InChannels; ci++)
         {
-            var a0 = new Vector<T>(b0);
-            var a1 = a0;
-            for (int t = 0; t < taps; t++)
-            {
-                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
-                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-                a0 += wt * Vector.LoadUnsafe(ref s);
-                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
-            }
-            a0.StoreUnsafe(ref y, (nuint)ow);
-            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
+            T* xc = a.X + (nint)ci * ph.ChannelLength + rowBase;
+            T* wci = a.W + ci * taps;
+            for (int t = 0; t < taps; t++) acc.StepChannels<TL, TL, TL>(xc + rows[t], ow0 + cols[t], ph.Pw, wci + t, wSlot);
         }
-        for (; ow + vc <= width; ow += vc)
-        {
-            var a0 = new Vector<T>(b0);
-            for (int t = 0; t < taps; t++)
-                a0 += new Vector<T>(Unsafe.Add(ref wRef, t)) * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
-            a0.StoreUnsafe(ref y, (nuint)ow);
-        }
-        for (; ow < width; ow++)
-        {
-            T acc = b0;
-            for (int t = 0; t < taps; t++) acc += Unsafe.Add(ref wRef, t) * Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-            Unsafe.Add(ref y, ow) = acc;
-        }
+        acc.Store(a.Y + (nint)oh * g.OutW + ow0, (nint)g.OutH * g.OutW, g.OutW - ow0);
     }
 
     /// <summary>dx = the adjoint of Forward applied to dy; stride 1 only (see <see cref="SuitsBackwardInput"/>).</summary>
@@ -298,15 +287,15 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
             for (; ow + vc <= width; ow += vc)
             {
                 var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
-                a0 += dv * Vector.LoadUnsafe(ref s0, (nuint)ow);
-                a1 += dv * Vector.LoadUnsafe(ref s1, (nuint)ow);
-                a2 += dv * Vector.LoadUnsafe(ref s2, (nuint)ow);
-                a3 += dv * Vector.LoadUnsafe(ref s3, (nuint)ow);
-                a4 += dv * Vector.LoadUnsafe(ref s4, (nuint)ow);
-                a5 += dv * Vector.LoadUnsafe(ref s5, (nuint)ow);
-                a6 += dv * Vector.LoadUnsafe(ref s6, (nuint)ow);
-                a7 += dv * Vector.LoadUnsafe(ref s7, (nuint)ow);
-                a8 += dv * Vector.LoadUnsafe(ref s8, (nuint)ow);
+                a0 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s0, (nuint)ow), a0);
+                a1 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s1, (nuint)ow), a1);
+                a2 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s2, (nuint)ow), a2);
+                a3 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s3, (nuint)ow), a3);
+                a4 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s4, (nuint)ow), a4);
+                a5 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s5, (nuint)ow), a5);
+                a6 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s6, (nuint)ow), a6);
+                a7 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s7, (nuint)ow), a7);
+                a8 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s8, (nuint)ow), a8);
             }
             a = a0;
             Unsafe.Add(ref a, 1) = a1;
@@ -323,7 +312,7 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
             {
                 var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
                 for (int t = 0; t < taps; t++)
-                    Unsafe.Add(ref a, t) += dv * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
+                    Unsafe.Add(ref a, t) = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow)), Unsafe.Add(ref a, t));
             }
         if (ow == width) return;
         for (int t = 0; t < taps; t++)

@@ -30,6 +30,9 @@ public class DirectConvTests
     [TestCase(1, 6, 13, 66, 1, 3, 1, 2)]
     [TestCase(2, 3, 9, 21, 5, 3, 1, 1)]
     [TestCase(3, 2, 4, 12, 1, 3, 1, 1)]
+    // Stride 2 from the phases in the same tiles: rows as wide as a tile and wider (inside), narrower (clipped).
+    [TestCase(2, 1, 7, 37, 5, 3, 2, 1)]
+    [TestCase(1, 3, 6, 70, 4, 3, 2, 1)]
     public void MatchesDefinition(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
     {
         var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
