@@ -14,31 +14,39 @@ namespace BlurVae.Kernels.Cpu;
 /// </summary>
 internal static unsafe partial class DirectConv<T>
 {
-    private static void ForwardStride1(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
+    private static void ForwardStride1(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g) =>
+        ForEachChannelBlock(y, x, w, bias, g, g.InChannels * g.InH * g.InW, static (in ForwardTileArgs tile, int channels) =>
+        {
+            switch (channels)
+            {
+                // One channel: three output rows a tile (slots are rows), twelve accumulators, as the others.
+                case 1: ForwardRowBlocks<TileCount3, TileCount4>(tile); break;
+                case 2: ForwardRows<TileCount2, TileCount4>(tile, 0, tile.G.OutH); break;
+                case 3: ForwardRows<TileCount3, TileCount4>(tile, 0, tile.G.OutH); break;
+                default: ForwardRows<TileCount4, TileCount2>(tile, 0, tile.G.OutH); break;
+            }
+        });
+
+    private delegate void ChannelBlock(in ForwardTileArgs tile, int channels);
+
+    /// <summary>
+    /// One task per (image, block of ≤ 4 output channels), 64 or more per batch, enough for the threads to balance:
+    /// block(tile, channels) with y, x (an image of imageLength values) and w at the block's first channel.
+    /// </summary>
+    private static void ForEachChannelBlock(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g, int imageLength, ChannelBlock block)
     {
         int blocks = (g.OutChannels + 3) / 4;
         long cost = (long)g.OutH * g.OutW * Math.Min(4, g.OutChannels) * g.InChannels * g.KernelH * g.KernelW;
-        // One task per (image, block of ≤ 4 output channels): 64 or more per batch, enough for the threads to balance.
         Parallelism.ForEach(g.N * blocks, cost, item =>
         {
-            int n = item / blocks, co0 = item % blocks * 4, c = Math.Min(4, g.OutChannels - co0);
+            int n = item / blocks, co0 = item % blocks * 4;
             fixed (T* px = x, pw = w, py = y, pb = bias)
-            {
-                var tile = new ForwardTileArgs(
+                block(new ForwardTileArgs(
                     py + ((nint)n * g.OutChannels + co0) * g.OutH * g.OutW,
-                    px + (nint)n * g.InChannels * g.InH * g.InW,
+                    px + (nint)n * imageLength,
                     pw + (nint)co0 * g.InChannels * g.KernelH * g.KernelW,
                     pb == null ? null : pb + co0,
-                    g);
-                switch (c)
-                {
-                    // One channel: three output rows a tile (slots are rows), twelve accumulators, as the others.
-                    case 1: ForwardRowBlocks<TileCount3, TileCount4>(tile); break;
-                    case 2: ForwardRows<TileCount2, TileCount4>(tile, 0, g.OutH); break;
-                    case 3: ForwardRows<TileCount3, TileCount4>(tile, 0, g.OutH); break;
-                    default: ForwardRows<TileCount4, TileCount2>(tile, 0, g.OutH); break;
-                }
-            }
+                    g), Math.Min(4, g.OutChannels - co0));
         });
     }
 
@@ -139,19 +147,22 @@ internal static unsafe partial class DirectConv<T>
         acc.Store(a.Y + (nint)oh * g.OutW + ow0, TS.Rows ? g.OutW : outPlane, g.OutW - ow0);
     }
 
-    /// <summary>A forward tile's TC × TV accumulators; a local of it is promoted to registers (its methods inline).</summary>
+    /// <summary>
+    /// A forward tile's TC slots of TV vectors. A local of it is promoted to registers: its methods and those of its
+    /// slots inline, and nothing passes an accumulator by ref (helpers that did kept all of them in memory).
+    /// </summary>
     private struct ForwardAccumulators<TC, TV> where TC : struct, ITileCount where TV : struct, ITileCount
     {
-        private Vector<T> _a00, _a01, _a02, _a03, _a10, _a11, _a12, _a13, _a20, _a21, _a22, _a23, _a30, _a31, _a32, _a33;
+        private SlotVectors<TV> _s0, _s1, _s2, _s3;
 
         /// <summary>Every accumulator of slot c starts at bias[c · biasSlot].</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Init(T* bias, int biasSlot)
         {
-            _a00 = _a01 = _a02 = _a03 = new Vector<T>(bias[0]);
-            _a10 = _a11 = _a12 = _a13 = new Vector<T>(bias[biasSlot]);
-            _a20 = _a21 = _a22 = _a23 = new Vector<T>(bias[2 * biasSlot]);
-            _a30 = _a31 = _a32 = _a33 = new Vector<T>(bias[3 * biasSlot]);
+            _s0.Init(bias[0]);
+            if (TC.Value > 1) _s1.Init(bias[biasSlot]);
+            if (TC.Value > 2) _s2.Init(bias[2 * biasSlot]);
+            if (TC.Value > 3) _s3.Init(bias[3 * biasSlot]);
         }
 
         /// <summary>Channel slots: slot c += w[c·wSlot] · x[col + v·vc …]; each vector of x is loaded once for all slots.</summary>
@@ -159,41 +170,24 @@ internal static unsafe partial class DirectConv<T>
         public void StepChannels<TFirst, TMiddle, TLast>(T* x, int col, int inW, T* w, nint wSlot)
             where TFirst : struct, IRowLoad<T> where TMiddle : struct, IRowLoad<T> where TLast : struct, IRowLoad<T>
         {
-            // Written out, not through helpers taking the accumulators by ref: that kept them in memory.
-            int vc = Vector<T>.Count;
+            // The TC weights stay in registers and each x vector dies after its TC uses: 3 × 4 accumulators + 3 + 1 = 16 ymm.
             Vector<T> w0 = new(w[0]), w1 = default, w2 = default, w3 = default;
             if (TC.Value > 1) w1 = new Vector<T>(w[wSlot]);
             if (TC.Value > 2) w2 = new Vector<T>(w[2 * wSlot]);
             if (TC.Value > 3) w3 = new Vector<T>(w[3 * wSlot]);
-            var xv = TFirst.Load(x, col, inW);
-            _a00 = TileVector<T>.MulAdd(w0, xv, _a00);
-            if (TC.Value > 1) _a10 = TileVector<T>.MulAdd(w1, xv, _a10);
-            if (TC.Value > 2) _a20 = TileVector<T>.MulAdd(w2, xv, _a20);
-            if (TC.Value > 3) _a30 = TileVector<T>.MulAdd(w3, xv, _a30);
-            if (TV.Value > 1)
-            {
-                xv = Load<TV, TMiddle, TLast>(1, x, col + vc, inW);
-                _a01 = TileVector<T>.MulAdd(w0, xv, _a01);
-                if (TC.Value > 1) _a11 = TileVector<T>.MulAdd(w1, xv, _a11);
-                if (TC.Value > 2) _a21 = TileVector<T>.MulAdd(w2, xv, _a21);
-                if (TC.Value > 3) _a31 = TileVector<T>.MulAdd(w3, xv, _a31);
-            }
-            if (TV.Value > 2)
-            {
-                xv = Load<TV, TMiddle, TLast>(2, x, col + 2 * vc, inW);
-                _a02 = TileVector<T>.MulAdd(w0, xv, _a02);
-                if (TC.Value > 1) _a12 = TileVector<T>.MulAdd(w1, xv, _a12);
-                if (TC.Value > 2) _a22 = TileVector<T>.MulAdd(w2, xv, _a22);
-                if (TC.Value > 3) _a32 = TileVector<T>.MulAdd(w3, xv, _a32);
-            }
-            if (TV.Value > 3)
-            {
-                xv = TLast.Load(x, col + 3 * vc, inW);
-                _a03 = TileVector<T>.MulAdd(w0, xv, _a03);
-                if (TC.Value > 1) _a13 = TileVector<T>.MulAdd(w1, xv, _a13);
-                if (TC.Value > 2) _a23 = TileVector<T>.MulAdd(w2, xv, _a23);
-                if (TC.Value > 3) _a33 = TileVector<T>.MulAdd(w3, xv, _a33);
-            }
+            Channels(0, SlotVectors<TV>.Load<TFirst, TMiddle, TLast>(0, x, col, inW), w0, w1, w2, w3);
+            if (TV.Value > 1) Channels(1, SlotVectors<TV>.Load<TFirst, TMiddle, TLast>(1, x, col, inW), w0, w1, w2, w3);
+            if (TV.Value > 2) Channels(2, SlotVectors<TV>.Load<TFirst, TMiddle, TLast>(2, x, col, inW), w0, w1, w2, w3);
+            if (TV.Value > 3) Channels(3, SlotVectors<TV>.Load<TFirst, TMiddle, TLast>(3, x, col, inW), w0, w1, w2, w3);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Channels(int v, Vector<T> x, Vector<T> w0, Vector<T> w1, Vector<T> w2, Vector<T> w3)
+        {
+            _s0.Add(v, w0, x);
+            if (TC.Value > 1) _s1.Add(v, w1, x);
+            if (TC.Value > 2) _s2.Add(v, w2, x);
+            if (TC.Value > 3) _s3.Add(v, w3, x);
         }
 
         /// <summary>Row slots: slot c += w · x[c·xSlot + col + v·vc …]; the weight is broadcast once for all slots.</summary>
@@ -201,70 +195,79 @@ internal static unsafe partial class DirectConv<T>
         public void StepRows<TFirst, TMiddle, TLast>(T* x, nint xSlot, int col, int inW, T w)
             where TFirst : struct, IRowLoad<T> where TMiddle : struct, IRowLoad<T> where TLast : struct, IRowLoad<T>
         {
-            int vc = Vector<T>.Count, c1 = col + vc, c2 = col + 2 * vc, c3 = col + 3 * vc;
             var wv = new Vector<T>(w);
-            _a00 = TileVector<T>.MulAdd(wv, TFirst.Load(x, col, inW), _a00);
-            if (TV.Value > 1) _a01 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(1, x, c1, inW), _a01);
-            if (TV.Value > 2) _a02 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(2, x, c2, inW), _a02);
-            if (TV.Value > 3) _a03 = TileVector<T>.MulAdd(wv, TLast.Load(x, c3, inW), _a03);
-            if (TC.Value > 1)
-            {
-                T* r = x + xSlot;
-                _a10 = TileVector<T>.MulAdd(wv, TFirst.Load(r, col, inW), _a10);
-                if (TV.Value > 1) _a11 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(1, r, c1, inW), _a11);
-                if (TV.Value > 2) _a12 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(2, r, c2, inW), _a12);
-                if (TV.Value > 3) _a13 = TileVector<T>.MulAdd(wv, TLast.Load(r, c3, inW), _a13);
-            }
-            if (TC.Value > 2)
-            {
-                T* r = x + 2 * xSlot;
-                _a20 = TileVector<T>.MulAdd(wv, TFirst.Load(r, col, inW), _a20);
-                if (TV.Value > 1) _a21 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(1, r, c1, inW), _a21);
-                if (TV.Value > 2) _a22 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(2, r, c2, inW), _a22);
-                if (TV.Value > 3) _a23 = TileVector<T>.MulAdd(wv, TLast.Load(r, c3, inW), _a23);
-            }
-            if (TC.Value > 3)
-            {
-                T* r = x + 3 * xSlot;
-                _a30 = TileVector<T>.MulAdd(wv, TFirst.Load(r, col, inW), _a30);
-                if (TV.Value > 1) _a31 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(1, r, c1, inW), _a31);
-                if (TV.Value > 2) _a32 = TileVector<T>.MulAdd(wv, Load<TV, TMiddle, TLast>(2, r, c2, inW), _a32);
-                if (TV.Value > 3) _a33 = TileVector<T>.MulAdd(wv, TLast.Load(r, c3, inW), _a33);
-            }
+            _s0.AddRow<TFirst, TMiddle, TLast>(wv, x, col, inW);
+            if (TC.Value > 1) _s1.AddRow<TFirst, TMiddle, TLast>(wv, x + xSlot, col, inW);
+            if (TC.Value > 2) _s2.AddRow<TFirst, TMiddle, TLast>(wv, x + 2 * xSlot, col, inW);
+            if (TC.Value > 3) _s3.AddRow<TFirst, TMiddle, TLast>(wv, x + 3 * xSlot, col, inW);
         }
-
-        // Vector v (1 or 2) of a tile: the last one, or a middle one.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<T> Load<TVectors, TMiddle, TLast>(int v, T* x, int col, int inW)
-            where TVectors : struct, ITileCount where TMiddle : struct, IRowLoad<T> where TLast : struct, IRowLoad<T> =>
-            v == TVectors.Value - 1 ? TLast.Load(x, col, inW) : TMiddle.Load(x, col, inW);
 
         /// <summary>Slot c's TV vectors at y + c·ySlot, no further than `lanes` values (a row narrower than the tile).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Store(T* y, nint ySlot, int lanes)
         {
-            StoreSlot(y, lanes, _a00, _a01, _a02, _a03);
-            if (TC.Value > 1) StoreSlot(y + ySlot, lanes, _a10, _a11, _a12, _a13);
-            if (TC.Value > 2) StoreSlot(y + 2 * ySlot, lanes, _a20, _a21, _a22, _a23);
-            if (TC.Value > 3) StoreSlot(y + 3 * ySlot, lanes, _a30, _a31, _a32, _a33);
+            _s0.Store(y, lanes);
+            if (TC.Value > 1) _s1.Store(y + ySlot, lanes);
+            if (TC.Value > 2) _s2.Store(y + 2 * ySlot, lanes);
+            if (TC.Value > 3) _s3.Store(y + 3 * ySlot, lanes);
+        }
+    }
+
+    /// <summary>One slot's TV vectors of outputs; v is a constant at every call, so each method folds to one line.</summary>
+    private struct SlotVectors<TV> where TV : struct, ITileCount
+    {
+        private Vector<T> _v0, _v1, _v2, _v3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Init(T bias) => _v0 = _v1 = _v2 = _v3 = new Vector<T>(bias);
+
+        /// <summary>Vector v += w · x.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(int v, Vector<T> w, Vector<T> x)
+        {
+            if (v == 0) _v0 = TileVector<T>.MulAdd(w, x, _v0);
+            else if (v == 1) _v1 = TileVector<T>.MulAdd(w, x, _v1);
+            else if (v == 2) _v2 = TileVector<T>.MulAdd(w, x, _v2);
+            else _v3 = TileVector<T>.MulAdd(w, x, _v3);
+        }
+
+        /// <summary>Vector v += w · x[col + v·vc …] for every v.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddRow<TFirst, TMiddle, TLast>(Vector<T> w, T* x, int col, int inW)
+            where TFirst : struct, IRowLoad<T> where TMiddle : struct, IRowLoad<T> where TLast : struct, IRowLoad<T>
+        {
+            Add(0, w, Load<TFirst, TMiddle, TLast>(0, x, col, inW));
+            if (TV.Value > 1) Add(1, w, Load<TFirst, TMiddle, TLast>(1, x, col, inW));
+            if (TV.Value > 2) Add(2, w, Load<TFirst, TMiddle, TLast>(2, x, col, inW));
+            if (TV.Value > 3) Add(3, w, Load<TFirst, TMiddle, TLast>(3, x, col, inW));
+        }
+
+        /// <summary>Vector v of a tile from x[col …]: the first reads with TFirst, the last with TLast, others with TMiddle.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<T> Load<TFirst, TMiddle, TLast>(int v, T* x, int col, int inW)
+            where TFirst : struct, IRowLoad<T> where TMiddle : struct, IRowLoad<T> where TLast : struct, IRowLoad<T>
+        {
+            int c = col + v * Vector<T>.Count;
+            if (v == 0) return TFirst.Load(x, c, inW);
+            return v == TV.Value - 1 ? TLast.Load(x, c, inW) : TMiddle.Load(x, c, inW);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreSlot(T* y, int lanes, Vector<T> v0, Vector<T> v1, Vector<T> v2, Vector<T> v3)
+        public readonly void Store(T* y, int lanes)
         {
             int vc = Vector<T>.Count;
             if (lanes >= TV.Value * vc)
             {
-                v0.Store(y);
-                if (TV.Value > 1) v1.Store(y + vc);
-                if (TV.Value > 2) v2.Store(y + 2 * vc);
-                if (TV.Value > 3) v3.Store(y + 3 * vc);
+                _v0.Store(y);
+                if (TV.Value > 1) _v1.Store(y + vc);
+                if (TV.Value > 2) _v2.Store(y + 2 * vc);
+                if (TV.Value > 3) _v3.Store(y + 3 * vc);
                 return;
             }
-            StorePartial(y, lanes, v0);
-            if (TV.Value > 1) StorePartial(y + vc, lanes - vc, v1);
-            if (TV.Value > 2) StorePartial(y + 2 * vc, lanes - 2 * vc, v2);
-            if (TV.Value > 3) StorePartial(y + 3 * vc, lanes - 3 * vc, v3);
+            StorePartial(y, lanes, _v0);
+            if (TV.Value > 1) StorePartial(y + vc, lanes - vc, _v1);
+            if (TV.Value > 2) StorePartial(y + 2 * vc, lanes - 2 * vc, _v2);
+            if (TV.Value > 3) StorePartial(y + 3 * vc, lanes - 3 * vc, _v3);
         }
 
         private static void StorePartial(T* y, int lanes, Vector<T> v)

@@ -107,31 +107,17 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
     /// oh + i/s at column j/s. One channel a task left two accumulators per 16-wide row (the first layers' 16 and 32
     /// outputs), each add waiting on the one before; the sum per output keeps its order (ci, i, j).
     /// </summary>
-    private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph)
-    {
-        int blocks = (g.OutChannels + 3) / 4;
-        long cost = (long)g.OutH * g.OutW * Math.Min(4, g.OutChannels) * g.InChannels * g.KernelH * g.KernelW;
-        Parallelism.ForEach(g.N * blocks, cost, item =>
+    private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph) =>
+        ForEachChannelBlock(y, p, w, bias, g, g.InChannels * ph.ChannelLength, (in ForwardTileArgs tile, int channels) =>
         {
-            int n = item / blocks, co0 = item % blocks * 4, c = Math.Min(4, g.OutChannels - co0);
-            fixed (T* pp = p, pw = w, py = y, pb = bias)
+            switch (channels)
             {
-                var tile = new ForwardTileArgs(
-                    py + ((nint)n * g.OutChannels + co0) * g.OutH * g.OutW,
-                    pp + (nint)n * g.InChannels * ph.ChannelLength,
-                    pw + (nint)co0 * g.InChannels * g.KernelH * g.KernelW,
-                    pb == null ? null : pb + co0,
-                    g);
-                switch (c)
-                {
-                    case 1: PhaseRows<TileCount1, TileCount4>(tile, ph); break;
-                    case 2: PhaseRows<TileCount2, TileCount4>(tile, ph); break;
-                    case 3: PhaseRows<TileCount3, TileCount4>(tile, ph); break;
-                    default: PhaseRows<TileCount4, TileCount2>(tile, ph); break;
-                }
+                case 1: PhaseRows<TileCount1, TileCount4>(tile, ph); break;
+                case 2: PhaseRows<TileCount2, TileCount4>(tile, ph); break;
+                case 3: PhaseRows<TileCount3, TileCount4>(tile, ph); break;
+                default: PhaseRows<TileCount4, TileCount2>(tile, ph); break;
             }
         });
-    }
 
     private static void PhaseRows<TC, TV>(in ForwardTileArgs a, Phases ph) where TC : struct, ITileCount where TV : struct, ITileCount
     {
