@@ -15,8 +15,10 @@ public sealed record BenchOptions
     public int Steps { get; init; } = 20;
     /// <summary>Untimed steps before each repeat's timed ones (first-touched memory, JIT tiers, caches).</summary>
     public int Warmup { get; init; } = 5;
-    /// <summary>"pytorch" or "none".</summary>
+    /// <summary>"pytorch", "libtorch", both comma-separated (run interleaved in that order), or "none".</summary>
     public string Against { get; init; } = "pytorch";
+    /// <summary>Path of the built BlurVae.LibTorchBench.dll; null = <see cref="LibTorchRunner.RelativeDll"/> in the repository.</summary>
+    public string? LibTorchBench { get; init; }
     public bool Compile { get; init; }
     /// <summary>"step", "loss", or both in that order.</summary>
     public IReadOnlyList<string> Parts { get; init; } = ["step", "loss"];
@@ -47,12 +49,18 @@ public sealed record BenchOptions
         Require(Repeats >= 1, $"--repeats must be at least 1 (got {Repeats}).");
         Require(Steps >= 1, $"--steps must be at least 1 (got {Steps}).");
         Require(Warmup >= 0, $"--warmup must be ≥ 0 (got {Warmup}).");
-        Require(Against is "pytorch" or "none", $"--against must be pytorch or none (got '{Against}').");
+        Require(Against == "none" || (Engines.Count > 0 && Engines.All(e => e is "pytorch" or "libtorch") && Engines.Distinct().Count() == Engines.Count),
+            $"--against must be pytorch, libtorch, pytorch,libtorch or none (got '{Against}').");
+        Require(!Engines.Contains("libtorch") || Device is "cpu" or "emulated",
+            "--against libtorch runs libtorch on the CPU (TorchSharp-cpu): use it with --device cpu, or compare --device cuda with --against pytorch.");
         Require(Parts.Count > 0 && Parts.All(p => p is "step" or "loss"), $"--part must be step, loss or all (got '{string.Join(",", Parts)}').");
         Require(Loss is LossKind.Wiener or LossKind.L2, $"--loss must be wiener or l2 (got '{Loss.ToString().ToLowerInvariant()}').");
         Require(SgemmGflops is null || SgemmGflops > 0, $"--sgemm-gflops must be positive (got {SgemmGflops}).");
-        Require(!Compile || Against == "pytorch", "--compile applies to PyTorch; it contradicts --against none.");
+        Require(!Compile || Engines.Contains("pytorch"), $"--compile applies to PyTorch; it contradicts --against {Against}.");
     }
+
+    /// <summary>The engines of --against in order ("pytorch", "libtorch"); empty for none.</summary>
+    public IReadOnlyList<string> Engines => Against == "none" ? [] : Against.Split(',', StringSplitOptions.TrimEntries);
 
     /// <summary>The device bench.py runs on: our emulated backend is the CPU, so PyTorch runs on the CPU beside it.</summary>
     public string ReferenceDevice => Device == "cuda" ? "cuda" : "cpu";

@@ -19,7 +19,15 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public string? TorchVersion => Results.Select(r => r.Reference?.Version).FirstOrDefault(v => v is not null);
+    /// <summary>The version an engine ("pytorch", "libtorch") reported, or null when it did not run.</summary>
+    public string? VersionOf(string engine) =>
+        Results.SelectMany(r => r.References).Where(m => m.Engine == engine).Select(m => m.Version).FirstOrDefault(v => v is not null);
+
+    public string? TorchVersion => VersionOf("pytorch");
+
+    /// <summary>", torch 1.13.1, libtorch 2.10.0" for the engines that ran.</summary>
+    private string Versions(string pytorchLabel) =>
+        (TorchVersion is { } v ? $", {pytorchLabel} {v}" : "") + (VersionOf("libtorch") is { } l ? $", libtorch {l}" : "");
 
     /// <summary>Loss part over step part of the same engine and configuration (both medians), when both were measured.</summary>
     public IEnumerable<(string Config, string Engine, double Share)> LossShares()
@@ -30,7 +38,8 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             var loss = group.FirstOrDefault(r => r.Part == "loss");
             if (step is null || loss is null) continue;
             if (step.Ours.Available && loss.Ours.Available) yield return (group.Key, "blurvae", loss.Ours.Median / step.Ours.Median);
-            if (step.Reference is { Available: true } s && loss.Reference is { Available: true } l) yield return (group.Key, "pytorch", l.Median / s.Median);
+            foreach (var s in step.References.Where(m => m.Available))
+                if (loss.References.FirstOrDefault(m => m.Engine == s.Engine) is { Available: true } l) yield return (group.Key, s.Engine, l.Median / s.Median);
         }
     }
 
@@ -39,7 +48,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
         foreach (var r in Results)
         {
             yield return (r, r.Ours);
-            if (r.Reference is not null) yield return (r, r.Reference);
+            foreach (var m in r.References) yield return (r, m);
         }
     }
 
@@ -59,8 +68,12 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
 
     private static string F(double v) => v.ToString(v >= 100 ? "F0" : v >= 10 ? "F1" : "F2", Inv);
 
-    private static string EngineLabel(Measurement m) =>
-        m.Engine == "pytorch" ? $"PyTorch {m.Version ?? ""}{(m.Compiled ? " (compiled)" : "")}".Trim() : "BlurVae";
+    private static string EngineLabel(Measurement m) => m.Engine switch
+    {
+        "pytorch" => $"PyTorch {m.Version ?? ""}{(m.Compiled ? " (compiled)" : "")}".Trim(),
+        "libtorch" => $"libtorch {m.Version ?? ""}".Trim() + " (TorchSharp)",
+        _ => "BlurVae",
+    };
 
     private static string[] Cells(PartResult r, Measurement m, string sgemm)
     {
@@ -71,12 +84,12 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             r.Config.Name, r.Part, EngineLabel(m), m.Device, m.Threads.ToString(Inv), F(m.Median), Percentiles(m),
             m.Spread.ToString("F2", Inv), Peak(m), AllocatedKib(m), Collections(m),
             F(PartResult.ImagesPerSecond(r.Config, m)), (r.Flops.Total.Total / 1e9).ToString("F2", Inv), F(r.GflopsOf(m)), sgemm,
-            m.Engine == "blurvae" && r.SpeedUp is double s ? s.ToString("F2", Inv) + "×" : "",
+            m.Engine != "blurvae" && r.RatioToOurs(m) is double s ? s.ToString("F2", Inv) + "×" : "",
         ];
     }
 
     private static readonly string[] Headers =
-        ["config", "part", "engine", "device", "threads", "ms/step (median)", "p10–p90 ms", "p90/p10", "peak WS MiB", "managed KiB/step", "GCs/step (gen0/1/2)", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "speed-up (PyTorch/ours)"];
+        ["config", "part", "engine", "device", "threads", "ms/step (median)", "p10–p90 ms", "p90/p10", "peak WS MiB", "managed KiB/step", "GCs/step (gen0/1/2)", "images/s", "GFLOP/pass", "GFLOP/s", "% of SGEMM", "theirs/ours (our speed-up)"];
 
     /// <summary>The Spectre.Console table, then the loss shares and the conventions.</summary>
     public void WriteTable(TextWriter writer, bool ansi = false)
@@ -111,7 +124,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
                      "process's peak resident set during the timed steps (Linux VmHWM, reset after the warm-up), the largest over the repeats; " +
                      "managed KiB/step and GCs/step (ours only) = managed bytes allocated by all threads and garbage collections reaching each " +
                      "generation (a gen-2 collection counts for all three), per timed step.";
-        yield return $"Machine: {Machine.Describe()}{(TorchVersion is { } v ? $", torch {v}" : "")}.";
+        yield return $"Machine: {Machine.Describe()}{Versions("torch")}.";
         yield return "FLOPs: " + FlopConvention;
     }
 
@@ -120,11 +133,11 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
     {
         var sb = new StringBuilder();
         sb.AppendLine($"Machine: {Machine.Describe()}" +
-                      $"{(TorchVersion is { } v ? $", PyTorch {v}" : "")}; {Date.ToString("yyyy-MM-dd HH:mm", Inv)} UTC.");
+                      $"{Versions("PyTorch")}; {Date.ToString("yyyy-MM-dd HH:mm", Inv)} UTC.");
         sb.AppendLine();
         sb.AppendLine($"Command: `{Command}`");
-        foreach (var cmd in Results.Select(r => r.Reference?.Command).Where(c => c is not null).Distinct())
-            sb.AppendLine($"PyTorch repeat: `{cmd}`");
+        foreach (var (engine, cmd) in Results.SelectMany(r => r.References).Where(m => m.Command is not null).Select(m => (m.Engine, m.Command)).Distinct())
+            sb.AppendLine($"{(engine == "pytorch" ? "PyTorch" : engine)} repeat: `{cmd}`");
         sb.AppendLine();
         sb.AppendLine("| " + string.Join(" | ", Headers) + " |");
         sb.AppendLine("|" + string.Join("|", Headers.Select((_, i) => i >= 4 ? "---:" : "---")) + "|");
@@ -142,7 +155,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
         foreach (var r in Results)
         {
             var engines = new JsonArray { Engine(r, r.Ours) };
-            if (r.Reference is not null) engines.Add(Engine(r, r.Reference));
+            foreach (var m in r.References) engines.Add(Engine(r, m));
             results.Add(new JsonObject
             {
                 ["config"] = r.Config.Name,
@@ -182,6 +195,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
                 ["dotnet"] = Machine.Dotnet,
                 ["architecture"] = Machine.Architecture,
                 ["torch"] = TorchVersion,
+                ["libtorch"] = VersionOf("libtorch"),
             },
             ["settings"] = new JsonObject
             {
@@ -244,6 +258,7 @@ public sealed record BenchReport(BenchOptions Options, MachineInfo Machine, Date
             o["images_per_second"] = PartResult.ImagesPerSecond(r.Config, m);
             o["gflops"] = r.GflopsOf(m);
             o["sgemm_percent"] = Options.SgemmGflops is double s ? 100 * r.GflopsOf(m) / s : null;
+            if (m.Engine != "blurvae") o["ratio_to_ours"] = r.RatioToOurs(m);
         }
         return o;
     }

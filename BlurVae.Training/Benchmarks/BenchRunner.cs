@@ -5,25 +5,21 @@ using BlurVae.Training.Train;
 namespace BlurVae.Training.Benchmarks;
 
 /// <summary>
-/// Runs the benchmark: per configuration and part, the FLOP count, then R repeats interleaved ours, PyTorch, ours,
-/// PyTorch… so both engines see the same machine state (a build on a shared machine slows both, not one). Each of our
-/// repeats runs W untimed and S timed passes in this process; each PyTorch repeat is a fresh bench.py process doing
-/// the same W and S. Both sides reset the kernel's peak-RSS mark after the warm-up and read it after the timed passes.
+/// Runs the benchmark: per configuration and part, the FLOP count, then R repeats interleaved ours, PyTorch, libtorch,
+/// ours, … (the --against engines in order) so every engine sees the same machine state (a build on a shared machine
+/// slows all, not one). Each of our repeats runs W untimed and S timed passes in this process; each of theirs is a
+/// fresh process (bench.py, BlurVae.LibTorchBench) doing the same W and S, whose model must have our parameter counts.
+/// All reset the kernel's peak-RSS mark after the warm-up and read it after the timed passes.
 /// </summary>
 public static class BenchRunner
 {
     public static BenchReport Run(BenchOptions options, string command, TextWriter log)
     {
         options.Validate();
+        var engines = options.Engines.Select(e => e == "pytorch"
+            ? (ReferenceEngine)PyTorchRunner.Find(options.Python ?? TorchPython.Path ?? "python3", options.Reference)
+            : LibTorchRunner.Find(options.LibTorchBench)).ToList();
         var backend = BackendSelection.SelectStrict(options.Device, "f32", log, MathPrecisions.Parse(options.Precision));
-        PyTorchRunner? reference = null;
-        string? referenceMissing = null;
-        if (options.Against == "pytorch")
-        {
-            var script = PyTorchRunner.FindScript(options.Reference, out var searched);
-            reference = new PyTorchRunner(options.Python ?? TorchPython.Path ?? "python3", script);
-            if (script is null) referenceMissing = $"{PyTorchRunner.RelativeScript} not found (looked at {searched})";
-        }
 
         int savedThreads = CpuBackend.Threads;
         CpuBackend.Threads = options.Threads;
@@ -44,44 +40,39 @@ public static class BenchRunner
                         DeviceName = backend.GetType().Name,
                         Command = command,
                     };
-                    Measurement? theirs = null;
-                    List<string>? args = null;
-                    if (reference is not null)
-                    {
-                        args = PyTorchRunner.Arguments(config, part, options.ReferenceDevice, options.Threads, options.Warmup, options.Steps, options.Compile, options.Seed);
-                        theirs = referenceMissing is null
-                            ? new Measurement("pytorch", options.ReferenceDevice, options.Threads) { Command = reference.CommandLine(args), Compiled = options.Compile }
-                            : Measurement.Unavailable("pytorch", options.ReferenceDevice, options.Threads, referenceMissing, reference.CommandLine(args));
-                    }
+                    var args = ReferenceEngine.Arguments(config, part, options.ReferenceDevice, options.Threads, options.Warmup, options.Steps, options.Compile, options.Seed);
+                    var theirs = engines.Select(e => e.Missing is { } missing
+                        ? Measurement.Unavailable(e.Engine, options.ReferenceDevice, options.Threads, missing, e.CommandLine(args))
+                        : new Measurement(e.Engine, options.ReferenceDevice, options.Threads) { Command = e.CommandLine(args), Compiled = options.Compile && e.Engine == "pytorch" }).ToList();
                     for (int r = 0; r < options.Repeats; r++)
                     {
                         var (steps, peak, counters) = ours.Repeat(part, options.Warmup, options.Steps);
                         ourTimes.AddRepeat(steps, peak, counters);
                         string line = $"  repeat {r + 1}/{options.Repeats}: blurvae {steps.Average():F1} ms";
-                        if (theirs is { Available: true } && reference is not null && args is not null)
+                        for (int e = 0; e < engines.Count; e++)
                         {
-                            var outcome = reference.Run(args, options.ReferenceTimeout);
-                            if (outcome.Error is not null)
+                            if (!theirs[e].Available) continue;
+                            var outcome = engines[e].Run(args, options.ReferenceTimeout);
+                            string? error = outcome.Error ?? engines[e].CompareParameters(outcome.Info, ours.Trainer.Vae.ParameterCount(), ours.Trainer.Generator.ParameterCount());
+                            if (error is not null)
                             {
-                                theirs = theirs with { Reason = outcome.Error };
-                                line += $", pytorch unavailable: {outcome.Error}";
+                                theirs[e] = theirs[e] with { Reason = error };
+                                line += $", {engines[e].Engine} unavailable: {error}";
+                                continue;
                             }
-                            else
+                            theirs[e].AddRepeat(outcome.StepMs!, outcome.Info?["peak_working_set_mib"]?.GetValue<double>());
+                            theirs[e] = theirs[e] with
                             {
-                                theirs.AddRepeat(outcome.StepMs!, outcome.Info?["peak_working_set_mib"]?.GetValue<double>());
-                                theirs = theirs with
-                                {
-                                    Version = Text(outcome.Info, "torch") ?? theirs.Version,
-                                    DeviceName = Text(outcome.Info, "device_name") ?? theirs.DeviceName,
-                                    Compiled = outcome.Info?["compiled"]?.GetValue<bool>() ?? theirs.Compiled,
-                                };
-                                line += $", pytorch {outcome.StepMs!.Average():F1} ms";
-                            }
+                                Version = Text(outcome.Info, "torch") ?? theirs[e].Version,
+                                DeviceName = Text(outcome.Info, "device_name") ?? theirs[e].DeviceName,
+                                Compiled = outcome.Info?["compiled"]?.GetValue<bool>() ?? theirs[e].Compiled,
+                            };
+                            line += $", {engines[e].Engine} {outcome.StepMs!.Average():F1} ms";
                         }
                         log.WriteLine(line);
                     }
                     // A repeat that failed after others worked still makes the engine unavailable: no partial numbers.
-                    if (theirs is { Available: false }) theirs = theirs with { RepeatMs = [], StepMs = [] };
+                    theirs = theirs.Select(m => m.Available ? m : m with { RepeatMs = [], StepMs = [] }).ToList();
                     results.Add(new PartResult(config, part, flops, ourTimes, theirs));
                 }
             }

@@ -56,13 +56,16 @@ public sealed record Measurement(string Engine, string Device, int Threads)
     }
 }
 
-/// <summary>One configuration and part, both engines, and the FLOPs every engine is credited with.</summary>
-public sealed record PartResult(BenchConfig Config, string Part, PartFlops Flops, Measurement Ours, Measurement? Reference)
+/// <summary>One configuration and part: ours, the --against engines (in order), and the FLOPs every engine is credited with.</summary>
+public sealed record PartResult(BenchConfig Config, string Part, PartFlops Flops, Measurement Ours, IReadOnlyList<Measurement> References)
 {
     public static double ImagesPerSecond(BenchConfig config, Measurement m) => config.Batch / (m.Median / 1000);
 
     public double GflopsOf(Measurement m) => Flops.Total.Total / (m.Median / 1000) / 1e9;
 
-    /// <summary>PyTorch's median over ours: our speed-up (null when PyTorch did not run).</summary>
-    public double? SpeedUp => Reference is { Available: true } r && Ours.Available ? r.Median / Ours.Median : null;
+    /// <summary>Their median over ours (our speed-up over them; null when either did not run).</summary>
+    public double? RatioToOurs(Measurement theirs) => theirs.Available && Ours.Available ? theirs.Median / Ours.Median : null;
+
+    /// <summary><see cref="RatioToOurs"/> of the first --against engine (null when there is none).</summary>
+    public double? SpeedUp => References.Count > 0 ? RatioToOurs(References[0]) : null;
 }

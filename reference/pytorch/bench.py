@@ -8,7 +8,8 @@ python3 reference/pytorch/bench.py --arch A|B --image-channels C --side S --chan
 Prints exactly one JSON object on stdout:
 {"engine": "pytorch", "torch": ..., "device": ..., "device_name": ..., "threads": T, "part": ..., "compiled": bool,
  "step_ms": [one float per timed step], "peak_working_set_mib": peak resident set of the timed steps (null if unknown),
- "cpu_isa": "AVX-512" | "AVX2" | "SSE" | null}
+ "cpu_isa": "AVX-512" | "AVX2" | "SSE" | null,
+ "parameters": {"vae": N, "kernel_generator": M} for --part step (null for loss): `blurvae bench` checks them against ours}
 Everything else (warnings, compiler chatter) goes to stderr: file descriptor 1 points at stderr until the JSON is written.
 
 --count-ops PATH: after the timed steps, one more step under torch.profiler, and its structure written to PATH as JSON
@@ -160,9 +161,11 @@ def run(a):
             torch.cuda.synchronize()
 
     compiled = False
+    parameters = None
     if a.part == "step":
         vae = models.build_vae(a.arch, a.image_channels, a.side, a.latent, a.channel_list, a.mlp_hidden).to(device, dtype)
         gen = models.KernelGenerator(a.latent, a.kernel).to(device, dtype)
+        parameters = {"vae": sum(p.numel() for p in vae.parameters()), "kernel_generator": sum(p.numel() for p in gen.parameters())}
         opt_vae, opt_kernel = step.make_optimizers(vae, gen, foreach=None)
         eps = torch.randn(a.batch, a.latent, generator=gen_data, dtype=dtype).to(device)
         cfg = step.StepConfig(loss=a.loss)
@@ -241,7 +244,7 @@ def run(a):
             f.write("\n")
     return {"engine": "pytorch", "torch": torch.__version__, "device": a.device, "device_name": device_name,
             "threads": a.threads, "part": a.part, "compiled": compiled, "step_ms": times,
-            "peak_working_set_mib": peak_rss_mib() if peak_resettable else None, "cpu_isa": cpu_isa()}
+            "peak_working_set_mib": peak_rss_mib() if peak_resettable else None, "cpu_isa": cpu_isa(), "parameters": parameters}
 
 
 # CUDA runtime calls of a step, by the prefix of their names in the profiler's trace.

@@ -29,7 +29,7 @@ public class BenchRunnerTests
         Assert.That(report.Results.Select(r => r.Part), Is.EqualTo(new[] { "step", "loss" }));
         foreach (var r in report.Results)
         {
-            Assert.That(r.Reference, Is.Null);
+            Assert.That(r.References, Is.Empty);
             Assert.That(r.Ours.RepeatMs, Has.Count.EqualTo(2));
             Assert.That(r.Ours.StepMs, Has.Count.EqualTo(4));
             Assert.That(r.Ours.StepMs, Has.All.GreaterThan(0));
@@ -75,14 +75,14 @@ public class BenchRunnerTests
         Assert.That(calls[0], Does.Contain("--part step").And.Contain("--threads 1").And.Contain("--warmup 1 --steps 2").And.Contain("--side 8"));
         Assert.That(calls[2], Does.Contain("--part loss"));
         var step = report.Results[0];
-        Assert.That(step.Reference!.Available, Is.True);
-        Assert.That(step.Reference.Median, Is.EqualTo(100));
-        Assert.That(step.Reference.Version, Is.EqualTo("9.9.9"));
-        Assert.That(step.Reference.PeakWorkingSetMib, Is.EqualTo(300));
-        Assert.That(report.Results[1].Reference!.PeakWorkingSetMib, Is.Null, "bench.py could not tell");
-        Assert.That(step.Reference.DeviceName, Is.EqualTo("fake cpu"));
+        Assert.That(step.References[0].Available, Is.True);
+        Assert.That(step.References[0].Median, Is.EqualTo(100));
+        Assert.That(step.References[0].Version, Is.EqualTo("9.9.9"));
+        Assert.That(step.References[0].PeakWorkingSetMib, Is.EqualTo(300));
+        Assert.That(report.Results[1].References[0].PeakWorkingSetMib, Is.Null, "bench.py could not tell");
+        Assert.That(step.References[0].DeviceName, Is.EqualTo("fake cpu"));
         Assert.That(step.SpeedUp, Is.EqualTo(100 / step.Ours.Median).Within(1e-9));
-        Assert.That(report.Results[1].Reference!.Median, Is.EqualTo(10));
+        Assert.That(report.Results[1].References[0].Median, Is.EqualTo(10));
         Assert.That(report.ToJson()["machine"]!["torch"]!.GetValue<string>(), Is.EqualTo("9.9.9"));
     }
 
@@ -92,7 +92,7 @@ public class BenchRunnerTests
         RequirePython();
         var script = FakeBenchPy("import sys\nsys.stderr.write('ModuleNotFoundError: No module named torch\\n')\nsys.exit(1)\n");
         var report = BenchRunner.Run(Tiny("pytorch") with { Reference = script }, "cmd", TextWriter.Null);
-        var theirs = report.Results[0].Reference!;
+        var theirs = report.Results[0].References[0];
         Assert.That(theirs.Available, Is.False);
         Assert.That(theirs.Reason, Does.Contain("exited with code 1").And.Contain("No module named torch"));
         Assert.That(theirs.RepeatMs, Is.Empty);
@@ -103,11 +103,11 @@ public class BenchRunnerTests
     public void MissingScriptOrInterpreterIsUnavailable()
     {
         var missing = BenchRunner.Run(Tiny("pytorch") with { Reference = Path.Combine(_dir, "nope.py"), Parts = ["loss"], Repeats = 1 }, "cmd", TextWriter.Null);
-        Assert.That(missing.Results[0].Reference!.Reason, Does.Contain("not found").And.Contain("nope.py"));
+        Assert.That(missing.Results[0].References[0].Reason, Does.Contain("not found").And.Contain("nope.py"));
 
         var script = FakeBenchPy("print('{}')\n");
         var noPython = BenchRunner.Run(Tiny("pytorch") with { Reference = script, Python = "/nonexistent/python3", Parts = ["loss"], Repeats = 1 }, "cmd", TextWriter.Null);
-        Assert.That(noPython.Results[0].Reference!.Reason, Does.Contain("/nonexistent/python3").And.Contain("could not be started"));
+        Assert.That(noPython.Results[0].References[0].Reason, Does.Contain("/nonexistent/python3").And.Contain("could not be started"));
     }
 
     [TestCase("", "printed nothing")]
