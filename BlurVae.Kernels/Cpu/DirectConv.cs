@@ -8,12 +8,14 @@ namespace BlurVae.Kernels.Cpu;
 /// matrix product and the column matrix (Cin·k² rows × N·H·W columns, 75 MB for a 32-channel 32×32 batch of 64)
 /// costs far more memory traffic than the arithmetic; here each output row is accumulated in SIMD registers.
 /// <para>
-/// The input is first copied once into a zero-padded, phase-split layout: for stride s, plane (a, b) holds the
-/// padded pixels whose coordinates are ≡ (a, b) mod s, so every tap (i, j) of every output row is one contiguous
-/// read (phase (i mod s, j mod s), offset (oh + i/s, ow + j/s)), whatever the stride and with no bounds tests.
+/// At stride 1 (the last layers, and every input gradient this class computes) the input is read where it lies:
+/// DirectConv.Forward.cs and DirectConv.Weight.cs clip the taps at the borders. At stride 2 and more (the first
+/// layers, 1 or 3 input channels: a cheap copy) the input is first copied once into a zero-padded, phase-split layout:
+/// for stride s, plane (a, b) holds the padded pixels whose coordinates are ≡ (a, b) mod s, so every tap (i, j) of
+/// every output row is one contiguous read (phase (i mod s, j mod s), offset (oh + i/s, ow + j/s)), with no bounds tests.
 /// </para>
 /// </summary>
-internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
     /// Whether the forward pass (and, for weights, the backward-weight pass) of g goes the direct way; the phase
@@ -81,6 +83,11 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(T[] y, T[] x, T[] w, T[]? bias, ConvGeometry g)
     {
+        if (g.Stride == 1)
+        {
+            ForwardStride1(y, x, w, bias, g);
+            return;
+        }
         var ph = Phases.Of(g);
         T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
         try
@@ -94,88 +101,63 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
-    private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph)
-    {
-        int kh = g.KernelH, kw = g.KernelW, cin = g.InChannels, taps = kh * kw;
-        int outPlane = g.OutH * g.OutW;
-        // Offsets of every (ci, i, j) term relative to the image's phases, in the weight's order.
-        var offsets = new int[cin * taps];
-        for (int ci = 0; ci < cin; ci++)
-            for (int i = 0; i < kh; i++)
-                for (int j = 0; j < kw; j++)
-                    offsets[(ci * kh + i) * kw + j] = ci * ph.ChannelLength + ph.TapOffset(i, j);
-        Parallelism.ForEach(g.N * g.OutChannels, (long)outPlane * offsets.Length, nco =>
+    /// <summary>
+    /// The forward pass from the phases, in the stride-1 pass's register tiles (up to four output channels × up to
+    /// four vectors of one output row, <see cref="ForwardAccumulators{TC, TV}"/>): tap (i, j) of row oh is phase row
+    /// oh + i/s at column j/s. One channel a task left two accumulators per 16-wide row (the first layers' 16 and 32
+    /// outputs), each add waiting on the one before; the sum per output keeps its order (ci, i, j).
+    /// </summary>
+    private static void ForwardFromPhases(T[] y, T[] p, T[] w, T[]? bias, ConvGeometry g, Phases ph) =>
+        ForEachChannelBlock(y, p, w, bias, g, g.InChannels * ph.ChannelLength, (in ForwardTileArgs tile, int channels) =>
         {
-            int n = nco / g.OutChannels, co = nco % g.OutChannels;
-            ReadOnlySpan<T> img = p.AsSpan(n * cin * ph.ChannelLength, cin * ph.ChannelLength);
-            ReadOnlySpan<T> wc = w.AsSpan(co * offsets.Length, offsets.Length);
-            var dst = y.AsSpan(nco * outPlane, outPlane);
-            T b0 = bias is null ? T.Zero : bias[co];
-            for (int oh = 0; oh < g.OutH; oh++)
-                ForwardRow(dst.Slice(oh * g.OutW, g.OutW), img, oh * ph.Pw, wc, offsets, b0);
+            switch (channels)
+            {
+                case 1: PhaseRows<TileCount1, TileCount4>(tile, ph); break;
+                case 2: PhaseRows<TileCount2, TileCount4>(tile, ph); break;
+                case 3: PhaseRows<TileCount3, TileCount4>(tile, ph); break;
+                default: PhaseRows<TileCount4, TileCount2>(tile, ph); break;
+            }
         });
+
+    private static void PhaseRows<TC, TV>(in ForwardTileArgs a, Phases ph) where TC : struct, ITileCount where TV : struct, ITileCount
+    {
+        var g = a.G;
+        int taps = g.KernelH * g.KernelW, width = TV.Value * Vector<T>.Count, last = Math.Max(0, g.OutW - width);
+        // Tap t's phase row (less oh·pw) and column within a channel's phases.
+        Span<int> rows = stackalloc int[taps], cols = stackalloc int[taps];
+        for (int t = 0; t < taps; t++)
+        {
+            int i = t / g.KernelW, j = t % g.KernelW;
+            rows[t] = ph.TapOffset(i, j) - j / ph.S;
+            cols[t] = j / ph.S;
+        }
+        fixed (int* pr = rows, pc = cols)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow0 = 0; ; ow0 = Math.Min(ow0 + width, last))
+                {
+                    // Every phase row holds OutW + (k − 1)/s values, all a tap of a tile inside OutW reads; a row
+                    // narrower than the tile reads clipped to it.
+                    if (g.OutW >= width) PhaseTile<TC, TV, InteriorLoad<T>>(a, ph, pr, pc, oh, ow0);
+                    else PhaseTile<TC, TV, ClippedLoad<T>>(a, ph, pr, pc, oh, ow0);
+                    if (ow0 == last) break;
+                }
     }
 
-    /// <summary>
-    /// One output row: dst[ow] = b0 + Σ_t wc[t]·img[offsets[t] + rowBase + ow]. Four, then two, then one vector of
-    /// outputs at a time, each its own accumulator: at the thin layers' widths (16–64 outputs per row, hundreds of
-    /// taps) one or two accumulators made the loop wait on the latency of its own adds, and span slicing per tap cost
-    /// bounds checks; the sum over t keeps its order, so the results are the same as one accumulator's.
-    /// </summary>
-    private static void ForwardRow(Span<T> dst, ReadOnlySpan<T> img, int rowBase, ReadOnlySpan<T> wc, int[] offsets, T b0)
+    private static void PhaseTile<TC, TV, TL>(in ForwardTileArgs a, Phases ph, int* rows, int* cols, int oh, int ow0)
+        where TC : struct, ITileCount where TV : struct, ITileCount where TL : struct, IRowLoad<T>
     {
-        int vc = Vector<T>.Count, width = dst.Length, taps = offsets.Length;
-        // Every read below is inside img: offsets[t] + rowBase + ow < img.Length for ow < width (the phase layout's padding).
-        ref T src = ref MemoryMarshal.GetReference(img);
-        ref T wRef = ref MemoryMarshal.GetReference(wc);
-        ref int off = ref MemoryMarshal.GetArrayDataReference(offsets);
-        ref T y = ref MemoryMarshal.GetReference(dst);
-        int ow = 0;
-        for (; ow + 4 * vc <= width; ow += 4 * vc)
+        var g = a.G;
+        int taps = g.KernelH * g.KernelW;
+        nint wSlot = (nint)g.InChannels * taps, rowBase = (nint)oh * ph.Pw;
+        var acc = new ForwardAccumulators<TC, TV>();
+        if (a.Bias != null) acc.Init(a.Bias, 1);
+        for (int ci = 0; ci < g.InChannels; ci++)
         {
-            var a0 = new Vector<T>(b0);
-            Vector<T> a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < taps; t++)
-            {
-                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
-                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-                a0 += wt * Vector.LoadUnsafe(ref s);
-                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
-                a2 += wt * Vector.LoadUnsafe(ref s, (nuint)(2 * vc));
-                a3 += wt * Vector.LoadUnsafe(ref s, (nuint)(3 * vc));
-            }
-            a0.StoreUnsafe(ref y, (nuint)ow);
-            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
-            a2.StoreUnsafe(ref y, (nuint)(ow + 2 * vc));
-            a3.StoreUnsafe(ref y, (nuint)(ow + 3 * vc));
+            T* xc = a.X + (nint)ci * ph.ChannelLength + rowBase;
+            T* wci = a.W + ci * taps;
+            for (int t = 0; t < taps; t++) acc.StepChannels<TL, TL, TL>(xc + rows[t], ow0 + cols[t], ph.Pw, wci + t, wSlot);
         }
-        for (; ow + 2 * vc <= width; ow += 2 * vc)
-        {
-            var a0 = new Vector<T>(b0);
-            var a1 = a0;
-            for (int t = 0; t < taps; t++)
-            {
-                var wt = new Vector<T>(Unsafe.Add(ref wRef, t));
-                ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-                a0 += wt * Vector.LoadUnsafe(ref s);
-                a1 += wt * Vector.LoadUnsafe(ref s, (nuint)vc);
-            }
-            a0.StoreUnsafe(ref y, (nuint)ow);
-            a1.StoreUnsafe(ref y, (nuint)(ow + vc));
-        }
-        for (; ow + vc <= width; ow += vc)
-        {
-            var a0 = new Vector<T>(b0);
-            for (int t = 0; t < taps; t++)
-                a0 += new Vector<T>(Unsafe.Add(ref wRef, t)) * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
-            a0.StoreUnsafe(ref y, (nuint)ow);
-        }
-        for (; ow < width; ow++)
-        {
-            T acc = b0;
-            for (int t = 0; t < taps; t++) acc += Unsafe.Add(ref wRef, t) * Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow);
-            Unsafe.Add(ref y, ow) = acc;
-        }
+        acc.Store(a.Y + (nint)oh * g.OutW + ow0, (nint)g.OutH * g.OutW, g.OutW - ow0);
     }
 
     /// <summary>dx = the adjoint of Forward applied to dy; stride 1 only (see <see cref="SuitsBackwardInput"/>).</summary>
@@ -185,17 +167,49 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         var gt = Transposed(g);
         int kh = g.KernelH, kw = g.KernelW;
         // w'[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j]
-        var wt = new T[g.WeightLength];
-        for (int co = 0; co < g.OutChannels; co++)
-            for (int ci = 0; ci < g.InChannels; ci++)
-                for (int i = 0; i < kh; i++)
-                    for (int j = 0; j < kw; j++)
-                        wt[((ci * g.OutChannels + co) * kh + i) * kw + j] = w[((co * g.InChannels + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
-        Forward(dx, dy, wt, null, gt);
+        T[] wt = ArrayPool<T>.Shared.Rent(g.WeightLength);
+        try
+        {
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int ci = 0; ci < g.InChannels; ci++)
+                    for (int i = 0; i < kh; i++)
+                        for (int j = 0; j < kw; j++)
+                            wt[((ci * g.OutChannels + co) * kh + i) * kw + j] = w[((co * g.InChannels + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
+            ForwardStride1(dx, dy, wt, null, gt);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(wt);
+        }
     }
 
     /// <summary>dw (and dbias) from dy and x; overwrites.</summary>
     public static void BackwardWeight(T[] dw, T[]? dbias, T[] dy, T[] x, ConvGeometry g)
+    {
+        if (g.Stride == 1) BackwardWeightStride1(dw, dy, x, g);
+        else BackwardWeightByPhases(dw, dy, x, g);
+        if (dbias is not null) BiasGradient(dbias, dy, g);
+    }
+
+    private static void BiasGradient(T[] dbias, T[] dy, ConvGeometry g)
+    {
+        int vc = Vector<T>.Count, outPlane = g.OutH * g.OutW;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            var accV = Vector<T>.Zero;
+            T acc = T.Zero;
+            for (int n = 0; n < g.N; n++)
+            {
+                ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
+                int i = 0;
+                for (; i + vc <= d.Length; i += vc) accV += new Vector<T>(d.Slice(i));
+                for (; i < d.Length; i++) acc += d[i];
+            }
+            dbias[co] = acc + Vector.Sum(accV);
+        }
+    }
+
+    private static void BackwardWeightByPhases(T[] dw, T[] dy, T[] x, ConvGeometry g)
     {
         var ph = Phases.Of(g);
         T[] p = ArrayPool<T>.Shared.Rent(g.N * g.InChannels * ph.ChannelLength);
@@ -203,7 +217,6 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             SplitPhases(p, x, g, ph);
             int kh = g.KernelH, kw = g.KernelW, taps = kh * kw, outPlane = g.OutH * g.OutW;
-            int vc = Vector<T>.Count;
             // One task per (co, ci) pair, all its taps at once: each row of dy and of the input is read once for every
             // tap instead of once per tap, which keeps a 9.5 MB phase split from streaming through the cache k² times.
             // Each tap keeps its own accumulators in the same (n, oh, ow) order as a task per tap would, so the sums are identical.
@@ -224,22 +237,6 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
                 }
                 for (int t = 0; t < taps; t++) dw[pair * taps + t] = acc[t] + Vector.Sum(accV[t]);
             });
-            if (dbias is not null)
-            {
-                for (int co = 0; co < g.OutChannels; co++)
-                {
-                    var accV = Vector<T>.Zero;
-                    T acc = T.Zero;
-                    for (int n = 0; n < g.N; n++)
-                    {
-                        ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
-                        int i = 0;
-                        for (; i + vc <= d.Length; i += vc) accV += new Vector<T>(d.Slice(i));
-                        for (; i < d.Length; i++) acc += d[i];
-                    }
-                    dbias[co] = acc + Vector.Sum(accV);
-                }
-            }
         }
         finally
         {
@@ -276,15 +273,15 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
             for (; ow + vc <= width; ow += vc)
             {
                 var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
-                a0 += dv * Vector.LoadUnsafe(ref s0, (nuint)ow);
-                a1 += dv * Vector.LoadUnsafe(ref s1, (nuint)ow);
-                a2 += dv * Vector.LoadUnsafe(ref s2, (nuint)ow);
-                a3 += dv * Vector.LoadUnsafe(ref s3, (nuint)ow);
-                a4 += dv * Vector.LoadUnsafe(ref s4, (nuint)ow);
-                a5 += dv * Vector.LoadUnsafe(ref s5, (nuint)ow);
-                a6 += dv * Vector.LoadUnsafe(ref s6, (nuint)ow);
-                a7 += dv * Vector.LoadUnsafe(ref s7, (nuint)ow);
-                a8 += dv * Vector.LoadUnsafe(ref s8, (nuint)ow);
+                a0 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s0, (nuint)ow), a0);
+                a1 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s1, (nuint)ow), a1);
+                a2 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s2, (nuint)ow), a2);
+                a3 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s3, (nuint)ow), a3);
+                a4 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s4, (nuint)ow), a4);
+                a5 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s5, (nuint)ow), a5);
+                a6 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s6, (nuint)ow), a6);
+                a7 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s7, (nuint)ow), a7);
+                a8 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s8, (nuint)ow), a8);
             }
             a = a0;
             Unsafe.Add(ref a, 1) = a1;
@@ -301,7 +298,7 @@ internal static class DirectConv<T> where T : unmanaged, IFloatingPointIeee754<T
             {
                 var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
                 for (int t = 0; t < taps; t++)
-                    Unsafe.Add(ref a, t) += dv * Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow));
+                    Unsafe.Add(ref a, t) = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow)), Unsafe.Add(ref a, t));
             }
         if (ow == width) return;
         for (int t = 0; t < taps; t++)

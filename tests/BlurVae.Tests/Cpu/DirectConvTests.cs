@@ -18,6 +18,21 @@ public class DirectConvTests
     [TestCase(2, 3, 20, 19, 1, 3, 1, 0)]
     [TestCase(2, 2, 6, 37, 1, 3, 1, 1)]
     [TestCase(3, 32, 8, 8, 1, 3, 1, 1)]
+    // The stride-1 tiles (DirectConv.Forward.cs, DirectConv.Weight.cs): rows narrower than one vector, rows of several
+    // tiles with inside ones between the edges, 1–4 output channels and more in blocks (4 + 2), Cin·k² ≤ 32 with many
+    // outputs, kernel 5 (tap rows in slots of 3 + 2), padding 0, 1 and 2, batches of 1 and 3.
+    [TestCase(1, 3, 5, 3, 1, 3, 1, 1)]
+    [TestCase(3, 2, 9, 5, 2, 3, 1, 0)]
+    [TestCase(1, 4, 11, 70, 3, 3, 1, 1)]
+    [TestCase(3, 2, 8, 37, 4, 5, 1, 2)]
+    [TestCase(1, 1, 12, 41, 6, 5, 1, 2)]
+    [TestCase(3, 3, 10, 19, 1, 5, 1, 1)]
+    [TestCase(1, 6, 13, 66, 1, 3, 1, 2)]
+    [TestCase(2, 3, 9, 21, 5, 3, 1, 1)]
+    [TestCase(3, 2, 4, 12, 1, 3, 1, 1)]
+    // Stride 2 from the phases in the same tiles: rows as wide as a tile and wider (inside), narrower (clipped).
+    [TestCase(2, 1, 7, 37, 5, 3, 2, 1)]
+    [TestCase(1, 3, 6, 70, 4, 3, 2, 1)]
     public void MatchesDefinition(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
     {
         var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
@@ -57,6 +72,29 @@ public class DirectConvTests
         {
             Assert.That(stride, Is.GreaterThan(1), "stride-1 thin layers take the direct backward-input path");
         }
+    }
+
+    // The sums' order is fixed by the geometry alone (tiles, image chunks), never by the threads: bit-identical results.
+    [TestCase(3, 5, 9, 70, 3, 3, 1, 1)]
+    [TestCase(17, 3, 6, 13, 1, 3, 1, 1)]
+    public void SameResultsOnAnyThreadCount(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
+    {
+        var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
+        var rng = new Random(3);
+        float[] x = F(Random(rng, g.InputLength)), wt = F(Random(rng, g.WeightLength)), b = F(Random(rng, cout)), dy = F(Random(rng, g.OutputLength));
+        var (one, three) = ThreadCount.OneAndThree(() =>
+        {
+            var y = new float[g.OutputLength];
+            DirectConv<float>.Forward(y, x, wt, b, g);
+            var dw = new float[g.WeightLength];
+            DirectConv<float>.BackwardWeight(dw, null, dy, x, g);
+            var dx = new float[g.InputLength];
+            DirectConv<float>.BackwardInput(dx, dy, wt, g);
+            return (y, dw, dx);
+        });
+        Assert.That(three.y, Is.EqualTo(one.y), "forward");
+        Assert.That(three.dw, Is.EqualTo(one.dw), "backward weight");
+        Assert.That(three.dx, Is.EqualTo(one.dx), "backward input");
     }
 
     // 16 → 4 channels: forward and weights go direct (4 outputs), but dx has 4·9 taps per value and 16 channels,
