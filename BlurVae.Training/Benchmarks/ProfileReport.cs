@@ -11,7 +11,7 @@ namespace BlurVae.Training.Benchmarks;
 /// blocks on the target GPU, and a roofline lower bound of the step's time there, labelled as the estimate it is.
 /// Every launch gets its own estimate (<see cref="EstimateMicroseconds"/>, at the convolutions' <paramref name="precision"/>);
 /// a launch of at least <see cref="LongLaunchMicroseconds"/> is "long", and a long launch should fill two waves or
-/// split K (<see cref="LongUnderTwoWavesLaunches"/>, the structure target of docs/benchmarks.md).
+/// split K (<see cref="LongUnderTwoWavesLaunches"/>, the structure target of docs/gpu-step.md).
 /// </summary>
 public sealed class ProfileReport(string name, string description, GpuSpec gpu, int warmup, IReadOnlyList<ProfiledStep> steps,
                                   MathPrecision precision = MathPrecision.Tf32)
