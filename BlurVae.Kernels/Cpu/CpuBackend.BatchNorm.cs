@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace BlurVae.Kernels.Cpu;
@@ -110,15 +111,18 @@ public sealed partial class CpuBackend
             Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
                 int cc = c1 - c0;
-                var means = new T[cc];
-                var sqs = new T[cc];
+                // Per-channel scratch from the pool: a loop cuts the channels into several ranges per thread, and
+                // four small arrays per range were most of a step's remaining managed allocation.
+                T[] scratch = ArrayPool<T>.Shared.Rent(5 * cc);
+                var means = scratch.AsSpan(0, cc);
+                var sqs = scratch.AsSpan(cc, cc);
                 if (statistics is not null)
                     for (int ch = c0; ch < c1; ch++)
                         (means[ch - c0], sqs[ch - c0]) = (statistics[2 * ch], statistics[2 * ch + 1]);
                 else
-                    Statistics(means, sqs, x, n, c, spatial, c0, c1);
-                var scales = new T[cc];
-                var shifts = new T[cc];
+                    Statistics(means, sqs, scratch.AsSpan(4 * cc, cc), x, n, c, spatial, c0, c1);
+                var scales = scratch.AsSpan(2 * cc, cc);
+                var shifts = scratch.AsSpan(3 * cc, cc);
                 for (int ch = c0; ch < c1; ch++)
                 {
                     T mean = means[ch - c0], sq = sqs[ch - c0];
@@ -150,13 +154,15 @@ public sealed partial class CpuBackend
                         TensorPrimitives.Multiply(x.AsSpan(off, spatial), scales[ch - c0], dst);
                         TensorPrimitives.Add(dst, shifts[ch - c0], dst);
                     }
+                ArrayPool<T>.Shared.Return(scratch);
             });
         }
 
         // Per channel c0 … c1−1: the mean, then Σ (x − mean)² (two passes keep float32 variance accurate).
-        private static void Statistics(T[] means, T[] sqs, T[] x, int n, int c, int spatial, int c0, int c1)
+        private static void Statistics(Span<T> means, Span<T> sqs, Span<T> sums, T[] x, int n, int c, int spatial, int c0, int c1)
         {
-            var sums = new T[c1 - c0];
+            sums.Clear();
+            sqs.Clear();
             for (int i = 0; i < n; i++)
                 for (int ch = c0; ch < c1; ch++)
                     sums[ch - c0] += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
@@ -273,8 +279,11 @@ public sealed partial class CpuBackend
             Parallelism.ForRange(c, ChannelGrain(c, count), (c0, c1) =>
             {
                 int cc = c1 - c0;
-                var sumDy = new T[cc];
-                var sumDyCentred = new T[cc];
+                T[] scratch = ArrayPool<T>.Shared.Rent(5 * cc); // as in ForwardTraining: no arrays per channel range
+                var sumDy = scratch.AsSpan(0, cc);
+                var sumDyCentred = scratch.AsSpan(cc, cc);
+                sumDy.Clear();
+                sumDyCentred.Clear();
                 for (int i = 0; i < n; i++)
                     for (int ch = c0; ch < c1; ch++)
                     {
@@ -283,7 +292,7 @@ public sealed partial class CpuBackend
                         sumDy[ch - c0] += a;
                         sumDyCentred[ch - c0] += b;
                     }
-                var coef = new (T A1, T A2, T A0)[cc];
+                var coef = scratch.AsSpan(2 * cc, 3 * cc); // (a1, a2, a0) per channel
                 for (int ch = c0; ch < c1; ch++)
                 {
                     T invStd = saveInvStd[ch];
@@ -293,15 +302,18 @@ public sealed partial class CpuBackend
                     T m = T.CreateTruncating(count);
                     T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
                     // dx = k·(m·dy − Σdy − (x − μ)·s·Σdy·x̂) = (k·m)·dy + (−k·s·Σdy·x̂)·(x − μ) − k·Σdy
-                    coef[ch - c0] = (k * m, -k * invStd * sumDyXhat, -k * sumDy[ch - c0]);
+                    int at = 3 * (ch - c0);
+                    (coef[at], coef[at + 1], coef[at + 2]) = (k * m, -k * invStd * sumDyXhat, -k * sumDy[ch - c0]);
                 }
                 for (int i = 0; i < n; i++)
                     for (int ch = c0; ch < c1; ch++)
                     {
                         int off = (i * c + ch) * spatial;
-                        var (a1, a2, a0) = coef[ch - c0];
+                        int at = 3 * (ch - c0);
+                        T a1 = coef[at], a2 = coef[at + 1], a0 = coef[at + 2];
                         Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), a1, a2, saveMean[ch], a0);
                     }
+                ArrayPool<T>.Shared.Return(scratch);
             });
         }
 
