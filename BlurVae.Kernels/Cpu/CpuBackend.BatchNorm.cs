@@ -120,7 +120,7 @@ public sealed partial class CpuBackend
                     for (int ch = c0; ch < c1; ch++)
                         (means[ch - c0], sqs[ch - c0]) = (statistics[2 * ch], statistics[2 * ch + 1]);
                 else
-                    Statistics(means, sqs, scratch.AsSpan(4 * cc, cc), x, n, c, spatial, c0, c1);
+                    Statistics(means, sqs, scratch.AsSpan(4 * cc, cc), x, 0, n, c, spatial, c0, c1);
                 var scales = scratch.AsSpan(2 * cc, cc);
                 var shifts = scratch.AsSpan(3 * cc, cc);
                 for (int ch = c0; ch < c1; ch++)
@@ -158,16 +158,17 @@ public sealed partial class CpuBackend
             });
         }
 
-        // Per channel c0 … c1−1: the mean, then Σ (x − mean)² (two passes keep float32 variance accurate).
-        private static void Statistics(Span<T> means, Span<T> sqs, Span<T> sums, T[] x, int n, int c, int spatial, int c0, int c1)
+        // Per channel c0 … c1−1 over images n0 … n0+nb−1: the mean, then Σ (x − mean)² (two passes keep float32 variance
+        // accurate), image by image in order. Also the rule of a convolution's per-chunk statistics (CpuBackend.ConvStatistics.cs).
+        public static void Statistics(Span<T> means, Span<T> sqs, Span<T> sums, T[] x, int n0, int nb, int c, int spatial, int c0, int c1)
         {
             sums.Clear();
             sqs.Clear();
-            for (int i = 0; i < n; i++)
+            for (int i = n0; i < n0 + nb; i++)
                 for (int ch = c0; ch < c1; ch++)
                     sums[ch - c0] += TensorPrimitives.Sum<T>(x.AsSpan((i * c + ch) * spatial, spatial));
-            for (int k = 0; k < c1 - c0; k++) means[k] = sums[k] / T.CreateTruncating(n * spatial);
-            for (int i = 0; i < n; i++)
+            for (int k = 0; k < c1 - c0; k++) means[k] = sums[k] / T.CreateTruncating((long)nb * spatial);
+            for (int i = n0; i < n0 + nb; i++)
                 for (int ch = c0; ch < c1; ch++)
                     sqs[ch - c0] += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), means[ch - c0]);
         }

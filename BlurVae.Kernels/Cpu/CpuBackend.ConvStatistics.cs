@@ -48,15 +48,13 @@ public sealed partial class CpuBackend
                 if (c1 < 0) c1 = _channels;
                 _counts[part] = (long)nb * spatial;
                 if (nb * spatial == 0) return;
-                T count = T.CreateTruncating((long)nb * spatial);
-                for (int ch = c0; ch < c1; ch++)
-                {
-                    T sum = T.Zero;
-                    for (int i = 0; i < nb; i++) sum += TensorPrimitives.Sum<T>(y.AsSpan(((n0 + i) * _channels + ch) * spatial, spatial));
-                    T mean = sum / count, sq = T.Zero;
-                    for (int i = 0; i < nb; i++) sq += BatchNorm<T>.SumSquaredDeviations(y.AsSpan(((n0 + i) * _channels + ch) * spatial, spatial), mean);
-                    Record(part, ch, mean, sq);
-                }
+                int cc = c1 - c0;
+                T[] scratch = ArrayPool<T>.Shared.Rent(3 * cc);
+                var means = scratch.AsSpan(0, cc);
+                var sqs = scratch.AsSpan(cc, cc);
+                BatchNorm<T>.Statistics(means, sqs, scratch.AsSpan(2 * cc, cc), y, n0, nb, _channels, spatial, c0, c1);
+                for (int ch = c0; ch < c1; ch++) Record(part, ch, means[ch - c0], sqs[ch - c0]);
+                ArrayPool<T>.Shared.Return(scratch);
             }
 
             /// <summary>Part <paramref name="part"/> = a channel-major block, channel ch's <paramref name="columns"/> values at src[off + ch·ld …] (a GEMM's output before its scatter), channels c0 … c1−1.</summary>
