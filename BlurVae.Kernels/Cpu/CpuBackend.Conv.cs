@@ -253,7 +253,7 @@ public sealed partial class CpuBackend
         {
             Parallelism.ForEach(workers, work, wi =>
             {
-                T[] scratch = scratchLength > 0 ? ArrayPool<T>.Shared.Rent(scratchLength) : [];
+                T[] scratch = ArrayPool<T>.Shared.Rent(scratchLength); // length 0: the empty array, as in ForChunks
                 try
                 {
                     int c0 = (int)((long)chunks * wi / workers), c1 = (int)((long)chunks * (wi + 1) / workers);
@@ -261,7 +261,7 @@ public sealed partial class CpuBackend
                 }
                 finally
                 {
-                    if (scratchLength > 0) ArrayPool<T>.Shared.Return(scratch);
+                    ArrayPool<T>.Shared.Return(scratch);
                 }
             });
         }
