@@ -23,9 +23,17 @@ internal static unsafe partial class DirectConv<T>
                 case 1: ForwardRowBlocks<TileCount3, TileCount4>(tile); break;
                 case 2: ForwardRows<TileCount2, TileCount4>(tile, 0, tile.G.OutH); break;
                 case 3: ForwardRows<TileCount3, TileCount4>(tile, 0, tile.G.OutH); break;
-                default: ForwardRows<TileCount4, TileCount2>(tile, 0, tile.G.OutH); break;
+                // Four channels (3→64, the 64→3 layer's input gradient): 4 × 4 accumulators where 32 vector registers
+                // allow it (4 loads + 4 broadcasts feed 16 FMAs instead of 2 + 4 feeding 8), else 4 × 2.
+                default:
+                    if (WideRegisterFile) ForwardRows<TileCount4, TileCount4>(tile, 0, tile.G.OutH);
+                    else ForwardRows<TileCount4, TileCount2>(tile, 0, tile.G.OutH);
+                    break;
             }
         });
+
+    /// <summary>Whether the JIT has 32 vector registers (AVX-512: EVEX encodes ymm16–31), room for 16 accumulators + 5.</summary>
+    private static readonly bool WideRegisterFile = Avx512F.VL.IsSupported;
 
     private delegate void ChannelBlock(in ForwardTileArgs tile, int channels);
 
