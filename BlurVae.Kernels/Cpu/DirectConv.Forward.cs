@@ -22,7 +22,10 @@ internal static unsafe partial class DirectConv<T>
                 // One channel: three output rows a tile (slots are rows), twelve accumulators, as the others.
                 case 1: ForwardRowBlocks<TileCount3, TileCount4>(tile); break;
                 case 2: ForwardRows<TileCount2, TileCount4>(tile, 0, tile.G.OutH); break;
-                case 3: ForwardRows<TileCount3, TileCount4>(tile, 0, tile.G.OutH); break;
+                case 3:
+                    if (WideRegisterFile) ForwardPairRows<TileCount3, TileCount4>(tile);
+                    else ForwardRows<TileCount3, TileCount4>(tile, 0, tile.G.OutH);
+                    break;
                 // Four channels (3→64, the 64→3 layer's input gradient): 4 × 4 accumulators where 32 vector registers
                 // allow it (4 loads + 4 broadcasts feed 16 FMAs instead of 2 + 4 feeding 8), else 4 × 2.
                 default:
@@ -70,6 +73,78 @@ internal static unsafe partial class DirectConv<T>
     private static void ForwardRows<TC, TV>(in ForwardTileArgs a, int oh0, int oh1) where TC : struct, ITileCount where TV : struct, ITileCount
     {
         for (int oh = oh0; oh < oh1; oh++) ForwardRowTiles<TC, TV, ChannelSlots>(a, oh);
+    }
+
+    /// <summary>
+    /// Every output row as pairs of side-by-side tiles (the last pair flush with the row's end), where a row holds two:
+    /// the pair shares each weight broadcast and each pass over the taps, 3 × 8 accumulators in 32 registers. Only the
+    /// pair's outer vectors can reach past the row (padding ≤ one vector), so the inner ones read without a test.
+    /// </summary>
+    private static void ForwardPairRows<TC, TV>(in ForwardTileArgs a) where TC : struct, ITileCount where TV : struct, ITileCount
+    {
+        var g = a.G;
+        int width = TV.Value * Vector<T>.Count, last = g.OutW - 2 * width;
+        if (last < 0 || a.Padding > Vector<T>.Count)
+        {
+            ForwardRows<TC, TV>(a, 0, g.OutH);
+            return;
+        }
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int i0 = Math.Max(0, a.Padding - oh), i1 = Math.Min(g.KernelH, g.InH + a.Padding - oh);
+            for (int ow0 = 0; ; ow0 = Math.Min(ow0 + 2 * width, last))
+            {
+                ForwardTilePair<TC, TV>(a, oh, ow0, i0, i1);
+                if (ow0 == last) break;
+            }
+        }
+    }
+
+    /// <summary>Two tiles of TC channels × TV vectors, at ow0 and ow0 + TV·vc, in one pass over the taps.</summary>
+    private static void ForwardTilePair<TC, TV>(in ForwardTileArgs a, int oh, int ow0, int i0, int i1) where TC : struct, ITileCount where TV : struct, ITileCount
+    {
+        var g = a.G;
+        int kw = g.KernelW, inW = g.InW, taps = g.KernelH * kw, p = a.Padding, ow1 = ow0 + TV.Value * Vector<T>.Count;
+        nint plane = (nint)g.InH * inW, wSlot = (nint)g.InChannels * taps, outPlane = (nint)g.OutH * g.OutW;
+        var left = new ForwardAccumulators<TC, TV>();
+        var right = new ForwardAccumulators<TC, TV>();
+        if (a.Bias != null)
+        {
+            left.Init(a.Bias, 1);
+            right.Init(a.Bias, 1);
+        }
+        for (int ci = 0; ci < g.InChannels; ci++)
+        {
+            T* xc = a.X + ci * plane;
+            T* wci = a.W + ci * taps;
+            Prefetch(xc + (nint)(oh + i1 - p) * inW + ow0 - p, 2 * TV.Value * Vector<T>.Count + kw);
+            for (int i = i0; i < i1; i++)
+            {
+                T* xr = xc + (nint)(oh + i - p) * inW;
+                T* wr = wci + i * kw;
+                for (int j = 0; j < kw; j++)
+                {
+                    left.StepChannels<ClippedLoad<T>, InteriorLoad<T>, InteriorLoad<T>>(xr, ow0 + j - p, inW, wr + j, wSlot);
+                    right.StepChannels<InteriorLoad<T>, InteriorLoad<T>, ClippedLoad<T>>(xr, ow1 + j - p, inW, wr + j, wSlot);
+                }
+            }
+        }
+        T* y = a.Y + (nint)oh * g.OutW;
+        left.Store(y + ow0, outPlane, g.OutW - ow0);
+        right.Store(y + ow1, outPlane, g.OutW - ow1);
+    }
+
+    /// <summary>
+    /// Asks for the cache lines of x[0 … count) ahead of use: the input row the next output row reads first. Each channel's
+    /// rows lie a plane apart, one stream per channel, more than the hardware prefetcher follows, so without this each new
+    /// row came from memory at its full latency. A prefetch never faults, so a row past the image's end costs nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(T* x, int count)
+    {
+        if (!Sse.IsSupported) return;
+        for (int c = 0; c < count; c += 64 / sizeof(T)) Sse.Prefetch0(x + c);
+        Sse.Prefetch0(x + count - 1);
     }
 
     /// <summary>

@@ -30,6 +30,11 @@ public class DirectConvTests
     [TestCase(1, 6, 13, 66, 1, 3, 1, 2)]
     [TestCase(2, 3, 9, 21, 5, 3, 1, 1)]
     [TestCase(3, 2, 4, 12, 1, 3, 1, 1)]
+    // Three channels in pairs of side-by-side tiles (where 32 vector registers allow): a row exactly one pair wide,
+    // rows of two pairs and more with the last flush (kernel 5, padding 2), a row just short of a pair (single tiles).
+    [TestCase(2, 3, 6, 64, 3, 3, 1, 1)]
+    [TestCase(1, 2, 7, 131, 3, 5, 1, 2)]
+    [TestCase(2, 2, 5, 63, 3, 3, 1, 1)]
     // Stride 2 from the phases in the same tiles: rows as wide as a tile and wider (inside), narrower (clipped).
     [TestCase(2, 1, 7, 37, 5, 3, 2, 1)]
     [TestCase(1, 3, 6, 70, 4, 3, 2, 1)]
