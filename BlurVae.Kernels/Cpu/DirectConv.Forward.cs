@@ -35,9 +35,6 @@ internal static unsafe partial class DirectConv<T>
             }
         });
 
-    /// <summary>Whether the JIT has 32 vector registers (AVX-512: EVEX encodes ymm16–31), room for 16 accumulators + 5.</summary>
-    private static readonly bool WideRegisterFile = Avx512F.VL.IsSupported;
-
     private delegate void ChannelBlock(in ForwardTileArgs tile, int channels);
 
     /// <summary>

@@ -71,10 +71,17 @@ internal static unsafe partial class DirectConv<T>
             }
             // Slots are output channels co0 + s; input row ih meets their dy rows ih + p − i.
             for (int co0 = 0; co0 < g.OutChannels; co0 += 3)
+            {
+                if (WideRegisterFile && kh == 3 && kw == 3 && g.OutChannels - co0 >= 3)
+                {
+                    WeightTapRows(ref Unsafe.Add(ref acc, (co0 * cin + ci) * taps), (nint)cin * taps, new WeightTileArgs(xc, dy + co0 * outPlane, outPlane, p, 0, zeros, 0, g));
+                    continue;
+                }
                 for (int i = 0; i < kh; i++)
                     for (int j0 = 0; j0 < kw; j0 += 3)
                         WeightTile(Math.Min(3, g.OutChannels - co0), Math.Min(3, kw - j0), ref Unsafe.Add(ref acc, (co0 * cin + ci) * taps + i * kw + j0),
                             (nint)cin * taps, new WeightTileArgs(xc, dy + co0 * outPlane, outPlane, p - i, 0, zeros, j0, g));
+            }
         }
     }
 
@@ -88,6 +95,9 @@ internal static unsafe partial class DirectConv<T>
         public readonly nint DySlot = dySlot;
         public readonly int D0 = d0, DStep = dStep, J0 = j0;
         public readonly ConvGeometry G = g;
+
+        /// <summary>The same tile for tap row i (this one being tap row 0's): its dy rows lie i rows higher.</summary>
+        public WeightTileArgs ForTapRow(int i) => new(X, Dy, DySlot, D0 - i, DStep, Zeros, J0, G);
 
         public T* DyRow(int ih, int s)
         {
@@ -112,7 +122,75 @@ internal static unsafe partial class DirectConv<T>
         }
     }
 
-    private static void WeightRows<TS, TJ>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a) where TS : struct, ITileCount where TJ : struct, ITileCount
+    /// <summary>
+    /// Three channels × a whole 3 × 3 kernel at once (27 accumulators, where 32 vector registers allow; a is tap row 0's
+    /// tile, acc its first weight): each vector of an input row is loaded once for all nine taps instead of once per tap
+    /// row, and each input plane is read once instead of three times. The input rows whose three tap rows all meet a
+    /// row of dy go this way, the few at the top and bottom tap row by tap row before and after them, so every
+    /// accumulator still adds its terms in row order, as <see cref="WeightRows{TS, TJ}"/> alone does.
+    /// </summary>
+    private static void WeightTapRows(ref Vector<T> acc, nint slotStride, in WeightTileArgs a)
+    {
+        var g = a.G;
+        int vc = Vector<T>.Count, inW = g.InW, outW = g.OutW, colOff = -g.Padding;
+        // Input row ih meets dy row ih + p − i of tap row i: all three inside for ih in [ih0, ih1).
+        int ih0 = Math.Min(g.InH, Math.Max(0, 2 - g.Padding)), ih1 = Math.Max(ih0, Math.Min(g.InH, g.OutH - g.Padding));
+        for (int i = 0; i < 3; i++) WeightRows<TileCount3, TileCount3>(ref Unsafe.Add(ref acc, 3 * i), slotStride, a.ForTapRow(i), 0, ih0);
+        int owLo = (Math.Max(0, -colOff) + vc - 1) / vc * vc, owHi = Math.Min(inW - vc - colOff - 2, outW - vc);
+        var t = new TapRowAccumulators();
+        t.Load(ref acc, slotStride);
+        for (int ih = ih0; ih < ih1; ih++)
+        {
+            // Tap row i's dy rows lie i rows above tap row 0's.
+            T* d0 = a.DyRow(ih, 0), d1 = a.DyRow(ih, 1), d2 = a.DyRow(ih, 2);
+            T* xr = a.X + (nint)ih * inW;
+            int ow0 = 0;
+            for (; ow0 < outW && ow0 < owLo; ow0 += vc) t.Step<ClippedLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
+            for (; ow0 <= owHi; ow0 += vc) t.Step<InteriorLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
+            for (; ow0 < outW; ow0 += vc) t.Step<ClippedLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
+        }
+        t.Store(ref acc, slotStride);
+        for (int i = 0; i < 3; i++) WeightRows<TileCount3, TileCount3>(ref Unsafe.Add(ref acc, 3 * i), slotStride, a.ForTapRow(i), ih1, g.InH);
+    }
+
+    /// <summary>Tap rows 0, 1, 2 of a 3 × 3 kernel for three slots: input row ih meets dy row r − i of tap row i.</summary>
+    private struct TapRowAccumulators
+    {
+        private WeightAccumulators<TileCount3, TileCount3> _i0, _i1, _i2;
+
+        /// <summary>Every tap's term of one vector of outputs; d0 … d2 are tap row 0's dy rows, each tap row's a row above.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step<TL>(T* x, T* d0, T* d1, T* d2, int outW, int ow0, int colOff, int inW) where TL : struct, IRowLoad<T>
+        {
+            int col = ow0 + colOff;
+            Vector<T> x0 = TL.Load(x, col, inW), x1 = TL.Load(x, col + 1, inW), x2 = TL.Load(x, col + 2, inW);
+            _i0.Add<TL>(x0, x1, x2, d0, d1, d2, ow0, outW);
+            _i1.Add<TL>(x0, x1, x2, d0 - outW, d1 - outW, d2 - outW, ow0, outW);
+            _i2.Add<TL>(x0, x1, x2, d0 - 2 * outW, d1 - 2 * outW, d2 - 2 * outW, ow0, outW);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Load(ref Vector<T> acc, nint slotStride)
+        {
+            _i0.Load(ref acc, slotStride);
+            _i1.Load(ref Unsafe.Add(ref acc, 3), slotStride);
+            _i2.Load(ref Unsafe.Add(ref acc, 6), slotStride);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store(ref Vector<T> acc, nint slotStride)
+        {
+            _i0.Store(ref acc, slotStride);
+            _i1.Store(ref Unsafe.Add(ref acc, 3), slotStride);
+            _i2.Store(ref Unsafe.Add(ref acc, 6), slotStride);
+        }
+    }
+
+    private static void WeightRows<TS, TJ>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a) where TS : struct, ITileCount where TJ : struct, ITileCount =>
+        WeightRows<TS, TJ>(ref acc, slotStride, a, 0, a.G.InH);
+
+    /// <summary>The tile's terms from input rows [ih0, ih1).</summary>
+    private static void WeightRows<TS, TJ>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a, int ih0, int ih1) where TS : struct, ITileCount where TJ : struct, ITileCount
     {
         var g = a.G;
         int vc = Vector<T>.Count, inW = g.InW, outW = g.OutW, colOff = a.J0 - g.Padding;
@@ -121,7 +199,7 @@ internal static unsafe partial class DirectConv<T>
         int owHi = Math.Min(inW - vc - colOff - (TJ.Value - 1), outW - vc);
         var t = new WeightAccumulators<TS, TJ>();
         t.Load(ref acc, slotStride);
-        for (int ih = 0; ih < g.InH; ih++)
+        for (int ih = ih0; ih < ih1; ih++)
         {
             T* d0 = a.DyRow(ih, 0), d1 = TS.Value > 1 ? a.DyRow(ih, 1) : a.Zeros, d2 = TS.Value > 2 ? a.DyRow(ih, 2) : a.Zeros;
             if (d0 == a.Zeros && d1 == a.Zeros && d2 == a.Zeros) continue;
@@ -147,6 +225,13 @@ internal static unsafe partial class DirectConv<T>
             Vector<T> x0 = TL.Load(x, col, inW), x1 = default, x2 = default;
             if (TJ.Value > 1) x1 = TL.Load(x, col + 1, inW);
             if (TJ.Value > 2) x2 = TL.Load(x, col + 2, inW);
+            Add<TL>(x0, x1, x2, d0, d1, d2, ow0, outW);
+        }
+
+        /// <summary>acc[s, j] += dy_s[ow0 …] · x_j, the input vectors x_j already loaded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add<TL>(Vector<T> x0, Vector<T> x1, Vector<T> x2, T* d0, T* d1, T* d2, int ow0, int outW) where TL : struct, IRowLoad<T>
+        {
             var d = TL.Load(d0, ow0, outW);
             _a00 = TileVector<T>.MulAdd(d, x0, _a00);
             if (TJ.Value > 1) _a01 = TileVector<T>.MulAdd(d, x1, _a01);

@@ -24,6 +24,12 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
     public static bool Suits(ConvGeometry g) => g.IsUniform && (g.OutChannels <= 4 || g.InChannels * g.KernelH * g.KernelW <= 32);
 
     /// <summary>
+    /// Whether the JIT has 32 vector registers (AVX-512: EVEX encodes ymm16–31): room for the larger tiles (4 × 4 and
+    /// 2 × 3 × 4 forward accumulators, 27 backward-weight ones); with 16 registers they would spill.
+    /// </summary>
+    private static readonly bool WideRegisterFile = Avx512F.VL.IsSupported;
+
+    /// <summary>
     /// Whether the backward-input pass does: at stride 1 (square kernel) it is the forward convolution of dy with the
     /// flipped, transposed kernel (padding k−1−p), so it suits when that convolution does.
     /// </summary>

@@ -35,6 +35,12 @@ public class DirectConvTests
     [TestCase(2, 3, 6, 64, 3, 3, 1, 1)]
     [TestCase(1, 2, 7, 131, 3, 5, 1, 2)]
     [TestCase(2, 2, 5, 63, 3, 3, 1, 1)]
+    // Backward weight, three channels × a whole 3 × 3 kernel a tile: padding 0 and 2 (the input rows before and after
+    // those all three tap rows meet), images of 1–2 rows (none such), 6 channels (two tiles) and 5 (a tile + 2 slots).
+    [TestCase(2, 3, 4, 19, 6, 3, 1, 0)]
+    [TestCase(1, 2, 3, 11, 3, 3, 1, 2)]
+    [TestCase(2, 2, 2, 9, 5, 3, 1, 1)]
+    [TestCase(1, 1, 1, 12, 3, 3, 1, 2)]
     // Stride 2 from the phases in the same tiles: rows as wide as a tile and wider (inside), narrower (clipped).
     [TestCase(2, 1, 7, 37, 5, 3, 2, 1)]
     [TestCase(1, 3, 6, 70, 4, 3, 2, 1)]
