@@ -239,7 +239,7 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
                 {
                     ReadOnlySpan<T> img = p.AsSpan(n * g.InChannels * ph.ChannelLength);
                     ReadOnlySpan<T> d = dy.AsSpan((n * g.OutChannels + co) * outPlane, outPlane);
-                    for (int oh = 0; oh < g.OutH; oh++) WeightRow(accV, acc, d.Slice(oh * g.OutW, g.OutW), img, offs, oh * ph.Pw);
+                    WeightRows(accV, acc, d, g.OutW, img, offs, ph.Pw);
                 }
                 for (int t = 0; t < taps; t++) dw[pair * taps + t] = acc[t] + Vector.Sum(accV[t]);
             });
@@ -251,43 +251,48 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>
-    /// One row of dy against every tap's input row: accV[t] += dRow[ow]·img[offs[t] + rowBase + ow] by vectors of ow,
-    /// acc[t] for the tail. The taps are the inner loop, so each vector of dy is loaded once and the k² accumulators
-    /// are independent chains; with the row inner (a tap's vectors summed one after another) the loop waited on the
-    /// latency of each add. Per tap the terms are added in the same order, so the results are the same.
+    /// One image's dy (rows of `width`) against every tap's input rows (pw apart): accV[t] += dy[oh, ow]·img[offs[t] +
+    /// oh·pw + ow] by vectors of ow, acc[t] for the tails. The taps are the inner loop, so each vector of dy is loaded once
+    /// and the k² accumulators are independent chains; the rows are a loop inside, so the accumulators stay in registers
+    /// for the whole image (a call per row spent as long setting up as adding: the first layers' rows are 1–2 vectors).
+    /// Per tap the terms are added in the same (oh, ow) order, so the results are the same.
     /// </summary>
-    private static void WeightRow(Span<Vector<T>> accV, Span<T> acc, ReadOnlySpan<T> dRow, ReadOnlySpan<T> img, ReadOnlySpan<int> offs, int rowBase)
+    private static void WeightRows(Span<Vector<T>> accV, Span<T> acc, ReadOnlySpan<T> dy, int width, ReadOnlySpan<T> img, ReadOnlySpan<int> offs, int pw)
     {
-        int vc = Vector<T>.Count, width = dRow.Length, taps = offs.Length;
-        // Every read is inside img: offs[t] + rowBase + ow < img.Length for ow < width (the phase layout's padding).
+        int vc = Vector<T>.Count, taps = offs.Length, rows = dy.Length / width, vectorWidth = width - width % vc;
+        // Every read is inside img: offs[t] + oh·pw + ow < img.Length for ow < width (the phase layout's padding).
         ref T src = ref MemoryMarshal.GetReference(img);
-        ref T d = ref MemoryMarshal.GetReference(dRow);
+        ref T d = ref MemoryMarshal.GetReference(dy);
         ref int off = ref MemoryMarshal.GetReference(offs);
         ref Vector<T> a = ref MemoryMarshal.GetReference(accV);
-        int ow = 0;
         if (taps == 9)
         {
             // k = 3 (every thin layer of the models): the nine accumulators as locals, so they stay in registers
-            // for the whole row instead of a load and a store per term.
+            // for the whole image instead of a load and a store per term.
             Vector<T> a0 = a, a1 = Unsafe.Add(ref a, 1), a2 = Unsafe.Add(ref a, 2), a3 = Unsafe.Add(ref a, 3), a4 = Unsafe.Add(ref a, 4),
                       a5 = Unsafe.Add(ref a, 5), a6 = Unsafe.Add(ref a, 6), a7 = Unsafe.Add(ref a, 7), a8 = Unsafe.Add(ref a, 8);
-            ref T s0 = ref Unsafe.Add(ref src, off + rowBase), s1 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 1) + rowBase);
-            ref T s2 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 2) + rowBase), s3 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 3) + rowBase);
-            ref T s4 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 4) + rowBase), s5 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 5) + rowBase);
-            ref T s6 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 6) + rowBase), s7 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 7) + rowBase);
-            ref T s8 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 8) + rowBase);
-            for (; ow + vc <= width; ow += vc)
+            ref T s0 = ref Unsafe.Add(ref src, off), s1 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 1));
+            ref T s2 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 2)), s3 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 3));
+            ref T s4 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 4)), s5 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 5));
+            ref T s6 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 6)), s7 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 7));
+            ref T s8 = ref Unsafe.Add(ref src, Unsafe.Add(ref off, 8));
+            for (int oh = 0; oh < rows; oh++)
             {
-                var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
-                a0 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s0, (nuint)ow), a0);
-                a1 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s1, (nuint)ow), a1);
-                a2 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s2, (nuint)ow), a2);
-                a3 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s3, (nuint)ow), a3);
-                a4 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s4, (nuint)ow), a4);
-                a5 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s5, (nuint)ow), a5);
-                a6 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s6, (nuint)ow), a6);
-                a7 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s7, (nuint)ow), a7);
-                a8 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s8, (nuint)ow), a8);
+                nuint rb = (nuint)((nint)oh * pw), db = (nuint)((nint)oh * width);
+                for (nuint ow = 0; ow < (nuint)vectorWidth; ow += (nuint)vc)
+                {
+                    var dv = Vector.LoadUnsafe(ref d, db + ow);
+                    nuint o = rb + ow;
+                    a0 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s0, o), a0);
+                    a1 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s1, o), a1);
+                    a2 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s2, o), a2);
+                    a3 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s3, o), a3);
+                    a4 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s4, o), a4);
+                    a5 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s5, o), a5);
+                    a6 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s6, o), a6);
+                    a7 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s7, o), a7);
+                    a8 = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref s8, o), a8);
+                }
             }
             a = a0;
             Unsafe.Add(ref a, 1) = a1;
@@ -300,18 +305,20 @@ internal static unsafe partial class DirectConv<T> where T : unmanaged, IFloatin
             Unsafe.Add(ref a, 8) = a8;
         }
         else
-            for (; ow + vc <= width; ow += vc)
-            {
-                var dv = Vector.LoadUnsafe(ref d, (nuint)ow);
-                for (int t = 0; t < taps; t++)
-                    Unsafe.Add(ref a, t) = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase + ow)), Unsafe.Add(ref a, t));
-            }
-        if (ow == width) return;
+            for (int oh = 0; oh < rows; oh++)
+                for (int ow = 0; ow < vectorWidth; ow += vc)
+                {
+                    var dv = Vector.LoadUnsafe(ref d, (nuint)(oh * width + ow));
+                    for (int t = 0; t < taps; t++)
+                        Unsafe.Add(ref a, t) = TileVector<T>.MulAdd(dv, Vector.LoadUnsafe(ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + oh * pw + ow)), Unsafe.Add(ref a, t));
+                }
+        if (vectorWidth == width) return;
         for (int t = 0; t < taps; t++)
         {
             T r = acc[t];
-            ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t) + rowBase);
-            for (int o = ow; o < width; o++) r += Unsafe.Add(ref d, o) * Unsafe.Add(ref s, o);
+            ref T s = ref Unsafe.Add(ref src, Unsafe.Add(ref off, t));
+            for (int oh = 0; oh < rows; oh++)
+                for (int o = vectorWidth; o < width; o++) r += Unsafe.Add(ref d, oh * width + o) * Unsafe.Add(ref s, oh * pw + o);
             acc[t] = r;
         }
     }
