@@ -44,6 +44,8 @@ public class DirectConvTests
     // Stride 2 from the phases in the same tiles: rows as wide as a tile and wider (inside), narrower (clipped).
     [TestCase(2, 1, 7, 37, 5, 3, 2, 1)]
     [TestCase(1, 3, 6, 70, 4, 3, 2, 1)]
+    // Backward weight by phases with another kernel than 3 × 3 (16 taps) over rows of vectors and a tail.
+    [TestCase(2, 1, 9, 40, 3, 4, 2, 1)]
     public void MatchesDefinition(int n, int cin, int h, int w, int cout, int k, int stride, int pad)
     {
         var g = ConvGeometry.ForConv(n, cin, h, w, cout, k, k, stride, pad);
