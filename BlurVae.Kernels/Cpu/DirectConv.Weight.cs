@@ -132,36 +132,26 @@ internal static unsafe partial class DirectConv<T>
     private static void WeightTapRows(ref Vector<T> acc, nint slotStride, in WeightTileArgs a)
     {
         var g = a.G;
-        int vc = Vector<T>.Count, inW = g.InW, outW = g.OutW, colOff = -g.Padding;
         // Input row ih meets dy row ih + p − i of tap row i: all three inside for ih in [ih0, ih1).
         int ih0 = Math.Min(g.InH, Math.Max(0, 2 - g.Padding)), ih1 = Math.Max(ih0, Math.Min(g.InH, g.OutH - g.Padding));
         for (int i = 0; i < 3; i++) WeightRows<TileCount3, TileCount3>(ref Unsafe.Add(ref acc, 3 * i), slotStride, a.ForTapRow(i), 0, ih0);
-        int owLo = (Math.Max(0, -colOff) + vc - 1) / vc * vc, owHi = Math.Min(inW - vc - colOff - 2, outW - vc);
-        var t = new TapRowAccumulators();
-        t.Load(ref acc, slotStride);
-        for (int ih = ih0; ih < ih1; ih++)
-        {
-            // Tap row i's dy rows lie i rows above tap row 0's.
-            T* d0 = a.DyRow(ih, 0), d1 = a.DyRow(ih, 1), d2 = a.DyRow(ih, 2);
-            T* xr = a.X + (nint)ih * inW;
-            int ow0 = 0;
-            for (; ow0 < outW && ow0 < owLo; ow0 += vc) t.Step<ClippedLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
-            for (; ow0 <= owHi; ow0 += vc) t.Step<InteriorLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
-            for (; ow0 < outW; ow0 += vc) t.Step<ClippedLoad<T>>(xr, d0, d1, d2, outW, ow0, colOff, inW);
-        }
-        t.Store(ref acc, slotStride);
+        WeightRowLoop<TapRowAccumulators>(ref acc, slotStride, a, ih0, ih1);
         for (int i = 0; i < 3; i++) WeightRows<TileCount3, TileCount3>(ref Unsafe.Add(ref acc, 3 * i), slotStride, a.ForTapRow(i), ih1, g.InH);
     }
 
     /// <summary>Tap rows 0, 1, 2 of a 3 × 3 kernel for three slots: input row ih meets dy row r − i of tap row i.</summary>
-    private struct TapRowAccumulators
+    private struct TapRowAccumulators : IWeightTile
     {
+        public static int Slots => 3;
+        public static int Columns => 3;
+
         private WeightAccumulators<TileCount3, TileCount3> _i0, _i1, _i2;
 
         /// <summary>Every tap's term of one vector of outputs; d0 … d2 are tap row 0's dy rows, each tap row's a row above.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step<TL>(T* x, T* d0, T* d1, T* d2, int outW, int ow0, int colOff, int inW) where TL : struct, IRowLoad<T>
+        public void Step<TL>(T* x, T* d0, T* d1, T* d2, int ow0, int colOff, int inW, int outW) where TL : struct, IRowLoad<T>
         {
+            // Tap row i's dy rows lie i rows above tap row 0's.
             int col = ow0 + colOff;
             Vector<T> x0 = TL.Load(x, col, inW), x1 = TL.Load(x, col + 1, inW), x2 = TL.Load(x, col + 2, inW);
             _i0.Add<TL>(x0, x1, x2, d0, d1, d2, ow0, outW);
@@ -190,18 +180,31 @@ internal static unsafe partial class DirectConv<T>
         WeightRows<TS, TJ>(ref acc, slotStride, a, 0, a.G.InH);
 
     /// <summary>The tile's terms from input rows [ih0, ih1).</summary>
-    private static void WeightRows<TS, TJ>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a, int ih0, int ih1) where TS : struct, ITileCount where TJ : struct, ITileCount
+    private static void WeightRows<TS, TJ>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a, int ih0, int ih1) where TS : struct, ITileCount where TJ : struct, ITileCount =>
+        WeightRowLoop<WeightAccumulators<TS, TJ>>(ref acc, slotStride, a, ih0, ih1);
+
+    /// <summary>What <see cref="WeightRowLoop{TA}"/> runs: a tile of accumulators over Slots dy rows and Columns taps of a row.</summary>
+    private interface IWeightTile
+    {
+        static abstract int Slots { get; }
+        static abstract int Columns { get; }
+        void Load(ref Vector<T> acc, nint slotStride);
+        void Store(ref Vector<T> acc, nint slotStride);
+        void Step<TL>(T* x, T* d0, T* d1, T* d2, int ow0, int colOff, int inW, int outW) where TL : struct, IRowLoad<T>;
+    }
+
+    private static void WeightRowLoop<TA>(ref Vector<T> acc, nint slotStride, in WeightTileArgs a, int ih0, int ih1) where TA : struct, IWeightTile
     {
         var g = a.G;
         int vc = Vector<T>.Count, inW = g.InW, outW = g.OutW, colOff = a.J0 - g.Padding;
         // Vectors starting at ow0 in [owLo, owHi] read inside the input row for all of the tile's taps and inside dy.
         int owLo = (Math.Max(0, -colOff) + vc - 1) / vc * vc;
-        int owHi = Math.Min(inW - vc - colOff - (TJ.Value - 1), outW - vc);
-        var t = new WeightAccumulators<TS, TJ>();
+        int owHi = Math.Min(inW - vc - colOff - (TA.Columns - 1), outW - vc);
+        var t = new TA();
         t.Load(ref acc, slotStride);
         for (int ih = ih0; ih < ih1; ih++)
         {
-            T* d0 = a.DyRow(ih, 0), d1 = TS.Value > 1 ? a.DyRow(ih, 1) : a.Zeros, d2 = TS.Value > 2 ? a.DyRow(ih, 2) : a.Zeros;
+            T* d0 = a.DyRow(ih, 0), d1 = TA.Slots > 1 ? a.DyRow(ih, 1) : a.Zeros, d2 = TA.Slots > 2 ? a.DyRow(ih, 2) : a.Zeros;
             if (d0 == a.Zeros && d1 == a.Zeros && d2 == a.Zeros) continue;
             T* xr = a.X + (nint)ih * inW;
             int ow0 = 0;
@@ -213,8 +216,11 @@ internal static unsafe partial class DirectConv<T>
     }
 
     /// <summary>A tile's TS × TJ accumulators; a local of it is promoted to registers (its methods inline).</summary>
-    private struct WeightAccumulators<TS, TJ> where TS : struct, ITileCount where TJ : struct, ITileCount
+    private struct WeightAccumulators<TS, TJ> : IWeightTile where TS : struct, ITileCount where TJ : struct, ITileCount
     {
+        public static int Slots => TS.Value;
+        public static int Columns => TJ.Value;
+
         private Vector<T> _a00, _a01, _a02, _a10, _a11, _a12, _a20, _a21, _a22;
 
         /// <summary>acc[s, j] += dy_s[ow0 …] · x[ow0 + colOff + j …] for one vector of outputs.</summary>
