@@ -8,7 +8,8 @@ namespace BlurVae.Kernels.Cpu;
 /// vector of dy once per slot, so 6 loads feed 9 fused multiply-adds. A slot is an output channel (several channels:
 /// one tap row i, the dy rows oh = ih + p − i of each channel) or, for a single output channel, a tap row (the dy
 /// rows oh = ih + p − i of that channel, one per i). Vectors at the ends of a row read with
-/// <see cref="ClippedLoad{T}"/>; dy rows outside the output read a row of zeros.
+/// <see cref="ClippedLoad{T}"/>; dy rows outside the output read a row of zeros. With 32 vector registers a 3 × 3
+/// kernel's three channels take all three tap rows in one tile (<see cref="WeightTapRows"/>, 12 loads feed 27).
 /// <para>
 /// The batch is cut into at most <see cref="WeightChunks"/> chunks of images, a number set by N alone: each chunk's
 /// task sums its images into its own vector accumulators (one image's dy stays in cache for all input channels), and
