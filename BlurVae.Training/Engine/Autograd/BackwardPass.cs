@@ -18,7 +18,7 @@ public static class BackwardPass
         }
         // Neither the shared unit seed nor a caller's seed belongs to the pass.
         var pass = new Pass(BackendBuffer.CreatedCount);
-        CheckGradient(root, seed, "the seed");
+        CheckGradient(root, seed, null, 0);
         // The caller holds the root (the loss) to read it: never released by this pass.
         root.Buffer.Pin();
 
@@ -124,7 +124,7 @@ public static class BackwardPass
             var input = fn.Inputs[k];
             var g = inputGrads[k];
             if (g is null || !input.RequiresGrad) continue;
-            CheckGradient(input, g, $"{fn}'s gradient for input {k}");
+            CheckGradient(input, g, fn, k);
             if (input.IsLeaf)
             {
                 Accumulate(input, g, pass);
@@ -139,13 +139,17 @@ public static class BackwardPass
             if (g is not null && pass.Manages(g)) g.Buffer.Drop();
     }
 
-    private static void CheckGradient(Tensor t, Tensor g, string what)
+    /// <summary>g fits t (shape, dtype): g is fn's gradient for its input k, or the seed when fn is null. The message is
+    /// built only when the check fails: once per input per node, it was most of a step's string allocation.</summary>
+    private static void CheckGradient(Tensor t, Tensor g, Function? fn, int k)
     {
         if (!g.Shape.AsSpan().SequenceEqual(t.Shape))
-            throw new InvalidOperationException($"{what} has shape {Tensor.ShapeString(g.Shape)}, expected {Tensor.ShapeString(t.Shape)}.");
+            throw new InvalidOperationException($"{What(fn, k)} has shape {Tensor.ShapeString(g.Shape)}, expected {Tensor.ShapeString(t.Shape)}.");
         if (g.DType != t.DType)
-            throw new InvalidOperationException($"{what} is {g.DType}, expected {t.DType}.");
+            throw new InvalidOperationException($"{What(fn, k)} is {g.DType}, expected {t.DType}.");
     }
+
+    private static string What(Function? fn, int k) => fn is null ? "the seed" : $"{fn}'s gradient for input {k}";
 
     // The seed of a Backward() without a gradient: a 1 per backend and dtype, made once and pinned, so that a pass
     // fills none (on a GPU a memset every step). Ops never write into their inputs, so sharing it is safe inside the
