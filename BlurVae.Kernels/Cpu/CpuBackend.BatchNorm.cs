@@ -226,11 +226,15 @@ public sealed partial class CpuBackend
         {
             int vc = Vector<T>.Count, i = 0;
             var vl = new Vector<T>(slope);
-            for (; i + vc <= x.Length; i += vc)
-            {
-                var z = new Vector<T>(x.Slice(i)) * scale.Vector(i) + shift.Vector(i);
-                (leaky ? Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), z, z * vl) : z).CopyTo(y.Slice(i));
-            }
+            if (leaky)
+                for (; i + vc <= x.Length; i += vc)
+                {
+                    var z = new Vector<T>(x.Slice(i)) * scale.Vector(i) + shift.Vector(i);
+                    Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), z, z * vl).CopyTo(y.Slice(i));
+                }
+            else
+                for (; i + vc <= x.Length; i += vc)
+                    (new Vector<T>(x.Slice(i)) * scale.Vector(i) + shift.Vector(i)).CopyTo(y.Slice(i));
             for (; i < x.Length; i++)
             {
                 T z = x[i] * scale.At(i) + shift.At(i);
