@@ -15,7 +15,9 @@ public sealed partial class CpuBackend
         /// How col2im sums the planes of one op at stride s > 1 on either axis (null: the row adds of stride 1): by
         /// phase rows, a SIMD vector of pixels at a time, where the phase rows are at least two vectors long; else by
         /// a table of every plane pixel's taps (the deep layers' 2×2 to 16×16 planes, whose phase rows of 1–8 pixels
-        /// would spend more on each row's setup than on its sums). The table is the same for every plane.
+        /// would spend more on each row's setup than on its sums). The table is the same for every plane. Where those
+        /// small planes' phases are as large as the output plane, Shifted sums a channel's planes by shifted vectors
+        /// instead (CpuBackend.Col2Im.Shifted.cs), in the table's order.
         /// </summary>
         private sealed class Col2ImPlan
         {
@@ -23,6 +25,10 @@ public sealed partial class CpuBackend
             /// <summary>Pixel p's taps are entries Starts[p] … Starts[p+1]−1 of Taps: pairs (tap i·KW + j, output pixel oh·OW + ow), in tap order.</summary>
             public int[] Starts { get; private init; } = [];
             public int[] Taps { get; private init; } = [];
+            public ShiftedPlan? Shifted { get; private init; }
+
+            /// <summary>Whether col2im runs per channel over all the column matrix's images (the shifted path) rather than per plane.</summary>
+            public bool ByChannel => Shifted is not null && Col2ImShiftedPlanes;
 
             // Plans by plane geometry (batch and channels do not matter): a step meets a handful, every step.
             private static readonly System.Collections.Concurrent.ConcurrentDictionary<ConvGeometry, Col2ImPlan> Cache = new();
@@ -54,8 +60,16 @@ public sealed partial class CpuBackend
                         }
                         starts[p + 1] = taps.Count / 2;
                     }
-                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray() };
+                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray(), Shifted = ShiftedPlan.TryBuild(g) };
             }
+        }
+
+        // Channel ci of every image n0 … n0+nb−1 of the column matrix: one shifted pass, or plane by plane.
+        private static void Col2ImChannel(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int ci, Col2ImPlan? plan)
+        {
+            if (plan is { ByChannel: true }) Col2ImChannelShifted(dx, col, n0, nb, g, ci, plan.Shifted!);
+            else
+                for (int n = n0; n < n0 + nb; n++) Col2ImPlane(dx, col, n0, nb, g, n * g.InChannels + ci, plan);
         }
 
         // The adjoint of Im2ColRow for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane
