@@ -1,14 +1,17 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace BlurVae.Kernels.Cpu;
 
-// col2im of the small planes (the deep layers' 2×2 … 16×16, whose phase rows of 1–8 pixels are too short for
-// Col2ImPlaneByPhases' vectors) when every phase is as large as the output plane (input side = stride × output
-// side, as at k3 s2 p1 and k4 s2 p1 on even sides). Then phase φ's pixel (n, u, v) receives tap (t, r) from
+// col2im of planes up to 32×32 (a period of at most 512 columns, below) whose every phase is as large as the output plane (input side =
+// stride × output side, as at k3 s2 p1 and k4 s2 p1 on even sides). Then phase φ's pixel (n, u, v) receives tap (t, r) from
 // column-matrix column n·OH·OW + (OutRow0 + u − t)·OW + OutCol0 + v − r: the phase pixel's own flat index
 // f = n·OH·OW + u·OW + v plus a shift that is the same for every pixel. So one channel's phase, across all the
 // chunk's images, is a sum of shifted runs of its tap rows: whole SIMD vectors of f, each tap's vector ANDed with a
 // mask that clears the lanes whose output pixel lies outside the plane (the masks repeat every OH·OW columns).
 // The sum per pixel runs in the table path's order (taps in order, from zero); a cleared lane adds +0, which changes
-// no sum (a sum from +0 is never −0), so the result is bit-identical to Col2ImPlaneByTable.
+// no sum (a sum from +0 is never −0), so the result is bit-identical to Col2ImPlaneByTable / ByPhases. At stride 2
+// across, the two column phases of a row phase fill alternate pixels of the same dx rows: their sum vectors are
+// interleaved in registers and stored as whole runs of dx rows (StorePair) instead of lane by lane.
 public sealed partial class CpuBackend
 {
     /// <summary>Whether col2im may take the shifted-vector path for small planes (tests switch it off to compare with the tap table).</summary>
@@ -26,13 +29,14 @@ public sealed partial class CpuBackend
         /// <summary>
         /// The shifted-vector sums of one plane geometry, for every phase φ: its taps q ∈ [TapStart[φ], TapStart[φ+1])
         /// read column-matrix row TapRow[q] (i·KW + j within the channel) at column f + Shift[q], ANDed with
-        /// Masks[q·Period + f mod Period]; lane f's sum lands on image Image[f mod Period] (within the period's images)
-        /// at plane offset Pixel[φ·Period + f mod Period].
+        /// Masks[q·Period + f mod Period]; lane f's sum lands at dx offset Offset[φ·Period + f mod Period] from its
+        /// period's first image (channel ci). Period = lcm(OH·OW, Vector&lt;T&gt;.Count) columns, a whole number of images.
         /// </summary>
         private sealed class ShiftedPlan
         {
-            // The largest period whose tables are worth building (masks of 16 taps × Period elements).
-            private const int MaxPeriod = 1024;
+            // The longest period worth its tables (masks of 16 taps × Period elements, 32 KiB in float32, stay in L1):
+            // planes up to 32×32 and odd output widths such as 7×7 (period 392), not 64×64 (1024).
+            private const int MaxPeriod = 512;
 
             public int Period { get; private init; }
             public int ImagesPerPeriod { get; private init; }
@@ -40,13 +44,14 @@ public sealed partial class CpuBackend
             public int[] TapRow { get; private init; } = [];
             public int[] Shift { get; private init; } = [];
             public T[] Masks { get; private init; } = [];
-            public int[] Image { get; private init; } = [];
-            public int[] Pixel { get; private init; } = [];
+            public int[] Offset { get; private init; } = [];
             /// <summary>The smallest and largest shift over all taps: a vector at f0 reads columns f0 + MinShift … f0 + Count − 1 + MaxShift.</summary>
             public int MinShift { get; private init; }
             public int MaxShift { get; private init; }
+            /// <summary>Stride 2 across with runs StorePair can write: dx elements per run of a pair's interleaved vectors (0: lane by lane).</summary>
+            public int PairRun { get; private init; }
 
-            /// <summary>The plan, or null where a phase is smaller than the output plane or the period is too long.</summary>
+            /// <summary>The plan (g.InChannels sets the image stride of Offset), or null where a phase is smaller than the output plane or the period too long.</summary>
             public static ShiftedPlan? TryBuild(ConvGeometry g)
             {
                 int spatial = g.OutH * g.OutW, count = Vector<T>.Count;
@@ -54,19 +59,18 @@ public sealed partial class CpuBackend
                 int period = spatial / Gcd(spatial, count) * count;
                 if (period > MaxPeriod) return null;
                 T set = Vector<T>.AllBitsSet[0];
-                var tapStart = new int[ConvPhases.Count(g) + 1];
+                int phases = ConvPhases.Count(g), imageStride = g.InChannels * g.InH * g.InW;
+                var tapStart = new int[phases + 1];
                 List<int> tapRow = [], shift = [];
                 List<T> masks = [];
-                var pixel = new int[ConvPhases.Count(g) * period];
-                var image = new int[period];
-                for (int f = 0; f < period; f++) image[f] = f / spatial;
-                for (int phase = 0; phase < tapStart.Length - 1; phase++)
+                var offset = new int[phases * period];
+                for (int phase = 0; phase < phases; phase++)
                 {
                     var ph = ConvPhases.Of(g, phase);
                     for (int f = 0; f < period; f++)
                     {
                         int u = f % spatial / g.OutW, v = f % g.OutW;
-                        pixel[phase * period + f] = (ph.RowStart + g.StrideH * u) * g.InW + ph.ColStart + g.StrideW * v;
+                        offset[phase * period + f] = f / spatial * imageStride + (ph.RowStart + g.StrideH * u) * g.InW + ph.ColStart + g.StrideW * v;
                     }
                     for (int t = 0; t < ph.TapRows; t++)
                         for (int r = 0; r < ph.TapCols; r++)
@@ -90,9 +94,20 @@ public sealed partial class CpuBackend
                 return new ShiftedPlan
                 {
                     Period = period, ImagesPerPeriod = period / spatial, TapStart = tapStart, TapRow = tapRow.ToArray(),
-                    Shift = shift.ToArray(), Masks = masks.ToArray(), Image = image, Pixel = pixel,
+                    Shift = shift.ToArray(), Masks = masks.ToArray(), Offset = offset,
                     MinShift = shift.Count == 0 ? 0 : shift.Min(), MaxShift = shift.Count == 0 ? 0 : shift.Max(),
+                    PairRun = PairRunOf(g, count),
                 };
+            }
+
+            // A pair's 2·Count interleaved values are runs of 2·min(OW, Count) consecutive dx pixels (whole dx rows when
+            // OW < Count, which must then divide Count); StorePair writes runs of 16 bytes or more, with AVX.
+            private static int PairRunOf(ConvGeometry g, int count)
+            {
+                if (g.StrideW != 2 || !Avx.IsSupported || Vector<byte>.Count != 32) return 0;
+                if (g.OutW % count != 0 && count % g.OutW != 0) return 0;
+                int run = 2 * Math.Min(g.OutW, count);
+                return run * Unsafe.SizeOf<T>() >= 16 ? run : 0;
             }
 
             private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
@@ -101,50 +116,109 @@ public sealed partial class CpuBackend
         // Channel ci of images n0 … n0+nb−1 (the column matrix's images): every phase by shifted, masked vector sums.
         private static void Col2ImChannelShifted(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int ci, ShiftedPlan sp)
         {
-            int count = Vector<T>.Count, period = sp.Period;
-            int cols = nb * g.OutH * g.OutW, plane = g.InH * g.InW, imageStride = g.InChannels * plane;
+            int count = Vector<T>.Count, period = sp.Period, phases = sp.TapStart.Length - 1;
+            int cols = nb * g.OutH * g.OutW, plane = g.InH * g.InW;
             int colBase = ci * g.KernelH * g.KernelW * cols;
             // Vectors f0 ∈ [safeLo, safeHi] read inside the channel's tap rows; the others (the first and last few) go lane by lane.
             int safeLo = Math.Max(0, -sp.MinShift), safeHi = cols - count - Math.Max(0, sp.MaxShift);
             ref T c = ref MemoryMarshal.GetArrayDataReference(col);
-            ref T d = ref MemoryMarshal.GetArrayDataReference(dx);
             ref T masks = ref MemoryMarshal.GetArrayDataReference(sp.Masks);
+            ref int offset = ref MemoryMarshal.GetArrayDataReference(sp.Offset);
             Span<int> reads = stackalloc int[sp.TapRow.Length];
             for (int q = 0; q < reads.Length; q++) reads[q] = colBase + sp.TapRow[q] * cols + sp.Shift[q];
+            ref int read = ref MemoryMarshal.GetReference(reads);
             Span<T> lanes = stackalloc T[count];
-            for (int phase = 0; phase + 1 < sp.TapStart.Length; phase++)
+            int fm = 0;
+            ref T image = ref dx[(n0 * g.InChannels + ci) * plane]; // the current period's first image, channel ci
+            // All phases of a vector's pixels before the next: its images' planes are written whole while in L1 (one
+            // phase at a time over all images would revisit every image's lines, Cin·plane apart and so L1-aliased).
+            for (int f0 = 0; f0 < cols; f0 += count, fm += count)
             {
-                int q0 = sp.TapStart[phase], q1 = sp.TapStart[phase + 1];
-                ref int pixel = ref sp.Pixel[phase * period];
-                int fm = 0, dxImage = (n0 * g.InChannels + ci) * plane;
-                for (int f0 = 0; f0 < cols; f0 += count, fm += count)
+                if (fm == period)
                 {
-                    if (fm == period)
-                    {
-                        fm = 0;
-                        dxImage += sp.ImagesPerPeriod * imageStride;
-                    }
-                    int width = Math.Min(count, cols - f0);
-                    if (f0 >= safeLo && f0 <= safeHi)
-                    {
-                        var sum = Vector<T>.Zero;
-                        for (int q = q0; q < q1; q++)
-                            sum += Vector.BitwiseAnd(Vector.LoadUnsafe(ref c, (nuint)(reads[q] + f0)), Vector.LoadUnsafe(ref masks, (nuint)(q * period + fm)));
-                        sum.CopyTo(lanes);
-                    }
-                    else
-                    {
-                        for (int e = 0; e < width; e++)
+                    fm = 0;
+                    image = ref Unsafe.Add(ref image, sp.ImagesPerPeriod * g.InChannels * plane);
+                }
+                if (f0 < safeLo || f0 > safeHi)
+                {
+                    for (int phase = 0; phase < phases; phase++)
+                        for (int e = 0; e < Math.Min(count, cols - f0); e++)
                         {
                             T sum = T.Zero;
-                            for (int q = q0; q < q1; q++)
-                                if (!T.IsZero(Unsafe.Add(ref masks, q * period + fm + e))) sum += Unsafe.Add(ref c, reads[q] + f0 + e);
-                            lanes[e] = sum;
+                            for (int q = sp.TapStart[phase]; q < sp.TapStart[phase + 1]; q++)
+                                if (!T.IsZero(Unsafe.Add(ref masks, q * period + fm + e))) sum += Unsafe.Add(ref c, Unsafe.Add(ref read, q) + f0 + e);
+                            Unsafe.Add(ref image, Unsafe.Add(ref offset, phase * period + fm + e)) = sum;
                         }
-                    }
-                    for (int e = 0; e < width; e++)
-                        Unsafe.Add(ref d, dxImage + sp.Image[fm + e] * imageStride + Unsafe.Add(ref pixel, fm + e)) = lanes[e];
+                    continue;
                 }
+                for (int phase = 0; phase < phases; phase++)
+                {
+                    var sum = PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase], sp.TapStart[phase + 1], period, f0, fm);
+                    ref int at = ref Unsafe.Add(ref offset, phase * period + fm);
+                    if (sp.PairRun > 0)
+                    {
+                        // Phases φ and φ + 1 share their dx rows, one taking the even pixels: interleave and store runs.
+                        var next = PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase + 1], sp.TapStart[phase + 2], period, f0, fm);
+                        ref int atNext = ref Unsafe.Add(ref at, period);
+                        if (at < atNext) StorePair(ref image, ref at, sum, next, sp.PairRun);
+                        else StorePair(ref image, ref atNext, next, sum, sp.PairRun);
+                        phase++;
+                        continue;
+                    }
+                    sum.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
+                    for (int e = 0; e < count; e++) Unsafe.Add(ref image, Unsafe.Add(ref at, e)) = lanes[e];
+                }
+            }
+        }
+
+        // Σ_q (col[read_q + f0 …] AND mask_q[fm …]) over taps q0 … q1−1, in tap order from zero.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector<T> PhaseSum(ref T c, ref int read, ref T masks, int q0, int q1, int period, int f0, int fm)
+        {
+            var sum = Vector<T>.Zero;
+            for (int q = q0; q < q1; q++)
+                sum += Vector.BitwiseAnd(Vector.LoadUnsafe(ref c, (nuint)(Unsafe.Add(ref read, q) + f0)), Vector.LoadUnsafe(ref masks, (nuint)(q * period + fm)));
+            return sum;
+        }
+
+        // even (pixels 2v) and odd (2v + 1) interleaved, a0 b0 a1 b1 …, written as runs of `run` consecutive dx pixels
+        // starting where the even phase's lane run·k/2 lands (at: its offsets for this vector).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StorePair(ref T image, ref int at, Vector<T> even, Vector<T> odd, int run)
+        {
+            Vector256<T> lo, hi;
+            if (typeof(T) == typeof(float))
+            {
+                Vector256<float> a = even.AsVector256().AsSingle(), b = odd.AsVector256().AsSingle();
+                Vector256<float> l = Avx.UnpackLow(a, b), h = Avx.UnpackHigh(a, b);
+                lo = Avx.Permute2x128(l, h, 0x20).As<float, T>();
+                hi = Avx.Permute2x128(l, h, 0x31).As<float, T>();
+            }
+            else
+            {
+                Vector256<double> a = even.AsVector256().AsDouble(), b = odd.AsVector256().AsDouble();
+                Vector256<double> l = Avx.UnpackLow(a, b), h = Avx.UnpackHigh(a, b);
+                lo = Avx.Permute2x128(l, h, 0x20).As<double, T>();
+                hi = Avx.Permute2x128(l, h, 0x31).As<double, T>();
+            }
+            int count = Vector256<T>.Count;
+            if (run >= 2 * count)
+            {
+                ref T dst = ref Unsafe.Add(ref image, at);
+                lo.StoreUnsafe(ref dst);
+                hi.StoreUnsafe(ref dst, (nuint)count);
+            }
+            else if (run == count)
+            {
+                lo.StoreUnsafe(ref Unsafe.Add(ref image, at));
+                hi.StoreUnsafe(ref Unsafe.Add(ref image, Unsafe.Add(ref at, count / 2)));
+            }
+            else // run == count / 2: 16-byte runs
+            {
+                lo.GetLower().StoreUnsafe(ref Unsafe.Add(ref image, at));
+                lo.GetUpper().StoreUnsafe(ref Unsafe.Add(ref image, Unsafe.Add(ref at, count / 4)));
+                hi.GetLower().StoreUnsafe(ref Unsafe.Add(ref image, Unsafe.Add(ref at, count / 2)));
+                hi.GetUpper().StoreUnsafe(ref Unsafe.Add(ref image, Unsafe.Add(ref at, 3 * count / 4)));
             }
         }
     }

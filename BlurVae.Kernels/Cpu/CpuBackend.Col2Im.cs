@@ -15,9 +15,9 @@ public sealed partial class CpuBackend
         /// How col2im sums the planes of one op at stride s > 1 on either axis (null: the row adds of stride 1): by
         /// phase rows, a SIMD vector of pixels at a time, where the phase rows are at least two vectors long; else by
         /// a table of every plane pixel's taps (the deep layers' 2×2 to 16×16 planes, whose phase rows of 1–8 pixels
-        /// would spend more on each row's setup than on its sums). The table is the same for every plane. Where those
-        /// small planes' phases are as large as the output plane, Shifted sums a channel's planes by shifted vectors
-        /// instead (CpuBackend.Col2Im.Shifted.cs), in the table's order.
+        /// would spend more on each row's setup than on its sums). The table is the same for every plane. Where every
+        /// phase is as large as the output plane and that plane is small (up to 32×32), Shifted sums a channel's planes
+        /// by shifted vectors instead (CpuBackend.Col2Im.Shifted.cs), in the same order as either.
         /// </summary>
         private sealed class Col2ImPlan
         {
@@ -30,17 +30,19 @@ public sealed partial class CpuBackend
             /// <summary>Whether col2im runs per channel over all the column matrix's images (the shifted path) rather than per plane.</summary>
             public bool ByChannel => Shifted is not null && Col2ImShiftedPlanes;
 
-            // Plans by plane geometry (batch and channels do not matter): a step meets a handful, every step.
+            // Plans by plane geometry and input channels (the shifted path's dx offsets step by Cin planes per image;
+            // batch and output channels do not matter): a step meets a handful, every step.
             private static readonly System.Collections.Concurrent.ConcurrentDictionary<ConvGeometry, Col2ImPlan> Cache = new();
 
             public static Col2ImPlan? Of(ConvGeometry g) =>
-                g.StrideH == 1 && g.StrideW == 1 ? null : Cache.GetOrAdd(g with { N = 1, InChannels = 1, OutChannels = 1 }, Build);
+                g.StrideH == 1 && g.StrideW == 1 ? null : Cache.GetOrAdd(g with { N = 1, OutChannels = 1 }, Build);
 
             private static Col2ImPlan Build(ConvGeometry g)
             {
                 var phases = new ConvPhase[ConvPhases.Count(g)];
                 for (int i = 0; i < phases.Length; i++) phases[i] = ConvPhases.Of(g, i);
-                if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases };
+                var shifted = ShiftedPlan.TryBuild(g);
+                if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases, Shifted = shifted };
                 var starts = new int[g.InH * g.InW + 1];
                 var taps = new List<int>();
                 for (int ih = 0, p = 0; ih < g.InH; ih++)
@@ -60,7 +62,7 @@ public sealed partial class CpuBackend
                         }
                         starts[p + 1] = taps.Count / 2;
                     }
-                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray(), Shifted = ShiftedPlan.TryBuild(g) };
+                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray(), Shifted = shifted };
             }
         }
 
