@@ -2,12 +2,13 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BlurVae.Kernels.Cpu;
 
-// col2im of planes up to 32×32 (a period of at most 512 columns, below) whose every phase is as large as the output plane (input side =
-// stride × output side, as at k3 s2 p1 and k4 s2 p1 on even sides). Then phase φ's pixel (n, u, v) receives tap (t, r) from
+// col2im of the planes whose every phase is as large as the output plane (input side = stride × output side, as at
+// k3 s2 p1 and k4 s2 p1 on even sides). Then phase φ's pixel (n, u, v) receives tap (t, r) from
 // column-matrix column n·OH·OW + (OutRow0 + u − t)·OW + OutCol0 + v − r: the phase pixel's own flat index
 // f = n·OH·OW + u·OW + v plus a shift that is the same for every pixel. So one channel's phase, across all the
 // chunk's images, is a sum of shifted runs of its tap rows: whole SIMD vectors of f, each tap's vector ANDed with a
-// mask that clears the lanes whose output pixel lies outside the plane (the masks repeat every OH·OW columns).
+// mask that clears the lanes whose output pixel lies outside the plane (the masks repeat every OH·OW columns; on
+// planes too large for such masks, whose rows are whole vectors, a mask per column and a test per output row).
 // The sum per pixel runs in the table path's order (taps in order, from zero); a cleared lane adds +0, which changes
 // no sum (a sum from +0 is never −0), so the result is bit-identical to Col2ImPlaneByTable / ByPhases. At stride 2
 // across, the two column phases of a row phase fill alternate pixels of the same dx rows: their sum vectors are
@@ -29,39 +30,46 @@ public sealed partial class CpuBackend
         /// <summary>
         /// The shifted-vector sums of one plane geometry, for every phase φ: its taps q ∈ [TapStart[φ], TapStart[φ+1])
         /// read column-matrix row TapRow[q] (i·KW + j within the channel) at column f + Shift[q], ANDed with
-        /// Masks[q·Period + f mod Period]; lane f's sum lands at dx offset Offset[φ·Period + f mod Period] from its
-        /// period's first image (channel ci). Period = lcm(OH·OW, Vector&lt;T&gt;.Count) columns, a whole number of images.
+        /// Masks[q·MaskPeriod + f mod MaskPeriod], where output row u + RowShift[q] exists (u: f's row within its image;
+        /// ByRows only); lane f's sum lands at dx offset Offset[φ·Period + f mod Period] from its period's first image
+        /// (channel ci). Period = lcm(OH·OW, Vector&lt;T&gt;.Count) columns, a whole number of images, and MaskPeriod =
+        /// Period, which covers rows and columns; or, ByRows (Period too long, whole vectors per row), Period = OH·OW
+        /// and MaskPeriod = OW, the masks covering columns only.
         /// </summary>
         private sealed class ShiftedPlan
         {
-            // The longest period worth its tables (masks of 16 taps × Period elements, 32 KiB in float32, stay in L1):
-            // planes up to 32×32 and odd output widths such as 7×7 (period 392), not 64×64 (1024).
+            // The longest period worth whole-plane masks (16 taps × Period elements, 32 KiB in float32, stay in L1):
+            // planes up to 32×32 and odd output widths such as 7×7 (period 392); longer ones go ByRows.
             private const int MaxPeriod = 512;
 
+            public bool ByRows { get; private init; }
             public int Period { get; private init; }
+            public int MaskPeriod { get; private init; }
+            public int[] RowShift { get; private init; } = [];
             public int ImagesPerPeriod { get; private init; }
             public int[] TapStart { get; private init; } = [];
             public int[] TapRow { get; private init; } = [];
             public int[] Shift { get; private init; } = [];
             public T[] Masks { get; private init; } = [];
             public int[] Offset { get; private init; } = [];
-            /// <summary>The smallest and largest shift over all taps: a vector at f0 reads columns f0 + MinShift … f0 + Count − 1 + MaxShift.</summary>
-            public int MinShift { get; private init; }
-            public int MaxShift { get; private init; }
             /// <summary>Stride 2 across with runs StorePair can write: dx elements per run of a pair's interleaved vectors (0: lane by lane).</summary>
             public int PairRun { get; private init; }
 
-            /// <summary>The plan (g.InChannels sets the image stride of Offset), or null where a phase is smaller than the output plane or the period too long.</summary>
+            /// <summary>The plan (g.InChannels sets the image stride of Offset), or null where a phase is smaller than the
+            /// output plane or the period too long for masks with output rows not whole vectors.</summary>
             public static ShiftedPlan? TryBuild(ConvGeometry g)
             {
                 int spatial = g.OutH * g.OutW, count = Vector<T>.Count;
                 if (g.InH != g.StrideH * g.OutH || g.InW != g.StrideW * g.OutW || spatial == 0) return null;
                 int period = spatial / Gcd(spatial, count) * count;
-                if (period > MaxPeriod) return null;
+                bool byRows = period > MaxPeriod;
+                if (byRows && g.OutW % count != 0) return null;
+                if (byRows) period = spatial;
+                int maskPeriod = byRows ? g.OutW : period;
                 T set = Vector<T>.AllBitsSet[0];
                 int phases = ConvPhases.Count(g), imageStride = g.InChannels * g.InH * g.InW;
                 var tapStart = new int[phases + 1];
-                List<int> tapRow = [], shift = [];
+                List<int> tapRow = [], shift = [], rowShift = [];
                 List<T> masks = [];
                 var offset = new int[phases * period];
                 for (int phase = 0; phase < phases; phase++)
@@ -75,16 +83,17 @@ public sealed partial class CpuBackend
                     for (int t = 0; t < ph.TapRows; t++)
                         for (int r = 0; r < ph.TapCols; r++)
                         {
-                            var mask = new T[period];
+                            var mask = new T[maskPeriod];
                             bool any = false;
                             for (int f = 0; f < period; f++)
                             {
                                 int oh = ph.OutRow0 + f % spatial / g.OutW - t, ow = ph.OutCol0 + f % g.OutW - r;
-                                bool valid = (uint)oh < (uint)g.OutH && (uint)ow < (uint)g.OutW;
-                                mask[f] = valid ? set : T.Zero;
-                                any |= valid;
+                                bool valid = (byRows || (uint)oh < (uint)g.OutH) && (uint)ow < (uint)g.OutW;
+                                if (f < maskPeriod) mask[f] = valid ? set : T.Zero;
+                                any |= valid && (uint)oh < (uint)g.OutH;
                             }
                             if (!any) continue; // a tap no pixel of this plane receives
+                            rowShift.Add(byRows ? ph.OutRow0 - t : 0);
                             tapRow.Add((ph.PhaseRow + g.StrideH * t) * g.KernelW + ph.PhaseCol + g.StrideW * r);
                             shift.Add((ph.OutRow0 - t) * g.OutW + ph.OutCol0 - r);
                             masks.AddRange(mask);
@@ -93,9 +102,8 @@ public sealed partial class CpuBackend
                 }
                 return new ShiftedPlan
                 {
-                    Period = period, ImagesPerPeriod = period / spatial, TapStart = tapStart, TapRow = tapRow.ToArray(),
+                    ByRows = byRows, Period = period, MaskPeriod = maskPeriod, RowShift = rowShift.ToArray(), ImagesPerPeriod = period / spatial, TapStart = tapStart, TapRow = tapRow.ToArray(),
                     Shift = shift.ToArray(), Masks = masks.ToArray(), Offset = offset,
-                    MinShift = shift.Count == 0 ? 0 : shift.Min(), MaxShift = shift.Count == 0 ? 0 : shift.Max(),
                     PairRun = PairRunOf(g, count),
                 };
             }
@@ -116,28 +124,44 @@ public sealed partial class CpuBackend
         // Channel ci of images n0 … n0+nb−1 (the column matrix's images): every phase by shifted, masked vector sums.
         private static void Col2ImChannelShifted(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int ci, ShiftedPlan sp)
         {
-            int count = Vector<T>.Count, period = sp.Period, phases = sp.TapStart.Length - 1;
+            int count = Vector<T>.Count, period = sp.Period, maskPeriod = sp.MaskPeriod, phases = sp.TapStart.Length - 1;
             int cols = nb * g.OutH * g.OutW, plane = g.InH * g.InW;
             int colBase = ci * g.KernelH * g.KernelW * cols;
-            // Vectors f0 ∈ [safeLo, safeHi] read inside the channel's tap rows; the others (the first and last few) go lane by lane.
-            int safeLo = Math.Max(0, -sp.MinShift), safeHi = cols - count - Math.Max(0, sp.MaxShift);
             ref T c = ref MemoryMarshal.GetArrayDataReference(col);
             ref T masks = ref MemoryMarshal.GetArrayDataReference(sp.Masks);
             ref int offset = ref MemoryMarshal.GetArrayDataReference(sp.Offset);
             Span<int> reads = stackalloc int[sp.TapRow.Length];
-            for (int q = 0; q < reads.Length; q++) reads[q] = colBase + sp.TapRow[q] * cols + sp.Shift[q];
+            int minRead = int.MaxValue, maxRead = int.MinValue;
+            for (int q = 0; q < reads.Length; q++)
+            {
+                reads[q] = colBase + sp.TapRow[q] * cols + sp.Shift[q];
+                minRead = Math.Min(minRead, reads[q]);
+                maxRead = Math.Max(maxRead, reads[q]);
+            }
+            // Vectors f0 ∈ [safeLo, safeHi] read inside the array (a masked lane may read a neighbouring tap row: its
+            // value, whatever it is, ANDs to +0); the others, at most the first and last few of channel 0 and the
+            // last channel, go lane by lane, as do the columns of a last vector that is not whole.
+            int safeLo = Math.Max(0, -minRead), safeHi = Math.Min(cols, col.Length - maxRead) - count;
             ref int read = ref MemoryMarshal.GetReference(reads);
+            ref int rowShift = ref MemoryMarshal.GetArrayDataReference(sp.RowShift);
+            uint rows = sp.ByRows ? (uint)g.OutH : 1; // u + RowShift[q] < rows: the tap's output row exists (always 0 < 1 unless ByRows)
             Span<T> lanes = stackalloc T[count];
-            int fm = 0;
+            int fm = 0, u = 0, mm = 0; // mm: the vector's mask index: fm, or ByRows its first column in output row u
             ref T image = ref dx[(n0 * g.InChannels + ci) * plane]; // the current period's first image, channel ci
             // All phases of a vector's pixels before the next: its images' planes are written whole while in L1 (one
             // phase at a time over all images would revisit every image's lines, Cin·plane apart and so L1-aliased).
-            for (int f0 = 0; f0 < cols; f0 += count, fm += count)
+            for (int f0 = 0; f0 < cols; f0 += count, fm += count, mm += count)
             {
                 if (fm == period)
                 {
-                    fm = 0;
+                    fm = mm = u = 0;
                     image = ref Unsafe.Add(ref image, sp.ImagesPerPeriod * g.InChannels * plane);
+                }
+                if (!sp.ByRows) mm = fm;
+                else if (mm == g.OutW) // ByRows: output rows are whole vectors
+                {
+                    mm = 0;
+                    u++;
                 }
                 if (f0 < safeLo || f0 > safeHi)
                 {
@@ -146,19 +170,24 @@ public sealed partial class CpuBackend
                         {
                             T sum = T.Zero;
                             for (int q = sp.TapStart[phase]; q < sp.TapStart[phase + 1]; q++)
-                                if (!T.IsZero(Unsafe.Add(ref masks, q * period + fm + e))) sum += Unsafe.Add(ref c, Unsafe.Add(ref read, q) + f0 + e);
+                                if ((uint)(u + Unsafe.Add(ref rowShift, q)) < rows && !T.IsZero(Unsafe.Add(ref masks, q * maskPeriod + mm + e)))
+                                    sum += Unsafe.Add(ref c, Unsafe.Add(ref read, q) + f0 + e);
                             Unsafe.Add(ref image, Unsafe.Add(ref offset, phase * period + fm + e)) = sum;
                         }
                     continue;
                 }
                 for (int phase = 0; phase < phases; phase++)
                 {
-                    var sum = PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase], sp.TapStart[phase + 1], period, f0, fm);
+                    var sum = sp.ByRows
+                        ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, sp.TapStart[phase], sp.TapStart[phase + 1], maskPeriod, f0, mm, u, rows)
+                        : PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase], sp.TapStart[phase + 1], maskPeriod, f0, mm);
                     ref int at = ref Unsafe.Add(ref offset, phase * period + fm);
                     if (sp.PairRun > 0)
                     {
                         // Phases φ and φ + 1 share their dx rows, one taking the even pixels: interleave and store runs.
-                        var next = PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase + 1], sp.TapStart[phase + 2], period, f0, fm);
+                        var next = sp.ByRows
+                            ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, sp.TapStart[phase + 1], sp.TapStart[phase + 2], maskPeriod, f0, mm, u, rows)
+                            : PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase + 1], sp.TapStart[phase + 2], maskPeriod, f0, mm);
                         ref int atNext = ref Unsafe.Add(ref at, period);
                         if (at < atNext) StorePair(ref image, ref at, sum, next, sp.PairRun);
                         else StorePair(ref image, ref atNext, next, sum, sp.PairRun);
@@ -171,13 +200,24 @@ public sealed partial class CpuBackend
             }
         }
 
-        // Σ_q (col[read_q + f0 …] AND mask_q[fm …]) over taps q0 … q1−1, in tap order from zero.
+        // Σ_q (col[read_q + f0 …] AND mask_q[mm …]) over taps q0 … q1−1, in tap order from zero.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<T> PhaseSum(ref T c, ref int read, ref T masks, int q0, int q1, int period, int f0, int fm)
+        private static Vector<T> PhaseSum(ref T c, ref int read, ref T masks, int q0, int q1, int maskPeriod, int f0, int mm)
         {
             var sum = Vector<T>.Zero;
             for (int q = q0; q < q1; q++)
-                sum += Vector.BitwiseAnd(Vector.LoadUnsafe(ref c, (nuint)(Unsafe.Add(ref read, q) + f0)), Vector.LoadUnsafe(ref masks, (nuint)(q * period + fm)));
+                sum += Vector.BitwiseAnd(Vector.LoadUnsafe(ref c, (nuint)(Unsafe.Add(ref read, q) + f0)), Vector.LoadUnsafe(ref masks, (nuint)(q * maskPeriod + mm)));
+            return sum;
+        }
+
+        // PhaseSum over the taps whose output row u + rowShift_q < rows exists (ByRows: the masks cover columns only).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector<T> PhaseSumByRows(ref T c, ref int read, ref T masks, ref int rowShift, int q0, int q1, int maskPeriod, int f0, int mm, int u, uint rows)
+        {
+            var sum = Vector<T>.Zero;
+            for (int q = q0; q < q1; q++)
+                if ((uint)(u + Unsafe.Add(ref rowShift, q)) < rows)
+                    sum += Vector.BitwiseAnd(Vector.LoadUnsafe(ref c, (nuint)(Unsafe.Add(ref read, q) + f0)), Vector.LoadUnsafe(ref masks, (nuint)(q * maskPeriod + mm)));
             return sum;
         }
 

@@ -54,7 +54,9 @@ public class Col2ImTests
     [TestCase(3, 5, 6, 10, 7, 3, 3, 2, 2, 1, 1)]    // 3×5 output: odd width, a period of 120 columns
     [TestCase(2, 3, 14, 14, 4, 4, 4, 2, 2, 1, 1)]   // 7×7 output: a period of 392 columns (8 images)
     [TestCase(7, 5, 16, 16, 9, 3, 3, 2, 2, 1, 1)]   // 16×16 → 8×8 (the off switch: the table in float32, phase rows in float64)
-    [TestCase(2, 3, 32, 32, 4, 4, 4, 2, 2, 1, 1)]   // 32×32 (16×16 output): the largest plane it takes; off: phase rows
+    [TestCase(2, 3, 32, 32, 4, 4, 4, 2, 2, 1, 1)]   // 32×32 (16×16 output): the largest with whole-plane masks; off: phase rows
+    [TestCase(3, 2, 64, 48, 3, 4, 4, 2, 2, 1, 1)]   // 32×24 output: masks by rows (period 768 > 512), 3 whole vectors per row
+    [TestCase(2, 2, 66, 64, 3, 3, 3, 2, 2, 1, 1)]   // 33×32 output by rows: an odd row count
     [TestCase(40, 8, 16, 16, 6, 4, 4, 2, 2, 1, 1)]  // several image chunks
     [TestCase(3, 4, 9, 12, 5, 5, 5, 3, 3, 1, 1)]    // k5 s3: nine phases
     [TestCase(3, 4, 8, 6, 5, 1, 1, 2, 2, 0, 0)]     // k1 s2: three phases get no tap
@@ -80,9 +82,10 @@ public class Col2ImTests
         }
     }
 
-    // Where the shifted path does not apply: an odd side (phases of unequal size) or a period over 512 columns.
+    // Where the shifted path does not apply: an odd side (phases of unequal size), or a period over 512 columns
+    // with output rows that are no whole number of vectors.
     [TestCase(9, 8)]
-    [TestCase(64, 64)]
+    [TestCase(70, 68)]
     public void ShiftedPathNeedsEqualPhasesAndSmallPlanes(int h, int w)
     {
         var g = ConvGeometry.ForConv(2, 3, h, w, 4, 4, 4, 2, 1);
