@@ -6,7 +6,9 @@ namespace BlurVae.Kernels.Cpu;
 // on the GEMM + col2im path. The GEMM leaves dcol = Wᵀ·dy, [Cin·KH·KW, nb·OH·OW]; each input pixel is the sum of the
 // column entries that im2col copied from it. At stride 1 a tap's entries for one output row land on one contiguous
 // run of the input row (a SIMD add); at stride s > 1 they land on every s-th pixel, so the pixels are summed by phase
-// (ConvPhases): each pixel gathers its few taps in a register and is stored once.
+// (ConvPhases): each pixel gathers its few taps in a register and is stored once. Where every phase is as large as
+// the output plane (even sides at stride 2) a channel's phases are summed as shifted SIMD vectors instead
+// (CpuBackend.Col2Im.Shifted.cs); the phase rows and the tap table below take the other shapes.
 public sealed partial class CpuBackend
 {
     private static partial class Conv<T>
