@@ -15,7 +15,7 @@ namespace BlurVae.Kernels.Cpu;
 // interleaved in registers and stored as whole runs of dx rows (StorePair) instead of lane by lane.
 public sealed partial class CpuBackend
 {
-    /// <summary>Whether col2im may take the shifted-vector path for small planes (tests switch it off to compare with the tap table).</summary>
+    /// <summary>Whether col2im may take the shifted-vector path (tests switch it off to compare with the tap table and phase rows).</summary>
     internal static bool Col2ImShiftedPlanes { get; set; } = true;
 
     /// <summary>Whether g's input gradient ends in the shifted-vector col2im (for tests).</summary>

@@ -18,8 +18,8 @@ public sealed partial class CpuBackend
         /// phase rows, a SIMD vector of pixels at a time, where the phase rows are at least two vectors long; else by
         /// a table of every plane pixel's taps (the deep layers' 2×2 to 16×16 planes, whose phase rows of 1–8 pixels
         /// would spend more on each row's setup than on its sums). The table is the same for every plane. Where every
-        /// phase is as large as the output plane and that plane is small (up to 32×32), Shifted sums a channel's planes
-        /// by shifted vectors instead (CpuBackend.Col2Im.Shifted.cs), in the same order as either.
+        /// phase is as large as the output plane (and, beyond 32×32 planes, output rows are whole vectors), Shifted sums
+        /// a channel's planes by shifted vectors instead (CpuBackend.Col2Im.Shifted.cs), in the same order as either.
         /// </summary>
         private sealed class Col2ImPlan
         {
