@@ -147,6 +147,10 @@ public sealed partial class CpuBackend
             uint rows = sp.ByRows ? (uint)g.OutH : 1; // u + RowShift[q] < rows: the tap's output row exists (always 0 < 1 unless ByRows)
             Span<T> lanes = stackalloc T[count];
             int fm = 0, u = 0, mm = 0; // mm: the vector's mask index: fm, or ByRows its first column in output row u
+            // The plan's fields in locals: the loops below would reload them per phase.
+            bool byRows = sp.ByRows;
+            int pairRun = sp.PairRun;
+            ref int tapStart = ref MemoryMarshal.GetArrayDataReference(sp.TapStart);
             ref T image = ref dx[(n0 * g.InChannels + ci) * plane]; // the current period's first image, channel ci
             // All phases of a vector's pixels before the next: its images' planes are written whole while in L1 (one
             // phase at a time over all images would revisit every image's lines, Cin·plane apart and so L1-aliased).
@@ -157,7 +161,7 @@ public sealed partial class CpuBackend
                     fm = mm = u = 0;
                     image = ref Unsafe.Add(ref image, sp.ImagesPerPeriod * g.InChannels * plane);
                 }
-                if (!sp.ByRows) mm = fm;
+                if (!byRows) mm = fm;
                 else if (mm == g.OutW) // ByRows: output rows are whole vectors
                 {
                     mm = 0;
@@ -178,19 +182,21 @@ public sealed partial class CpuBackend
                 }
                 for (int phase = 0; phase < phases; phase++)
                 {
-                    var sum = sp.ByRows
-                        ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, sp.TapStart[phase], sp.TapStart[phase + 1], maskPeriod, f0, mm, u, rows)
-                        : PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase], sp.TapStart[phase + 1], maskPeriod, f0, mm);
+                    int q0 = Unsafe.Add(ref tapStart, phase), q1 = Unsafe.Add(ref tapStart, phase + 1);
+                    var sum = byRows
+                        ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, q0, q1, maskPeriod, f0, mm, u, rows)
+                        : PhaseSum(ref c, ref read, ref masks, q0, q1, maskPeriod, f0, mm);
                     ref int at = ref Unsafe.Add(ref offset, phase * period + fm);
-                    if (sp.PairRun > 0)
+                    if (pairRun > 0)
                     {
                         // Phases φ and φ + 1 share their dx rows, one taking the even pixels: interleave and store runs.
-                        var next = sp.ByRows
-                            ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, sp.TapStart[phase + 1], sp.TapStart[phase + 2], maskPeriod, f0, mm, u, rows)
-                            : PhaseSum(ref c, ref read, ref masks, sp.TapStart[phase + 1], sp.TapStart[phase + 2], maskPeriod, f0, mm);
+                        int q2 = Unsafe.Add(ref tapStart, phase + 2);
+                        var next = byRows
+                            ? PhaseSumByRows(ref c, ref read, ref masks, ref rowShift, q1, q2, maskPeriod, f0, mm, u, rows)
+                            : PhaseSum(ref c, ref read, ref masks, q1, q2, maskPeriod, f0, mm);
                         ref int atNext = ref Unsafe.Add(ref at, period);
-                        if (at < atNext) StorePair(ref image, ref at, sum, next, sp.PairRun);
-                        else StorePair(ref image, ref atNext, next, sum, sp.PairRun);
+                        if (at < atNext) StorePair(ref image, ref at, sum, next, pairRun);
+                        else StorePair(ref image, ref atNext, next, sum, pairRun);
                         phase++;
                         continue;
                     }
