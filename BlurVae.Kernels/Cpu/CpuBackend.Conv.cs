@@ -161,7 +161,7 @@ public sealed partial class CpuBackend
                     GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
                     // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
                     GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
-                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, col2im);
+                    for (int ci = 0; ci < g.InChannels; ci++) Col2ImChannel(dx, scratch, n0, nb, g, ci, col2im);
                     // Images n0 … n0+nb−1 of dx are complete here: their statistics while they are in cache.
                     stats?.AddImages(chunk, dx, n0, nb, g.InH * g.InW);
                 });
@@ -176,7 +176,10 @@ public sealed partial class CpuBackend
                 Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
                 // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
                 GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
-                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
+                if (col2im is { ByChannel: true })
+                    Parallelism.ForEach(g.InChannels, (long)kdim / g.InChannels * allCols, ci => Col2ImChannel(dx, dcol, 0, g.N, g, ci, col2im));
+                else
+                    Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
                 // All images of dx are complete here.
                 WholeOutputStatistics(statistics, dx, g.N, g.InChannels, g.InH * g.InW, bias);
             }
