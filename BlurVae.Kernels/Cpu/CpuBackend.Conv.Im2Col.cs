@@ -134,5 +134,82 @@ public sealed partial class CpuBackend
                 for (; l < nr; l++) d[l] = T.Zero;
             }
         }
+            /// <summary>
+        /// dy [N, Cout, S] read in place as the backward-input GEMM's B, the channel-major [Cout, N·S] (B[co, n·S + s] =
+        /// dy[n, co, s]) that used to be gathered into scratch and then copied into panels again. A panel inside one
+        /// image is a block of rows of that image's planes (row copies); one that crosses images (S &lt; NR) gathers
+        /// through a table of where each column starts.
+        /// </summary>
+        private sealed unsafe class ChannelMajorPanels : IPanelSource<T>, IDisposable
+        {
+            private readonly T[] _dy;
+            private readonly int[] _start; // column n·S + s starts at n·Cout·S + s
+            private readonly int _spatial, _image;
+
+            public ChannelMajorPanels(T[] dy, int n, int channels, int spatial)
+            {
+                (_dy, _spatial, _image) = (dy, spatial, channels * spatial);
+                _start = ArrayPool<int>.Shared.Rent(n * spatial);
+                for (int i = 0; i < n; i++)
+                    for (int s = 0; s < spatial; s++) _start[i * spatial + s] = i * _image + s;
+            }
+
+            public void Dispose() => ArrayPool<int>.Shared.Return(_start);
+
+            public void Pack(int k0, int kc, int j0, int nc, int nr, T* dst)
+            {
+                int spatial = _spatial;
+                fixed (T* dy = _dy)
+                fixed (int* start = _start)
+                {
+                    for (int p = 0; p < nc; p += nr)
+                    {
+                        int count = Math.Min(nr, nc - p), j = j0 + p;
+                        T* panel = dst + (nint)(p / nr) * nr * kc;
+                        if (j % spatial + count <= spatial)
+                        {
+                            T* from = dy + start[j] + (nint)k0 * spatial;
+                            for (int q = 0; q < kc; q++) CopyRow(from + (nint)q * spatial, count, nr, panel + q * nr);
+                        }
+                        else
+                            for (int q = 0; q < kc; q++) GatherRow(dy, start + j, (k0 + q) * spatial, count, nr, panel + q * nr);
+                    }
+                }
+            }
+
+            /// <summary>d[l] = src[l] for l &lt; count, 0 for count ≤ l &lt; nr.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void CopyRow(T* src, int count, int nr, T* d)
+            {
+                int l = 0;
+                for (; l + Vector256<T>.Count <= count; l += Vector256<T>.Count) Vector256.Load(src + l).Store(d + l);
+                for (; l < count; l++) d[l] = src[l];
+                for (; l < nr; l++) d[l] = T.Zero;
+            }
+
+            /// <summary>d[l] = src[index[l] + add] for l &lt; count, 0 for count ≤ l &lt; nr.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void GatherRow(T* src, int* index, int add, int count, int nr, T* d)
+            {
+                int l = 0;
+                if (Avx2.IsSupported)
+                {
+                    if (typeof(T) == typeof(float))
+                    {
+                        var va = Vector256.Create(add);
+                        for (; l + 8 <= count; l += 8)
+                            Avx2.GatherVector256((float*)src, Avx.LoadVector256(index + l) + va, 4).Store((float*)d + l);
+                    }
+                    else if (typeof(T) == typeof(double))
+                    {
+                        var va = Vector128.Create(add);
+                        for (; l + 4 <= count; l += 4)
+                            Avx2.GatherVector256((double*)src, Sse2.LoadVector128(index + l) + va, 8).Store((double*)d + l);
+                    }
+                }
+                for (; l < count; l++) d[l] = src[index[l] + add];
+                for (; l < nr; l++) d[l] = T.Zero;
+            }
+        }
     }
 }
