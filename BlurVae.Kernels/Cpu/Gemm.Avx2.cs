@@ -49,4 +49,11 @@ internal readonly unsafe struct Avx2Tile<T> : IGemmTile<T> where T : unmanaged, 
         }
         rows.Store(c, ldc, beta, mode);
     }
+
+    /// <summary>The tile's first <paramref name="rows"/> (&lt; 6) rows: four when they fit, else six.</summary>
+    public static void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    {
+        if (rows <= 4) EdgeTile<T, Vector256<T>, Vector256Ops<T>>.Run<FourRows<T, Vector256<T>, Vector256Ops<T>>, NoRows<T, Vector256<T>>>(rows, 6, kc, a, b, c, ldc, beta, mode);
+        else EdgeTile<T, Vector256<T>, Vector256Ops<T>>.Run<SixRows<T, Vector256<T>, Vector256Ops<T>>, NoRows<T, Vector256<T>>>(rows, 6, kc, a, b, c, ldc, beta, mode);
+    }
 }

@@ -32,4 +32,13 @@ internal readonly unsafe struct Avx512Tile<T> : IGemmTile<T> where T : unmanaged
         top.Store(c, ldc, beta, mode);
         bottom.Store(c + 6 * ldc, ldc, beta, mode);
     }
+
+    /// <summary>The tile's first <paramref name="rows"/> (&lt; 12) rows, in the fewest row blocks that hold them.</summary>
+    public static void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    {
+        if (rows <= 4) EdgeTile<T, Vector512<T>, Vector512Ops<T>>.Run<FourRows<T, Vector512<T>, Vector512Ops<T>>, NoRows<T, Vector512<T>>>(rows, 12, kc, a, b, c, ldc, beta, mode);
+        else if (rows <= 6) EdgeTile<T, Vector512<T>, Vector512Ops<T>>.Run<SixRows<T, Vector512<T>, Vector512Ops<T>>, NoRows<T, Vector512<T>>>(rows, 12, kc, a, b, c, ldc, beta, mode);
+        else if (rows <= 8) EdgeTile<T, Vector512<T>, Vector512Ops<T>>.Run<FourRows<T, Vector512<T>, Vector512Ops<T>>, FourRows<T, Vector512<T>, Vector512Ops<T>>>(rows, 12, kc, a, b, c, ldc, beta, mode);
+        else EdgeTile<T, Vector512<T>, Vector512Ops<T>>.Run<SixRows<T, Vector512<T>, Vector512Ops<T>>, SixRows<T, Vector512<T>, Vector512Ops<T>>>(rows, 12, kc, a, b, c, ldc, beta, mode);
+    }
 }

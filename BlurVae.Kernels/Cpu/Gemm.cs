@@ -166,6 +166,9 @@ internal unsafe interface IGemmTile<T> where T : unmanaged, INumber<T>
     /// <summary>Whether the packing may use 512-bit vectors (an AVX2 path run on an AVX-512 machine does not).</summary>
     static abstract bool UsesVector512 { get; }
     static abstract void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode);
+    /// <summary>As <see cref="Kernel"/> for the first <paramref name="rows"/> (&lt; MR) rows only: the panel at C's bottom
+    /// edge, computed without the padding rows' multiply-adds and stored without a scratch tile.</summary>
+    static abstract void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode);
 }
 
 /// <summary>How a micro-kernel stores its tile: overwrite C, add to C, or add to beta * C.</summary>
@@ -343,17 +346,25 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                 int mrr = Math.Min(mr, mc - ir);
                 T* ap = packA + (nint)ir * kc;
                 T* cp = c + ir * ldc + jr;
-                if (mrr == mr && nrr == nr)
+                if (nrr == nr)
                 {
-                    TTile.Kernel(kc, ap, bp, cp, ldc, beta, mode);
+                    Tile(mrr, kc, ap, bp, cp, ldc, beta, mode);
                 }
                 else
                 {
-                    TTile.Kernel(kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
+                    Tile(mrr, kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
                     MergeTile(tile, cp, ldc, mrr, nrr, beta, mode);
                 }
             }
         }
+    }
+
+    /// <summary>The micro-kernel on the first <paramref name="rows"/> (≤ MR) rows of a full-width tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    {
+        if (rows == MR) TTile.Kernel(kc, a, b, c, ldc, beta, mode);
+        else TTile.EdgeKernel(rows, kc, a, b, c, ldc, beta, mode);
     }
 
     /// <summary>Adds an edge tile computed into scratch (row stride NR) into C; then adds bias[i] to row i where
