@@ -193,8 +193,21 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     // larger means A is re-packed less often. Measured alternatives (KC 128..384, MC 96..576, and the loop order
     // that keeps A in L1 with B in L2) were equal or up to 10% slower with two threads.
 
-    /// <summary>k block (depth of each packed panel).</summary>
+    /// <summary>Largest k block (depth of each packed panel).</summary>
     internal static readonly int KC = 256;
+
+    /// <summary>
+    /// The k blocks of a depth-k product: as few as KC allows, of equal depth (a multiple of 4, the 4×4 transposes of the packing; the last one shorter),
+    /// rather than KC, KC, …, remainder: a short last block (k = 576 gave 256 + 256 + 64) pays a whole pass of C
+    /// loads and stores and of packing for a few k steps. Depends on k only, so the sum order is the same for every
+    /// thread count, and the sourced GEMM gets the same blocks as the plain one.
+    /// </summary>
+    internal static int KBlock(int k, out int blocks)
+    {
+        int depth = RoundUp((k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC), 4);
+        blocks = (k + depth - 1) / depth;
+        return depth;
+    }
 
     /// <summary>Row block: the packed A block is MC x KC (multiple of MR).</summary>
     internal static readonly int MC = RoundUp(384 * 4 / Unsafe.SizeOf<T>(), MR);
@@ -300,8 +313,9 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute(in Problem p, int m0, int m1, int n0, int n1)
     {
-        int mr = MR, nr = NR, kcBlock = KC, mcBlock = MC, ncBlock = NC;
+        int mr = MR, nr = NR, mcBlock = MC, ncBlock = NC;
         int K = p.K;
+        int kcBlock = KBlock(K, out _);
         int kcMax = Math.Min(kcBlock, K);
         int mcMax = Math.Min(mcBlock, RoundUp(m1 - m0, mr));
         int ncMax = Math.Min(ncBlock, RoundUp(n1 - n0, nr));
