@@ -30,6 +30,9 @@ public class GemmTests
         new object[] { 1, 45, 19, false, false, 1.0, 0.5, 1 },    // m == 1: matrix-vector
         new object[] { 37, 1, 23, true, true, 1.5, 0.0, 2 },      // n == 1: matrix-vector, strided x
         new object[] { 5, 6, 0, false, false, 1.0, 0.5, 1 },      // k == 0: C = beta C
+        new object[] { 29, 41, 70, false, true, 0.5, 0.25, 1 },   // 8x8 packing transposes (A scaled) + tails; 29 = 2 x 12 + 5 rows
+        new object[] { 32, 64, 40, true, false, 1.0, 1.0, 1 },    // 32 = 2 x 12 + 8 rows: the 8-row edge tile, added to C
+        new object[] { 64, 50, 33, false, false, 1.0, 0.0, 2 },   // 64 = 5 x 12 + 4 rows: the 4-row edge tile; columns cut too
     ];
 
     [TestCaseSource(nameof(Cases))]
