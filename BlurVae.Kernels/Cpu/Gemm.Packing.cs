@@ -19,11 +19,15 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     {
         int mr = MR;
         bool scale = alpha != T.One;
+        if (transA)
+        {
+            CopyPanels(a + col0 * lda + row0, lda, mc, kc, dst, mr, alpha, scale); // A is k x m
+            return;
+        }
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
-            if (!transA) TransposePanel(a + (row0 + ir) * lda + col0, lda, rows, kc, dst, mr, alpha, scale); // A is m x k
-            else CopyPanel(a + col0 * lda + row0 + ir, lda, rows, kc, dst, mr, alpha, scale);               // A is k x m
+            TransposePanel(a + (row0 + ir) * lda + col0, lda, rows, kc, dst, mr, alpha, scale); // A is m x k
             dst += mr * kc;
         }
     }
@@ -33,12 +37,41 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     private static void PackB(bool transB, T* b, nint ldb, int row0, int col0, int kc, int nc, T* dst)
     {
         int nr = NR;
+        if (!transB)
+        {
+            CopyPanels(b + row0 * ldb + col0, ldb, nc, kc, dst, nr, T.One, false); // B is k x n
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            if (!transB) CopyPanel(b + row0 * ldb + col0 + jr, ldb, cols, kc, dst, nr, T.One, false);     // B is k x n
-            else TransposePanel(b + (col0 + jr) * ldb + row0, ldb, cols, kc, dst, nr, T.One, false);     // B is n x k
+            TransposePanel(b + (col0 + jr) * ldb + row0, ldb, cols, kc, dst, nr, T.One, false); // B is n x k
             dst += nr * kc;
+        }
+    }
+
+    /// <summary>Step of k rows per pass of <see cref="CopyPanels"/>.</summary>
+    private const int CopyRows = 8;
+
+    /// <summary>
+    /// Packs every panel of a block whose source rows (q) are contiguous across the panels: a few k rows at a time
+    /// across all the panels, rather than one panel down all kc rows. Panel by panel, each k step read a new cache
+    /// line (or two) from a row ld apart, and with a power-of-two ld all those lines fall in the same L1 set, so an
+    /// A panel of 12 floats re-fetched from L2 the line its neighbour had just read; row by row, the reads are a few
+    /// sequential streams and every line is used up while it is in L1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyPanels(T* src, nint ld, int count, int kc, T* dst, int r, T alpha, bool scale)
+    {
+        for (int q0 = 0; q0 < kc; q0 += CopyRows)
+        {
+            int rows = Math.Min(CopyRows, kc - q0);
+            T* d = dst + q0 * r;
+            for (int i = 0; i < count; i += r)
+            {
+                CopyPanel(src + q0 * ld + i, ld, Math.Min(r, count - i), rows, d, r, alpha, scale);
+                d += (nint)r * kc;
+            }
         }
     }
 
