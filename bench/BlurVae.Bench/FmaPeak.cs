@@ -84,42 +84,48 @@ public static class FmaPeak
         return best;
     }
 
-    private static float Loop(int width, int trips) => width == 512 ? Loop512(trips) : Loop256(trips);
+    private static float Loop(int width, int trips) => width == 512 ? Loop<Vector512<float>, Zmm>(trips) : Loop<Vector256<float>, Ymm>(trips);
 
+    /// <summary>12 independent FMA chains on one register width, no memory operand in the loop.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop512(int trips)
+    private static float Loop<TV, TOps>(int trips) where TV : struct where TOps : struct, IFma<TV>
     {
-        var x = Vector512.Create(0.999999f);
-        var y = Vector512.Create(1e-7f);
-        Vector512<float> c0 = x, c1 = x, c2 = x, c3 = x, c4 = x, c5 = x, c6 = x, c7 = x, c8 = x, c9 = x, c10 = x, c11 = x;
+        var x = TOps.Create(0.999999f);
+        var y = TOps.Create(1e-7f);
+        TV c0 = x, c1 = x, c2 = x, c3 = x, c4 = x, c5 = x, c6 = x, c7 = x, c8 = x, c9 = x, c10 = x, c11 = x;
         for (int i = 0; i < trips; i++)
         {
-            c0 = Avx512F.FusedMultiplyAdd(c0, x, y); c1 = Avx512F.FusedMultiplyAdd(c1, x, y);
-            c2 = Avx512F.FusedMultiplyAdd(c2, x, y); c3 = Avx512F.FusedMultiplyAdd(c3, x, y);
-            c4 = Avx512F.FusedMultiplyAdd(c4, x, y); c5 = Avx512F.FusedMultiplyAdd(c5, x, y);
-            c6 = Avx512F.FusedMultiplyAdd(c6, x, y); c7 = Avx512F.FusedMultiplyAdd(c7, x, y);
-            c8 = Avx512F.FusedMultiplyAdd(c8, x, y); c9 = Avx512F.FusedMultiplyAdd(c9, x, y);
-            c10 = Avx512F.FusedMultiplyAdd(c10, x, y); c11 = Avx512F.FusedMultiplyAdd(c11, x, y);
+            c0 = TOps.Fma(c0, x, y); c1 = TOps.Fma(c1, x, y); c2 = TOps.Fma(c2, x, y); c3 = TOps.Fma(c3, x, y);
+            c4 = TOps.Fma(c4, x, y); c5 = TOps.Fma(c5, x, y); c6 = TOps.Fma(c6, x, y); c7 = TOps.Fma(c7, x, y);
+            c8 = TOps.Fma(c8, x, y); c9 = TOps.Fma(c9, x, y); c10 = TOps.Fma(c10, x, y); c11 = TOps.Fma(c11, x, y);
         }
         // The sum keeps every chain live (nothing is dead code).
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        TV s = TOps.Add(TOps.Add(TOps.Add(c0, c1), TOps.Add(c2, c3)), TOps.Add(TOps.Add(c4, c5), TOps.Add(c6, c7)));
+        return TOps.Sum(TOps.Add(s, TOps.Add(TOps.Add(c8, c9), TOps.Add(c10, c11))));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop256(int trips)
+    /// <summary>The few operations of one register width the loop needs (inlined: the JIT specialises per struct).</summary>
+    private interface IFma<TV> where TV : struct
     {
-        var x = Vector256.Create(0.999999f);
-        var y = Vector256.Create(1e-7f);
-        Vector256<float> c0 = x, c1 = x, c2 = x, c3 = x, c4 = x, c5 = x, c6 = x, c7 = x, c8 = x, c9 = x, c10 = x, c11 = x;
-        for (int i = 0; i < trips; i++)
-        {
-            c0 = Fma.MultiplyAdd(c0, x, y); c1 = Fma.MultiplyAdd(c1, x, y);
-            c2 = Fma.MultiplyAdd(c2, x, y); c3 = Fma.MultiplyAdd(c3, x, y);
-            c4 = Fma.MultiplyAdd(c4, x, y); c5 = Fma.MultiplyAdd(c5, x, y);
-            c6 = Fma.MultiplyAdd(c6, x, y); c7 = Fma.MultiplyAdd(c7, x, y);
-            c8 = Fma.MultiplyAdd(c8, x, y); c9 = Fma.MultiplyAdd(c9, x, y);
-            c10 = Fma.MultiplyAdd(c10, x, y); c11 = Fma.MultiplyAdd(c11, x, y);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        static abstract TV Create(float x);
+        static abstract TV Fma(TV a, TV b, TV c);
+        static abstract TV Add(TV a, TV b);
+        static abstract float Sum(TV v);
+    }
+
+    private readonly struct Zmm : IFma<Vector512<float>>
+    {
+        public static Vector512<float> Create(float x) => Vector512.Create(x);
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    }
+
+    private readonly struct Ymm : IFma<Vector256<float>>
+    {
+        public static Vector256<float> Create(float x) => Vector256.Create(x);
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        public static float Sum(Vector256<float> v) => Vector256.Sum(v);
     }
 }
