@@ -10,8 +10,9 @@
 //             micro-kernel: MR x NR tile of C held in vector registers, one FMA per (row, vector) per k step.
 //
 // Transposes are absorbed by the packing routines (no separate transpose copies), alpha is folded into the packed
-// A block, and beta is applied by the micro-kernel on the first k block (beta == 0 never reads C). Tiles that are
-// cut by the edge of C are computed into a small scratch tile and merged, so the kernels only handle full tiles.
+// A block, and beta is applied by the micro-kernel on the first k block (beta == 0 never reads C). Tiles cut by C's
+// bottom edge run a tile of just enough rows (4, 6 or 8: EdgeKernel) straight into C; tiles cut by its right edge
+// are computed into a small scratch tile and merged, so the kernels only handle full-width tiles.
 // m == 1 or n == 1 takes a streaming matrix-vector path instead (memory-bound; packing would only add traffic).
 // Multithreading: the caller plus persistent helper threads claim blocks of C dynamically and share the packed B
 // block (see "multithreading" below); problems under ~128^3 multiply-adds stay on the calling thread.

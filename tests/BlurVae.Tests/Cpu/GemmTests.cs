@@ -79,6 +79,33 @@ public class GemmTests
     }
 
     [Test]
+    public void TheEdgeTilesGiveTheFullTilesBits()
+    {
+        // Rows 0..m-1 of C do not depend on how many rows follow: the bottom panel's 4-, 6- or 8-row tile runs the
+        // same FMA chain per element as the full tile of a taller C (here 48 rows: four full AVX-512 / eight AVX2 tiles).
+        int n = 70, k = 300, tall = 48;
+        var rng = new Random(11);
+        float[] a = Array.ConvertAll(DirectConvTests.Random(rng, tall * k), v => (float)v);
+        float[] b = Array.ConvertAll(DirectConvTests.Random(rng, k * n), v => (float)v);
+        float[] c0 = Array.ConvertAll(DirectConvTests.Random(rng, tall * n), v => (float)v);
+        foreach (var isa in SupportedIsas())
+        {
+            Gemm.Isa = isa;
+            foreach (float beta in new[] { 0f, 1f })
+            {
+                var full = (float[])c0.Clone();
+                Gemm.Sgemm(false, false, tall, n, k, 1f, a, k, b, n, beta, full, n, 1);
+                foreach (int m in new[] { 2, 4, 5, 8, 11, 32, 40, 44 }) // (m = 1 takes the matrix-vector path)
+                {
+                    var c = c0.AsSpan(0, m * n).ToArray();
+                    Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, beta, c, n, 1);
+                    Assert.That(c, Is.EqualTo(full.AsSpan(0, m * n).ToArray()), $"{isa}, m = {m}, beta = {beta}");
+                }
+            }
+        }
+    }
+
+    [Test]
     public void TheIsaVariableCapsTheInstructionSetAndNamesAnIgnoredValue()
     {
         Assert.That(Gemm.IsaFromEnvironment(null, out var note), Is.EqualTo(Gemm.BestSupported));
