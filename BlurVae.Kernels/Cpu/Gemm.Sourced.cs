@@ -213,12 +213,12 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
             {
                 int mrr = Math.Min(mr, mc - ir);
                 T* ap = packA + (nint)ir * kc;
-                if (inside && bias == null && mrr == mr && nrr == nr)
+                if (inside && bias == null && nrr == nr)
                 {
-                    TTile.Kernel(kc, ap, bp, c0 + (ic + ir) * p.Ldc, p.Ldc, p.Beta, mode);
+                    Tile(mrr, kc, ap, bp, c0 + (ic + ir) * p.Ldc, p.Ldc, p.Beta, mode);
                     continue;
                 }
-                TTile.Kernel(kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
+                Tile(mrr, kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
                 T* rowBias = bias == null ? null : bias + ir;
                 for (int q = 0; q < nrr;)
                 {
