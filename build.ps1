@@ -78,10 +78,10 @@ function Invoke-Bench {
     $gemmExit = $LASTEXITCODE
     $gemm | ForEach-Object { Write-Host $_ }
     if ($gemmExit -ne 0) { throw "GEMM benchmark failed with exit code $gemmExit" }
-    # OpenBLAS's single-precision figure from the table row "| 1024³ | single | ours | OpenBLAS | ..." is the step's yardstick.
+    # OpenBLAS's single-precision figure from the table row "| 1024³ | single | threads | ours | % of peak | OpenBLAS | ..." is the step's yardstick.
     $sgemm = $null
     foreach ($line in $gemm) {
-        if ($line -match '^\|\s*\d+³\s*\|\s*single\s*\|\s*[\d.]+\s*\|\s*([\d.]+)\s*\|') { $sgemm = $Matches[1]; break }
+        if ($line -match '^\|\s*\d+³\s*\|\s*single\s*\|\s*\d+\s*\|\s*[\d.]+\s*\|[^|]*\|\s*([\d.]+)\s*\|') { $sgemm = $Matches[1]; break }
     }
     if (-not $sgemm) { throw 'GEMM benchmark: no "single" row with an OpenBLAS GFLOP/s figure in its output' }
     Invoke-Checked 'convolution benchmark' { dotnet $exe conv }

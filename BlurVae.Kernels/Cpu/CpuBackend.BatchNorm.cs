@@ -141,19 +141,31 @@ public sealed partial class CpuBackend
                         runningVar[ch] = (T.One - m) * runningVar[ch] + m * unbiased;
                     }
                 }
-                for (int i = 0; i < n; i++)
-                    for (int ch = c0; ch < c1; ch++)
+                bool leaky = negativeSlope is not null;
+                T slope = T.CreateTruncating(negativeSlope ?? 0);
+                if (IsNarrow(spatial))
+                {
+                    // Small planes (the deep layers' 2×2, 4×4): one pass per image over the range's contiguous run,
+                    // the per-channel scale and shift spread over their planes' lanes.
+                    int run = cc * spatial;
+                    T[] scaleLanes = Spread(scales, spatial), shiftLanes = Spread(shifts, spatial);
+                    for (int i = 0; i < n; i++)
                     {
-                        int off = (i * c + ch) * spatial;
-                        var dst = y.AsSpan(off, spatial);
-                        if (negativeSlope is double slope)
-                        {
-                            ScaleShiftLeakyRelu(dst, x.AsSpan(off, spatial), scales[ch - c0], shifts[ch - c0], T.CreateTruncating(slope));
-                            continue;
-                        }
-                        TensorPrimitives.Multiply(x.AsSpan(off, spatial), scales[ch - c0], dst);
-                        TensorPrimitives.Add(dst, shifts[ch - c0], dst);
+                        int off = (i * c + c0) * spatial;
+                        ScaleShift(y.AsSpan(off, run), x.AsSpan(off, run), new Lanes(scaleLanes), new Lanes(shiftLanes), leaky, slope);
                     }
+                    ArrayPool<T>.Shared.Return(scaleLanes);
+                    ArrayPool<T>.Shared.Return(shiftLanes);
+                }
+                else
+                {
+                    for (int i = 0; i < n; i++)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            int off = (i * c + ch) * spatial;
+                            ScaleShift(y.AsSpan(off, spatial), x.AsSpan(off, spatial), new Uniform(scales[ch - c0]), new Uniform(shifts[ch - c0]), leaky, slope);
+                        }
+                }
                 ArrayPool<T>.Shared.Return(scratch);
             });
         }
@@ -173,21 +185,60 @@ public sealed partial class CpuBackend
                     sqs[ch - c0] += SumSquaredDeviations(x.AsSpan((i * c + ch) * spatial, spatial), means[ch - c0]);
         }
 
-        // y = z for z > 0, slope·z otherwise, z = x·scale + shift: the two roundings of the unfused Multiply and Add,
-        // then CpuBackend's LeakyRelu, so the fused forward equals the unfused pair bit for bit. SIMD.
-        private static void ScaleShiftLeakyRelu(Span<T> y, ReadOnlySpan<T> x, T scale, T shift, T slope)
+        // Planes this small are swept image by image as one run over a channel range, with per-lane coefficients
+        // (Lanes): per plane, a call and its vector tail cost more than the plane's few values.
+        private static bool IsNarrow(int spatial) => spatial < 4 * Vector<T>.Count;
+
+        // A per-channel coefficient at position i of a run: one value for a whole plane (Uniform), or one per position of
+        // a run of small planes (Lanes, filled by Spread). The kernels take either as a struct type parameter, so each
+        // is compiled for both and the per-element arithmetic is the same.
+        private interface ICoefficient
+        {
+            Vector<T> Vector(int i);
+            T At(int i);
+        }
+
+        private readonly struct Uniform(T value) : ICoefficient
+        {
+            public Vector<T> Vector(int i) => new(value);
+            public T At(int i) => value;
+        }
+
+        private readonly struct Lanes(T[] values) : ICoefficient
+        {
+            public Vector<T> Vector(int i) => new(values, i);
+            public T At(int i) => values[i];
+        }
+
+        // values[k] repeated over plane k's positions, in an array from the pool (the caller returns it).
+        private static T[] Spread(ReadOnlySpan<T> values, int spatial)
+        {
+            T[] lanes = ArrayPool<T>.Shared.Rent(values.Length * spatial);
+            for (int k = 0; k < values.Length; k++) lanes.AsSpan(k * spatial, spatial).Fill(values[k]);
+            return lanes;
+        }
+
+        // y = z, or for the fused op z for z > 0 and slope·z otherwise, with z = x·scale + shift: the two roundings of
+        // the unfused Multiply and Add, then CpuBackend's LeakyRelu, so the fused forward equals the unfused pair bit
+        // for bit (and Lanes equal Uniform). SIMD.
+        private static void ScaleShift<TS, TB>(Span<T> y, ReadOnlySpan<T> x, TS scale, TB shift, bool leaky, T slope)
+            where TS : struct, ICoefficient where TB : struct, ICoefficient
         {
             int vc = Vector<T>.Count, i = 0;
-            Vector<T> vs = new(scale), vb = new(shift), vl = new(slope);
-            for (; i + vc <= x.Length; i += vc)
-            {
-                var z = new Vector<T>(x.Slice(i)) * vs + vb;
-                Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), z, z * vl).CopyTo(y.Slice(i));
-            }
+            var vl = new Vector<T>(slope);
+            if (leaky)
+                for (; i + vc <= x.Length; i += vc)
+                {
+                    var z = new Vector<T>(x.Slice(i)) * scale.Vector(i) + shift.Vector(i);
+                    Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), z, z * vl).CopyTo(y.Slice(i));
+                }
+            else
+                for (; i + vc <= x.Length; i += vc)
+                    (new Vector<T>(x.Slice(i)) * scale.Vector(i) + shift.Vector(i)).CopyTo(y.Slice(i));
             for (; i < x.Length; i++)
             {
-                T z = x[i] * scale + shift;
-                y[i] = z > T.Zero ? z : slope * z;
+                T z = x[i] * scale.At(i) + shift.At(i);
+                y[i] = !leaky || z > T.Zero ? z : slope * z;
             }
         }
 
@@ -242,14 +293,35 @@ public sealed partial class CpuBackend
             return (sa, sb);
         }
 
-        // dx = a1·g + a2·(x − mean) + a0 with g = Gradient(dy, y), SIMD.
-        private static void Combine(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> y, T slope, ReadOnlySpan<T> x, T a1, T a2, T mean, T a0)
+        // Per position of a run of small planes: accA += g, accB += g·(x − mean), g = Gradient(dy, y), SIMD (the planes'
+        // sums of SumAndCentredDot, reduced over the positions of each plane once all images are in).
+        private static void AccumulateLanes(Span<T> accA, Span<T> accB, ReadOnlySpan<T> dy, ReadOnlySpan<T> y, T slope, ReadOnlySpan<T> x, T[] mean)
         {
             int vc = Vector<T>.Count, i = 0;
-            Vector<T> v1 = new(a1), v2 = new(a2), vm = new(mean), v0 = new(a0), vl = new(slope);
+            var vl = new Vector<T>(slope);
             for (; i + vc <= x.Length; i += vc)
-                (v1 * Gradient(new Vector<T>(dy.Slice(i)), y, i, vl) + v2 * (new Vector<T>(x.Slice(i)) - vm) + v0).CopyTo(dx.Slice(i));
-            for (; i < x.Length; i++) dx[i] = a1 * Gradient(dy[i], y, i, slope) + a2 * (x[i] - mean) + a0;
+            {
+                var g = Gradient(new Vector<T>(dy.Slice(i)), y, i, vl);
+                (new Vector<T>(accA.Slice(i)) + g).CopyTo(accA.Slice(i));
+                (new Vector<T>(accB.Slice(i)) + g * (new Vector<T>(x.Slice(i)) - new Vector<T>(mean, i))).CopyTo(accB.Slice(i));
+            }
+            for (; i < x.Length; i++)
+            {
+                T g = Gradient(dy[i], y, i, slope);
+                accA[i] += g;
+                accB[i] += g * (x[i] - mean[i]);
+            }
+        }
+
+        // dx = a1·g + a2·(x − mean) + a0 with g = Gradient(dy, y), SIMD.
+        private static void Combine<TC>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> y, T slope, ReadOnlySpan<T> x, TC a1, TC a2, TC mean, TC a0)
+            where TC : struct, ICoefficient
+        {
+            int vc = Vector<T>.Count, i = 0;
+            var vl = new Vector<T>(slope);
+            for (; i + vc <= x.Length; i += vc)
+                (a1.Vector(i) * Gradient(new Vector<T>(dy.Slice(i)), y, i, vl) + a2.Vector(i) * (new Vector<T>(x.Slice(i)) - mean.Vector(i)) + a0.Vector(i)).CopyTo(dx.Slice(i));
+            for (; i < x.Length; i++) dx[i] = a1.At(i) * Gradient(dy[i], y, i, slope) + a2.At(i) * (x[i] - mean.At(i)) + a0.At(i);
         }
 
         public static void ForwardInference(T[] y, T[] x, T[] runningMean, T[] runningVar, T[]? gamma, T[]? beta, int n, int c, int spatial, double eps)
@@ -262,9 +334,7 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < n; i++)
                 {
                     int off = (i * c + ch) * spatial;
-                    var dst = y.AsSpan(off, spatial);
-                    TensorPrimitives.Multiply(x.AsSpan(off, spatial), scale, dst);
-                    TensorPrimitives.Add(dst, shift, dst);
+                    ScaleShift(y.AsSpan(off, spatial), x.AsSpan(off, spatial), new Uniform(scale), new Uniform(shift), leaky: false, T.Zero);
                 }
             });
         }
@@ -283,17 +353,46 @@ public sealed partial class CpuBackend
                 T[] scratch = ArrayPool<T>.Shared.Rent(5 * cc); // as in ForwardTraining: no arrays per channel range
                 var sumDy = scratch.AsSpan(0, cc);
                 var sumDyCentred = scratch.AsSpan(cc, cc);
-                sumDy.Clear();
-                sumDyCentred.Clear();
-                for (int i = 0; i < n; i++)
-                    for (int ch = c0; ch < c1; ch++)
+                bool narrow = IsNarrow(spatial);
+                int run = cc * spatial;
+                T[]? meanLanes = narrow ? Spread(saveMean.AsSpan(c0, cc), spatial) : null;
+                if (narrow)
+                {
+                    // Small planes: the sums per position over the images first, one pass per image over the range's
+                    // run; then each plane's positions (spatial < 4 vectors, so a different order than the per-plane sums).
+                    T[] acc = ArrayPool<T>.Shared.Rent(2 * run);
+                    var accA = acc.AsSpan(0, run);
+                    var accB = acc.AsSpan(run, run);
+                    accA.Clear();
+                    accB.Clear();
+                    for (int i = 0; i < n; i++)
                     {
-                        int off = (i * c + ch) * spatial;
-                        var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), saveMean[ch]);
-                        sumDy[ch - c0] += a;
-                        sumDyCentred[ch - c0] += b;
+                        int off = (i * c + c0) * spatial;
+                        AccumulateLanes(accA, accB, dy.AsSpan(off, run), YSlice(y, off, run), slope, x.AsSpan(off, run), meanLanes!);
                     }
-                var coef = scratch.AsSpan(2 * cc, 3 * cc); // (a1, a2, a0) per channel
+                    for (int k = 0; k < cc; k++)
+                    {
+                        sumDy[k] = TensorPrimitives.Sum<T>(accA.Slice(k * spatial, spatial));
+                        sumDyCentred[k] = TensorPrimitives.Sum<T>(accB.Slice(k * spatial, spatial));
+                    }
+                    ArrayPool<T>.Shared.Return(acc);
+                }
+                else
+                {
+                    sumDy.Clear();
+                    sumDyCentred.Clear();
+                    for (int i = 0; i < n; i++)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            int off = (i * c + ch) * spatial;
+                            var (a, b) = SumAndCentredDot(dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), saveMean[ch]);
+                            sumDy[ch - c0] += a;
+                            sumDyCentred[ch - c0] += b;
+                        }
+                }
+                var a1 = scratch.AsSpan(2 * cc, cc);
+                var a2 = scratch.AsSpan(3 * cc, cc);
+                var a0 = scratch.AsSpan(4 * cc, cc);
                 for (int ch = c0; ch < c1; ch++)
                 {
                     T invStd = saveInvStd[ch];
@@ -303,17 +402,32 @@ public sealed partial class CpuBackend
                     T m = T.CreateTruncating(count);
                     T k = (gamma is null ? T.One : gamma[ch]) * invStd / m;
                     // dx = k·(m·dy − Σdy − (x − μ)·s·Σdy·x̂) = (k·m)·dy + (−k·s·Σdy·x̂)·(x − μ) − k·Σdy
-                    int at = 3 * (ch - c0);
-                    (coef[at], coef[at + 1], coef[at + 2]) = (k * m, -k * invStd * sumDyXhat, -k * sumDy[ch - c0]);
+                    (a1[ch - c0], a2[ch - c0], a0[ch - c0]) = (k * m, -k * invStd * sumDyXhat, -k * sumDy[ch - c0]);
                 }
-                for (int i = 0; i < n; i++)
-                    for (int ch = c0; ch < c1; ch++)
+                if (narrow)
+                {
+                    T[] a1Lanes = Spread(a1, spatial), a2Lanes = Spread(a2, spatial), a0Lanes = Spread(a0, spatial);
+                    for (int i = 0; i < n; i++)
                     {
-                        int off = (i * c + ch) * spatial;
-                        int at = 3 * (ch - c0);
-                        T a1 = coef[at], a2 = coef[at + 1], a0 = coef[at + 2];
-                        Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial), a1, a2, saveMean[ch], a0);
+                        int off = (i * c + c0) * spatial;
+                        Combine(dx.AsSpan(off, run), dy.AsSpan(off, run), YSlice(y, off, run), slope, x.AsSpan(off, run),
+                            new Lanes(a1Lanes), new Lanes(a2Lanes), new Lanes(meanLanes!), new Lanes(a0Lanes));
                     }
+                    ArrayPool<T>.Shared.Return(a1Lanes);
+                    ArrayPool<T>.Shared.Return(a2Lanes);
+                    ArrayPool<T>.Shared.Return(a0Lanes);
+                    ArrayPool<T>.Shared.Return(meanLanes!);
+                }
+                else
+                {
+                    for (int i = 0; i < n; i++)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            int off = (i * c + ch) * spatial;
+                            Combine(dx.AsSpan(off, spatial), dy.AsSpan(off, spatial), YSlice(y, off, spatial), slope, x.AsSpan(off, spatial),
+                                new Uniform(a1[ch - c0]), new Uniform(a2[ch - c0]), new Uniform(saveMean[ch]), new Uniform(a0[ch - c0]));
+                        }
+                }
                 ArrayPool<T>.Shared.Return(scratch);
             });
         }

@@ -6,7 +6,9 @@ namespace BlurVae.Kernels.Cpu;
 // on the GEMM + col2im path. The GEMM leaves dcol = Wᵀ·dy, [Cin·KH·KW, nb·OH·OW]; each input pixel is the sum of the
 // column entries that im2col copied from it. At stride 1 a tap's entries for one output row land on one contiguous
 // run of the input row (a SIMD add); at stride s > 1 they land on every s-th pixel, so the pixels are summed by phase
-// (ConvPhases): each pixel gathers its few taps in a register and is stored once.
+// (ConvPhases): each pixel gathers its few taps in a register and is stored once. Where every phase is as large as
+// the output plane (even sides at stride 2) a channel's phases are summed as shifted SIMD vectors instead
+// (CpuBackend.Col2Im.Shifted.cs); the phase rows and the tap table below take the other shapes.
 public sealed partial class CpuBackend
 {
     private static partial class Conv<T>
@@ -15,7 +17,9 @@ public sealed partial class CpuBackend
         /// How col2im sums the planes of one op at stride s > 1 on either axis (null: the row adds of stride 1): by
         /// phase rows, a SIMD vector of pixels at a time, where the phase rows are at least two vectors long; else by
         /// a table of every plane pixel's taps (the deep layers' 2×2 to 16×16 planes, whose phase rows of 1–8 pixels
-        /// would spend more on each row's setup than on its sums). The table is the same for every plane.
+        /// would spend more on each row's setup than on its sums). The table is the same for every plane. Where every
+        /// phase is as large as the output plane (and, beyond 32×32 planes, output rows are whole vectors), Shifted sums
+        /// a channel's planes by shifted vectors instead (CpuBackend.Col2Im.Shifted.cs), in the same order as either.
         /// </summary>
         private sealed class Col2ImPlan
         {
@@ -23,18 +27,24 @@ public sealed partial class CpuBackend
             /// <summary>Pixel p's taps are entries Starts[p] … Starts[p+1]−1 of Taps: pairs (tap i·KW + j, output pixel oh·OW + ow), in tap order.</summary>
             public int[] Starts { get; private init; } = [];
             public int[] Taps { get; private init; } = [];
+            public ShiftedPlan? Shifted { get; private init; }
 
-            // Plans by plane geometry (batch and channels do not matter): a step meets a handful, every step.
+            /// <summary>Whether col2im runs per channel over all the column matrix's images (the shifted path) rather than per plane.</summary>
+            public bool ByChannel => Shifted is not null && Col2ImShiftedPlanes;
+
+            // Plans by plane geometry and input channels (the shifted path's dx offsets step by Cin planes per image;
+            // batch and output channels do not matter): a step meets a handful, every step.
             private static readonly System.Collections.Concurrent.ConcurrentDictionary<ConvGeometry, Col2ImPlan> Cache = new();
 
             public static Col2ImPlan? Of(ConvGeometry g) =>
-                g.StrideH == 1 && g.StrideW == 1 ? null : Cache.GetOrAdd(g with { N = 1, InChannels = 1, OutChannels = 1 }, Build);
+                g.StrideH == 1 && g.StrideW == 1 ? null : Cache.GetOrAdd(g with { N = 1, OutChannels = 1 }, Build);
 
             private static Col2ImPlan Build(ConvGeometry g)
             {
                 var phases = new ConvPhase[ConvPhases.Count(g)];
                 for (int i = 0; i < phases.Length; i++) phases[i] = ConvPhases.Of(g, i);
-                if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases };
+                var shifted = ShiftedPlan.TryBuild(g);
+                if (ConvPhases.Largest(g).Cols >= 2 * Vector<T>.Count) return new Col2ImPlan { Phases = phases, Shifted = shifted };
                 var starts = new int[g.InH * g.InW + 1];
                 var taps = new List<int>();
                 for (int ih = 0, p = 0; ih < g.InH; ih++)
@@ -54,8 +64,16 @@ public sealed partial class CpuBackend
                         }
                         starts[p + 1] = taps.Count / 2;
                     }
-                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray() };
+                return new Col2ImPlan { Starts = starts, Taps = taps.ToArray(), Shifted = shifted };
             }
+        }
+
+        // Channel ci of every image n0 … n0+nb−1 of the column matrix: one shifted pass, or plane by plane.
+        private static void Col2ImChannel(T[] dx, T[] col, int n0, int nb, ConvGeometry g, int ci, Col2ImPlan? plan)
+        {
+            if (plan is { ByChannel: true }) Col2ImChannelShifted(dx, col, n0, nb, g, ci, plan.Shifted!);
+            else
+                for (int n = n0; n < n0 + nb; n++) Col2ImPlane(dx, col, n0, nb, g, n * g.InChannels + ci, plan);
         }
 
         // The adjoint of Im2ColRow for input plane nc = n·Cin + ci (n within n0 … n0+nb−1): overwrites dx's plane

@@ -63,10 +63,10 @@ public sealed partial class CpuBackend
         /// <summary>
         /// How one pass of the three cuts the batch, one rule for all: the column matrix has Kdim = Cin·KH·KW rows and
         /// Spatial = OH·OW columns per image; Images per chunk, or 0 when the batch is better done as one wide GEMM
-        /// (fewer than two chunks). A chunk's scratch holds its column matrix [Kdim, Images·Spatial] and, from
-        /// <see cref="OtherOffset"/>, the other GEMM operand [Cout, Images·Spatial] (the output, or dy).
+        /// (fewer than two chunks). A chunk's column matrix [Kdim, Images·Spatial] has <see cref="ColumnLength"/> elements
+        /// (the backward-input pass's scratch; the other two never store it).
         /// </summary>
-        private readonly record struct ChunkPlan(int N, int Kdim, int Spatial, int OutChannels, int Images)
+        private readonly record struct ChunkPlan(int N, int Kdim, int Spatial, int Images)
         {
             public static ChunkPlan Of(ConvGeometry g)
             {
@@ -76,12 +76,11 @@ public sealed partial class CpuBackend
                 int byCache = (int)Math.Max(1, ChunkColumnBytes / Math.Max(1, perImage));
                 int byWidth = (MinChunkColumns + spatial - 1) / spatial;
                 int cb = Math.Min(g.N, Math.Max(byCache, byWidth));
-                return new ChunkPlan(g.N, kdim, spatial, g.OutChannels, (g.N + cb - 1) / cb >= 2 ? cb : 0);
+                return new ChunkPlan(g.N, kdim, spatial, (g.N + cb - 1) / cb >= 2 ? cb : 0);
             }
 
             public int Chunks => (N + Images - 1) / Images;
-            public int OtherOffset => Images * Kdim * Spatial;
-            public int ScratchLength => OtherOffset + OutChannels * Images * Spatial;
+            public int ColumnLength => Images * Kdim * Spatial;
             /// <summary>Columns of the whole-batch GEMM (Images = 0).</summary>
             public int AllColumns => N * Spatial;
 
@@ -149,19 +148,19 @@ public sealed partial class CpuBackend
                 return;
             }
             var plan = ChunkPlan.Of(g);
-            int kdim = plan.Kdim, spatial = plan.Spatial;
+            int kdim = plan.Kdim, spatial = plan.Spatial, cout = g.OutChannels;
             var col2im = Col2ImPlan.Of(g);
+            // wᵀ [kdim, Cout] · dy read as [Cout, images·S] (ChannelMajorPanels) → dcol [kdim, images·S] → col2im.
+            using var dyColumns = new ChannelMajorPanels(dy, g.N, cout, spatial);
             if (plan.Images > 0)
             {
                 using var stats = OutputStatistics.For(statistics, plan.Chunks, g.InChannels);
-                ForChunks(plan.Chunks, plan.ScratchLength, (chunk, scratch) =>
+                ForChunks(plan.Chunks, plan.ColumnLength, (chunk, scratch) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
-                    int dyOff = plan.OtherOffset;
-                    GatherChannelMajor(scratch, dyOff, dy, n0, nb, g.OutChannels, spatial);
-                    // [kdim, Cout] · [Cout, nb·S] → [kdim, nb·S]
-                    GemmT(true, false, kdim, cols, g.OutChannels, w, 0, kdim, scratch, dyOff, cols, scratch, 0, cols, 1);
-                    for (int i = 0; i < nb * g.InChannels; i++) Col2ImPlane(dx, scratch, n0, nb, g, n0 * g.InChannels + i, col2im);
+                    Cpu.Gemm.Sourced<T>(kdim, cols, cout, w, SegmentedLayout.Dense(kdim), dyColumns, (0, n0 * spatial),
+                        scratch, SegmentedLayout.Dense(cols), T.Zero, default, 1, transA: true);
+                    for (int ci = 0; ci < g.InChannels; ci++) Col2ImChannel(dx, scratch, n0, nb, g, ci, col2im);
                     // Images n0 … n0+nb−1 of dx are complete here: their statistics while they are in cache.
                     stats?.AddImages(chunk, dx, n0, nb, g.InH * g.InW);
                 });
@@ -169,20 +168,20 @@ public sealed partial class CpuBackend
                 return;
             }
             int allCols = plan.AllColumns;
-            T[] dyT = ArrayPool<T>.Shared.Rent(g.OutChannels * allCols);
             T[] dcol = ArrayPool<T>.Shared.Rent(kdim * allCols);
             try
             {
-                Parallelism.ForEach(g.N, (long)g.OutChannels * spatial, n => GatherChannelMajor(dyT, n * spatial, dy, n, 1, g.OutChannels, spatial, allCols));
-                // [kdim, Cout] · [Cout, N·S] → [kdim, N·S]
-                GemmT(true, false, kdim, allCols, g.OutChannels, w, 0, kdim, dyT, 0, allCols, dcol, 0, allCols, Parallelism.MaxThreads);
-                Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
+                Cpu.Gemm.Sourced<T>(kdim, allCols, cout, w, SegmentedLayout.Dense(kdim), dyColumns, (0, 0),
+                    dcol, SegmentedLayout.Dense(allCols), T.Zero, default, Parallelism.MaxThreads, transA: true);
+                if (col2im is { ByChannel: true })
+                    Parallelism.ForEach(g.InChannels, (long)kdim / g.InChannels * allCols, ci => Col2ImChannel(dx, dcol, 0, g.N, g, ci, col2im));
+                else
+                    Parallelism.ForEach(g.N * g.InChannels, (long)kdim / g.InChannels * spatial, nc => Col2ImPlane(dx, dcol, 0, g.N, g, nc, col2im));
                 // All images of dx are complete here.
                 WholeOutputStatistics(statistics, dx, g.N, g.InChannels, g.InH * g.InW, bias);
             }
             finally
             {
-                ArrayPool<T>.Shared.Return(dyT);
                 ArrayPool<T>.Shared.Return(dcol);
             }
         }
@@ -208,7 +207,7 @@ public sealed partial class CpuBackend
                 try
                 {
                     // Group grp sums its run of chunks into its own partial (the first chunk overwrites it).
-                    ForChunkRuns(chunks, groups, (long)chunks * plan.ScratchLength / groups, 0, (grp, chunk, first, _) =>
+                    ForChunkRuns(chunks, groups, (long)chunks * plan.ColumnLength / groups, 0, (grp, chunk, first, _) =>
                     {
                         var (n0, nb, cols) = plan.Chunk(chunk);
                         Cpu.Gemm.Sourced<T>(cout, kdim, cols, dy.AsSpan(n0 * cout * spatial, nb * cout * spatial), dyLayout,
@@ -294,15 +293,6 @@ public sealed partial class CpuBackend
                 Cpu.Gemm.Sgemm(ta, tb, m, n, k, 1f, ((float[])(object)a).AsSpan(aOff), lda, ((float[])(object)b).AsSpan(bOff), ldb, float.CreateTruncating(bt), ((float[])(object)c).AsSpan(cOff), ldc, threads);
             else
                 Cpu.Gemm.Dgemm(ta, tb, m, n, k, 1.0, ((double[])(object)a).AsSpan(aOff), lda, ((double[])(object)b).AsSpan(bOff), ldb, double.CreateTruncating(bt), ((double[])(object)c).AsSpan(cOff), ldc, threads);
-        }
-
-        // dy[n0 … n0+nb, C, S] → dst[dstOff + (ci·ld) + (n − n0)·S], ld = nb·S by default: channel-major columns.
-        private static void GatherChannelMajor(T[] dst, int dstOff, T[] src, int n0, int nb, int c, int spatial, int ld = -1)
-        {
-            if (ld < 0) ld = nb * spatial;
-            for (int ni = 0; ni < nb; ni++)
-                for (int ci = 0; ci < c; ci++)
-                    src.AsSpan(((n0 + ni) * c + ci) * spatial, spatial).CopyTo(dst.AsSpan(dstOff + ci * ld + ni * spatial, spatial));
         }
 
         // The outputs ow ∈ [lo, hi) whose tap at column offset iw0 (= j − p) reads inside a row of width inW.

@@ -4,7 +4,8 @@ namespace BlurVae.Kernels.Cpu;
 public enum StridedInputGradientPath
 {
     /// <summary>
-    /// The measured faster path for every shape: today GEMM + col2im (col2im summing by phases, CpuBackend.Col2Im.cs),
+    /// The measured faster path for every shape: today GEMM + col2im (col2im summing by phases, CpuBackend.Col2Im.cs,
+    /// on even sides by shifted vectors, CpuBackend.Col2Im.Shifted.cs),
     /// which beat the phase GEMMs on every stride-2 layer of both configs (BlurVae.Bench conv, docs/benchmarks.md).
     /// </summary>
     Auto,

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace BlurVae.Kernels.Cpu;
 
 // Fused optimiser updates, following PyTorch's arithmetic order so that results match it closely.
@@ -13,11 +15,23 @@ public sealed partial class CpuBackend
         else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
     }
 
-    // The group tensor by tensor: the same SIMD update, so bit-identical to AdamStep on each.
+    // The group as one parallel loop over all its elements (one fork-join per step instead of one per tensor, and the
+    // small tensors no longer run alone on one thread); each element's update is AdamStep's, so bit-identical to it.
     public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
     {
         CheckGroup(param, grad, m, v);
-        for (int i = 0; i < param.Count; i++) AdamStep(param[i], grad[i], m[i], v[i], p);
+        if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
+        bool f32 = IsF32(param[0]);
+        for (int i = 0; i < param.Count; i++)
+        {
+            ShapeRules.Length(grad[i], param[i].Length, nameof(grad));
+            ShapeRules.Length(m[i], param[i].Length, nameof(m));
+            ShapeRules.Length(v[i], param[i].Length, nameof(v));
+            if (IsF32(param[i]) != f32)
+                throw new ArgumentException($"An Adam group needs one dtype: param[{i}] is {param[i].DType}, param[0] {param[0].DType}.", nameof(param));
+        }
+        if (f32) Optim<float>.AdamGroup(param, grad, m, v, p);
+        else Optim<double>.AdamGroup(param, grad, m, v, p);
     }
 
     /// <summary>Four lists of one length; shared with DeviceBackend.</summary>
@@ -43,44 +57,82 @@ public sealed partial class CpuBackend
         // p −= (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
         public static void Adam(T[] param, T[] grad, T[] m, T[] v, AdamStepParameters p)
         {
-            T b1 = T.CreateTruncating(p.Beta1), b2 = T.CreateTruncating(p.Beta2);
-            T wd = T.CreateTruncating(p.WeightDecay), eps = T.CreateTruncating(p.Epsilon);
-            T stepSize = T.CreateTruncating(p.LearningRate / (1 - Math.Pow(p.Beta1, p.Step)));
-            T sqrtBc2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(p.Beta2, p.Step)));
-            Parallelism.ForRange(param.Length, ElementwiseGrain, (s, e) =>
+            var k = new AdamConstants(p);
+            Parallelism.ForRange(param.Length, ElementwiseGrain, (s, e) => AdamRange(param, grad, m, v, s, e, k));
+        }
+
+        // The tensors laid end to end: a chunk of the concatenated range updates the pieces of the tensors it covers.
+        public static void AdamGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
+        {
+            var k = new AdamConstants(p);
+            int count = param.Count;
+            long[] starts = ArrayPool<long>.Shared.Rent(count + 1);
+            starts[0] = 0;
+            for (int i = 0; i < count; i++) starts[i + 1] = starts[i] + param[i].Length;
+            long total = starts[count];
+            if (total > int.MaxValue)
             {
-                int i = s;
-                if (wd == T.Zero)
+                for (int i = 0; i < count; i++) Adam(Arr<T>(param[i]), Arr<T>(grad[i]), Arr<T>(m[i]), Arr<T>(v[i]), p);
+            }
+            else
+            {
+                Parallelism.ForRange((int)total, ElementwiseGrain, (s, e) =>
                 {
-                    // The same operations in the same order, Vector<T> lanes at a time: bit-identical to the scalar loop.
-                    var vb1 = new Vector<T>(b1);
-                    var vb2 = new Vector<T>(b2);
-                    var vc1 = new Vector<T>(T.One - b1);
-                    var vc2 = new Vector<T>(T.One - b2);
-                    var vbc = new Vector<T>(sqrtBc2);
-                    var veps = new Vector<T>(eps);
-                    var vstep = new Vector<T>(stepSize);
-                    for (; i + Vector<T>.Count <= e; i += Vector<T>.Count)
+                    int i = Array.BinarySearch(starts, 0, count + 1, (long)s);
+                    if (i < 0) i = ~i - 1;
+                    for (; i < count && starts[i] < e; i++)
                     {
-                        var g = new Vector<T>(grad, i);
-                        var mi = new Vector<T>(m, i) * vb1 + vc1 * g;
-                        var vi = new Vector<T>(v, i) * vb2 + vc2 * g * g;
-                        mi.CopyTo(m, i);
-                        vi.CopyTo(v, i);
-                        var denom = Vector.SquareRoot(vi) / vbc + veps;
-                        (new Vector<T>(param, i) - vstep * (mi / denom)).CopyTo(param, i);
+                        int from = (int)(Math.Max(s, starts[i]) - starts[i]), to = (int)(Math.Min(e, starts[i + 1]) - starts[i]);
+                        if (from < to) AdamRange(Arr<T>(param[i]), Arr<T>(grad[i]), Arr<T>(m[i]), Arr<T>(v[i]), from, to, k);
                     }
-                }
-                for (; i < e; i++)
+                });
+            }
+            ArrayPool<long>.Shared.Return(starts);
+        }
+
+        private readonly struct AdamConstants(AdamStepParameters p)
+        {
+            public readonly T B1 = T.CreateTruncating(p.Beta1), B2 = T.CreateTruncating(p.Beta2);
+            public readonly T Wd = T.CreateTruncating(p.WeightDecay), Eps = T.CreateTruncating(p.Epsilon);
+            public readonly T StepSize = T.CreateTruncating(p.LearningRate / (1 - Math.Pow(p.Beta1, p.Step)));
+            public readonly T SqrtBc2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(p.Beta2, p.Step)));
+        }
+
+        // Elements s … e−1 of one tensor.
+        private static void AdamRange(T[] param, T[] grad, T[] m, T[] v, int s, int e, in AdamConstants k)
+        {
+            T b1 = k.B1, b2 = k.B2, wd = k.Wd, eps = k.Eps, stepSize = k.StepSize, sqrtBc2 = k.SqrtBc2;
+            int i = s;
+            if (wd == T.Zero)
+            {
+                // The same operations in the same order, Vector<T> lanes at a time: bit-identical to the scalar loop.
+                var vb1 = new Vector<T>(b1);
+                var vb2 = new Vector<T>(b2);
+                var vc1 = new Vector<T>(T.One - b1);
+                var vc2 = new Vector<T>(T.One - b2);
+                var vbc = new Vector<T>(sqrtBc2);
+                var veps = new Vector<T>(eps);
+                var vstep = new Vector<T>(stepSize);
+                for (; i + Vector<T>.Count <= e; i += Vector<T>.Count)
                 {
-                    T g = grad[i];
-                    if (wd != T.Zero) g += wd * param[i];
-                    m[i] = m[i] * b1 + (T.One - b1) * g;
-                    v[i] = v[i] * b2 + (T.One - b2) * g * g;
-                    T denom = T.Sqrt(v[i]) / sqrtBc2 + eps;
-                    param[i] -= stepSize * (m[i] / denom);
+                    var g = new Vector<T>(grad, i);
+                    var mi = new Vector<T>(m, i) * vb1 + vc1 * g;
+                    var vi = new Vector<T>(v, i) * vb2 + vc2 * g * g;
+                    mi.CopyTo(m, i);
+                    vi.CopyTo(v, i);
+                    var denom = Vector.SquareRoot(vi) / vbc + veps;
+                    (new Vector<T>(param, i) - vstep * (mi / denom)).CopyTo(param, i);
                 }
-            });
+            }
+            for (; i < e; i++)
+            {
+                T g = grad[i];
+                if (wd != T.Zero) g += wd * param[i];
+                m[i] = m[i] * b1 + (T.One - b1) * g;
+                v[i] = v[i] * b2 + (T.One - b2) * g * g;
+                T denom = T.Sqrt(v[i]) / sqrtBc2 + eps;
+                param[i] -= stepSize * (m[i] / denom);
+            }
         }
 
         public static void Sgd(T[] param, T[] grad, T[]? buf, double lr, double momentum, double dampening, double weightDecay, bool firstStep)

@@ -98,6 +98,19 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
+            if (shape.Length == 3 && reduced[0] && !reduced[1] && innerReduced)
+            {
+                // [outer, channels, inner] → [channels] (a convolution's bias gradient): channel ranges in parallel,
+                // each swept image by image as below, so each channel's sum runs in the same order (the same value).
+                int outer = shape[0], channels = shape[1];
+                Parallelism.ForRange(channels, Math.Max(1, ElementwiseGrain / Math.Max(1, outer * inner)), (c0, c1) =>
+                {
+                    for (int i = 0; i < outer; i++)
+                        for (int ch = c0; ch < c1; ch++)
+                            y[ch] += TensorPrimitives.Sum<T>(x.AsSpan((i * channels + ch) * inner, inner));
+                });
+                return;
+            }
             for (int r = 0; r < rows; r++)
             {
                 int off = (int)Shapes.RowOffset(r, shape, sy);

@@ -123,7 +123,8 @@ public sealed partial class CpuBackend
         // Σ_f m_f·term(f, F_k[i, f]) over the half-spectrum bins f of image i (m_f the column multiplicity), summed per
         // row in T and the rows in double: the reduction order both spectral losses (Wiener weight, blur-kernel fit) share.
         // m_f is 1 or 2, so applying it after the term rounds exactly as before it.
-        private static double SpectrumSum(T[] fk, int i, int h, int w, Func<int, T, T, T> term)
+        // The term is a struct (no delegate and closure per image, a call the JIT inlines per bin).
+        private static double SpectrumSum<TTerm>(T[] fk, int i, int h, int w, TTerm term) where TTerm : struct, ISpectrumTerm
         {
             int wh = w / 2 + 1, bins = h * wh;
             double s = 0;
@@ -134,11 +135,51 @@ public sealed partial class CpuBackend
                 {
                     int f = u * wh + v;
                     long kf = 2L * (i * bins + f);
-                    row += Multiplicity(v, w) * term(f, fk[kf], fk[kf + 1]);
+                    row += Multiplicity(v, w) * term.At(f, fk[kf], fk[kf + 1]);
                 }
                 s += double.CreateTruncating(row);
             }
             return s;
+        }
+
+        public interface ISpectrumTerm
+        {
+            /// <summary>The summand at bin f of the image, given F_k there (kr + i·ki).</summary>
+            T At(int f, T kr, T ki);
+        }
+
+        // The Wiener weight's summand: |W_f|²·Σ_c |e_c,f|² with |W|² = p/(p + C)², p = |F_k|².
+        private readonly struct WeightTerm(T[] e, int i, int channels, int bins, T cst) : ISpectrumTerm
+        {
+            public T At(int f, T kr, T ki)
+            {
+                T p = kr * kr + ki * ki, d = p + cst;
+                T err = T.Zero;
+                for (int c = 0; c < channels; c++)
+                {
+                    long o = 2L * ((i * channels + c) * (long)bins + f);
+                    err += e[o] * e[o] + e[o + 1] * e[o + 1];
+                }
+                return p / (d * d) * err;
+            }
+        }
+
+        // The blur-kernel fit's summand: Σ_c |F_x,c,f·F_k,f − F_x̂,c,f|².
+        private readonly struct FitTerm(T[] x, T[] xHat, int i, int channels, int bins) : ISpectrumTerm
+        {
+            public T At(int f, T kr, T ki)
+            {
+                T err = T.Zero;
+                for (int c = 0; c < channels; c++)
+                {
+                    long o = 2L * ((i * channels + c) * (long)bins + f);
+                    T ar = x[o], ai = x[o + 1];
+                    T rr = ar * kr - ai * ki - xHat[o];
+                    T ri = ar * ki + ai * kr - xHat[o + 1];
+                    err += rr * rr + ri * ri;
+                }
+                return err;
+            }
         }
 
         public static void WeightForward(T[] loss, T[] fk, T[] e, int n, int channels, int h, int w, double constant)
@@ -147,17 +188,7 @@ public sealed partial class CpuBackend
             T cst = T.CreateTruncating(constant);
             Parallelism.ForEach(n, Cost(channels, bins), i =>
             {
-                double s = SpectrumSum(fk, i, h, w, (f, kr, ki) =>
-                {
-                    T p = kr * kr + ki * ki, d = p + cst;
-                    T err = T.Zero;
-                    for (int c = 0; c < channels; c++)
-                    {
-                        long o = 2L * ((i * channels + c) * (long)bins + f);
-                        err += e[o] * e[o] + e[o + 1] * e[o + 1];
-                    }
-                    return p / (d * d) * err;
-                });
+                double s = SpectrumSum(fk, i, h, w, new WeightTerm(e, i, channels, bins, cst));
                 loss[i] = T.CreateTruncating(0.5 * s);
             });
         }
@@ -197,19 +228,7 @@ public sealed partial class CpuBackend
             int wh = w / 2 + 1, bins = h * wh;
             Parallelism.ForEach(n, Cost(channels, bins), i =>
             {
-                double s = SpectrumSum(fk, i, h, w, (f, kr, ki) =>
-                {
-                    T err = T.Zero;
-                    for (int c = 0; c < channels; c++)
-                    {
-                        long o = 2L * ((i * channels + c) * (long)bins + f);
-                        T ar = x[o], ai = x[o + 1];
-                        T rr = ar * kr - ai * ki - xHat[o];
-                        T ri = ar * ki + ai * kr - xHat[o + 1];
-                        err += rr * rr + ri * ri;
-                    }
-                    return err;
-                });
+                double s = SpectrumSum(fk, i, h, w, new FitTerm(x, xHat, i, channels, bins));
                 loss[i] = T.CreateTruncating(s / ((double)h * w));
             });
         }

@@ -30,7 +30,7 @@ internal readonly unsafe struct Avx2Tile<T> : IGemmTile<T> where T : unmanaged, 
             }
         }
 
-        SixRows<T, Vector256<T>, Vector256Ops<T>> rows = default;
+        RowBlock<T, Vector256<T>, Vector256Ops<T>, Six> rows = default;
         int q = 0;
         for (; q + 4 <= kc; q += 4)
         {
@@ -49,4 +49,8 @@ internal readonly unsafe struct Avx2Tile<T> : IGemmTile<T> where T : unmanaged, 
         }
         rows.Store(c, ldc, beta, mode);
     }
+
+    /// <summary>The tile's first <paramref name="rows"/> (&lt; 6) rows: four when they fit, else six.</summary>
+    public static void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode) =>
+        EdgeTile<T, Vector256<T>, Vector256Ops<T>>.Rows(rows, 6, kc, a, b, c, ldc, beta, mode);
 }

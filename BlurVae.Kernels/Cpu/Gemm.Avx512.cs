@@ -19,7 +19,7 @@ internal readonly unsafe struct Avx512Tile<T> : IGemmTile<T> where T : unmanaged
     public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
     {
         nint w = Vector512<T>.Count;
-        SixRows<T, Vector512<T>, Vector512Ops<T>> top = default, bottom = default;
+        RowBlock<T, Vector512<T>, Vector512Ops<T>, Six> top = default, bottom = default;
         for (int q = 0; q < kc; q++)
         {
             var b0 = Vector512.Load(b);
@@ -32,4 +32,8 @@ internal readonly unsafe struct Avx512Tile<T> : IGemmTile<T> where T : unmanaged
         top.Store(c, ldc, beta, mode);
         bottom.Store(c + 6 * ldc, ldc, beta, mode);
     }
+
+    /// <summary>The tile's first <paramref name="rows"/> (&lt; 12) rows, in the fewest row blocks that hold them.</summary>
+    public static void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode) =>
+        EdgeTile<T, Vector512<T>, Vector512Ops<T>>.Rows(rows, 12, kc, a, b, c, ldc, beta, mode);
 }

@@ -25,7 +25,10 @@ internal readonly unsafe struct ScalarTile<T> : IGemmTile<T> where T : unmanaged
         c[0] = v0; c[1] = v1; c[2] = v2; c[3] = v3;
     }
 
-    public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    public static void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode) => EdgeKernel(4, kc, a, b, c, ldc, beta, mode);
+
+    /// <summary>The tile's first <paramref name="rows"/> rows (all four from <see cref="Kernel"/>).</summary>
+    public static void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
     {
         T c00 = T.Zero, c01 = T.Zero, c02 = T.Zero, c03 = T.Zero, c10 = T.Zero, c11 = T.Zero, c12 = T.Zero, c13 = T.Zero;
         T c20 = T.Zero, c21 = T.Zero, c22 = T.Zero, c23 = T.Zero, c30 = T.Zero, c31 = T.Zero, c32 = T.Zero, c33 = T.Zero;
@@ -40,9 +43,9 @@ internal readonly unsafe struct ScalarTile<T> : IGemmTile<T> where T : unmanaged
             b += 4;
         }
 
-        StoreScalar(c, c00, c01, c02, c03, beta, mode); c += ldc;
-        StoreScalar(c, c10, c11, c12, c13, beta, mode); c += ldc;
-        StoreScalar(c, c20, c21, c22, c23, beta, mode); c += ldc;
+        StoreScalar(c, c00, c01, c02, c03, beta, mode); if (rows == 1) return; c += ldc;
+        StoreScalar(c, c10, c11, c12, c13, beta, mode); if (rows == 2) return; c += ldc;
+        StoreScalar(c, c20, c21, c22, c23, beta, mode); if (rows == 3) return; c += ldc;
         StoreScalar(c, c30, c31, c32, c33, beta, mode);
     }
 }

@@ -49,28 +49,32 @@ public static partial class Gemm
     /// <summary>
     /// C[m x n] = A[m x k] · B[k x n] (+ beta·C), B's panels from <paramref name="b"/> (B[q, j] is the source's element
     /// (bOrigin.Row + q, bOrigin.Column + j), so one source serves the chunks of a batch), A and C in their layouts,
-    /// then C[i, ·] += rowBias[i] where rowBias is not empty. The per-element sum order is the plain GEMM's, and
-    /// does not depend on the thread count.
+    /// then C[i, ·] += rowBias[i] where rowBias is not empty. <paramref name="transA"/>: A is stored k x m (dense
+    /// layouts only), as the backward-input GEMM reads the weights [Cout, kdim] as [kdim, Cout]. The per-element sum
+    /// order is the plain GEMM's, and does not depend on the thread count.
     /// </summary>
     internal static void Sourced<T>(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, IPanelSource<T> b,
-        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads) where T : unmanaged, INumber<T>
+        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads,
+        bool transA = false) where T : unmanaged, INumber<T>
     {
         if (m < 0 || n < 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"a sourced GEMM needs m, n ≥ 0 and k > 0 (m={m}, n={n}, k={k}).");
-        if (aLayout.Extent(m, k) > a.Length) throw new ArgumentException($"a has {a.Length} elements, its layout needs {aLayout.Extent(m, k)}.", nameof(a));
+        if (transA && aLayout.Length != 0) throw new ArgumentException("a transposed A must be dense.", nameof(aLayout));
+        long aExtent = transA ? aLayout.Extent(k, m) : aLayout.Extent(m, k);
+        if (aExtent > a.Length) throw new ArgumentException($"a has {a.Length} elements, its layout needs {aExtent}.", nameof(a));
         if (cLayout.Extent(m, n) > c.Length) throw new ArgumentException($"c has {c.Length} elements, its layout needs {cLayout.Extent(m, n)}.", nameof(c));
         if (!rowBias.IsEmpty && rowBias.Length < m) throw new ArgumentException($"rowBias has {rowBias.Length} elements for {m} rows.", nameof(rowBias));
         switch (Isa)
         {
-            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
-            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
-            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
         }
     }
 }
 
 internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
-    public static void RunSourced(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, IPanelSource<T> b,
+    public static void RunSourced(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, bool transA, IPanelSource<T> b,
         (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads)
     {
         if (m == 0 || n == 0) return;
@@ -80,7 +84,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         {
             var p = new Problem
             {
-                M = m, N = n, K = k, Alpha = T.One, Beta = beta, A = (nint)pa, C = (nint)pc,
+                TransA = transA, M = m, N = n, K = k, Alpha = T.One, Beta = beta, A = (nint)pa, C = (nint)pc,
                 Lda = aLayout.Ld, Ldc = cLayout.Ld, BSource = b, BRow0 = bOrigin.Row, BColumn0 = bOrigin.Column,
                 ASegment = aLayout.Length, ASegmentStride = aLayout.Stride,
                 CSegment = cLayout.Length, CSegmentStride = cLayout.Stride,
@@ -209,12 +213,12 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
             {
                 int mrr = Math.Min(mr, mc - ir);
                 T* ap = packA + (nint)ir * kc;
-                if (inside && bias == null && mrr == mr && nrr == nr)
+                if (inside && bias == null && nrr == nr)
                 {
-                    TTile.Kernel(kc, ap, bp, c0 + (ic + ir) * p.Ldc, p.Ldc, p.Beta, mode);
+                    Tile(mrr, kc, ap, bp, c0 + (ic + ir) * p.Ldc, p.Ldc, p.Beta, mode);
                     continue;
                 }
-                TTile.Kernel(kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
+                Tile(mrr, kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
                 T* rowBias = bias == null ? null : bias + ir;
                 for (int q = 0; q < nrr;)
                 {

@@ -26,7 +26,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     private sealed class GemmJob : IThreadPoolWorkItem
     {
         private readonly Problem _p;
-        private readonly int _threads, _numPc, _phases, _totalUnits, _maxUnits, _maxSlices;
+        private readonly int _threads, _kc, _numPc, _phases, _totalUnits, _maxUnits, _maxSlices;
         private readonly int[] _unitDone;   // [jc parity][unit]: last phase that completed the unit
         private readonly int[] _sliceState; // [buffer][slice]: 2t+1 = being packed for phase t, 2t+2 = ready
         private readonly int[] _phaseDone;  // per phase: completed units
@@ -39,7 +39,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         {
             _p = p;
             _threads = threads;
-            _numPc = (p.K + KC - 1) / KC;
+            _kc = KBlock(p.K, out _numPc);
             int numJc = (p.N + NC - 1) / NC;
             _phases = numJc * _numPc;
             for (int jc = 0; jc < numJc; jc++)
@@ -79,7 +79,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
 
         public void Run()
         {
-            int kcMax = Math.Min(KC, _p.K);
+            int kcMax = Math.Min(_kc, _p.K);
             int ncMax = Math.Min(NC, RoundUp(_p.N, NR));
             int half = RoundUp(ncMax * kcMax, 64);
             T[] buf = GetBuffer(ref t_bufB, 2 * half);
@@ -99,7 +99,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         private void Participate(bool leader)
         {
             int mcMax = Math.Min(MC, RoundUp(_p.M, MR));
-            T[] bufA = GetBuffer(ref t_bufA, mcMax * Math.Min(KC, _p.K));
+            T[] bufA = GetBuffer(ref t_bufA, mcMax * Math.Min(_kc, _p.K));
             T* tile = stackalloc T[MR * NR];
             int cachedPhase = -1, cachedRow = -1;
             fixed (T* rawA = bufA)
@@ -112,7 +112,7 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                     if (phase >= _phases) return; // finished: a late helper leaves without touching the matrices
 
                     int jcIndex = phase / _numPc, jc = jcIndex * NC;
-                    int pcIndex = phase % _numPc, pc = pcIndex * KC, kc = Math.Min(KC, _p.K - pc);
+                    int pcIndex = phase % _numPc, pc = pcIndex * _kc, kc = Math.Min(_kc, _p.K - pc);
                     Geometry(jc, out int mcu, out int ncu, out int unitsN, out int units);
                     if (ticket < units)
                     {

@@ -10,8 +10,9 @@
 //             micro-kernel: MR x NR tile of C held in vector registers, one FMA per (row, vector) per k step.
 //
 // Transposes are absorbed by the packing routines (no separate transpose copies), alpha is folded into the packed
-// A block, and beta is applied by the micro-kernel on the first k block (beta == 0 never reads C). Tiles that are
-// cut by the edge of C are computed into a small scratch tile and merged, so the kernels only handle full tiles.
+// A block, and beta is applied by the micro-kernel on the first k block (beta == 0 never reads C). Tiles cut by C's
+// bottom edge run a tile of just enough rows (4, 6 or 8: EdgeKernel) straight into C; tiles cut by its right edge
+// are computed into a small scratch tile and merged, so the kernels only handle full-width tiles.
 // m == 1 or n == 1 takes a streaming matrix-vector path instead (memory-bound; packing would only add traffic).
 // Multithreading: the caller plus persistent helper threads claim blocks of C dynamically and share the packed B
 // block (see "multithreading" below); problems under ~128^3 multiply-adds stay on the calling thread.
@@ -166,6 +167,9 @@ internal unsafe interface IGemmTile<T> where T : unmanaged, INumber<T>
     /// <summary>Whether the packing may use 512-bit vectors (an AVX2 path run on an AVX-512 machine does not).</summary>
     static abstract bool UsesVector512 { get; }
     static abstract void Kernel(int kc, T* a, T* b, T* c, nint ldc, T beta, int mode);
+    /// <summary>As <see cref="Kernel"/> for the first <paramref name="rows"/> (&lt; MR) rows only: the panel at C's bottom
+    /// edge, computed without the padding rows' multiply-adds and stored without a scratch tile.</summary>
+    static abstract void EdgeKernel(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode);
 }
 
 /// <summary>How a micro-kernel stores its tile: overwrite C, add to C, or add to beta * C.</summary>
@@ -190,8 +194,21 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     // larger means A is re-packed less often. Measured alternatives (KC 128..384, MC 96..576, and the loop order
     // that keeps A in L1 with B in L2) were equal or up to 10% slower with two threads.
 
-    /// <summary>k block (depth of each packed panel).</summary>
+    /// <summary>Largest k block (depth of each packed panel).</summary>
     internal static readonly int KC = 256;
+
+    /// <summary>
+    /// The k blocks of a depth-k product: as few as KC allows, of equal depth (a multiple of 4, the 4×4 transposes of the packing; the last one shorter),
+    /// rather than KC, KC, …, remainder: a short last block (k = 576 gave 256 + 256 + 64) pays a whole pass of C
+    /// loads and stores and of packing for a few k steps. Depends on k only, so the sum order is the same for every
+    /// thread count, and the sourced GEMM gets the same blocks as the plain one.
+    /// </summary>
+    internal static int KBlock(int k, out int blocks)
+    {
+        int depth = RoundUp((k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC), 4);
+        blocks = (k + depth - 1) / depth;
+        return depth;
+    }
 
     /// <summary>Row block: the packed A block is MC x KC (multiple of MR).</summary>
     internal static readonly int MC = RoundUp(384 * 4 / Unsafe.SizeOf<T>(), MR);
@@ -297,8 +314,9 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute(in Problem p, int m0, int m1, int n0, int n1)
     {
-        int mr = MR, nr = NR, kcBlock = KC, mcBlock = MC, ncBlock = NC;
+        int mr = MR, nr = NR, mcBlock = MC, ncBlock = NC;
         int K = p.K;
+        int kcBlock = KBlock(K, out _);
         int kcMax = Math.Min(kcBlock, K);
         int mcMax = Math.Min(mcBlock, RoundUp(m1 - m0, mr));
         int ncMax = Math.Min(ncBlock, RoundUp(n1 - n0, nr));
@@ -343,17 +361,25 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                 int mrr = Math.Min(mr, mc - ir);
                 T* ap = packA + (nint)ir * kc;
                 T* cp = c + ir * ldc + jr;
-                if (mrr == mr && nrr == nr)
+                if (nrr == nr)
                 {
-                    TTile.Kernel(kc, ap, bp, cp, ldc, beta, mode);
+                    Tile(mrr, kc, ap, bp, cp, ldc, beta, mode);
                 }
                 else
                 {
-                    TTile.Kernel(kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
+                    Tile(mrr, kc, ap, bp, tile, nr, T.Zero, GemmMode.Overwrite);
                     MergeTile(tile, cp, ldc, mrr, nrr, beta, mode);
                 }
             }
         }
+    }
+
+    /// <summary>The micro-kernel on the first <paramref name="rows"/> (≤ MR) rows of a full-width tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(int rows, int kc, T* a, T* b, T* c, nint ldc, T beta, int mode)
+    {
+        if (rows == MR) TTile.Kernel(kc, a, b, c, ldc, beta, mode);
+        else TTile.EdgeKernel(rows, kc, a, b, c, ldc, beta, mode);
     }
 
     /// <summary>Adds an edge tile computed into scratch (row stride NR) into C; then adds bias[i] to row i where

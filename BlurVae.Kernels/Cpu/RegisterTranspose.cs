@@ -2,7 +2,7 @@ namespace BlurVae.Kernels.Cpu;
 
 /// <summary>
 /// Square transposes of SIMD registers, in place: rows in, columns out. One network per shape, shared by the FFT's
-/// layout changes (Fft.Layout.cs: 8×8 floats, 4×4 doubles) and the GEMM's panel packing (Gemm.Packing.cs: 4×4 floats,
+/// layout changes (Fft.Layout.cs: 8×8 floats, 4×4 doubles) and the GEMM's panel packing (Gemm.Packing.cs: 8×8 and 4×4 floats,
 /// 4×4 doubles). Inlined, the refs to the callers' locals fold away and the rows stay in registers.
 /// </summary>
 internal static class RegisterTranspose

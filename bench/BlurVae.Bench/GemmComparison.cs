@@ -14,7 +14,8 @@ namespace BlurVae.Bench;
 public static class GemmComparison
 {
     /// <summary>Conv-shaped products of the fashion32 step (batch 64): im2col forward [Cout, Cin·9]·[Cin·9, N·S],
-    /// backward-input [Cin·9, Cout]ᵀ·[Cout, N·S] and backward-weight [Cout, N·S]·[Cin·9, N·S]ᵀ, and a deep 2×2 layer.</summary>
+    /// backward-input [Cin·9, Cout]ᵀ·[Cout, N·S] and backward-weight [Cout, N·S]·[Cin·9, N·S]ᵀ, and a deep 2×2 layer.
+    /// Threads 0: the command's thread count.</summary>
     private static readonly Shape[] ConvShapes =
     [
         new("conv 32→64 fwd (8×8 out)", 64, 4096, 288, false, false),
@@ -23,7 +24,38 @@ public static class GemmComparison
         new("conv 128→256 fwd (2×2 out)", 256, 256, 1152, false, false),
     ];
 
-    private readonly record struct Shape(string Name, int M, int N, int K, bool TransA, bool TransB)
+    /// <summary>
+    /// The GEMMs that carry most of a training step's multiply-adds (counted per call during `phases`), as the plain
+    /// GEMM of the same shape and transposes. The convolutions cut the batch into chunks of images and run one
+    /// single-threaded GEMM per chunk on each core (CpuBackend.Conv.cs), so most rows are 1-thread products; their
+    /// B operand comes from the im2col packer there (Gemm.Sourced.cs), here from a stored matrix.
+    /// fwd = [Cout, kdim]·col, bwd-input = [Cout, kdim]ᵀ·dy, bwd-weight = dy·colᵀ.
+    /// </summary>
+    private static readonly Shape[] StepShapes =
+    [
+        new("fashion32 32×256×512 fwd", 32, 256, 512, false, false, 1),
+        new("fashion32 32×512×256 bwd-weight", 32, 512, 256, false, true, 1),
+        new("fashion32 512×256×32 bwd-input", 512, 256, 32, true, false, 1),
+        new("fashion32 64×256×512 fwd", 64, 256, 512, false, false, 1),
+        new("fashion32 64×512×256 bwd-weight", 64, 512, 256, false, true, 1),
+        new("fashion32 512×256×64 bwd-input", 512, 256, 64, true, false, 1),
+        new("fashion32 2048×256×256 bwd-input", 2048, 256, 256, true, false),
+        new("fashion32 256×2048×256 bwd-weight", 256, 2048, 256, false, true),
+        new("celeba64 64×1024×1024 fwd", 64, 1024, 1024, false, false, 1),
+        new("celeba64 64×1024×1024 bwd-weight", 64, 1024, 1024, false, true, 1),
+        new("celeba64 1024×1024×64 bwd-input", 1024, 1024, 64, true, false, 1),
+        new("celeba64 128×256×1024 fwd", 128, 256, 1024, false, false, 1),
+        new("celeba64 128×1024×256 bwd-weight", 128, 1024, 256, false, true, 1),
+        new("celeba64 1024×256×128 bwd-input", 1024, 256, 128, true, false, 1),
+        new("celeba64 128×256×576 fwd", 128, 256, 576, false, false, 1),
+        new("celeba64 128×576×256 bwd-weight", 128, 576, 256, false, true, 1),
+        new("celeba64 576×256×128 bwd-input", 576, 256, 128, true, false, 1),
+        new("celeba64 512×256×4096 fwd", 512, 256, 4096, false, false, 1),
+        new("celeba64 512×4096×256 bwd-weight", 512, 4096, 256, false, true, 1),
+        new("celeba64 4096×256×512 bwd-input", 4096, 256, 512, true, false, 1),
+    ];
+
+    private readonly record struct Shape(string Name, int M, int N, int K, bool TransA, bool TransB, int Threads = 0)
     {
         public double Flops => 2.0 * M * N * K;
     }
@@ -33,7 +65,7 @@ public static class GemmComparison
     /// (Console.Out by default): size³ in both precisions, then the conv-shaped single-precision products.
     /// Returns 0, or 1 when OpenBLAS cannot be loaded.
     /// </summary>
-    public static int Run(int size = 1024, int threads = 2, TextWriter? output = null)
+    public static int Run(int size = 1024, int threads = 2, TextWriter? output = null, int repeats = 0)
     {
         output ??= Console.Out;
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "size must be positive.");
@@ -52,27 +84,43 @@ public static class GemmComparison
         output.WriteLine($"GEMM, row-major, {threads} thread(s) each, {Environment.ProcessorCount} logical CPUs");
 
         // Enough repeats for a stable median, bounded so the run stays short (2 warm-ups + repeats per library).
-        int repeats = size <= 1024 ? 9 : size <= 2048 ? 5 : 3;
+        if (repeats <= 0) repeats = size <= 1024 ? 9 : size <= 2048 ? 5 : 3;
         var cube = new Shape($"{size}³", size, size, size, false, false);
 
         output.WriteLine();
-        output.WriteLine("| product | precision | BlurVae GFLOP/s | OpenBLAS GFLOP/s | ours/OpenBLAS | max rel diff |");
-        output.WriteLine("|---------|-----------|----------------:|-----------------:|--------------:|-------------:|");
-        Row(output, cube, "single", Measure<float>(cube, threads, repeats));
-        Row(output, cube, "double", Measure<double>(cube, threads, repeats));
-        foreach (var shape in ConvShapes) Row(output, shape, "single", Measure<float>(shape, threads, repeats));
+        // The roofline of the micro-kernel's vector width (float32; float64 peaks at half the GFLOP/s).
+        var peak = new Dictionary<int, double>();
+        double Peak(int t) => peak.TryGetValue(t, out double p) ? p : peak[t] = FmaPeak.ForIsa(Gemm.Isa, t);
+        output.WriteLine($"float32 FMA peak ({(Gemm.Isa == GemmIsa.Avx512 ? "zmm" : "ymm")} registers, `peak`): {Peak(1):F0} GFLOP/s on 1 thread, {Peak(threads):F0} on {threads}");
+
         output.WriteLine();
-        output.WriteLine($"(median of {repeats} interleaved runs after warm-up; max rel diff = max|C_ours - C_openblas| / max|C_openblas|)");
+        output.WriteLine("| product | precision | threads | BlurVae GFLOP/s | % of peak | OpenBLAS GFLOP/s | ours/OpenBLAS | max rel diff | BlurVae best | best % of peak |");
+        output.WriteLine("|---------|-----------|--------:|----------------:|----------:|-----------------:|--------------:|-------------:|-------------:|---------------:|");
+        void Measured<T>(Shape shape, string precision) where T : unmanaged
+        {
+            int t = shape.Threads > 0 ? shape.Threads : threads;
+            OpenBlas.SetNumThreads(t);
+            double p = Peak(t) * (typeof(T) == typeof(double) ? 0.5 : 1);
+            Row(output, shape, precision, t, p, Measure<T>(shape, t, repeats));
+        }
+        Measured<float>(cube, "single");
+        Measured<double>(cube, "double");
+        foreach (var shape in ConvShapes) Measured<float>(shape, "single");
+        foreach (var shape in StepShapes) Measured<float>(shape, "single");
+        output.WriteLine();
+        output.WriteLine($"(median of {repeats} interleaved runs after warm-up; % of peak against the FMA roofline of the same thread count; " +
+                         "max rel diff = max|C_ours - C_openblas| / max|C_openblas|; best = the fastest run, what the code can do " +
+                         "when no other work takes the core, the figure to compare on a shared machine)");
         return 0;
     }
 
     private const int SettleMilliseconds = 150;
 
-    private readonly record struct Result(double OursGflops, double BlasGflops, double MaxRelDiff);
+    private readonly record struct Result(double OursGflops, double BlasGflops, double MaxRelDiff, double OursBestGflops);
 
     // The "| <size>³ | single |" row is what build.ps1 reads as the machine's SGEMM figure.
-    private static void Row(TextWriter output, Shape shape, string precision, Result r) =>
-        output.WriteLine($"| {shape.Name} | {precision,-9} | {r.OursGflops,15:F1} | {r.BlasGflops,16:F1} | {r.OursGflops / r.BlasGflops,12:P0} | {r.MaxRelDiff,12:E1} |");
+    private static void Row(TextWriter output, Shape shape, string precision, int threads, double peak, Result r) =>
+        output.WriteLine($"| {shape.Name} | {precision,-9} | {threads,7} | {r.OursGflops,15:F1} | {r.OursGflops / peak,9:P0} | {r.BlasGflops,16:F1} | {r.OursGflops / r.BlasGflops,12:P0} | {r.MaxRelDiff,12:E1} | {r.OursBestGflops,12:F1} | {r.OursBestGflops / peak,14:P0} |");
 
     private static Result Measure<T>(Shape s, int threads, int repeats) where T : unmanaged
     {
@@ -111,7 +159,7 @@ public static class GemmComparison
             }
         }
 
-        return new Result(s.Flops / Stats.Median(oursTimes) / 1e9, s.Flops / Stats.Median(blasTimes) / 1e9, maxRel);
+        return new Result(s.Flops / Stats.Median(oursTimes) / 1e9, s.Flops / Stats.Median(blasTimes) / 1e9, maxRel, s.Flops / oursTimes.Min() / 1e9);
     }
 
     private static void Call<T>(Shape s, T[] a, T[] b, T[] c, int threads, bool ours) where T : unmanaged

@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Running;
 using BlurVae.Bench;
 
-// blurvae-bench gemm [size] [threads]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
+// blurvae-bench gemm [size] [threads] [repeats]   our SGEMM/DGEMM against OpenBLAS at size³ (default 1024, 2 threads)
+//                                          and at the step's GEMM shapes, with % of the FMA peak (repeats: timed runs per row)
+// blurvae-bench peak                      the machine's float32 FMA roofline (register-only loops; zmm and ymm, 1 and all threads)
 // blurvae-bench conv [layer] [--cpu-time]  effective GFLOP/s of the CPU convolutions at architecture A's layer shapes
 //                                          (only the layers whose name contains [layer], e.g. "enc3", when given;
 //                                          --cpu-time: one thread, timed by the process's CPU time, for a shared machine)
@@ -15,7 +17,9 @@ switch (verb)
     case "gemm":
         int size = args.Length > 1 ? ParsePositive(args[1], "size") : 1024;
         int threads = args.Length > 2 ? ParsePositive(args[2], "threads") : 2;
-        return GemmComparison.Run(size, threads);
+        return GemmComparison.Run(size, threads, repeats: args.Length > 3 ? ParsePositive(args[3], "repeats") : 0);
+    case "peak":
+        return FmaPeak.Run();
     case "conv":
         return ConvThroughput.Run(only: args.Skip(1).FirstOrDefault(a => !a.StartsWith("--")), cpuTime: args.Contains("--cpu-time"));
     case "phases":
@@ -25,7 +29,7 @@ switch (verb)
         BenchmarkSwitcher.FromAssembly(typeof(CpuOpBenchmarks).Assembly).Run(args.Skip(1).DefaultIfEmpty("--filter=*").ToArray());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads]', 'conv [layer] [--cpu-time]', 'phases [config] [steps]' or 'micro [BenchmarkDotNet options]'.");
+        Console.Error.WriteLine($"Unknown verb '{verb}'. Use 'gemm [size] [threads] [repeats]', 'peak', 'conv [layer] [--cpu-time]', 'phases [config] [steps]' or 'micro [BenchmarkDotNet options]'.");
         return 2;
 }
 

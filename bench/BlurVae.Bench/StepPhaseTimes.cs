@@ -45,6 +45,7 @@ public static class StepPhaseTimes
         var counters0 = StepCounters.Read(contextSwitches: true);
         long jitted0 = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTime0 = System.Runtime.JitInfo.GetCompilationTime();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         for (int i = 0; i < steps; i++)
         {
             mark = Stopwatch.GetTimestamp();
@@ -54,6 +55,7 @@ public static class StepPhaseTimes
             total.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         sampler?.Stop();
+        var cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / steps;
         output.WriteLine($"{config.Name}, CPU, {CpuBackend.Threads} threads, {steps} steps after 5 warm-up; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}" +
                          $", latency mode {System.Runtime.GCSettings.LatencyMode}");
         var c = StepCounters.Read(contextSwitches: true).Since(counters0);
@@ -68,6 +70,9 @@ public static class StepPhaseTimes
         if (sampler is not null)
             foreach (var (type, bytes) in sampler.Top(60))
                 output.WriteLine(type.StartsWith("JIT ") ? $"  {bytes,5} × {type}" : $"  sampled {bytes / steps / 1024.0,8:F1} KiB/step  {type}");
+        // On a machine shared with other work the wall time includes waiting for a core; with one thread
+        // (DOTNET_PROCESSOR_COUNT=1) the CPU time is the step's work alone (spin-waits at fork-join ends count with more).
+        output.WriteLine($"per step: process CPU time {cpuPerStep:F1} ms (all threads)");
         output.WriteLine("step ms in order: " + string.Join(" ", total.Select(t => t.ToString("F0"))));
         output.WriteLine();
         output.WriteLine("| phase | median ms | p10 ms | p90 ms | p90/p10 | managed KiB/step |");

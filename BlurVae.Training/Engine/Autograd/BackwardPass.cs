@@ -18,12 +18,25 @@ public static class BackwardPass
         }
         // Neither the shared unit seed nor a caller's seed belongs to the pass.
         var pass = new Pass(BackendBuffer.CreatedCount);
-        CheckGradient(root, seed, "the seed");
+        CheckGradient(root, seed, null, 0);
         // The caller holds the root (the loss) to read it: never released by this pass.
         root.Buffer.Pin();
 
-        var order = TopologicalOrder(root);
-        var grads = new Dictionary<Tensor, GradSlot>(ReferenceEqualityComparer.Instance);
+        var scratch = Scratch.Rent();
+        try
+        {
+            Walk(root, seed, pass, scratch);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    private static void Walk(Tensor root, Tensor seed, Pass pass, Scratch scratch)
+    {
+        var order = TopologicalOrder(root, scratch);
+        var grads = scratch.Grads;
         if (root.IsLeaf)
         {
             Accumulate(root, seed, pass);
@@ -34,8 +47,8 @@ public static class BackwardPass
         grads[root] = rootSlot;
 
         using var _ = GradMode.NoGrad();
-        var created = new List<BackendBuffer>();
-        var several = new SeveralOutputs(order);
+        var created = scratch.Created;
+        var several = scratch.Several;
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
@@ -48,7 +61,7 @@ public static class BackwardPass
                 var slots = several.Gather(fn, t, grads.Remove(t, out var s) ? s : null);
                 if (slots is null) continue;
                 if (slots.Any(x => x?.Grad is not null))
-                    RunNode(fn, () => fn.Backward(slots.Select(x => x?.Grad).ToArray()), grads, pass, created);
+                    RunNode(fn, null, slots.Select(x => x?.Grad).ToArray(), grads, pass, created);
                 foreach (var x in slots) x?.Consumed();
                 if (outputs.All(o => o.PendingUses == 0))
                 {
@@ -59,7 +72,7 @@ public static class BackwardPass
             }
             if (grads.Remove(t, out var slot) && slot.Grad is not null)
             {
-                RunNode(fn, () => fn.Backward(slot.Grad), grads, pass, created);
+                RunNode(fn, slot.Grad, null, grads, pass, created);
                 slot.Consumed();
             }
             // Every consumer of t in this graph has run (reverse topological order); when none is left in any
@@ -72,13 +85,49 @@ public static class BackwardPass
         }
     }
 
-    /// <summary>Runs one node's backward and hands its input gradients out; the caller's slots let go afterwards.</summary>
-    private static void RunNode(Function fn, Func<Tensor?[]> backward, Dictionary<Tensor, GradSlot> grads, Pass pass, List<BackendBuffer> created)
+    /// <summary>
+    /// The collections of a pass, kept per thread from one pass to the next (cleared, so they hold no tensor between
+    /// passes): rebuilt every step they were a sizeable part of a training step's managed allocation. A pass started
+    /// inside another on the same thread (a hook's backward) finds none and makes its own.
+    /// </summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic] private static Scratch? _kept;
+
+        public readonly List<Tensor> Order = [];
+        public readonly HashSet<Tensor> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(Tensor Node, int NextInput)> Stack = new();
+        public readonly Dictionary<Tensor, GradSlot> Grads = new(ReferenceEqualityComparer.Instance);
+        public readonly List<BackendBuffer> Created = [];
+        public readonly SeveralOutputs Several = new();
+
+        public static Scratch Rent()
+        {
+            var s = _kept ?? new Scratch();
+            _kept = null;
+            return s;
+        }
+
+        public void Return()
+        {
+            Order.Clear();
+            Visited.Clear();
+            Stack.Clear();
+            Grads.Clear();
+            Created.Clear();
+            Several.Clear();
+            _kept = this;
+        }
+    }
+
+    /// <summary>Runs one node's backward (with its one output's gradient, or every output's) and hands its input
+    /// gradients out; the caller's slots let go afterwards.</summary>
+    private static void RunNode(Function fn, Tensor? gradOutput, Tensor?[]? gradOutputs, Dictionary<Tensor, GradSlot> grads, Pass pass, List<BackendBuffer> created)
     {
         fn.CheckNotReleased();
         created.Clear();
         Tensor?[] inputGrads;
-        using (BackendBuffer.TrackCreated(created)) inputGrads = backward();
+        using (BackendBuffer.TrackCreated(created)) inputGrads = gradOutputs is null ? fn.Backward(gradOutput!) : fn.Backward(gradOutputs);
         if (inputGrads.Length != fn.Inputs.Length)
             throw new InvalidOperationException($"{fn} returned {inputGrads.Length} gradients for {fn.Inputs.Length} inputs.");
         // Handed out before the slots let go: a returned gradient may be a view of a slot's own buffer.
@@ -90,16 +139,20 @@ public static class BackwardPass
 
     /// <summary>The gradient slots of nodes with several outputs, gathered until the pass has reached all of a node's
     /// outputs that it reaches.</summary>
-    private sealed class SeveralOutputs(List<Tensor> order)
+    private sealed class SeveralOutputs
     {
         private readonly Dictionary<Function, (GradSlot?[] Slots, int Left)> _nodes = new(ReferenceEqualityComparer.Instance);
-        private readonly HashSet<Tensor> _reached = new(order, ReferenceEqualityComparer.Instance);
+
+        /// <summary>The tensors this pass reaches (its topological order).</summary>
+        public HashSet<Tensor> Reached { get; set; } = null!;
+
+        public void Clear() => _nodes.Clear();
 
         /// <summary>Adds output t's slot; returns every output's slot (null where none) once t is the node's last, else null.</summary>
         public GradSlot?[]? Gather(Function fn, Tensor t, GradSlot? slot)
         {
             var outputs = fn.Outputs!;
-            if (!_nodes.TryGetValue(fn, out var node)) node = (new GradSlot?[outputs.Length], outputs.Count(_reached.Contains));
+            if (!_nodes.TryGetValue(fn, out var node)) node = (new GradSlot?[outputs.Length], outputs.Count(Reached.Contains));
             node.Slots[Array.IndexOf(outputs, t)] = slot;
             node.Left--;
             if (node.Left > 0)
@@ -124,7 +177,7 @@ public static class BackwardPass
             var input = fn.Inputs[k];
             var g = inputGrads[k];
             if (g is null || !input.RequiresGrad) continue;
-            CheckGradient(input, g, $"{fn}'s gradient for input {k}");
+            CheckGradient(input, g, fn, k);
             if (input.IsLeaf)
             {
                 Accumulate(input, g, pass);
@@ -139,13 +192,17 @@ public static class BackwardPass
             if (g is not null && pass.Manages(g)) g.Buffer.Drop();
     }
 
-    private static void CheckGradient(Tensor t, Tensor g, string what)
+    /// <summary>g fits t (shape, dtype): g is fn's gradient for its input k, or the seed when fn is null. The message is
+    /// built only when the check fails: once per input per node, it was most of a step's string allocation.</summary>
+    private static void CheckGradient(Tensor t, Tensor g, Function? fn, int k)
     {
         if (!g.Shape.AsSpan().SequenceEqual(t.Shape))
-            throw new InvalidOperationException($"{what} has shape {Tensor.ShapeString(g.Shape)}, expected {Tensor.ShapeString(t.Shape)}.");
+            throw new InvalidOperationException($"{What(fn, k)} has shape {Tensor.ShapeString(g.Shape)}, expected {Tensor.ShapeString(t.Shape)}.");
         if (g.DType != t.DType)
-            throw new InvalidOperationException($"{what} is {g.DType}, expected {t.DType}.");
+            throw new InvalidOperationException($"{What(fn, k)} is {g.DType}, expected {t.DType}.");
     }
+
+    private static string What(Function? fn, int k) => fn is null ? "the seed" : $"{fn}'s gradient for input {k}";
 
     // The seed of a Backward() without a gradient: a 1 per backend and dtype, made once and pinned, so that a pass
     // fills none (on a GPU a memset every step). Ops never write into their inputs, so sharing it is safe inside the
@@ -229,12 +286,15 @@ public static class BackwardPass
     }
 
     /// <summary>Tensors requiring grad reachable from root, each after all tensors it was computed from.</summary>
-    internal static List<Tensor> TopologicalOrder(Tensor root)
+    internal static List<Tensor> TopologicalOrder(Tensor root) => TopologicalOrder(root, new Scratch());
+
+    private static List<Tensor> TopologicalOrder(Tensor root, Scratch scratch)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var order = scratch.Order;
+        var visited = scratch.Visited;
+        scratch.Several.Reached = visited;
         // Iterative DFS: deep networks would overflow a recursive one.
-        var stack = new Stack<(Tensor Node, int NextInput)>();
+        var stack = scratch.Stack;
         stack.Push((root, 0));
         visited.Add(root);
         while (stack.Count > 0)

@@ -32,7 +32,8 @@ public abstract class Optimizer
 
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) p.ZeroGrad();
+        // By index: a foreach over the IReadOnlyList would box an enumerator every step.
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].ZeroGrad();
     }
 
     /// <summary>Applies one update from the current gradients; parameters without a gradient are left unchanged.</summary>
@@ -74,12 +75,18 @@ public sealed class Adam : Optimizer
 
     public void SetState(Tensor p, Tensor m, Tensor v, int steps) => _state[p] = (m, v, steps);
 
+    // The group's lists, refilled every step (four arrays and their LINQ iterators per step otherwise).
+    private readonly List<Tensor> _stepped = [];
+    private readonly List<BackendBuffer> _params = [], _grads = [], _ms = [], _vs = [];
+
     public override void Step()
     {
         StepCount++;
-        var stepped = new List<Tensor>(Parameters.Count);
-        foreach (var p in Parameters)
+        var stepped = _stepped;
+        stepped.Clear();
+        for (int i = 0; i < Parameters.Count; i++)
         {
+            var p = Parameters[i];
             if (p.Grad is null) continue;
             if (!_state.TryGetValue(p, out var s)) s = (p.ZerosLike(), p.ZerosLike(), 0);
             s.Steps++;
@@ -88,12 +95,31 @@ public sealed class Adam : Optimizer
         }
         if (stepped.Count == 0) return;
         // The usual case, every parameter of one backend at the same step: one group update (a single multi-tensor
-        // launch on a device); otherwise tensor by tensor, each at its own step count.
-        var first = _state[stepped[0]];
-        if (stepped.All(p => _state[p].Steps == first.Steps && ReferenceEquals(p.Backend, stepped[0].Backend)))
+        // launch on a device, one parallel loop on the CPU); otherwise tensor by tensor, each at its own step count.
+        int steps = _state[stepped[0]].Steps;
+        var backend = stepped[0].Backend;
+        bool together = true;
+        foreach (var p in stepped) together &= _state[p].Steps == steps && ReferenceEquals(p.Backend, backend);
+        if (together)
         {
-            stepped[0].Backend.AdamStepGroup([.. stepped.Select(p => p.Buffer)], [.. stepped.Select(p => p.Grad!.Buffer)],
-                [.. stepped.Select(p => _state[p].M.Buffer)], [.. stepped.Select(p => _state[p].V.Buffer)], Hyper(first.Steps));
+            _params.Clear();
+            _grads.Clear();
+            _ms.Clear();
+            _vs.Clear();
+            foreach (var p in stepped)
+            {
+                var s = _state[p];
+                _params.Add(p.Buffer);
+                _grads.Add(p.Grad!.Buffer);
+                _ms.Add(s.M.Buffer);
+                _vs.Add(s.V.Buffer);
+            }
+            backend.AdamStepGroup(_params, _grads, _ms, _vs, Hyper(steps));
+            _params.Clear();
+            _grads.Clear();
+            _ms.Clear();
+            _vs.Clear();
+            stepped.Clear();
             return;
         }
         foreach (var p in stepped)
@@ -101,6 +127,7 @@ public sealed class Adam : Optimizer
             var s = _state[p];
             p.Backend.AdamStep(p.Buffer, p.Grad!.Buffer, s.M.Buffer, s.V.Buffer, Hyper(s.Steps));
         }
+        stepped.Clear();
     }
 
     private AdamStepParameters Hyper(int step) => new(LearningRate, Beta1, Beta2, Eps, WeightDecay, step);

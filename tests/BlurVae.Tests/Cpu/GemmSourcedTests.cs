@@ -68,6 +68,46 @@ public class GemmSourcedTests
         }
     }
 
+    // A stored k x m (the backward-input GEMM reads the weights [Cout, kdim] as [kdim, Cout]) against the plain GEMM
+    // with transA, bit for bit (the same packed values and sum order), float64 and float32, every micro-kernel.
+    // m, n, k, C segment length (0: dense), threads
+    [TestCase(13, 37, 7, 0, 1)]
+    [TestCase(75, 70, 300, 7, 1)]    // k crosses KC; C segments narrower than a tile
+    [TestCase(150, 96, 64, 0, 2)]    // large enough for the helper threads
+    public void TransposedAMatchesThePlainGemm(int m, int n, int k, int cSeg, int threads)
+    {
+        var rng = new Random(m * 17 + n + k);
+        double[] at = DirectConvTests.Random(rng, k * m), b = DirectConvTests.Random(rng, k * n);
+        var cLayout = cSeg == 0 ? SegmentedLayout.Dense(n) : SegmentedLayout.Planes(m, cSeg);
+        foreach (var isa in GemmTests.SupportedIsas())
+        {
+            Gemm.Isa = isa;
+            var expected = new double[m * n];
+            Gemm.Dgemm(true, false, m, n, k, 1.0, at, m, b, n, 0.0, expected, n, 1);
+            var c = Scatter(new double[m * n], m, n, cLayout);
+            Gemm.Sourced<double>(m, n, k, at, SegmentedLayout.Dense(m), new StoredPanels<double>(b, n), (0, 0), c, cLayout, 0.0, default, threads, transA: true);
+            Assert.That(Gather(c, m, n, cLayout), Is.EqualTo(expected), $"{isa} float64");
+
+            float[] atf = Array.ConvertAll(at, v => (float)v), bf = Array.ConvertAll(b, v => (float)v);
+            var expectedF = new float[m * n];
+            Gemm.Sgemm(true, false, m, n, k, 1f, atf, m, bf, n, 0f, expectedF, n, 1);
+            var cf = Array.ConvertAll(Scatter(new double[m * n], m, n, cLayout), v => (float)v);
+            Gemm.Sourced<float>(m, n, k, atf, SegmentedLayout.Dense(m), new StoredPanels<float>(bf, n), (0, 0), cf, cLayout, 0f, default, threads, transA: true);
+            Assert.That(Gather(Array.ConvertAll(cf, v => (double)v), m, n, cLayout), Is.EqualTo(Array.ConvertAll(expectedF, v => (double)v)), $"{isa} float32");
+        }
+    }
+
+    [Test]
+    public void TransposedAMustBeDenseAndLongEnough()
+    {
+        var source = new StoredPanels<double>(new double[12], 4);
+        Assert.Throws<ArgumentException>(() => Gemm.Sourced<double>(2, 4, 3, new double[12], SegmentedLayout.Planes(3, 2), source, (0, 0),
+            new double[8], SegmentedLayout.Dense(4), 0.0, default, 1, transA: true));
+        // k x m = 3 x 2 needs (3 − 1)·ld + 2 elements with ld = 2: 6, one fewer is refused.
+        Assert.Throws<ArgumentException>(() => Gemm.Sourced<double>(2, 4, 3, new double[5], SegmentedLayout.Dense(2), source, (0, 0),
+            new double[8], SegmentedLayout.Dense(4), 0.0, default, 1, transA: true));
+    }
+
     // A dense rows x cols matrix stored in a layout (cells it does not cover: NaN, so a write there would show).
     private static double[] Scatter(double[] dense, int rows, int cols, SegmentedLayout layout)
     {

@@ -30,6 +30,9 @@ public class GemmTests
         new object[] { 1, 45, 19, false, false, 1.0, 0.5, 1 },    // m == 1: matrix-vector
         new object[] { 37, 1, 23, true, true, 1.5, 0.0, 2 },      // n == 1: matrix-vector, strided x
         new object[] { 5, 6, 0, false, false, 1.0, 0.5, 1 },      // k == 0: C = beta C
+        new object[] { 29, 41, 70, false, true, 0.5, 0.25, 1 },   // 8x8 packing transposes (A scaled) + tails; 29 = 2 x 12 + 5 rows
+        new object[] { 32, 64, 40, true, false, 1.0, 1.0, 1 },    // 32 = 2 x 12 + 8 rows: the 8-row edge tile, added to C
+        new object[] { 64, 50, 33, false, false, 1.0, 0.0, 2 },   // 64 = 5 x 12 + 4 rows: the 4-row edge tile; columns cut too
     ];
 
     [TestCaseSource(nameof(Cases))]
@@ -72,6 +75,33 @@ public class GemmTests
             Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, 2);
             if (first is null) first = c;
             else Reference.AssertClose(Array.ConvertAll(c, v => (double)v), Array.ConvertAll(first, v => (double)v), 1e-4, 1e-5, $"{isa} against scalar");
+        }
+    }
+
+    [Test]
+    public void TheEdgeTilesGiveTheFullTilesBits()
+    {
+        // Rows 0..m-1 of C do not depend on how many rows follow: the bottom panel's 4-, 6- or 8-row tile runs the
+        // same FMA chain per element as the full tile of a taller C (here 48 rows: four full AVX-512 / eight AVX2 tiles).
+        int n = 70, k = 300, tall = 48;
+        var rng = new Random(11);
+        float[] a = Array.ConvertAll(DirectConvTests.Random(rng, tall * k), v => (float)v);
+        float[] b = Array.ConvertAll(DirectConvTests.Random(rng, k * n), v => (float)v);
+        float[] c0 = Array.ConvertAll(DirectConvTests.Random(rng, tall * n), v => (float)v);
+        foreach (var isa in SupportedIsas())
+        {
+            Gemm.Isa = isa;
+            foreach (float beta in new[] { 0f, 1f })
+            {
+                var full = (float[])c0.Clone();
+                Gemm.Sgemm(false, false, tall, n, k, 1f, a, k, b, n, beta, full, n, 1);
+                foreach (int m in new[] { 2, 4, 5, 8, 11, 32, 40, 44 }) // (m = 1 takes the matrix-vector path)
+                {
+                    var c = c0.AsSpan(0, m * n).ToArray();
+                    Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, beta, c, n, 1);
+                    Assert.That(c, Is.EqualTo(full.AsSpan(0, m * n).ToArray()), $"{isa}, m = {m}, beta = {beta}");
+                }
+            }
         }
     }
 

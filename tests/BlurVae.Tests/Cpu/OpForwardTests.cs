@@ -20,6 +20,30 @@ public class OpForwardTests
         Assert.That(new UpsampleBilinear2x().Forward(x).ToDoubleArray(), Is.EqualTo(expected).Within(1e-12));
     }
 
+    // A convolution's bias gradient, [n, c, h, w] → [1, c, 1, 1], runs over channel ranges in parallel: each channel's
+    // sum image by image, as one thread sums it (bit for bit at 1 and 3 threads), and equal to the definition.
+    [TestCase(5, 301, 7, 3), TestCase(16, 32, 32, 32), TestCase(3, 2, 1, 1)]
+    public void SumToChannelsMatchesDefinitionWhateverTheThreads(int n, int c, int h, int w)
+    {
+        var rng = new Random(c);
+        double[] x = DirectConvTests.Random(rng, n * c * h * w);
+        var be = CpuBackend.Instance;
+        float[] Run()
+        {
+            var bx = be.Allocate(DType.Float32, x.Length);
+            be.Upload(bx, x.Select(v => (float)v).ToArray());
+            var y = be.Allocate(DType.Float32, c);
+            be.SumTo(y, [1, c, 1, 1], bx, [n, c, h, w]);
+            var result = new float[c];
+            be.Download(y, result);
+            return result;
+        }
+        var (one, three) = ThreadCount.OneAndThree(Run);
+        Assert.That(three, Is.EqualTo(one));
+        var expected = Enumerable.Range(0, c).Select(ch => Enumerable.Range(0, n).Sum(i => x.Skip((i * c + ch) * h * w).Take(h * w).Sum())).ToArray();
+        Reference.AssertClose(one.Select(v => (double)v).ToArray(), expected, 1e-4, 1e-5, "channel sums");
+    }
+
     [Test]
     public void SoftmaxRowsSumToOneAndSurviveLargeLogits()
     {
