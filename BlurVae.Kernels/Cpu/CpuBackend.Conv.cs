@@ -116,11 +116,12 @@ public sealed partial class CpuBackend
             if (plan.Images > 0)
             {
                 using var stats = OutputStatistics.For(statistics, plan.Chunks, cout);
+                using var packedW = PackedA<T>.Of(cout, kdim, w, kdim, transA: false); // once, not once per chunk
                 ForChunks(plan.Chunks, 0, (chunk, _) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
                     Cpu.Gemm.Sourced<T>(cout, cols, kdim, w, SegmentedLayout.Dense(kdim), src.Col, (0, n0 * spatial),
-                        y.AsSpan(n0 * cout * spatial, nb * cout * spatial), yLayout, T.Zero, bias, 1);
+                        y.AsSpan(n0 * cout * spatial, nb * cout * spatial), yLayout, T.Zero, bias, 1, packedA: packedW);
                     // Images n0 … n0+nb−1 of y are complete (bias included): their statistics while they are in cache.
                     stats?.AddImages(chunk, y, n0, nb, spatial);
                 });
@@ -155,11 +156,12 @@ public sealed partial class CpuBackend
             if (plan.Images > 0)
             {
                 using var stats = OutputStatistics.For(statistics, plan.Chunks, g.InChannels);
+                using var packedW = PackedA<T>.Of(kdim, cout, w, kdim, transA: true); // once, not once per chunk
                 ForChunks(plan.Chunks, plan.ColumnLength, (chunk, scratch) =>
                 {
                     var (n0, nb, cols) = plan.Chunk(chunk);
                     Cpu.Gemm.Sourced<T>(kdim, cols, cout, w, SegmentedLayout.Dense(kdim), dyColumns, (0, n0 * spatial),
-                        scratch, SegmentedLayout.Dense(cols), T.Zero, default, 1, transA: true);
+                        scratch, SegmentedLayout.Dense(cols), T.Zero, default, 1, transA: true, packedA: packedW);
                     for (int ci = 0; ci < g.InChannels; ci++) Col2ImChannel(dx, scratch, n0, nb, g, ci, col2im);
                     // Images n0 … n0+nb−1 of dx are complete here: their statistics while they are in cache.
                     stats?.AddImages(chunk, dx, n0, nb, g.InH * g.InW);

@@ -51,11 +51,13 @@ public static partial class Gemm
     /// (bOrigin.Row + q, bOrigin.Column + j), so one source serves the chunks of a batch), A and C in their layouts,
     /// then C[i, ·] += rowBias[i] where rowBias is not empty. <paramref name="transA"/>: A is stored k x m (dense
     /// layouts only), as the backward-input GEMM reads the weights [Cout, kdim] as [kdim, Cout]. The per-element sum
-    /// order is the plain GEMM's, and does not depend on the thread count.
+    /// order is the plain GEMM's, and does not depend on the thread count. <paramref name="packedA"/>: A's panels
+    /// packed ahead (<see cref="PackedA{T}"/> of this same A), used instead of packing A again when the product runs
+    /// on one thread; the values are the same, so the result is the same bits.
     /// </summary>
     internal static void Sourced<T>(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, IPanelSource<T> b,
         (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads,
-        bool transA = false) where T : unmanaged, INumber<T>
+        bool transA = false, PackedA<T>? packedA = null) where T : unmanaged, INumber<T>
     {
         if (m < 0 || n < 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"a sourced GEMM needs m, n ≥ 0 and k > 0 (m={m}, n={n}, k={k}).");
         if (transA && aLayout.Length != 0) throw new ArgumentException("a transposed A must be dense.", nameof(aLayout));
@@ -63,24 +65,74 @@ public static partial class Gemm
         if (aExtent > a.Length) throw new ArgumentException($"a has {a.Length} elements, its layout needs {aExtent}.", nameof(a));
         if (cLayout.Extent(m, n) > c.Length) throw new ArgumentException($"c has {c.Length} elements, its layout needs {cLayout.Extent(m, n)}.", nameof(c));
         if (!rowBias.IsEmpty && rowBias.Length < m) throw new ArgumentException($"rowBias has {rowBias.Length} elements for {m} rows.", nameof(rowBias));
+        if (packedA is not null && (packedA.M != m || packedA.K != k || packedA.TransA != transA || packedA.Isa != Isa || aLayout.Length != 0))
+            throw new ArgumentException($"packedA was packed for a {(packedA.TransA ? "transposed " : "")}dense {packedA.M} x {packedA.K} A with the {packedA.Isa} kernel; " +
+                $"this product has a {(transA ? "transposed " : "")}{(aLayout.Length != 0 ? "segmented" : "dense")} {m} x {k} A and the {Isa} kernel.", nameof(packedA));
         switch (Isa)
         {
-            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
-            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
-            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads); break;
+            case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads, packedA); break;
+            case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads, packedA); break;
+            default: GemmCore<T, ScalarTile<T>>.RunSourced(m, n, k, a, aLayout, transA, b, bOrigin, c, cLayout, beta, rowBias, maxThreads, packedA); break;
         }
     }
+}
+
+/// <summary>
+/// A dense A's micro-panels, packed once for a run of sourced GEMMs that all multiply it: a convolution's image chunks
+/// share the weights, and each chunk's GEMM used to pack them again (a tenth of those GEMMs' time at celeba64's forward
+/// chunks of 256 columns). Packed by the micro-kernel in use when made (<see cref="Gemm.Isa"/>); rented from the pool.
+/// </summary>
+internal sealed unsafe class PackedA<T> : IDisposable where T : unmanaged, INumber<T>
+{
+    public int M { get; }
+    public int K { get; }
+    public bool TransA { get; }
+    public GemmIsa Isa { get; }
+    internal T[] Panels { get; }
+
+    private PackedA(int m, int k, bool transA, GemmIsa isa, T[] panels) => (M, K, TransA, Isa, Panels) = (m, k, transA, isa, panels);
+
+    /// <summary>Packs op(A), m x k, of a dense A with leading dimension <paramref name="lda"/> (A stored k x m when <paramref name="transA"/>).</summary>
+    public static PackedA<T> Of(int m, int k, ReadOnlySpan<T> a, int lda, bool transA)
+    {
+        if (m <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(m), $"a packed A needs m, k > 0 (m={m}, k={k}).");
+        long extent = transA ? (long)(k - 1) * lda + m : (long)(m - 1) * lda + k;
+        if (extent > a.Length) throw new ArgumentException($"a has {a.Length} elements, a dense {m} x {k} A with ld {lda} needs {extent}.", nameof(a));
+        var isa = Gemm.Isa;
+        int length = isa switch
+        {
+            GemmIsa.Avx512 => GemmCore<T, Avx512Tile<T>>.PackedLength(m, k),
+            GemmIsa.Avx2 => GemmCore<T, Avx2Tile<T>>.PackedLength(m, k),
+            _ => GemmCore<T, ScalarTile<T>>.PackedLength(m, k),
+        };
+        T[] panels = System.Buffers.ArrayPool<T>.Shared.Rent(length);
+        fixed (T* pa = a)
+        fixed (T* dst = panels)
+        {
+            switch (isa)
+            {
+                case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
+                case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
+                default: GemmCore<T, ScalarTile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
+            }
+        }
+        return new PackedA<T>(m, k, transA, isa, panels);
+    }
+
+    public void Dispose() => System.Buffers.ArrayPool<T>.Shared.Return(Panels);
 }
 
 internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INumber<T> where TTile : struct, IGemmTile<T>
 {
     public static void RunSourced(int m, int n, int k, ReadOnlySpan<T> a, SegmentedLayout aLayout, bool transA, IPanelSource<T> b,
-        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads)
+        (int Row, int Column) bOrigin, Span<T> c, SegmentedLayout cLayout, T beta, ReadOnlySpan<T> rowBias, int maxThreads,
+        PackedA<T>? packedA = null)
     {
         if (m == 0 || n == 0) return;
         fixed (T* pa = a)
         fixed (T* pc = c)
         fixed (T* pbias = rowBias)
+        fixed (T* ppacked = packedA?.Panels)
         {
             var p = new Problem
             {
@@ -94,6 +146,8 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
             int threads = maxThreads <= 0 ? Environment.ProcessorCount : maxThreads;
             long work = (long)m * n * k;
             threads = work < SingleThreadWork ? 1 : (int)Math.Max(1, Math.Min(threads, work / MinWorkPerThread));
+            // Only the one-thread loop (Compute over all rows) reads packed blocks; the threaded one packs per thread.
+            if (threads <= 1) p.PackedA = (nint)ppacked;
             if (p.CSegment == 0 || p.CSegment % NR == 0 || p.CSegment >= n)
             {
                 Run(in p, threads);
@@ -142,6 +196,25 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                 else System.Numerics.Tensors.TensorPrimitives.Add<T>(d, bias[i], c);
             }
             j += len;
+        }
+    }
+
+    /// <summary>Elements of all of a dense m x k A's packed blocks (<see cref="PackAll"/>).</summary>
+    public static int PackedLength(int m, int k) => k * RoundUp(m, MR);
+
+    /// <summary>Where <see cref="PackAll"/> puts block (pc, ic), kc deep: after the k blocks before pc (each RoundUp(m, MR)
+    /// rows of panels) and the row blocks before ic in its own (MC rows, a multiple of MR, each).</summary>
+    private static nint PackedOffset(int m, int pc, int ic, int kc) => (nint)pc * RoundUp(m, MR) + (nint)ic * kc;
+
+    /// <summary>Packs every (k block, row block) of a dense op(A) exactly as Compute would, at <see cref="PackedOffset"/>.</summary>
+    public static void PackAll(int m, int k, T* a, int lda, bool transA, T* dst)
+    {
+        var p = new Problem { TransA = transA, M = m, K = k, Alpha = T.One, A = (nint)a, Lda = lda };
+        int kcBlock = KBlock(k, out _);
+        for (int pc = 0; pc < k; pc += kcBlock)
+        {
+            int kc = Math.Min(kcBlock, k - pc);
+            for (int ic = 0; ic < m; ic += MC) PackA(in p, ic, pc, Math.Min(MC, m - ic), kc, dst + PackedOffset(m, pc, ic, kc));
         }
     }
 

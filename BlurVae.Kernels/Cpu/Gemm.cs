@@ -243,6 +243,8 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         public int ASegment, CSegment;
         public nint ASegmentStride, CSegmentStride;
         public nint Bias;
+        // A's panels packed ahead (PackedA, Gemm.Sourced.cs), laid out as PackAll writes them; 0: Compute packs A itself.
+        public nint PackedA;
     }
 
     public static void Run(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
@@ -340,8 +342,10 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
                     for (int ic = m0; ic < m1; ic += mcBlock)
                     {
                         int mc = Math.Min(mcBlock, m1 - ic);
-                        PackA(in p, ic, pc, mc, kc, packA);
-                        Block(in p, ic, mc, jc, nc, pc, kc, packA, packB, mode, tile);
+                        T* blockA = packA;
+                        if (p.PackedA != 0) blockA = (T*)p.PackedA + PackedOffset(p.M, pc, ic, kc);
+                        else PackA(in p, ic, pc, mc, kc, packA);
+                        Block(in p, ic, mc, jc, nc, pc, kc, blockA, packB, mode, tile);
                     }
                 }
             }

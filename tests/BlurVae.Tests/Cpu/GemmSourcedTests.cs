@@ -108,6 +108,58 @@ public class GemmSourcedTests
             new double[8], SegmentedLayout.Dense(4), 0.0, default, 1, transA: true));
     }
 
+    // A packed once (PackedA, as a convolution's chunks share the weights) against packing it in every call: the same
+    // packed values, so the same bits, on every micro-kernel, float64 and float32, plain and transposed A; m crosses the
+    // row block (MC) and k the depth block (KC); a C cut in segments narrower than a tile takes the dense-scratch path;
+    // two threads ignore the packed A (the threaded loop packs its own).
+    // m, n, k, transposed A, C segment length (0: dense), threads
+    [TestCase(13, 37, 7, false, 0, 1)]
+    [TestCase(401, 40, 600, false, 0, 1)]
+    [TestCase(401, 40, 600, true, 7, 1)]
+    [TestCase(150, 96, 300, true, 0, 2)]
+    public void PackedAGivesTheSameBits(int m, int n, int k, bool transA, int cSeg, int threads)
+    {
+        var rng = new Random(m * 7 + n * 3 + k);
+        double[] a = DirectConvTests.Random(rng, m * k), b = DirectConvTests.Random(rng, k * n), bias = DirectConvTests.Random(rng, m);
+        int lda = transA ? m : k;
+        var cLayout = cSeg == 0 ? SegmentedLayout.Dense(n) : SegmentedLayout.Planes(m, cSeg);
+        foreach (var isa in GemmTests.SupportedIsas())
+        {
+            Gemm.Isa = isa;
+            Check(a, b, bias);
+            Check(Array.ConvertAll(a, v => (float)v), Array.ConvertAll(b, v => (float)v), Array.ConvertAll(bias, v => (float)v));
+        }
+
+        void Check<T>(T[] at, T[] bt, T[] biasT) where T : unmanaged, INumber<T>
+        {
+            var source = new StoredPanels<T>(bt, n);
+            var expected = new T[cLayout.Extent(m, n)];
+            Gemm.Sourced<T>(m, n, k, at, SegmentedLayout.Dense(lda), source, (0, 0), expected, cLayout, T.Zero, biasT, threads, transA);
+            using var packed = PackedA<T>.Of(m, k, at, lda, transA);
+            for (int call = 0; call < 2; call++) // reused, as by every chunk
+            {
+                var c = new T[expected.Length];
+                Gemm.Sourced<T>(m, n, k, at, SegmentedLayout.Dense(lda), source, (0, 0), c, cLayout, T.Zero, biasT, threads, transA, packed);
+                Assert.That(c, Is.EqualTo(expected), $"{Gemm.Isa} {typeof(T).Name} call {call}");
+            }
+        }
+    }
+
+    [Test]
+    public void PackedAMustMatchTheProduct()
+    {
+        var source = new StoredPanels<double>(new double[12], 4);
+        using var packed = PackedA<double>.Of(2, 3, new double[6], 3, transA: false);
+        // Another shape, a transposed A, a segmented A: each refused with the reason.
+        Assert.Throws<ArgumentException>(() => Gemm.Sourced<double>(3, 4, 2, new double[6], SegmentedLayout.Dense(2), source, (0, 0),
+            new double[12], SegmentedLayout.Dense(4), 0.0, default, 1, packedA: packed));
+        Assert.Throws<ArgumentException>(() => Gemm.Sourced<double>(2, 4, 3, new double[6], SegmentedLayout.Dense(2), source, (0, 0),
+            new double[8], SegmentedLayout.Dense(4), 0.0, default, 1, transA: true, packedA: packed));
+        Assert.Throws<ArgumentException>(() => Gemm.Sourced<double>(2, 4, 3, new double[12], SegmentedLayout.Planes(2, 3), source, (0, 0),
+            new double[8], SegmentedLayout.Dense(4), 0.0, default, 1, packedA: packed));
+        Assert.Throws<ArgumentException>(() => PackedA<double>.Of(2, 3, new double[5], 3, transA: false));
+    }
+
     // A dense rows x cols matrix stored in a layout (cells it does not cover: NaN, so a write there would show).
     private static double[] Scatter(double[] dense, int rows, int cols, SegmentedLayout layout)
     {
