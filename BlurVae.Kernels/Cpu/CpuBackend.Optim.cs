@@ -7,10 +7,8 @@ public sealed partial class CpuBackend
 {
     public void AdamStep(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v, AdamStepParameters p)
     {
-        ShapeRules.Length(grad, param.Length, nameof(grad));
-        ShapeRules.Length(m, param.Length, nameof(m));
-        ShapeRules.Length(v, param.Length, nameof(v));
-        if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
+        CheckAdamOperands(param, grad, m, v);
+        CheckAdamStep(p);
         if (IsF32(param)) Optim<float>.Adam(Arr<float>(param), Arr<float>(grad), Arr<float>(m), Arr<float>(v), p);
         else Optim<double>.Adam(Arr<double>(param), Arr<double>(grad), Arr<double>(m), Arr<double>(v), p);
     }
@@ -20,18 +18,30 @@ public sealed partial class CpuBackend
     public void AdamStepGroup(IReadOnlyList<BackendBuffer> param, IReadOnlyList<BackendBuffer> grad, IReadOnlyList<BackendBuffer> m, IReadOnlyList<BackendBuffer> v, AdamStepParameters p)
     {
         CheckGroup(param, grad, m, v);
-        if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
+        CheckAdamStep(p);
         bool f32 = IsF32(param[0]);
         for (int i = 0; i < param.Count; i++)
         {
-            ShapeRules.Length(grad[i], param[i].Length, nameof(grad));
-            ShapeRules.Length(m[i], param[i].Length, nameof(m));
-            ShapeRules.Length(v[i], param[i].Length, nameof(v));
+            CheckAdamOperands(param[i], grad[i], m[i], v[i]);
             if (IsF32(param[i]) != f32)
                 throw new ArgumentException($"An Adam group needs one dtype: param[{i}] is {param[i].DType}, param[0] {param[0].DType}.", nameof(param));
         }
         if (f32) Optim<float>.AdamGroup(param, grad, m, v, p);
         else Optim<double>.AdamGroup(param, grad, m, v, p);
+    }
+
+    // One tensor's operands (the gradient and both moments as long as the parameter) and the step count: the rules of
+    // AdamStep and of every tensor of AdamStepGroup.
+    private static void CheckAdamOperands(BackendBuffer param, BackendBuffer grad, BackendBuffer m, BackendBuffer v)
+    {
+        ShapeRules.Length(grad, param.Length, nameof(grad));
+        ShapeRules.Length(m, param.Length, nameof(m));
+        ShapeRules.Length(v, param.Length, nameof(v));
+    }
+
+    private static void CheckAdamStep(AdamStepParameters p)
+    {
+        if (p.Step < 1) throw new ArgumentOutOfRangeException(nameof(p), p.Step, "Adam step counts from 1.");
     }
 
     /// <summary>Four lists of one length; shared with DeviceBackend.</summary>
