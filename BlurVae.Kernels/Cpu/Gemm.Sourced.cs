@@ -82,7 +82,7 @@ public static partial class Gemm
 /// share the weights, and each chunk's GEMM used to pack them again (a tenth of those GEMMs' time at celeba64's forward
 /// chunks of 256 columns). Packed by the micro-kernel in use when made (<see cref="Gemm.Isa"/>); rented from the pool.
 /// </summary>
-internal sealed unsafe class PackedA<T> : IDisposable where T : unmanaged, INumber<T>
+internal sealed class PackedA<T> : IDisposable where T : unmanaged, INumber<T>
 {
     public int M { get; }
     public int K { get; }
@@ -96,26 +96,16 @@ internal sealed unsafe class PackedA<T> : IDisposable where T : unmanaged, INumb
     public static PackedA<T> Of(int m, int k, ReadOnlySpan<T> a, int lda, bool transA)
     {
         if (m <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(m), $"a packed A needs m, k > 0 (m={m}, k={k}).");
-        long extent = transA ? (long)(k - 1) * lda + m : (long)(m - 1) * lda + k;
+        var layout = SegmentedLayout.Dense(lda);
+        long extent = transA ? layout.Extent(k, m) : layout.Extent(m, k);
         if (extent > a.Length) throw new ArgumentException($"a has {a.Length} elements, a dense {m} x {k} A with ld {lda} needs {extent}.", nameof(a));
         var isa = Gemm.Isa;
-        int length = isa switch
+        T[] panels = isa switch
         {
-            GemmIsa.Avx512 => GemmCore<T, Avx512Tile<T>>.PackedLength(m, k),
-            GemmIsa.Avx2 => GemmCore<T, Avx2Tile<T>>.PackedLength(m, k),
-            _ => GemmCore<T, ScalarTile<T>>.PackedLength(m, k),
+            GemmIsa.Avx512 => GemmCore<T, Avx512Tile<T>>.PackAll(m, k, a, lda, transA),
+            GemmIsa.Avx2 => GemmCore<T, Avx2Tile<T>>.PackAll(m, k, a, lda, transA),
+            _ => GemmCore<T, ScalarTile<T>>.PackAll(m, k, a, lda, transA),
         };
-        T[] panels = System.Buffers.ArrayPool<T>.Shared.Rent(length);
-        fixed (T* pa = a)
-        fixed (T* dst = panels)
-        {
-            switch (isa)
-            {
-                case GemmIsa.Avx512: GemmCore<T, Avx512Tile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
-                case GemmIsa.Avx2: GemmCore<T, Avx2Tile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
-                default: GemmCore<T, ScalarTile<T>>.PackAll(m, k, pa, lda, transA, dst); break;
-            }
-        }
         return new PackedA<T>(m, k, transA, isa, panels);
     }
 
@@ -199,23 +189,27 @@ internal static unsafe partial class GemmCore<T, TTile> where T : unmanaged, INu
         }
     }
 
-    /// <summary>Elements of all of a dense m x k A's packed blocks (<see cref="PackAll"/>).</summary>
-    public static int PackedLength(int m, int k) => k * RoundUp(m, MR);
-
     /// <summary>Where <see cref="PackAll"/> puts block (pc, ic), kc deep: after the k blocks before pc (each RoundUp(m, MR)
     /// rows of panels) and the row blocks before ic in its own (MC rows, a multiple of MR, each).</summary>
     private static nint PackedOffset(int m, int pc, int ic, int kc) => (nint)pc * RoundUp(m, MR) + (nint)ic * kc;
 
-    /// <summary>Packs every (k block, row block) of a dense op(A) exactly as Compute would, at <see cref="PackedOffset"/>.</summary>
-    public static void PackAll(int m, int k, T* a, int lda, bool transA, T* dst)
+    /// <summary>Packs every (k block, row block) of a dense op(A) exactly as Compute would, at <see cref="PackedOffset"/>,
+    /// into an array rented from the pool (k · RoundUp(m, MR) elements used).</summary>
+    public static T[] PackAll(int m, int k, ReadOnlySpan<T> a, int lda, bool transA)
     {
-        var p = new Problem { TransA = transA, M = m, K = k, Alpha = T.One, A = (nint)a, Lda = lda };
-        int kcBlock = KBlock(k, out _);
-        for (int pc = 0; pc < k; pc += kcBlock)
+        T[] panels = System.Buffers.ArrayPool<T>.Shared.Rent(k * RoundUp(m, MR));
+        fixed (T* pa = a)
+        fixed (T* dst = panels)
         {
-            int kc = Math.Min(kcBlock, k - pc);
-            for (int ic = 0; ic < m; ic += MC) PackA(in p, ic, pc, Math.Min(MC, m - ic), kc, dst + PackedOffset(m, pc, ic, kc));
+            var p = new Problem { TransA = transA, M = m, K = k, Alpha = T.One, A = (nint)pa, Lda = lda };
+            int kcBlock = KBlock(k, out _);
+            for (int pc = 0; pc < k; pc += kcBlock)
+            {
+                int kc = Math.Min(kcBlock, k - pc);
+                for (int ic = 0; ic < m; ic += MC) PackA(in p, ic, pc, Math.Min(MC, m - ic), kc, dst + PackedOffset(m, pc, ic, kc));
+            }
         }
+        return panels;
     }
 
     /// <summary>Packs A[row0.., col0..] (mc x kc) into MR-tall micro-panels: op(A) of a plain GEMM, or a segmented A.</summary>
